@@ -3,6 +3,12 @@
 
 pub mod digest;
 pub mod media;
+pub mod record;
+pub mod rules;
 
 pub use digest::{DigestParseError, Sha256Digest, Sm3Digest};
 pub use media::{MediaKind, UnknownMediaKind};
+pub use record::{BadRecordId, Classification, Record, RecordId, TechnicalMetadata};
+pub mod audit;
+
+pub use audit::AuditAction;

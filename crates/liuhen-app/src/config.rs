@@ -1,0 +1,229 @@
+//! Typed configuration: the shipped defaults, overlaid by `<data dir>/liuhen.toml`, overlaid
+//! by environment variables. Unknown keys are errors, so a typo never goes unnoticed.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::AppError;
+
+pub const DEFAULT_CONFIG: &str = include_str!("../default-config.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub bureau: Bureau,
+    pub custody: CustodyRules,
+    pub storage: Storage,
+    #[serde(default)]
+    pub devices: Vec<DeviceDefaults>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bureau {
+    pub name: String,
+    pub utc_offset: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustodyRules {
+    pub ingest_deadline_hours: u32,
+    pub default_retention_years: u16,
+    pub probe_timeout_seconds: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Storage {
+    pub blobs: String,
+    pub database_url: String,
+    pub s3: Option<S3Settings>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub region: String,
+    pub bucket: String,
+    pub access_key: String,
+    pub secret_key: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceDefaults {
+    pub serial: Option<String>,
+    pub name: Option<String>,
+    pub agency: Option<String>,
+    pub officer: Option<String>,
+}
+
+impl Config {
+    /// Defaults, then `<data_dir>/liuhen.toml` if present, then `LIUHEN_DATABASE_URL`.
+    pub fn load(data_dir: &Path) -> Result<Config, AppError> {
+        let mut value: toml::Table = DEFAULT_CONFIG
+            .parse()
+            .expect("shipped default config parses");
+        let path = data_dir.join("liuhen.toml");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).map_err(|e| AppError::io(&path, e))?;
+            let local: toml::Table =
+                text.parse()
+                    .map_err(|e: toml::de::Error| AppError::Config {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+            merge(&mut value, local);
+        }
+        let mut config: Config =
+            value
+                .try_into()
+                .map_err(|e: toml::de::Error| AppError::Config {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+        if let Ok(url) = std::env::var("LIUHEN_DATABASE_URL") {
+            config.storage.database_url = url;
+        }
+        config.validate(&path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), AppError> {
+        let bad = |message: String| AppError::Config {
+            path: path.to_owned(),
+            message,
+        };
+        self.utc_offset()
+            .map_err(|e| bad(format!("bureau.utc_offset: {e}")))?;
+        if self.custody.ingest_deadline_hours == 0 {
+            return Err(bad(
+                "custody.ingest_deadline_hours must be at least 1".into()
+            ));
+        }
+        if self.custody.default_retention_years == 0 {
+            return Err(bad(
+                "custody.default_retention_years must be at least 1".into()
+            ));
+        }
+        match self.storage.blobs.as_str() {
+            "local" => {}
+            "s3" if self.storage.s3.is_some() => {}
+            "s3" => {
+                return Err(bad(
+                    "storage.blobs = \"s3\" needs a [storage.s3] table".into()
+                ));
+            }
+            other => {
+                return Err(bad(format!(
+                    "storage.blobs must be \"local\" or \"s3\", not {other:?}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn utc_offset(&self) -> Result<jiff::tz::TimeZone, String> {
+        let s = self.bureau.utc_offset.trim();
+        let (sign, rest) = match s.as_bytes().first() {
+            Some(b'+') => (1, &s[1..]),
+            Some(b'-') => (-1, &s[1..]),
+            _ => return Err(format!("{s:?} is not like +08:00")),
+        };
+        let (h, m) = rest
+            .split_once(':')
+            .ok_or_else(|| format!("{s:?} is not like +08:00"))?;
+        let h: i32 = h.parse().map_err(|_| format!("{s:?} is not like +08:00"))?;
+        let m: i32 = m.parse().map_err(|_| format!("{s:?} is not like +08:00"))?;
+        if h > 14 || m > 59 {
+            return Err(format!("{s:?} is out of range"));
+        }
+        let offset = jiff::tz::Offset::from_seconds(sign * (h * 3600 + m * 60))
+            .map_err(|e| e.to_string())?;
+        Ok(jiff::tz::TimeZone::fixed(offset))
+    }
+
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        if self.storage.database_url.is_empty() {
+            format!("sqlite://{}?mode=rwc", data_dir.join("liuhen.db").display())
+        } else {
+            self.storage.database_url.clone()
+        }
+    }
+
+    pub fn blob_dir(data_dir: &Path) -> PathBuf {
+        data_dir.join("blobs")
+    }
+
+    pub fn device_for_serial(&self, serial: &str) -> Option<&DeviceDefaults> {
+        self.devices
+            .iter()
+            .find(|d| d.serial.as_deref() == Some(serial))
+    }
+
+    pub fn device_by_name(&self, name: &str) -> Option<&DeviceDefaults> {
+        self.devices
+            .iter()
+            .find(|d| d.name.as_deref() == Some(name))
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_defaults_load_and_validate() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.custody.ingest_deadline_hours, 24);
+        assert_eq!(c.custody.default_retention_years, 3);
+        assert!(c.utc_offset().is_ok());
+    }
+
+    #[test]
+    fn local_file_overrides_and_unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[custody]\ningest_deadline_hours = 48\n[[devices]]\nserial = \"A1\"\nname = \"记录仪1\"\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.custody.ingest_deadline_hours, 48);
+        assert_eq!(c.custody.default_retention_years, 3);
+        assert_eq!(
+            c.device_for_serial("A1").unwrap().name.as_deref(),
+            Some("记录仪1")
+        );
+
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[custody]\ningest_deadline_hourz = 1\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("ingest_deadline_hourz"), "{err}");
+
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[bureau]\nutc_offset = \"8\"\n",
+        )
+        .unwrap();
+        assert!(Config::load(dir.path()).is_err());
+    }
+}

@@ -1,0 +1,38 @@
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("configuration {path}: {message}")]
+    Config { path: PathBuf, message: String },
+    #[error("{}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Db(#[from] liuhen_db::DbError),
+    #[error(transparent)]
+    Blob(#[from] liuhen_blob::BlobError),
+    #[error("signing keys: {0}")]
+    Keys(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("background task failed: {0}")]
+    Task(String),
+}
+
+impl AppError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            source,
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Task(e.to_string())
+    }
+}

@@ -1,0 +1,15 @@
+//! Use cases of liuhen. Each one owns its transaction and writes its audit entry in that
+//! same transaction. This crate knows nothing about HTTP or terminals: progress goes to an
+//! [`ingest::Observer`] and results come back as plain reports.
+
+pub mod config;
+mod custody;
+mod error;
+pub mod ingest;
+pub mod log;
+pub mod verify;
+
+pub use config::Config;
+pub use custody::{Custody, OpenOptions};
+pub use error::AppError;
+pub use liuhen_db::DbError;

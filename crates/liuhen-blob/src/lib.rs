@@ -1,0 +1,155 @@
+//! Write-once, content-addressed storage of original recordings.
+//!
+//! Originals are evidence: the API has no delete and no overwrite. A blob is addressed by
+//! its SHA-256 and becomes visible only once it is complete and durable; every `put` also
+//! computes SM3 (GB/T 32905) in the same streaming pass. Retention ("retain until") can only
+//! be extended, never shortened; on S3 it is enforced by the server (Object Lock, COMPLIANCE).
+//!
+//! Backends: [`LocalStore`] (a directory tree), [`MemoryStore`] (tests), [`S3Store`].
+
+mod hasher;
+mod local;
+mod memory;
+mod s3;
+
+use std::io::{self, Read};
+
+use jiff::Timestamp;
+pub use liuhen_domain::{Sha256Digest, Sm3Digest};
+
+pub use hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, hash_reader};
+pub use local::LocalStore;
+pub use memory::MemoryStore;
+pub use s3::{S3Config, S3Store};
+
+/// What one streaming pass over a blob computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digests {
+    pub sha256: Sha256Digest,
+    pub sm3: Sm3Digest,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PutOutcome {
+    pub digests: Digests,
+    /// `false`: identical content was already stored (nothing was written).
+    pub newly_stored: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("no blob with SHA-256 {0}")]
+    NotFound(Sha256Digest),
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "retention may only be extended: current retain-until {current}, requested {requested}"
+    )]
+    RetentionShortening {
+        current: Timestamp,
+        requested: Timestamp,
+    },
+    #[error("blob content is corrupt: expected SHA-256 {expected}, actual SHA-256 {actual}")]
+    Corrupt {
+        expected: Sha256Digest,
+        actual: Sha256Digest,
+    },
+    #[error("byte range {start}+{len} is outside the blob ({size} bytes)")]
+    RangeOutOfBounds { start: u64, len: u64, size: u64 },
+    #[error("S3 {operation} failed: HTTP {status} {code}: {message}")]
+    S3 {
+        operation: &'static str,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("S3 {operation}: transport error")]
+    Http {
+        operation: &'static str,
+        #[source]
+        source: Box<ureq::Error>,
+    },
+    #[error("S3 {operation}: unexpected response: {detail}")]
+    UnexpectedResponse {
+        operation: &'static str,
+        detail: String,
+    },
+    #[error("invalid S3 configuration: {0}")]
+    InvalidConfig(String),
+}
+
+impl BlobError {
+    pub(crate) fn io(context: impl Into<String>, source: io::Error) -> Self {
+        BlobError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Write-once storage of originals, addressed by SHA-256. No delete, no overwrite.
+pub trait BlobStore: Send + Sync {
+    /// `"local"`, `"memory"` or `"s3"`.
+    fn kind(&self) -> &'static str;
+
+    /// Stores `src` in one streaming pass, computing SHA-256 and SM3 in parallel, with
+    /// bounded memory. The blob becomes visible under its SHA-256 only once complete and
+    /// durable. If identical content is already stored, nothing is written
+    /// (`newly_stored == false`) and its retention is extended to `retain_until` if later.
+    /// Retention is kept at whole-second precision, rounded up.
+    fn put(&self, src: &mut dyn Read, retain_until: Timestamp) -> Result<PutOutcome, BlobError>;
+
+    /// The blob's bytes, re-hashed while read: at EOF a SHA-256 mismatch is an
+    /// `io::Error` of kind `InvalidData` wrapping [`BlobError::Corrupt`].
+    fn open(&self, sha: &Sha256Digest) -> Result<Box<dyn Read + Send>, BlobError>;
+
+    /// Bytes `start..start + len`, unverified (for playback).
+    fn open_range(
+        &self,
+        sha: &Sha256Digest,
+        start: u64,
+        len: u64,
+    ) -> Result<Box<dyn Read + Send>, BlobError>;
+
+    fn size(&self, sha: &Sha256Digest) -> Result<Option<u64>, BlobError>;
+
+    /// Re-hashes the stored content fully (fixity check) and returns what was computed;
+    /// the caller compares it with the digests on record.
+    fn rehash(&self, sha: &Sha256Digest) -> Result<Digests, BlobError>;
+
+    fn retention(&self, sha: &Sha256Digest) -> Result<Option<Timestamp>, BlobError>;
+
+    /// Extends retain-until; an earlier date than the current one is refused with
+    /// [`BlobError::RetentionShortening`] and nothing changes.
+    fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError>;
+
+    fn list(&self) -> Result<Vec<Sha256Digest>, BlobError>;
+}
+
+/// Rounds up to whole seconds: S3 keeps retain-until at second precision, and rounding
+/// up never shortens what was asked for.
+pub(crate) fn ceil_to_second(ts: Timestamp) -> Timestamp {
+    if ts.subsec_nanosecond() > 0 {
+        Timestamp::from_second(ts.as_second() + 1).unwrap_or(Timestamp::MAX)
+    } else {
+        Timestamp::from_second(ts.as_second()).unwrap_or(ts)
+    }
+}
+
+/// Checks that `start..start + len` lies inside a blob of `size` bytes.
+pub(crate) fn check_range(start: u64, len: u64, size: u64) -> Result<(), BlobError> {
+    match start.checked_add(len) {
+        Some(end) if end <= size => Ok(()),
+        _ => Err(BlobError::RangeOutOfBounds { start, len, size }),
+    }
+}
+
+/// Hashes a stored blob's reader, mapping read errors to [`BlobError::Io`].
+pub(crate) fn rehash_reader(sha: &Sha256Digest, r: &mut dyn Read) -> Result<Digests, BlobError> {
+    hash_reader(r).map_err(|e| BlobError::io(format!("re-hashing blob {sha}"), e))
+}

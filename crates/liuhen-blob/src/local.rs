@@ -1,0 +1,309 @@
+//! Blobs as files under a root directory.
+//!
+//! Layout: `sha256/ab/cd/<hex>` (read-only files, mode 0444), `retention/ab/cd/<hex>`
+//! (RFC 3339 retain-until, replaced atomically), `tmp/` (in-progress writes, emptied at
+//! open: a crash leftover is never visible as a blob). One process owns a root at a time.
+//!
+//! Durability order of a put: write to `tmp/` while hashing → chmod 0444 → `sync_all` →
+//! retention sidecar → hard-link into place → fsync the directories → unlink the temp name.
+//! A hard link (not `rename`) fails if the final name exists, so a concurrent put of the
+//! same content can never replace a stored original, not even with identical bytes.
+
+use std::fs::{self, File, OpenOptions, Permissions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+
+use crate::hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, next_chunk};
+use crate::{BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, ceil_to_second};
+
+pub struct LocalStore {
+    root: PathBuf,
+}
+
+fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> BlobError {
+    let context = context.into();
+    move |source| BlobError::Io { context, source }
+}
+
+fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Creates `parent/name` if missing; fsyncs `parent` when it did, so the new entry is durable.
+fn ensure_dir(parent: &Path, name: &str) -> io::Result<PathBuf> {
+    let dir = parent.join(name);
+    match fs::create_dir(&dir) {
+        Ok(()) => fsync_dir(parent)?,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    Ok(dir)
+}
+
+impl LocalStore {
+    /// Opens (creating if needed) a store at `root` and removes leftovers of interrupted writes.
+    pub fn open(root: &Path) -> Result<Self, BlobError> {
+        for sub in ["sha256", "retention", "tmp"] {
+            let dir = root.join(sub);
+            fs::create_dir_all(&dir).map_err(io_err(format!("creating {}", dir.display())))?;
+        }
+        let tmp = root.join("tmp");
+        let entries = fs::read_dir(&tmp).map_err(io_err(format!("listing {}", tmp.display())))?;
+        for entry in entries {
+            let path = entry.map_err(io_err("listing tmp"))?.path();
+            fs::remove_file(&path).map_err(io_err(format!("removing {}", path.display())))?;
+        }
+        fsync_dir(root).map_err(io_err(format!("syncing {}", root.display())))?;
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// Path of the stored file for `sha` (exposed for fixity tooling and tests).
+    pub fn blob_path(&self, sha: &Sha256Digest) -> PathBuf {
+        self.fanout("sha256", sha)
+    }
+
+    fn fanout(&self, area: &str, sha: &Sha256Digest) -> PathBuf {
+        let hex = sha.to_hex();
+        self.root
+            .join(area)
+            .join(&hex[0..2])
+            .join(&hex[2..4])
+            .join(hex)
+    }
+
+    fn fanout_dir_create(&self, area: &str, sha: &Sha256Digest) -> io::Result<PathBuf> {
+        let hex = sha.to_hex();
+        let level1 = ensure_dir(&self.root.join(area), &hex[0..2])?;
+        ensure_dir(&level1, &hex[2..4])
+    }
+
+    fn temp_path(&self, suffix: &str) -> PathBuf {
+        self.root
+            .join("tmp")
+            .join(format!("{}.{suffix}", uuid::Uuid::now_v7()))
+    }
+
+    fn open_blob(&self, sha: &Sha256Digest) -> Result<File, BlobError> {
+        let path = self.blob_path(sha);
+        File::open(&path).map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound => BlobError::NotFound(*sha),
+            _ => BlobError::io(format!("opening {}", path.display()), e),
+        })
+    }
+
+    /// Streams `src` into a new temp file; returns it synced and read-only.
+    fn write_temp(&self, src: &mut dyn Read, temp: &Path) -> Result<Digests, BlobError> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(temp)
+            .map_err(io_err(format!("creating {}", temp.display())))?;
+        let mut hasher = DualHasher::new();
+        while let Some(chunk) =
+            next_chunk(src, CHUNK_SIZE).map_err(|e| BlobError::io("reading the source", e))?
+        {
+            file.write_all(&chunk)
+                .map_err(io_err(format!("writing {}", temp.display())))?;
+            hasher.update_shared(chunk);
+        }
+        file.set_permissions(Permissions::from_mode(0o444))
+            .map_err(io_err(format!("making {} read-only", temp.display())))?;
+        file.sync_all()
+            .map_err(io_err(format!("syncing {}", temp.display())))?;
+        Ok(hasher.finish_digests())
+    }
+
+    fn put_inner(
+        &self,
+        temp: &Path,
+        digests: Digests,
+        until: Timestamp,
+    ) -> Result<bool, BlobError> {
+        let sha = digests.sha256;
+        let final_path = self.blob_path(&sha);
+        if final_path.exists() {
+            self.raise_retention(&sha, until)?;
+            return Ok(false);
+        }
+        // Retention first: a visible blob always has its retain-until on disk.
+        self.raise_retention(&sha, until)?;
+        let dir = self
+            .fanout_dir_create("sha256", &sha)
+            .map_err(io_err(format!("creating the directory of blob {sha}")))?;
+        match fs::hard_link(temp, &final_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) => return Err(BlobError::io(format!("linking blob {sha} into place"), e)),
+        }
+        fsync_dir(&dir).map_err(io_err(format!("syncing {}", dir.display())))?;
+        Ok(true)
+    }
+
+    /// Sets retain-until to `max(current, until)` under the store's retention lock.
+    fn raise_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
+        let _lock = self.retention_lock()?;
+        match self.read_retention(sha)? {
+            Some(current) if current >= until => Ok(()),
+            _ => self.write_retention(sha, until),
+        }
+    }
+
+    /// Serialises read-compare-write of retention sidecars (also across processes).
+    fn retention_lock(&self) -> Result<File, BlobError> {
+        let path = self.root.join("retention.lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(format!("opening {}", path.display())))?;
+        file.lock()
+            .map_err(io_err(format!("locking {}", path.display())))?;
+        Ok(file)
+    }
+
+    fn read_retention(&self, sha: &Sha256Digest) -> Result<Option<Timestamp>, BlobError> {
+        let path = self.fanout("retention", sha);
+        match fs::read_to_string(&path) {
+            Ok(text) => text.trim().parse::<Timestamp>().map(Some).map_err(|e| {
+                BlobError::io(
+                    format!("parsing {}", path.display()),
+                    io::Error::new(io::ErrorKind::InvalidData, e),
+                )
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(BlobError::io(format!("reading {}", path.display()), e)),
+        }
+    }
+
+    /// Atomic replace: temp file → `sync_all` → rename → fsync the directory.
+    fn write_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
+        let temp = self.temp_path("retention");
+        let ctx = || format!("writing the retention of blob {sha}");
+        let result = (|| {
+            let mut file = File::create_new(&temp)?;
+            writeln!(file, "{until}")?;
+            file.sync_all()?;
+            let dir = self.fanout_dir_create("retention", sha)?;
+            fs::rename(&temp, self.fanout("retention", sha))?;
+            fsync_dir(&dir)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result.map_err(|e| BlobError::io(ctx(), e))
+    }
+}
+
+impl BlobStore for LocalStore {
+    fn kind(&self) -> &'static str {
+        "local"
+    }
+
+    fn put(&self, src: &mut dyn Read, retain_until: Timestamp) -> Result<PutOutcome, BlobError> {
+        let until = ceil_to_second(retain_until);
+        let temp = self.temp_path("part");
+        let result = self
+            .write_temp(src, &temp)
+            .and_then(|digests| Ok((digests, self.put_inner(&temp, digests, until)?)));
+        // Whatever happened, the temp name goes; the final name (if linked) stays.
+        let _ = fs::remove_file(&temp);
+        let (digests, newly_stored) = result?;
+        Ok(PutOutcome {
+            digests,
+            newly_stored,
+        })
+    }
+
+    fn open(&self, sha: &Sha256Digest) -> Result<Box<dyn Read + Send>, BlobError> {
+        let file = self.open_blob(sha)?;
+        Ok(Box::new(VerifyingReader::new(file, *sha)))
+    }
+
+    fn open_range(
+        &self,
+        sha: &Sha256Digest,
+        start: u64,
+        len: u64,
+    ) -> Result<Box<dyn Read + Send>, BlobError> {
+        let mut file = self.open_blob(sha)?;
+        let size = file
+            .metadata()
+            .map_err(io_err(format!("reading the size of blob {sha}")))?
+            .len();
+        crate::check_range(start, len, size)?;
+        file.seek(SeekFrom::Start(start))
+            .map_err(io_err(format!("seeking in blob {sha}")))?;
+        Ok(Box::new(file.take(len)))
+    }
+
+    fn size(&self, sha: &Sha256Digest) -> Result<Option<u64>, BlobError> {
+        match fs::metadata(self.blob_path(sha)) {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(BlobError::io(format!("reading the size of blob {sha}"), e)),
+        }
+    }
+
+    fn rehash(&self, sha: &Sha256Digest) -> Result<Digests, BlobError> {
+        let mut file = self.open_blob(sha)?;
+        crate::rehash_reader(sha, &mut file)
+    }
+
+    fn retention(&self, sha: &Sha256Digest) -> Result<Option<Timestamp>, BlobError> {
+        if self.size(sha)?.is_none() {
+            return Err(BlobError::NotFound(*sha));
+        }
+        self.read_retention(sha)
+    }
+
+    fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
+        let until = ceil_to_second(until);
+        if self.size(sha)?.is_none() {
+            return Err(BlobError::NotFound(*sha));
+        }
+        let _lock = self.retention_lock()?;
+        if let Some(current) = self.read_retention(sha)? {
+            if until < current {
+                return Err(BlobError::RetentionShortening {
+                    current,
+                    requested: until,
+                });
+            }
+            if until == current {
+                return Ok(());
+            }
+        }
+        self.write_retention(sha, until)
+    }
+
+    fn list(&self) -> Result<Vec<Sha256Digest>, BlobError> {
+        let mut out = Vec::new();
+        let base = self.root.join("sha256");
+        let read = |dir: &Path| -> Result<Vec<PathBuf>, BlobError> {
+            let entries =
+                fs::read_dir(dir).map_err(io_err(format!("listing {}", dir.display())))?;
+            entries
+                .map(|e| e.map(|e| e.path()))
+                .collect::<io::Result<Vec<_>>>()
+                .map_err(io_err(format!("listing {}", dir.display())))
+        };
+        for l1 in read(&base)? {
+            for l2 in read(&l1)? {
+                for file in read(&l2)? {
+                    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    if let Ok(sha) = name.parse::<Sha256Digest>() {
+                        out.push(sha);
+                    }
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}

@@ -1,0 +1,118 @@
+use std::fs::{self, OpenOptions, Permissions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::PermissionsExt;
+
+use liuhen_blob::{BlobError, BlobStore, DualHasher, LocalStore, hash_reader};
+
+use crate::conformance::{conformance, noise, ts, verified_read_detects_corruption};
+
+#[test]
+fn local_conformance() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    conformance(&store);
+    verified_read_detects_corruption(&store, &|sha| {
+        // Damage the original the way a disk or an intruder might.
+        let path = store.blob_path(sha);
+        fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
+        let mut f = OpenOptions::new().write(true).open(&path).unwrap();
+        f.seek(SeekFrom::Start(1234)).unwrap();
+        f.write_all(b"\x00\xff").unwrap();
+    });
+}
+
+#[test]
+fn local_blobs_are_read_only_and_survive_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let out = store
+        .put(&mut &b"evidence"[..], ts("2035-01-01T00:00:00Z"))
+        .unwrap();
+    let path = store.blob_path(&out.digests.sha256);
+    let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o444);
+    assert!(path.ends_with(format!(
+        "sha256/{}/{}/{}",
+        &out.digests.sha256.to_hex()[..2],
+        &out.digests.sha256.to_hex()[2..4],
+        out.digests.sha256
+    )));
+    drop(store);
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(store.list().unwrap(), vec![out.digests.sha256]);
+    assert_eq!(
+        store.retention(&out.digests.sha256).unwrap(),
+        Some(ts("2035-01-01T00:00:00Z"))
+    );
+}
+
+/// Yields `ok_bytes` of data, then fails like a dropped upload connection.
+struct FailingReader {
+    ok_bytes: usize,
+}
+
+impl Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.ok_bytes == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "client went away",
+            ));
+        }
+        let n = buf.len().min(self.ok_bytes);
+        buf[..n].fill(0x5a);
+        self.ok_bytes -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn local_failed_put_leaves_nothing_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let err = store
+        .put(
+            &mut FailingReader {
+                ok_bytes: 3 * 1024 * 1024 + 5,
+            },
+            ts("2035-01-01T00:00:00Z"),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, BlobError::Io { source, .. } if source.kind() == io::ErrorKind::ConnectionReset),
+        "{err:?}"
+    );
+    assert_eq!(store.list().unwrap(), vec![]);
+    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+
+    // A leftover from a crash mid-write is removed at open and never listed.
+    fs::write(
+        dir.path().join("tmp/0190-crashed.part"),
+        b"half a recording",
+    )
+    .unwrap();
+    drop(store);
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(store.list().unwrap(), vec![]);
+    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+}
+
+#[test]
+fn dual_hasher_matches_single_threaded_hashes() {
+    use sha2::Digest as _;
+    let data = noise(5 * 1024 * 1024 + 3, 1);
+    let mut h = DualHasher::new();
+    for piece in data.chunks(777_777) {
+        h.update(piece);
+    }
+    assert_eq!(h.len(), data.len() as u64);
+    let (sha, sm3) = h.finish();
+    assert_eq!(sha.as_bytes()[..], sha2::Sha256::digest(&data)[..]);
+    assert_eq!(sm3.as_bytes()[..], sm3::Sm3::digest(&data)[..]);
+    let d = hash_reader(&mut &data[..]).unwrap();
+    assert_eq!((d.sha256, d.sm3, d.size), (sha, sm3, data.len() as u64));
+    // Dropping a hasher mid-stream must not hang or leak its thread.
+    let mut abandoned = DualHasher::new();
+    abandoned.update(b"partial");
+    drop(abandoned);
+}

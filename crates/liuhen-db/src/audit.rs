@@ -1,0 +1,216 @@
+//! Appending to and reading the audit log. Each entry's body is canonical JSON (sorted keys,
+//! no whitespace) and its leaf hash is RFC 6962's SHA-256(0x00 ‖ body). The body names its
+//! own sequence number and the previous entry's leaf hash, so a reordered, removed or
+//! edited entry shows even before a checkpoint covers it.
+
+use jiff::Timestamp;
+use liuhen_domain::AuditAction;
+use serde::Deserialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::error::QueryContext;
+use crate::{Db, DbError, Tx};
+
+pub const BODY_VERSION: u32 = 1;
+
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub actor: String,
+    pub action: AuditAction,
+    /// What the entry is about, e.g. `record:<id>`.
+    pub subject: Option<String>,
+    pub details: serde_json::Value,
+}
+
+/// A stored entry, as read back (not trusted: verification re-derives everything).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    pub body: String,
+    pub leaf_hash: Vec<u8>,
+}
+
+/// The parsed body of an entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EntryBody {
+    pub v: u32,
+    pub seq: u64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub subject: Option<String>,
+    /// Hex leaf hash of the previous entry (zeros for the first).
+    pub prev: String,
+    pub details: serde_json::Value,
+}
+
+impl EntryBody {
+    pub fn parse(body: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(body)
+    }
+}
+
+pub(crate) fn encode_body(seq: u64, at: Timestamp, prev: &[u8; 32], e: &NewEntry) -> String {
+    // serde_json's map keeps keys sorted, which makes the encoding canonical.
+    serde_json::json!({
+        "v": BODY_VERSION,
+        "seq": seq,
+        "at_ms": at.as_millisecond(),
+        "at": at.to_string(),
+        "actor": e.actor,
+        "action": e.action.as_str(),
+        "subject": e.subject,
+        "prev": hex::encode(prev),
+        "details": e.details,
+    })
+    .to_string()
+}
+
+impl Tx {
+    /// Appends one entry in this transaction and returns it.
+    pub async fn append(&mut self, at: Timestamp, entry: NewEntry) -> Result<AuditEntry, DbError> {
+        let seq = self.log_size;
+        let body = encode_body(seq, at, &self.last_leaf, &entry);
+        let leaf = liuhen_merkle::leaf_hash(body.as_bytes());
+        sqlx::query(
+            "INSERT INTO audit_entries (seq, at_ms, actor, action, subject, body, leaf_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(seq as i64)
+        .bind(at.as_millisecond())
+        .bind(entry.actor.as_str())
+        .bind(entry.action.as_str())
+        .bind(entry.subject.as_deref())
+        .bind(body.as_str())
+        .bind(&leaf[..])
+        .execute(&mut *self.inner)
+        .await
+        .ctx("appending an audit entry")?;
+        self.log_size += 1;
+        self.last_leaf = leaf;
+        self.appended = true;
+        Ok(AuditEntry {
+            seq,
+            at_ms: at.as_millisecond(),
+            actor: entry.actor,
+            action: entry.action.as_str().to_owned(),
+            subject: entry.subject,
+            body,
+            leaf_hash: leaf.to_vec(),
+        })
+    }
+}
+
+fn decode(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
+    Ok(AuditEntry {
+        seq: row.try_get::<i64, _>("seq")? as u64,
+        at_ms: row.try_get("at_ms")?,
+        actor: row.try_get("actor")?,
+        action: row.try_get("action")?,
+        subject: row.try_get("subject")?,
+        body: row.try_get("body")?,
+        leaf_hash: row.try_get("leaf_hash")?,
+    })
+}
+
+impl Db {
+    /// Entries with `seq > after` (or from the start), in row order of `seq`, at most `limit`.
+    pub async fn entries_page(
+        &self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, DbError> {
+        let after = after.map(|s| s as i64).unwrap_or(-1);
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor, action, subject, body, leaf_hash FROM audit_entries \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading audit entries")?;
+        rows.iter()
+            .map(decode)
+            .collect::<Result<_, _>>()
+            .ctx("decoding audit entries")
+    }
+
+    /// All entries about one subject, oldest first.
+    pub async fn entries_for(&self, subject: &str) -> Result<Vec<AuditEntry>, DbError> {
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor, action, subject, body, leaf_hash FROM audit_entries \
+             WHERE subject = $1 ORDER BY seq",
+        )
+        .bind(subject)
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading a subject's audit entries")?;
+        rows.iter()
+            .map(decode)
+            .collect::<Result<_, _>>()
+            .ctx("decoding audit entries")
+    }
+
+    /// Number of rows in the log table and the size the log head claims.
+    pub async fn log_sizes(&self) -> Result<(u64, u64), DbError> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM audit_entries) AS n, (SELECT size FROM log_head WHERE id = 1) AS head",
+        )
+        .fetch_one(self.pool())
+        .await
+        .ctx("counting audit entries")?;
+        let n: i64 = row.try_get("n").ctx("counting audit entries")?;
+        let head: i64 = row.try_get("head").ctx("counting audit entries")?;
+        Ok((n as u64, head as u64))
+    }
+
+    /// Leaf hashes of entries `[0, size)` in order, for building the tree.
+    pub async fn leaf_hashes(&self, size: u64) -> Result<Vec<[u8; 32]>, DbError> {
+        let mut out = Vec::with_capacity(size as usize);
+        let mut after = -1i64;
+        while (out.len() as u64) < size {
+            let rows = sqlx::query(
+                "SELECT seq, leaf_hash FROM audit_entries WHERE seq > $1 AND seq < $2 ORDER BY seq LIMIT 50000",
+            )
+            .bind(after)
+            .bind(size as i64)
+            .fetch_all(self.pool())
+            .await
+            .ctx("reading leaf hashes")?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let seq: i64 = row.try_get("seq").ctx("reading leaf hashes")?;
+                let leaf: Vec<u8> = row.try_get("leaf_hash").ctx("reading leaf hashes")?;
+                let leaf: [u8; 32] = leaf.try_into().map_err(|_| DbError::Corrupt {
+                    what: format!("audit entry #{seq}"),
+                    detail: "leaf hash is not 32 bytes".into(),
+                })?;
+                out.push(leaf);
+                after = seq;
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) async fn read_head(conn: &mut sqlx::AnyConnection) -> Result<(u64, [u8; 32]), DbError> {
+    let row = sqlx::query("SELECT size, last_leaf FROM log_head WHERE id = 1")
+        .fetch_one(conn)
+        .await
+        .ctx("reading the log head")?;
+    let size: i64 = row.try_get("size").ctx("reading the log head")?;
+    let last: Vec<u8> = row.try_get("last_leaf").ctx("reading the log head")?;
+    let last: [u8; 32] = last.try_into().map_err(|_| DbError::Corrupt {
+        what: "log head".into(),
+        detail: "last leaf hash is not 32 bytes".into(),
+    })?;
+    Ok((size as u64, last))
+}

@@ -1,0 +1,45 @@
+//! Forward-only, versioned migrations, one folder per backend.
+
+use sqlx::Row;
+
+use crate::error::QueryContext;
+use crate::{Backend, Db, DbError};
+
+const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_custody.sql"))];
+const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_custody.sql"))];
+
+pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
+    let steps = match db.backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+    )
+    .execute(db.pool())
+    .await
+    .ctx("creating schema_migrations")?;
+    let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+        .fetch_one(db.pool())
+        .await
+        .ctx("reading the schema version")?;
+    let current: i64 = row.try_get("v").ctx("reading the schema version")?;
+    for (version, sql) in steps.iter().filter(|(v, _)| *v > current) {
+        let mut tx = db.pool().begin().await.ctx("starting a migration")?;
+        sqlx::raw_sql(*sql)
+            .execute(&mut *tx)
+            .await
+            .map_err(|source| DbError::Migrate {
+                version: *version,
+                source,
+            })?;
+        sqlx::query("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)")
+            .bind(*version)
+            .bind(jiff::Timestamp::now().as_millisecond())
+            .execute(&mut *tx)
+            .await
+            .ctx("recording a migration")?;
+        tx.commit().await.ctx("committing a migration")?;
+    }
+    Ok(())
+}

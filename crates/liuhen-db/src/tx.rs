@@ -1,0 +1,47 @@
+use sqlx::{Any, Transaction};
+
+use crate::DbError;
+use crate::error::QueryContext;
+
+/// A write transaction. Dropping it without [`Tx::commit`] rolls everything back, the
+/// audit entries included.
+pub struct Tx {
+    pub(crate) inner: Transaction<'static, Any>,
+    pub(crate) log_size: u64,
+    pub(crate) last_leaf: [u8; 32],
+    pub(crate) appended: bool,
+}
+
+impl Tx {
+    pub(crate) async fn begin(pool: &sqlx::AnyPool) -> Result<Tx, DbError> {
+        let mut inner = pool.begin().await.ctx("starting a transaction")?;
+        sqlx::query("UPDATE log_head SET size = size WHERE id = 1")
+            .execute(&mut *inner)
+            .await
+            .ctx("locking the log head")?;
+        let (log_size, last_leaf) = crate::audit::read_head(&mut inner).await?;
+        Ok(Tx {
+            inner,
+            log_size,
+            last_leaf,
+            appended: false,
+        })
+    }
+
+    /// Size of the log including the entries appended in this transaction.
+    pub fn log_size(&self) -> u64 {
+        self.log_size
+    }
+
+    pub async fn commit(mut self) -> Result<(), DbError> {
+        if self.appended {
+            sqlx::query("UPDATE log_head SET size = $1, last_leaf = $2 WHERE id = 1")
+                .bind(self.log_size as i64)
+                .bind(&self.last_leaf[..])
+                .execute(&mut *self.inner)
+                .await
+                .ctx("advancing the log head")?;
+        }
+        self.inner.commit().await.ctx("committing")
+    }
+}

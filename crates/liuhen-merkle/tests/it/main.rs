@@ -1,0 +1,12 @@
+//! Integration tests for liuhen-merkle (one test binary, several modules).
+
+mod checkpoint_keys;
+mod proofs;
+mod vectors;
+
+use liuhen_merkle::Hash;
+
+/// Decode a 32-byte hex string.
+pub fn h(s: &str) -> Hash {
+    hex::decode(s).unwrap().try_into().unwrap()
+}

@@ -1,0 +1,73 @@
+//! The HTTP face of liuhen. This scope: `GET /healthz`. Errors become HTTP
+//! responses only in [`error::ApiError`]'s `IntoResponse`, with a stable code and no internals.
+
+mod error;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use liuhen_app::Custody;
+
+pub use error::ApiError;
+
+/// How often the server signs a checkpoint when the log has grown.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+
+pub fn router(custody: Custody) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(custody)
+}
+
+async fn healthz(State(custody): State<Custody>) -> Result<Json<serde_json::Value>, ApiError> {
+    let (entries, _) = custody.db().log_sizes().await?;
+    Ok(Json(serde_json::json!({
+        "status": "ok",
+        "log_entries": entries,
+        "blob_store": custody.blobs().kind(),
+    })))
+}
+
+/// Serves until Ctrl-C / SIGTERM, signing a checkpoint periodically and at shutdown.
+pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!(%addr, "liuhen listening");
+    let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
+    axum::serve(listener, router(custody.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    checkpointer.abort();
+    if let Err(e) = custody.checkpoint().await {
+        tracing::error!(error = %e, "final checkpoint failed");
+    }
+    Ok(())
+}
+
+async fn checkpoint_loop(custody: Custody) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    loop {
+        tick.tick().await;
+        if let Err(e) = custody.checkpoint().await {
+            tracing::error!(error = %e, "periodic checkpoint failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,295 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use liuhen_app::ingest::{FileStatus, IngestOptions, IngestSummary};
+use liuhen_app::verify::{VerifyOptions, VerifyReport};
+use liuhen_app::{Custody, OpenOptions};
+use liuhen_domain::Classification;
+
+use crate::progress;
+
+#[derive(Parser)]
+#[command(
+    name = "liuhen",
+    version,
+    about = "留痕 — 行政执法音像记录管理 (custody of enforcement recordings)"
+)]
+pub struct Args {
+    /// Data directory: database, originals, keys, configuration (liuhen.toml).
+    #[arg(
+        long,
+        global = true,
+        env = "LIUHEN_DATA_DIR",
+        default_value = "liuhen-data"
+    )]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (zero configuration: SQLite and local files in the data directory).
+    Serve {
+        #[arg(long, env = "LIUHEN_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Ingest files or whole folders (a camera's DCIM tree) into custody.
+    Ingest(IngestArgs),
+    /// Re-hash every original and re-check the log, the checkpoints and every record row.
+    Verify {
+        #[arg(long)]
+        json: bool,
+        /// Check the log and the rows only, without re-hashing the originals.
+        #[arg(long)]
+        no_fixity: bool,
+    },
+    /// The tamper-evident log: checkpoints and proofs.
+    #[command(subcommand)]
+    Log(LogCommand),
+    /// Signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(clap::Args)]
+struct IngestArgs {
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// 执法机构 (enforcement agency)
+    #[arg(long)]
+    agency: Option<String>,
+    /// 执法记录设备 (device name or number)
+    #[arg(long)]
+    device: Option<String>,
+    /// 执法人员 (officer)
+    #[arg(long)]
+    officer: Option<String>,
+    /// 案件名称 (case name)
+    #[arg(long)]
+    case_name: Option<String>,
+    /// 当事人姓名或单位名称 (party)
+    #[arg(long)]
+    party: Option<String>,
+    /// Out-of-town exception (R3.3): when the officer returned, RFC 3339 or "YYYY-MM-DD HH:MM" local time.
+    #[arg(long)]
+    returned_at: Option<String>,
+    /// Delete each source file after its stored copy is read back and both digests match (R3.4).
+    #[arg(long)]
+    clear_source: bool,
+    /// One JSON object per file as it completes, then a summary object.
+    #[arg(long)]
+    json: bool,
+    /// Who is ingesting, for the log.
+    #[arg(long, env = "LIUHEN_ACTOR")]
+    actor: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum LogCommand {
+    /// Sign a checkpoint of the current log (done automatically after ingest and by the server).
+    Checkpoint,
+    /// Inclusion proof of entry SEQ in the tree of SIZE entries (default: latest checkpoint).
+    Inclusion {
+        seq: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency proof from the tree of OLD entries to SIZE (default: latest checkpoint).
+    Consistency {
+        old: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print the public keys (PEM) that a third party needs to verify checkpoints.
+    Export,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let custody = Custody::open(OpenOptions::new(&args.data_dir))
+        .await
+        .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
+    match args.command {
+        Command::Serve { listen } => {
+            let listener = tokio::net::TcpListener::bind(&listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            eprintln!(
+                "liuhen 已启动: http://{}  (data: {})",
+                listener.local_addr()?,
+                args.data_dir.display()
+            );
+            liuhen_server::serve(custody, listener).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ingest(a) => ingest(&custody, a).await,
+        Command::Verify { json, no_fixity } => {
+            let obs = progress::VerifyBar::new(!json);
+            let report = custody
+                .verify(VerifyOptions { fixity: !no_fixity }, &obs)
+                .await?;
+            obs.finish();
+            print_verify(&report, json)?;
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Command::Log(LogCommand::Checkpoint) => {
+            match custody.checkpoint().await? {
+                Some(c) => println!("{}", c.checkpoint.body()),
+                None => println!("the latest checkpoint already covers the whole log"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log(LogCommand::Inclusion { seq, size }) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&custody.inclusion_proof(seq, size).await?)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log(LogCommand::Consistency { old, size }) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&custody.consistency_proof(old, size).await?)?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Keys(KeysCommand::Export) => {
+            let (ed, sm2) = custody.keys().public_keys().to_pem();
+            println!(
+                "# origin: {}\n# Ed25519\n{ed}\n# SM2 (SM3, id 1234567812345678)\n{sm2}",
+                custody.origin()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
+    let tz = custody.config().utc_offset().map_err(anyhow::Error::msg)?;
+    let returned_at = a
+        .returned_at
+        .as_deref()
+        .map(|s| parse_time(s, &tz))
+        .transpose()?;
+    let opts = IngestOptions {
+        actor: a.actor.unwrap_or_else(default_actor),
+        classification: Classification {
+            agency: a.agency,
+            device: a.device,
+            officer: a.officer,
+            case_name: a.case_name,
+            party: a.party,
+        },
+        returned_at,
+        clear_source: a.clear_source,
+    };
+    let bar = Arc::new(progress::IngestBar::new(a.json));
+    let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;
+    bar.finish();
+    if let Err(e) = custody.checkpoint().await {
+        eprintln!("警告: 无法签署日志检查点 (could not sign a checkpoint): {e:#}");
+    }
+    print_summary(&summary, a.json)?;
+    Ok(if summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<jiff::Timestamp> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let civil: jiff::civil::DateTime = s
+        .replace(' ', "T")
+        .parse()
+        .with_context(|| format!("--returned-at {s:?}: use RFC 3339 or \"YYYY-MM-DD HH:MM\""))?;
+    Ok(civil.to_zoned_datetime(tz.clone())?.timestamp())
+}
+
+fn default_actor() -> String {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+fn print_summary(s: &IngestSummary, json: bool) -> anyhow::Result<()> {
+    if json {
+        let mut v = serde_json::to_value(s)?;
+        if let Some(o) = v.as_object_mut() {
+            o.remove("reports");
+            o.insert("summary".into(), serde_json::Value::Bool(true));
+        }
+        println!("{v}");
+        return Ok(());
+    }
+    for r in &s.reports {
+        match r.status {
+            FileStatus::Failed => eprintln!(
+                "失败 FAILED  {}: {}",
+                r.path,
+                r.error.as_deref().unwrap_or("")
+            ),
+            FileStatus::Duplicate => eprintln!(
+                "重复 DUPLICATE {} = record {}",
+                r.path,
+                r.record_id.as_deref().unwrap_or("")
+            ),
+            _ => {}
+        }
+        if r.status == FileStatus::Stored && r.late {
+            eprintln!(
+                "逾期 LATE  {} ({} h after recording)",
+                r.path,
+                r.lateness_ms.unwrap_or(0) / 3_600_000
+            );
+        }
+        if let (FileStatus::Stored, Some(e)) = (r.status, &r.probe_error) {
+            eprintln!("元数据异常 PROBE {}: {e}", r.path);
+        }
+    }
+    println!(
+        "{} files, {} bytes: {} stored, {} duplicates, {} already done, {} failed; {} late, {} with probe errors",
+        s.files, s.bytes, s.stored, s.duplicates, s.already_done, s.failed, s.late, s.probe_errors
+    );
+    Ok(())
+}
+
+fn print_verify(r: &VerifyReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+        return Ok(());
+    }
+    for p in &r.problems {
+        println!("问题 PROBLEM [{}] {}: {}", p.code, p.subject, p.message);
+    }
+    for w in &r.warnings {
+        println!("提示 WARNING [{}] {}: {}", w.code, w.subject, w.message);
+    }
+    println!(
+        "{}: {} log entries, {} checkpoints, {} records, {} originals ({} bytes) re-hashed, {} problems",
+        if r.ok {
+            "OK 完整"
+        } else {
+            "FAILED 发现问题"
+        },
+        r.entries,
+        r.checkpoints,
+        r.records,
+        r.blobs_checked,
+        r.bytes_checked,
+        r.problems.len()
+    );
+    Ok(())
+}
