@@ -85,7 +85,7 @@ impl Default for VerifyOptions {
 
 const PAGE: u32 = 20_000;
 
-/// Latest snapshot-carrying entry per record id: (seq, row hash it states).
+/// Latest snapshot-carrying entry per record id: (seq, hash of the snapshot it carries).
 type Bindings = HashMap<String, (u64, Option<String>)>;
 
 impl Custody {
@@ -442,11 +442,13 @@ fn track_binding(body: &EntryBody, bindings: &mut Bindings) {
         return;
     };
     if carries {
-        let row_hash = body
-            .details
-            .get("row_hash")
-            .and_then(|h| h.as_str())
-            .map(str::to_owned);
-        bindings.insert(id.to_owned(), (body.seq, row_hash));
+        // Hash the snapshot as logged (not the hash the entry claims), so that a forged
+        // entry whose snapshot no longer matches its row shows as well.
+        let logged = body.details.get("record").map(|snapshot| {
+            hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+                snapshot.to_string().as_bytes(),
+            ))
+        });
+        bindings.insert(id.to_owned(), (body.seq, logged));
     }
 }

@@ -21,11 +21,31 @@ use crate::{BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, ceil_to_sec
 
 pub struct LocalStore {
     root: PathBuf,
+    /// This store's own temp directory under `tmp/`.
+    tmp: PathBuf,
+    /// Held while the store is open, so that no other process cleans `tmp`.
+    _tmp_lock: File,
 }
 
 fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> BlobError {
     let context = context.into();
     move |source| BlobError::Io { context, source }
+}
+
+/// Removes a temp directory whose owning process is gone (its lock is free), or a stray file.
+fn remove_if_abandoned(path: &Path) -> io::Result<()> {
+    if !path.is_dir() {
+        return fs::remove_file(path);
+    }
+    match File::open(path.join(".lock")) {
+        Ok(lock) => match lock.try_lock() {
+            Ok(()) => fs::remove_dir_all(path),
+            Err(fs::TryLockError::WouldBlock) => Ok(()),
+            Err(fs::TryLockError::Error(e)) => Err(e),
+        },
+        Err(e) if e.kind() == io::ErrorKind::NotFound => fs::remove_dir_all(path),
+        Err(e) => Err(e),
+    }
 }
 
 fn fsync_dir(dir: &Path) -> io::Result<()> {
@@ -45,6 +65,10 @@ fn ensure_dir(parent: &Path, name: &str) -> io::Result<PathBuf> {
 
 impl LocalStore {
     /// Opens (creating if needed) a store at `root` and removes leftovers of interrupted writes.
+    ///
+    /// Several processes may share a root (the server and a CLI ingest): each writes its temp
+    /// files in its own `tmp/<uuid>/` directory, locked for the store's lifetime. Only
+    /// directories whose lock is free (their process is gone) are cleaned.
     pub fn open(root: &Path) -> Result<Self, BlobError> {
         for sub in ["sha256", "retention", "tmp"] {
             let dir = root.join(sub);
@@ -54,11 +78,20 @@ impl LocalStore {
         let entries = fs::read_dir(&tmp).map_err(io_err(format!("listing {}", tmp.display())))?;
         for entry in entries {
             let path = entry.map_err(io_err("listing tmp"))?.path();
-            fs::remove_file(&path).map_err(io_err(format!("removing {}", path.display())))?;
+            remove_if_abandoned(&path).map_err(io_err(format!("removing {}", path.display())))?;
         }
+        let own = tmp.join(uuid::Uuid::now_v7().to_string());
+        fs::create_dir(&own).map_err(io_err(format!("creating {}", own.display())))?;
+        let lock = File::create(own.join(".lock"))
+            .map_err(io_err(format!("creating the lock in {}", own.display())))?;
+        lock.try_lock().map_err(|e| {
+            BlobError::io(format!("locking {}", own.display()), io::Error::other(e))
+        })?;
         fsync_dir(root).map_err(io_err(format!("syncing {}", root.display())))?;
         Ok(Self {
             root: root.to_path_buf(),
+            tmp: own,
+            _tmp_lock: lock,
         })
     }
 
@@ -83,9 +116,7 @@ impl LocalStore {
     }
 
     fn temp_path(&self, suffix: &str) -> PathBuf {
-        self.root
-            .join("tmp")
-            .join(format!("{}.{suffix}", uuid::Uuid::now_v7()))
+        self.tmp.join(format!("{}.{suffix}", uuid::Uuid::now_v7()))
     }
 
     fn open_blob(&self, sha: &Sha256Digest) -> Result<File, BlobError> {

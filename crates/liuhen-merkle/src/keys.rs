@@ -6,7 +6,7 @@
 //! are exported as SPKI PEM, readable by OpenSSL 3.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write as _};
+use std::io::{self, Read as _, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
@@ -316,15 +316,17 @@ fn key_id(spki_der: &[u8]) -> String {
 }
 
 fn read_secret_file(path: &Path) -> Result<String, KeyError> {
-    let meta = fs::metadata(path).map_err(io_err(path))?;
-    let mode = meta.permissions().mode() & 0o777;
+    let mut f = File::open(path).map_err(io_err(path))?;
+    let mode = f.metadata().map_err(io_err(path))?.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(KeyError::InsecurePermissions {
             path: path.to_owned(),
             mode,
         });
     }
-    fs::read_to_string(path).map_err(io_err(path))
+    let mut pem = String::new();
+    f.read_to_string(&mut pem).map_err(io_err(path))?;
+    Ok(pem)
 }
 
 /// Write `contents` to `dir/name` atomically with mode 0600.

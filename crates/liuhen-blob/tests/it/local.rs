@@ -83,18 +83,44 @@ fn local_failed_put_leaves_nothing_visible() {
         "{err:?}"
     );
     assert_eq!(store.list().unwrap(), vec![]);
-    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(temp_files(dir.path()), Vec::<String>::new());
 
-    // A leftover from a crash mid-write is removed at open and never listed.
-    fs::write(
-        dir.path().join("tmp/0190-crashed.part"),
-        b"half a recording",
-    )
-    .unwrap();
+    // Leftovers of a crashed process (its lock is free) are removed at open and never listed;
+    // the temp directory of a store that is still open is left alone.
+    let crashed = dir.path().join("tmp/0190-crashed");
+    fs::create_dir(&crashed).unwrap();
+    fs::write(crashed.join(".lock"), b"").unwrap();
+    fs::write(crashed.join("a.part"), b"half a recording").unwrap();
+    fs::write(dir.path().join("tmp/stray.part"), b"older layout").unwrap();
+    let other = LocalStore::open(dir.path()).unwrap();
+    assert!(!crashed.exists());
+    assert_eq!(other.list().unwrap(), vec![]);
+    assert_eq!(temp_files(dir.path()), Vec::<String>::new());
+    // Two live stores: each keeps its own locked directory.
+    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 2);
     drop(store);
-    let store = LocalStore::open(dir.path()).unwrap();
-    assert_eq!(store.list().unwrap(), vec![]);
-    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    drop(other);
+    let _again = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(fs::read_dir(dir.path().join("tmp")).unwrap().count(), 1);
+}
+
+/// Every file under `tmp/` except the per-store lock files.
+fn temp_files(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in fs::read_dir(root.join("tmp")).unwrap() {
+        let p = d.unwrap().path();
+        if p.is_dir() {
+            for f in fs::read_dir(&p).unwrap() {
+                let name = f.unwrap().file_name().to_string_lossy().into_owned();
+                if name != ".lock" {
+                    out.push(name);
+                }
+            }
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
 }
 
 #[test]

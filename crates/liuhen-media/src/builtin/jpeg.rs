@@ -15,7 +15,7 @@ pub(super) fn parse(src: &mut Src<'_>, info: &mut MediaInfo) -> Result<(), Probe
     loop {
         let m = src
             .read(off, 2)
-            .map_err(|_| src.bad(off, "data ends before the frame header (truncated JPEG?)"))?;
+            .map_err(|_| src.bad(off, "data ends before the image data (truncated JPEG?)"))?;
         let (Some(&0xFF), Some(&marker)) = (m.first(), m.get(1)) else {
             // A wrong segment length (broken EXIF writers): resynchronise on the next
             // marker like decoders do, and flag the file.
@@ -37,7 +37,9 @@ pub(super) fn parse(src: &mut Src<'_>, info: &mut MediaInfo) -> Result<(), Probe
             0xD9 => break,
             _ => {}
         }
-        let seg_len = src.read(off.saturating_add(2), 2)?;
+        let seg_len = src
+            .read(off.saturating_add(2), 2)
+            .map_err(|_| src.bad(off, "data ends inside a segment header (truncated JPEG?)"))?;
         let seg_len = u64::from(be_u16(&seg_len, 0).unwrap_or(0));
         if seg_len < 2 {
             return Err(src.bad(off, format!("segment length {seg_len} is impossible")));

@@ -88,7 +88,7 @@ const HOSTILE: &[(&str, &str)] = &[
     ("oom_large_box.heic", "claims 855638085 bytes"),
     ("invalid-gps", "box 'mdat' claims 1370600 bytes"),
     ("broken.jpg", "segment lengths are wrong"),
-    ("exif-no-tz.jpg", "file ends"),
+    ("exif-no-tz.jpg", "truncated JPEG"),
 ];
 
 #[test]

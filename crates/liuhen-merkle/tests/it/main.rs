@@ -1,6 +1,7 @@
 //! Integration tests for liuhen-merkle (one test binary, several modules).
 
 mod checkpoint_keys;
+mod mutations;
 mod proofs;
 mod vectors;
 

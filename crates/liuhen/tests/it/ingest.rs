@@ -1,0 +1,228 @@
+use std::process::Command;
+
+use crate::support::{TestApp, require_tool, sha256_file};
+
+#[tokio::test]
+async fn folder_ingest_stores_logs_and_classifies() {
+    let app = TestApp::new();
+    let dir = app.make_files("DCIM/100MEDIA", 4, 10_000, 3);
+    let (ok, reports) = app.ingest(&[
+        "--agency",
+        "平顶山高新区应急管理局",
+        "--officer",
+        "张伟",
+        "--case-name",
+        "某化工厂安全检查",
+        "--party",
+        "某化工有限公司",
+        "--device",
+        "执法记录仪-03",
+        app.work.join("DCIM").to_str().unwrap(),
+    ]);
+    assert!(ok);
+    assert_eq!(reports.len(), 4);
+    for r in &reports {
+        assert_eq!(r["status"], "stored");
+        let src = dir.join(
+            std::path::Path::new(r["path"].as_str().unwrap())
+                .file_name()
+                .unwrap(),
+        );
+        assert_eq!(r["sha256"].as_str().unwrap(), sha256_file(&src));
+        assert_eq!(
+            sha256_file(&app.blob_path(r["sha256"].as_str().unwrap())),
+            r["sha256"].as_str().unwrap()
+        );
+        assert_eq!(r["sm3"].as_str().unwrap().len(), 64);
+    }
+    let db = app.sql().await;
+    let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT agency, device, officer, case_name, party, record_date FROM records",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.0 == "平顶山高新区应急管理局"
+        && r.2 == "张伟"
+        && r.3 == "某化工厂安全检查"
+        && r.5.is_some()));
+    let actions: Vec<(String, String)> =
+        sqlx::query_as("SELECT action, actor FROM audit_entries ORDER BY seq")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert_eq!(actions[0].0, "keys.created");
+    assert!(
+        actions[1..]
+            .iter()
+            .all(|(a, who)| a == "record.ingested" && who == "测试员")
+    );
+    app.assert_verifies();
+}
+
+#[tokio::test]
+async fn same_content_twice_is_one_blob_and_a_logged_duplicate() {
+    let app = TestApp::new();
+    let a = app.make_files("a", 1, 50_000, 4);
+    let b = app.work.join("b");
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::copy(a.join("REC_0000.MP4"), b.join("copy.MP4")).unwrap();
+    let (ok, first) = app.ingest(&[a.to_str().unwrap()]);
+    assert!(ok);
+    let (ok, second) = app.ingest(&[b.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(second[0]["status"], "duplicate");
+    assert_eq!(second[0]["record_id"], first[0]["record_id"]);
+    // Rerunning the same source is recognised without logging anything new.
+    let (ok, third) = app.ingest(&[a.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(third[0]["status"], "already_done");
+    let db = app.sql().await;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let dups: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE action = 'record.duplicate'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(dups, 1);
+    app.assert_verifies();
+}
+
+#[tokio::test]
+async fn clear_source_deletes_only_after_read_back() {
+    let app = TestApp::new();
+    let dir = app.make_files("card", 3, 30_000, 5);
+    let (ok, reports) = app.ingest(&["--clear-source", dir.to_str().unwrap()]);
+    assert!(ok);
+    assert!(reports.iter().all(|r| r["source_cleared"] == true));
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "the card is empty"
+    );
+    let db = app.sql().await;
+    let cleared: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_entries WHERE action = 'ingest.source_cleared'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    assert_eq!(cleared, 3);
+    app.assert_verifies();
+}
+
+#[tokio::test]
+async fn unreadable_paths_fail_alone_with_a_reason() {
+    let app = TestApp::new();
+    let dir = app.make_files("ok", 2, 1000, 6);
+    let missing = app.work.join("no-such-card");
+    let out = app
+        .cmd()
+        .args([
+            "ingest",
+            "--json",
+            dir.to_str().unwrap(),
+            missing.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "non-zero when anything failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("\"status\":\"failed\"") && text.contains("no-such-card"),
+        "{text}"
+    );
+    assert_eq!(text.matches("\"status\":\"stored\"").count(), 2);
+    let db = app.sql().await;
+    let failed: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_entries WHERE action = 'ingest.failed'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(failed, 1, "the failed attempt is logged");
+    app.assert_verifies();
+}
+
+#[tokio::test]
+async fn bad_returned_at_is_refused_before_anything_changes() {
+    let app = TestApp::new();
+    let dir = app.make_files("x", 1, 1000, 7);
+    let out = app.run(&["ingest", "--returned-at", "昨天", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--returned-at"));
+    let db = app.sql().await;
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn lateness_counts_from_recording_end_or_declared_return() {
+    if !require_tool("ffmpeg") {
+        return;
+    }
+    let app = TestApp::new();
+    let make = |name: &str, when: &str| {
+        let path = app.work.join(name);
+        let ok = Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=duration=2:size=320x240:rate=10",
+            ])
+            .args([
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-metadata",
+                &format!("creation_time={when}"),
+            ])
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        path
+    };
+    let long_ago = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(72)).to_string();
+    let recent = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(2)).to_string();
+    let late = make("late.mp4", &long_ago);
+    let fresh = make("fresh.mp4", &recent);
+    let (ok, r) = app.ingest(&[late.to_str().unwrap(), fresh.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(
+        r[0]["late"], true,
+        "stored 72 h after recording: late, but stored"
+    );
+    assert_eq!(r[0]["status"], "stored");
+    assert_eq!(r[1]["late"], false);
+    assert_eq!(r[0]["kind"], "video");
+
+    // Out of town: returned 3 hours ago, so a 3-day-old recording is on time.
+    let away = make(
+        "away.mp4",
+        &(jiff::Timestamp::now() - jiff::SignedDuration::from_hours(73)).to_string(),
+    );
+    let back = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3)).to_string();
+    let (ok, r) = app.ingest(&["--returned-at", &back, away.to_str().unwrap()]);
+    assert!(ok);
+    assert_eq!(r[0]["late"], false);
+    let ms = r[0]["lateness_ms"].as_i64().unwrap();
+    assert!(
+        (3 * 3_600_000 - 60_000..3 * 3_600_000 + 60_000).contains(&ms),
+        "{ms}"
+    );
+    app.assert_verifies();
+}

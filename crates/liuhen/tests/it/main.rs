@@ -1,0 +1,9 @@
+//! End-to-end tests of the `liuhen` binary: ingest, verify, tampering, crashes, the media
+//! corpus, the server. Each test gets a fresh data directory.
+
+mod corpus;
+mod crash;
+mod ingest;
+mod serve;
+mod support;
+mod tamper;

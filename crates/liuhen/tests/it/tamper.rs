@@ -1,0 +1,295 @@
+//! Every kind of tampering is detected by `liuhen verify`, which names what was changed.
+
+use serde_json::Value;
+
+use crate::support::{TestApp, codes};
+
+/// Two ingests of three files each: entries 0 (keys) 1–3, 4–6; checkpoints of size 4 and 7.
+fn custody() -> (TestApp, Vec<Value>) {
+    let app = TestApp::new();
+    let a = app.make_files("a", 3, 40_000, 1);
+    let b = app.make_files("b", 3, 40_000, 2);
+    let (ok, mut reports) = app.ingest(&["--officer", "张伟", a.to_str().unwrap()]);
+    assert!(ok);
+    let (ok, more) = app.ingest(&["--officer", "李娜", b.to_str().unwrap()]);
+    assert!(ok);
+    reports.extend(more);
+    app.assert_verifies();
+    (app, reports)
+}
+
+fn problems_of(app: &TestApp) -> (Vec<String>, Value) {
+    let (ok, report) = app.verify();
+    assert!(!ok, "tampering went unnoticed: {report:#}");
+    (codes(&report), report)
+}
+
+fn mentions(report: &Value, code: &str, needle: &str) -> bool {
+    report["problems"].as_array().unwrap().iter().any(|p| {
+        p["code"] == code
+            && (p["subject"].as_str().unwrap().contains(needle)
+                || p["message"].as_str().unwrap().contains(needle))
+    })
+}
+
+#[tokio::test]
+async fn flipped_byte_in_an_original() {
+    let (app, reports) = custody();
+    let victim = &reports[1];
+    let sha = victim["sha256"].as_str().unwrap();
+    let path = app.blob_path(sha);
+    let mut perms = std::fs::metadata(&path).unwrap().permissions();
+    assert!(perms.readonly(), "originals are stored read-only");
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&path, perms).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[1000] ^= 0x01;
+    std::fs::write(&path, bytes).unwrap();
+
+    let (codes, report) = problems_of(&app);
+    assert_eq!(codes, vec!["blob_corrupt"], "{report:#}");
+    assert!(mentions(
+        &report,
+        "blob_corrupt",
+        victim["record_id"].as_str().unwrap()
+    ));
+    assert!(mentions(&report, "blob_corrupt", sha));
+}
+
+#[tokio::test]
+async fn deleted_original() {
+    let (app, reports) = custody();
+    let path = app.blob_path(reports[0]["sha256"].as_str().unwrap());
+    std::fs::remove_file(path).unwrap();
+    let (codes, report) = problems_of(&app);
+    assert_eq!(codes, vec!["blob_missing"]);
+    assert!(mentions(
+        &report,
+        "blob_missing",
+        reports[0]["record_id"].as_str().unwrap()
+    ));
+}
+
+#[tokio::test]
+async fn edited_log_entry() {
+    let (app, _) = custody();
+    let db = app.sql().await;
+    sqlx::query("UPDATE audit_entries SET body = replace(body, '张伟', '王五') WHERE seq = 2")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert!(codes.contains(&"entry_leaf_mismatch".into()), "{report:#}");
+    assert!(mentions(&report, "entry_leaf_mismatch", "entry:2"));
+    assert!(codes.contains(&"checkpoint_root_mismatch".into()));
+}
+
+#[tokio::test]
+async fn edited_log_entry_with_recomputed_hash() {
+    // A careful forger recomputes the leaf hash: the chain and the signed roots still tell.
+    let (app, _) = custody();
+    let db = app.sql().await;
+    let body: String = sqlx::query_scalar("SELECT body FROM audit_entries WHERE seq = 5")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let forged = body.replace("李娜", "王五");
+    let mut input = vec![0u8];
+    input.extend_from_slice(forged.as_bytes());
+    let leaf = <sha2::Sha256 as sha2::Digest>::digest(&input).to_vec();
+    sqlx::query("UPDATE audit_entries SET body = $1, leaf_hash = $2 WHERE seq = 5")
+        .bind(forged)
+        .bind(leaf)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert!(
+        mentions(&report, "entry_chain_broken", "entry:6"),
+        "{report:#}"
+    );
+    assert!(codes.contains(&"checkpoint_root_mismatch".into()));
+    // The record's row no longer matches its (forged) entry either.
+    assert!(codes.contains(&"record_edited".into()), "{report:#}");
+}
+
+#[tokio::test]
+async fn deleted_log_entry() {
+    let (app, _) = custody();
+    let db = app.sql().await;
+    sqlx::query("DELETE FROM audit_entries WHERE seq = 3")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert!(mentions(&report, "entry_missing", "#3"), "{report:#}");
+    assert!(codes.contains(&"checkpoint_root_mismatch".into()));
+    assert!(codes.contains(&"log_head_mismatch".into()));
+}
+
+#[tokio::test]
+async fn reordered_log_entries() {
+    let (app, _) = custody();
+    let db = app.sql().await;
+    // Swap the contents of rows 4 and 5, keeping the sequence numbers in place.
+    let rows: Vec<(i64, String, Vec<u8>, Option<String>)> = sqlx::query_as(
+        "SELECT seq, body, leaf_hash, subject FROM audit_entries WHERE seq IN (4, 5) ORDER BY seq",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    for (target, (_, body, leaf, subject)) in [(5, rows[0].clone()), (4, rows[1].clone())] {
+        sqlx::query(
+            "UPDATE audit_entries SET body = $1, leaf_hash = $2, subject = $3 WHERE seq = $4",
+        )
+        .bind(body)
+        .bind(leaf)
+        .bind(subject)
+        .bind(target)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    let (codes, report) = problems_of(&app);
+    assert!(
+        mentions(&report, "entry_reordered", "entry:4"),
+        "{report:#}"
+    );
+    assert!(mentions(&report, "entry_reordered", "entry:5"));
+    assert!(codes.contains(&"checkpoint_root_mismatch".into()));
+}
+
+#[tokio::test]
+async fn truncated_log() {
+    let (app, _) = custody();
+    let db = app.sql().await;
+    // Cut the last two entries and make the head agree: only the checkpoint remembers.
+    sqlx::query("DELETE FROM audit_entries WHERE seq >= 5")
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE log_head SET size = 5")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert!(
+        mentions(&report, "checkpoint_beyond_log", "covers 7 entries"),
+        "{report:#}"
+    );
+    assert!(
+        codes.contains(&"record_unlogged".into()),
+        "rows of the cut entries are unlogged"
+    );
+}
+
+#[tokio::test]
+async fn edited_record_row() {
+    let (app, reports) = custody();
+    let id = reports[4]["record_id"].as_str().unwrap();
+    let db = app.sql().await;
+    sqlx::query("UPDATE records SET party = '某某公司', late = 1 WHERE id = $1")
+        .bind(id)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert_eq!(codes, vec!["record_edited"]);
+    let msg = report["problems"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(id)
+            && msg.contains("party")
+            && msg.contains("某某公司")
+            && msg.contains("late"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn deleted_record_row() {
+    let (app, reports) = custody();
+    let id = reports[2]["record_id"].as_str().unwrap();
+    let db = app.sql().await;
+    sqlx::query("DELETE FROM records WHERE id = $1")
+        .bind(id)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert_eq!(codes, vec!["record_missing"], "{report:#}");
+    assert!(mentions(&report, "record_missing", id));
+}
+
+#[tokio::test]
+async fn swapped_checkpoints() {
+    let (app, _) = custody();
+    let db = app.sql().await;
+    type Row = (i64, i64, Vec<u8>, i64, String, Vec<u8>, Vec<u8>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, tree_size, root, timestamp_ms, body, ed25519_sig, sm2_sig FROM checkpoints ORDER BY id",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    for (target, (_, size, root, ts, body, ed, sm2)) in [(2, rows[0].clone()), (1, rows[1].clone())]
+    {
+        sqlx::query(
+            "UPDATE checkpoints SET tree_size = $1, root = $2, timestamp_ms = $3, body = $4, ed25519_sig = $5, sm2_sig = $6 WHERE id = $7",
+        )
+        .bind(size)
+        .bind(root)
+        .bind(ts)
+        .bind(body)
+        .bind(ed)
+        .bind(sm2)
+        .bind(target)
+        .execute(&db)
+        .await
+        .unwrap();
+    }
+    let (codes, report) = problems_of(&app);
+    assert_eq!(codes, vec!["checkpoint_order"], "{report:#}");
+    assert!(mentions(&report, "checkpoint_order", "checkpoint:2"));
+}
+
+#[tokio::test]
+async fn forged_checkpoint() {
+    let (app, _) = custody();
+    let db = app.sql().await;
+    // Another root and size, with the old signatures: neither signature holds.
+    sqlx::query("UPDATE checkpoints SET body = replace(body, char(10) || '7' || char(10), char(10) || '6' || char(10)), tree_size = 6 WHERE id = 2")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert!(
+        mentions(&report, "checkpoint_signature", "Ed25519"),
+        "{report:#}"
+    );
+    assert!(
+        codes.iter().all(|c| c.starts_with("checkpoint_")),
+        "{codes:?}"
+    );
+    // And a second instance's checkpoint does not verify under this instance's keys.
+    let other = TestApp::new();
+    let f = other.make_files("x", 1, 1000, 9);
+    assert!(other.ingest(&[f.to_str().unwrap()]).0);
+    let theirs = other.sql().await;
+    let (body, ed, sm2): (String, Vec<u8>, Vec<u8>) = sqlx::query_as(
+        "SELECT body, ed25519_sig, sm2_sig FROM checkpoints ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&theirs)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE checkpoints SET body = $1, ed25519_sig = $2, sm2_sig = $3 WHERE id = 1")
+        .bind(body)
+        .bind(ed)
+        .bind(sm2)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, _) = problems_of(&app);
+    assert!(codes.contains(&"checkpoint_foreign".into()), "{codes:?}");
+}
