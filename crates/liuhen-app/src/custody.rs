@@ -120,13 +120,17 @@ impl Custody {
 
 fn open_blobs(config: &Config, dir: &Path) -> Result<Arc<dyn BlobStore>, AppError> {
     Ok(match (config.storage.blobs.as_str(), &config.storage.s3) {
-        ("s3", Some(s3)) => Arc::new(S3Store::new(S3Config {
-            endpoint: s3.endpoint.clone(),
-            region: s3.region.clone(),
-            bucket: s3.bucket.clone(),
-            access_key: s3.access_key.clone(),
-            secret_key: s3.secret_key.clone(),
-        })?),
+        ("s3", Some(s3)) => {
+            let store = S3Store::new(S3Config {
+                endpoint: s3.endpoint.clone(),
+                region: s3.region.clone(),
+                bucket: s3.bucket.clone(),
+                access_key: s3.access_key.clone(),
+                secret_key: s3.secret_key.clone(),
+            })?;
+            store.ensure_bucket()?;
+            Arc::new(store)
+        }
         _ => Arc::new(LocalStore::open(&Config::blob_dir(dir))?),
     })
 }

@@ -162,6 +162,35 @@ impl S3Store {
         self.ok(req).map(drop)
     }
 
+    /// Makes sure the bucket exists with Object Lock enabled, creating it when missing.
+    /// A bucket without Object Lock is refused: its originals could be deleted.
+    pub fn ensure_bucket(&self) -> Result<(), BlobError> {
+        let status = self
+            .send(Req::new("HeadBucket", "HEAD", None))?
+            .status()
+            .as_u16();
+        match status {
+            200 => {}
+            404 => return self.create_bucket_with_object_lock(),
+            other => {
+                return Err(BlobError::UnexpectedResponse {
+                    operation: "HeadBucket",
+                    detail: format!("HTTP {other} for bucket {}", self.cfg.bucket),
+                });
+            }
+        }
+        let (_, text) =
+            self.ok(Req::new("GetObjectLockConfiguration", "GET", None).query("object-lock", ""))?;
+        if xml::first(&text, "ObjectLockEnabled").as_deref() != Some("Enabled") {
+            return Err(BlobError::InvalidConfig(format!(
+                "bucket {} has no Object Lock; originals there could be deleted. \
+                 Create the bucket with Object Lock enabled",
+                self.cfg.bucket
+            )));
+        }
+        Ok(())
+    }
+
     /// Sends a signed request; any status is returned (transport failures are errors).
     fn send(&self, req: Req<'_>) -> Result<Response<ureq::Body>, BlobError> {
         let path = match req.key {

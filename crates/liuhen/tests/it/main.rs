@@ -4,6 +4,7 @@
 mod corpus;
 mod crash;
 mod ingest;
+mod scale_out;
 mod serve;
 mod support;
 mod tamper;
