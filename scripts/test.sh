@@ -87,4 +87,15 @@ log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 log "cargo test"
-cargo test --workspace --locked
+# Doc tests and benches are left out (benches run in release: see docs/benchmarks.md).
+OUT="$(mktemp)"
+set +e
+cargo test --workspace --locked --lib --bins --tests 2>&1 | tee "$OUT"
+STATUS=${PIPESTATUS[0]}
+set -e
+read -r PASSED FAILED < <(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$OUT" |
+    awk '{p += $4; f += $6} END {print p + 0, f + 0}')
+rm -f "$OUT"
+echo
+echo "tests: $PASSED passed, $FAILED failed"
+exit "$STATUS"

@@ -18,6 +18,8 @@ pub enum AppError {
     Keys(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("{0} not found")]
+    NotFound(String),
     #[error("background task failed: {0}")]
     Task(String),
 }

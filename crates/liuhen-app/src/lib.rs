@@ -7,6 +7,7 @@ mod custody;
 mod error;
 pub mod ingest;
 pub mod log;
+pub mod records;
 pub mod verify;
 
 pub use config::Config;

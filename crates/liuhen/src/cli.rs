@@ -53,6 +53,9 @@ enum Command {
     /// Signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// One record: show it with its audit trail, or change its classification.
+    #[command(subcommand)]
+    Record(crate::record_cmd::RecordCommand),
 }
 
 #[derive(clap::Args)]
@@ -164,6 +167,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
             println!(
@@ -219,7 +223,7 @@ fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<jiff::Timestam
     Ok(civil.to_zoned_datetime(tz.clone())?.timestamp())
 }
 
-fn default_actor() -> String {
+pub fn default_actor() -> String {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
     format!("cli:{user}")
 }

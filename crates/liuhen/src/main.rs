@@ -2,6 +2,7 @@
 
 mod cli;
 mod progress;
+mod record_cmd;
 
 use std::process::ExitCode;
 

@@ -226,3 +226,52 @@ async fn lateness_counts_from_recording_end_or_declared_return() {
     );
     app.assert_verifies();
 }
+
+#[tokio::test]
+async fn classification_changes_need_a_reason_are_logged_and_still_verify() {
+    let app = TestApp::new();
+    let dir = app.make_files("x", 1, 2000, 8);
+    let (ok, r) = app.ingest(&["--officer", "张伟", dir.to_str().unwrap()]);
+    assert!(ok);
+    let id = r[0]["record_id"].as_str().unwrap();
+
+    let out = app.run(&["record", "edit", id, "--officer", "李娜", "--reason", " "]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("修改理由"));
+
+    let out = app.run(&[
+        "record",
+        "edit",
+        id,
+        "--officer",
+        "李娜",
+        "--party",
+        "某公司",
+        "--reason",
+        "录入错误，更正执法人员",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = app.run(&["record", "show", id, "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["record"]["officer"], "李娜");
+    let history = shown["history"].as_array().unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[1]["action"], "record.metadata_changed");
+    assert_eq!(history[1]["details"]["before"]["officer"], "张伟");
+    assert_eq!(history[1]["details"]["reason"], "录入错误，更正执法人员");
+    app.assert_verifies();
+
+    // Putting the old value back into the row by hand is caught: the row is bound to the edit.
+    let db = app.sql().await;
+    sqlx::query("UPDATE records SET officer = '张伟'")
+        .execute(&db)
+        .await
+        .unwrap();
+    let (ok, report) = app.verify();
+    assert!(!ok);
+    assert_eq!(crate::support::codes(&report), vec!["record_edited"]);
+}

@@ -1,0 +1,135 @@
+//! `liuhen record show|edit`: one record, its metadata and its own audit trail.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Subcommand;
+use liuhen_app::Custody;
+use liuhen_app::records::ClassificationChange;
+use liuhen_domain::{Record, RecordId};
+
+#[derive(Subcommand)]
+pub enum RecordCommand {
+    /// Show a record: metadata, digests, lateness, probe errors and its audit trail.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change classification fields (an empty value clears a field); a reason is required.
+    Edit {
+        id: String,
+        #[arg(long)]
+        agency: Option<String>,
+        #[arg(long)]
+        device: Option<String>,
+        #[arg(long)]
+        officer: Option<String>,
+        #[arg(long)]
+        case_name: Option<String>,
+        #[arg(long)]
+        party: Option<String>,
+        /// Why the record is changed (修改理由), kept in the log.
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "LIUHEN_ACTOR")]
+        actor: Option<String>,
+    },
+}
+
+pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        RecordCommand::Show { id, json } => {
+            let id = RecordId::parse(&id)?;
+            let record = custody.record(&id).await?;
+            let history = custody.record_history(&id).await?;
+            if json {
+                let entries: Vec<serde_json::Value> = history
+                    .iter()
+                    .map(|e| serde_json::from_str(&e.body).unwrap_or(serde_json::Value::Null))
+                    .collect();
+                let v = serde_json::json!({
+                    "record": liuhen_app::records::snapshot(&record),
+                    "history": entries,
+                });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print_record(&record);
+                println!("\n审计记录 (audit trail):");
+                for e in &history {
+                    let at = jiff::Timestamp::from_millisecond(e.at_ms)
+                        .map(|t| t.to_string())
+                        .unwrap_or_default();
+                    println!("  #{:<6} {at}  {:<24} {}", e.seq, e.action, e.actor);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RecordCommand::Edit {
+            id,
+            agency,
+            device,
+            officer,
+            case_name,
+            party,
+            reason,
+            actor,
+        } => {
+            let id = RecordId::parse(&id)?;
+            let change = ClassificationChange {
+                agency,
+                device,
+                officer,
+                case_name,
+                party,
+            };
+            let actor = actor.unwrap_or_else(crate::cli::default_actor);
+            let record = custody
+                .change_classification(&id, &change, &reason, &actor)
+                .await
+                .context("record not changed")?;
+            print_record(&record);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_record(r: &Record) {
+    let c = &r.classification;
+    let m = &r.media;
+    let or = |v: &Option<String>| v.clone().unwrap_or_else(|| "—".into());
+    println!("记录 {}  ({})", r.id, r.original_name);
+    println!("  类型 kind        {} ({})", r.kind.label_zh(), r.kind);
+    println!("  执法机构 agency  {}", or(&c.agency));
+    println!("  设备 device      {}", or(&c.device));
+    println!("  执法人员 officer {}", or(&c.officer));
+    println!("  案件 case        {}", or(&c.case_name));
+    println!("  当事人 party     {}", or(&c.party));
+    println!(
+        "  记录日期         {}",
+        r.record_date.map(|d| d.to_string()).unwrap_or_default()
+    );
+    println!("  存储时间         {}", r.stored_at);
+    println!("  SHA-256          {}", r.sha256);
+    println!("  SM3              {}", r.sm3);
+    println!("  大小 size        {} bytes", r.size_bytes);
+    println!(
+        "  媒体 media       {} {} {} {}x{} {} ms",
+        or(&m.container),
+        or(&m.video_codec),
+        or(&m.audio_codec),
+        m.width.unwrap_or(0),
+        m.height.unwrap_or(0),
+        m.duration_ms.unwrap_or(0)
+    );
+    if r.late {
+        println!(
+            "  逾期 LATE        {} h after recording",
+            r.lateness_ms.unwrap_or(0) / 3_600_000
+        );
+    }
+    if let Some(e) = &m.probe_error {
+        println!("  元数据异常       {e}");
+    }
+    println!("  保存至 retain    {}", r.retain_until);
+}
