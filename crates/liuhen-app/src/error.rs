@@ -20,6 +20,12 @@ pub enum AppError {
     Invalid(String),
     #[error("{0} not found")]
     NotFound(String),
+    /// Refused by the access policy (already logged).
+    #[error("forbidden: {code}")]
+    Forbidden {
+        code: &'static str,
+        message: &'static str,
+    },
     #[error("background task failed: {0}")]
     Task(String),
 }

@@ -19,10 +19,44 @@ pub enum AuditAction {
     RetentionExtended,
     /// The signing keys were generated (first start).
     KeysCreated,
+    /// An action was refused by the access policy; who, what and why are in the entry.
+    AccessRefused,
+    /// A record's page or metadata was viewed.
+    RecordViewed,
+    /// A record was played back; the entry names the seconds played.
+    RecordPlayed,
+    /// An original was downloaded.
+    RecordDownloaded,
+    /// A resumable upload was created.
+    UploadStarted,
+    /// A resumable upload was cancelled; its partial data is discarded.
+    UploadTerminated,
+    /// A browser-playable proxy or thumbnail was made from an original.
+    DerivativeCreated,
+    /// An account was created.
+    UserCreated,
+    /// An account's roles, unit or status changed.
+    UserChanged,
+    /// A user signed in.
+    LoginSucceeded,
+    /// A sign-in failed (wrong password, locked, wrong second factor).
+    LoginFailed,
+    /// A user signed out.
+    Logout,
+    /// A password was changed or reset.
+    PasswordChanged,
+    /// A TOTP second factor was enrolled or reset.
+    SecondFactorChanged,
+    /// An API token was issued.
+    TokenCreated,
+    /// An API token was revoked.
+    TokenRevoked,
+    /// A unit or department was created or changed.
+    OrgChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 7] = [
+    pub const ALL: [AuditAction; 24] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -30,6 +64,23 @@ impl AuditAction {
         Self::SourceCleared,
         Self::RetentionExtended,
         Self::KeysCreated,
+        Self::AccessRefused,
+        Self::RecordViewed,
+        Self::RecordPlayed,
+        Self::RecordDownloaded,
+        Self::UploadStarted,
+        Self::UploadTerminated,
+        Self::DerivativeCreated,
+        Self::UserCreated,
+        Self::UserChanged,
+        Self::LoginSucceeded,
+        Self::LoginFailed,
+        Self::Logout,
+        Self::PasswordChanged,
+        Self::SecondFactorChanged,
+        Self::TokenCreated,
+        Self::TokenRevoked,
+        Self::OrgChanged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +92,23 @@ impl AuditAction {
             Self::SourceCleared => "ingest.source_cleared",
             Self::RetentionExtended => "record.retention_extended",
             Self::KeysCreated => "keys.created",
+            Self::AccessRefused => "access.refused",
+            Self::RecordViewed => "record.viewed",
+            Self::RecordPlayed => "record.played",
+            Self::RecordDownloaded => "record.downloaded",
+            Self::UploadStarted => "upload.started",
+            Self::UploadTerminated => "upload.terminated",
+            Self::DerivativeCreated => "derivative.created",
+            Self::UserCreated => "user.created",
+            Self::UserChanged => "user.changed",
+            Self::LoginSucceeded => "auth.login",
+            Self::LoginFailed => "auth.login_failed",
+            Self::Logout => "auth.logout",
+            Self::PasswordChanged => "auth.password_changed",
+            Self::SecondFactorChanged => "auth.totp_changed",
+            Self::TokenCreated => "auth.token_created",
+            Self::TokenRevoked => "auth.token_revoked",
+            Self::OrgChanged => "org.changed",
         }
     }
 
@@ -63,6 +131,23 @@ impl AuditAction {
             Self::SourceCleared => "清除源文件",
             Self::RetentionExtended => "延长保存期限",
             Self::KeysCreated => "生成签名密钥",
+            Self::AccessRefused => "拒绝访问",
+            Self::RecordViewed => "查看记录",
+            Self::RecordPlayed => "播放记录",
+            Self::RecordDownloaded => "下载原始文件",
+            Self::UploadStarted => "开始上传",
+            Self::UploadTerminated => "终止上传",
+            Self::DerivativeCreated => "生成预览文件",
+            Self::UserCreated => "创建用户",
+            Self::UserChanged => "修改用户",
+            Self::LoginSucceeded => "登录成功",
+            Self::LoginFailed => "登录失败",
+            Self::Logout => "退出登录",
+            Self::PasswordChanged => "修改密码",
+            Self::SecondFactorChanged => "变更双因素认证",
+            Self::TokenCreated => "创建API令牌",
+            Self::TokenRevoked => "吊销API令牌",
+            Self::OrgChanged => "变更组织机构",
         }
     }
 }

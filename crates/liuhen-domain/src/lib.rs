@@ -10,5 +10,8 @@ pub use digest::{DigestParseError, Sha256Digest, Sm3Digest};
 pub use media::{MediaKind, UnknownMediaKind};
 pub use record::{BadRecordId, Classification, Record, RecordId, TechnicalMetadata};
 pub mod audit;
+pub mod authz;
+pub mod org;
 
 pub use audit::AuditAction;
+pub use org::{Role, RoleSetError, UnknownRole, check_roles, requires_second_factor};

@@ -1,7 +1,19 @@
-//! The HTTP face of liuhen. This scope: `GET /healthz`. Errors become HTTP
-//! responses only in [`error::ApiError`]'s `IntoResponse`, with a stable code and no internals.
+//! The HTTP face of liuhen: the Chinese-first web UI and the JSON API under `/api/v1`.
+//! Handlers stay thin: they extract, call one use case of `liuhen-app`, render. Errors
+//! become responses only in [`error`], with a stable code and no internals.
 
+mod assets;
+pub mod auth;
+mod chrome;
+mod cookies;
 mod error;
+mod home;
+pub mod i18n;
+mod playback;
+mod records;
+mod security;
+mod state;
+mod uploads;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -11,18 +23,28 @@ use axum::routing::get;
 use axum::{Json, Router};
 use liuhen_app::Custody;
 
-pub use error::ApiError;
+pub use error::{ApiError, PageError};
+pub use state::AppState;
 
 /// How often the server signs a checkpoint when the log has grown.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 
 pub fn router(custody: Custody) -> Router {
+    let state = AppState { custody };
     Router::new()
         .route("/healthz", get(healthz))
-        .with_state(custody)
+        .merge(assets::routes())
+        .merge(home::routes())
+        .merge(auth::routes())
+        .merge(records::routes())
+        .merge(uploads::routes())
+        .merge(playback::routes())
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(state)
 }
 
-async fn healthz(State(custody): State<Custody>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let custody = &s.custody;
     let (entries, _) = custody.db().log_sizes().await?;
     Ok(Json(serde_json::json!({
         "status": "ok",
