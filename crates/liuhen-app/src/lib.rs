@@ -2,13 +2,17 @@
 //! same transaction. This crate knows nothing about HTTP or terminals: progress goes to an
 //! [`ingest::Observer`] and results come back as plain reports.
 
+pub mod accounts;
 mod authz;
 pub mod config;
 mod custody;
 mod error;
 pub mod ingest;
 pub mod log;
+pub mod playback;
 pub mod records;
+pub mod search;
+pub mod uploads;
 pub mod verify;
 
 pub use config::Config;

@@ -6,13 +6,16 @@
 //! This crate knows nothing about HTTP, blobs or media files. Write transactions are
 //! [`Tx`]; the application layer appends the audit entry in the same `Tx` as the change.
 
+mod accounts;
 mod audit;
 mod checkpoints;
 mod error;
 mod migrate;
 mod records;
+mod search;
 mod sources;
 mod tx;
+mod uploads;
 
 use std::time::Duration;
 

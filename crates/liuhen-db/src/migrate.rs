@@ -5,8 +5,18 @@ use sqlx::Row;
 use crate::error::QueryContext;
 use crate::{Backend, Db, DbError};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_custody.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_custody.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_custody.sql")),
+    (2, include_str!("../migrations/sqlite/0002_accounts.sql")),
+    (3, include_str!("../migrations/sqlite/0003_search.sql")),
+    (4, include_str!("../migrations/sqlite/0004_uploads.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_custody.sql")),
+    (2, include_str!("../migrations/postgres/0002_accounts.sql")),
+    (3, include_str!("../migrations/postgres/0003_search.sql")),
+    (4, include_str!("../migrations/postgres/0004_uploads.sql")),
+];
 
 pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
     let steps = match db.backend {

@@ -9,7 +9,7 @@ mod cookies;
 mod error;
 mod home;
 pub mod i18n;
-mod playback;
+pub mod playback;
 mod records;
 mod security;
 mod state;

@@ -1,0 +1,1 @@
+//! accounts use cases (filled by its feature).

@@ -1,0 +1,1 @@
+//! playback use cases (filled by its feature).

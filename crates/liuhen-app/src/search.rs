@@ -1,0 +1,1 @@
+//! search use cases (filled by its feature).

@@ -1,0 +1,1 @@
+//! uploads use cases (filled by its feature).

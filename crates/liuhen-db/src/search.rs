@@ -1,0 +1,1 @@
+//! search (filled by its feature).

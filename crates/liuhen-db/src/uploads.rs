@@ -1,0 +1,1 @@
+//! uploads (filled by its feature).

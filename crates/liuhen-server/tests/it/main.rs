@@ -1,0 +1,3 @@
+//! HTTP tests of the server: real listener on port 0, fresh data directory per test.
+
+mod support;
