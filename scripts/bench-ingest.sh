@@ -189,8 +189,10 @@ rss_run() { # EXTRA-ENV -> "kB wall"
 if ((RSS_MIB > 0)); then
     echo "== (c) creating one ${RSS_MIB} MiB random file"
     make_random "$WORK/rss.bin" "$RSS_MIB"
-    read -r RSS_KB RSS_WALL < <(rss_run "LIUHEN_BENCH=1")
-    read -r RSS_KB_NP RSS_WALL_NP < <(rss_run "LIUHEN_FFPROBE=/nonexistent/ffprobe")
+    out=$(rss_run "LIUHEN_BENCH=1")
+    read -r RSS_KB RSS_WALL <<<"$out"
+    out=$(rss_run "LIUHEN_FFPROBE=/nonexistent/ffprobe")
+    read -r RSS_KB_NP RSS_WALL_NP <<<"$out"
     rm -f "$WORK/rss.bin"
 fi
 

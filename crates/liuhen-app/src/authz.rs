@@ -2,7 +2,6 @@
 //! administrative function calls [`Custody::authorize`]; it evaluates the pure policy of
 //! `liuhen_domain::authz` and logs every refusal (R3.13, R6.1).
 
-use jiff::Timestamp;
 use liuhen_db::NewEntry;
 use liuhen_domain::AuditAction;
 use liuhen_domain::authz::{Action, Decision, Principal, Target, decide};
@@ -21,22 +20,17 @@ impl Custody {
         match decide(who, action, target) {
             Decision::Allow => Ok(()),
             Decision::Deny(reason) => {
-                let mut tx = self.db.begin().await?;
-                tx.append(
-                    Timestamp::now(),
-                    NewEntry {
-                        actor: who.user_id.clone(),
-                        action: AuditAction::AccessRefused,
-                        subject: subject.map(str::to_owned),
-                        details: serde_json::json!({
-                            "action": action.code(),
-                            "reason": reason.code(),
-                            "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
-                        }),
-                    },
-                )
+                self.log_event(NewEntry {
+                    actor: who.user_id.clone(),
+                    action: AuditAction::AccessRefused,
+                    subject: subject.map(str::to_owned),
+                    details: serde_json::json!({
+                        "action": action.code(),
+                        "reason": reason.code(),
+                        "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+                    }),
+                })
                 .await?;
-                tx.commit().await?;
                 Err(AppError::Forbidden {
                     code: reason.code(),
                     message: reason.message_zh(),

@@ -15,8 +15,35 @@ pub struct Config {
     pub bureau: Bureau,
     pub custody: CustodyRules,
     pub storage: Storage,
+    pub security: Security,
+    pub uploads: UploadSettings,
+    pub media: MediaSettings,
     #[serde(default)]
     pub devices: Vec<DeviceDefaults>,
+}
+
+/// Resumable uploads through the web (tus).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadSettings {
+    /// Largest upload accepted (`Tus-Max-Size`), in bytes.
+    pub max_size_bytes: u64,
+    /// An unfinished upload untouched this long is expired and its partial data removed.
+    pub idle_expiry_hours: u32,
+}
+
+/// Browser-playable proxies and thumbnails (ffmpeg).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSettings {
+    /// The ffmpeg executable; empty: `LIUHEN_FFMPEG`, else `ffmpeg` on `PATH`.
+    pub ffmpeg: String,
+    /// Hard limit on one ffmpeg run.
+    pub ffmpeg_timeout_seconds: u32,
+    /// Niceness ffmpeg runs with (0–19), so playback and ingest keep priority.
+    pub ffmpeg_niceness: u8,
+    /// How often the background worker looks for videos without derivatives.
+    pub worker_interval_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -32,6 +59,39 @@ pub struct CustodyRules {
     pub ingest_deadline_hours: u32,
     pub default_retention_years: u16,
     pub probe_timeout_seconds: u32,
+}
+
+/// Sign-in and session rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Security {
+    pub idle_timeout_minutes: u32,
+    /// Overrides `idle_timeout_minutes` when set (meant for tests).
+    #[serde(default)]
+    pub idle_timeout_seconds: Option<u32>,
+    pub session_max_hours: u32,
+    pub lockout_failures: u32,
+    pub lockout_minutes: u32,
+}
+
+impl Security {
+    pub fn idle_timeout_ms(&self) -> i64 {
+        match self.idle_timeout_seconds {
+            Some(s) => i64::from(s) * 1000,
+            None => i64::from(self.idle_timeout_minutes) * 60_000,
+        }
+    }
+
+    pub fn session_max_ms(&self) -> i64 {
+        i64::from(self.session_max_hours) * 3_600_000
+    }
+
+    pub fn lockout(&self) -> liuhen_domain::auth::LockoutPolicy {
+        liuhen_domain::auth::LockoutPolicy {
+            max_failures: self.lockout_failures,
+            lock_ms: i64::from(self.lockout_minutes) * 60_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +167,17 @@ impl Config {
         if self.custody.default_retention_years == 0 {
             return Err(bad(
                 "custody.default_retention_years must be at least 1".into()
+            ));
+        }
+        let sec = &self.security;
+        if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
+            return Err(bad(
+                "security: the idle timeout and the session lifetime must be positive".into(),
+            ));
+        }
+        if sec.lockout_failures == 0 || sec.lockout_minutes == 0 {
+            return Err(bad(
+                "security.lockout_failures and security.lockout_minutes must be at least 1".into(),
             ));
         }
         match self.storage.blobs.as_str() {

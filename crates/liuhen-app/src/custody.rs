@@ -37,6 +37,9 @@ pub struct Custody {
     pub(crate) config: Arc<Config>,
     pub(crate) origin: String,
     pub(crate) data_dir: PathBuf,
+    pub(crate) journal: Arc<crate::journal::Journal>,
+    /// Hashing state of the uploads in progress (see `uploads`).
+    pub(crate) uploads: Arc<crate::uploads::Sessions>,
 }
 
 impl Custody {
@@ -59,12 +62,14 @@ impl Custody {
             SigningKeys::load_or_create(&key_dir).map_err(|e| AppError::Keys(e.to_string()))?;
         let origin = format!("liuhen/{}", instance_id(&dir)?);
         let custody = Custody {
+            journal: Arc::new(crate::journal::Journal::start(db.clone())),
             db,
             blobs,
             keys: Arc::new(keys),
             config: Arc::new(config),
             origin,
             data_dir: dir,
+            uploads: Default::default(),
         };
         if created {
             custody.log_keys_created().await?;
@@ -74,6 +79,16 @@ impl Custody {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Appends an entry that records an act changing no other state (a view, a playback,
+    /// a refusal, a sign-in). Concurrent events share one commit (group commit); returns
+    /// once this entry is durable.
+    pub async fn log_event(
+        &self,
+        entry: liuhen_db::NewEntry,
+    ) -> Result<liuhen_db::AuditEntry, AppError> {
+        self.journal.append(entry).await
     }
 
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {

@@ -26,6 +26,9 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
+    /// A resumable upload refused a request (bad metadata, wrong offset, checksum, ...).
+    #[error(transparent)]
+    Upload(#[from] crate::uploads::UploadError),
     #[error("background task failed: {0}")]
     Task(String),
 }

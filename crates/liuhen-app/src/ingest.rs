@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use liuhen_blob::{Digests, PutOutcome};
-use liuhen_db::{NewEntry, record_row_hash, record_snapshot};
+use liuhen_db::{NewEntry, Tx, record_row_hash, record_snapshot};
 use liuhen_domain::{
     AuditAction, Classification, MediaKind, Record, RecordId, TechnicalMetadata, rules,
 };
@@ -102,6 +102,16 @@ pub trait Observer: Send + Sync {
 
 pub struct NoProgress;
 impl Observer for NoProgress {}
+
+/// A durable blob and where it came from, ready to be recorded.
+pub(crate) struct Stored<'a> {
+    /// Where the bytes came from, for the log (a path, or `upload:<id>`).
+    pub source: &'a str,
+    pub original_name: &'a str,
+    pub info: MediaInfo,
+    pub digests: Digests,
+    pub retain_until: Timestamp,
+}
 
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -230,18 +240,8 @@ impl Custody {
             }
         }
 
-        let probe_cfg = self.probe_config();
-        let path = file.path.clone();
-        let info =
-            tokio::task::spawn_blocking(move || liuhen_media::probe(&path, &probe_cfg)).await?;
-        let tz = self.tz();
-        let probed_at = Timestamp::now();
-        let retain_until = rules::default_retain_until(
-            info.capture_end.or(info.capture_start),
-            probed_at,
-            self.config.custody.default_retention_years as i16,
-            &tz,
-        );
+        let info = self.probe_file(&file.path).await?;
+        let retain_until = self.retain_until_for(&info, Timestamp::now());
 
         let blobs = self.blobs.clone();
         let path = file.path.clone();
@@ -256,61 +256,30 @@ impl Custody {
         })
         .await??;
 
-        let stored_at = Timestamp::now();
+        let source = file.path.display().to_string();
+        let original_name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let mut tx = self.db.begin().await?;
-        if let Some(existing) = tx.record_by_sha256(&put.digests.sha256).await? {
-            tx.append(
-                stored_at,
-                NewEntry {
-                    actor: opts.actor.clone(),
-                    action: AuditAction::RecordDuplicate,
-                    subject: Some(format!("record:{}", existing.id)),
-                    details: serde_json::json!({
-                        "source": file.path.display().to_string(),
-                        "sha256": put.digests.sha256.to_hex(),
-                        "size_bytes": put.digests.size,
-                    }),
-                },
-            )
-            .await?;
-            tx.remember_source(
-                &source_key,
-                existing.id.as_str(),
-                stored_at.as_millisecond(),
-            )
-            .await?;
-            tx.commit().await?;
-            let mut report = report_for(&file.path, FileStatus::Duplicate, &existing);
-            if opts.clear_source {
-                report.source_cleared = self
-                    .verified_clear(&file.path, &existing, &put.digests, opts)
-                    .await?;
-            }
-            return Ok(report);
-        }
-
-        let record = self.build_record(file, opts, info, &put.digests, stored_at, retain_until);
-        let entry = tx
-            .append(
-                stored_at,
-                NewEntry {
-                    actor: opts.actor.clone(),
-                    action: AuditAction::RecordIngested,
-                    subject: Some(format!("record:{}", record.id)),
-                    details: serde_json::json!({
-                        "source": file.path.display().to_string(),
-                        "record": record_snapshot(&record),
-                        "row_hash": record_row_hash(&record),
-                    }),
-                },
-            )
-            .await?;
-        tx.insert_record(&record, entry.seq).await?;
-        tx.remember_source(&source_key, record.id.as_str(), stored_at.as_millisecond())
-            .await?;
+        let stored = Stored {
+            source: &source,
+            original_name: &original_name,
+            info,
+            digests: put.digests,
+            retain_until,
+        };
+        let (status, record) = self.commit_stored(&mut tx, stored, opts).await?;
+        tx.remember_source(
+            &source_key,
+            record.id.as_str(),
+            Timestamp::now().as_millisecond(),
+        )
+        .await?;
         tx.commit().await?;
 
-        let mut report = report_for(&file.path, FileStatus::Stored, &record);
+        let mut report = report_for(&file.path, status, &record);
         if opts.clear_source {
             report.source_cleared = self
                 .verified_clear(&file.path, &record, &put.digests, opts)
@@ -319,9 +288,80 @@ impl Custody {
         Ok(report)
     }
 
+    /// Probes a file (ffprobe with its timeout, else the builtin parser); never fails on
+    /// odd content.
+    pub(crate) async fn probe_file(&self, path: &Path) -> Result<MediaInfo, AppError> {
+        let probe_cfg = self.probe_config();
+        let path = path.to_owned();
+        Ok(tokio::task::spawn_blocking(move || liuhen_media::probe(&path, &probe_cfg)).await?)
+    }
+
+    pub(crate) fn retain_until_for(&self, info: &MediaInfo, now: Timestamp) -> Timestamp {
+        rules::default_retain_until(
+            info.capture_end.or(info.capture_start),
+            now,
+            self.config.custody.default_retention_years as i16,
+            &self.tz(),
+        )
+    }
+
+    /// The common tail of every ingest (CLI file or web upload), inside the caller's
+    /// transaction: a duplicate is logged against the existing record; new content gets
+    /// its row and its `record.ingested` entry. The caller adds its own rows and commits.
+    pub(crate) async fn commit_stored(
+        &self,
+        tx: &mut Tx,
+        s: Stored<'_>,
+        opts: &IngestOptions,
+    ) -> Result<(FileStatus, Record), AppError> {
+        let stored_at = Timestamp::now();
+        if let Some(existing) = tx.record_by_sha256(&s.digests.sha256).await? {
+            tx.append(
+                stored_at,
+                NewEntry {
+                    actor: opts.actor.clone(),
+                    action: AuditAction::RecordDuplicate,
+                    subject: Some(format!("record:{}", existing.id)),
+                    details: serde_json::json!({
+                        "source": s.source,
+                        "sha256": s.digests.sha256.to_hex(),
+                        "size_bytes": s.digests.size,
+                    }),
+                },
+            )
+            .await?;
+            return Ok((FileStatus::Duplicate, existing));
+        }
+        let record = self.build_record(
+            s.original_name,
+            opts,
+            s.info,
+            &s.digests,
+            stored_at,
+            s.retain_until,
+        );
+        let entry = tx
+            .append(
+                stored_at,
+                NewEntry {
+                    actor: opts.actor.clone(),
+                    action: AuditAction::RecordIngested,
+                    subject: Some(format!("record:{}", record.id)),
+                    details: serde_json::json!({
+                        "source": s.source,
+                        "record": record_snapshot(&record),
+                        "row_hash": record_row_hash(&record),
+                    }),
+                },
+            )
+            .await?;
+        tx.insert_record(&record, entry.seq).await?;
+        Ok((FileStatus::Stored, record))
+    }
+
     fn build_record(
         &self,
-        file: &SourceFile,
+        original_name: &str,
         opts: &IngestOptions,
         info: MediaInfo,
         digests: &Digests,
@@ -341,11 +381,7 @@ impl Custody {
             sm3: digests.sm3,
             size_bytes: digests.size,
             kind: info.kind.unwrap_or(MediaKind::Other),
-            original_name: file
-                .path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            original_name: original_name.to_owned(),
             record_date: Some(rules::record_date(info.capture_start, stored_at, &tz)),
             media: TechnicalMetadata {
                 container: info.container,

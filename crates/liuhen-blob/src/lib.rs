@@ -13,6 +13,7 @@ mod memory;
 mod s3;
 
 use std::io::{self, Read};
+use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 pub use liuhen_domain::{Sha256Digest, Sm3Digest};
@@ -129,6 +130,48 @@ pub trait BlobStore: Send + Sync {
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError>;
 
     fn list(&self) -> Result<Vec<Sha256Digest>, BlobError>;
+
+    /// Stores a complete, fsynced file whose digests were computed while it was written
+    /// (a finished resumable upload). The stored blob is checked against `expected`; a
+    /// mismatch is [`BlobError::Corrupt`] and nothing is stored under `expected`. The caller
+    /// still owns `path` afterwards (and removes it).
+    ///
+    /// The default streams the file through [`BlobStore::put`] and compares all digests.
+    /// [`LocalStore`] adopts the file by hard link when it is on the same filesystem (no
+    /// second copy of the bytes), after re-reading it once to check size and SHA-256.
+    fn adopt(
+        &self,
+        path: &Path,
+        expected: &Digests,
+        retain_until: Timestamp,
+    ) -> Result<PutOutcome, BlobError> {
+        adopt_by_copy(self, path, expected, retain_until)
+    }
+
+    /// A path on this machine where the blob can be read in place (read-only), if the store
+    /// keeps blobs as files; used to hand originals to ffmpeg without copying them.
+    fn local_path(&self, _sha: &Sha256Digest) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// [`BlobStore::adopt`] by streaming the file through `put` and comparing the digests.
+pub fn adopt_by_copy<S: BlobStore + ?Sized>(
+    store: &S,
+    path: &Path,
+    expected: &Digests,
+    retain_until: Timestamp,
+) -> Result<PutOutcome, BlobError> {
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| BlobError::io(format!("opening {}", path.display()), e))?;
+    let out = store.put(&mut file, retain_until)?;
+    if out.digests != *expected {
+        return Err(BlobError::Corrupt {
+            expected: expected.sha256,
+            actual: out.digests.sha256,
+        });
+    }
+    Ok(out)
 }
 
 /// Rounds up to whole seconds: S3 keeps retain-until at second precision, and rounding

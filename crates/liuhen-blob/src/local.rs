@@ -175,6 +175,36 @@ impl LocalStore {
         Ok(true)
     }
 
+    /// Makes an adopted file read-only and durable, and checks its size and SHA-256 against
+    /// the digests computed while it was written (SM3 was computed from the same bytes).
+    fn check_adopted(&self, temp: &Path, expected: &Digests) -> Result<(), BlobError> {
+        use sha2::Digest as _;
+        let mut file = File::open(temp).map_err(io_err(format!("opening {}", temp.display())))?;
+        let mut sha = sha2::Sha256::new();
+        let mut size = 0u64;
+        let mut buf = vec![0u8; CHUNK_SIZE];
+        loop {
+            let n = crate::hasher::read_full(&mut file, &mut buf)
+                .map_err(io_err(format!("reading {}", temp.display())))?;
+            if n == 0 {
+                break;
+            }
+            sha.update(&buf[..n]);
+            size += n as u64;
+        }
+        let actual = Sha256Digest::from_bytes(sha.finalize().into());
+        if actual != expected.sha256 || size != expected.size {
+            return Err(BlobError::Corrupt {
+                expected: expected.sha256,
+                actual,
+            });
+        }
+        file.set_permissions(Permissions::from_mode(0o444))
+            .map_err(io_err(format!("making {} read-only", temp.display())))?;
+        file.sync_all()
+            .map_err(io_err(format!("syncing {}", temp.display())))
+    }
+
     /// Sets retain-until to `max(current, until)` under the store's retention lock.
     fn raise_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
         let _lock = self.retention_lock()?;
@@ -311,6 +341,34 @@ impl BlobStore for LocalStore {
             }
         }
         self.write_retention(sha, until)
+    }
+
+    fn adopt(
+        &self,
+        path: &Path,
+        expected: &Digests,
+        retain_until: Timestamp,
+    ) -> Result<PutOutcome, BlobError> {
+        let until = ceil_to_second(retain_until);
+        let temp = self.temp_path("adopt");
+        match fs::hard_link(path, &temp) {
+            Ok(()) => {}
+            // Another filesystem (EXDEV) or no links: copy like any other store.
+            Err(_) => return crate::adopt_by_copy(self, path, expected, retain_until),
+        }
+        let result = self
+            .check_adopted(&temp, expected)
+            .and_then(|()| self.put_inner(&temp, *expected, until));
+        let _ = fs::remove_file(&temp);
+        Ok(PutOutcome {
+            digests: *expected,
+            newly_stored: result?,
+        })
+    }
+
+    fn local_path(&self, sha: &Sha256Digest) -> Option<PathBuf> {
+        let path = self.blob_path(sha);
+        path.is_file().then_some(path)
     }
 
     fn list(&self) -> Result<Vec<Sha256Digest>, BlobError> {

@@ -201,11 +201,7 @@ impl Db {
     }
 }
 
-pub(crate) async fn read_head(conn: &mut sqlx::AnyConnection) -> Result<(u64, [u8; 32]), DbError> {
-    let row = sqlx::query("SELECT size, last_leaf FROM log_head WHERE id = 1")
-        .fetch_one(conn)
-        .await
-        .ctx("reading the log head")?;
+pub(crate) fn decode_head(row: &AnyRow) -> Result<(u64, [u8; 32]), DbError> {
     let size: i64 = row.try_get("size").ctx("reading the log head")?;
     let last: Vec<u8> = row.try_get("last_leaf").ctx("reading the log head")?;
     let last: [u8; 32] = last.try_into().map_err(|_| DbError::Corrupt {

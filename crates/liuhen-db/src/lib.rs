@@ -22,11 +22,17 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 
+pub use accounts::{
+    ApiTokenRow, DepartmentRow, NewUserRow, SessionRow, UnitRow, UserRow, decode_roles,
+    encode_roles,
+};
 pub use audit::{AuditEntry, EntryBody, NewEntry};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};
+pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
 pub use tx::Tx;
+pub use uploads::{DerivativeRow, UploadRow, UploadState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

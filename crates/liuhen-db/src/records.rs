@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use crate::error::QueryContext;
 use crate::{Db, DbError, Tx};
 
-const COLUMNS: &str = "id, sha256, sm3, size_bytes, kind, original_name, container, video_codec, \
+pub(crate) const COLUMNS: &str = "id, sha256, sm3, size_bytes, kind, original_name, container, video_codec, \
     audio_codec, width, height, duration_ms, capture_start_ms, capture_end_ms, device_make, \
     device_model, device_serial, prober, probe_error, agency, device, officer, case_name, party, \
     record_date, stored_at_ms, returned_at_ms, lateness_ms, late, retain_until_ms, entry_seq";
@@ -80,7 +80,7 @@ fn corrupt(id: &str, detail: impl std::fmt::Display) -> DbError {
 }
 
 /// Decodes a row into the record and the sequence number of the entry bound to it.
-fn decode(row: &AnyRow) -> Result<(Record, u64), DbError> {
+pub(crate) fn decode(row: &AnyRow) -> Result<(Record, u64), DbError> {
     let get_s = |c: &str| row.try_get::<Option<String>, _>(c).ctx("decoding a record");
     let get_i = |c: &str| row.try_get::<Option<i64>, _>(c).ctx("decoding a record");
     let id: String = row.try_get("id").ctx("decoding a record")?;

@@ -1,1 +1,457 @@
-//! search (filled by its feature).
+//! Listing and searching records (R3.2): the seven classification fields, kind, flags and
+//! free text, sorted and paged, always restricted to what the caller may see.
+//!
+//! Free text on SQLite: terms of 3+ characters go to the FTS5 trigram index `records_fts`;
+//! shorter terms use `LIKE` (trigrams cannot serve them). On PostgreSQL every term is an
+//! `ILIKE '%term%'`, served by the pg_trgm GIN indexes when it has 3+ characters.
+//! Whitespace separates terms; all terms must match (each in any of the text columns).
+//!
+//! Counting stops at [`COUNT_CAP`]: beyond that the total is reported as a lower bound, so
+//! a broad query never scans the whole table just to be counted.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+use liuhen_domain::authz::RecordVisibility;
+use liuhen_domain::{MediaKind, Record};
+use sqlx::Row;
+
+use crate::error::QueryContext;
+use crate::records::{COLUMNS, decode};
+use crate::{Backend, Db, DbError};
+
+/// Counts above this are reported as "more than `COUNT_CAP`".
+pub const COUNT_CAP: u64 = 10_000;
+/// The largest page a caller may ask for.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// What to look for. Every field is optional; set fields are combined with AND.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// 执法机构, exact.
+    pub agency: Option<String>,
+    /// 执法记录设备, exact.
+    pub device: Option<String>,
+    /// 执法人员, exact.
+    pub officer: Option<String>,
+    /// 案件名称, contains.
+    pub case_name: Option<String>,
+    /// 当事人, contains.
+    pub party: Option<String>,
+    /// 记录日期 from / to, both inclusive.
+    pub record_date_from: Option<Date>,
+    pub record_date_to: Option<Date>,
+    /// 存储日期: stored at or after this instant (ms) …
+    pub stored_from_ms: Option<i64>,
+    /// … and before this instant (ms, exclusive).
+    pub stored_before_ms: Option<i64>,
+    pub kind: Option<MediaKind>,
+    pub late: Option<bool>,
+    pub probe_error: Option<bool>,
+    /// Free text over case name, party, officer and original file name.
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortField {
+    /// 记录日期
+    #[default]
+    RecordDate,
+    /// 存储日期
+    StoredAt,
+    /// 文件大小
+    Size,
+    /// 原始文件名
+    Name,
+}
+
+impl SortField {
+    pub const ALL: [SortField; 4] = [Self::RecordDate, Self::StoredAt, Self::Size, Self::Name];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::RecordDate => "record_date",
+            Self::StoredAt => "stored_at",
+            Self::Size => "size",
+            Self::Name => "name",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.code() == s)
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            Self::RecordDate => "record_date",
+            Self::StoredAt => "stored_at_ms",
+            Self::Size => "size_bytes",
+            Self::Name => "original_name",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordSort {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+impl Default for RecordSort {
+    /// Newest recordings first.
+    fn default() -> Self {
+        Self {
+            field: SortField::RecordDate,
+            descending: true,
+        }
+    }
+}
+
+/// One page of a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPage {
+    pub records: Vec<Record>,
+    /// Number of matching records, at most [`COUNT_CAP`].
+    pub total: u64,
+    /// `total` is a lower bound: more than [`COUNT_CAP`] records match.
+    pub total_capped: bool,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A WHERE clause under construction, with `$n` placeholders (both backends).
+struct Where {
+    parts: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+
+    fn text(&mut self, s: &str) -> String {
+        self.arg(Arg::Text(s.to_owned()))
+    }
+
+    fn sql(&self) -> String {
+        if self.parts.is_empty() {
+            "1 = 1".into()
+        } else {
+            self.parts.join(" AND ")
+        }
+    }
+}
+
+const TEXT_COLUMNS: [&str; 4] = ["case_name", "party", "officer", "original_name"];
+/// Columns searchable by 1–2 character queries (the Chinese names).
+const PAIR_COLUMNS: [&str; 3] = ["case_name", "party", "officer"];
+
+/// SQLite full-text expressions collected for the two indexes.
+#[derive(Default)]
+struct Matches {
+    /// For `records_fts` (3+ characters).
+    fts: Vec<String>,
+    /// For `records_pairs` (2 characters, doubled).
+    pairs: Vec<String>,
+}
+
+/// Every character twice: "张伟" → "张张伟伟" (the form the 2-character indexes hold).
+fn double(term: &str) -> String {
+    term.chars().flat_map(|c| [c, c]).collect()
+}
+
+/// `%term%` with LIKE's wildcards and the escape character escaped (escape is `\`).
+fn like_pattern(term: &str) -> String {
+    let mut s = String::with_capacity(term.len() + 2);
+    s.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// An FTS5 phrase: the term in double quotes, inner quotes doubled.
+fn fts_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+fn terms(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
+fn trimmed(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Db {
+    /// One page of the records `visibility` allows that match `filter`, in `sort` order
+    /// (ties broken by id), skipping `offset` records; `limit` is capped at
+    /// [`MAX_PAGE_SIZE`]. Nothing visible → an empty page without touching the table.
+    pub async fn search_records(
+        &self,
+        visibility: &RecordVisibility,
+        filter: &RecordFilter,
+        sort: RecordSort,
+        offset: u64,
+        limit: u32,
+    ) -> Result<RecordPage, DbError> {
+        let empty = RecordPage {
+            records: Vec::new(),
+            total: 0,
+            total_capped: false,
+        };
+        let Some(w) = self.where_clause(visibility, filter) else {
+            return Ok(empty);
+        };
+        let limit = limit.clamp(1, MAX_PAGE_SIZE);
+        let dir = if sort.descending { "DESC" } else { "ASC" };
+        let col = sort.field.column();
+        let cond = w.sql();
+        let n = w.args.len();
+        let page_sql = format!(
+            "SELECT {COLUMNS} FROM records WHERE {cond} ORDER BY {col} {dir}, id {dir} \
+             LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let count_sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM records WHERE {cond} LIMIT ${}) capped",
+            n + 1
+        );
+        // PostgreSQL: plan each search with its actual values (a cached generic plan cannot
+        // know whether a text term is rare or common, and picks badly).
+        let persistent = self.backend == Backend::Sqlite;
+        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(page_sql)), &w.args)
+            .persistent(persistent)
+            .bind(i64::from(limit))
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .fetch_all(self.pool())
+            .await
+            .ctx("searching records")?;
+        let records = rows
+            .iter()
+            .map(|r| decode(r).map(|(r, _)| r))
+            .collect::<Result<Vec<_>, _>>()?;
+        // A short first page is its own count.
+        let (total, total_capped) = if offset == 0 && (records.len() as u32) < limit {
+            (records.len() as u64, false)
+        } else {
+            let row = bind(sqlx::query(sqlx::AssertSqlSafe(count_sql)), &w.args)
+                .persistent(persistent)
+                .bind((COUNT_CAP + 1) as i64)
+                .fetch_one(self.pool())
+                .await
+                .ctx("counting search results")?;
+            let n = row.try_get::<i64, _>("n").ctx("counting search results")? as u64;
+            (n.min(COUNT_CAP), n > COUNT_CAP)
+        };
+        Ok(RecordPage {
+            records,
+            total,
+            total_capped,
+        })
+    }
+
+    /// `None` when nothing can match (the caller sees no records at all).
+    fn where_clause(&self, v: &RecordVisibility, f: &RecordFilter) -> Option<Where> {
+        let mut w = Where {
+            parts: Vec::new(),
+            args: Vec::new(),
+        };
+        let vis = match (&v.unit, &v.officer) {
+            (None, None) => return None,
+            (Some(u), None) => format!("agency = {}", w.text(u)),
+            (None, Some(o)) => format!("officer = {}", w.text(o)),
+            (Some(u), Some(o)) => {
+                format!("(agency = {} OR officer = {})", w.text(u), w.text(o))
+            }
+        };
+        w.parts.push(vis);
+        for (col, value) in [
+            ("agency", &f.agency),
+            ("device", &f.device),
+            ("officer", &f.officer),
+        ] {
+            if let Some(v) = trimmed(value) {
+                let p = w.text(v);
+                w.parts.push(format!("{col} = {p}"));
+            }
+        }
+        if let Some(d) = f.record_date_from {
+            let p = w.text(&d.to_string());
+            w.parts.push(format!("record_date >= {p}"));
+        }
+        if let Some(d) = f.record_date_to {
+            let p = w.text(&d.to_string());
+            w.parts.push(format!("record_date <= {p}"));
+        }
+        if let Some(ms) = f.stored_from_ms {
+            let p = w.arg(Arg::Int(ms));
+            w.parts.push(format!("stored_at_ms >= {p}"));
+        }
+        if let Some(ms) = f.stored_before_ms {
+            let p = w.arg(Arg::Int(ms));
+            w.parts.push(format!("stored_at_ms < {p}"));
+        }
+        if let Some(k) = f.kind {
+            let p = w.text(k.as_str());
+            w.parts.push(format!("kind = {p}"));
+        }
+        if let Some(late) = f.late {
+            w.parts.push(format!("late = {}", if late { 1 } else { 0 }));
+        }
+        if let Some(pe) = f.probe_error {
+            w.parts.push(if pe {
+                "probe_error IS NOT NULL".into()
+            } else {
+                "probe_error IS NULL".into()
+            });
+        }
+        let mut m = Matches::default();
+        for (col, value) in [("case_name", &f.case_name), ("party", &f.party)] {
+            if let Some(v) = trimmed(value) {
+                self.contains(&mut w, &mut m, &[col], v);
+            }
+        }
+        if let Some(text) = trimmed(&f.text) {
+            for term in terms(text) {
+                self.contains(&mut w, &mut m, &TEXT_COLUMNS, term);
+            }
+        }
+        for (table, exprs) in [("records_fts", &m.fts), ("records_pairs", &m.pairs)] {
+            if !exprs.is_empty() {
+                let p = w.text(&exprs.join(" AND "));
+                w.parts.push(format!(
+                    "records.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {p})"
+                ));
+            }
+        }
+        Some(w)
+    }
+
+    /// "One of `cols` contains `term`". 3+ characters: the trigram index (SQLite FTS5
+    /// expression, PostgreSQL ILIKE). 2 characters: the doubled-character index over the
+    /// Chinese name columns. 1 character: LIKE over those columns.
+    fn contains(&self, w: &mut Where, m: &mut Matches, cols: &[&str], term: &str) {
+        let sqlite = self.backend == Backend::Sqlite;
+        let len = term.chars().count();
+        let fts = |cols: &[&str], phrase: String| {
+            if cols.len() == 1 {
+                format!("{} : {phrase}", cols[0])
+            } else {
+                format!("{{{}}} : {phrase}", cols.join(" "))
+            }
+        };
+        if len >= 3 {
+            if sqlite {
+                m.fts.push(fts(cols, fts_phrase(term)));
+            } else {
+                let p = w.text(&like_pattern(term));
+                let any: Vec<String> = cols
+                    .iter()
+                    .map(|c| format!("{c} ILIKE {p} ESCAPE '\\'"))
+                    .collect();
+                w.parts.push(format!("({})", any.join(" OR ")));
+            }
+            return;
+        }
+        let cols: Vec<&str> = cols
+            .iter()
+            .copied()
+            .filter(|c| PAIR_COLUMNS.contains(c))
+            .collect();
+        if len == 2 {
+            let doubled = double(term);
+            if sqlite {
+                m.pairs.push(fts(&cols, fts_phrase(&doubled)));
+            } else {
+                let p = w.text(&like_pattern(&doubled));
+                let any: Vec<String> = cols
+                    .iter()
+                    .map(|c| format!("regexp_replace({c}, '(.)', '\\1\\1', 'g') ILIKE {p} ESCAPE '\\'"))
+                    .collect();
+                w.parts.push(format!("({})", any.join(" OR ")));
+            }
+            return;
+        }
+        let p = w.text(&like_pattern(term));
+        let op = if sqlite { "LIKE" } else { "ILIKE" };
+        let any: Vec<String> = cols
+            .iter()
+            .map(|c| format!("{c} {op} {p} ESCAPE '\\'"))
+            .collect();
+        w.parts.push(format!("({})", any.join(" OR ")));
+    }
+
+    /// Display names of user ids (actors of audit entries); unknown ids are left out.
+    pub async fn display_names(&self, ids: &[String]) -> Result<HashMap<String, String>, DbError> {
+        let mut out = HashMap::new();
+        for id in ids {
+            if out.contains_key(id) {
+                continue;
+            }
+            let row = sqlx::query("SELECT display_name FROM users WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(self.pool())
+                .await
+                .ctx("reading user names")?;
+            if let Some(row) = row {
+                let name: String = row.try_get("display_name").ctx("reading user names")?;
+                out.insert(id.clone(), name);
+            }
+        }
+        Ok(out)
+    }
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+fn bind<'q>(mut q: AnyQuery<'q>, args: &[Arg]) -> AnyQuery<'q> {
+    for a in args {
+        q = match a {
+            Arg::Text(s) => q.bind(s.clone()),
+            Arg::Int(i) => q.bind(*i),
+        };
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("化工"), "%化工%");
+        assert_eq!(like_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
+
+    #[test]
+    fn doubling() {
+        assert_eq!(double("张伟"), "张张伟伟");
+        assert_eq!(double("a%"), "aa%%");
+    }
+
+    #[test]
+    fn fts_phrases_quote() {
+        assert_eq!(fts_phrase("安全生产"), "\"安全生产\"");
+        assert_eq!(fts_phrase("a\"b"), "\"a\"\"b\"");
+    }
+
+    #[test]
+    fn sort_codes_round_trip() {
+        for f in SortField::ALL {
+            assert_eq!(SortField::parse(f.code()), Some(f));
+        }
+        assert_eq!(SortField::parse("id; DROP TABLE records"), None);
+    }
+}

@@ -10,8 +10,11 @@ pub use digest::{DigestParseError, Sha256Digest, Sm3Digest};
 pub use media::{MediaKind, UnknownMediaKind};
 pub use record::{BadRecordId, Classification, Record, RecordId, TechnicalMetadata};
 pub mod audit;
+pub mod auth;
 pub mod authz;
 pub mod org;
+pub mod playback;
+pub mod totp;
 
 pub use audit::AuditAction;
 pub use org::{Role, RoleSetError, UnknownRole, check_roles, requires_second_factor};

@@ -28,6 +28,21 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/htmx.min.js"),
     ),
     (
+        "tus.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/tus.min.js"),
+    ),
+    (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/upload.js"),
+    ),
+    (
+        "player.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/player.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../assets/favicon.svg"),

@@ -1,15 +1,31 @@
-//! Who is asking: the signed-in user (session cookie) or a script (API token).
-//! OWNED BY THE ACCOUNTS WORK — this is the interface the other routes rely on.
+//! Who is asking: the signed-in user (session cookie) or a script (API token), and the
+//! sign-in and sign-out pages. The interface the other routes rely on is [`CurrentUser`].
 
-use axum::Router;
-use axum::extract::FromRequestParts;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Form, FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use liuhen_app::accounts::{Gate, LoginOutcome, SessionTokens, UserInfo};
 use liuhen_domain::authz::Principal;
+use serde::Deserialize;
 
-use crate::{ApiError, AppState};
+use crate::chrome::Chrome;
+use crate::i18n::Tr;
+use crate::{ApiError, AppState, PageError, cookies};
+
+/// The session cookie: HttpOnly, SameSite=Strict, Path=/, no Max-Age (ends with the
+/// browser); the server ends it earlier on idleness, lifetime, sign-out.
+pub const SESSION_COOKIE: &str = "liuhen_session";
 
 /// The authenticated caller. Extracting it fails with [`ApiError::Unauthenticated`]
-/// (pages turn that into a redirect to `/login`).
+/// (pages turn that into a redirect to `/login`), or with 403
+/// `password_change_required` / `second_factor_required` while the user has a step to
+/// take first (pages redirect to that step).
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub user_id: String,
@@ -20,18 +36,238 @@ pub struct CurrentUser {
     pub csrf_token: String,
     /// Authenticated by an API token rather than a browser session.
     pub via_token: bool,
+    /// The user's unit and department (names).
+    pub unit: Option<String>,
+    pub department: Option<String>,
+    /// Whether the user has a second factor in force.
+    pub totp_enabled: bool,
+}
+
+/// A signed-in user who may still have a step to take first: only the pages of those
+/// steps (password change, second-factor enrolment) and sign-out use it.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: CurrentUser,
+    pub gate: Option<Gate>,
+}
+
+impl CurrentUser {
+    fn new(u: &UserInfo, csrf: String, via_token: bool) -> Self {
+        Self {
+            user_id: u.id.clone(),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            principal: u.principal(),
+            csrf_token: csrf,
+            via_token,
+            unit: u.unit.clone(),
+            department: u.department.clone(),
+            totp_enabled: u.totp_enabled,
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Whether a request carries an `Authorization: Bearer` header (CSRF does not apply).
+pub fn has_bearer(headers: &HeaderMap) -> bool {
+    headers.contains_key(AUTHORIZATION)
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(done) = parts.extensions.get::<SignedIn>() {
+            return Ok(done.clone());
+        }
+        // An Authorization header decides alone: a bad token is not rescued by a cookie.
+        let (info, csrf, via_token) = if let Some(token) = bearer(&parts.headers) {
+            let info = s.custody.token_user(token).await?;
+            (info, String::new(), true)
+        } else if parts.headers.contains_key(AUTHORIZATION) {
+            (None, String::new(), true)
+        } else if let Some(token) = cookies::get(&parts.headers, SESSION_COOKIE) {
+            match s.custody.session_user(&token).await? {
+                Some(su) => (Some(su.user), su.csrf, false),
+                None => (None, String::new(), false),
+            }
+        } else {
+            (None, String::new(), false)
+        };
+        let info = info.ok_or(ApiError::Unauthenticated)?;
+        let signed_in = SignedIn {
+            user: CurrentUser::new(&info, csrf, via_token),
+            gate: info.gate(),
+        };
+        parts.extensions.insert(signed_in.clone());
+        Ok(signed_in)
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
-    async fn from_request_parts(
-        _parts: &mut Parts,
-        _state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Err(ApiError::Unauthenticated)
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, s).await?;
+        match signed_in.gate {
+            Some(gate) => Err(gate_error(gate)),
+            None => Ok(signed_in.user),
+        }
+    }
+}
+
+pub fn gate_error(gate: Gate) -> ApiError {
+    ApiError::Forbidden {
+        code: gate.code(),
+        message: gate.message_zh().into(),
+    }
+}
+
+/// Where a page sends a user who has a step to take first.
+pub fn gate_path(code: &str) -> Option<&'static str> {
+    match code {
+        "password_change_required" => Some("/account/password"),
+        "second_factor_required" => Some("/account/totp"),
+        _ => None,
     }
 }
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/login", get(login_page).post(login))
+        .route("/login/code", post(login_code))
+        .route("/logout", post(logout))
+}
+
+/// A `Set-Cookie` value that puts a session in the browser.
+pub fn session_cookie(token: &str) -> String {
+    cookies::set(SESSION_COOKIE, token, None, true)
+}
+
+fn clear_cookie() -> String {
+    cookies::set(SESSION_COOKIE, "", Some(0), true)
+}
+
+fn see_other(to: &str, cookie: Option<String>) -> Response {
+    let mut res = (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response();
+    if let Some(c) = cookie
+        && let Ok(v) = c.parse()
+    {
+        res.headers_mut().insert(SET_COOKIE, v);
+    }
+    res
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    c: Chrome,
+    username: String,
+    error: Option<String>,
+    /// Password accepted: ask for the TOTP code.
+    code_step: bool,
+}
+
+fn login_view(t: Tr, csrf: String, username: String, error: Option<String>, code_step: bool) -> LoginPage {
+    let mut c = Chrome::new(t, None, "login");
+    c.csrf = csrf;
+    LoginPage {
+        c,
+        username,
+        error,
+        code_step,
+    }
+}
+
+async fn login_page(State(s): State<AppState>, t: Tr, headers: HeaderMap) -> Result<Response, PageError> {
+    if let Some(token) = cookies::get(&headers, SESSION_COOKIE) {
+        let e = |e| PageError::new(ApiError::from(e), t);
+        if s.custody.session_user(&token).await.map_err(e)?.is_some() {
+            return Ok(Redirect::to("/").into_response());
+        }
+        if let Some(p) = s.custody.pending_login(&token).await.map_err(e)? {
+            return Ok(login_view(t, p.csrf, p.user.username, None, true).into_response());
+        }
+    }
+    Ok(login_view(t, String::new(), String::new(), None, false).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+}
+
+fn signed_in_response(tokens: &SessionTokens) -> Response {
+    // Any step to take first is enforced by the next page.
+    see_other("/", Some(session_cookie(&tokens.token)))
+}
+
+async fn login(
+    State(s): State<AppState>,
+    t: Tr,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let outcome = s
+        .custody
+        .login(&f.username, &f.password)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    Ok(match outcome {
+        LoginOutcome::SignedIn(tokens) => signed_in_response(&tokens),
+        LoginOutcome::SecondFactorNeeded(tokens) => {
+            see_other("/login", Some(session_cookie(&tokens.token)))
+        }
+        LoginOutcome::Refused(r) => (
+            StatusCode::UNAUTHORIZED,
+            login_view(t, String::new(), f.username.trim().to_owned(), Some(r.message_zh()), false),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    code: String,
+}
+
+async fn login_code(
+    State(s): State<AppState>,
+    t: Tr,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    let token = cookies::get(&headers, SESSION_COOKIE).unwrap_or_default();
+    let e = |e| PageError::new(e, t);
+    let outcome = s.custody.login_second_factor(&token, &f.code).await.map_err(e)?;
+    Ok(match outcome {
+        LoginOutcome::SignedIn(tokens) => signed_in_response(&tokens),
+        LoginOutcome::SecondFactorNeeded(_) => see_other("/login", None),
+        LoginOutcome::Refused(r) => {
+            // Still pending (a wrong code): ask again; otherwise start over.
+            match s.custody.pending_login(&token).await.map_err(e)? {
+                Some(p) => (
+                    StatusCode::UNAUTHORIZED,
+                    login_view(t, p.csrf, p.user.username, Some(r.message_zh()), true),
+                )
+                    .into_response(),
+                None => (
+                    StatusCode::UNAUTHORIZED,
+                    login_view(t, String::new(), String::new(), Some(r.message_zh()), false),
+                )
+                    .into_response(),
+            }
+        }
+    })
+}
+
+/// Signs out (full or half-finished sign-in); CSRF-checked like every POST.
+async fn logout(State(s): State<AppState>, t: Tr, headers: HeaderMap) -> Result<Response, PageError> {
+    if let Some(token) = cookies::get(&headers, SESSION_COOKIE) {
+        s.custody.logout(&token).await.map_err(|e| PageError::new(e, t))?;
+    }
+    Ok(see_other("/login", Some(clear_cookie())))
 }

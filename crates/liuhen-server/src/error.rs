@@ -25,6 +25,18 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("too large")]
     PayloadTooLarge { message: String },
+    /// A protocol precondition is not met (tus: unsupported `Tus-Resumable`).
+    #[error("precondition failed: {code}")]
+    PreconditionFailed { code: &'static str, message: String },
+    /// Another request holds the resource (tus: a PATCH is writing this upload).
+    #[error("locked")]
+    Locked { message: String },
+    /// tus checksum extension: the chunk does not match `Upload-Checksum` (HTTP 460).
+    #[error("checksum mismatch")]
+    ChecksumMismatch,
+    /// HTTP Range outside the content of `size` bytes (416 with `Content-Range: bytes */size`).
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable { size: u64 },
     #[error("internal error")]
     Internal(#[source] AppError),
 }
@@ -55,6 +67,20 @@ impl ApiError {
             Self::PayloadTooLarge { message } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_large", message.clone())
             }
+            Self::PreconditionFailed { code, message } => {
+                (StatusCode::PRECONDITION_FAILED, code, message.clone())
+            }
+            Self::Locked { message } => (StatusCode::LOCKED, "locked", message.clone()),
+            Self::ChecksumMismatch => (
+                StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST),
+                "checksum_mismatch",
+                "数据块校验和不符，已丢弃，请重新发送".into(),
+            ),
+            Self::RangeNotSatisfiable { .. } => (
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "range_not_satisfiable",
+                "请求的字节范围无效".into(),
+            ),
             Self::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 (
@@ -79,8 +105,39 @@ impl From<AppError> for ApiError {
                 code: "invalid",
                 message,
             },
+            AppError::Upload(e) => upload_error(e),
             other => Self::Internal(other),
         }
+    }
+}
+
+fn upload_error(e: liuhen_app::uploads::UploadError) -> ApiError {
+    use liuhen_app::uploads::UploadError as U;
+    match e {
+        U::BadMetadata(message) => ApiError::BadRequest {
+            code: "bad_metadata",
+            message,
+        },
+        U::TooLarge { max, .. } => ApiError::PayloadTooLarge {
+            message: format!(
+                "文件过大，单个文件最大 {:.1} GiB",
+                max as f64 / 1024.0 / 1024.0 / 1024.0
+            ),
+        },
+        U::OffsetMismatch { current, .. } => ApiError::Conflict {
+            code: "offset_mismatch",
+            message: format!("上传位置不一致：服务器已接收 {current} 字节"),
+        },
+        U::ChecksumMismatch => ApiError::ChecksumMismatch,
+        U::ExceedsLength => ApiError::bad("exceeds_length", "上传的数据超过了声明的文件大小"),
+        U::Busy => ApiError::Locked {
+            message: "该文件正在上传中，请稍后再试".into(),
+        },
+        U::Closed(state) => ApiError::NotFound(format!("upload {state}")),
+        U::NotOwner => ApiError::Forbidden {
+            code: "not_owner",
+            message: "只能操作自己创建的上传".into(),
+        },
     }
 }
 
@@ -93,11 +150,18 @@ impl From<liuhen_app::DbError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
-        (
+        let mut res = (
             status,
             Json(serde_json::json!({ "error": { "code": code, "message": message } })),
         )
-            .into_response()
+            .into_response();
+        if let Self::RangeNotSatisfiable { size } = self
+            && let Ok(v) = format!("bytes */{size}").parse()
+        {
+            res.headers_mut()
+                .insert(axum::http::header::CONTENT_RANGE, v);
+        }
+        res
     }
 }
 
@@ -130,6 +194,12 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         if matches!(self.error, ApiError::Unauthenticated) {
             return Redirect::to("/login").into_response();
+        }
+        // A user with a step to take first (new password, second factor) is sent there.
+        if let ApiError::Forbidden { code, .. } = &self.error
+            && let Some(path) = crate::auth::gate_path(code)
+        {
+            return Redirect::to(path).into_response();
         }
         let (status, code, message) = self.error.parts();
         let page = ErrorPage {

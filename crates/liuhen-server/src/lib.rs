@@ -2,10 +2,13 @@
 //! Handlers stay thin: they extract, call one use case of `liuhen-app`, render. Errors
 //! become responses only in [`error`], with a stable code and no internals.
 
+mod account;
+mod admin;
 mod assets;
 pub mod auth;
 mod chrome;
 mod cookies;
+pub mod csrf;
 mod error;
 mod home;
 pub mod i18n;
@@ -31,14 +34,18 @@ pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 
 pub fn router(custody: Custody) -> Router {
     let state = AppState { custody };
+    let csrf = axum::middleware::from_fn_with_state(state.clone(), csrf::protect);
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())
         .merge(home::routes())
         .merge(auth::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
         .merge(records::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
+        .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
 }
@@ -58,6 +65,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "liuhen listening");
     let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
+    tokio::spawn(playback::background(custody.clone()));
     axum::serve(listener, router(custody.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

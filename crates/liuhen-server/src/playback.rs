@@ -1,8 +1,29 @@
-//! Playback with HTTP Range, proxies and thumbnails. OWNED BY THE UPLOAD/PLAYBACK WORK.
+//! Playback with HTTP Range, proxies and thumbnails, and the log of what was watched.
+//!
+//! `GET /records/{id}/media` streams the original when the browser plays it, else its
+//! H.264/AAC proxy; single ranges answer 206, multiple ranges the whole content, bad ranges
+//! 416. The ETag is the served blob's SHA-256, so `If-Range` and `If-None-Match` are exact.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::Router;
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::{Path, State};
+use axum::http::header::{
+    ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
+    IF_NONE_MATCH, IF_RANGE, RANGE,
+};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use liuhen_app::Custody;
+use liuhen_app::playback::{Playable, Preview};
+use liuhen_domain::authz::{Action, Decision, RecordScope, Target, decide};
+use liuhen_domain::{Record, RecordId};
 
-use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::{ApiError, AppState};
 
 /// What the record page needs to show the player (rendered by `templates/player.html`).
 #[derive(Debug, Clone, Default)]
@@ -14,10 +35,334 @@ pub struct PlayerView {
     pub src: Option<String>,
     /// Why there is no preview (Chinese), when `src` is `None`.
     pub reason: Option<String>,
-    /// Watermark text: viewer's name and the time.
+    /// Watermark text: viewer's name and the time (`YYYY-MM-DD HH:MM:SS`, which the player
+    /// script keeps current).
     pub watermark: String,
 }
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/records/{id}/media", get(media))
+        .route("/records/{id}/thumbnail", get(thumbnail))
+        .route("/api/v1/records/{id}/playback", post(report))
+}
+
+fn scope(r: &Record) -> Target<'_> {
+    Target::Record(RecordScope {
+        agency: r.classification.agency.as_deref(),
+        officer: r.classification.officer.as_deref(),
+    })
+}
+
+/// The player for a record page. Never fails: what cannot be shown says why.
+pub async fn player_view(state: &AppState, record: &Record, user: &CurrentUser) -> PlayerView {
+    let custody = &state.custody;
+    let tz = custody
+        .config()
+        .utc_offset()
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let now = jiff::Timestamp::now()
+        .to_zoned_datetime(tz)
+        .strftime("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let mut view = PlayerView {
+        record_id: record.id.to_string(),
+        kind: record.kind.as_str().to_owned(),
+        watermark: format!("{} {now}", user.display_name),
+        ..Default::default()
+    };
+    if decide(&user.principal, Action::PlayRecord, scope(record)) != Decision::Allow {
+        view.reason = Some("您无权播放该记录".into());
+        return view;
+    }
+    let preview = match custody.preview(record).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!(record = %record.id, error = %e, "preview lookup failed");
+            view.reason = Some("暂时无法读取预览信息".into());
+            return view;
+        }
+    };
+    match preview {
+        Preview::Ready(_) => view.src = Some(format!("/records/{}/media", record.id)),
+        Preview::Pending => view.reason = Some("正在生成预览文件，请稍后刷新页面".into()),
+        Preview::NoFfmpeg => view.reason = Some("服务器未安装 ffmpeg，无法生成预览".into()),
+        Preview::Failed(why) => view.reason = Some(format!("预览文件生成失败：{why}")),
+        Preview::Unsupported => view.reason = Some("该类型的文件不支持在线预览".into()),
+    }
+    view
+}
+
+/// The record, if `user` may play it (refusals are logged by `authorize`).
+async fn playable_record(s: &AppState, user: &CurrentUser, id: &str) -> Result<Record, ApiError> {
+    let rid = RecordId::parse(id).map_err(|_| ApiError::NotFound(format!("record {id}")))?;
+    let (record, _) = s
+        .custody
+        .db()
+        .record(&rid)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("record {id}")))?;
+    let subject = format!("record:{id}");
+    s.custody
+        .authorize(
+            &user.principal,
+            Action::PlayRecord,
+            scope(&record),
+            Some(&subject),
+        )
+        .await?;
+    Ok(record)
+}
+
+async fn media(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let record = playable_record(&s, &user, &id).await?;
+    match s.custody.preview(&record).await? {
+        Preview::Ready(p) => serve_blob(&s.custody, &p, &headers).await,
+        _ => Err(ApiError::NotFound(format!("playable media of record {id}"))),
+    }
+}
+
+async fn thumbnail(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let record = playable_record(&s, &user, &id).await?;
+    match s.custody.thumbnail(&record).await? {
+        Some(p) => serve_blob(&s.custody, &p, &headers).await,
+        None => Err(ApiError::NotFound(format!("thumbnail of record {id}"))),
+    }
+}
+
+/// What a `Range` header asks of a body of `size` bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeAsk {
+    Full,
+    /// Inclusive byte positions.
+    Part(u64, u64),
+    Unsatisfiable,
+}
+
+/// Parses a `Range` header (RFC 9110 §14). Other units are ignored; several ranges are
+/// answered with the whole content; a malformed or unsatisfiable byte range is 416.
+pub fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
+    let Some(h) = header.map(str::trim) else {
+        return RangeAsk::Full;
+    };
+    let Some(spec) = h.strip_prefix("bytes=") else {
+        return RangeAsk::Full;
+    };
+    if spec.contains(',') {
+        return RangeAsk::Full;
+    }
+    let Some((a, b)) = spec.trim().split_once('-') else {
+        return RangeAsk::Unsatisfiable;
+    };
+    let num = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    match (a.trim(), b.trim()) {
+        ("", n) => match num(n) {
+            Some(n) if n > 0 && size > 0 => RangeAsk::Part(size.saturating_sub(n), size - 1),
+            _ => RangeAsk::Unsatisfiable,
+        },
+        (a, "") => match num(a) {
+            Some(a) if a < size => RangeAsk::Part(a, size - 1),
+            _ => RangeAsk::Unsatisfiable,
+        },
+        (a, b) => match (num(a), num(b)) {
+            (Some(a), Some(b)) if a <= b && a < size => RangeAsk::Part(a, b.min(size - 1)),
+            _ => RangeAsk::Unsatisfiable,
+        },
+    }
+}
+
+/// Ranges of at most this many bytes are read in one go; larger ones stream.
+const ONE_SHOT: u64 = 2 * 1024 * 1024;
+const STREAM_CHUNK: u64 = 256 * 1024;
+
+async fn serve_blob(c: &Custody, p: &Playable, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let etag = format!("\"{}\"", p.sha256.to_hex());
+    let get = |h| headers.get(h).and_then(|v: &HeaderValue| v.to_str().ok());
+    if get(IF_NONE_MATCH).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return Ok((StatusCode::NOT_MODIFIED, [(ETAG, etag)]).into_response());
+    }
+    // If-Range with another validator (or a date: there is no Last-Modified) → whole body.
+    let range_header = match get(IF_RANGE) {
+        Some(v) if v.trim() != etag => None,
+        _ => get(RANGE),
+    };
+    let size = p.size;
+    let (status, start, len) = match parse_range(range_header, size) {
+        RangeAsk::Full => (StatusCode::OK, 0, size),
+        RangeAsk::Part(a, b) => (StatusCode::PARTIAL_CONTENT, a, b - a + 1),
+        RangeAsk::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable { size }),
+    };
+    let blobs = c.blobs().clone();
+    let sha = p.sha256;
+    let body = if len <= ONE_SHOT {
+        let bytes =
+            tokio::task::spawn_blocking(move || -> Result<Vec<u8>, liuhen_app::AppError> {
+                let mut r = blobs.open_range(&sha, start, len)?;
+                let mut buf = Vec::with_capacity(len as usize);
+                std::io::Read::read_to_end(&mut r, &mut buf)
+                    .map_err(|e| liuhen_app::AppError::Task(format!("reading blob {sha}: {e}")))?;
+                Ok(buf)
+            })
+            .await
+            .map_err(liuhen_app::AppError::from)??;
+        Body::from(bytes)
+    } else {
+        let reader = tokio::task::spawn_blocking(move || blobs.open_range(&sha, start, len))
+            .await
+            .map_err(liuhen_app::AppError::from)?
+            .map_err(liuhen_app::AppError::from)?;
+        Body::new(stream_reader(reader))
+    };
+    let mut res = Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, p.content_type)
+        .header(CONTENT_LENGTH, len)
+        .header(ACCEPT_RANGES, "bytes")
+        .header(ETAG, &etag)
+        .header(CONTENT_DISPOSITION, "inline");
+    if status == StatusCode::PARTIAL_CONTENT {
+        res = res.header(
+            CONTENT_RANGE,
+            format!("bytes {start}-{}/{size}", start + len - 1),
+        );
+    }
+    res.body(body)
+        .map_err(|e| ApiError::Internal(liuhen_app::AppError::Task(e.to_string())))
+}
+
+/// A response body fed by a blocking reader on its own thread, a few chunks ahead.
+struct ReaderBody {
+    rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+}
+
+fn stream_reader(mut reader: Box<dyn std::io::Read + Send>) -> ReaderBody {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut buf = Vec::with_capacity(STREAM_CHUNK as usize);
+            let read = std::io::Read::read_to_end(
+                &mut std::io::Read::take(&mut reader, STREAM_CHUNK),
+                &mut buf,
+            );
+            let item = match read {
+                Ok(0) => return,
+                Ok(_) => Ok(Bytes::from(buf)),
+                Err(e) => Err(e),
+            };
+            let failed = item.is_err();
+            // The client went away: stop reading.
+            if tx.blocking_send(item).is_err() || failed {
+                return;
+            }
+        }
+    });
+    ReaderBody { rx }
+}
+
+impl HttpBody for ReaderBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        self.rx
+            .poll_recv(cx)
+            .map(|o| o.map(|r| r.map(http_body::Frame::data)))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Report {
+    intervals: Vec<[f64; 2]>,
+}
+
+/// `POST /api/v1/records/{id}/playback` `{"intervals": [[from, to], …]}` (seconds).
+async fn report(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let record = playable_record(&s, &user, &id).await?;
+    let report: Report = serde_json::from_slice(&body).map_err(|_| {
+        ApiError::bad(
+            "bad_report",
+            "播放记录格式不正确，应为 {\"intervals\": [[开始秒, 结束秒], …]}",
+        )
+    })?;
+    let seconds = s
+        .custody
+        .record_playback(&user.principal, &record, &report.intervals)
+        .await?;
+    Ok(axum::Json(serde_json::json!({ "logged": true, "seconds": seconds })).into_response())
+}
+
+/// Background work of the media side: proxies and thumbnails for new videos.
+pub(crate) async fn derivative_loop(custody: Custody) {
+    let every = u64::from(custody.config().media.worker_interval_seconds.max(1));
+    if custody.ffmpeg().is_none() {
+        tracing::warn!("ffmpeg not found: no previews of videos browsers cannot play");
+    }
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(every));
+    loop {
+        tick.tick().await;
+        loop {
+            match custody.make_derivatives(4).await {
+                Ok(0) => break,
+                Ok(n) => tracing::info!(videos = n, "made previews"),
+                Err(e) => {
+                    tracing::error!(error = %e, "making previews failed");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Both background loops of uploads and playback (spawned by `serve`).
+pub(crate) async fn background(custody: Custody) {
+    tokio::join!(
+        derivative_loop(custody.clone()),
+        crate::uploads::sweep_loop(custody)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RangeAsk, parse_range};
+
+    #[test]
+    fn ranges() {
+        let r = |h: &str| parse_range(Some(h), 1000);
+        assert_eq!(parse_range(None, 1000), RangeAsk::Full);
+        assert_eq!(r("bytes=0-99"), RangeAsk::Part(0, 99));
+        assert_eq!(r("bytes=900-"), RangeAsk::Part(900, 999));
+        assert_eq!(r("bytes=-100"), RangeAsk::Part(900, 999));
+        assert_eq!(r("bytes=-5000"), RangeAsk::Part(0, 999));
+        assert_eq!(r("bytes=990-5000"), RangeAsk::Part(990, 999));
+        assert_eq!(r("bytes=1000-"), RangeAsk::Unsatisfiable);
+        assert_eq!(r("bytes=5-2"), RangeAsk::Unsatisfiable);
+        assert_eq!(r("bytes=abc"), RangeAsk::Unsatisfiable);
+        assert_eq!(r("bytes=-0"), RangeAsk::Unsatisfiable);
+        assert_eq!(r("bytes=0-1,5-6"), RangeAsk::Full);
+        assert_eq!(r("items=0-1"), RangeAsk::Full);
+        assert_eq!(parse_range(Some("bytes=0-"), 0), RangeAsk::Unsatisfiable);
+    }
 }

@@ -124,6 +124,19 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
+            if let Some((user, password)) = custody.bootstrap_admin().await? {
+                eprintln!(
+                    "\n================================================================\n\
+                     首次启动：已创建系统管理员账号（此密码只显示这一次，请立即妥善记录）\n\
+                     First start: the system administrator account was created\n\
+                     (this password is shown only once; write it down now)\n\n\
+                     \x20   用户名 / user name:          {user}\n\
+                     \x20   一次性密码 / one-time password: {password}\n\n\
+                     首次登录须修改密码并绑定动态口令。\n\
+                     At first sign-in you must change it and enrol a second factor.\n\
+                     ================================================================\n"
+                );
+            }
             eprintln!(
                 "liuhen 已启动: http://{}  (data: {})",
                 listener.local_addr()?,

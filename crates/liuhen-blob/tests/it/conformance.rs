@@ -171,6 +171,45 @@ pub fn conformance(store: &dyn BlobStore) {
     // A duplicate put with a later date extends.
     assert!(!store.put(&mut &b"abc"[..], t3).unwrap().newly_stored);
     assert_eq!(store.retention(&abc).unwrap(), Some(t3));
+
+    adopt_conformance(store);
+}
+
+/// `adopt`: a finished upload file becomes a blob with the digests computed while it was
+/// written; a file that does not match them is refused and nothing appears under them.
+fn adopt_conformance(store: &dyn BlobStore) {
+    let t1 = ts("2035-01-01T00:00:00Z");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("upload.part");
+    let data = noise(3 * 1024 * 1024 + 5, 42);
+    std::fs::write(&path, &data).unwrap();
+    let expected = liuhen_blob::hash_reader(&mut &data[..]).unwrap();
+
+    let out = store.adopt(&path, &expected, t1).unwrap();
+    assert!(out.newly_stored);
+    assert_eq!(out.digests, expected);
+    assert!(
+        read_all(store, &expected.sha256) == data,
+        "adopted content differs"
+    );
+    assert_eq!(store.rehash(&expected.sha256).unwrap(), expected);
+    assert_eq!(store.retention(&expected.sha256).unwrap(), Some(t1));
+    assert!(path.exists(), "the caller still owns its file");
+    // Adopting the same content again stores nothing new.
+    assert!(!store.adopt(&path, &expected, t1).unwrap().newly_stored);
+
+    // Bytes that do not match the digests computed during the upload are refused.
+    let other = dir.path().join("tampered.part");
+    let mut bad = noise(1024 * 1024, 43);
+    std::fs::write(&other, &bad).unwrap();
+    let claimed = liuhen_blob::hash_reader(&mut &bad[..]).unwrap();
+    bad[10] ^= 0xff;
+    std::fs::write(&other, &bad).unwrap();
+    assert!(matches!(
+        store.adopt(&other, &claimed, t1),
+        Err(BlobError::Corrupt { expected, .. }) if expected == claimed.sha256
+    ));
+    assert_eq!(store.size(&claimed.sha256).unwrap(), None);
 }
 
 /// Stores a blob, lets `corrupt` damage it behind the store's back, and checks that a

@@ -1,5 +1,7 @@
 //! Conformance suite of the metadata store: every test runs against SQLite and PostgreSQL.
 
+mod accounts;
+mod search;
 mod support;
 
 use jiff::Timestamp;

@@ -2,9 +2,17 @@
 //! files), and a cookie-keeping HTTP client.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
+use liuhen_app::accounts::NewUser;
 use liuhen_app::{Custody, OpenOptions};
+use liuhen_domain::Role;
+use liuhen_domain::totp::{TotpSecret, step_of};
+
+/// The password every test user gets from [`TestApp::user`].
+pub const TEST_PASSWORD: &str = "Test-Passw0rd!";
 
 pub struct TestApp {
     pub custody: Custody,
@@ -12,12 +20,24 @@ pub struct TestApp {
     pub data: PathBuf,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
+    /// Second-factor secrets of the test users that have one, and the last step used.
+    totp: Mutex<HashMap<String, (TotpSecret, i64)>>,
 }
 
 impl TestApp {
     pub async fn new() -> Self {
+        Self::with_config("").await
+    }
+
+    /// A server whose data directory has this `liuhen.toml` (overrides the defaults),
+    /// e.g. `"[security]\nidle_timeout_seconds = 1\n"`.
+    pub async fn with_config(toml: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
+        if !toml.is_empty() {
+            std::fs::create_dir_all(&data).unwrap();
+            std::fs::write(data.join("liuhen.toml"), toml).unwrap();
+        }
         let custody = Custody::open(OpenOptions::new(&data)).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -31,7 +51,123 @@ impl TestApp {
             data,
             _dir: dir,
             server,
+            totp: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Creates a user (display name = user name) with password [`TEST_PASSWORD`] that can
+    /// sign in at once; administrators get a second factor enrolled, which [`Self::login`]
+    /// answers. `unit`: `"某局"` or `None`. Returns (username, password).
+    pub async fn user<'a>(
+        &self,
+        username: &str,
+        roles: &[Role],
+        unit: impl Into<Option<&'a str>>,
+    ) -> (String, String) {
+        self.user_named(username, username, roles, unit).await
+    }
+
+    /// Like [`Self::user`] with a display name (the officer name records are matched on).
+    pub async fn user_named<'a>(
+        &self,
+        username: &str,
+        display_name: &str,
+        roles: &[Role],
+        unit: impl Into<Option<&'a str>>,
+    ) -> (String, String) {
+        let id = self
+            .custody
+            .create_user_unchecked(
+                "test",
+                NewUser {
+                    username: username.into(),
+                    display_name: display_name.into(),
+                    password: TEST_PASSWORD.into(),
+                    unit: unit.into().map(str::to_owned),
+                    department: None,
+                    roles: roles.to_vec(),
+                },
+            )
+            .await
+            .unwrap();
+        if liuhen_domain::requires_second_factor(roles) {
+            self.enroll_totp(&id, username).await;
+        }
+        (username.to_owned(), TEST_PASSWORD.to_owned())
+    }
+
+    /// Enrols a second factor for a user directly (no HTTP) and remembers its secret.
+    pub async fn enroll_totp(&self, user_id: &str, username: &str) {
+        let e = self.custody.start_totp_enrollment(user_id).await.unwrap();
+        let secret = TotpSecret::parse_base32(&e.secret).unwrap();
+        let now = jiff::Timestamp::now().as_second();
+        self.custody
+            .confirm_totp(user_id, &secret.code_at(now))
+            .await
+            .unwrap();
+        self.remember_totp(username, secret, step_of(now));
+    }
+
+    pub fn remember_totp(&self, username: &str, secret: TotpSecret, last_step: i64) {
+        self.totp
+            .lock()
+            .unwrap()
+            .insert(username.to_owned(), (secret, last_step));
+    }
+
+    /// A code for the user that the server has not seen yet (waits for the next step when
+    /// both usable steps are spent).
+    pub async fn next_code(&self, username: &str) -> String {
+        loop {
+            let now = jiff::Timestamp::now().as_second();
+            {
+                let mut map = self.totp.lock().unwrap();
+                let (secret, last) = map.get_mut(username).expect("user has a second factor");
+                let step = (*last + 1).max(step_of(now));
+                if step <= step_of(now) + 1 {
+                    *last = step;
+                    return format!("{:06}", secret.code_at_step(step, 6));
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+
+    /// Signs `client` in (answering the second factor when asked) and returns the CSRF
+    /// token of the new session, for `X-CSRF-Token` or the form field `csrf`.
+    pub async fn login(&self, client: &reqwest::Client, username: &str, password: &str) -> String {
+        let res = client
+            .post(self.url("/login"))
+            .form(&[("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 303, "sign-in of {username} failed");
+        if location(&res) == "/login" {
+            let csrf = self.csrf_of(client, "/login").await;
+            let code = self.next_code(username).await;
+            let res = client
+                .post(self.url("/login/code"))
+                .form(&[("code", code.as_str()), ("csrf", csrf.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303, "second factor of {username} refused");
+        }
+        self.csrf_of(client, "/account").await
+    }
+
+    /// The CSRF token a page carries in its `<meta name="csrf-token">`.
+    pub async fn csrf_of(&self, client: &reqwest::Client, path: &str) -> String {
+        let html = client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        meta_csrf(&html).unwrap_or_else(|| panic!("{path} has no CSRF token"))
     }
 
     /// A client that keeps cookies and does not follow redirects (tests look at them).
@@ -52,4 +188,18 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+pub fn location(res: &reqwest::Response) -> String {
+    res.headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+pub fn meta_csrf(html: &str) -> Option<String> {
+    let rest = html.split(r#"<meta name="csrf-token" content=""#).nth(1)?;
+    let token = rest.split('"').next()?;
+    (!token.is_empty()).then(|| token.to_owned())
 }

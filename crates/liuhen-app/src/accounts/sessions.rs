@@ -1,0 +1,706 @@
+//! Sign-in (password, lockout, second factor), server-side sessions, password changes,
+//! TOTP enrolment and API tokens. Tokens are random 256-bit values; only their SHA-256 is
+//! stored. Passwords are hashed with argon2id (crate defaults) on a blocking thread.
+
+use std::sync::OnceLock;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use jiff::Timestamp;
+use liuhen_db::{ApiTokenRow, SessionRow, UserRow};
+use liuhen_domain::AuditAction;
+use liuhen_domain::auth::{FailureCounter, Username, check_password};
+use liuhen_domain::requires_second_factor;
+use liuhen_domain::totp::{TotpError, TotpSecret};
+use sha2::{Digest, Sha256};
+
+use super::{UserInfo, entry, new_id, now};
+use crate::{AppError, Custody};
+
+/// How long a half-finished sign-in (password given, code not yet) stays usable.
+const PENDING_MS: i64 = 5 * 60_000;
+/// Prefix of API tokens, so that leaked ones are recognisable.
+pub const API_TOKEN_PREFIX: &str = "liuhen_";
+
+/// What the browser keeps: the session token (cookie) and the CSRF token of the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionTokens {
+    pub token: String,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    /// Signed in: a full session.
+    SignedIn(SessionTokens),
+    /// Password accepted; the session is usable only for giving the second factor.
+    SecondFactorNeeded(SessionTokens),
+    Refused(LoginRefusal),
+}
+
+/// Why a sign-in was refused. The messages never reveal whether an account exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginRefusal {
+    BadCredentials,
+    Locked,
+    SecondFactor(TotpError),
+}
+
+impl LoginRefusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::BadCredentials => "bad_credentials",
+            Self::Locked => "locked",
+            Self::SecondFactor(_) => "bad_second_factor",
+        }
+    }
+
+    pub fn message_zh(self) -> String {
+        match self {
+            Self::BadCredentials => "用户名或密码错误".into(),
+            Self::Locked => {
+                "登录失败次数过多，账号已被暂时锁定，请稍后再试或联系安全保密管理员".into()
+            }
+            Self::SecondFactor(e) => e.to_string(),
+        }
+    }
+}
+
+/// A signed-in user with the CSRF token of the session.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user: UserInfo,
+    pub csrf: String,
+}
+
+/// A second factor being enrolled: the secret as text and as an `otpauth://` URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpEnrollment {
+    pub secret: String,
+    pub uri: String,
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
+    let mut buf = [0u8; N];
+    getrandom::fill(&mut buf).map_err(|e| AppError::Task(format!("random numbers: {e}")))?;
+    Ok(buf)
+}
+
+fn random_token() -> Result<String, AppError> {
+    Ok(hex::encode(random_bytes::<32>()?))
+}
+
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A random password that meets the policy: three groups of four characters from an
+/// alphabet without look-alikes, joined by `-`, e.g. `Kp7x-9mQa-Rt3w`.
+pub(crate) fn random_password() -> Result<String, AppError> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    loop {
+        let mut out = String::new();
+        let bytes = random_bytes::<64>()?;
+        let limit = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
+        for b in bytes.into_iter().filter(|b| *b < limit).take(12) {
+            if !out.is_empty() && out.replace('-', "").len() % 4 == 0 {
+                out.push('-');
+            }
+            out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));
+        }
+        if out.len() == 14 && check_password(&out, "").is_ok() {
+            return Ok(out);
+        }
+    }
+}
+
+pub(crate) async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| AppError::Task(format!("password hashing: {e}")))
+    })
+    .await?
+}
+
+/// Verifies a password against a stored hash; `None` verifies against a dummy hash so
+/// that unknown user names take as long as known ones.
+async fn verify_password(password: &str, hash: Option<&str>) -> Result<bool, AppError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let hash = match hash {
+        Some(h) => h.to_owned(),
+        None => match DUMMY.get() {
+            Some(h) => h.clone(),
+            None => {
+                let h = hash_password(random_password()?).await?;
+                DUMMY.get_or_init(|| h).clone()
+            }
+        },
+    };
+    let password = password.to_owned();
+    Ok(tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await?)
+}
+
+impl Custody {
+    fn alive(&self, s: &SessionRow, now_ms: i64) -> bool {
+        let idle = self.config.security.idle_timeout_ms();
+        now_ms < s.expires_ms && now_ms - s.last_seen_ms < idle
+    }
+
+    /// Checks user name and password. Unknown names, wrong passwords, disabled accounts
+    /// and locked names all take the same time and give [`LoginRefusal`]s that do not
+    /// tell them apart (except the lock, which applies to unknown names too).
+    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, AppError> {
+        let name = Username::parse(username)
+            .map(|u| u.as_str().to_owned())
+            .unwrap_or_else(|_| username.trim().to_lowercase());
+        let start = now();
+        let idle = self.config.security.idle_timeout_ms();
+        self.db
+            .purge_sessions(start.as_millisecond() - idle, start.as_millisecond())
+            .await?;
+        let user = self.db.user_by_username(&name).await?;
+        let locked = self
+            .db
+            .login_failures(&name)
+            .await?
+            .is_locked(start.as_millisecond());
+        let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+        let user = user.filter(|u| ok && !u.disabled && !locked);
+        let Some(user) = user else {
+            let reason = if locked { "locked" } else { "bad_credentials" };
+            return self.login_failed(&name, reason).await;
+        };
+        let pending = user.totp_enabled;
+        let at = now();
+        let tokens = SessionTokens {
+            token: random_token()?,
+            csrf: random_token()?,
+        };
+        let mut tx = self.db.begin().await?;
+        if !pending {
+            tx.set_login_failures(&name, FailureCounter::default())
+                .await?;
+        }
+        tx.insert_session(&self.session_row(&tokens, &user.id, pending, at))
+            .await?;
+        tx.append(
+            at,
+            entry(
+                &user.id,
+                AuditAction::LoginSucceeded,
+                format!("user:{}", user.id),
+                serde_json::json!({
+                    "username": name,
+                    "method": "password",
+                    "second_factor": if pending { "pending" } else { "none" },
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(if pending {
+            LoginOutcome::SecondFactorNeeded(tokens)
+        } else {
+            LoginOutcome::SignedIn(tokens)
+        })
+    }
+
+    fn session_row(
+        &self,
+        t: &SessionTokens,
+        user_id: &str,
+        pending: bool,
+        at: Timestamp,
+    ) -> SessionRow {
+        let at_ms = at.as_millisecond();
+        SessionRow {
+            token_hash: token_hash(&t.token),
+            user_id: user_id.to_owned(),
+            csrf_token: t.csrf.clone(),
+            pending_totp: pending,
+            created_ms: at_ms,
+            last_seen_ms: at_ms,
+            expires_ms: at_ms
+                + if pending {
+                    PENDING_MS
+                } else {
+                    self.config.security.session_max_ms()
+                },
+        }
+    }
+
+    /// Counts a failure against the name (locking it at the limit) and logs it.
+    async fn login_failed(&self, name: &str, reason: &str) -> Result<LoginOutcome, AppError> {
+        let at = now();
+        let policy = self.config.security.lockout();
+        let mut tx = self.db.begin().await?;
+        let user = tx.user_by_username(name).await?;
+        let before = tx.login_failures(name).await?;
+        let after = before.after_failure(policy, at.as_millisecond());
+        tx.set_login_failures(name, after).await?;
+        let (actor, subject) = match &user {
+            Some(u) => (u.id.clone(), format!("user:{}", u.id)),
+            None => ("anonymous".to_owned(), format!("login:{name}")),
+        };
+        tx.append(
+            at,
+            entry(
+                &actor,
+                AuditAction::LoginFailed,
+                subject,
+                serde_json::json!({
+                    "username": name,
+                    "reason": reason,
+                    "account_exists": user.is_some(),
+                    "failures": after.failures,
+                    "locked_until_ms": after.locked_until_ms,
+                }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(LoginOutcome::Refused(
+            if after.is_locked(at.as_millisecond()) {
+                LoginRefusal::Locked
+            } else {
+                LoginRefusal::BadCredentials
+            },
+        ))
+    }
+
+    /// The user of a half-finished sign-in waiting for its second factor, with its CSRF token.
+    pub async fn pending_login(&self, token: &str) -> Result<Option<SessionUser>, AppError> {
+        self.live_session(token, true).await
+    }
+
+    /// Completes a sign-in with the TOTP code: the pending session is replaced by a new one.
+    pub async fn login_second_factor(
+        &self,
+        pending_token: &str,
+        code: &str,
+    ) -> Result<LoginOutcome, AppError> {
+        let Some(pending) = self.pending_login(pending_token).await? else {
+            return Ok(LoginOutcome::Refused(LoginRefusal::BadCredentials));
+        };
+        let name = pending.user.username.clone();
+        let at = now();
+        let policy = self.config.security.lockout();
+        let mut tx = self.db.begin().await?;
+        let user = tx
+            .user_by_id(&pending.user.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("user".into()))?;
+        let counter = tx.login_failures(&name).await?;
+        let verdict = if counter.is_locked(at.as_millisecond()) {
+            Err(LoginRefusal::Locked)
+        } else {
+            check_code(&user, code, at).map_err(LoginRefusal::SecondFactor)
+        };
+        match verdict {
+            Ok(step) => {
+                tx.set_totp_last_step(&user.id, step).await?;
+                tx.set_login_failures(&name, FailureCounter::default())
+                    .await?;
+                tx.delete_session(&token_hash(pending_token)).await?;
+                let tokens = SessionTokens {
+                    token: random_token()?,
+                    csrf: random_token()?,
+                };
+                tx.insert_session(&self.session_row(&tokens, &user.id, false, at))
+                    .await?;
+                tx.append(
+                    at,
+                    entry(
+                        &user.id,
+                        AuditAction::LoginSucceeded,
+                        format!("user:{}", user.id),
+                        serde_json::json!({ "username": name, "method": "password", "second_factor": "totp" }),
+                    ),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(LoginOutcome::SignedIn(tokens))
+            }
+            Err(refusal) => {
+                let after = counter.after_failure(policy, at.as_millisecond());
+                tx.set_login_failures(&name, after).await?;
+                let locked = after.is_locked(at.as_millisecond());
+                if locked {
+                    tx.delete_session(&token_hash(pending_token)).await?;
+                }
+                tx.append(
+                    at,
+                    entry(
+                        &user.id,
+                        AuditAction::LoginFailed,
+                        format!("user:{}", user.id),
+                        serde_json::json!({
+                            "username": name,
+                            "reason": refusal.code(),
+                            "failures": after.failures,
+                            "locked_until_ms": after.locked_until_ms,
+                        }),
+                    ),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(LoginOutcome::Refused(if locked {
+                    LoginRefusal::Locked
+                } else {
+                    refusal
+                }))
+            }
+        }
+    }
+
+    /// The signed-in user of a session token, or `None` when the session is unknown, idle
+    /// too long, past its lifetime, still waiting for its second factor, or its account
+    /// is disabled. Use [`UserInfo::gate`] for what the user must do first.
+    pub async fn session_user(&self, token: &str) -> Result<Option<SessionUser>, AppError> {
+        self.live_session(token, false).await
+    }
+
+    /// The CSRF token of a live session (full or waiting for its second factor).
+    pub async fn session_csrf(&self, token: &str) -> Result<Option<String>, AppError> {
+        let Some(s) = self.db.session(&token_hash(token)).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .alive(&s, now().as_millisecond())
+            .then_some(s.csrf_token))
+    }
+
+    async fn live_session(
+        &self,
+        token: &str,
+        pending: bool,
+    ) -> Result<Option<SessionUser>, AppError> {
+        let hash = token_hash(token);
+        let Some(s) = self.db.session(&hash).await? else {
+            return Ok(None);
+        };
+        let now_ms = now().as_millisecond();
+        if s.pending_totp != pending || !self.alive(&s, now_ms) {
+            return Ok(None);
+        }
+        let Some(user) = self.db.user_by_id(&s.user_id).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        // Activity is recorded at a coarse grain, not on every request.
+        let grain = (self.config.security.idle_timeout_ms() / 10).min(60_000);
+        if now_ms - s.last_seen_ms >= grain {
+            self.db.touch_session(&hash, now_ms).await?;
+        }
+        Ok(Some(SessionUser {
+            user: UserInfo::from(&user),
+            csrf: s.csrf_token,
+        }))
+    }
+
+    /// Ends a session (full or pending). Unknown tokens are ignored.
+    pub async fn logout(&self, token: &str) -> Result<(), AppError> {
+        let hash = token_hash(token);
+        let Some(s) = self.db.session(&hash).await? else {
+            return Ok(());
+        };
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        if tx.delete_session(&hash).await? {
+            tx.append(
+                at,
+                entry(
+                    &s.user_id,
+                    AuditAction::Logout,
+                    format!("user:{}", s.user_id),
+                    serde_json::json!({ "session_age_ms": at.as_millisecond() - s.created_ms }),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes the user's own password: ends every session of the user and opens a new one
+    /// for the caller (returned).
+    pub async fn change_password(
+        &self,
+        user_id: &str,
+        current: &str,
+        new: &str,
+    ) -> Result<SessionTokens, AppError> {
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        if !verify_password(current, Some(&user.password_hash)).await? {
+            return Err(AppError::Invalid("当前密码不正确".into()));
+        }
+        if current == new {
+            return Err(AppError::Invalid("新密码不能与当前密码相同".into()));
+        }
+        check_password(new, &user.username).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let hash = hash_password(new.to_owned()).await?;
+        let at = now();
+        let tokens = SessionTokens {
+            token: random_token()?,
+            csrf: random_token()?,
+        };
+        let mut tx = self.db.begin().await?;
+        tx.set_password(user_id, &hash, false, at.as_millisecond())
+            .await?;
+        let ended = tx.delete_sessions_of(user_id).await?;
+        tx.insert_session(&self.session_row(&tokens, user_id, false, at))
+            .await?;
+        tx.append(
+            at,
+            entry(
+                user_id,
+                AuditAction::PasswordChanged,
+                format!("user:{user_id}"),
+                serde_json::json!({ "username": user.username, "change": "changed", "sessions_ended": ended }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(tokens)
+    }
+
+    /// Starts (or restarts) enrolment of a second factor: a new secret, not yet in force.
+    pub async fn start_totp_enrollment(&self, user_id: &str) -> Result<TotpEnrollment, AppError> {
+        let secret = TotpSecret::from_bytes(random_bytes::<20>()?.to_vec())
+            .map_err(|e| AppError::Task(e.to_string()))?;
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        let user = tx
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        if user.totp_enabled {
+            return Err(AppError::Invalid("已绑定动态口令".into()));
+        }
+        tx.set_totp(
+            user_id,
+            Some(&secret.to_base32()),
+            false,
+            None,
+            at.as_millisecond(),
+        )
+        .await?;
+        tx.append(
+            at,
+            entry(
+                user_id,
+                AuditAction::SecondFactorChanged,
+                format!("user:{user_id}"),
+                serde_json::json!({ "username": user.username, "change": "enrolment_started" }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.enrollment(&user.username, &secret))
+    }
+
+    fn enrollment(&self, username: &str, secret: &TotpSecret) -> TotpEnrollment {
+        TotpEnrollment {
+            secret: secret.to_base32(),
+            uri: secret.uri(&format!("留痕 {}", self.config.bureau.name), username),
+        }
+    }
+
+    /// The enrolment in progress, if any.
+    pub async fn totp_enrollment(&self, user_id: &str) -> Result<Option<TotpEnrollment>, AppError> {
+        let Some(user) = self.db.user_by_id(user_id).await? else {
+            return Ok(None);
+        };
+        match (&user.totp_secret, user.totp_enabled) {
+            (Some(s), false) => {
+                let secret =
+                    TotpSecret::parse_base32(s).map_err(|e| AppError::Task(e.to_string()))?;
+                Ok(Some(self.enrollment(&user.username, &secret)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Puts the enrolled second factor in force once the user proves it with a code.
+    pub async fn confirm_totp(&self, user_id: &str, code: &str) -> Result<(), AppError> {
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        let user = tx
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        if user.totp_enabled || user.totp_secret.is_none() {
+            return Err(AppError::Invalid(
+                "没有待确认的动态口令，请重新开始绑定".into(),
+            ));
+        }
+        let step = check_code(&user, code, at).map_err(|e| AppError::Invalid(e.to_string()))?;
+        tx.set_totp(
+            user_id,
+            user.totp_secret.as_deref(),
+            true,
+            Some(step),
+            at.as_millisecond(),
+        )
+        .await?;
+        tx.append(
+            at,
+            entry(
+                user_id,
+                AuditAction::SecondFactorChanged,
+                format!("user:{user_id}"),
+                serde_json::json!({ "username": user.username, "change": "enabled" }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Turns the user's own second factor off (proven by a current code). The three
+    /// administrators cannot: for them it is required.
+    pub async fn disable_totp(&self, user_id: &str, code: &str) -> Result<(), AppError> {
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        let user = tx
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        if requires_second_factor(&user.roles) {
+            return Err(AppError::Invalid(
+                "管理员账号必须使用动态口令，不能关闭".into(),
+            ));
+        }
+        if !user.totp_enabled {
+            return Err(AppError::Invalid("尚未绑定动态口令".into()));
+        }
+        check_code(&user, code, at).map_err(|e| AppError::Invalid(e.to_string()))?;
+        tx.set_totp(user_id, None, false, None, at.as_millisecond())
+            .await?;
+        tx.append(
+            at,
+            entry(
+                user_id,
+                AuditAction::SecondFactorChanged,
+                format!("user:{user_id}"),
+                serde_json::json!({ "username": user.username, "change": "disabled" }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Issues an API token for scripts and the CLI; the token is returned once and only
+    /// its hash is kept.
+    pub async fn create_api_token(&self, user_id: &str, name: &str) -> Result<String, AppError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 64 {
+            return Err(AppError::Invalid(
+                "令牌名称不能为空，且不超过64个字符".into(),
+            ));
+        }
+        let token = format!("{API_TOKEN_PREFIX}{}", random_token()?);
+        let at = now();
+        let row = ApiTokenRow {
+            id: new_id(),
+            user_id: user_id.to_owned(),
+            name: name.to_owned(),
+            token_hash: token_hash(&token),
+            created_ms: at.as_millisecond(),
+            last_used_ms: None,
+            revoked_ms: None,
+        };
+        let mut tx = self.db.begin().await?;
+        if tx.user_by_id(user_id).await?.is_none() {
+            return Err(AppError::NotFound(format!("user {user_id}")));
+        }
+        tx.insert_api_token(&row).await?;
+        tx.append(
+            at,
+            entry(
+                user_id,
+                AuditAction::TokenCreated,
+                format!("user:{user_id}"),
+                serde_json::json!({ "token_id": row.id, "name": name }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Revokes one of the user's own tokens.
+    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<(), AppError> {
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        if !tx
+            .revoke_api_token(token_id, user_id, at.as_millisecond())
+            .await?
+        {
+            return Err(AppError::NotFound(format!("token {token_id}")));
+        }
+        tx.append(
+            at,
+            entry(
+                user_id,
+                AuditAction::TokenRevoked,
+                format!("user:{user_id}"),
+                serde_json::json!({ "token_id": token_id }),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenRow>, AppError> {
+        Ok(self.db.api_tokens_of(user_id).await?)
+    }
+
+    /// The user of a live API token (`liuhen_…`), or `None` (unknown, revoked, disabled).
+    pub async fn token_user(&self, token: &str) -> Result<Option<UserInfo>, AppError> {
+        if !token.starts_with(API_TOKEN_PREFIX) {
+            return Ok(None);
+        }
+        let Some(t) = self.db.api_token_by_hash(&token_hash(token)).await? else {
+            return Ok(None);
+        };
+        if t.revoked_ms.is_some() {
+            return Ok(None);
+        }
+        let Some(user) = self.db.user_by_id(&t.user_id).await? else {
+            return Ok(None);
+        };
+        if user.disabled {
+            return Ok(None);
+        }
+        let now_ms = now().as_millisecond();
+        if t.last_used_ms.is_none_or(|last| now_ms - last >= 60_000) {
+            self.db.touch_api_token(&t.id, now_ms).await?;
+        }
+        Ok(Some(UserInfo::from(&user)))
+    }
+}
+
+/// Checks a TOTP code against the user's secret (pending or enrolled), refusing replays.
+fn check_code(user: &UserRow, code: &str, at: Timestamp) -> Result<i64, TotpError> {
+    let secret = user
+        .totp_secret
+        .as_deref()
+        .ok_or(TotpError::Wrong)
+        .and_then(TotpSecret::parse_base32)?;
+    secret.verify(code, at.as_second(), user.totp_last_step)
+}

@@ -1,0 +1,72 @@
+//! Group commit for log-only events (views, playbacks, refusals, sign-ins): events that
+//! change no other state. Concurrent callers share one transaction and one fsync, so a
+//! busy server logs thousands of events a second; each caller still returns only after
+//! its own entry is durable.
+
+use jiff::Timestamp;
+use liuhen_db::{AuditEntry, Db, NewEntry};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::AppError;
+
+/// At most this many events share one transaction.
+const MAX_BATCH: usize = 512;
+
+type Reply = oneshot::Sender<Result<AuditEntry, String>>;
+
+pub(crate) struct Journal {
+    queue: mpsc::Sender<(Timestamp, NewEntry, Reply)>,
+}
+
+impl Journal {
+    pub(crate) fn start(db: Db) -> Journal {
+        let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(run(db, rx));
+        Journal { queue }
+    }
+
+    pub(crate) async fn append(&self, entry: NewEntry) -> Result<AuditEntry, AppError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send((Timestamp::now(), entry, reply))
+            .await
+            .map_err(|_| AppError::Task("the audit journal has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Task("the audit journal has stopped".into()))?
+            .map_err(AppError::Task)
+    }
+}
+
+async fn run(db: Db, mut rx: mpsc::Receiver<(Timestamp, NewEntry, Reply)>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let result = write(&db, &batch).await;
+        match result {
+            Ok(entries) => {
+                for ((_, _, reply), entry) in batch.drain(..).zip(entries) {
+                    let _ = reply.send(Ok(entry));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "audit journal batch failed");
+                for (_, _, reply) in batch.drain(..) {
+                    let _ = reply.send(Err(e.to_string()));
+                }
+            }
+        }
+    }
+}
+
+async fn write(
+    db: &Db,
+    batch: &[(Timestamp, NewEntry, Reply)],
+) -> Result<Vec<AuditEntry>, AppError> {
+    let mut tx = db.begin().await?;
+    let mut out = Vec::with_capacity(batch.len());
+    for (at, entry, _) in batch {
+        out.push(tx.append(*at, entry.clone()).await?);
+    }
+    tx.commit().await?;
+    Ok(out)
+}

@@ -1,0 +1,4 @@
+#[path = "it/auth.rs"]
+mod auth;
+#[path = "it/support.rs"]
+mod support;
