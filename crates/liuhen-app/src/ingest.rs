@@ -175,12 +175,30 @@ impl Custody {
             observer.file_finished(&report);
             summary.add(report);
         }
-        for file in &files {
-            observer.file_started(&file.path, file.size);
-            let report = match self.ingest_file(file, opts, observer.clone()).await {
-                Ok(r) => r,
-                Err(e) => {
+        // Files in flight at once: one file's probe and fsyncs overlap another's hashing.
+        // Commits stay serialised by the log head; each file is reported after its own.
+        let in_flight = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+        let mut running = tokio::task::JoinSet::new();
+        let mut pending = files.into_iter();
+        loop {
+            while running.len() < in_flight {
+                let Some(file) = pending.next() else { break };
+                observer.file_started(&file.path, file.size);
+                let (custody, opts, observer) = (self.clone(), opts.clone(), observer.clone());
+                running.spawn(async move {
+                    let result = custody.ingest_file(&file, &opts, observer).await;
+                    (file, result)
+                });
+            }
+            let Some(joined) = running.join_next().await else { break };
+            let report = match joined {
+                Ok((_, Ok(report))) => report,
+                Ok((file, Err(e))) => {
                     let report = FileReport::failed(&file.path, file.size, error_chain(&e));
+                    self.log_failure(report, opts).await
+                }
+                Err(e) => {
+                    let report = FileReport::failed(Path::new("?"), 0, format!("ingest task failed: {e}"));
                     self.log_failure(report, opts).await
                 }
             };

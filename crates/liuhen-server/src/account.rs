@@ -20,7 +20,10 @@ use crate::{ApiError, AppState, PageError};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/account", get(account_page))
-        .route("/account/password", get(password_page).post(change_password))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
         .route("/account/totp", get(totp_page))
         .route("/account/totp/start", post(totp_start))
         .route("/account/totp/confirm", post(totp_confirm))
@@ -38,7 +41,10 @@ pub(crate) fn local_time(s: &AppState, ms: i64) -> String {
         .utc_offset()
         .unwrap_or(jiff::tz::TimeZone::UTC);
     match jiff::Timestamp::from_millisecond(ms) {
-        Ok(t) => t.to_zoned_datetime(tz).strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        Ok(t) => t
+            .to_zoned_datetime(tz)
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
         Err(_) => ms.to_string(),
     }
 }
@@ -91,7 +97,10 @@ async fn render_account(
         .into_iter()
         .map(|r| TokenView {
             created: local_time(s, r.created_ms),
-            last_used: r.last_used_ms.map(|ms| local_time(s, ms)).unwrap_or_default(),
+            last_used: r
+                .last_used_ms
+                .map(|ms| local_time(s, ms))
+                .unwrap_or_default(),
             revoked: r.revoked_ms.is_some(),
             id: r.id,
             name: r.name,
@@ -127,10 +136,7 @@ struct PasswordPage {
     error: Option<String>,
 }
 
-async fn password_page(
-    t: Tr,
-    user: Result<SignedIn, ApiError>,
-) -> Result<PasswordPage, PageError> {
+async fn password_page(t: Tr, user: Result<SignedIn, ApiError>) -> Result<PasswordPage, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
     Ok(PasswordPage {
         c: Chrome::new(t, Some(&user.user), "account"),

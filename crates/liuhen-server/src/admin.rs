@@ -158,14 +158,20 @@ async fn create_user(
     };
     match s.custody.create_user(&user.principal, new).await {
         Ok(id) => {
-            let created = s.custody.user(&id).await.map_err(|e| PageError::new(e, t))?;
+            let created = s
+                .custody
+                .user(&id)
+                .await
+                .map_err(|e| PageError::new(e, t))?;
             let issued = Issued {
                 username: created.username,
                 password,
             };
-            Ok(render_users(&s, t, &user, Some(issued), None, UserForm::default())
-                .await?
-                .into_response())
+            Ok(
+                render_users(&s, t, &user, Some(issued), None, UserForm::default())
+                    .await?
+                    .into_response(),
+            )
         }
         Err(AppError::Invalid(m)) => Ok((
             StatusCode::BAD_REQUEST,
@@ -217,7 +223,11 @@ async fn reset_password(
 ) -> Result<UsersPage, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
     let e = |e| PageError::new(e, t);
-    let password = s.custody.reset_password(&user.principal, &id).await.map_err(e)?;
+    let password = s
+        .custody
+        .reset_password(&user.principal, &id)
+        .await
+        .map_err(e)?;
     let target = s.custody.user(&id).await.map_err(e)?;
     let issued = Issued {
         username: target.username,

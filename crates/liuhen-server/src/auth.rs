@@ -3,13 +3,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use liuhen_app::accounts::{Gate, LoginOutcome, SessionTokens, UserInfo};
 use liuhen_domain::authz::Principal;
 use serde::Deserialize;
@@ -171,7 +171,13 @@ struct LoginPage {
     code_step: bool,
 }
 
-fn login_view(t: Tr, csrf: String, username: String, error: Option<String>, code_step: bool) -> LoginPage {
+fn login_view(
+    t: Tr,
+    csrf: String,
+    username: String,
+    error: Option<String>,
+    code_step: bool,
+) -> LoginPage {
     let mut c = Chrome::new(t, None, "login");
     c.csrf = csrf;
     LoginPage {
@@ -182,7 +188,11 @@ fn login_view(t: Tr, csrf: String, username: String, error: Option<String>, code
     }
 }
 
-async fn login_page(State(s): State<AppState>, t: Tr, headers: HeaderMap) -> Result<Response, PageError> {
+async fn login_page(
+    State(s): State<AppState>,
+    t: Tr,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if let Some(token) = cookies::get(&headers, SESSION_COOKIE) {
         let e = |e| PageError::new(ApiError::from(e), t);
         if s.custody.session_user(&token).await.map_err(e)?.is_some() {
@@ -223,7 +233,13 @@ async fn login(
         }
         LoginOutcome::Refused(r) => (
             StatusCode::UNAUTHORIZED,
-            login_view(t, String::new(), f.username.trim().to_owned(), Some(r.message_zh()), false),
+            login_view(
+                t,
+                String::new(),
+                f.username.trim().to_owned(),
+                Some(r.message_zh()),
+                false,
+            ),
         )
             .into_response(),
     })
@@ -242,7 +258,11 @@ async fn login_code(
 ) -> Result<Response, PageError> {
     let token = cookies::get(&headers, SESSION_COOKIE).unwrap_or_default();
     let e = |e| PageError::new(e, t);
-    let outcome = s.custody.login_second_factor(&token, &f.code).await.map_err(e)?;
+    let outcome = s
+        .custody
+        .login_second_factor(&token, &f.code)
+        .await
+        .map_err(e)?;
     Ok(match outcome {
         LoginOutcome::SignedIn(tokens) => signed_in_response(&tokens),
         LoginOutcome::SecondFactorNeeded(_) => see_other("/login", None),
@@ -265,9 +285,16 @@ async fn login_code(
 }
 
 /// Signs out (full or half-finished sign-in); CSRF-checked like every POST.
-async fn logout(State(s): State<AppState>, t: Tr, headers: HeaderMap) -> Result<Response, PageError> {
+async fn logout(
+    State(s): State<AppState>,
+    t: Tr,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
     if let Some(token) = cookies::get(&headers, SESSION_COOKIE) {
-        s.custody.logout(&token).await.map_err(|e| PageError::new(e, t))?;
+        s.custody
+            .logout(&token)
+            .await
+            .map_err(|e| PageError::new(e, t))?;
     }
     Ok(see_other("/login", Some(clear_cookie())))
 }

@@ -63,7 +63,8 @@ pub async fn protect(State(s): State<AppState>, req: Request, next: Next) -> Res
     if !form_field(&bytes, FIELD).is_some_and(|v| same(&v, &expected)) {
         return refused();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// The first value of a field in a URL-encoded body.
@@ -82,7 +83,8 @@ fn percent_decode(s: &[u8]) -> String {
         match s[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < s.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&s[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(std::str::from_utf8(&s[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -101,7 +103,10 @@ fn percent_decode(s: &[u8]) -> String {
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && !b.is_empty()
-        && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[cfg(test)]
@@ -110,8 +115,14 @@ mod tests {
 
     #[test]
     fn finds_form_fields() {
-        assert_eq!(form_field(b"a=1&csrf=abc&b=2", "csrf").as_deref(), Some("abc"));
-        assert_eq!(form_field(b"csrf=a%2Bb+c", "csrf").as_deref(), Some("a+b c"));
+        assert_eq!(
+            form_field(b"a=1&csrf=abc&b=2", "csrf").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            form_field(b"csrf=a%2Bb+c", "csrf").as_deref(),
+            Some("a+b c")
+        );
         assert_eq!(form_field(b"xcsrf=1", "csrf"), None);
         assert_eq!(form_field(b"csrf", "csrf").as_deref(), Some(""));
         assert_eq!(form_field(b"csrf=%", "csrf").as_deref(), Some("%"));

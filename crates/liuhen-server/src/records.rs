@@ -148,9 +148,9 @@ async fn record_page(
     })
 }
 
+/// The CSRF token (`csrf` field) is checked by the `csrf` layer for every form.
 #[derive(Debug, Deserialize)]
 struct ReclassifyForm {
-    csrf: String,
     agency: String,
     device: String,
     officer: String,
@@ -168,15 +168,6 @@ async fn reclassify(
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
     let id = parse_id(&id).map_err(|e| PageError::new(e, t))?;
-    if user.csrf_token.is_empty() || form.csrf != user.csrf_token {
-        return Err(PageError::new(
-            ApiError::Forbidden {
-                code: "csrf",
-                message: "页面已过期，请刷新后重试".into(),
-            },
-            t,
-        ));
-    }
     let back = format!("/records/{id}");
     if form.reason.trim().is_empty() {
         return Ok(Redirect::to(&format!("{back}?error=reason")).into_response());

@@ -101,8 +101,8 @@ pub(crate) fn random_password() -> Result<String, AppError> {
         let mut out = String::new();
         let bytes = random_bytes::<64>()?;
         let limit = (256 / ALPHABET.len() * ALPHABET.len()) as u8;
-        for b in bytes.into_iter().filter(|b| *b < limit).take(12) {
-            if !out.is_empty() && out.replace('-', "").len() % 4 == 0 {
+        for (i, b) in bytes.into_iter().filter(|b| *b < limit).take(12).enumerate() {
+            if i > 0 && i.is_multiple_of(4) {
                 out.push('-');
             }
             out.push(char::from(ALPHABET[usize::from(b) % ALPHABET.len()]));

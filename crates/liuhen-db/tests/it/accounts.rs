@@ -74,7 +74,12 @@ async fn users_units_and_departments() {
         assert_eq!(db.user_by_id("u3").await.unwrap().unwrap().unit, None);
         assert_eq!(db.user_count().await.unwrap(), 3);
         assert_eq!(
-            db.users().await.unwrap().iter().map(|u| u.username.as_str()).collect::<Vec<_>>(),
+            db.users()
+                .await
+                .unwrap()
+                .iter()
+                .map(|u| u.username.as_str())
+                .collect::<Vec<_>>(),
             vec!["lina", "sysadmin", "zhangwei"]
         );
         assert_eq!(db.units().await.unwrap().len(), 1);
@@ -101,13 +106,22 @@ async fn users_units_and_departments() {
         let mut tx = db.begin().await.unwrap();
         tx.set_password("u1", "new-hash", false, 5).await.unwrap();
         tx.set_disabled("u2", true, 5).await.unwrap();
-        tx.set_totp("u3", Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"), true, Some(42), 5)
-            .await
-            .unwrap();
+        tx.set_totp(
+            "u3",
+            Some("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"),
+            true,
+            Some(42),
+            5,
+        )
+        .await
+        .unwrap();
         tx.set_totp_last_step("u3", 43).await.unwrap();
         tx.commit().await.unwrap();
         let u1 = db.user_by_id("u1").await.unwrap().unwrap();
-        assert_eq!((u1.password_hash.as_str(), u1.must_change_password), ("new-hash", false));
+        assert_eq!(
+            (u1.password_hash.as_str(), u1.must_change_password),
+            ("new-hash", false)
+        );
         assert!(db.user_by_id("u2").await.unwrap().unwrap().disabled);
         let u3 = db.user_by_id("u3").await.unwrap().unwrap();
         assert!(u3.totp_enabled);
@@ -165,7 +179,10 @@ async fn sessions_tokens_and_failure_counters() {
         let mut tx = db.begin().await.unwrap();
         tx.insert_api_token(&token).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(db.api_token_by_hash("th1").await.unwrap(), Some(token.clone()));
+        assert_eq!(
+            db.api_token_by_hash("th1").await.unwrap(),
+            Some(token.clone())
+        );
         db.touch_api_token("t1", 20).await.unwrap();
         let mut tx = db.begin().await.unwrap();
         assert!(!tx.revoke_api_token("t1", "someone-else", 30).await.unwrap());
@@ -174,26 +191,43 @@ async fn sessions_tokens_and_failure_counters() {
         tx.commit().await.unwrap();
         let listed = db.api_tokens_of("u1").await.unwrap();
         assert_eq!(listed.len(), 1);
-        assert_eq!((listed[0].last_used_ms, listed[0].revoked_ms), (Some(20), Some(30)));
+        assert_eq!(
+            (listed[0].last_used_ms, listed[0].revoked_ms),
+            (Some(20), Some(30))
+        );
 
         // Failure counters exist for any name, known or not.
-        assert_eq!(db.login_failures("nobody").await.unwrap(), FailureCounter::default());
+        assert_eq!(
+            db.login_failures("nobody").await.unwrap(),
+            FailureCounter::default()
+        );
         let locked = FailureCounter {
             failures: 0,
             locked_until_ms: Some(9_000),
         };
         let mut tx = db.begin().await.unwrap();
         tx.set_login_failures("nobody", locked).await.unwrap();
-        tx.set_login_failures("zhangwei", FailureCounter { failures: 3, locked_until_ms: None })
-            .await
-            .unwrap();
+        tx.set_login_failures(
+            "zhangwei",
+            FailureCounter {
+                failures: 3,
+                locked_until_ms: None,
+            },
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(db.login_failures("nobody").await.unwrap(), locked);
         assert_eq!(db.login_failures("zhangwei").await.unwrap().failures, 3);
         let mut tx = db.begin().await.unwrap();
-        tx.set_login_failures("nobody", FailureCounter::default()).await.unwrap();
+        tx.set_login_failures("nobody", FailureCounter::default())
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(db.login_failures("nobody").await.unwrap(), FailureCounter::default());
+        assert_eq!(
+            db.login_failures("nobody").await.unwrap(),
+            FailureCounter::default()
+        );
     })
     .await;
 }
@@ -207,7 +241,10 @@ async fn audit_entries_newest_first() {
         let page = db.entries_newest_first(None, 2).await.unwrap();
         assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![4, 3]);
         let page = db.entries_newest_first(Some(3), 10).await.unwrap();
-        assert_eq!(page.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2, 1, 0]);
+        assert_eq!(
+            page.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            vec![2, 1, 0]
+        );
     })
     .await;
 }

@@ -28,7 +28,12 @@ async fn post_form(
 }
 
 async fn me(app: &TestApp, c: &reqwest::Client) -> u16 {
-    c.get(app.url("/api/v1/me")).send().await.unwrap().status().as_u16()
+    c.get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 #[tokio::test]
@@ -39,7 +44,13 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     assert!(app.custody.bootstrap_admin().await.unwrap().is_none());
     let c = app.client();
 
-    let res = post_form(&app, &c, "/login", &[("username", &user), ("password", &password)]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/login",
+        &[("username", &user), ("password", &password)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     // Every other page sends the user to the password change; the API says why.
     let res = c.get(app.url("/")).send().await.unwrap();
@@ -60,7 +71,12 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     ];
     let res = post_form(&app, &c, "/account/password", &form).await;
     assert_eq!(res.status(), 400);
-    assert!(res.text().await.unwrap().contains("密码长度不能少于10个字符"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("密码长度不能少于10个字符")
+    );
     let form = [
         ("csrf", csrf.as_str()),
         ("current_password", password.as_str()),
@@ -78,15 +94,34 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     let csrf = app.csrf_of(&c, "/account/totp").await;
     let res = post_form(&app, &c, "/account/totp/start", &[("csrf", &csrf)]).await;
     assert_eq!(res.status(), 303);
-    let html = c.get(app.url("/account/totp")).send().await.unwrap().text().await.unwrap();
+    let html = c
+        .get(app.url("/account/totp"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let secret = between(&html, r#"<code id="totp-secret">"#, "<").unwrap();
     assert!(html.contains("otpauth://totp/"));
     let secret = TotpSecret::parse_base32(secret).unwrap();
     let now = jiff::Timestamp::now().as_second();
-    let res = post_form(&app, &c, "/account/totp/confirm", &[("csrf", &csrf), ("code", "000000")]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/account/totp/confirm",
+        &[("csrf", &csrf), ("code", "000000")],
+    )
+    .await;
     assert_eq!(res.status(), 400);
     let code = secret.code_at(now);
-    let res = post_form(&app, &c, "/account/totp/confirm", &[("csrf", &csrf), ("code", &code)]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/account/totp/confirm",
+        &[("csrf", &csrf), ("code", &code)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(me(&app, &c).await, 200);
     app.remember_totp(&user, secret, step_of(now));
@@ -95,14 +130,35 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     let res = post_form(&app, &c, "/logout", &[("csrf", &csrf)]).await;
     assert_eq!(location(&res), "/login");
     assert_eq!(me(&app, &c).await, 401);
-    let res = post_form(&app, &c, "/login", &[("username", &user), ("password", new_password)]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/login",
+        &[("username", &user), ("password", new_password)],
+    )
+    .await;
     assert_eq!(location(&res), "/login");
-    assert_eq!(me(&app, &c).await, 401, "a half-finished sign-in is not a session");
-    let login_page = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        me(&app, &c).await,
+        401,
+        "a half-finished sign-in is not a session"
+    );
+    let login_page = c
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(login_page.contains(r#"name="code""#));
     let csrf = crate::support::meta_csrf(&login_page).unwrap();
     let res = post_form(&app, &c, "/login/code", &[("csrf", &csrf), ("code", &code)]).await;
-    assert_eq!(res.status(), 401, "the code used for enrolment cannot be replayed");
+    assert_eq!(
+        res.status(),
+        401,
+        "the code used for enrolment cannot be replayed"
+    );
     assert!(res.text().await.unwrap().contains("已使用过"));
     let next = app.next_code(&user).await;
     let res = post_form(&app, &c, "/login/code", &[("csrf", &csrf), ("code", &next)]).await;
@@ -110,9 +166,21 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     assert_eq!(me(&app, &c).await, 200);
     // The same code once more, in a new sign-in: refused.
     let other = app.client();
-    post_form(&app, &other, "/login", &[("username", &user), ("password", new_password)]).await;
+    post_form(
+        &app,
+        &other,
+        "/login",
+        &[("username", &user), ("password", new_password)],
+    )
+    .await;
     let csrf = app.csrf_of(&other, "/login").await;
-    let res = post_form(&app, &other, "/login/code", &[("csrf", &csrf), ("code", &next)]).await;
+    let res = post_form(
+        &app,
+        &other,
+        "/login/code",
+        &[("csrf", &csrf), ("code", &next)],
+    )
+    .await;
     assert_eq!(res.status(), 401);
 }
 
@@ -138,7 +206,12 @@ async fn sessions_end_on_logout_password_change_and_disable() {
         ("new_password", new_pw),
         ("confirm_password", new_pw),
     ];
-    assert_eq!(post_form(&app, &b, "/account/password", &form).await.status(), 303);
+    assert_eq!(
+        post_form(&app, &b, "/account/password", &form)
+            .await
+            .status(),
+        303
+    );
     assert_eq!((me(&app, &a).await, me(&app, &b).await), (401, 200));
     let _ = csrf_a;
 
@@ -146,15 +219,40 @@ async fn sessions_end_on_logout_password_change_and_disable() {
     let (admin, admin_pw) = app.user("sysadmin2", &[Role::SystemAdmin], None).await;
     let ac = app.client();
     let csrf = app.login(&ac, &admin, &admin_pw).await;
-    let id = app.custody.db().user_by_username("zhangwei").await.unwrap().unwrap().id;
-    let res = post_form(&app, &ac, &format!("/admin/users/{id}/disable"), &[("csrf", &csrf)]).await;
+    let id = app
+        .custody
+        .db()
+        .user_by_username("zhangwei")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let res = post_form(
+        &app,
+        &ac,
+        &format!("/admin/users/{id}/disable"),
+        &[("csrf", &csrf)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     assert_eq!(me(&app, &b).await, 401);
-    let res = post_form(&app, &b, "/login", &[("username", &officer), ("password", new_pw)]).await;
+    let res = post_form(
+        &app,
+        &b,
+        "/login",
+        &[("username", &officer), ("password", new_pw)],
+    )
+    .await;
     assert_eq!(res.status(), 401);
     let body = res.text().await.unwrap();
     assert!(body.contains("用户名或密码错误"));
-    post_form(&app, &ac, &format!("/admin/users/{id}/enable"), &[("csrf", &csrf)]).await;
+    post_form(
+        &app,
+        &ac,
+        &format!("/admin/users/{id}/enable"),
+        &[("csrf", &csrf)],
+    )
+    .await;
     app.login(&b, &officer, new_pw).await;
 }
 
@@ -188,13 +286,21 @@ async fn five_failures_lock_without_revealing_whether_the_account_exists() {
                 .unwrap();
             let status = res.status();
             let body = res.text().await.unwrap();
-            (status, between(&body, r#"role="alert">"#, "<").unwrap_or_default().to_owned())
+            (
+                status,
+                between(&body, r#"role="alert">"#, "<")
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
         }
     };
     let known = attempt("wangfang", "Wrong-Pass-1").await;
     let unknown = attempt("nobody", "Wrong-Pass-1").await;
     assert_eq!(known, unknown);
-    assert_eq!(known, (StatusCode::UNAUTHORIZED, "用户名或密码错误".to_owned()));
+    assert_eq!(
+        known,
+        (StatusCode::UNAUTHORIZED, "用户名或密码错误".to_owned())
+    );
     for _ in 0..4 {
         attempt("wangfang", "Wrong-Pass-1").await;
         attempt("nobody", "Wrong-Pass-1").await;
@@ -209,9 +315,22 @@ async fn five_failures_lock_without_revealing_whether_the_account_exists() {
     let (sec, sec_pw) = app.user("anquan", &[Role::SecurityAdmin], None).await;
     let sc = app.client();
     let csrf = app.login(&sc, &sec, &sec_pw).await;
-    let page = sc.get(app.url("/admin/security")).send().await.unwrap().text().await.unwrap();
+    let page = sc
+        .get(app.url("/admin/security"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("解除锁定"));
-    let res = post_form(&app, &sc, "/admin/security/unlock", &[("csrf", &csrf), ("username", "wangfang")]).await;
+    let res = post_form(
+        &app,
+        &sc,
+        "/admin/security/unlock",
+        &[("csrf", &csrf), ("username", "wangfang")],
+    )
+    .await;
     assert_eq!(res.status(), 303);
     app.login(&c, &u, &pw).await;
     let failed = app.custody.db().entries_for("login:nobody").await.unwrap();
@@ -229,14 +348,26 @@ async fn state_changes_need_the_csrf_token_and_get_changes_nothing() {
     let res = post_form(&app, &c, "/account/tokens", &[("name", "脚本")]).await;
     assert_eq!(res.status(), 403);
     assert_eq!(error_code(res).await, "csrf");
-    let res = post_form(&app, &c, "/account/tokens", &[("name", "脚本"), ("csrf", "bad")]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/account/tokens",
+        &[("name", "脚本"), ("csrf", "bad")],
+    )
+    .await;
     assert_eq!(res.status(), 403);
     let res = c.post(app.url("/logout")).send().await.unwrap();
     assert_eq!(error_code(res).await, "csrf");
     assert_eq!(app.custody.db().log_sizes().await.unwrap(), before);
     assert_eq!(me(&app, &c).await, 200);
 
-    let res = post_form(&app, &c, "/account/tokens", &[("name", "脚本一"), ("csrf", &csrf)]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/account/tokens",
+        &[("name", "脚本一"), ("csrf", &csrf)],
+    )
+    .await;
     assert_eq!(res.status(), 200);
     let res = c
         .post(app.url("/account/tokens"))
@@ -246,12 +377,36 @@ async fn state_changes_need_the_csrf_token_and_get_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(app.custody.api_tokens(&app.custody.db().user_by_username("zhaomin").await.unwrap().unwrap().id).await.unwrap().len(), 2);
+    assert_eq!(
+        app.custody
+            .api_tokens(
+                &app.custody
+                    .db()
+                    .user_by_username("zhaomin")
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id
+            )
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
 
     // GET on state-changing paths does nothing.
-    assert_eq!(c.get(app.url("/logout")).send().await.unwrap().status(), 405);
+    assert_eq!(
+        c.get(app.url("/logout")).send().await.unwrap().status(),
+        405
+    );
     let after = app.custody.db().log_sizes().await.unwrap();
-    for path in ["/account", "/account/totp", "/account/password", "/login", "/"] {
+    for path in [
+        "/account",
+        "/account/totp",
+        "/account/password",
+        "/login",
+        "/",
+    ] {
         c.get(app.url(path)).send().await.unwrap();
     }
     assert_eq!(app.custody.db().log_sizes().await.unwrap(), after);
@@ -264,19 +419,38 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
     let (u, pw) = app.user("liqiang", &[Role::Officer], UNIT).await;
     let c = app.client();
     let csrf = app.login(&c, &u, &pw).await;
-    let html = post_form(&app, &c, "/account/tokens", &[("name", "采集站"), ("csrf", &csrf)])
+    let html = post_form(
+        &app,
+        &c,
+        "/account/tokens",
+        &[("name", "采集站"), ("csrf", &csrf)],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    let token = between(&html, r#"<code id="new-token">"#, "<")
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("liuhen_"));
+    // Shown once: the account page no longer has it.
+    let again = c
+        .get(app.url("/account"))
+        .send()
         .await
+        .unwrap()
         .text()
         .await
         .unwrap();
-    let token = between(&html, r#"<code id="new-token">"#, "<").unwrap().to_owned();
-    assert!(token.starts_with("liuhen_"));
-    // Shown once: the account page no longer has it.
-    let again = c.get(app.url("/account")).send().await.unwrap().text().await.unwrap();
     assert!(!again.contains(&token));
 
     let script = reqwest::Client::new();
-    let res = script.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let res = script
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let v: serde_json::Value = res.json().await.unwrap();
     assert_eq!(v["username"], "liqiang");
@@ -291,10 +465,22 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let bad = script.get(app.url("/api/v1/me")).bearer_auth("liuhen_0000").send().await.unwrap();
+    let bad = script
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("liuhen_0000")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 401);
 
-    let user_id = app.custody.db().user_by_username("liqiang").await.unwrap().unwrap().id;
+    let user_id = app
+        .custody
+        .db()
+        .user_by_username("liqiang")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let first = app
         .custody
         .api_tokens(&user_id)
@@ -303,11 +489,27 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
         .into_iter()
         .find(|t| t.name == "采集站")
         .unwrap();
-    let res = post_form(&app, &c, &format!("/account/tokens/{}/revoke", first.id), &[("csrf", &csrf)]).await;
+    let res = post_form(
+        &app,
+        &c,
+        &format!("/account/tokens/{}/revoke", first.id),
+        &[("csrf", &csrf)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
-    let res = script.get(app.url("/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    let res = script
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 401);
-    let log = app.custody.db().entries_for(&format!("user:{user_id}")).await.unwrap();
+    let log = app
+        .custody
+        .db()
+        .entries_for(&format!("user:{user_id}"))
+        .await
+        .unwrap();
     let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
     assert!(actions.contains(&"auth.token_created"));
     assert!(actions.contains(&"auth.token_revoked"));
@@ -348,8 +550,16 @@ async fn system_administrator_manages_users_within_the_separation_of_duties() {
     let res = post_form(&app, &c, "/admin/users", &form).await;
     assert_eq!(res.status(), 200);
     let body = res.text().await.unwrap();
-    let one_time = between(&body, r#"<code id="issued-password">"#, "<").unwrap().to_owned();
-    let created = app.custody.db().user_by_username("chenjing").await.unwrap().unwrap();
+    let one_time = between(&body, r#"<code id="issued-password">"#, "<")
+        .unwrap()
+        .to_owned();
+    let created = app
+        .custody
+        .db()
+        .user_by_username("chenjing")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(created.department.as_deref(), Some("执法监察大队"));
     assert!(created.must_change_password);
     let units = app.custody.units().await.unwrap();
@@ -357,24 +567,78 @@ async fn system_administrator_manages_users_within_the_separation_of_duties() {
 
     // The new user must change the one-time password first.
     let u = app.client();
-    let res = post_form(&app, &u, "/login", &[("username", "chenjing"), ("password", &one_time)]).await;
+    let res = post_form(
+        &app,
+        &u,
+        "/login",
+        &[("username", "chenjing"), ("password", &one_time)],
+    )
+    .await;
     assert_eq!(res.status(), 303);
-    assert_eq!(location(&u.get(app.url("/")).send().await.unwrap()), "/account/password");
+    assert_eq!(
+        location(&u.get(app.url("/")).send().await.unwrap()),
+        "/account/password"
+    );
 
     // Other roles cannot manage users, and the refusal is logged.
     let (officer, opw) = app.user("sunli", &[Role::Officer], UNIT).await;
     let o = app.client();
     let ocsrf = app.login(&o, &officer, &opw).await;
-    assert_eq!(o.get(app.url("/admin/users")).send().await.unwrap().status(), 403);
+    assert_eq!(
+        o.get(app.url("/admin/users"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
     assert_eq!(o.get(app.url("/audit")).send().await.unwrap().status(), 403);
-    let res = post_form(&app, &o, "/admin/users", &[("csrf", &ocsrf), ("username", "x1"), ("display_name", "x"), ("roles", "officer")]).await;
+    let res = post_form(
+        &app,
+        &o,
+        "/admin/users",
+        &[
+            ("csrf", &ocsrf),
+            ("username", "x1"),
+            ("display_name", "x"),
+            ("roles", "officer"),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 403);
-    assert!(app.custody.db().user_by_username("x1").await.unwrap().is_none());
+    assert!(
+        app.custody
+            .db()
+            .user_by_username("x1")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Units and departments.
-    let res = post_form(&app, &c, "/admin/org", &[("csrf", &csrf), ("unit", "卫东区应急管理局"), ("department", "")]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/admin/org",
+        &[
+            ("csrf", &csrf),
+            ("unit", "卫东区应急管理局"),
+            ("department", ""),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 303);
-    let res = post_form(&app, &c, "/admin/org", &[("csrf", &csrf), ("unit", "卫东区应急管理局"), ("department", "")]).await;
+    let res = post_form(
+        &app,
+        &c,
+        "/admin/org",
+        &[
+            ("csrf", &csrf),
+            ("unit", "卫东区应急管理局"),
+            ("department", ""),
+        ],
+    )
+    .await;
     assert_eq!(res.status(), 400);
     assert_eq!(app.custody.units().await.unwrap().len(), 2);
 }

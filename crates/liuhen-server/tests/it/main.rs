@@ -3,4 +3,5 @@
 mod auth;
 mod support;
 mod playback;
+mod records;
 mod uploads;
