@@ -96,6 +96,25 @@ set -e
 read -r PASSED FAILED < <(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$OUT" |
     awk '{p += $4; f += $6} END {print p + 0, f + 0}')
 rm -f "$OUT"
+
+# ---------------------------------------------------------------------------------------
+# tus-js-client end-to-end (e2e/tus): the real npm client uploads to a running server with
+# a forced interruption and a resume. Needs Node 20 + npm (CI=true: required).
+log "tus-js-client end-to-end (e2e/tus)"
+E2E="skipped"
+if command -v node >/dev/null && command -v npm >/dev/null; then
+    if cargo build -p liuhen-server --example tus-e2e-server --locked &&
+        (cd e2e/tus && npm ci --no-audit --no-fund --loglevel=error && node --test); then
+        E2E="passed"
+    else
+        E2E="FAILED"
+        [[ $STATUS == 0 ]] && STATUS=1
+    fi
+else
+    missing "node/npm (tus-js-client end-to-end test)"
+fi
+# ---------------------------------------------------------------------------------------
+
 echo
-echo "tests: $PASSED passed, $FAILED failed"
+echo "tests: $PASSED passed, $FAILED failed; e2e/tus: $E2E"
 exit "$STATUS"

@@ -3,6 +3,7 @@
 //! factor and API tokens are in [`sessions`]. Every change writes its audit entry in the
 //! same transaction.
 
+mod credentials;
 mod sessions;
 
 use jiff::Timestamp;
@@ -11,8 +12,9 @@ use liuhen_domain::auth::{FailureCounter, Username, check_password};
 use liuhen_domain::authz::{Action, Principal, Target};
 use liuhen_domain::{AuditAction, Role, RoleSetError, check_roles, requires_second_factor};
 
+pub use credentials::TotpEnrollment;
 pub use liuhen_db::{ApiTokenRow, AuditEntry, DepartmentRow, UnitRow};
-pub use sessions::{LoginOutcome, LoginRefusal, SessionTokens, SessionUser, TotpEnrollment};
+pub use sessions::{LoginOutcome, LoginRefusal, SessionTokens, SessionUser};
 
 use crate::{AppError, Custody};
 

@@ -6,6 +6,7 @@ pub mod accounts;
 mod authz;
 pub mod config;
 mod custody;
+pub mod demo;
 pub mod derivatives;
 mod error;
 pub mod ingest;

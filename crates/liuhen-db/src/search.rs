@@ -377,7 +377,9 @@ impl Db {
                 let p = w.text(&like_pattern(&doubled));
                 let any: Vec<String> = cols
                     .iter()
-                    .map(|c| format!("regexp_replace({c}, '(.)', '\\1\\1', 'g') ILIKE {p} ESCAPE '\\'"))
+                    .map(|c| {
+                        format!("regexp_replace({c}, '(.)', '\\1\\1', 'g') ILIKE {p} ESCAPE '\\'")
+                    })
                     .collect();
                 w.parts.push(format!("({})", any.join(" OR ")));
             }

@@ -17,9 +17,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create_user_unchecked(
             "e2e",
             NewUser {
-                username: "e2e".into(),
+                username: "zhangwei".into(),
                 display_name: "张伟".into(),
-                password: "E2e-Passw0rd!".into(),
+                password: "Tus-Resume-Passw0rd!".into(),
                 unit: Some("甲局".into()),
                 department: None,
                 roles: vec![Role::Officer],

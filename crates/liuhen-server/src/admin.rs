@@ -312,7 +312,7 @@ async fn security_page(
 ) -> Result<SecurityPage, PageError> {
     let user = allowed(&s, t, user, Action::ManageSecurity).await?;
     Ok(SecurityPage {
-        c: Chrome::new(t, Some(&user), "admin"),
+        c: Chrome::new(t, Some(&user), "security"),
         users: s
             .custody
             .user_listing()

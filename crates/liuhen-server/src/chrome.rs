@@ -13,6 +13,7 @@ pub struct Chrome {
     pub can_upload: bool,
     pub can_manage_users: bool,
     pub can_view_audit: bool,
+    pub can_manage_security: bool,
 }
 
 impl Chrome {
@@ -30,6 +31,7 @@ impl Chrome {
             can_upload: has(Role::Officer) || has(Role::CameraOperator) || has(Role::RecordsKeeper),
             can_manage_users: has(Role::SystemAdmin),
             can_view_audit: has(Role::AuditAdmin),
+            can_manage_security: has(Role::SecurityAdmin),
         }
     }
 

@@ -13,11 +13,11 @@ mod views;
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use liuhen_app::records::ClassificationChange;
 use liuhen_app::search::Channel;
 use liuhen_domain::RecordId;
@@ -84,8 +84,8 @@ async fn list_page(
     let res = Results::new(&found, &f, &tz(&s));
     let c = Chrome::new(t, Some(&user), "records");
     // htmx asks for the results only (but a history restore wants the whole page).
-    let partial = headers.contains_key("hx-request")
-        && !headers.contains_key("hx-history-restore-request");
+    let partial =
+        headers.contains_key("hx-request") && !headers.contains_key("hx-history-restore-request");
     Ok(if partial {
         RecordsResults { c, res }.into_response()
     } else {
@@ -130,7 +130,17 @@ async fn record_page(
     let tz = tz(&s);
     let r = Detail::new(&view.record, &tz);
     // PLAYBACK HOOK — replace with the playback work's constructor once it exists:
-    let player = PlayerView { record_id: r.id.clone(), kind: r.kind_code.into(), src: None, reason: Some("在线预览尚未启用".into()), watermark: format!("{} {}", user.display_name, views::time(jiff::Timestamp::now(), &tz)) };
+    let player = PlayerView {
+        record_id: r.id.clone(),
+        kind: r.kind_code.into(),
+        src: None,
+        reason: Some("在线预览尚未启用".into()),
+        watermark: format!(
+            "{} {}",
+            user.display_name,
+            views::time(jiff::Timestamp::now(), &tz)
+        ),
+    };
     let edit_error = match q.error.as_str() {
         "" => None,
         "reason" => Some(t.s("record.edit.reason_required").to_owned()),
@@ -139,7 +149,12 @@ async fn record_page(
     };
     Ok(RecordPage {
         c: Chrome::new(t, Some(&user), "records"),
-        trail: view.trail.iter().rev().map(|e| TrailRow::new(e, &tz)).collect(),
+        trail: view
+            .trail
+            .iter()
+            .rev()
+            .map(|e| TrailRow::new(e, &tz))
+            .collect(),
         r,
         can_edit: view.can_edit,
         player,

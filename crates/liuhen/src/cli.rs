@@ -56,6 +56,8 @@ enum Command {
     /// One record: show it with its audit trail, or change its classification.
     #[command(subcommand)]
     Record(crate::record_cmd::RecordCommand),
+    /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
+    Demo,
 }
 
 #[derive(clap::Args)]
@@ -116,6 +118,9 @@ enum KeysCommand {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Command::Demo = args.command {
+        return crate::demo_cmd::run(&args.data_dir).await;
+    }
     let custody = Custody::open(OpenOptions::new(&args.data_dir))
         .await
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
@@ -181,6 +186,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
+        Command::Demo => unreachable!("handled before the data directory is opened"),
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
             println!(

@@ -1,6 +1,7 @@
 //! The `liuhen` binary: one executable with subcommands (serve, ingest, verify, log, keys).
 
 mod cli;
+mod demo_cmd;
 mod progress;
 mod record_cmd;
 

@@ -537,3 +537,65 @@ async fn too_large_is_413_and_idle_uploads_expire() {
     );
     assert_eq!(last.2["reason"], "expired");
 }
+
+#[tokio::test]
+async fn the_upload_page_and_browser_sessions_with_csrf() {
+    let app = TestApp::new().await;
+    let (u, p) = app
+        .user_named("zhangwei", "张伟", &[Role::Officer], "甲局")
+        .await;
+    let c = app.client();
+    let csrf = app.login(&c, &u, &p).await;
+    let res = c.get(app.url("/upload")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("上传音像记录"), "{html}");
+    assert!(
+        html.contains("value=\"张伟\""),
+        "officer defaults to the user"
+    );
+    assert!(html.contains("/assets/tus.min.js") && html.contains("/assets/upload.js"));
+    for asset in ["tus.min.js", "upload.js", "player.js"] {
+        let res = c
+            .get(app.url(&format!("/assets/{asset}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{asset}");
+    }
+    let create = |token: Option<&str>| {
+        let mut r = c
+            .post(app.url("/api/v1/uploads"))
+            .header("Tus-Resumable", TUS)
+            .header("Upload-Length", "3")
+            .header("Upload-Metadata", format!("filename {}", b64("a.txt")));
+        if let Some(t) = token {
+            r = r.header("X-CSRF-Token", t);
+        }
+        r.send()
+    };
+    // A browser session needs the CSRF header, as tus-js-client sends it.
+    assert_eq!(create(None).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let res = create(Some(&csrf)).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let loc = res.headers()["location"].to_str().unwrap().to_owned();
+    let res = c
+        .patch(app.url(&loc))
+        .header("Tus-Resumable", TUS)
+        .header("X-CSRF-Token", &csrf)
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(res.headers().contains_key("liuhen-record-id"));
+
+    // A role without the right to upload sees no page.
+    let (a, pw) = app.user("auditor", &[Role::AuditAdmin], "甲局").await;
+    let c2 = app.client();
+    app.login(&c2, &a, &pw).await;
+    let res = c2.get(app.url("/upload")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

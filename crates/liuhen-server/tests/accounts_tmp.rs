@@ -1,4 +1,0 @@
-#[path = "it/auth.rs"]
-mod auth;
-#[path = "it/support.rs"]
-mod support;
