@@ -97,3 +97,56 @@ impl Custody {
         Ok(updated)
     }
 }
+
+impl Custody {
+    /// Extends how long an original is kept (never shortens): first the store's lock (S3
+    /// COMPLIANCE retain-until, or the local sidecar), then the row and its entry in one Tx.
+    pub async fn extend_retention(
+        &self,
+        id: &RecordId,
+        until: Timestamp,
+        reason: &str,
+        actor: &str,
+    ) -> Result<Record, AppError> {
+        if reason.trim().is_empty() {
+            return Err(AppError::Invalid("a reason is required (延长理由不能为空)".into()));
+        }
+        let current = self.record(id).await?;
+        if until <= current.retain_until {
+            return Err(AppError::Invalid(format!(
+                "retention can only be extended: the record is kept until {} (保存期限只能延长)",
+                current.retain_until
+            )));
+        }
+        let blobs = self.blobs.clone();
+        let sha = current.sha256;
+        tokio::task::spawn_blocking(move || blobs.extend_retention(&sha, until)).await??;
+        let mut tx = self.db.begin().await?;
+        let (current, _) = self
+            .db
+            .record(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("record {id}")))?;
+        let mut updated = current.clone();
+        updated.retain_until = until.max(current.retain_until);
+        let entry = tx
+            .append(
+                Timestamp::now(),
+                NewEntry {
+                    actor: actor.to_owned(),
+                    action: AuditAction::RetentionExtended,
+                    subject: Some(format!("record:{id}")),
+                    details: serde_json::json!({
+                        "reason": reason.trim(),
+                        "before_ms": current.retain_until.as_millisecond(),
+                        "record": snapshot(&updated),
+                        "row_hash": record_row_hash(&updated),
+                    }),
+                },
+            )
+            .await?;
+        tx.update_record(&updated, entry.seq).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+}

@@ -119,7 +119,10 @@ impl AuditAction {
     /// Whether entries of this action carry the full snapshot of the record row they
     /// produced, so that the row can be checked against the log.
     pub fn carries_snapshot(self) -> bool {
-        matches!(self, Self::RecordIngested | Self::RecordMetadataChanged)
+        matches!(
+            self,
+            Self::RecordIngested | Self::RecordMetadataChanged | Self::RetentionExtended
+        )
     }
 
     pub fn label_zh(self) -> &'static str {

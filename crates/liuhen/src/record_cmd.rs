@@ -35,6 +35,18 @@ pub enum RecordCommand {
         #[arg(long, env = "LIUHEN_ACTOR")]
         actor: Option<String>,
     },
+    /// Extend how long the original is kept (never shortened), e.g. for a long-term
+    /// preservation need (R3.7); a reason is required.
+    Retain {
+        id: String,
+        /// New retain-until: RFC 3339 or YYYY-MM-DD.
+        #[arg(long)]
+        until: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "LIUHEN_ACTOR")]
+        actor: Option<String>,
+    },
 }
 
 pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCode> {
@@ -91,7 +103,34 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
             print_record(&record);
             Ok(ExitCode::SUCCESS)
         }
+        RecordCommand::Retain {
+            id,
+            until,
+            reason,
+            actor,
+        } => {
+            let id = RecordId::parse(&id)?;
+            let until = parse_until(&until, custody)?;
+            let actor = actor.unwrap_or_else(crate::cli::default_actor);
+            let record = custody
+                .extend_retention(&id, until, &reason, &actor)
+                .await
+                .context("retention not extended")?;
+            print_record(&record);
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+fn parse_until(s: &str, custody: &Custody) -> anyhow::Result<jiff::Timestamp> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let date: jiff::civil::Date = s
+        .parse()
+        .with_context(|| format!("--until {s:?}: use RFC 3339 or YYYY-MM-DD"))?;
+    let tz = custody.config().utc_offset().map_err(anyhow::Error::msg)?;
+    Ok(date.to_zoned_datetime(tz)?.timestamp())
 }
 
 fn print_record(r: &Record) {

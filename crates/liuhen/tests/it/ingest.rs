@@ -275,3 +275,45 @@ async fn classification_changes_need_a_reason_are_logged_and_still_verify() {
     assert!(!ok);
     assert_eq!(crate::support::codes(&report), vec!["record_edited"]);
 }
+
+#[tokio::test]
+async fn retention_is_extended_with_a_reason_and_never_shortened() {
+    let app = TestApp::new();
+    let dir = app.make_files("x", 1, 3000, 9);
+    let (ok, r) = app.ingest(&[dir.to_str().unwrap()]);
+    assert!(ok);
+    let id = r[0]["record_id"].as_str().unwrap();
+    let out = app.run(&[
+        "record",
+        "retain",
+        id,
+        "--until",
+        "2020-01-01",
+        "--reason",
+        "测试",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("保存期限只能延长"));
+    let out = app.run(&[
+        "record",
+        "retain",
+        id,
+        "--until",
+        "2099-01-01",
+        "--reason",
+        "当事人申诉，需长期保存",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = app.run(&["record", "show", id, "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let until = shown["record"]["retain_until_ms"].as_i64().unwrap();
+    assert!(until > 4_000_000_000_000, "{until}");
+    assert_eq!(shown["history"][1]["action"], "record.retention_extended");
+    let sidecar = app.data.join("blobs/retention");
+    assert!(sidecar.exists());
+    app.assert_verifies();
+}
