@@ -5,10 +5,12 @@
 //! across chunks ([`DualHasher`]); the bytes are fsynced before the row's offset advances,
 //! so the offset `HEAD` reports is always durable. The hashing state lives in memory per
 //! upload; when it is missing (server restart) or no longer matches the offset (a rejected
-//! chunk), the next PATCH re-hashes the partial file once. On the last byte the file goes
-//! through the same tail as CLI ingest: probe, the blob store adopts the file (a hard link
-//! for the local store, verified against the digests computed during the upload), and one
-//! transaction writes the record row, its `record.ingested` entry and the upload's end.
+//! chunk), the next PATCH re-hashes the partial file once. Each piece is read back from the
+//! file after it is written and compared with the bytes hashed, so the file handed to the
+//! blob store is proven to be what the digests describe, without a second pass over it. On the last byte the file goes through the same
+//! tail as CLI ingest: probe, the blob store adopts the file (a hard link for the local
+//! store; a verified streaming copy for the others), and one transaction writes the record
+//! row, its `record.ingested` entry and the upload's end.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -171,7 +173,13 @@ impl From<&UploadRow> for UploadInfo {
     }
 }
 
-type Slot = Arc<tokio::sync::Mutex<Option<DualHasher>>>;
+/// The hashing state of an upload: SHA-256 and SM3 of the bytes received so far.
+#[derive(Default)]
+pub(crate) struct UploadHash {
+    dual: DualHasher,
+}
+
+type Slot = Arc<tokio::sync::Mutex<Option<UploadHash>>>;
 
 /// Per-upload lock and hashing state (in memory; see the module docs).
 #[derive(Default)]
@@ -185,7 +193,7 @@ impl Sessions {
         map.entry(id.to_owned()).or_default().clone()
     }
 
-    fn lock(&self, id: &str) -> Result<OwnedMutexGuard<Option<DualHasher>>, UploadError> {
+    fn lock(&self, id: &str) -> Result<OwnedMutexGuard<Option<UploadHash>>, UploadError> {
         self.slot(id)
             .try_lock_owned()
             .map_err(|_| UploadError::Busy)
@@ -216,7 +224,7 @@ pub struct PatchOutcome {
 
 struct WriterDone {
     file: File,
-    hasher: DualHasher,
+    hasher: UploadHash,
     chunk_sha: Option<Sha256>,
     written: u64,
     error: Option<std::io::Error>,
@@ -227,7 +235,7 @@ struct WriterDone {
 pub struct PatchWriter {
     custody: Custody,
     row: UploadRow,
-    guard: OwnedMutexGuard<Option<DualHasher>>,
+    guard: OwnedMutexGuard<Option<UploadHash>>,
     checksum: Option<[u8; 32]>,
     buf: Vec<u8>,
     received: u64,
@@ -373,7 +381,7 @@ impl Custody {
             .into());
         }
         let hasher = match guard.take() {
-            Some(h) if h.len() == row.offset => Some(h),
+            Some(h) if h.dual.len() == row.offset => Some(h),
             _ => None,
         };
         let path = self.partial_path(id);
@@ -391,7 +399,10 @@ impl Custody {
                 .map_err(|e| AppError::io(&path, e))?
         };
         let (tx, mut rx) = mpsc::channel::<Vec<u8>>(4);
+        let start = row.offset;
         let task = tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt as _;
+            let mut scratch = Vec::new();
             let mut done = WriterDone {
                 file,
                 hasher,
@@ -400,7 +411,25 @@ impl Custody {
                 error: None,
             };
             while let Some(buf) = rx.blocking_recv() {
-                if let Err(e) = done.file.write_all(&buf) {
+                // Written, then read back and compared with what is hashed: the file
+                // the blob store adopts is byte for byte what the digests describe.
+                scratch.resize(buf.len(), 0);
+                let pos = start + done.written;
+                let checked = done
+                    .file
+                    .write_all(&buf)
+                    .and_then(|()| done.file.read_exact_at(&mut scratch, pos))
+                    .and_then(|()| {
+                        if scratch == buf {
+                            Ok(())
+                        } else {
+                            Err(std::io::Error::new(
+                                std::io::ErrorKind::InvalidData,
+                                "the partial file does not read back as written",
+                            ))
+                        }
+                    });
+                if let Err(e) = checked {
                     done.error = Some(e);
                     break;
                 }
@@ -408,7 +437,7 @@ impl Custody {
                 if let Some(s) = done.chunk_sha.as_mut() {
                     s.update(&buf);
                 }
-                done.hasher.update_shared(Arc::new(buf));
+                done.hasher.dual.update_shared(Arc::new(buf));
             }
             done
         });
@@ -506,7 +535,7 @@ impl Custody {
     async fn complete_upload(
         &self,
         row: &UploadRow,
-        guard: OwnedMutexGuard<Option<DualHasher>>,
+        guard: OwnedMutexGuard<Option<UploadHash>>,
         digests: Option<Digests>,
     ) -> Result<(String, bool), AppError> {
         let path = self.partial_path(&row.id);
@@ -525,7 +554,10 @@ impl Custody {
         let retain_until = self.retain_until_for(&info, Timestamp::now());
         let blobs = self.blobs.clone();
         let p = path.clone();
-        tokio::task::spawn_blocking(move || blobs.adopt(&p, &digests, retain_until)).await??;
+        // The file's content is what was hashed (each write was read back and compared, or
+        // the digests were just taken from the file): the store checks the size only.
+        tokio::task::spawn_blocking(move || blobs.adopt(&p, &digests, retain_until, true))
+            .await??;
 
         let source = format!("upload:{}", row.id);
         let opts = meta.options(&row.owner_id);
@@ -560,8 +592,8 @@ impl Custody {
 fn reopen_partial(
     path: &std::path::Path,
     len: u64,
-    hasher: Option<DualHasher>,
-) -> std::io::Result<(File, DualHasher)> {
+    hasher: Option<UploadHash>,
+) -> std::io::Result<(File, UploadHash)> {
     let mut file = OpenOptions::new().read(true).write(true).open(path)?;
     let actual = file.metadata()?.len();
     if actual < len {
@@ -576,7 +608,7 @@ fn reopen_partial(
     let hasher = match hasher {
         Some(h) => h,
         None => {
-            let mut h = DualHasher::new();
+            let mut h = UploadHash::default();
             file.seek(SeekFrom::Start(0))?;
             let mut src = std::io::Read::take(&mut file, len);
             loop {
@@ -586,7 +618,7 @@ fn reopen_partial(
                     break;
                 }
                 buf.truncate(n);
-                h.update_shared(Arc::new(buf));
+                h.dual.update_shared(Arc::new(buf));
             }
             h
         }
@@ -725,7 +757,8 @@ impl PatchWriter {
                 duplicate: false,
             });
         }
-        let digests = (done.hasher.len() == row.length).then(|| done.hasher.finish_digests());
+        let digests =
+            (done.hasher.dual.len() == row.length).then(|| done.hasher.dual.finish_digests());
         let (record_id, duplicate) = c.complete_upload(&row, self.guard, digests).await?;
         Ok(PatchOutcome {
             offset,

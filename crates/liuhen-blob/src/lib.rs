@@ -138,13 +138,17 @@ pub trait BlobStore: Send + Sync {
     ///
     /// The default streams the file through [`BlobStore::put`] and compares all digests.
     /// [`LocalStore`] adopts the file by hard link when it is on the same filesystem (no
-    /// second copy of the bytes), after re-reading it once to check size and SHA-256.
+    /// second copy of the bytes). It re-reads the file once to check its SHA-256, unless
+    /// `read_back` says the caller computed `expected.sha256` from the file's own content
+    /// (read back after each write); then the size is checked.
     fn adopt(
         &self,
         path: &Path,
         expected: &Digests,
         retain_until: Timestamp,
+        read_back: bool,
     ) -> Result<PutOutcome, BlobError> {
+        let _ = read_back;
         adopt_by_copy(self, path, expected, retain_until)
     }
 

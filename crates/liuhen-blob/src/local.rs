@@ -177,9 +177,31 @@ impl LocalStore {
 
     /// Makes an adopted file read-only and durable, and checks its size and SHA-256 against
     /// the digests computed while it was written (SM3 was computed from the same bytes).
-    fn check_adopted(&self, temp: &Path, expected: &Digests) -> Result<(), BlobError> {
+    fn check_adopted(
+        &self,
+        temp: &Path,
+        expected: &Digests,
+        read_back: bool,
+    ) -> Result<(), BlobError> {
         use sha2::Digest as _;
         let mut file = File::open(temp).map_err(io_err(format!("opening {}", temp.display())))?;
+        if read_back {
+            let size = file
+                .metadata()
+                .map_err(io_err(format!("reading the size of {}", temp.display())))?
+                .len();
+            if size != expected.size {
+                return Err(BlobError::Corrupt {
+                    expected: expected.sha256,
+                    actual: expected.sha256,
+                });
+            }
+            file.set_permissions(Permissions::from_mode(0o444))
+                .map_err(io_err(format!("making {} read-only", temp.display())))?;
+            return file
+                .sync_all()
+                .map_err(io_err(format!("syncing {}", temp.display())));
+        }
         let mut sha = sha2::Sha256::new();
         let mut size = 0u64;
         let mut buf = vec![0u8; CHUNK_SIZE];
@@ -348,6 +370,7 @@ impl BlobStore for LocalStore {
         path: &Path,
         expected: &Digests,
         retain_until: Timestamp,
+        read_back: bool,
     ) -> Result<PutOutcome, BlobError> {
         let until = ceil_to_second(retain_until);
         let temp = self.temp_path("adopt");
@@ -357,7 +380,7 @@ impl BlobStore for LocalStore {
             Err(_) => return crate::adopt_by_copy(self, path, expected, retain_until),
         }
         let result = self
-            .check_adopted(&temp, expected)
+            .check_adopted(&temp, expected, read_back)
             .and_then(|()| self.put_inner(&temp, *expected, until));
         let _ = fs::remove_file(&temp);
         Ok(PutOutcome {

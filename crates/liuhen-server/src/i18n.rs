@@ -15,6 +15,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("auth", include_str!("../i18n/auth.toml")),
     ("records", include_str!("../i18n/records.toml")),
     ("upload", include_str!("../i18n/upload.toml")),
+    ("api", include_str!("../i18n/api.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

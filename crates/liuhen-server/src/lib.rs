@@ -12,6 +12,7 @@ pub mod csrf;
 mod error;
 mod home;
 pub mod i18n;
+mod openapi;
 pub mod playback;
 mod records;
 mod security;
@@ -45,6 +46,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(records::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
+        .merge(openapi::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

@@ -185,7 +185,7 @@ fn adopt_conformance(store: &dyn BlobStore) {
     std::fs::write(&path, &data).unwrap();
     let expected = liuhen_blob::hash_reader(&mut &data[..]).unwrap();
 
-    let out = store.adopt(&path, &expected, t1).unwrap();
+    let out = store.adopt(&path, &expected, t1, false).unwrap();
     assert!(out.newly_stored);
     assert_eq!(out.digests, expected);
     assert!(
@@ -196,7 +196,12 @@ fn adopt_conformance(store: &dyn BlobStore) {
     assert_eq!(store.retention(&expected.sha256).unwrap(), Some(t1));
     assert!(path.exists(), "the caller still owns its file");
     // Adopting the same content again stores nothing new.
-    assert!(!store.adopt(&path, &expected, t1).unwrap().newly_stored);
+    assert!(
+        !store
+            .adopt(&path, &expected, t1, false)
+            .unwrap()
+            .newly_stored
+    );
 
     // Bytes that do not match the digests computed during the upload are refused.
     let other = dir.path().join("tampered.part");
@@ -206,9 +211,14 @@ fn adopt_conformance(store: &dyn BlobStore) {
     bad[10] ^= 0xff;
     std::fs::write(&other, &bad).unwrap();
     assert!(matches!(
-        store.adopt(&other, &claimed, t1),
+        store.adopt(&other, &claimed, t1, false),
         Err(BlobError::Corrupt { expected, .. }) if expected == claimed.sha256
     ));
+    assert_eq!(store.size(&claimed.sha256).unwrap(), None);
+    // Even when the caller read the file back itself, a wrong size is refused.
+    let mut shorter = claimed;
+    shorter.size -= 1;
+    assert!(store.adopt(&other, &shorter, t1, true).is_err());
     assert_eq!(store.size(&claimed.sha256).unwrap(), None);
 }
 

@@ -202,13 +202,21 @@ async fn lateness_counts_from_recording_end_or_declared_return() {
     let fresh = make("fresh.mp4", &recent);
     let (ok, r) = app.ingest(&[late.to_str().unwrap(), fresh.to_str().unwrap()]);
     assert!(ok);
+    // Files are ingested concurrently: find each report by its path.
+    let by_name = |name: &str| {
+        r.iter()
+            .find(|x| x["path"].as_str().unwrap().ends_with(name))
+            .unwrap()
+            .clone()
+    };
+    let (late_r, fresh_r) = (by_name("late.mp4"), by_name("fresh.mp4"));
     assert_eq!(
-        r[0]["late"], true,
+        late_r["late"], true,
         "stored 72 h after recording: late, but stored"
     );
-    assert_eq!(r[0]["status"], "stored");
-    assert_eq!(r[1]["late"], false);
-    assert_eq!(r[0]["kind"], "video");
+    assert_eq!(late_r["status"], "stored");
+    assert_eq!(fresh_r["late"], false);
+    assert_eq!(late_r["kind"], "video");
 
     // Out of town: returned 3 hours ago, so a 3-day-old recording is on time.
     let away = make(

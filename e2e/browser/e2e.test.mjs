@@ -1,0 +1,473 @@
+// The whole web UI in headless Chromium (Debian's /usr/bin/chromium driven by npm
+// playwright-core; never `npx playwright install`), against the real binary:
+//
+//   liuhen --data-dir <tmp> serve --listen 127.0.0.1:<free port>
+//
+// a. the bootstrap administrator signs in with the one-time password printed on stderr,
+//    changes it, enrols TOTP (codes computed here, RFC 6238), signs out and in with a code;
+// b. creates a unit and an officer (张伟), reads the officer's one-time password;
+// c. the officer signs in and changes the password;
+// d. uploads an ffmpeg-made H.264/AAC video; the first PATCH is cut off half-way (the
+//    bytes that arrived stay on the server) and tus-js-client resumes from there;
+// e. finds it on /records by a two-character Chinese query and opens it;
+// f. plays, seeks, pauses; the playback report is logged and shows in the audit trail;
+// g. screenshots of the main pages go to target/e2e-artifacts/*.png.
+//
+// Binary: LIUHEN_E2E_BIN or target/debug/liuhen (scripts/test.sh builds it).
+// Browser: LIUHEN_E2E_CHROMIUM or /usr/bin/chromium.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, statSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..");
+const BIN = process.env.LIUHEN_E2E_BIN || join(root, "target", "debug", "liuhen");
+const CHROMIUM = process.env.LIUHEN_E2E_CHROMIUM || "/usr/bin/chromium";
+const ARTIFACTS = join(root, "target", "e2e-artifacts");
+
+const ADMIN_PASSWORD = "Custody-E2e-2024!";
+const OFFICER = { username: "zhangwei", name: "张伟", password: "Officer-Liuhen-77!" };
+const UNIT = "平顶山高新区应急管理局";
+const CASE_NAME = "某化工有限公司安全生产检查";
+const PARTY = "某化工有限公司";
+const QUERY = "化工";
+const FILE_NAME = "现场执法记录.mp4";
+
+let server, work, base, bootstrapPassword, browser, context, page;
+let serverLog = "";
+const problems = []; // uncaught page errors
+const consoleErrors = [];
+
+// ---------------------------------------------------------------------------------------
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), and the steps the server has already seen.
+
+function base32(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  const clean = text.toUpperCase().replace(/[^A-Z2-7]/g, "");
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of clean) {
+    value = (value << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+export function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return String(n).padStart(6, "0");
+}
+
+const nowStep = () => Math.floor(Date.now() / 1000 / 30);
+let lastStep = -1;
+/** A code for a step the server has not accepted yet (it allows one step ahead). */
+async function nextCode(secret) {
+  for (;;) {
+    const step = Math.max(lastStep + 1, nowStep());
+    if (step <= nowStep() + 1) {
+      lastStep = step;
+      return totp(secret, step);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server.
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startServer() {
+  const port = await freePort();
+  const data = join(work, "data");
+  server = spawn(BIN, ["--data-dir", data, "serve", "--listen", `127.0.0.1:${port}`], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
+  });
+  server.stdout.on("data", (b) => (serverLog += b));
+  bootstrapPassword = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30_000);
+    let password = null;
+    server.stderr.on("data", (b) => {
+      serverLog += b;
+      const m = serverLog.match(/one-time password:\s*(\S+)/);
+      if (m) password = m[1];
+      if (/liuhen 已启动/.test(serverLog)) {
+        clearTimeout(timer);
+        password ? resolve(password) : reject(new Error(`no one-time password on stderr:\n${serverLog}`));
+      }
+    });
+    server.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${serverLog}`));
+    });
+  });
+  base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("server does not answer /healthz");
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((r) => server.once("exit", r));
+  server.kill("SIGTERM");
+  const timer = setTimeout(() => server.kill("SIGKILL"), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+// Even if the runner is torn down abruptly, do not leave the server behind.
+process.on("exit", () => {
+  if (server && server.exitCode === null) server.kill("SIGKILL");
+});
+
+// ---------------------------------------------------------------------------------------
+// Helpers on the page.
+
+async function shot(name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function go(path) {
+  const res = await page.goto(base + path);
+  assert.ok(res, `no response for ${path}`);
+  return res;
+}
+
+const path = () => new URL(page.url()).pathname;
+
+/** Clicks what submits a form and waits for the page it leads to (after redirects). */
+async function clickAndLoad(selector) {
+  await Promise.all([page.waitForEvent("load"), page.click(selector)]);
+}
+
+async function signIn(username, password) {
+  await go("/login");
+  await page.fill("input[name=username]", username);
+  await page.fill("input[name=password]", password);
+  await clickAndLoad('form[action="/login"] [type=submit]');
+}
+
+async function signOut() {
+  await Promise.all([page.waitForURL("**/login"), page.click('.userbox form[action="/logout"] button')]);
+}
+
+/** The forced password change, then wherever the server sends us next. */
+async function changePassword(current, fresh) {
+  await page.waitForURL("**/account/password");
+  await page.fill("input[name=current_password]", current);
+  await page.fill("input[name=new_password]", fresh);
+  await page.fill("input[name=confirm_password]", fresh);
+  await clickAndLoad('form[action="/account/password"] [type=submit]');
+}
+
+// ---------------------------------------------------------------------------------------
+
+before(async () => {
+  assert.ok(existsSync(BIN), `${BIN} missing: cargo build -p liuhen`);
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install chromium`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  work = mkdtempSync(join(tmpdir(), "liuhen-e2e-browser-"));
+  const video = join(work, FILE_NAME);
+  const ff = spawnSync("ffmpeg", [
+    "-hide_banner", "-loglevel", "error", "-y",
+    "-f", "lavfi", "-i", "testsrc2=duration=20:size=640x360:rate=25",
+    "-f", "lavfi", "-i", "sine=duration=20",
+    "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
+    video,
+  ], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(ff.status, 0, `ffmpeg failed: ${ff.stderr || ff.error}`);
+  await startServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    ],
+  });
+  context = await browser.newContext({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
+  page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
+});
+
+after(async () => {
+  try {
+    if (browser) await browser.close();
+  } finally {
+    await stopServer();
+    if (work) rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test("browser: sign-in with TOTP, accounts, interrupted upload, search, playback audit", { timeout: 170_000 }, async (t) => {
+  // A failed step skips the later ones, except those marked `afterAccounts`, which only
+  // need the accounts of steps a–c (so their screenshots are still taken).
+  let failed = false;
+  let accountsReady = false;
+  const step = (name, fn, { afterAccounts = false } = {}) =>
+    t.test(name, async (st) => {
+      if (afterAccounts ? !accountsReady : failed) return st.skip("an earlier step failed");
+      try {
+        await fn();
+      } catch (e) {
+        failed = true;
+        const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
+        await page.screenshot({ path: join(ARTIFACTS, `failure-${slug}.png`), fullPage: true }).catch(() => {});
+        writeFileSync(join(ARTIFACTS, `failure-${slug}.html`), await page.content().catch(() => ""));
+        writeFileSync(join(ARTIFACTS, "server.log"), serverLog);
+        throw e;
+      }
+    });
+
+  let secret;
+  await step("a. sysadmin: one-time password → new password → TOTP enrolment → sign out → sign in with a code", async () => {
+    await go("/");
+    await page.waitForURL("**/login");
+    await shot("01-login");
+    await signIn("sysadmin", bootstrapPassword);
+    await changePassword(bootstrapPassword, ADMIN_PASSWORD);
+    // Administrators must enrol a second factor before anything else.
+    await page.waitForURL("**/account/totp");
+    if (await page.locator("#totp-secret").count() === 0) {
+      await clickAndLoad('form[action="/account/totp/start"] [type=submit]');
+    }
+    secret = (await page.locator("#totp-secret").innerText()).trim();
+    assert.match(secret.replace(/\s/g, ""), /^[A-Z2-7]+=*$/, "a base32 secret is shown");
+    assert.match(await page.locator("#totp-uri").innerText(), /^otpauth:\/\/totp\//);
+    await shot("02-account-totp-enrolment");
+    await page.fill('form[action="/account/totp/confirm"] input[name=code]', await nextCode(secret));
+    await Promise.all([page.waitForURL("**/account"), page.click('form[action="/account/totp/confirm"] [type=submit]')]);
+    await shot("03-account");
+    await signOut();
+    await signIn("sysadmin", ADMIN_PASSWORD);
+    assert.equal(path(), "/login", "the password alone does not sign an administrator in");
+    await page.fill('form[action="/login/code"] input[name=code]', await nextCode(secret));
+    await Promise.all([page.waitForURL((u) => u.pathname === "/"), page.click('form[action="/login/code"] [type=submit]')]);
+    assert.ok(await page.getByRole("link", { name: "用户管理" }).isVisible(), "system administrator menu");
+    await shot("04-home");
+  });
+
+  let officerOneTime;
+  await step("b. sysadmin creates the unit and the officer 张伟 and reads the one-time password", async () => {
+    await go("/admin/org");
+    await page.fill('form[action="/admin/org"] input[name=unit]', UNIT);
+    await clickAndLoad('form[action="/admin/org"] [type=submit]');
+    assert.ok(await page.getByRole("cell", { name: UNIT }).first().isVisible(), "unit listed");
+    await go("/admin/users");
+    const form = 'form[action="/admin/users"]';
+    await page.fill(`${form} input[name=username]`, OFFICER.username);
+    await page.fill(`${form} input[name=display_name]`, OFFICER.name);
+    await page.fill(`${form} input[name=unit]`, UNIT);
+    await page.check(`${form} input[name=roles][value=officer]`);
+    await clickAndLoad(`${form} [type=submit]`);
+    const flash = page.locator("#issued-password");
+    await flash.waitFor();
+    officerOneTime = (await flash.innerText()).trim();
+    assert.ok(officerOneTime.length >= 10, "a one-time password is shown");
+    assert.ok(await page.getByRole("cell", { name: OFFICER.name, exact: true }).isVisible());
+    await shot("05-admin-users");
+    await signOut();
+  });
+
+  await step("c. the officer signs in with the one-time password and must change it", async () => {
+    await signIn(OFFICER.username, officerOneTime);
+    await changePassword(officerOneTime, OFFICER.password);
+    assert.equal(path(), "/account");
+    assert.ok(await page.getByText(UNIT).first().isVisible(), "the officer's unit");
+    accountsReady = true;
+  });
+
+  let recordId;
+  await step("d. upload with a forced interruption half-way and a resume", async () => {
+    await go("/upload");
+    await page.locator("#upload-form").waitFor();
+    // tus-js-client must have loaded (the page disables the form otherwise).
+    await page.waitForFunction(() => window.tus && window.tus.isSupported);
+    const file = join(work, FILE_NAME);
+    const size = statSync(file).size;
+    const patches = []; // Upload-Offset of every PATCH the page sends
+    let cut = null;
+    await page.route("**/api/v1/uploads/**", async (route) => {
+      const req = route.request();
+      if (req.method() !== "PATCH") return route.continue();
+      const headers = req.headers();
+      patches.push(Number(headers["upload-offset"]));
+      if (cut) return route.continue();
+      // The first PATCH: half of its body reaches the server, then the connection drops.
+      cut = await halfThenDrop(req.url(), headers, req.postDataBuffer());
+      await route.abort("connectionreset");
+    });
+    await page.setInputFiles("#upload-form input[type=file]", file);
+    await page.fill("#upload-form input[name=case_name]", CASE_NAME);
+    await page.fill("#upload-form input[name=party]", PARTY);
+    await page.fill("#upload-form input[name=device]", "DSJ-E2E-01");
+    assert.equal(await page.inputValue("#upload-form input[name=officer]"), OFFICER.name, "officer prefilled");
+    await shot("06-upload-form");
+    await page.click("#upload-form [type=submit]");
+    const row = page.locator("#upload-list tbody tr").filter({ hasText: FILE_NAME });
+    const done = await page.locator("#upload-strings").getAttribute("data-done");
+    await row.locator(".state").filter({ hasText: done }).waitFor({ timeout: 60_000 });
+    await shot("07-upload-done");
+    assert.ok(cut, "the first PATCH was interrupted");
+    assert.ok(cut.stored > 0 && cut.stored < size, `part of the file arrived before the cut (${cut.stored} of ${size})`);
+    assert.ok(patches.length >= 2, `the upload was resumed (PATCH offsets ${patches})`);
+    assert.equal(patches.at(-1), cut.stored, `it resumed where the server stopped (PATCH offsets ${patches})`);
+    t.diagnostic(`upload: ${size} bytes; first PATCH cut after ${cut.half} bytes sent, server kept ${cut.stored}; PATCH offsets ${patches.join(", ")}`);
+    const href = await row.getByRole("link").getAttribute("href");
+    recordId = href.split("/").pop();
+    assert.ok(recordId, "link to the new record");
+    await page.unroute("**/api/v1/uploads/**");
+  });
+
+  await step(`e. search /records for “${QUERY}” and open the record`, async () => {
+    await go("/records");
+    const search = async (q) => {
+      const answered = page.waitForResponse((r) => r.url().includes(`q=${encodeURIComponent(q)}`) && r.status() === 200);
+      await page.fill("input[name=q]", q);
+      await page.press("input[name=q]", "Enter");
+      await answered;
+      await page.waitForLoadState("load");
+    };
+    // Another two-character query finds nothing: the search does filter.
+    await search("消防");
+    await page.locator("#results").getByText("没有符合条件的记录").waitFor();
+    await search(QUERY);
+    const link = page.locator("#results a", { hasText: CASE_NAME }).first();
+    await link.waitFor();
+    assert.equal(await page.locator("#results tbody tr").count(), 1, "one match");
+    await shot("08-records-search");
+    await Promise.all([page.waitForURL(`**/records/${recordId}`), link.click()]);
+    assert.ok(await page.getByRole("heading", { level: 1 }).isVisible());
+    assert.ok(await page.getByText(CASE_NAME).first().isVisible());
+  });
+
+  await step("f. play, seek, pause; the playback report is logged and shown in the trail", async () => {
+    const video = page.locator(".player video");
+    if ((await video.count()) === 0) {
+      const reason = (await page.locator(".player").innerText().catch(() => "")).trim();
+      assert.fail(`the record page has no <video> in .player (shown instead: “${reason}”)`);
+    }
+    await page.waitForFunction(() => document.querySelector(".player video").readyState >= 1, null, { timeout: 20_000 });
+    const report = page.waitForResponse((r) => r.url().endsWith(`/api/v1/records/${recordId}/playback`) && r.request().method() === "POST", { timeout: 30_000 });
+    await page.evaluate(() => {
+      const v = document.querySelector(".player video");
+      v.muted = true; // no autoplay objection in a headless browser
+      v.play().catch(() => {});
+    });
+    await page.waitForFunction(() => document.querySelector(".player video").currentTime > 1.5).catch(async (e) => {
+      const state = await page.evaluate(() => {
+        const v = document.querySelector(".player video");
+        return { src: v.currentSrc, readyState: v.readyState, networkState: v.networkState, paused: v.paused, error: v.error && v.error.message, time: v.currentTime };
+      });
+      throw new Error(`the video does not play: ${JSON.stringify(state)}; ${e.message}`);
+    });
+    await page.evaluate(() => (document.querySelector(".player video").currentTime = 12));
+    await page.waitForFunction(() => {
+      const v = document.querySelector(".player video");
+      return !v.seeking && v.currentTime > 13;
+    });
+    await page.evaluate(() => document.querySelector(".player video").pause());
+    const res = await report;
+    assert.equal(res.status(), 200, await res.text());
+    const body = await res.json();
+    assert.equal(body.logged, true);
+    assert.ok(body.seconds > 2, `seconds watched: ${body.seconds}`);
+    const sent = JSON.parse(res.request().postData());
+    assert.ok(sent.intervals.length >= 2, `the seek split the intervals: ${JSON.stringify(sent.intervals)}`);
+    await shot("09-record-player");
+    await page.reload();
+    const trail = page.locator("table tr").filter({ hasText: "播放记录" });
+    await trail.first().waitFor();
+    assert.ok(await trail.filter({ hasText: OFFICER.name }).count() >= 1, "the officer's playback is in the trail");
+    // The same through the JSON API, with the session.
+    const api = await page.request.get(`${base}/api/v1/records/${recordId}`);
+    assert.equal(api.status(), 200);
+    const view = await api.json();
+    assert.equal(view.record.case_name, CASE_NAME);
+    assert.ok(view.trail.some((e) => e.action === "record.played"), "record.played in the API trail");
+    await shot("10-record-trail");
+  });
+
+  await step("g. remaining screenshots: account, API documentation", async () => {
+    await go("/upload");
+    await shot("13-upload-page");
+    await go("/account");
+    await shot("11-account-officer");
+    await go("/api/docs");
+    assert.ok(await page.getByRole("heading", { level: 1 }).filter({ hasText: "接口文档" }).isVisible());
+    await shot("12-api-docs");
+  }, { afterAccounts: true });
+
+  for (const e of consoleErrors) t.diagnostic(`browser console: ${e}`);
+  assert.deepEqual(problems, [], "uncaught errors in the pages");
+});
+
+/**
+ * Sends the first `stored` bytes of a PATCH with the full Content-Length on a raw socket,
+ * waits until the server has them, then resets the connection: a dropped connection.
+ */
+async function halfThenDrop(url, headers, body) {
+  const u = new URL(url);
+  const cookies = await context.cookies(base);
+  const cookie = cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+  const half = Math.floor(body.length / 2);
+  const head = [
+    `PATCH ${u.pathname} HTTP/1.1`,
+    `Host: ${u.host}`,
+    `Tus-Resumable: ${headers["tus-resumable"]}`,
+    `Upload-Offset: ${headers["upload-offset"]}`,
+    "Content-Type: application/offset+octet-stream",
+    `Content-Length: ${body.length}`,
+    `X-CSRF-Token: ${headers["x-csrf-token"]}`,
+    `Cookie: ${cookie}`,
+    "", "",
+  ].join("\r\n");
+  const socket = net.connect(Number(u.port), u.hostname);
+  await new Promise((r, j) => socket.once("connect", r).once("error", j));
+  socket.write(head);
+  await new Promise((r) => socket.write(body.subarray(0, half), r));
+  await new Promise((r) => setTimeout(r, 500));
+  socket.resetAndDestroy();
+  // The server keeps what arrived; wait until it has settled.
+  let stored = 0;
+  for (let i = 0; i < 50; i++) {
+    const res = await fetch(url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Cookie: cookie } });
+    const offset = Number(res.headers.get("upload-offset") || 0);
+    if (res.status === 200 && offset > 0 && offset === stored) break;
+    stored = offset;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { stored, half };
+}
