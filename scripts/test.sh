@@ -114,6 +114,60 @@ else
     missing "node/npm (tus-js-client end-to-end test)"
 fi
 # ---------------------------------------------------------------------------------------
+# Browser end-to-end (e2e/browser): the real binary driven through the web UI in headless
+# Debian chromium with npm playwright-core (never `npx playwright install`): sign-in with
+# TOTP, accounts, an interrupted and resumed upload, search, playback and its audit trail.
+# Screenshots: target/e2e-artifacts/*.png. Needs Node >= 20 + npm, chromium, ffmpeg
+# (CI=true: required).
+log "browser end-to-end (e2e/browser)"
+BROWSER_E2E="skipped"
+BROWSER_COUNTS=""
+CHROMIUM_BIN="${LIUHEN_E2E_CHROMIUM:-/usr/bin/chromium}"
+if [[ ! -x "$CHROMIUM_BIN" ]]; then
+    echo "installing chromium" >&2
+    apt_install chromium || true
+fi
+# Chinese text in the screenshots (the test passes without it).
+if command -v fc-list >/dev/null && [[ -z "$(fc-list :lang=zh 2>/dev/null)" ]]; then
+    apt_install fonts-wqy-microhei || true
+fi
+node_ok() { command -v node >/dev/null && command -v npm >/dev/null &&
+    node -e 'process.exit(+process.versions.node.split(".")[0] >= 20 ? 0 : 1)'; }
+if ! node_ok; then
+    echo "installing nodejs/npm" >&2
+    apt_install nodejs npm || true
+fi
+if ! node_ok; then
+    missing "Node >= 20 and npm (browser end-to-end test)"
+elif [[ ! -x "$CHROMIUM_BIN" ]]; then
+    missing "chromium (browser end-to-end test)"
+elif ! command -v ffmpeg >/dev/null; then
+    missing "ffmpeg (browser end-to-end test)"
+else
+    BOUT="$(mktemp)"
+    BSTATUS=1
+    if cargo build -p liuhen --locked &&
+        (cd e2e/browser && if [[ -f package-lock.json ]]; then
+            npm ci --no-audit --no-fund --loglevel=error
+        else
+            npm install --no-audit --no-fund --loglevel=error
+        fi); then
+        set +e
+        LIUHEN_E2E_CHROMIUM="$CHROMIUM_BIN" node --test e2e/browser/ 2>&1 | tee "$BOUT"
+        BSTATUS=${PIPESTATUS[0]}
+        set -e
+    fi
+    BROWSER_COUNTS="$(awk '/^# pass /{p=$3} /^# fail /{f=$3} END {if (p != "") print p " passed, " f " failed"}' "$BOUT")"
+    rm -f "$BOUT"
+    if [[ $BSTATUS == 0 && -n "$BROWSER_COUNTS" ]]; then
+        BROWSER_E2E="passed"
+    else
+        BROWSER_E2E="FAILED"
+        [[ $STATUS == 0 ]] && STATUS=1
+    fi
+fi
+echo "e2e/browser: $BROWSER_E2E${BROWSER_COUNTS:+ ($BROWSER_COUNTS)}; screenshots in target/e2e-artifacts"
+# ---------------------------------------------------------------------------------------
 
 echo
 echo "tests: $PASSED passed, $FAILED failed; e2e/tus: $E2E"

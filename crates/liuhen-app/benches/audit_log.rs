@@ -115,7 +115,10 @@ async fn bench_backend(backend: &'static str, custody: &Custody, total: u64, row
         let custody = custody.clone();
         callers.push(tokio::spawn(async move {
             for i in 0..n / 32 {
-                custody.log_event(entry(c * 1_000_000 + i)).await.expect("log event");
+                custody
+                    .log_event(entry(c * 1_000_000 + i))
+                    .await
+                    .expect("log event");
             }
         }));
     }

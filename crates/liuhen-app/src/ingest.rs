@@ -190,7 +190,9 @@ impl Custody {
                     (file, result)
                 });
             }
-            let Some(joined) = running.join_next().await else { break };
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
             let report = match joined {
                 Ok((_, Ok(report))) => report,
                 Ok((file, Err(e))) => {
@@ -198,7 +200,8 @@ impl Custody {
                     self.log_failure(report, opts).await
                 }
                 Err(e) => {
-                    let report = FileReport::failed(Path::new("?"), 0, format!("ingest task failed: {e}"));
+                    let report =
+                        FileReport::failed(Path::new("?"), 0, format!("ingest task failed: {e}"));
                     self.log_failure(report, opts).await
                 }
             };

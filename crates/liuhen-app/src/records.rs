@@ -109,7 +109,9 @@ impl Custody {
         actor: &str,
     ) -> Result<Record, AppError> {
         if reason.trim().is_empty() {
-            return Err(AppError::Invalid("a reason is required (延长理由不能为空)".into()));
+            return Err(AppError::Invalid(
+                "a reason is required (延长理由不能为空)".into(),
+            ));
         }
         let current = self.record(id).await?;
         if until <= current.retain_until {

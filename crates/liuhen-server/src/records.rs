@@ -129,18 +129,7 @@ async fn record_page(
         .map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
     let r = Detail::new(&view.record, &tz);
-    // PLAYBACK HOOK — replace with the playback work's constructor once it exists:
-    let player = PlayerView {
-        record_id: r.id.clone(),
-        kind: r.kind_code.into(),
-        src: None,
-        reason: Some("在线预览尚未启用".into()),
-        watermark: format!(
-            "{} {}",
-            user.display_name,
-            views::time(jiff::Timestamp::now(), &tz)
-        ),
-    };
+    let player = crate::playback::player_view(&s, &view.record, &user).await;
     let edit_error = match q.error.as_str() {
         "" => None,
         "reason" => Some(t.s("record.edit.reason_required").to_owned()),

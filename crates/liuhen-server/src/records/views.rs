@@ -208,7 +208,6 @@ pub struct Detail {
     pub id: String,
     pub title: String,
     pub kind: &'static str,
-    pub kind_code: &'static str,
     pub name: String,
     pub agency: String,
     pub device: String,
@@ -261,7 +260,6 @@ impl Detail {
                 .clone()
                 .unwrap_or_else(|| r.original_name.clone()),
             kind: r.kind.label_zh(),
-            kind_code: r.kind.as_str(),
             name: r.original_name.clone(),
             agency: text(&c.agency),
             device: text(&c.device),

@@ -9,8 +9,7 @@ use std::path::Path;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::support::TestApp;
-use crate::uploads::api_user;
+use crate::support::{TEST_PASSWORD, TestApp};
 
 const METHODS: &[&str] = &[
     "get", "head", "options", "post", "put", "patch", "delete", "trace",
@@ -254,7 +253,22 @@ fn takes_tus_header(doc: &Value, method: &str, path: &str) -> bool {
 async fn every_documented_operation_is_routed_and_answers_a_documented_status() {
     let doc = document();
     let app = TestApp::new().await;
-    let (_, token) = api_user(&app, "openapi", "张伟", "平顶山高新区应急管理局").await;
+    let id = app
+        .custody
+        .create_user_unchecked(
+            "test",
+            liuhen_app::accounts::NewUser {
+                username: "openapi".into(),
+                display_name: "张伟".into(),
+                password: TEST_PASSWORD.into(),
+                unit: Some("平顶山高新区应急管理局".into()),
+                department: None,
+                roles: vec![liuhen_domain::Role::Officer],
+            },
+        )
+        .await
+        .unwrap();
+    let token = app.custody.create_api_token(&id, "openapi").await.unwrap();
     let http = app.client();
     let mut problems = Vec::new();
     for (method, path) in operations(&doc) {
