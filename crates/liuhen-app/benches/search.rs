@@ -233,10 +233,17 @@ async fn bench_backend(
     total: u64,
     queries: usize,
     pg_url: Option<&str>,
+    filled: bool,
 ) {
     let mut rng = Rng(42);
     let w = world(&mut rng);
-    fill(custody, total, &w).await;
+    if filled {
+        println!("  reusing {total} records");
+    } else {
+        fill(custody, total, &w).await;
+    }
+    // What the application does after a large ingest (SQLite: planner statistics).
+    custody.db().optimize().await.expect("optimize");
     if let Some(url) = pg_url {
         // What autovacuum would do shortly after a bulk load: fresh planner statistics.
         let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
@@ -371,28 +378,51 @@ fn main() {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let temp = tempfile::tempdir().expect("temp dir");
+        // LIUHEN_BENCH_DIR: keep the SQLite store there and reuse it on the next run.
+        let kept = std::env::var("LIUHEN_BENCH_DIR")
+            .ok()
+            .filter(|d| !d.is_empty());
+        let dir = kept
+            .as_deref()
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| temp.path().to_owned());
         if std::env::var("LIUHEN_BENCH_SKIP_SQLITE").is_err() {
             println!("SQLite: {total} records");
-            let custody = Custody::open(OpenOptions::new(dir.path().join("data")))
+            let marker = dir.join(format!("filled-{total}"));
+            let filled = kept.is_some() && marker.exists();
+            let custody = Custody::open(OpenOptions::new(dir.join("data")))
                 .await
                 .expect("open custody on SQLite");
-            bench_backend("sqlite", &custody, total, queries, None).await;
+            bench_backend("sqlite", &custody, total, queries, None, filled).await;
             custody.db().close().await;
+            if kept.is_some() {
+                std::fs::write(&marker, b"").expect("write the fill marker");
+            }
         }
         match std::env::var("LIUHEN_TEST_PG_URL") {
             Ok(admin) if !admin.is_empty() => {
                 println!("\nPostgreSQL: {total} records");
-                let (url, name) = fresh_pg(&admin).await;
+                // LIUHEN_BENCH_PG_DB: reuse (or create and keep) this database.
+                let reuse = std::env::var("LIUHEN_BENCH_PG_DB")
+                    .ok()
+                    .filter(|d| !d.is_empty());
+                let (url, name, filled) = match &reuse {
+                    Some(name) => existing_pg(&admin, name, total).await,
+                    None => {
+                        let (url, name) = fresh_pg(&admin, None).await;
+                        (url, name, false)
+                    }
+                };
                 let custody = Custody::open(OpenOptions {
                     database_url: Some(url.clone()),
-                    ..OpenOptions::new(dir.path().join("data-pg"))
+                    ..OpenOptions::new(dir.join("data-pg"))
                 })
                 .await
                 .expect("open custody on PostgreSQL");
-                bench_backend("postgres", &custody, total, queries, Some(&url)).await;
+                bench_backend("postgres", &custody, total, queries, Some(&url), filled).await;
                 custody.db().close().await;
-                if std::env::var("LIUHEN_BENCH_KEEP_PG").is_ok() {
+                if reuse.is_some() || std::env::var("LIUHEN_BENCH_KEEP_PG").is_ok() {
                     println!("kept database {name} (LIUHEN_BENCH_KEEP_PG)");
                 } else {
                     drop_pg(&admin, &name).await;
@@ -403,8 +433,25 @@ fn main() {
     });
 }
 
-async fn fresh_pg(admin: &str) -> (String, String) {
-    let name = format!("liuhen_bench_{}", uuid::Uuid::now_v7().simple());
+/// The database `name`, created if missing; `true` when it already holds `total` records.
+async fn existing_pg(admin: &str, name: &str, total: u64) -> (String, String, bool) {
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    let url = format!("{base}/{name}");
+    if let Ok(mut conn) = sqlx::PgConnection::connect(&url).await {
+        let n: Option<i64> = sqlx::query_scalar("SELECT count(*) FROM records")
+            .fetch_one(&mut conn)
+            .await
+            .ok();
+        return (url, name.to_owned(), n == Some(total as i64));
+    }
+    let (url, name) = fresh_pg(admin, Some(name)).await;
+    (url, name, false)
+}
+
+async fn fresh_pg(admin: &str, name: Option<&str>) -> (String, String) {
+    let name = name
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("liuhen_bench_{}", uuid::Uuid::now_v7().simple()));
     let mut conn = sqlx::PgConnection::connect(admin)
         .await
         .expect("connect to PostgreSQL (LIUHEN_TEST_PG_URL)");

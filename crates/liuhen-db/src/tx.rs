@@ -16,10 +16,11 @@ impl Tx {
     pub(crate) async fn begin(pool: &sqlx::AnyPool) -> Result<Tx, DbError> {
         let mut inner = pool.begin().await.ctx("starting a transaction")?;
         // One statement takes the lock and reads the head (RETURNING: SQLite ≥ 3.35, PG).
-        let row = sqlx::query("UPDATE log_head SET size = size WHERE id = 1 RETURNING size, last_leaf")
-            .fetch_one(&mut *inner)
-            .await
-            .ctx("locking the log head")?;
+        let row =
+            sqlx::query("UPDATE log_head SET size = size WHERE id = 1 RETURNING size, last_leaf")
+                .fetch_one(&mut *inner)
+                .await
+                .ctx("locking the log head")?;
         let (log_size, last_leaf) = crate::audit::decode_head(&row)?;
         Ok(Tx {
             inner,

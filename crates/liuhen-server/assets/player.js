@@ -14,10 +14,18 @@
     ((document.querySelector('meta[name="csrf-token"]') || {}).content || "");
 
   function pad(n) { return n < 10 ? "0" + n : String(n); }
+  // The server wrote the time in the bureau's zone (e.g. +08:00), which may differ from the
+  // browser's: derive that zone's offset from the rendered time, to the nearest 15 minutes.
+  var offsetMs = -new Date().getTimezoneOffset() * 60000;
+  var m = /(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)$/.exec(wm);
+  if (m) {
+    var wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+    offsetMs = Math.round((wall - Date.now()) / 900000) * 900000;
+  }
   function stamp() {
-    var d = new Date();
-    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-      pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+    var d = new Date(Date.now() + offsetMs);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" + pad(d.getUTCSeconds());
   }
   var marks = box.querySelectorAll(".watermark span");
   function tickWatermark() {
