@@ -103,13 +103,18 @@ rm -f "$OUT"
 log "tus-js-client end-to-end (e2e/tus)"
 E2E="skipped"
 if command -v node >/dev/null && command -v npm >/dev/null; then
+    TOUT="$(mktemp)"
     if cargo build -p liuhen-server --example tus-e2e-server --locked &&
-        (cd e2e/tus && npm ci --no-audit --no-fund --loglevel=error && node --test); then
+        (cd e2e/tus && npm ci --no-audit --no-fund --loglevel=error && node --test 2>&1 | tee "$TOUT"; exit "${PIPESTATUS[0]}"); then
         E2E="passed"
     else
         E2E="FAILED"
         [[ $STATUS == 0 ]] && STATUS=1
     fi
+    read -r TP TF < <(awk '/^# pass /{p=$3} /^# fail /{f=$3} END {print p + 0, f + 0}' "$TOUT")
+    PASSED=$((PASSED + TP)) FAILED=$((FAILED + TF))
+    [[ $E2E == FAILED && $TF == 0 ]] && FAILED=$((FAILED + 1))
+    rm -f "$TOUT"
 else
     missing "node/npm (tus-js-client end-to-end test)"
 fi
@@ -158,6 +163,9 @@ else
         set -e
     fi
     BROWSER_COUNTS="$(awk '/^# pass /{p=$3} /^# fail /{f=$3} END {if (p != "") print p " passed, " f " failed"}' "$BOUT")"
+    read -r BP BF < <(awk '/^# pass /{p=$3} /^# fail /{f=$3} END {print p + 0, f + 0}' "$BOUT")
+    PASSED=$((PASSED + BP)) FAILED=$((FAILED + BF))
+    [[ $BSTATUS != 0 && $BF == 0 ]] && FAILED=$((FAILED + 1))
     rm -f "$BOUT"
     if [[ $BSTATUS == 0 && -n "$BROWSER_COUNTS" ]]; then
         BROWSER_E2E="passed"
@@ -169,6 +177,8 @@ fi
 echo "e2e/browser: $BROWSER_E2E${BROWSER_COUNTS:+ ($BROWSER_COUNTS)}; screenshots in target/e2e-artifacts"
 # ---------------------------------------------------------------------------------------
 
+echo "e2e/tus: $E2E"
 echo
-echo "tests: $PASSED passed, $FAILED failed; e2e/tus: $E2E"
+# The closing line: Rust tests plus both Node suites.
+echo "tests: $PASSED passed, $FAILED failed"
 exit "$STATUS"

@@ -21,7 +21,7 @@ use crate::records::{COLUMNS, decode};
 use crate::{Backend, Db, DbError};
 
 /// Counts above this are reported as "more than `COUNT_CAP`".
-pub const COUNT_CAP: u64 = 10_000;
+pub const COUNT_CAP: u64 = 1_000;
 /// The largest page a caller may ask for.
 pub const MAX_PAGE_SIZE: u32 = 100;
 
@@ -122,9 +122,26 @@ enum Arg {
     Int(i64),
 }
 
-/// A WHERE clause under construction, with `$n` placeholders (both backends).
+/// How free-text terms are written into a query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextMode {
+    /// Through the text indexes (SQLite FTS5 tables, PostgreSQL pg_trgm on the doubled
+    /// forms too): fast when a term is rare.
+    Index,
+    /// Tested row by row (`LIKE`/`ILIKE` on the columns themselves), for reading the
+    /// visible records in sort order and stopping early: fast when a term is common.
+    Scan,
+}
+
+/// A WHERE clause under construction, with `$n` placeholders (both backends): the
+/// visibility and field filters (`parts`) first, then the free-text predicates (`text`,
+/// and on SQLite in [`TextMode::Index`] the full-text matches `fts`), so every query
+/// built from it binds exactly the arguments it names.
 struct Where {
     parts: Vec<String>,
+    text: Vec<String>,
+    /// (FTS5 table, placeholder of its MATCH expression).
+    fts: Vec<(&'static str, String)>,
     args: Vec<Arg>,
 }
 
@@ -138,11 +155,33 @@ impl Where {
         self.arg(Arg::Text(s.to_owned()))
     }
 
-    fn sql(&self) -> String {
+    fn base_sql(&self) -> String {
         if self.parts.is_empty() {
             "1 = 1".into()
         } else {
             self.parts.join(" AND ")
+        }
+    }
+
+    /// The text predicates as row filters (full-text matches as `rowid IN (…)`).
+    fn text_sql(&self) -> Option<String> {
+        let mut all = self.text.clone();
+        for (table, p) in &self.fts {
+            all.push(format!(
+                "records.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {p})"
+            ));
+        }
+        (!all.is_empty()).then(|| all.join(" AND "))
+    }
+
+    fn has_text(&self) -> bool {
+        !self.text.is_empty() || !self.fts.is_empty()
+    }
+
+    fn sql(&self) -> String {
+        match self.text_sql() {
+            Some(t) => format!("{} AND {t}", self.base_sql()),
+            None => self.base_sql(),
         }
     }
 }
@@ -150,6 +189,13 @@ impl Where {
 const TEXT_COLUMNS: [&str; 4] = ["case_name", "party", "officer", "original_name"];
 /// Columns searchable by 1–2 character queries (the Chinese names).
 const PAIR_COLUMNS: [&str; 3] = ["case_name", "party", "officer"];
+
+/// Rows of the visible, filtered records read in sort order by the first strategy for
+/// free text ([`TextMode::Scan`]) before it gives up and asks the text indexes.
+const SCAN_ROWS: u64 = 4_000;
+/// PostgreSQL: rows read in sort order when counting a common term, before counting
+/// through the text indexes instead.
+const PG_COUNT_SCAN_ROWS: u64 = 12_000;
 
 /// SQLite full-text expressions collected for the two indexes.
 #[derive(Default)]
@@ -192,10 +238,25 @@ fn trimmed(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
+fn capped(n: u64) -> (u64, bool) {
+    (n.min(COUNT_CAP), n > COUNT_CAP)
+}
+
+fn as_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 impl Db {
     /// One page of the records `visibility` allows that match `filter`, in `sort` order
     /// (ties broken by id), skipping `offset` records; `limit` is capped at
     /// [`MAX_PAGE_SIZE`]. Nothing visible → an empty page without touching the table.
+    ///
+    /// Free text is answered by one of two plans with identical results. First the
+    /// visible, filtered records are read in sort order through the B-tree indexes, at
+    /// most [`SCAN_ROWS`] of them, and each is tested for the terms: when that yields the
+    /// whole page, it is the page (the order is the final order). Otherwise (a rare term,
+    /// or a deep page) the text indexes find every match, which is quick exactly because
+    /// the term is rare, and those are sorted.
     pub async fn search_records(
         &self,
         visibility: &RecordVisibility,
@@ -209,31 +270,89 @@ impl Db {
             total: 0,
             total_capped: false,
         };
-        let Some(w) = self.where_clause(visibility, filter) else {
+        let Some(w) = self.where_clause(visibility, filter, TextMode::Index) else {
             return Ok(empty);
         };
         let limit = limit.clamp(1, MAX_PAGE_SIZE);
         let dir = if sort.descending { "DESC" } else { "ASC" };
         let col = sort.field.column();
-        let cond = w.sql();
+        let order = format!("{col} {dir}, id {dir}");
+        if !w.has_text() {
+            let page_sql = format!(
+                "SELECT {COLUMNS} FROM records WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
+                w.base_sql(),
+                w.args.len() + 1,
+                w.args.len() + 2
+            );
+            let records = self.fetch_page(page_sql, &w.args, limit, offset).await?;
+            // A short first page is its own count.
+            let (total, total_capped) = if offset == 0 && (records.len() as u32) < limit {
+                (records.len() as u64, false)
+            } else {
+                let count_sql = format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM records WHERE {} LIMIT ${}) c",
+                    w.base_sql(),
+                    w.args.len() + 1
+                );
+                capped(self.count(count_sql, &w.args, COUNT_CAP + 1).await?)
+            };
+            return Ok(RecordPage {
+                records,
+                total,
+                total_capped,
+            });
+        }
+        // Plan 1: read the visible records in order, test each row, stop early.
+        let need = offset + u64::from(limit);
+        let scan = self
+            .where_clause(visibility, filter, TextMode::Scan)
+            .expect("same visibility");
+        let scan_text = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
+        if need <= SCAN_ROWS {
+            let n = scan.args.len();
+            let sql = format!(
+                "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM records WHERE {} \
+                 ORDER BY {order} LIMIT ${}) records WHERE {scan_text} \
+                 ORDER BY {order} LIMIT ${} OFFSET ${}",
+                scan.base_sql(),
+                n + 1,
+                n + 2,
+                n + 3
+            );
+            let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &scan.args)
+                .persistent(self.backend == Backend::Sqlite)
+                .bind(as_i64(SCAN_ROWS))
+                .bind(i64::from(limit))
+                .bind(as_i64(offset))
+                .fetch_all(self.pool())
+                .await
+                .ctx("searching records")?;
+            if rows.len() as u32 == limit {
+                let records = rows
+                    .iter()
+                    .map(|r| decode(r).map(|(r, _)| r))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (total, total_capped) = self.count_text(&w, &scan, &order).await?;
+                return Ok(RecordPage {
+                    records,
+                    total,
+                    total_capped,
+                });
+            }
+        }
+        // Plan 2: every match through the text indexes, counted while at it.
         let n = w.args.len();
         let page_sql = format!(
-            "SELECT {COLUMNS} FROM records WHERE {cond} ORDER BY {col} {dir}, id {dir} \
-             LIMIT ${} OFFSET ${}",
+            "SELECT {COLUMNS}, COUNT(*) OVER () AS matches FROM records WHERE {} \
+             ORDER BY {order} LIMIT ${} OFFSET ${}",
+            w.sql(),
             n + 1,
             n + 2
         );
-        let count_sql = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM records WHERE {cond} LIMIT ${}) capped",
-            n + 1
-        );
-        // PostgreSQL: plan each search with its actual values (a cached generic plan cannot
-        // know whether a text term is rare or common, and picks badly).
-        let persistent = self.backend == Backend::Sqlite;
         let rows = bind(sqlx::query(sqlx::AssertSqlSafe(page_sql)), &w.args)
-            .persistent(persistent)
+            .persistent(self.backend == Backend::Sqlite)
             .bind(i64::from(limit))
-            .bind(i64::try_from(offset).unwrap_or(i64::MAX))
+            .bind(as_i64(offset))
             .fetch_all(self.pool())
             .await
             .ctx("searching records")?;
@@ -241,18 +360,14 @@ impl Db {
             .iter()
             .map(|r| decode(r).map(|(r, _)| r))
             .collect::<Result<Vec<_>, _>>()?;
-        // A short first page is its own count.
-        let (total, total_capped) = if offset == 0 && (records.len() as u32) < limit {
-            (records.len() as u64, false)
-        } else {
-            let row = bind(sqlx::query(sqlx::AssertSqlSafe(count_sql)), &w.args)
-                .persistent(persistent)
-                .bind((COUNT_CAP + 1) as i64)
-                .fetch_one(self.pool())
-                .await
-                .ctx("counting search results")?;
-            let n = row.try_get::<i64, _>("n").ctx("counting search results")? as u64;
-            (n.min(COUNT_CAP), n > COUNT_CAP)
+        let (total, total_capped) = match rows.first() {
+            Some(row) => capped(
+                row.try_get::<i64, _>("matches")
+                    .ctx("counting search results")? as u64,
+            ),
+            // Past the end: no row carries the count.
+            None if offset == 0 => (0, false),
+            None => self.count_text(&w, &scan, &order).await?,
         };
         Ok(RecordPage {
             records,
@@ -261,10 +376,115 @@ impl Db {
         })
     }
 
+    async fn fetch_page(
+        &self,
+        sql: String,
+        args: &[Arg],
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<Record>, DbError> {
+        // PostgreSQL: plan each search with its actual values (a cached generic plan cannot
+        // know whether a text term is rare or common, and picks badly).
+        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+            .persistent(self.backend == Backend::Sqlite)
+            .bind(i64::from(limit))
+            .bind(as_i64(offset))
+            .fetch_all(self.pool())
+            .await
+            .ctx("searching records")?;
+        rows.iter()
+            .map(|r| decode(r).map(|(r, _)| r))
+            .collect::<Result<Vec<_>, _>>()
+    }
+
+    /// `sql` ends with a `LIMIT $n+1` bound to `cap`; it selects `COUNT(*) AS n`.
+    async fn count(&self, sql: String, args: &[Arg], cap: u64) -> Result<u64, DbError> {
+        let row = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+            .persistent(self.backend == Backend::Sqlite)
+            .bind(as_i64(cap))
+            .fetch_one(self.pool())
+            .await
+            .ctx("counting search results")?;
+        Ok(row.try_get::<i64, _>("n").ctx("counting search results")? as u64)
+    }
+
+    /// The number of matches of a free-text search, up to [`COUNT_CAP`] + 1, without
+    /// listing a common term's every match: SQLite reads the full-text matches in rowid
+    /// order and stops at the cap; PostgreSQL (whose GIN index cannot stop early) first
+    /// counts in sort order over [`PG_COUNT_SCAN_ROWS`] rows and only then asks the index.
+    async fn count_text(
+        &self,
+        w: &Where,
+        scan: &Where,
+        order: &str,
+    ) -> Result<(u64, bool), DbError> {
+        let cap = COUNT_CAP + 1;
+        if self.backend == Backend::Sqlite {
+            if let Some(((table, p), rest)) = w.fts.split_first() {
+                let mut cond = w.parts.clone();
+                cond.extend(w.text.iter().cloned());
+                for (t, q) in rest {
+                    cond.push(format!(
+                        "records.rowid IN (SELECT rowid FROM {t} WHERE {t} MATCH {q})"
+                    ));
+                }
+                let cond = if cond.is_empty() {
+                    "1 = 1".to_owned()
+                } else {
+                    cond.join(" AND ")
+                };
+                // CROSS JOIN: SQLite keeps the left table outermost, so the full-text
+                // matches drive and the LIMIT stops the reading.
+                let sql = format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM \
+                     (SELECT rowid AS rid FROM {table} WHERE {table} MATCH {p}) m \
+                     CROSS JOIN records ON records.rowid = m.rid WHERE {cond} LIMIT ${}) c",
+                    w.args.len() + 1
+                );
+                return Ok(capped(self.count(sql, &w.args, cap).await?));
+            }
+        } else {
+            let n = scan.args.len();
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM (SELECT {} FROM records WHERE {} \
+                 ORDER BY {order} LIMIT ${}) records WHERE {} LIMIT ${}) c",
+                TEXT_COLUMNS.join(", "),
+                scan.base_sql(),
+                n + 1,
+                scan.text_sql().unwrap_or_else(|| "1 = 1".into()),
+                n + 2
+            );
+            let row = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &scan.args)
+                .persistent(false)
+                .bind(as_i64(PG_COUNT_SCAN_ROWS))
+                .bind(as_i64(cap))
+                .fetch_one(self.pool())
+                .await
+                .ctx("counting search results")?;
+            let found = row.try_get::<i64, _>("n").ctx("counting search results")? as u64;
+            if found >= cap {
+                return Ok(capped(found));
+            }
+        }
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 FROM records WHERE {} LIMIT ${}) c",
+            w.sql(),
+            w.args.len() + 1
+        );
+        Ok(capped(self.count(sql, &w.args, cap).await?))
+    }
+
     /// `None` when nothing can match (the caller sees no records at all).
-    fn where_clause(&self, v: &RecordVisibility, f: &RecordFilter) -> Option<Where> {
+    fn where_clause(
+        &self,
+        v: &RecordVisibility,
+        f: &RecordFilter,
+        mode: TextMode,
+    ) -> Option<Where> {
         let mut w = Where {
             parts: Vec::new(),
+            text: Vec::new(),
+            fts: Vec::new(),
             args: Vec::new(),
         };
         let vis = match (&v.unit, &v.officer) {
@@ -319,29 +539,31 @@ impl Db {
         let mut m = Matches::default();
         for (col, value) in [("case_name", &f.case_name), ("party", &f.party)] {
             if let Some(v) = trimmed(value) {
-                self.contains(&mut w, &mut m, &[col], v);
+                self.contains(&mut w, &mut m, mode, &[col], v);
             }
         }
         if let Some(text) = trimmed(&f.text) {
             for term in terms(text) {
-                self.contains(&mut w, &mut m, &TEXT_COLUMNS, term);
+                self.contains(&mut w, &mut m, mode, &TEXT_COLUMNS, term);
             }
         }
         for (table, exprs) in [("records_fts", &m.fts), ("records_pairs", &m.pairs)] {
             if !exprs.is_empty() {
                 let p = w.text(&exprs.join(" AND "));
-                w.parts.push(format!(
-                    "records.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH {p})"
-                ));
+                w.fts.push((table, p));
             }
         }
         Some(w)
     }
 
-    /// "One of `cols` contains `term`". 3+ characters: the trigram index (SQLite FTS5
-    /// expression, PostgreSQL ILIKE). 2 characters: the doubled-character index over the
-    /// Chinese name columns. 1 character: LIKE over those columns.
-    fn contains(&self, w: &mut Where, m: &mut Matches, cols: &[&str], term: &str) {
+    /// "One of `cols` contains `term`". In [`TextMode::Index`], 3+ characters: the
+    /// trigram index (SQLite FTS5 expression, PostgreSQL ILIKE); 2 characters: the
+    /// doubled-character index over the Chinese name columns. 1 character, and every
+    /// term in [`TextMode::Scan`]: LIKE (SQLite) / ILIKE (PostgreSQL) on the columns.
+    ///
+    /// The two modes find the same rows. (SQLite's LIKE folds the case of ASCII letters
+    /// only, FTS5 of other alphabets too: a search for "É" would differ, none for Chinese.)
+    fn contains(&self, w: &mut Where, m: &mut Matches, mode: TextMode, cols: &[&str], term: &str) {
         let sqlite = self.backend == Backend::Sqlite;
         let len = term.chars().count();
         let fts = |cols: &[&str], phrase: String| {
@@ -351,47 +573,42 @@ impl Db {
                 format!("{{{}}} : {phrase}", cols.join(" "))
             }
         };
-        if len >= 3 {
+        let op = if sqlite { "LIKE" } else { "ILIKE" };
+        let cols: Vec<&str> = if len >= 3 {
+            cols.to_vec()
+        } else {
+            cols.iter()
+                .copied()
+                .filter(|c| PAIR_COLUMNS.contains(c))
+                .collect()
+        };
+        let any = |w: &mut Where, cols: &[&str], pattern: &str, wrap: &dyn Fn(&str) -> String| {
+            let p = w.text(pattern);
+            let any: Vec<String> = cols
+                .iter()
+                .map(|c| format!("{} {op} {p} ESCAPE '\\'", wrap(c)))
+                .collect();
+            w.text.push(format!("({})", any.join(" OR ")));
+        };
+        let plain = |c: &str| c.to_owned();
+        if mode == TextMode::Scan || len == 1 {
+            any(w, &cols, &like_pattern(term), &plain);
+        } else if len >= 3 {
             if sqlite {
-                m.fts.push(fts(cols, fts_phrase(term)));
+                m.fts.push(fts(&cols, fts_phrase(term)));
             } else {
-                let p = w.text(&like_pattern(term));
-                let any: Vec<String> = cols
-                    .iter()
-                    .map(|c| format!("{c} ILIKE {p} ESCAPE '\\'"))
-                    .collect();
-                w.parts.push(format!("({})", any.join(" OR ")));
+                any(w, &cols, &like_pattern(term), &plain);
             }
-            return;
-        }
-        let cols: Vec<&str> = cols
-            .iter()
-            .copied()
-            .filter(|c| PAIR_COLUMNS.contains(c))
-            .collect();
-        if len == 2 {
+        } else {
             let doubled = double(term);
             if sqlite {
                 m.pairs.push(fts(&cols, fts_phrase(&doubled)));
             } else {
-                let p = w.text(&like_pattern(&doubled));
-                let any: Vec<String> = cols
-                    .iter()
-                    .map(|c| {
-                        format!("regexp_replace({c}, '(.)', '\\1\\1', 'g') ILIKE {p} ESCAPE '\\'")
-                    })
-                    .collect();
-                w.parts.push(format!("({})", any.join(" OR ")));
+                any(w, &cols, &like_pattern(&doubled), &|c: &str| {
+                    format!("regexp_replace({c}, '(.)', '\\1\\1', 'g')")
+                });
             }
-            return;
         }
-        let p = w.text(&like_pattern(term));
-        let op = if sqlite { "LIKE" } else { "ILIKE" };
-        let any: Vec<String> = cols
-            .iter()
-            .map(|c| format!("{c} {op} {p} ESCAPE '\\'"))
-            .collect();
-        w.parts.push(format!("({})", any.join(" OR ")));
     }
 
     /// Display names of user ids (actors of audit entries); unknown ids are left out.

@@ -432,3 +432,126 @@ async fn index_follows_classification_changes() {
     })
     .await;
 }
+
+/// Enough records that a free-text search takes either plan: common terms are answered by
+/// reading the visible records in sort order, rare terms and deep pages through the text
+/// indexes. Both must give exactly what a plain filter over all records gives.
+#[tokio::test]
+async fn common_and_rare_terms_match_a_brute_force_filter() {
+    const TRADES: [&str; 4] = [
+        "化工有限公司",
+        "煤业有限公司",
+        "建材有限公司",
+        "物流有限公司",
+    ];
+    const CASES: [&str; 3] = ["动火作业违规案", "安全生产检查", "粉尘涉爆专项检查"];
+    let records: Vec<Record> = (0..6_000u32)
+        .map(|i| {
+            let agency = if i % 5 == 4 { WD } else { GX };
+            let rare = i % 211 == 7;
+            let company = if rare {
+                "天瑞化工有限公司".to_owned()
+            } else {
+                format!("宏达{}", TRADES[(i as usize / 3) % 4])
+            };
+            let case_name = format!("{company}{}", CASES[(i as usize / 7) % 3]);
+            let party = if i % 173 == 5 {
+                "郭某".to_owned()
+            } else {
+                company
+            };
+            let day = jiff::civil::date(2025, 1, 1)
+                .checked_add(jiff::Span::new().days(i64::from((i * 7919) % 400)))
+                .unwrap();
+            let mut r = record(&spec(0, agency, "李强", "x"));
+            r.id = RecordId::parse(&format!("0190f3a0-0000-7000-8000-{:012x}", i)).unwrap();
+            let mut digest = [0u8; 32];
+            digest[..4].copy_from_slice(&i.to_be_bytes());
+            r.sha256 = Sha256Digest::from_bytes(digest);
+            r.sm3 = Sm3Digest::from_bytes(digest);
+            r.size_bytes = u64::from((i * 31) % 977);
+            r.original_name = format!("2025_{:05}.MP4", (i * 13) % 6_000);
+            r.classification.case_name = Some(case_name);
+            r.classification.party = Some(party);
+            r.record_date = Some(day);
+            r
+        })
+        .collect();
+    for_each_backend(|db: Db| {
+        let records = records.clone();
+        async move {
+            let mut tx = db.begin().await.unwrap();
+            for r in &records {
+                tx.insert_record(r, 0).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            db.optimize().await.unwrap();
+            let v = keeper(GX);
+            let key = |r: &Record, f: SortField| -> String {
+                match f {
+                    SortField::RecordDate => r.record_date.unwrap().to_string(),
+                    SortField::StoredAt => format!("{:020}", r.stored_at.as_millisecond()),
+                    SortField::Size => format!("{:020}", r.size_bytes),
+                    SortField::Name => r.original_name.clone(),
+                }
+            };
+            // Common (化工, 动火作业, 检查) and rare (郭某, 天瑞化工, 某) terms.
+            for q in ["化工", "动火作业", "郭某", "天瑞化工", "宏达 检查", "某"] {
+                for sort in [
+                    RecordSort::default(),
+                    RecordSort {
+                        field: SortField::Name,
+                        descending: false,
+                    },
+                    RecordSort {
+                        field: SortField::Size,
+                        descending: true,
+                    },
+                ] {
+                    let mut want: Vec<&Record> = records
+                        .iter()
+                        .filter(|r| r.classification.agency.as_deref() == Some(GX))
+                        .filter(|r| {
+                            q.split_whitespace().all(|t| {
+                                let c = &r.classification;
+                                [&c.case_name, &c.party, &c.officer]
+                                    .iter()
+                                    .any(|s| s.as_deref().unwrap_or("").contains(t))
+                                    || (t.chars().count() >= 3 && r.original_name.contains(t))
+                            })
+                        })
+                        .collect();
+                    want.sort_by(|a, b| {
+                        let o = key(a, sort.field)
+                            .cmp(&key(b, sort.field))
+                            .then(a.id.as_str().cmp(b.id.as_str()));
+                        if sort.descending { o.reverse() } else { o }
+                    });
+                    for (offset, limit) in
+                        [(0u64, 20u32), (20, 20), (380, 20), (0, 100), (2_000, 50)]
+                    {
+                        let page = db
+                            .search_records(&v, &text(q), sort, offset, limit)
+                            .await
+                            .unwrap();
+                        let got: Vec<&str> = page.records.iter().map(|r| r.id.as_str()).collect();
+                        let expect: Vec<&str> = want
+                            .iter()
+                            .skip(offset as usize)
+                            .take(limit as usize)
+                            .map(|r| r.id.as_str())
+                            .collect();
+                        assert_eq!(got, expect, "{q} {sort:?} offset {offset}");
+                        let n = want.len() as u64;
+                        assert_eq!(
+                            (page.total, page.total_capped),
+                            (n.min(liuhen_db::COUNT_CAP), n > liuhen_db::COUNT_CAP),
+                            "{q} {sort:?} offset {offset}: {n} matches"
+                        );
+                    }
+                }
+            }
+        }
+    })
+    .await;
+}
