@@ -12,6 +12,9 @@ pub use record::{BadRecordId, Classification, Record, RecordId, TechnicalMetadat
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod case;
+pub mod checklist;
+pub mod compliance;
 pub mod org;
 pub mod playback;
 pub mod totp;

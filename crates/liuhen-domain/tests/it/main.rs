@@ -1,0 +1,4 @@
+//! One integration binary for the domain crate: tests that use only the public API.
+
+mod checklist;
+mod compliance;
