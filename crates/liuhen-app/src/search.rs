@@ -151,6 +151,16 @@ impl Custody {
         };
         let page = req.page.max(1);
         let offset = u64::from(page - 1) * u64::from(page_size);
+        // Free text: pages reach as far as the count does (COUNT_CAP); deeper pages would
+        // sort every match of a common term.
+        let has_text = [&req.text, &req.case_name, &req.party]
+            .iter()
+            .any(|t| t.as_deref().is_some_and(|t| !t.trim().is_empty()));
+        if has_text && offset >= COUNT_CAP {
+            return Err(AppError::Invalid(format!(
+                "按文字搜索时最多显示前 {COUNT_CAP} 条结果，请增加条件（如日期、执法人员）缩小范围"
+            )));
+        }
         let found = self
             .db
             .search_records(
