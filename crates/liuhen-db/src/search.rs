@@ -191,15 +191,15 @@ const TEXT_COLUMNS: [&str; 4] = ["case_name", "party", "officer", "original_name
 const PAIR_COLUMNS: [&str; 3] = ["case_name", "party", "officer"];
 
 /// The first strategy for free text ([`TextMode::Scan`]) reads at most
-/// 25 (SQLite) or 100 (PostgreSQL) × (offset + limit) visible, filtered records in sort
+/// 25 (SQLite) or 50 (PostgreSQL) × (offset + limit) visible, filtered records in sort
 /// order (within the bounds below) before it gives up and asks the text indexes: it
-/// answers terms in more than about 1/25 or 1/100 of the records. PostgreSQL's index path costs
-/// more (a GIN bitmap cannot stop early and rechecks every candidate row), so it scans
-/// further.
+/// answers terms in more than about 1/25 or 1/50 of the records. PostgreSQL's index
+/// path costs more (a GIN bitmap cannot stop early and rechecks every candidate row), so
+/// it scans further.
 const fn scan_rows(backend: Backend, need: u64) -> u64 {
     let (per_match, min, max) = match backend {
         Backend::Sqlite => (25, 2_000, 20_000),
-        Backend::Postgres => (100, 4_000, 40_000),
+        Backend::Postgres => (50, 4_000, 10_000),
     };
     let k = need.saturating_mul(per_match);
     if k < min {
