@@ -62,7 +62,7 @@ impl Db {
         let options: AnyConnectOptions =
             url.parse().map_err(|e| DbError::connect(redact(url), e))?;
         let mut pool = AnyPoolOptions::new()
-            .max_connections(if backend == Backend::Sqlite { 4 } else { 8 })
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(60));
         if backend == Backend::Sqlite {
             pool = pool.after_connect(|conn, _| {
