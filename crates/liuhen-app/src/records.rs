@@ -63,25 +63,49 @@ impl Custody {
                 "a reason is required to change a record (修改理由不能为空)".into(),
             ));
         }
+        self.rebind(
+            id,
+            AuditAction::RecordMetadataChanged,
+            actor,
+            reason,
+            |current| {
+                let mut updated = current.clone();
+                updated.classification = change.apply(&current.classification);
+                if &updated == current {
+                    return Err(AppError::Invalid(
+                        "the change changes nothing (内容未变化)".into(),
+                    ));
+                }
+                Ok(updated)
+            },
+        )
+        .await
+    }
+
+    /// Changes a record row with a logged, reasoned entry that carries the old and new
+    /// snapshots, and rebinds the row to that entry, all in one transaction. `change`
+    /// sees the row as it is under the transaction's lock.
+    async fn rebind(
+        &self,
+        id: &RecordId,
+        action: AuditAction,
+        actor: &str,
+        reason: &str,
+        change: impl FnOnce(&Record) -> Result<Record, AppError>,
+    ) -> Result<Record, AppError> {
         let mut tx = self.db.begin().await?;
         let (current, _) = self
             .db
             .record(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("record {id}")))?;
-        let mut updated = current.clone();
-        updated.classification = change.apply(&current.classification);
-        if updated == current {
-            return Err(AppError::Invalid(
-                "the change changes nothing (内容未变化)".into(),
-            ));
-        }
+        let updated = change(&current)?;
         let entry = tx
             .append(
                 Timestamp::now(),
                 NewEntry {
                     actor: actor.to_owned(),
-                    action: AuditAction::RecordMetadataChanged,
+                    action,
                     subject: Some(format!("record:{id}")),
                     details: serde_json::json!({
                         "reason": reason.trim(),
@@ -123,32 +147,17 @@ impl Custody {
         let blobs = self.blobs.clone();
         let sha = current.sha256;
         tokio::task::spawn_blocking(move || blobs.extend_retention(&sha, until)).await??;
-        let mut tx = self.db.begin().await?;
-        let (current, _) = self
-            .db
-            .record(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("record {id}")))?;
-        let mut updated = current.clone();
-        updated.retain_until = until.max(current.retain_until);
-        let entry = tx
-            .append(
-                Timestamp::now(),
-                NewEntry {
-                    actor: actor.to_owned(),
-                    action: AuditAction::RetentionExtended,
-                    subject: Some(format!("record:{id}")),
-                    details: serde_json::json!({
-                        "reason": reason.trim(),
-                        "before_ms": current.retain_until.as_millisecond(),
-                        "record": snapshot(&updated),
-                        "row_hash": record_row_hash(&updated),
-                    }),
-                },
-            )
-            .await?;
-        tx.update_record(&updated, entry.seq).await?;
-        tx.commit().await?;
-        Ok(updated)
+        self.rebind(
+            id,
+            AuditAction::RetentionExtended,
+            actor,
+            reason,
+            |current| {
+                let mut updated = current.clone();
+                updated.retain_until = until.max(current.retain_until);
+                Ok(updated)
+            },
+        )
+        .await
     }
 }
