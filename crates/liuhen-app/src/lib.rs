@@ -4,6 +4,7 @@
 
 pub mod accounts;
 mod authz;
+pub mod cases;
 pub mod config;
 mod custody;
 pub mod demo;

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod audit;
+mod cases;
 mod checkpoints;
 mod error;
 mod migrate;
@@ -29,6 +30,7 @@ pub use accounts::{
     encode_roles,
 };
 pub use audit::{AuditEntry, EntryBody, NewEntry};
+pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};

@@ -53,10 +53,22 @@ pub enum AuditAction {
     TokenRevoked,
     /// A unit or department was created or changed.
     OrgChanged,
+    /// A case was created; the entry carries its number, category, parties and team.
+    CaseCreated,
+    /// A case changed (a flag set or cleared); the entry names the change and the reason.
+    CaseChanged,
+    /// An enforcement step was added to a case.
+    StepAdded,
+    /// A record was linked to an enforcement step.
+    RecordLinked,
+    /// A record was unlinked from an enforcement step.
+    RecordUnlinked,
+    /// The reason of an interruption of full-process recording was stated (R2.5).
+    InterruptionExplained,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 24] = [
+    pub const ALL: [AuditAction; 30] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -81,6 +93,12 @@ impl AuditAction {
         Self::TokenCreated,
         Self::TokenRevoked,
         Self::OrgChanged,
+        Self::CaseCreated,
+        Self::CaseChanged,
+        Self::StepAdded,
+        Self::RecordLinked,
+        Self::RecordUnlinked,
+        Self::InterruptionExplained,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +127,12 @@ impl AuditAction {
             Self::TokenCreated => "auth.token_created",
             Self::TokenRevoked => "auth.token_revoked",
             Self::OrgChanged => "org.changed",
+            Self::CaseCreated => "case.created",
+            Self::CaseChanged => "case.changed",
+            Self::StepAdded => "case.step_added",
+            Self::RecordLinked => "case.record_linked",
+            Self::RecordUnlinked => "case.record_unlinked",
+            Self::InterruptionExplained => "case.interruption_explained",
         }
     }
 
@@ -151,6 +175,12 @@ impl AuditAction {
             Self::TokenCreated => "创建API令牌",
             Self::TokenRevoked => "吊销API令牌",
             Self::OrgChanged => "变更组织机构",
+            Self::CaseCreated => "创建案件",
+            Self::CaseChanged => "变更案件",
+            Self::StepAdded => "添加执法环节",
+            Self::RecordLinked => "关联记录",
+            Self::RecordUnlinked => "取消关联记录",
+            Self::InterruptionExplained => "说明中断原因",
         }
     }
 }

@@ -56,6 +56,9 @@ enum Command {
     /// One record: show it with its audit trail, or change its classification.
     #[command(subcommand)]
     Record(crate::record_cmd::RecordCommand),
+    /// Cases: create, flags, enforcement steps, links to records, compliance check.
+    #[command(subcommand)]
+    Case(crate::case_cmd::CaseCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -186,6 +189,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
+        Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Demo => unreachable!("handled before the data directory is opened"),
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();

@@ -1,6 +1,7 @@
 //! Conformance suite of the metadata store: every test runs against SQLite and PostgreSQL.
 
 mod accounts;
+mod cases;
 mod search;
 mod support;
 

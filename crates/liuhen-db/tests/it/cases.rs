@@ -1,0 +1,202 @@
+//! Cases, steps, links and explanations on both backends.
+
+use jiff::Timestamp;
+use liuhen_db::{CaseRow, Db, ExplanationRow, PartyRow, StepRecordRow};
+use liuhen_domain::RecordId;
+use liuhen_domain::case::{
+    CaseCategory, CaseFlags, CaseStatus, Explanation, InterruptionReason, Step,
+};
+
+use crate::sample_record;
+use crate::support::for_each_backend;
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn sample_case(n: u8) -> CaseRow {
+    CaseRow {
+        id: format!("0190f3a0-0000-7000-8000-0000000c00{n:02x}"),
+        number: format!("平高应急罚〔2026〕{n}号"),
+        name: "某化工有限公司未按规定开展隐患排查案".into(),
+        category: CaseCategory::Penalty,
+        department: "执法监察大队".into(),
+        status: CaseStatus::Open,
+        flags: CaseFlags {
+            hearing_held: true,
+            ..CaseFlags::default()
+        },
+        created_at: t("2026-03-01T00:00:00.123Z"),
+        parties: vec![
+            PartyRow {
+                kind: "unit".into(),
+                name: "某化工有限公司".into(),
+                id_or_credit_code: "91410400MA00000000".into(),
+            },
+            PartyRow {
+                kind: "person".into(),
+                name: "王某".into(),
+                id_or_credit_code: "410402199001010000".into(),
+            },
+        ],
+        team: vec!["张伟".into(), "李娜".into()],
+    }
+}
+
+fn sample_step(id: &str, row: Option<&str>, start: &str) -> Step {
+    let start = t(start);
+    Step {
+        id: id.into(),
+        checklist_row: row.map(str::to_owned),
+        name: "听证会".into(),
+        window: (start, start + jiff::SignedDuration::from_mins(30)),
+        place: "局三楼听证室".into(),
+        officers: vec!["张伟".into(), "李娜".into()],
+        on_site: true,
+        disputed: false,
+    }
+}
+
+#[tokio::test]
+async fn cases_steps_links_and_explanations_round_trip() {
+    for_each_backend(|db: Db| async move {
+        let case = sample_case(1);
+        let record = sample_record(1);
+        let mut tx = db.begin().await.unwrap();
+        tx.insert_record(&record, 0).await.unwrap();
+        tx.insert_case(&case).await.unwrap();
+        let s1 = sample_step("step-1", Some("1.1"), "2026-03-01T02:00:00Z");
+        let mut s2 = sample_step("step-2", None, "2026-03-01T01:00:00Z");
+        s2.name = "现场勘验".into();
+        s2.on_site = false;
+        s2.disputed = true;
+        tx.insert_step(&case.id, &s1, t("2026-03-01T03:00:00Z"))
+            .await
+            .unwrap();
+        tx.insert_step(&case.id, &s2, t("2026-03-01T03:00:00Z"))
+            .await
+            .unwrap();
+        let link = StepRecordRow {
+            step_id: s1.id.clone(),
+            record_id: record.id.clone(),
+            linked_at: t("2026-03-01T04:00:00Z"),
+            linked_by: "张伟".into(),
+        };
+        tx.link_record(&link).await.unwrap();
+        let explanation = ExplanationRow {
+            step_id: s1.id.clone(),
+            explanation: Explanation {
+                resumed_record: record.id.clone(),
+                reason: InterruptionReason::Battery,
+                text: String::new(),
+                spoken_at_offset_s: 3,
+            },
+            explained_at: t("2026-03-01T05:00:00Z"),
+            explained_by: "李娜".into(),
+        };
+        tx.put_explanation(&explanation).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // By id and by number, with parties and team in order.
+        assert_eq!(db.case(&case.id).await.unwrap(), Some(case.clone()));
+        assert_eq!(db.case(&case.number).await.unwrap(), Some(case.clone()));
+        assert_eq!(db.case("no such case").await.unwrap(), None);
+        assert_eq!(db.cases(10).await.unwrap(), vec![case.clone()]);
+
+        // Steps in time order, booleans and the nullable row survive.
+        let steps = db.steps_of_case(&case.id).await.unwrap();
+        assert_eq!(
+            steps.iter().map(|s| s.step.clone()).collect::<Vec<_>>(),
+            vec![s2.clone(), s1.clone()]
+        );
+        assert_eq!(steps[1].case_id, case.id);
+        assert_eq!(db.step("step-1").await.unwrap().unwrap().step, s1);
+        assert!(db.step("nope").await.unwrap().is_none());
+
+        assert_eq!(db.step_records("step-1").await.unwrap(), vec![link.clone()]);
+        assert!(db.step_records("step-2").await.unwrap().is_empty());
+        assert_eq!(
+            db.explanations("step-1").await.unwrap(),
+            vec![explanation.clone()]
+        );
+
+        // A second explanation for the same recording replaces the first.
+        let mut tx = db.begin().await.unwrap();
+        let mut other = explanation.clone();
+        other.explanation.reason = InterruptionReason::Other;
+        other.explanation.text = "执法对象情绪激动".into();
+        tx.put_explanation(&other).await.unwrap();
+        // Flags change; unknown cases report false.
+        let flags = CaseFlags {
+            disputed: true,
+            major_hazard_or_violation: true,
+            ..CaseFlags::default()
+        };
+        assert!(tx.update_case_flags(&case.id, &flags).await.unwrap());
+        assert!(!tx.update_case_flags("nope", &flags).await.unwrap());
+        // Unlinking removes exactly the link.
+        assert!(tx.unlink_record("step-1", &record.id).await.unwrap());
+        assert!(!tx.unlink_record("step-1", &record.id).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(db.explanations("step-1").await.unwrap(), vec![other]);
+        assert_eq!(db.case(&case.id).await.unwrap().unwrap().flags, flags);
+        assert!(db.step_records("step-1").await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn schema_refuses_duplicates_and_dangling_links() {
+    for_each_backend(|db: Db| async move {
+        let case = sample_case(2);
+        let mut tx = db.begin().await.unwrap();
+        tx.insert_case(&case).await.unwrap();
+        tx.commit().await.unwrap();
+
+        // Same number, other id: refused.
+        let mut tx = db.begin().await.unwrap();
+        let mut dup = sample_case(2);
+        dup.id = "0190f3a0-0000-7000-8000-0000000c00ff".into();
+        assert!(tx.insert_case(&dup).await.is_err());
+        drop(tx);
+
+        // A link to a record that does not exist: refused (foreign key).
+        let mut tx = db.begin().await.unwrap();
+        let step = sample_step("step-x", Some("1.1"), "2026-03-01T02:00:00Z");
+        tx.insert_step(&case.id, &step, Timestamp::now())
+            .await
+            .unwrap();
+        let missing = RecordId::parse("0190f3a0-0000-7000-8000-00000000dead").unwrap();
+        let res = tx
+            .link_record(&StepRecordRow {
+                step_id: step.id.clone(),
+                record_id: missing,
+                linked_at: Timestamp::now(),
+                linked_by: "x".into(),
+            })
+            .await;
+        assert!(res.is_err());
+        drop(tx);
+
+        // Linking the same record twice: refused (primary key).
+        let record = sample_record(3);
+        let mut tx = db.begin().await.unwrap();
+        tx.insert_record(&record, 0).await.unwrap();
+        tx.insert_step(&case.id, &step, Timestamp::now())
+            .await
+            .unwrap();
+        let link = StepRecordRow {
+            step_id: step.id.clone(),
+            record_id: record.id.clone(),
+            linked_at: Timestamp::now(),
+            linked_by: "x".into(),
+        };
+        tx.link_record(&link).await.unwrap();
+        assert!(tx.link_record(&link).await.is_err());
+        drop(tx);
+        // Everything above was rolled back.
+        assert!(db.step("step-x").await.unwrap().is_none());
+        assert_eq!(db.cases(10).await.unwrap().len(), 1);
+    })
+    .await;
+}
