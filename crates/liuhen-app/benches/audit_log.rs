@@ -17,8 +17,8 @@ use jiff::Timestamp;
 use liuhen_app::verify::{Quiet, VerifyOptions};
 use liuhen_app::{Custody, OpenOptions};
 use liuhen_db::NewEntry;
+use liuhen_db::testing::{create_pg_database, drop_pg_database};
 use liuhen_domain::AuditAction;
-use sqlx::Connection;
 
 /// Entries appended with one commit each, and with 100 per commit (capped by the fill size).
 const SINGLE: u64 = 20_000;
@@ -74,7 +74,7 @@ fn main() {
                 bench_backend("postgres", &custody, total, &mut rows).await;
                 custody.db().close().await;
                 drop(custody);
-                drop_pg(&admin, &name).await;
+                drop_pg_database(&admin, &name).await;
             }
             _ => println!("note: LIUHEN_TEST_PG_URL unset, PostgreSQL skipped"),
         }
@@ -271,28 +271,11 @@ fn print_table(rows: &[Row]) {
     }
 }
 
-/// A new, empty PostgreSQL database next to `admin` (UTF-8, C collation), as the db tests do.
+/// A new, empty PostgreSQL database next to `admin`; returns (url, name).
 async fn fresh_pg(admin: &str) -> (String, String) {
     let name = format!("liuhen_bench_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(admin)
+    let url = create_pg_database(admin, &name)
         .await
-        .expect("connect to PostgreSQL (LIUHEN_TEST_PG_URL)");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-    )))
-    .execute(&mut conn)
-    .await
-    .expect("create the benchmark database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    (format!("{base}/{name}"), name)
-}
-
-async fn drop_pg(admin: &str, name: &str) {
-    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut conn)
-        .await;
-    }
+        .expect("create the benchmark database on LIUHEN_TEST_PG_URL");
+    (url, name)
 }

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use liuhen_app::search::SearchRequest;
 use liuhen_app::{Custody, OpenOptions};
+use liuhen_db::testing::{create_pg_database, drop_pg_database};
 use liuhen_domain::authz::Principal;
 use liuhen_domain::{
     Classification, MediaKind, Record, RecordId, Role, Sha256Digest, Sm3Digest, TechnicalMetadata,
@@ -425,7 +426,7 @@ fn main() {
                 if reuse.is_some() || std::env::var("LIUHEN_BENCH_KEEP_PG").is_ok() {
                     println!("kept database {name} (LIUHEN_BENCH_KEEP_PG)");
                 } else {
-                    drop_pg(&admin, &name).await;
+                    drop_pg_database(&admin, &name).await;
                 }
             }
             _ => println!("note: LIUHEN_TEST_PG_URL unset, PostgreSQL skipped"),
@@ -452,25 +453,8 @@ async fn fresh_pg(admin: &str, name: Option<&str>) -> (String, String) {
     let name = name
         .map(str::to_owned)
         .unwrap_or_else(|| format!("liuhen_bench_{}", uuid::Uuid::now_v7().simple()));
-    let mut conn = sqlx::PgConnection::connect(admin)
+    let url = create_pg_database(admin, &name)
         .await
-        .expect("connect to PostgreSQL (LIUHEN_TEST_PG_URL)");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-    )))
-    .execute(&mut conn)
-    .await
-    .expect("create the benchmark database");
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    (format!("{base}/{name}"), name)
-}
-
-async fn drop_pg(admin: &str, name: &str) {
-    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut conn)
-        .await;
-    }
+        .expect("create the benchmark database on LIUHEN_TEST_PG_URL");
+    (url, name)
 }

@@ -157,6 +157,16 @@ impl Db {
             .ctx("decoding audit entries")
     }
 
+    /// Size of the log as its head records it: cheap (one row), for pages and health checks.
+    /// `verify` compares it with the rows actually stored ([`Db::log_sizes`]).
+    pub async fn log_size(&self) -> Result<u64, DbError> {
+        let row = sqlx::query("SELECT size FROM log_head WHERE id = 1")
+            .fetch_one(self.pool())
+            .await
+            .ctx("reading the log head")?;
+        Ok(row.try_get::<i64, _>("size").ctx("reading the log head")? as u64)
+    }
+
     /// Number of rows in the log table and the size the log head claims.
     pub async fn log_sizes(&self) -> Result<(u64, u64), DbError> {
         let row = sqlx::query(

@@ -15,6 +15,8 @@ mod migrate;
 mod records;
 mod search;
 mod sources;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tx;
 mod uploads;
 

@@ -35,7 +35,7 @@ async fn home(
     let user = user.map_err(|e| PageError::new(e, t))?;
     let db = s.custody.db();
     let records = db.record_count().await.map_err(|e| PageError::new(e, t))?;
-    let (log_entries, _) = db.log_sizes().await.map_err(|e| PageError::new(e, t))?;
+    let log_entries = db.log_size().await.map_err(|e| PageError::new(e, t))?;
     Ok(HomePage {
         c: Chrome::new(t, Some(&user), "home"),
         records,

@@ -54,7 +54,7 @@ pub fn router(custody: Custody) -> Router {
 
 async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let custody = &s.custody;
-    let (entries, _) = custody.db().log_sizes().await?;
+    let entries = custody.db().log_size().await?;
     Ok(Json(serde_json::json!({
         "status": "ok",
         "log_entries": entries,

@@ -255,3 +255,21 @@ async fn reopening_keeps_everything_and_does_not_migrate_twice() {
     let db = Db::connect(&url).await.unwrap();
     assert_eq!(db.log_sizes().await.unwrap(), (1, 1));
 }
+
+#[tokio::test]
+async fn log_size_follows_the_head() {
+    for_each_backend(|db: Db| async move {
+        assert_eq!(db.log_size().await.unwrap(), 0);
+        let mut tx = db.begin().await.unwrap();
+        tx.append(Timestamp::now(), entry(AuditAction::KeysCreated, "keys"))
+            .await
+            .unwrap();
+        tx.append(Timestamp::now(), entry(AuditAction::KeysCreated, "keys"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(db.log_size().await.unwrap(), 2);
+        assert_eq!(db.log_sizes().await.unwrap(), (2, 2));
+    })
+    .await;
+}

@@ -4,7 +4,6 @@
 use std::future::Future;
 
 use liuhen_db::Db;
-use sqlx::Connection;
 
 pub fn pg_admin_url() -> Option<String> {
     match std::env::var("LIUHEN_TEST_PG_URL") {
@@ -21,29 +20,13 @@ pub fn pg_admin_url() -> Option<String> {
 
 pub async fn fresh_pg(admin: &str) -> (Db, String) {
     let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
-    let mut conn = sqlx::PgConnection::connect(admin)
+    let url = liuhen_db::testing::create_pg_database(admin, &name)
         .await
-        .expect("connect to PostgreSQL (LIUHEN_TEST_PG_URL)");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-    )))
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
-    let db = Db::connect(&format!("{base}/{name}")).await.unwrap();
-    (db, name)
+        .expect("create a test database on LIUHEN_TEST_PG_URL");
+    (Db::connect(&url).await.unwrap(), name)
 }
 
-pub async fn drop_pg(admin: &str, name: &str) {
-    if let Ok(mut conn) = sqlx::PgConnection::connect(admin).await {
-        let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&mut conn)
-        .await;
-    }
-}
+pub use liuhen_db::testing::drop_pg_database as drop_pg;
 
 pub async fn for_each_backend<F, Fut>(test: F)
 where

@@ -29,14 +29,9 @@ async fn postgres_and_s3_ingest_verify_and_detect_tampering() {
     let key = std::env::var("LIUHEN_TEST_S3_ACCESS_KEY").unwrap_or_default();
     let secret = std::env::var("LIUHEN_TEST_S3_SECRET_KEY").unwrap_or_default();
     let name = format!("liuhen_e2e_{}", jiff::Timestamp::now().as_nanosecond());
-    let mut admin = sqlx::PgConnection::connect(&pg).await.unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    let db_url = format!("{}/{name}", pg.rsplit_once('/').unwrap().0);
+    let db_url = liuhen_db::testing::create_pg_database(&pg, &name)
+        .await
+        .unwrap();
 
     let app = TestApp::new();
     std::fs::create_dir_all(&app.data).unwrap();
@@ -71,9 +66,5 @@ async fn postgres_and_s3_ingest_verify_and_detect_tampering() {
     assert!(!ok);
     assert_eq!(codes(&report), vec!["record_edited"; 3]);
     db.close().await.unwrap();
-    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await;
+    liuhen_db::testing::drop_pg_database(&pg, &name).await;
 }
