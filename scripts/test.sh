@@ -157,6 +157,7 @@ else
         else
             npm install --no-audit --no-fund --loglevel=error
         fi); then
+        rm -rf target/e2e-artifacts
         set +e
         LIUHEN_E2E_CHROMIUM="$CHROMIUM_BIN" node --test e2e/browser/ 2>&1 | tee "$BOUT"
         BSTATUS=${PIPESTATUS[0]}

@@ -13,24 +13,15 @@
 // f. plays, seeks, pauses; the playback report is logged and shows in the audit trail;
 // g. screenshots of the main pages go to target/e2e-artifacts/*.png.
 //
-// Binary: LIUHEN_E2E_BIN or target/debug/liuhen (scripts/test.sh builds it).
-// Browser: LIUHEN_E2E_CHROMIUM or /usr/bin/chromium.
+// Shared helpers (binary, browser, TOTP): support.mjs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { createHmac } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..", "..");
-const BIN = process.env.LIUHEN_E2E_BIN || join(root, "target", "debug", "liuhen");
-const CHROMIUM = process.env.LIUHEN_E2E_CHROMIUM || "/usr/bin/chromium";
-const ARTIFACTS = join(root, "target", "e2e-artifacts");
+import { join } from "node:path";
+import { BIN, CHROMIUM, codeSource, launchBrowser, pageHelpers, startServer } from "./support.mjs";
 
 const ADMIN_PASSWORD = "Custody-E2e-2024!";
 const OFFICER = { username: "zhangwei", name: "张伟", password: "Officer-Liuhen-77!" };
@@ -41,161 +32,13 @@ const QUERY = "化工";
 const FILE_NAME = "现场执法记录.mp4";
 
 let server, work, base, bootstrapPassword, browser, context, page;
-let serverLog = "";
-const problems = []; // uncaught page errors
-const consoleErrors = [];
-
-// ---------------------------------------------------------------------------------------
-// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), and the steps the server has already seen.
-
-function base32(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  const clean = text.toUpperCase().replace(/[^A-Z2-7]/g, "");
-  let bits = 0, value = 0;
-  const out = [];
-  for (const ch of clean) {
-    value = (value << 5) | alphabet.indexOf(ch);
-    bits += 5;
-    if (bits >= 8) {
-      out.push((value >>> (bits - 8)) & 0xff);
-      bits -= 8;
-    }
-  }
-  return Buffer.from(out);
-}
-
-export function totp(secret, step) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return String(n).padStart(6, "0");
-}
-
-const nowStep = () => Math.floor(Date.now() / 1000 / 30);
-let lastStep = -1;
-/** A code for a step the server has not accepted yet (it allows one step ahead). */
-async function nextCode(secret) {
-  for (;;) {
-    const step = Math.max(lastStep + 1, nowStep());
-    if (step <= nowStep() + 1) {
-      lastStep = step;
-      return totp(secret, step);
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// The server.
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer() {
-  const port = await freePort();
-  const data = join(work, "data");
-  server = spawn(BIN, ["--data-dir", data, "serve", "--listen", `127.0.0.1:${port}`], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || "warn" },
-  });
-  server.stdout.on("data", (b) => (serverLog += b));
-  bootstrapPassword = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${serverLog}`)), 30_000);
-    let password = null;
-    server.stderr.on("data", (b) => {
-      serverLog += b;
-      const m = serverLog.match(/one-time password:\s*(\S+)/);
-      if (m) password = m[1];
-      if (/liuhen 已启动/.test(serverLog)) {
-        clearTimeout(timer);
-        password ? resolve(password) : reject(new Error(`no one-time password on stderr:\n${serverLog}`));
-      }
-    });
-    server.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${serverLog}`));
-    });
-  });
-  base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server does not answer /healthz");
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((r) => server.once("exit", r));
-  server.kill("SIGTERM");
-  const timer = setTimeout(() => server.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-// Even if the runner is torn down abruptly, do not leave the server behind.
-process.on("exit", () => {
-  if (server && server.exitCode === null) server.kill("SIGKILL");
-});
-
-// ---------------------------------------------------------------------------------------
-// Helpers on the page.
-
-async function shot(name) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
-async function go(path) {
-  const res = await page.goto(base + path);
-  assert.ok(res, `no response for ${path}`);
-  return res;
-}
-
-const path = () => new URL(page.url()).pathname;
-
-/** Clicks what submits a form and waits for the page it leads to (after redirects). */
-async function clickAndLoad(selector) {
-  await Promise.all([page.waitForEvent("load"), page.click(selector)]);
-}
-
-async function signIn(username, password) {
-  await go("/login");
-  await page.fill("input[name=username]", username);
-  await page.fill("input[name=password]", password);
-  await clickAndLoad('form[action="/login"] [type=submit]');
-}
-
-async function signOut() {
-  await Promise.all([page.waitForURL("**/login"), page.click('.userbox form[action="/logout"] button')]);
-}
-
-/** The forced password change, then wherever the server sends us next. */
-async function changePassword(current, fresh) {
-  await page.waitForURL("**/account/password");
-  await page.fill("input[name=current_password]", current);
-  await page.fill("input[name=new_password]", fresh);
-  await page.fill("input[name=confirm_password]", fresh);
-  await clickAndLoad('form[action="/account/password"] [type=submit]');
-}
-
-// ---------------------------------------------------------------------------------------
+let problems, consoleErrors;
+let go, shot, path, clickAndLoad, signIn, signOut, changePassword, keepFailure;
+const nextCode = codeSource();
 
 before(async () => {
   assert.ok(existsSync(BIN), `${BIN} missing: cargo build -p liuhen`);
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install chromium`);
-  rmSync(ARTIFACTS, { recursive: true, force: true });
-  mkdirSync(ARTIFACTS, { recursive: true });
   work = mkdtempSync(join(tmpdir(), "liuhen-e2e-browser-"));
   const video = join(work, FILE_NAME);
   const ff = spawnSync("ffmpeg", [
@@ -206,29 +49,20 @@ before(async () => {
     video,
   ], { encoding: "utf8", timeout: 60_000 });
   assert.equal(ff.status, 0, `ffmpeg failed: ${ff.stderr || ff.error}`);
-  await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-    ],
-  });
-  context = await browser.newContext({ locale: "zh-CN", viewport: { width: 1280, height: 900 } });
-  page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (e) => problems.push(`${page.url()}: ${e.message}`));
-  page.on("console", (m) => {
-    // The forced interruption of the upload shows up as a reset connection: expected.
-    if (m.type() === "error" && !m.text().includes("ERR_CONNECTION_RESET")) consoleErrors.push(`${page.url()}: ${m.text()}`);
-  });
+  server = await startServer(join(work, "data"));
+  ({ base, bootstrapPassword } = server);
+  // The forced interruption of the upload shows up as a reset connection: expected.
+  ({ browser, context, page, problems, consoleErrors } = await launchBrowser({
+    ignoreConsole: (text) => text.includes("ERR_CONNECTION_RESET"),
+  }));
+  ({ go, shot, path, clickAndLoad, signIn, signOut, changePassword, keepFailure } = pageHelpers(page, base));
 });
 
 after(async () => {
   try {
     if (browser) await browser.close();
   } finally {
-    await stopServer();
+    if (server) await server.stop();
     if (work) rmSync(work, { recursive: true, force: true });
   }
 });
@@ -245,10 +79,7 @@ test("browser: sign-in with TOTP, accounts, interrupted upload, search, playback
         await fn();
       } catch (e) {
         failed = true;
-        const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
-        await page.screenshot({ path: join(ARTIFACTS, `failure-${slug}.png`), fullPage: true }).catch(() => {});
-        writeFileSync(join(ARTIFACTS, `failure-${slug}.html`), await page.content().catch(() => ""));
-        writeFileSync(join(ARTIFACTS, "server.log"), serverLog);
+        await keepFailure(name, server.log());
         throw e;
       }
     });
