@@ -20,6 +20,8 @@ pub mod testing;
 mod tx;
 mod uploads;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -50,6 +52,9 @@ pub enum Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// Transactions committed through this handle (and its clones): lets a reader cache
+    /// what it read and notice any change this process made since.
+    commits: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -85,7 +90,11 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| DbError::connect(redact(url), e))?;
-        let db = Db { pool, backend };
+        let db = Db {
+            pool,
+            backend,
+            commits: Arc::default(),
+        };
         migrate::run(&db).await?;
         Ok(db)
     }
@@ -119,7 +128,13 @@ impl Db {
     /// Starts a write transaction. Its first statement takes the log head row, so writers
     /// are serialised (SQLite takes its write lock at once instead of failing to upgrade).
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        Tx::begin(&self.pool).await
+        Tx::begin(&self.pool, self.commits.clone()).await
+    }
+
+    /// How many transactions this process has committed so far. Every change that can
+    /// matter to access (sessions, tokens, users, records, grants) is made in a [`Tx`].
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Acquire)
     }
 
     pub async fn close(&self) {

@@ -1,3 +1,6 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::{Any, Transaction};
 
 use crate::DbError;
@@ -10,10 +13,14 @@ pub struct Tx {
     pub(crate) log_size: u64,
     pub(crate) last_leaf: [u8; 32],
     pub(crate) appended: bool,
+    commits: Arc<AtomicU64>,
 }
 
 impl Tx {
-    pub(crate) async fn begin(pool: &sqlx::AnyPool) -> Result<Tx, DbError> {
+    pub(crate) async fn begin(
+        pool: &sqlx::AnyPool,
+        commits: Arc<AtomicU64>,
+    ) -> Result<Tx, DbError> {
         let mut inner = pool.begin().await.ctx("starting a transaction")?;
         // One statement takes the lock and reads the head (RETURNING: SQLite ≥ 3.35, PG).
         let row =
@@ -27,6 +34,7 @@ impl Tx {
             log_size,
             last_leaf,
             appended: false,
+            commits,
         })
     }
 
@@ -44,6 +52,8 @@ impl Tx {
                 .await
                 .ctx("advancing the log head")?;
         }
-        self.inner.commit().await.ctx("committing")
+        self.inner.commit().await.ctx("committing")?;
+        self.commits.fetch_add(1, Ordering::Release);
+        Ok(())
     }
 }

@@ -73,6 +73,14 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The credential a request presents: its bearer token, else its session cookie.
+pub fn credential(headers: &HeaderMap) -> Option<String> {
+    if headers.contains_key(AUTHORIZATION) {
+        return bearer(headers).map(str::to_owned);
+    }
+    cookies::get(headers, SESSION_COOKIE)
+}
+
 /// Whether a request carries an `Authorization: Bearer` header (CSRF does not apply).
 pub fn has_bearer(headers: &HeaderMap) -> bool {
     headers.contains_key(AUTHORIZATION)

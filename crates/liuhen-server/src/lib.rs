@@ -13,6 +13,7 @@ mod error;
 mod home;
 pub mod i18n;
 mod openapi;
+mod permits;
 pub mod playback;
 mod records;
 mod security;
@@ -34,7 +35,10 @@ pub use state::AppState;
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 
 pub fn router(custody: Custody) -> Router {
-    let state = AppState { custody };
+    let state = AppState {
+        custody,
+        permits: Default::default(),
+    };
     let csrf = axum::middleware::from_fn_with_state(state.clone(), csrf::protect);
     Router::new()
         .route("/healthz", get(healthz))

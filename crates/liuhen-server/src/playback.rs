@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::header::{
     ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
     IF_NONE_MATCH, IF_RANGE, RANGE,
@@ -22,7 +22,8 @@ use liuhen_app::playback::{Playable, Preview};
 use liuhen_domain::authz::{Action, Decision, RecordScope, Target, decide};
 use liuhen_domain::{Record, RecordId};
 
-use crate::auth::CurrentUser;
+use crate::auth::{self, CurrentUser};
+use crate::permits::Fetch;
 use crate::{ApiError, AppState};
 
 /// What the record page needs to show the player (rendered by `templates/player.html`).
@@ -116,28 +117,53 @@ async fn playable_record(s: &AppState, user: &CurrentUser, id: &str) -> Result<R
 
 async fn media(
     State(s): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let record = playable_record(&s, &user, &id).await?;
-    match s.custody.preview(&record).await? {
-        Preview::Ready(p) => serve_blob(&s.custody, &p, &headers).await,
-        _ => Err(ApiError::NotFound(format!("playable media of record {id}"))),
-    }
+    fetch(&s, &id, Fetch::Media, request).await
 }
 
 async fn thumbnail(
     State(s): State<AppState>,
-    user: CurrentUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    request: Request,
 ) -> Result<Response, ApiError> {
-    let record = playable_record(&s, &user, &id).await?;
-    match s.custody.thumbnail(&record).await? {
-        Some(p) => serve_blob(&s.custody, &p, &headers).await,
-        None => Err(ApiError::NotFound(format!("thumbnail of record {id}"))),
+    fetch(&s, &id, Fetch::Thumbnail, request).await
+}
+
+/// Serves the media or thumbnail of record `id`, reusing a recent permission of the same
+/// credential when nothing was committed since (see [`crate::permits`]).
+async fn fetch(
+    s: &AppState,
+    id: &str,
+    what: Fetch,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (mut parts, _) = request.into_parts();
+    let commits = s.custody.db().commits();
+    let credential = auth::credential(&parts.headers);
+    if let Some(c) = &credential
+        && let Some(p) = s.permits.get(c, id, what, commits)
+    {
+        return serve_blob(&s.custody, &p, &parts.headers).await;
     }
+    let user = CurrentUser::from_request_parts(&mut parts, s).await?;
+    let record = playable_record(s, &user, id).await?;
+    let playable = match what {
+        Fetch::Media => match s.custody.preview(&record).await? {
+            Preview::Ready(p) => p,
+            _ => return Err(ApiError::NotFound(format!("playable media of record {id}"))),
+        },
+        Fetch::Thumbnail => s
+            .custody
+            .thumbnail(&record)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("thumbnail of record {id}")))?,
+    };
+    if let Some(c) = &credential {
+        s.permits.put(c, id, what, commits, playable.clone());
+    }
+    serve_blob(&s.custody, &playable, &parts.headers).await
 }
 
 /// What a `Range` header asks of a body of `size` bytes.

@@ -277,3 +277,57 @@ async fn without_ffmpeg_the_player_says_why() {
     );
     assert_eq!(app.custody.make_derivatives(10).await.unwrap(), 0);
 }
+
+/// A permission found for one Range request serves the next ones, but no change committed
+/// since: a reclassified record and a revoked token take effect at the next request.
+#[tokio::test]
+async fn reused_playback_permissions_end_with_any_change() {
+    let app = TestApp::new().await;
+    let (user_id, token) = api_user(&app, "zhangwei", "张伟", "甲局").await;
+    let (id, data) = ingest(&app, "meta.mp4").await;
+    let http = app.client();
+    let get = |range: &'static str| {
+        http.get(app.url(&format!("/records/{id}/media")))
+            .bearer_auth(&token)
+            .header("Range", range)
+            .send()
+    };
+    for _ in 0..3 {
+        let res = get("bytes=0-9").await.unwrap();
+        assert_eq!(res.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(res.bytes().await.unwrap(), data[..10]);
+    }
+
+    let rid = liuhen_domain::RecordId::parse(&id).unwrap();
+    let to_lina = liuhen_app::records::ClassificationChange {
+        officer: Some("李娜".into()),
+        ..Default::default()
+    };
+    app.custody
+        .change_classification(&rid, &to_lina, "改正执法人员", "keeper")
+        .await
+        .unwrap();
+    assert_eq!(
+        get("bytes=0-9").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let back = liuhen_app::records::ClassificationChange {
+        officer: Some("张伟".into()),
+        ..Default::default()
+    };
+    app.custody
+        .change_classification(&rid, &back, "恢复", "keeper")
+        .await
+        .unwrap();
+    assert_eq!(
+        get("bytes=0-9").await.unwrap().status(),
+        StatusCode::PARTIAL_CONTENT
+    );
+    let t = app.custody.api_tokens(&user_id).await.unwrap().remove(0);
+    app.custody.revoke_api_token(&user_id, &t.id).await.unwrap();
+    assert_eq!(
+        get("bytes=0-9").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
