@@ -8,7 +8,9 @@
 
 mod accounts;
 mod audit;
+mod case_search;
 mod cases;
+mod reviews;
 mod checkpoints;
 mod error;
 mod migrate;
@@ -32,6 +34,8 @@ pub use accounts::{
     encode_roles,
 };
 pub use audit::{AuditEntry, EntryBody, NewEntry};
+pub use case_search::{CaseFilter, CasePage, FlagColumn};
+pub use reviews::ReviewRow;
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
