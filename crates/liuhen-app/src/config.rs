@@ -20,6 +20,19 @@ pub struct Config {
     pub media: MediaSettings,
     #[serde(default)]
     pub devices: Vec<DeviceDefaults>,
+    pub cases: CaseSettings,
+}
+
+/// Cases and compliance: the checklist and the continuity tolerance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSettings {
+    /// Path of the bureau's own checklist; empty: the shipped default.
+    pub checklist: String,
+    pub gap_tolerance_seconds: u32,
+    /// The checklist loaded from `checklist` (set by [`Config::load`]).
+    #[serde(skip)]
+    pub loaded: Option<liuhen_domain::checklist::Checklist>,
 }
 
 /// Resumable uploads through the web (tus).
@@ -149,7 +162,47 @@ impl Config {
             config.storage.database_url = url;
         }
         config.validate(&path)?;
+        config.load_checklist(data_dir)?;
         Ok(config)
+    }
+
+    /// Reads and validates the bureau's checklist, if one is configured.
+    fn load_checklist(&mut self, data_dir: &Path) -> Result<(), AppError> {
+        let name = self.cases.checklist.trim();
+        if name.is_empty() {
+            return Ok(());
+        }
+        let path = data_dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| AppError::Config {
+            path: path.clone(),
+            message: format!("cases.checklist: 无法读取清单文件 / cannot read the checklist: {e}"),
+        })?;
+        let list = liuhen_domain::checklist::Checklist::parse(&text).map_err(|e| {
+            AppError::Config {
+                path: path.clone(),
+                message: format!("cases.checklist: {e}"),
+            }
+        })?;
+        self.cases.loaded = Some(list);
+        Ok(())
+    }
+
+    /// The checklist in force: the bureau's own, or the shipped default.
+    pub fn checklist(&self) -> liuhen_domain::checklist::Checklist {
+        self.cases
+            .loaded
+            .clone()
+            .unwrap_or_else(liuhen_domain::checklist::Checklist::default_shipped)
+    }
+
+    /// The thresholds of the compliance rules.
+    pub fn compliance(&self) -> liuhen_domain::compliance::ComplianceConfig {
+        liuhen_domain::compliance::ComplianceConfig {
+            gap_tolerance: jiff::SignedDuration::from_secs(i64::from(
+                self.cases.gap_tolerance_seconds,
+            )),
+            ..Default::default()
+        }
     }
 
     fn validate(&self, path: &Path) -> Result<(), AppError> {

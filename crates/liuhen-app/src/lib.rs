@@ -4,6 +4,7 @@
 
 pub mod accounts;
 mod authz;
+pub mod case_work;
 pub mod cases;
 pub mod config;
 mod custody;
@@ -15,6 +16,7 @@ mod journal;
 pub mod log;
 pub mod playback;
 pub mod records;
+pub mod reviews;
 pub mod search;
 pub mod uploads;
 pub mod verify;

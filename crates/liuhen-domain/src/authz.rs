@@ -49,6 +49,8 @@ pub enum Action {
     ViewCase,
     /// Create and change a case: fields, flags, steps, links, explanations.
     ManageCase,
+    /// Tick a record's reviewer sheet (R2.3, R2.4).
+    ReviewRecord,
 }
 
 impl Action {
@@ -64,6 +66,7 @@ impl Action {
             Self::ManageSecurity => "security.manage",
             Self::ViewCase => "case.view",
             Self::ManageCase => "case.manage",
+            Self::ReviewRecord => "record.review",
         }
     }
 }
@@ -155,6 +158,9 @@ fn sees(p: &Principal, r: RecordScope<'_>) -> bool {
     let own_ok = v.officer.is_some() && v.officer.as_deref() == r.officer;
     unit_ok || own_ok
 }
+
+/// Roles that tick a record's reviewer sheet, within their unit.
+const REVIEWERS: [Role; 3] = [Role::Supervisor, Role::LegalOffice, Role::RecordsKeeper];
 
 /// Roles that may manage a case: the team's officers and the unit's records keeper.
 const CASE_MANAGERS: [Role; 3] = [Role::Officer, Role::CameraOperator, Role::RecordsKeeper];
@@ -256,6 +262,7 @@ pub fn decide(p: &Principal, action: Action, target: Target<'_>) -> Decision {
         ManageSecurity => p.has(Role::SecurityAdmin),
         ViewCase => CASE_VIEWERS.iter().any(|r| p.has(*r)),
         ManageCase => CASE_MANAGERS.iter().any(|r| p.has(*r)),
+        ReviewRecord => REVIEWERS.iter().any(|r| p.has(*r)),
     };
     if !role_allows {
         return Decision::Deny(DenyReason::RoleNotPermitted);
@@ -268,7 +275,7 @@ pub fn decide(p: &Principal, action: Action, target: Target<'_>) -> Decision {
                 Decision::Deny(DenyReason::OutsideScope)
             }
         }
-        (DownloadOriginal | EditRecord, Target::Record(r)) => {
+        (DownloadOriginal | EditRecord | ReviewRecord, Target::Record(r)) => {
             let unit = p.unit.as_deref();
             if unit.is_some() && unit == r.agency {
                 Decision::Allow
@@ -331,6 +338,14 @@ mod tests {
         let role = Decision::Deny(DenyReason::RoleNotPermitted);
         let c = Target::Case(case);
         let o = Target::Case(other_unit);
+        let rec = RecordScope {
+            agency: Some("高新区应急管理局"),
+            officer: Some("张伟"),
+        };
+        let rec_other = RecordScope {
+            agency: Some("卫东区应急管理局"),
+            officer: Some("王芳"),
+        };
         let rows: Vec<(&Principal, Action, Target, Decision)> = vec![
             (&member, ViewCase, c, allow),
             (&member, ManageCase, c, allow),
@@ -352,6 +367,12 @@ mod tests {
             (&sysadmin, ViewCase, c, role),
             (&sysadmin, ManageCase, c, role),
             (&auditor, ViewCase, c, role),
+            (&supervisor, ReviewRecord, Target::Record(rec), allow),
+            (&legal, ReviewRecord, Target::Record(rec), allow),
+            (&keeper, ReviewRecord, Target::Record(rec), allow),
+            (&member, ReviewRecord, Target::Record(rec), role),
+            (&sysadmin, ReviewRecord, Target::Record(rec), role),
+            (&supervisor, ReviewRecord, Target::Record(rec_other), scope),
             (
                 &member,
                 ViewCase,

@@ -25,6 +25,9 @@ pub enum CaseCommand {
         /// 执法类别: 行政处罚 | 行政许可 | 行政强制 | 行政检查 (or penalty, licensing, …).
         #[arg(long)]
         category: String,
+        /// 执法机构 (the unit the case belongs to; its records keeper manages it).
+        #[arg(long)]
+        agency: Option<String>,
         /// 办案部门
         #[arg(long)]
         department: String,
@@ -146,6 +149,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             number,
             name,
             category,
+            agency,
             department,
             party,
             team,
@@ -156,6 +160,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
                 number,
                 name,
                 category: category.parse::<CaseCategory>()?,
+                agency: agency.unwrap_or_default(),
                 department,
                 parties: party
                     .iter()

@@ -4,6 +4,8 @@
 ALTER TABLE cases ADD COLUMN agency TEXT NOT NULL DEFAULT '';
 CREATE INDEX cases_agency ON cases (agency, created_ms);
 CREATE INDEX case_team_officer ON case_team (officer);
+-- Link proposals look for recordings by capture time.
+CREATE INDEX records_capture_start ON records (capture_start_ms);
 
 -- One row per record and item; the current tick. Every tick is also an audit entry.
 -- `verdict`: met | deficient | not_applicable.

@@ -1,0 +1,202 @@
+//! What the web and API need around cases: the authorization scope of a case, the list a
+//! principal may see, editing a case's fields (reasoned, logged), link proposals for a step
+//! and the confirmation of a proposal.
+
+use jiff::{SignedDuration, Timestamp};
+use liuhen_db::{CaseFilter, CasePage, NewEntry};
+use liuhen_domain::authz::{
+    Action, CaseScope, Principal, Target, case_visibility, record_visibility,
+};
+use liuhen_domain::case::{CaseCategory, CaseStatus};
+use liuhen_domain::proposal::{Proposal, propose};
+use liuhen_domain::{AuditAction, Record};
+use serde_json::json;
+
+use crate::cases::{
+    CaseRow, PartyRow, case_json, checked_parties, linked_recording, officer_list, required,
+};
+use crate::{AppError, Custody};
+
+/// The authorization scope of a case.
+pub fn case_scope(c: &CaseRow) -> CaseScope<'_> {
+    CaseScope {
+        agency: Some(c.agency.as_str()).filter(|a| !a.is_empty()),
+        department: Some(c.department.as_str()),
+        team: &c.team,
+    }
+}
+
+/// Changes to a case's fields; `None` keeps the field.
+#[derive(Debug, Clone, Default)]
+pub struct CaseEdit {
+    pub number: Option<String>,
+    pub name: Option<String>,
+    pub category: Option<CaseCategory>,
+    pub agency: Option<String>,
+    pub department: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub parties: Option<Vec<PartyRow>>,
+    pub team: Option<Vec<String>>,
+}
+
+/// The longest recording a proposal search expects (body cameras split files far sooner).
+const LONGEST_RECORDING: SignedDuration = SignedDuration::from_hours(12);
+/// How many candidates a proposal search reads at most.
+const CANDIDATES: u32 = 500;
+
+impl Custody {
+    /// Authorizes `action` on `case` (refusals are logged with subject `case:<id>`).
+    pub async fn authorize_case(
+        &self,
+        who: &Principal,
+        action: Action,
+        case: &CaseRow,
+    ) -> Result<(), AppError> {
+        self.authorize(
+            who,
+            action,
+            Target::Case(case_scope(case)),
+            Some(&format!("case:{}", case.id)),
+        )
+        .await
+    }
+
+    /// One page of the cases `who` may see that match `filter`.
+    pub async fn search_cases(
+        &self,
+        who: &Principal,
+        filter: &CaseFilter,
+        page: u32,
+        page_size: u32,
+    ) -> Result<CasePage, AppError> {
+        Ok(self
+            .db
+            .search_cases(&case_visibility(who), filter, page, page_size)
+            .await?)
+    }
+
+    /// Edits a case's fields. The reason is required whenever the change alters what the
+    /// case is (anything but its name); nothing changes, and nothing is logged, when no
+    /// field differs.
+    pub async fn edit_case(
+        &self,
+        case: &str,
+        edit: &CaseEdit,
+        reason: &str,
+        actor: &str,
+    ) -> Result<CaseRow, AppError> {
+        let mut tx = self.db.begin().await?;
+        let before = self.case(case).await?;
+        let mut after = before.clone();
+        if let Some(v) = &edit.number {
+            after.number = required(v, "案件编号", "case number")?;
+        }
+        if let Some(v) = &edit.name {
+            after.name = required(v, "案件名称", "case name")?;
+        }
+        if let Some(v) = edit.category {
+            after.category = v;
+        }
+        if let Some(v) = &edit.agency {
+            after.agency = v.trim().to_owned();
+        }
+        if let Some(v) = &edit.department {
+            after.department = required(v, "办案部门", "department")?;
+        }
+        if let Some(v) = edit.status {
+            after.status = v;
+        }
+        if let Some(v) = &edit.parties {
+            after.parties = checked_parties(v)?;
+        }
+        if let Some(v) = &edit.team {
+            after.team = officer_list(v, "办案人员", "the team")?;
+        }
+        let (old, new) = (case_json(&before), case_json(&after));
+        let changed: Vec<&str> = [
+            "number",
+            "name",
+            "category",
+            "agency",
+            "department",
+            "status",
+            "parties",
+            "team",
+        ]
+        .into_iter()
+        .filter(|k| old[k] != new[k])
+        .collect();
+        if changed.is_empty() {
+            return Err(AppError::Invalid(
+                "没有任何字段被修改 / nothing changed".into(),
+            ));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() && changed.iter().any(|k| *k != "name") {
+            return Err(AppError::Invalid(
+                "修改案件编号、类别、机构、部门、状态、当事人或办案人员必须填写理由 / a reason is required"
+                    .into(),
+            ));
+        }
+        if after.number != before.number && self.db.case(&after.number).await?.is_some() {
+            return Err(AppError::Invalid(format!(
+                "案件编号 {} 已存在 / case number already exists",
+                after.number
+            )));
+        }
+        let mut details = serde_json::Map::new();
+        for k in &changed {
+            details.insert(
+                (*k).to_owned(),
+                json!({ "from": old[*k], "to": new[*k] }),
+            );
+        }
+        tx.append(
+            Timestamp::now(),
+            NewEntry {
+                actor: actor.to_owned(),
+                action: AuditAction::CaseEdited,
+                subject: Some(format!("case:{}", after.id)),
+                details: json!({ "changes": details, "reason": reason }),
+            },
+        )
+        .await?;
+        tx.update_case(&after).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Records `who` may see that probably belong to a step, best first, each with why.
+    /// Nothing is linked: a person confirms each proposal with [`Custody::link_record`].
+    pub async fn propose_links(
+        &self,
+        who: &Principal,
+        step_id: &str,
+    ) -> Result<Vec<(Proposal, Record)>, AppError> {
+        let step = self.step(step_id).await?;
+        let slack = self.compliance_config().gap_tolerance;
+        let (w0, w1) = step.step.window;
+        let from = w0
+            .checked_sub(LONGEST_RECORDING)
+            .unwrap_or(w0)
+            .as_millisecond();
+        let to = w1.checked_add(slack).unwrap_or(w1).as_millisecond() + 1;
+        let found = self
+            .db
+            .records_captured_between(&record_visibility(who), from, to, CANDIDATES)
+            .await?;
+        let mut linked = Vec::new();
+        for l in self.db.step_records(&step.step.id).await? {
+            linked.push(linked_recording(&self.record(&l.record_id).await?));
+        }
+        let candidates: Vec<_> = found.iter().map(linked_recording).collect();
+        let ranked = propose(&step.step, &linked, &candidates, slack);
+        Ok(ranked
+            .into_iter()
+            .filter_map(|p| {
+                let r = found.iter().find(|r| r.id == p.record_id)?.clone();
+                Some((p, r))
+            })
+            .collect())
+    }
+}
