@@ -3,7 +3,8 @@
 //! and the confirmation of a proposal.
 
 use jiff::{SignedDuration, Timestamp};
-use liuhen_db::{CaseFilter, CasePage, NewEntry};
+use liuhen_db::NewEntry;
+pub use liuhen_db::{CaseFilter, CasePage, FlagColumn};
 use liuhen_domain::authz::{
     Action, CaseScope, Principal, Target, case_visibility, record_visibility,
 };
@@ -13,9 +14,12 @@ use liuhen_domain::{AuditAction, Record};
 use serde_json::json;
 
 use crate::cases::{
-    CaseRow, PartyRow, case_json, checked_parties, linked_recording, officer_list, required,
+    CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow, case_json, checked_parties,
+    linked_recording, officer_list, required,
 };
 use crate::{AppError, Custody};
+use liuhen_domain::authz::{Decision, decide};
+use liuhen_domain::compliance::CaseVerdict;
 
 /// The authorization scope of a case.
 pub fn case_scope(c: &CaseRow) -> CaseScope<'_> {
@@ -39,6 +43,82 @@ pub struct CaseEdit {
     pub team: Option<Vec<String>>,
 }
 
+/// A time as people and clients type it: RFC 3339, or the bureau's local
+/// `YYYY-MM-DDTHH:MM[:SS]` (what `<input type="datetime-local">` sends) or with a space.
+pub fn parse_time(what_zh: &str, s: &str, tz: &jiff::tz::TimeZone) -> Result<Timestamp, AppError> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    s.replace(' ', "T")
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| tz.to_timestamp(dt).ok())
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{what_zh}“{s}”格式不正确，应为 2026-03-01T09:30 形式 / use YYYY-MM-DDTHH:MM"
+            ))
+        })
+}
+
+/// One entry of a case's history, as people read it.
+#[derive(Debug, Clone)]
+pub struct CaseEvent {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub actor_id: String,
+    pub actor_name: Option<String>,
+    pub action: Option<AuditAction>,
+    pub action_code: String,
+    /// What changed, in Chinese ("标记：可能引发争议 → 设置", "环节：听证", …).
+    pub summary_zh: String,
+    pub reason: Option<String>,
+}
+
+fn summary_zh(d: &serde_json::Value) -> String {
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    if let Some(flag) = d.get("flag").and_then(|f| f.as_str()) {
+        let label = flag
+            .parse::<crate::cases::CaseFlag>()
+            .map(|f| f.label_zh())
+            .unwrap_or(flag);
+        let on = d.get("value").and_then(|v| v.as_bool()) == Some(true);
+        return format!("标记“{label}”：{}", if on { "设置" } else { "取消" });
+    }
+    if let Some(step) = d.get("step").filter(|v| v.is_object()) {
+        return format!("环节“{}”（{}）", s(&step["name"]), s(&step["place"]));
+    }
+    if let Some(record) = d.get("record") {
+        return format!("记录 {}", s(record));
+    }
+    if let Some(r) = d.get("resumed_record") {
+        return format!("中断后恢复的记录 {}，原因 {}", s(r), s(&d["reason"]));
+    }
+    if let Some(c) = d.get("changes").and_then(|c| c.as_object()) {
+        let keys: Vec<&str> = c.keys().map(String::as_str).collect();
+        return format!("修改字段：{}", keys.join("、"));
+    }
+    if let Some(c) = d.get("case") {
+        return format!("{} {}", s(&c["number"]), s(&c["name"]));
+    }
+    String::new()
+}
+
+/// Everything a case page shows, gathered after authorizing the view.
+#[derive(Debug, Clone)]
+pub struct CaseDossier {
+    pub case: CaseRow,
+    pub steps: Vec<StepRow>,
+    /// Per step (same order): the linked records.
+    pub links: Vec<Vec<(StepRecordRow, Record)>>,
+    /// Per step: the explanations stated.
+    pub explanations: Vec<Vec<ExplanationRow>>,
+    pub verdict: CaseVerdict,
+    pub events: Vec<CaseEvent>,
+    /// Whether the viewer may change the case (shows the forms).
+    pub can_manage: bool,
+}
+
 /// The longest recording a proposal search expects (body cameras split files far sooner).
 const LONGEST_RECORDING: SignedDuration = SignedDuration::from_hours(12);
 /// How many candidates a proposal search reads at most.
@@ -59,6 +139,67 @@ impl Custody {
             Some(&format!("case:{}", case.id)),
         )
         .await
+    }
+
+    /// The case's history (oldest first) with the actors' names and a summary of each act.
+    pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>, AppError> {
+        let entries = self.case_history(case_id).await?;
+        let actors: Vec<String> = entries.iter().map(|e| e.actor.clone()).collect();
+        let names = self.db.display_names(&actors).await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let details = liuhen_db::EntryBody::parse(&e.body)
+                    .map(|b| b.details)
+                    .unwrap_or_default();
+                CaseEvent {
+                    seq: e.seq,
+                    at: Timestamp::from_millisecond(e.at_ms).unwrap_or_default(),
+                    actor_name: names.get(&e.actor).cloned(),
+                    actor_id: e.actor,
+                    action: AuditAction::parse(&e.action),
+                    action_code: e.action,
+                    summary_zh: summary_zh(&details),
+                    reason: details
+                        .get("reason")
+                        .and_then(|r| r.as_str())
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
+                }
+            })
+            .collect())
+    }
+
+    /// A case as its page shows it, for `who` (the view is authorized; a refusal is
+    /// logged).
+    pub async fn case_dossier(&self, who: &Principal, id: &str) -> Result<CaseDossier, AppError> {
+        let case = self.case(id).await?;
+        self.authorize_case(who, Action::ViewCase, &case).await?;
+        let steps = self.case_steps(&case.id).await?;
+        let mut links = Vec::with_capacity(steps.len());
+        let mut explanations = Vec::with_capacity(steps.len());
+        for s in &steps {
+            let mut recs = Vec::new();
+            for l in self.db.step_records(&s.step.id).await? {
+                let r = self.record(&l.record_id).await?;
+                recs.push((l, r));
+            }
+            links.push(recs);
+            explanations.push(self.db.explanations(&s.step.id).await?);
+        }
+        let verdict = self.case_compliance(&case.id).await?;
+        let events = self.case_events(&case.id).await?;
+        let can_manage =
+            decide(who, Action::ManageCase, Target::Case(case_scope(&case))) == Decision::Allow;
+        Ok(CaseDossier {
+            case,
+            steps,
+            links,
+            explanations,
+            verdict,
+            events,
+            can_manage,
+        })
     }
 
     /// One page of the cases `who` may see that match `filter`.
@@ -146,10 +287,7 @@ impl Custody {
         }
         let mut details = serde_json::Map::new();
         for k in &changed {
-            details.insert(
-                (*k).to_owned(),
-                json!({ "from": old[*k], "to": new[*k] }),
-            );
+            details.insert((*k).to_owned(), json!({ "from": old[*k], "to": new[*k] }));
         }
         tx.append(
             Timestamp::now(),

@@ -177,12 +177,11 @@ impl Config {
             path: path.clone(),
             message: format!("cases.checklist: 无法读取清单文件 / cannot read the checklist: {e}"),
         })?;
-        let list = liuhen_domain::checklist::Checklist::parse(&text).map_err(|e| {
-            AppError::Config {
+        let list =
+            liuhen_domain::checklist::Checklist::parse(&text).map_err(|e| AppError::Config {
                 path: path.clone(),
                 message: format!("cases.checklist: {e}"),
-            }
-        })?;
+            })?;
         self.cases.loaded = Some(list);
         Ok(())
     }

@@ -3,8 +3,8 @@
 //! stored with who and when, and logged in the same transaction (subject `record:<id>`).
 
 use jiff::Timestamp;
-pub use liuhen_db::ReviewRow;
 use liuhen_db::NewEntry;
+pub use liuhen_db::ReviewRow;
 use liuhen_domain::authz::{Action, Principal, Target};
 use liuhen_domain::review::{ReviewItem, ReviewVerdict, check_tick};
 use liuhen_domain::{AuditAction, RecordId};
@@ -64,9 +64,9 @@ impl Custody {
         let changed: Vec<&Tick> = ticks
             .iter()
             .filter(|t| {
-                !current.iter().any(|c| {
-                    c.item == t.item && c.verdict == t.verdict && c.note == t.note.trim()
-                })
+                !current
+                    .iter()
+                    .any(|c| c.item == t.item && c.verdict == t.verdict && c.note == t.note.trim())
             })
             .collect();
         if changed.is_empty() {

@@ -10,11 +10,11 @@ mod accounts;
 mod audit;
 mod case_search;
 mod cases;
-mod reviews;
 mod checkpoints;
 mod error;
 mod migrate;
 mod records;
+mod reviews;
 mod search;
 mod sources;
 #[cfg(feature = "testing")]
@@ -35,11 +35,11 @@ pub use accounts::{
 };
 pub use audit::{AuditEntry, EntryBody, NewEntry};
 pub use case_search::{CaseFilter, CasePage, FlagColumn};
-pub use reviews::ReviewRow;
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};
+pub use reviews::ReviewRow;
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
 pub use tx::Tx;
 pub use uploads::{DerivativeRow, UploadRow, UploadState};

@@ -67,8 +67,7 @@ pub fn propose(
             .max(SignedDuration::ZERO);
         let share = (overlap.as_millis() * 100 / window.as_millis()).clamp(0, 100) as u32;
         let officer_matches = !c.officer.is_empty() && step.officers.contains(&c.officer);
-        let device_matches =
-            !c.device.is_empty() && linked.iter().any(|l| l.device == c.device);
+        let device_matches = !c.device.is_empty() && linked.iter().any(|l| l.device == c.device);
         let mut reasons_zh = Vec::new();
         if c.start == c.end {
             reasons_zh.push("拍摄时间在环节时间内".to_owned());
@@ -150,7 +149,10 @@ mod tests {
         // (candidate, proposed?, expected score)
         let rows = [
             (rec(1, "张伟", "DSJ-1", "10:00", "10:10"), None), // already linked
-            (rec(2, "张伟", "DSJ-1", "10:10", "11:00"), Some(83 + 50 + 30)),
+            (
+                rec(2, "张伟", "DSJ-1", "10:10", "11:00"),
+                Some(83 + 50 + 30),
+            ),
             (rec(3, "李娜", "DSJ-9", "10:00", "11:00"), Some(100)),
             (rec(4, "张伟", "DSJ-2", "09:00", "09:30"), None), // before the window
             (rec(5, "张伟", "DSJ-2", "11:02", "11:20"), Some(50)), // within the slack

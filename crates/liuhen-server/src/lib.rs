@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod assets;
 pub mod auth;
+mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
@@ -44,6 +45,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(records::routes())
+        .merge(cases::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
         .merge(openapi::routes())

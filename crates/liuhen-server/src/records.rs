@@ -8,8 +8,8 @@
 //! - `GET /api/v1/records`, `GET /api/v1/records/{id}`: the same as JSON.
 
 mod api;
-mod params;
-mod views;
+pub(crate) mod params;
+pub(crate) mod views;
 
 use askama::Template;
 use askama_web::WebTemplate;

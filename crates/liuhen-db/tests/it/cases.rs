@@ -4,12 +4,12 @@ use jiff::Timestamp;
 use liuhen_db::{
     CaseFilter, CaseRow, Db, ExplanationRow, FlagColumn, PartyRow, ReviewRow, StepRecordRow,
 };
-use liuhen_domain::authz::CaseVisibility;
-use liuhen_domain::review::{ReviewItem, ReviewVerdict};
 use liuhen_domain::RecordId;
+use liuhen_domain::authz::CaseVisibility;
 use liuhen_domain::case::{
     CaseCategory, CaseFlags, CaseStatus, Explanation, InterruptionReason, Step,
 };
+use liuhen_domain::review::{ReviewItem, ReviewVerdict};
 
 use crate::sample_record;
 use crate::support::for_each_backend;
@@ -270,7 +270,8 @@ async fn search_edit_and_reviews() {
             team_member: Some("王芳".into()),
             ..CaseVisibility::default()
         };
-        for (text, hits) in [("物流", 1), ("动火 某物流有限", 1), ("化工", 0), ("%", 0)] {
+        for (text, hits) in [("物流", 1), ("动火 某物流有限", 1), ("化工", 0), ("%", 0)]
+        {
             let f = CaseFilter {
                 text: Some(text.into()),
                 ..CaseFilter::default()
@@ -286,7 +287,11 @@ async fn search_edit_and_reviews() {
             ..CaseVisibility::default()
         };
         assert_eq!(
-            numbers(db.search_cases(&dept, &CaseFilter::default(), 1, 20).await.unwrap()),
+            numbers(
+                db.search_cases(&dept, &CaseFilter::default(), 1, 20)
+                    .await
+                    .unwrap()
+            ),
             vec![b.number.clone()]
         );
         assert_eq!(
@@ -340,7 +345,11 @@ async fn search_edit_and_reviews() {
         assert_eq!(
             db.reviews(&record.id).await.unwrap(),
             vec![
-                tick(ReviewItem::Environment, ReviewVerdict::Deficient, "未拍摄现场全景"),
+                tick(
+                    ReviewItem::Environment,
+                    ReviewVerdict::Deficient,
+                    "未拍摄现场全景"
+                ),
                 tick(ReviewItem::OpeningStatement, ReviewVerdict::Met, ""),
             ]
         );

@@ -1,0 +1,457 @@
+//! Case pages and `/api/v1/cases…`: create, list, steps, compliance shown and cleared by
+//! linking a covering recording, flags, edits, unlinking, and who may do what.
+
+use std::process::Command;
+use std::sync::Arc;
+
+use jiff::{SignedDuration, Timestamp};
+use liuhen_app::ingest::{IngestOptions, NoProgress};
+use liuhen_domain::{Classification, Role};
+use serde_json::{Value, json};
+
+use crate::support::{TEST_PASSWORD, TestApp, location};
+
+const GX: &str = "平顶山高新区应急管理局";
+const WD: &str = "卫东区应急管理局";
+
+/// Ingests a `secs`-second video captured at `start` by 张伟 (ffmpeg), or `None` without
+/// ffmpeg.
+async fn video(app: &TestApp, name: &str, start: Timestamp, secs: u32) -> Option<String> {
+    let dir = app.data.parent().unwrap().join("incoming");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let ok = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg(format!("testsrc=duration={secs}:size=160x120:rate=2"))
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-metadata"])
+        .arg(format!("creation_time={start}"))
+        .arg(&path)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped: ffmpeg not usable");
+        return None;
+    }
+    let opts = IngestOptions {
+        actor: "test".into(),
+        classification: Classification {
+            agency: Some(GX.into()),
+            device: Some("DSJ-03".into()),
+            officer: Some("张伟".into()),
+            case_name: Some("某化工有限公司案".into()),
+            party: Some("某化工有限公司".into()),
+        },
+        ..Default::default()
+    };
+    let summary = app
+        .custody
+        .ingest(&[path], &opts, Arc::new(NoProgress))
+        .await;
+    assert_eq!(summary.stored, 1, "{:?}", summary.reports);
+    summary.reports[0].record_id.clone()
+}
+
+async fn signed_in(app: &TestApp, username: &str) -> (reqwest::Client, String) {
+    let client = app.client();
+    let csrf = app.login(&client, username, TEST_PASSWORD).await;
+    (client, csrf)
+}
+
+async fn get(client: &reqwest::Client, app: &TestApp, path: &str) -> (u16, String) {
+    let res = client.get(app.url(path)).send().await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn post(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+async fn api(
+    client: &reqwest::Client,
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    csrf: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = client
+        .request(method, app.url(path))
+        .header("X-CSRF-Token", csrf);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn local(t: Timestamp) -> String {
+    // The default bureau offset is +08:00; datetime-local has no zone.
+    t.to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_hearing_without_video_is_a_violation_until_a_covering_video_is_linked() {
+    let app = TestApp::new().await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    app.user_named("lina", "李娜", &[Role::Officer], GX).await;
+    app.user_named("ducha", "督察", &[Role::Supervisor], GX)
+        .await;
+    app.user_named("wangfang", "王芳", &[Role::Officer], WD)
+        .await;
+    let (zw, csrf) = signed_in(&app, "zhangwei").await;
+
+    // Invalid input re-renders the form with the reason; nothing is created.
+    let base = [
+        ("csrf", csrf.as_str()),
+        ("number", "平高应急罚〔2026〕7号"),
+        ("name", "某化工有限公司未按规定开展隐患排查案"),
+        ("category", "penalty"),
+        ("agency", GX),
+        ("department", "执法监察大队"),
+        ("team", "张伟、李娜"),
+        ("party_kind", "unit"),
+        ("party_name", "平顶山市某化工有限公司"),
+        ("party_code", "91410400MA00000000"),
+        ("party_kind", "unit"),
+        ("party_name", ""),
+        ("party_code", ""),
+    ];
+    let mut bad = base.to_vec();
+    bad[1] = ("number", " ");
+    let res = post(&zw, &app, "/cases", &bad).await;
+    assert_eq!(res.status(), 400);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("案件编号不能为空"), "{html}");
+    // A team without the officer himself: not his case to create.
+    let mut foreign = base.to_vec();
+    foreign[6] = ("team", "李娜");
+    assert_eq!(post(&zw, &app, "/cases", &foreign).await.status(), 403);
+
+    let res = post(&zw, &app, "/cases", &base).await;
+    assert_eq!(res.status(), 303);
+    let to = location(&res);
+    assert!(to.ends_with("?done=created"), "{to}");
+    let case_path = to.split('?').next().unwrap().to_owned();
+    let case_id = case_path.trim_start_matches("/cases/").to_owned();
+
+    // The list and its search.
+    let (status, html) = get(&zw, &app, "/cases").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("平高应急罚〔2026〕7号"));
+    let (_, html) = get(&zw, &app, "/cases?q=%E6%9F%90%E5%8C%96%E5%B7%A5").await; // 某化工
+    assert!(html.contains("平高应急罚〔2026〕7号"));
+    let (_, html) = get(&zw, &app, "/cases?status=archived").await;
+    assert!(!html.contains("平高应急罚〔2026〕7号"));
+    let (status, _) = get(&zw, &app, "/cases?flag=loud").await;
+    assert_eq!(status, 200);
+
+    // A hearing (row 1.1) an hour ago, 50 s long, added through the page.
+    let t0 = Timestamp::from_second(Timestamp::now().as_second() - 3600).unwrap();
+    let t1 = t0 + SignedDuration::from_secs(50);
+    let step_form = [
+        ("csrf", csrf.as_str()),
+        ("checklist_row", "1.1"),
+        ("name", "听证会"),
+        ("start", &local(t0)),
+        ("end", &local(t1)),
+        ("place", "局三楼听证室"),
+        ("officers", "张伟"),
+    ];
+    let mut backwards = step_form.to_vec();
+    backwards[3] = ("start", &step_form[4].1);
+    backwards[4] = ("end", &step_form[3].1);
+    let res = post(&zw, &app, &format!("{case_path}/steps"), &backwards).await;
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("必须晚于开始时间"));
+    let res = post(&zw, &app, &format!("{case_path}/steps"), &step_form).await;
+    assert_eq!(res.status(), 303);
+
+    let (status, html) = get(&zw, &app, &case_path).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("听证会") && html.contains("违规"), "{html}");
+    assert!(html.contains("没有关联任何记录"), "{html}");
+    let (_, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/cases/{case_id}"),
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(v["compliance"]["level"], "violation");
+    let step_id = v["steps"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(v["steps"][0]["full_process"], true);
+
+    // Supervisors see the case but do not change it; other units and admins see nothing.
+    let (sup, sup_csrf) = signed_in(&app, "ducha").await;
+    assert_eq!(get(&sup, &app, &case_path).await.0, 200);
+    let flag = [
+        ("csrf", sup_csrf.as_str()),
+        ("flag", "disputed"),
+        ("value", "1"),
+        ("reason", "当事人提出异议"),
+    ];
+    assert_eq!(
+        post(&sup, &app, &format!("{case_path}/flags"), &flag)
+            .await
+            .status(),
+        403
+    );
+    let (wf, _) = signed_in(&app, "wangfang").await;
+    assert_eq!(get(&wf, &app, &case_path).await.0, 403);
+    let (_, html) = get(&wf, &app, "/cases").await;
+    assert!(!html.contains("平高应急罚〔2026〕7号"));
+
+    let Some(record_id) = video(&app, "hearing.mp4", t0, 50).await else {
+        return;
+    };
+
+    // The picker proposes the recording (officer and time overlap); confirming links it.
+    let (status, html) = get(&zw, &app, &format!("{case_path}/steps/{step_id}/pick")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&record_id) && html.contains("本环节执法人员"),
+        "{html}"
+    );
+    let (_, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/cases/{case_id}/steps/{step_id}/proposals"),
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(v["proposals"][0]["record_id"], record_id.as_str());
+    let res = post(
+        &zw,
+        &app,
+        &format!("{case_path}/steps/{step_id}/links"),
+        &[("csrf", csrf.as_str()), ("record_id", record_id.as_str())],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let (_, html) = get(&zw, &app, &case_path).await;
+    assert!(html.contains("hearing.mp4"));
+    let (_, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/cases/{case_id}"),
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(v["compliance"]["level"], "ok", "{v}");
+    assert_eq!(v["compliance"]["violations"], 0);
+
+    // Unlinking needs a reason; without the link the violation is back.
+    let unlink = format!("/api/v1/cases/{case_id}/steps/{step_id}/links/{record_id}");
+    let (status, v) = api(&zw, &app, reqwest::Method::DELETE, &unlink, &csrf, None).await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("invalid"))
+    );
+    let (status, _) = api(
+        &zw,
+        &app,
+        reqwest::Method::DELETE,
+        &format!("{unlink}?reason=%E9%94%99%E5%85%B3%E8%81%94"),
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/cases/{case_id}"),
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(v["compliance"]["level"], "violation");
+
+    // Flags through the API, with a reason; the history shows them.
+    let flags = format!("/api/v1/cases/{case_id}/flags");
+    let (status, _) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        &flags,
+        &csrf,
+        Some(json!({"flag": "disputed", "value": true, "reason": ""})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        &flags,
+        &csrf,
+        Some(json!({"flag": "disputed", "value": true, "reason": "当事人提出异议"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["flags"], json!(["disputed"]));
+
+    // Edits: a status change needs a reason.
+    let edit = format!("/api/v1/cases/{case_id}");
+    let (status, _) = api(
+        &zw,
+        &app,
+        reqwest::Method::PATCH,
+        &edit,
+        &csrf,
+        Some(json!({"status": "decided"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::PATCH,
+        &edit,
+        &csrf,
+        Some(json!({"status": "decided", "reason": "已作出处罚决定"})),
+    )
+    .await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("decided")));
+    let (_, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::GET,
+        &format!("{edit}/history"),
+        &csrf,
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = v["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .filter(|a| *a != "access.refused")
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "case.created",
+            "case.step_added",
+            "case.record_linked",
+            "case.record_unlinked",
+            "case.changed",
+            "case.edited"
+        ]
+    );
+    let (_, html) = get(&zw, &app, &case_path).await;
+    assert!(html.contains("已作出处罚决定") && html.contains("当事人提出异议"));
+
+    // The edit page (a team member) and an edit through it.
+    let (status, html) = get(&zw, &app, &format!("{case_path}/edit")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("平顶山市某化工有限公司"));
+    assert_eq!(get(&sup, &app, &format!("{case_path}/edit")).await.0, 403);
+    // The supervisor's refusal was logged against the case.
+    let refused = app
+        .custody
+        .db()
+        .entries_for(&format!("case:{case_id}"))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "access.refused")
+        .count();
+    assert!(refused >= 2, "{refused}");
+}
+
+#[tokio::test]
+async fn api_creates_lists_and_refuses_bad_input() {
+    let app = TestApp::new().await;
+    app.user_named("zhaomin", "赵敏", &[Role::RecordsKeeper], GX)
+        .await;
+    let (keeper, csrf) = signed_in(&app, "zhaomin").await;
+    let body = json!({
+        "number": "平高应急检〔2026〕1号",
+        "name": "某加油站安全检查",
+        "category": "行政检查",
+        "department": "执法一科",
+        "parties": [{"kind": "unit", "name": "某加油站", "id_or_credit_code": "91410400MA11111111"}],
+        "team": ["张伟"]
+    });
+    let (status, v) = api(
+        &keeper,
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/cases",
+        &csrf,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["agency"], GX, "the keeper's unit is the default");
+    let (status, v) = api(
+        &keeper,
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/cases",
+        &csrf,
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(v["error"]["message"].as_str().unwrap().contains("已存在"));
+    let (status, v) = api(
+        &keeper,
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/cases?category=inspection",
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!((status, v["total"].as_u64()), (200, Some(1)));
+    let (status, _) = api(
+        &keeper,
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/cases?category=x",
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Without the CSRF header a cookie request is refused.
+    let res = keeper
+        .post(app.url("/api/v1/cases"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // A step in another case's path is not found.
+    let id = app.custody.case("平高应急检〔2026〕1号").await.unwrap().id;
+    let (status, _) = api(
+        &keeper,
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/cases/{id}/steps/nope/links"),
+        &csrf,
+        Some(json!({"record_id": "0190f3a0-0000-7000-8000-00000000dead"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
