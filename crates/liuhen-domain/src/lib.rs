@@ -19,6 +19,7 @@ pub mod org;
 pub mod playback;
 pub mod proposal;
 pub mod review;
+pub mod rollup;
 pub mod totp;
 
 pub use audit::AuditAction;
