@@ -8,6 +8,7 @@ pub mod case_work;
 pub mod cases;
 pub mod config;
 mod custody;
+pub mod dashboard;
 pub mod demo;
 pub mod derivatives;
 mod error;

@@ -228,3 +228,56 @@ impl Db {
             .collect()
     }
 }
+
+impl Db {
+    /// Records `vis` may see, counted per (officer, agency): how many, how many late, and
+    /// the worst lateness of the late ones (R2.6, R3.3).
+    pub async fn lateness_groups(
+        &self,
+        vis: &liuhen_domain::authz::RecordVisibility,
+    ) -> Result<Vec<liuhen_domain::rollup::LatenessRow>, DbError> {
+        if vis.nothing() {
+            return Ok(Vec::new());
+        }
+        let mut scope = Vec::new();
+        let mut params: Vec<String> = Vec::new();
+        if let Some(u) = &vis.unit {
+            params.push(u.clone());
+            scope.push(format!("agency = ${}", params.len()));
+        }
+        if let Some(o) = &vis.officer {
+            params.push(o.clone());
+            scope.push(format!("officer = ${}", params.len()));
+        }
+        let sql = format!(
+            "SELECT officer, agency, COUNT(*) AS n, \
+             SUM(CASE WHEN late <> 0 THEN 1 ELSE 0 END) AS l, \
+             MAX(CASE WHEN late <> 0 THEN COALESCE(lateness_ms, 0) ELSE 0 END) AS w \
+             FROM records WHERE {} GROUP BY officer, agency",
+            scope.join(" OR ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for p in &params {
+            q = q.bind(p.as_str());
+        }
+        let rows = q
+            .fetch_all(self.pool())
+            .await
+            .ctx("counting late records")?;
+        let c = "decoding lateness counts";
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n").ctx(c)?;
+                let l: i64 = r.try_get("l").ctx(c)?;
+                let w: i64 = r.try_get("w").ctx(c)?;
+                Ok(liuhen_domain::rollup::LatenessRow {
+                    officer: r.try_get("officer").ctx(c)?,
+                    agency: r.try_get("agency").ctx(c)?,
+                    records: u32::try_from(n).unwrap_or(u32::MAX),
+                    late: u32::try_from(l).unwrap_or(u32::MAX),
+                    worst_ms: w,
+                })
+            })
+            .collect()
+    }
+}

@@ -105,7 +105,9 @@ impl LateTally {
 
 /// Records and late records per officer and per unit (unknown: `"—"`), most late first,
 /// then the worst lateness.
-pub fn tally_lateness(rows: &[LatenessRow]) -> (Vec<(String, LateTally)>, Vec<(String, LateTally)>) {
+pub fn tally_lateness(
+    rows: &[LatenessRow],
+) -> (Vec<(String, LateTally)>, Vec<(String, LateTally)>) {
     let mut officers: BTreeMap<String, LateTally> = BTreeMap::new();
     let mut units: BTreeMap<String, LateTally> = BTreeMap::new();
     let name = |s: &Option<String>| {
@@ -219,11 +221,14 @@ mod tests {
                         worst_ms: 50 * 3_600_000
                     }
                 ),
-                ("乙局".into(), LateTally {
-                    records: 1,
-                    late: 0,
-                    worst_ms: 0
-                }),
+                (
+                    "乙局".into(),
+                    LateTally {
+                        records: 1,
+                        late: 0,
+                        worst_ms: 0
+                    }
+                ),
             ]
         );
         assert_eq!(LateTally::default().late_percent(), 0);

@@ -6,6 +6,7 @@
 //! - `GET /cases/{id}` and the forms on it (see [`page`])
 
 mod api;
+mod dashboard;
 mod forms;
 mod page;
 pub(crate) mod views;
@@ -34,6 +35,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/cases", get(list_page).post(create))
         .route("/cases/new", get(new_page))
+        .route("/cases/dashboard", get(dashboard::page))
+        .route("/cases/dashboard/{file}", get(dashboard::export))
         .route("/cases/{id}", get(page::show))
         .route("/cases/{id}/edit", get(edit_page).post(edit))
         .route("/cases/{id}/flags", post(page::flag))

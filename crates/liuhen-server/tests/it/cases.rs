@@ -455,3 +455,89 @@ async fn api_creates_lists_and_refuses_bad_input() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn the_dashboard_counts_findings_and_exports_csv() {
+    let app = TestApp::new().await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    app.user_named("ducha", "督察", &[Role::Supervisor], GX)
+        .await;
+    app.user("sysadmin", &[Role::SystemAdmin], GX).await;
+    let (zw, csrf) = signed_in(&app, "zhangwei").await;
+    let (status, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/cases",
+        &csrf,
+        Some(json!({
+            "number": "平高应急罚〔2026〕9号",
+            "name": "某加油站动火作业违规案",
+            "category": "penalty",
+            "department": "执法监察大队",
+            "parties": [{"kind": "unit", "name": "某加油站", "id_or_credit_code": "91410400MA22222222"}],
+            "team": ["张伟"]
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let t0 = Timestamp::from_second(Timestamp::now().as_second() - 7200).unwrap();
+    let (status, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/cases/{id}/steps"),
+        &csrf,
+        Some(json!({
+            "checklist_row": "1.1",
+            "name": "听证会",
+            "start": t0.to_string(),
+            "end": (t0 + SignedDuration::from_mins(30)).to_string(),
+            "place": "听证室",
+            "officers": ["张伟"]
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+
+    let (status, html) = get(&zw, &app, "/cases/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("平高应急罚〔2026〕9号") && html.contains("<svg"),
+        "{html}"
+    );
+    assert!(!html.contains("<script>"));
+    // The supervisor of the unit sees it too.
+    let (sup, _) = signed_in(&app, "ducha").await;
+    let (status, html) = get(&sup, &app, "/cases/dashboard").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("平高应急罚〔2026〕9号"));
+
+    let res = zw
+        .get(app.url("/cases/dashboard/findings.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "UTF-8 BOM");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    assert!(text.starts_with("案件编号,"));
+    assert!(text.contains("平高应急罚〔2026〕9号") && text.contains("违规"));
+    for file in ["officers.csv", "late.csv"] {
+        let (status, _) = get(&zw, &app, &format!("/cases/dashboard/{file}")).await;
+        assert_eq!(status, 200, "{file}");
+    }
+    assert_eq!(get(&zw, &app, "/cases/dashboard/other.csv").await.0, 404);
+    // Administrators see no case content.
+    let (admin, _) = signed_in(&app, "sysadmin").await;
+    assert_eq!(get(&admin, &app, "/cases/dashboard").await.0, 403);
+}
