@@ -95,6 +95,10 @@ test("cases: a hearing without video is a violation until a covering video is li
     await go("/cases");
     assert.match(await page.textContent("#case-list"), new RegExp(NUMBER.replace(/[〔〕]/g, ".")));
     await shot("cases-list");
+    await go("/cases/dashboard");
+    assert.match(await page.textContent("#findings"), /听证会/);
+    await shot("cases-dashboard-violation");
+    await page.goBack();
     await page.goBack();
   });
 

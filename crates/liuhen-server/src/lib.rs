@@ -16,6 +16,7 @@ pub mod i18n;
 mod openapi;
 pub mod playback;
 mod records;
+mod reviews;
 mod security;
 mod state;
 mod uploads;
@@ -46,6 +47,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(admin::routes())
         .merge(records::routes())
         .merge(cases::routes())
+        .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
         .merge(openapi::routes())

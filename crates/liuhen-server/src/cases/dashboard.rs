@@ -43,7 +43,7 @@ pub struct Chart {
 }
 
 const LABEL_W: u32 = 120;
-const BAR_W: u32 = 220;
+const BAR_W: u32 = 180;
 const ROW_H: u32 = 22;
 const MAX_BARS: usize = 12;
 
@@ -100,7 +100,7 @@ fn tally_rows(
             (
                 label(name),
                 vec![(t.violations, "bar-bad"), (t.warnings, "bar-warn")],
-                format!("{} / {}", t.violations, t.warnings),
+                format!("{}/{}", t.violations, t.warnings),
             )
         })
         .collect()
@@ -113,7 +113,7 @@ fn late_rows(rows: &[(String, LateTally)]) -> Vec<(String, Vec<(u32, &'static st
             (
                 name.clone(),
                 vec![(t.late, "bar-bad")],
-                format!("{} / {}（{}%）", t.late, t.records, t.late_percent()),
+                format!("{}/{}", t.late, t.records),
             )
         })
         .collect()

@@ -541,3 +541,96 @@ async fn the_dashboard_counts_findings_and_exports_csv() {
     let (admin, _) = signed_in(&app, "sysadmin").await;
     assert_eq!(get(&admin, &app, "/cases/dashboard").await.0, 403);
 }
+
+#[tokio::test]
+async fn a_reviewer_ticks_the_sheet_on_the_record_page() {
+    let app = TestApp::new().await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    app.user_named("zhaomin", "赵敏", &[Role::RecordsKeeper], GX)
+        .await;
+    let dir = app.data.parent().unwrap().join("incoming");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("20261103_093001_DSJ-03_0001.MP4");
+    std::fs::write(&path, "not really a video").unwrap();
+    let opts = IngestOptions {
+        actor: "test".into(),
+        classification: Classification {
+            agency: Some(GX.into()),
+            officer: Some("张伟".into()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let summary = app
+        .custody
+        .ingest(&[path], &opts, Arc::new(NoProgress))
+        .await;
+    let id = summary.reports[0].record_id.clone().unwrap();
+    let page = format!("/records/{id}");
+
+    // The officer sees the sheet, not the form.
+    let (zw, zw_csrf) = signed_in(&app, "zhangwei").await;
+    let (status, html) = get(&zw, &app, &page).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("审查记录表") && html.contains("开场告知"));
+    assert!(!html.contains("name=\"v_environment\""));
+    let res = post(
+        &zw,
+        &app,
+        &format!("{page}/review"),
+        &[("csrf", zw_csrf.as_str()), ("v_environment", "met")],
+    )
+    .await;
+    assert_eq!(res.status(), 403);
+
+    // The keeper ticks; a deficiency without a note is refused and changes nothing.
+    let (keeper, csrf) = signed_in(&app, "zhaomin").await;
+    let (_, html) = get(&keeper, &app, &page).await;
+    assert!(html.contains("name=\"v_environment\""));
+    let res = post(
+        &keeper,
+        &app,
+        &format!("{page}/review"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("v_opening_statement", "met"),
+            ("v_environment", "deficient"),
+            ("n_environment", " "),
+        ],
+    )
+    .await;
+    assert_eq!(location(&res), format!("{page}?reviewed=error#review"));
+    let rid = liuhen_domain::RecordId::parse(&id).unwrap();
+    assert!(app.custody.reviews(&rid).await.unwrap().is_empty());
+    let res = post(
+        &keeper,
+        &app,
+        &format!("{page}/review"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("v_opening_statement", "met"),
+            ("v_environment", "deficient"),
+            ("n_environment", "未拍摄现场全景"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&res), format!("{page}?reviewed=1#review"));
+    let ticks = app.custody.reviews(&rid).await.unwrap();
+    assert_eq!(ticks.len(), 2);
+    let (_, html) = get(&zw, &app, &page).await;
+    assert!(
+        html.contains("未拍摄现场全景") && html.contains("赵敏"),
+        "{html}"
+    );
+    let logged = app
+        .custody
+        .db()
+        .entries_for(&format!("record:{id}"))
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.action == "record.reviewed")
+        .count();
+    assert_eq!(logged, 1);
+}
