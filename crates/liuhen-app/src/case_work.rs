@@ -202,6 +202,54 @@ impl Custody {
         })
     }
 
+    /// A step by id that must belong to the case (id or number).
+    pub async fn step_of_case(&self, case: &str, step: &str) -> Result<StepRow, AppError> {
+        let case = self.case(case).await?;
+        let st = self.step(step).await?;
+        if st.case_id != case.id {
+            return Err(AppError::Invalid(format!(
+                "环节 {step} 不属于案件 {} / the step belongs to another case",
+                case.number
+            )));
+        }
+        Ok(st)
+    }
+
+    /// Links the records of an ingest (stored or already in custody) to a step, each in
+    /// its own transaction with its audit entry, as [`Custody::link_record`] does; records
+    /// already linked to the step are left as they are. Returns the linked records and
+    /// the failures.
+    pub async fn link_ingested(
+        &self,
+        step_id: &str,
+        summary: &crate::ingest::IngestSummary,
+        actor: &str,
+    ) -> (Vec<liuhen_domain::RecordId>, Vec<(liuhen_domain::RecordId, AppError)>) {
+        let mut linked = Vec::new();
+        let mut failed = Vec::new();
+        let already: Vec<liuhen_domain::RecordId> = match self.db.step_records(step_id).await {
+            Ok(l) => l.into_iter().map(|l| l.record_id).collect(),
+            Err(_) => Vec::new(),
+        };
+        for report in &summary.reports {
+            let Some(id) = report
+                .record_id
+                .as_deref()
+                .and_then(|id| liuhen_domain::RecordId::parse(id).ok())
+            else {
+                continue;
+            };
+            if already.contains(&id) || linked.contains(&id) {
+                continue;
+            }
+            match self.link_record(step_id, &id, actor).await {
+                Ok(_) => linked.push(id),
+                Err(e) => failed.push((id, e)),
+            }
+        }
+        (linked, failed)
+    }
+
     /// One page of the cases `who` may see that match `filter`.
     pub async fn search_cases(
         &self,
