@@ -359,6 +359,23 @@ impl Custody {
         who: &Principal,
         step_id: &str,
     ) -> Result<Vec<(Proposal, Record)>, AppError> {
+        self.proposals_among(Some(&record_visibility(who)), step_id)
+            .await
+    }
+
+    /// Proposals among all records, for the local operator (`liuhen case propose`).
+    pub async fn propose_links_local(
+        &self,
+        step_id: &str,
+    ) -> Result<Vec<(Proposal, Record)>, AppError> {
+        self.proposals_among(None, step_id).await
+    }
+
+    async fn proposals_among(
+        &self,
+        vis: Option<&liuhen_domain::authz::RecordVisibility>,
+        step_id: &str,
+    ) -> Result<Vec<(Proposal, Record)>, AppError> {
         let step = self.step(step_id).await?;
         let slack = self.compliance_config().gap_tolerance;
         let (w0, w1) = step.step.window;
@@ -369,7 +386,7 @@ impl Custody {
         let to = w1.checked_add(slack).unwrap_or(w1).as_millisecond() + 1;
         let found = self
             .db
-            .records_captured_between(&record_visibility(who), from, to, CANDIDATES)
+            .records_captured_between(vis, from, to, CANDIDATES)
             .await?;
         let mut linked = Vec::new();
         for l in self.db.step_records(&step.step.id).await? {

@@ -184,28 +184,32 @@ impl Db {
 }
 
 impl Db {
-    /// Records `vis` may see whose capture started in `[from_ms, to_ms)`, oldest first, at
-    /// most `limit` (link proposals; the caller widens `from_ms` by the longest recording
-    /// it expects).
+    /// Records `vis` may see (`None`: all, for the local operator) whose capture started in
+    /// `[from_ms, to_ms)`, oldest first, at most `limit` (link proposals; the caller widens
+    /// `from_ms` by the longest recording it expects).
     pub async fn records_captured_between(
         &self,
-        vis: &liuhen_domain::authz::RecordVisibility,
+        vis: Option<&liuhen_domain::authz::RecordVisibility>,
         from_ms: i64,
         to_ms: i64,
         limit: u32,
     ) -> Result<Vec<liuhen_domain::Record>, DbError> {
-        if vis.nothing() {
-            return Ok(Vec::new());
-        }
         let mut scope = Vec::new();
         let mut params: Vec<String> = Vec::new();
-        if let Some(u) = &vis.unit {
-            params.push(u.clone());
-            scope.push(format!("agency = ${}", params.len() + 2));
-        }
-        if let Some(o) = &vis.officer {
-            params.push(o.clone());
-            scope.push(format!("officer = ${}", params.len() + 2));
+        if let Some(vis) = vis {
+            if vis.nothing() {
+                return Ok(Vec::new());
+            }
+            if let Some(u) = &vis.unit {
+                params.push(u.clone());
+                scope.push(format!("agency = ${}", params.len() + 2));
+            }
+            if let Some(o) = &vis.officer {
+                params.push(o.clone());
+                scope.push(format!("officer = ${}", params.len() + 2));
+            }
+        } else {
+            scope.push("1 = 1".to_owned());
         }
         let sql = format!(
             "SELECT {} FROM records WHERE capture_start_ms >= $1 AND capture_start_ms < $2 \

@@ -273,7 +273,20 @@ async fn hearing_without_video_is_a_violation_until_a_covering_video_is_linked()
         "no interruption",
     );
 
+    // It is proposed (officer of the step, time overlap); a person confirms it.
+    let out = app.run(&["case", "propose", &step_id, "--json"]);
+    ok(&out);
+    let proposals = json_of(&out);
+    assert_eq!(proposals[0]["record_id"], record_id.as_str());
+    assert!(
+        proposals[0]["reasons"][1]
+            .as_str()
+            .unwrap()
+            .contains("本环节执法人员")
+    );
     ok(&app.run(&["case", "link", &step_id, &record_id]));
+    let out = app.run(&["case", "propose", &step_id, "--json"]);
+    assert_eq!(json_of(&out), serde_json::json!([]), "linked: no longer proposed");
     failed_with(
         &app.run(&["case", "link", &step_id, &record_id]),
         2,
