@@ -349,4 +349,42 @@ mod tests {
         .unwrap();
         assert!(Config::load(dir.path()).is_err());
     }
+
+    #[test]
+    fn a_bureau_checklist_and_gap_tolerance() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.checklist().len(), 12, "the shipped default");
+        assert_eq!(c.compliance().gap_tolerance.as_secs(), 5);
+
+        let own = liuhen_domain::checklist::DEFAULT_CHECKLIST_TOML
+            .split("[[row]]")
+            .take(4)
+            .collect::<Vec<_>>()
+            .join("[[row]]");
+        let rows = liuhen_domain::checklist::Checklist::parse(&own).unwrap().len();
+        assert!((1..12).contains(&rows));
+        std::fs::write(dir.path().join("our-list.toml"), own).unwrap();
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[cases]\nchecklist = \"our-list.toml\"\ngap_tolerance_seconds = 30\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.checklist().len(), rows);
+        assert_eq!(c.compliance().gap_tolerance.as_secs(), 30);
+
+        // A broken file and a missing one: clear errors naming the file and the row.
+        std::fs::write(
+            dir.path().join("our-list.toml"),
+            "[[row]]\nid = \"1.1\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("our-list.toml") && err.contains("cases.checklist"), "{err}");
+        assert!(err.contains("第 1 条"), "{err}");
+        std::fs::remove_file(dir.path().join("our-list.toml")).unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("无法读取"), "{err}");
+    }
 }
