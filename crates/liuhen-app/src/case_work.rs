@@ -224,7 +224,10 @@ impl Custody {
         step_id: &str,
         summary: &crate::ingest::IngestSummary,
         actor: &str,
-    ) -> (Vec<liuhen_domain::RecordId>, Vec<(liuhen_domain::RecordId, AppError)>) {
+    ) -> (
+        Vec<liuhen_domain::RecordId>,
+        Vec<(liuhen_domain::RecordId, AppError)>,
+    ) {
         let mut linked = Vec::new();
         let mut failed = Vec::new();
         let already: Vec<liuhen_domain::RecordId> = match self.db.step_records(step_id).await {

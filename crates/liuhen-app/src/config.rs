@@ -362,7 +362,9 @@ mod tests {
             .take(4)
             .collect::<Vec<_>>()
             .join("[[row]]");
-        let rows = liuhen_domain::checklist::Checklist::parse(&own).unwrap().len();
+        let rows = liuhen_domain::checklist::Checklist::parse(&own)
+            .unwrap()
+            .len();
         assert!((1..12).contains(&rows));
         std::fs::write(dir.path().join("our-list.toml"), own).unwrap();
         std::fs::write(
@@ -375,13 +377,12 @@ mod tests {
         assert_eq!(c.compliance().gap_tolerance.as_secs(), 30);
 
         // A broken file and a missing one: clear errors naming the file and the row.
-        std::fs::write(
-            dir.path().join("our-list.toml"),
-            "[[row]]\nid = \"1.1\"\n",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join("our-list.toml"), "[[row]]\nid = \"1.1\"\n").unwrap();
         let err = Config::load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("our-list.toml") && err.contains("cases.checklist"), "{err}");
+        assert!(
+            err.contains("our-list.toml") && err.contains("cases.checklist"),
+            "{err}"
+        );
         assert!(err.contains("第 1 条"), "{err}");
         std::fs::remove_file(dir.path().join("our-list.toml")).unwrap();
         let err = Config::load(dir.path()).unwrap_err().to_string();

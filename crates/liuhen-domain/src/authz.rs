@@ -243,7 +243,7 @@ fn manages_case(p: &Principal, c: CaseScope<'_>) -> bool {
         && p.unit.as_deref() == c.agency;
     let member = (p.has(Role::Officer) || p.has(Role::CameraOperator))
         && !p.officer_name.is_empty()
-        && c.team.iter().any(|t| *t == p.officer_name);
+        && c.team.contains(&p.officer_name);
     keeper || member
 }
 

@@ -43,10 +43,15 @@ impl Tally {
     }
 }
 
+/// Named counts, e.g. per officer.
+pub type Tallies = Vec<(String, Tally)>;
+/// Named lateness counts, e.g. per unit.
+pub type LateTallies = Vec<(String, LateTally)>;
+
 /// Findings counted per officer (each officer of the step) and per step type (free steps
 /// under `"free"`); groups without any violation, warning or interruption are left out.
 /// Sorted by violations, then warnings, then name.
-pub fn tally_findings(rows: &[FindingRow]) -> (Vec<(String, Tally)>, Vec<(String, Tally)>) {
+pub fn tally_findings(rows: &[FindingRow]) -> (Tallies, Tallies) {
     let mut officers: BTreeMap<String, Tally> = BTreeMap::new();
     let mut types: BTreeMap<String, Tally> = BTreeMap::new();
     for f in rows {
@@ -95,19 +100,13 @@ pub struct LateTally {
 impl LateTally {
     /// Share of late records in percent (0 for no records).
     pub fn late_percent(&self) -> u32 {
-        if self.records == 0 {
-            0
-        } else {
-            self.late * 100 / self.records
-        }
+        (self.late * 100).checked_div(self.records).unwrap_or(0)
     }
 }
 
 /// Records and late records per officer and per unit (unknown: `"—"`), most late first,
 /// then the worst lateness.
-pub fn tally_lateness(
-    rows: &[LatenessRow],
-) -> (Vec<(String, LateTally)>, Vec<(String, LateTally)>) {
+pub fn tally_lateness(rows: &[LatenessRow]) -> (LateTallies, LateTallies) {
     let mut officers: BTreeMap<String, LateTally> = BTreeMap::new();
     let mut units: BTreeMap<String, LateTally> = BTreeMap::new();
     let name = |s: &Option<String>| {

@@ -243,7 +243,9 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
     bar.finish();
     let mut link_failed = false;
     if let Some(step) = &step {
-        let (linked, failures) = custody.link_ingested(&step.step.id, &summary, &opts.actor).await;
+        let (linked, failures) = custody
+            .link_ingested(&step.step.id, &summary, &opts.actor)
+            .await;
         link_failed = !failures.is_empty();
         if a.json {
             println!(

@@ -42,6 +42,9 @@ pub struct Chart {
     pub bars: Vec<Bar>,
 }
 
+/// A bar's label, its segments (value and class) and the value shown.
+type BarRow = (String, Vec<(u32, &'static str)>, String);
+
 const LABEL_W: u32 = 120;
 const BAR_W: u32 = 180;
 const ROW_H: u32 = 22;
@@ -49,7 +52,7 @@ const MAX_BARS: usize = 12;
 
 impl Chart {
     /// `rows`: label, the segments' values (each with its class), and the value shown.
-    fn new(title: &'static str, rows: Vec<(String, Vec<(u32, &'static str)>, String)>) -> Self {
+    fn new(title: &'static str, rows: Vec<BarRow>) -> Self {
         let rows: Vec<_> = rows.into_iter().take(MAX_BARS).collect();
         let max = rows
             .iter()
@@ -91,10 +94,7 @@ impl Chart {
     }
 }
 
-fn tally_rows(
-    rows: &[(String, Tally)],
-    label: impl Fn(&str) -> String,
-) -> Vec<(String, Vec<(u32, &'static str)>, String)> {
+fn tally_rows(rows: &[(String, Tally)], label: impl Fn(&str) -> String) -> Vec<BarRow> {
     rows.iter()
         .map(|(name, t)| {
             (
@@ -106,7 +106,7 @@ fn tally_rows(
         .collect()
 }
 
-fn late_rows(rows: &[(String, LateTally)]) -> Vec<(String, Vec<(u32, &'static str)>, String)> {
+fn late_rows(rows: &[(String, LateTally)]) -> Vec<BarRow> {
     rows.iter()
         .filter(|(_, t)| t.late > 0)
         .map(|(name, t)| {

@@ -168,8 +168,8 @@ async fn a_hearing_without_video_is_a_violation_until_a_covering_video_is_linked
         ("officers", "张伟"),
     ];
     let mut backwards = step_form.to_vec();
-    backwards[3] = ("start", &step_form[4].1);
-    backwards[4] = ("end", &step_form[3].1);
+    backwards[3] = ("start", step_form[4].1);
+    backwards[4] = ("end", step_form[3].1);
     let res = post(&zw, &app, &format!("{case_path}/steps"), &backwards).await;
     assert_eq!(res.status(), 400);
     assert!(res.text().await.unwrap().contains("必须晚于开始时间"));

@@ -286,7 +286,11 @@ async fn hearing_without_video_is_a_violation_until_a_covering_video_is_linked()
     );
     ok(&app.run(&["case", "link", &step_id, &record_id]));
     let out = app.run(&["case", "propose", &step_id, "--json"]);
-    assert_eq!(json_of(&out), serde_json::json!([]), "linked: no longer proposed");
+    assert_eq!(
+        json_of(&out),
+        serde_json::json!([]),
+        "linked: no longer proposed"
+    );
     failed_with(
         &app.run(&["case", "link", &step_id, &record_id]),
         2,
@@ -508,7 +512,9 @@ async fn ingest_links_new_records_to_a_step() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("a.jpg"));
     }
 
-    let out = app.run(&["ingest", a, b, "--case", number, "--step", &step_id, "--json"]);
+    let out = app.run(&[
+        "ingest", a, b, "--case", number, "--step", &step_id, "--json",
+    ]);
     ok(&out);
     let text = String::from_utf8_lossy(&out.stdout);
     let linked: Value = text
