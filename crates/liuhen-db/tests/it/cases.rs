@@ -356,3 +356,93 @@ async fn search_edit_and_reviews() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn proposal_candidates_and_lateness_groups() {
+    use liuhen_domain::authz::RecordVisibility;
+    for_each_backend(|db: Db| async move {
+        let mut tx = db.begin().await.unwrap();
+        let a = sample_record(21); // 张伟, 高新区, 01:00–01:05, on time
+        let mut b = sample_record(22);
+        b.media.capture_start = Some(t("2026-03-01T03:00:00Z"));
+        b.late = true;
+        b.lateness_ms = Some(30 * 3_600_000);
+        let mut c = sample_record(23);
+        c.classification.officer = Some("李娜".into());
+        c.late = true;
+        c.lateness_ms = Some(50 * 3_600_000);
+        let mut d = sample_record(24);
+        d.classification.agency = Some("卫东区应急管理局".into());
+        d.classification.officer = Some("王芳".into());
+        for r in [&a, &b, &c, &d] {
+            tx.insert_record(r, 0).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let ms = |s: &str| t(s).as_millisecond();
+        let unit = RecordVisibility {
+            unit: Some("平顶山高新区应急管理局".into()),
+            officer: None,
+        };
+        let ids = |v: Vec<liuhen_domain::Record>| -> Vec<RecordId> {
+            v.into_iter().map(|r| r.id).collect()
+        };
+        let found = db
+            .records_captured_between(
+                Some(&unit),
+                ms("2026-03-01T00:30:00Z"),
+                ms("2026-03-01T02:00:00Z"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(found), vec![a.id.clone(), c.id.clone()]);
+        let own = RecordVisibility {
+            unit: None,
+            officer: Some("张伟".into()),
+        };
+        let found = db
+            .records_captured_between(
+                Some(&own),
+                ms("2026-03-01T00:00:00Z"),
+                ms("2026-03-02T00:00:00Z"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(found), vec![a.id.clone(), b.id.clone()]);
+        let all = db
+            .records_captured_between(
+                None,
+                ms("2026-03-01T00:00:00Z"),
+                ms("2026-03-02T00:00:00Z"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 4);
+
+        let mut groups = db.lateness_groups(&unit).await.unwrap();
+        groups.sort_by(|x, y| x.officer.cmp(&y.officer));
+        let summary: Vec<(Option<String>, u32, u32, i64)> = groups
+            .into_iter()
+            .map(|g| (g.officer, g.records, g.late, g.worst_ms))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Some("张伟".into()), 2, 1, 30 * 3_600_000),
+                (Some("李娜".into()), 1, 1, 50 * 3_600_000),
+            ]
+        );
+        assert!(
+            db.lateness_groups(&RecordVisibility {
+                unit: None,
+                officer: None
+            })
+            .await
+            .unwrap()
+            .is_empty()
+        );
+    })
+    .await;
+}
