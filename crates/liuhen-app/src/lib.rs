@@ -21,6 +21,7 @@ pub mod reviews;
 pub mod search;
 pub mod uploads;
 pub mod verify;
+mod verify_cases;
 
 pub use config::Config;
 pub use custody::{Custody, OpenOptions};

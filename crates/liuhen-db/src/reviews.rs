@@ -79,3 +79,23 @@ impl Db {
         Ok(out)
     }
 }
+
+impl Db {
+    /// Every tick of every reviewer sheet (for `verify`), in record and item order.
+    pub async fn all_reviews(&self) -> Result<Vec<ReviewRow>, DbError> {
+        let rows = sqlx::query("SELECT DISTINCT record_id FROM record_reviews ORDER BY record_id")
+            .fetch_all(self.pool())
+            .await
+            .ctx("listing reviewer sheets")?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let id: String = r.try_get("record_id").ctx("listing reviewer sheets")?;
+            let id = RecordId::parse(&id).map_err(|e| DbError::Corrupt {
+                what: format!("reviewer sheet of {id}"),
+                detail: e.to_string(),
+            })?;
+            out.extend(self.reviews(&id).await?);
+        }
+        Ok(out)
+    }
+}

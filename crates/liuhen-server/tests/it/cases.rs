@@ -376,6 +376,7 @@ async fn a_hearing_without_video_is_a_violation_until_a_covering_video_is_linked
         .filter(|e| e.action == "access.refused")
         .count();
     assert!(refused >= 2, "{refused}");
+    assert_verifies(&app).await;
 }
 
 #[tokio::test]
@@ -633,4 +634,18 @@ async fn a_reviewer_ticks_the_sheet_on_the_record_page() {
         .filter(|e| e.action == "record.reviewed")
         .count();
     assert_eq!(logged, 1);
+    assert_verifies(&app).await;
+}
+
+/// `verify` finds the case tables and reviewer sheets as the log describes them.
+async fn assert_verifies(app: &TestApp) {
+    let report = app
+        .custody
+        .verify(
+            liuhen_app::verify::VerifyOptions { fixity: false },
+            &liuhen_app::verify::Quiet,
+        )
+        .await
+        .unwrap();
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
 }
