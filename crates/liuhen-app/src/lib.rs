@@ -10,6 +10,7 @@ pub mod config;
 mod custody;
 pub mod dashboard;
 pub mod demo;
+mod demo_cases;
 pub mod derivatives;
 mod error;
 pub mod ingest;
