@@ -538,6 +538,23 @@ async fn the_dashboard_counts_findings_and_exports_csv() {
         assert_eq!(status, 200, "{file}");
     }
     assert_eq!(get(&zw, &app, "/cases/dashboard/other.csv").await.0, 404);
+    // Every string of the case pages exists in both languages.
+    for lang in ["zh", "en"] {
+        zw.get(app.url(&format!("/lang/{lang}"))).send().await.unwrap();
+        for path in [
+            "/cases".to_owned(),
+            "/cases/new".to_owned(),
+            format!("/cases/{id}"),
+            format!("/cases/{id}/edit"),
+            "/cases/dashboard".to_owned(),
+        ] {
+            let (status, html) = get(&zw, &app, &path).await;
+            assert_eq!(status, 200, "{lang} {path}");
+            assert!(!html.contains("missing translation"), "{lang} {path}");
+        }
+    }
+    let (_, html) = get(&zw, &app, "/cases").await;
+    assert!(html.contains("Unit dashboard"), "English after the switch");
     // Administrators see no case content.
     let (admin, _) = signed_in(&app, "sysadmin").await;
     assert_eq!(get(&admin, &app, "/cases/dashboard").await.0, 403);
