@@ -6,6 +6,7 @@
 //! - `GET /cases/{id}` and the forms on it (see [`page`])
 
 mod api;
+pub(crate) use api::Body;
 mod dashboard;
 mod forms;
 mod page;

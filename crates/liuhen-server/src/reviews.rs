@@ -20,7 +20,99 @@ use crate::records::views::time;
 use crate::{ApiError, AppState};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/records/{id}/review", post(review))
+    Router::new()
+        .route("/records/{id}/review", post(review))
+        .route(
+            "/api/v1/records/{id}/review",
+            axum::routing::get(api_sheet).post(api_review),
+        )
+}
+
+/// Reading the sheet needs the right to see the record (refusals are logged).
+async fn viewable(s: &AppState, user: &CurrentUser, id: &str) -> Result<Record, ApiError> {
+    let id = crate::records::parse_id(id)?;
+    let record = s.custody.record(&id).await?;
+    s.custody
+        .authorize(
+            &user.principal,
+            liuhen_domain::authz::Action::ViewRecord,
+            liuhen_domain::authz::Target::Record(liuhen_domain::authz::RecordScope {
+                agency: record.classification.agency.as_deref(),
+                officer: record.classification.officer.as_deref(),
+            }),
+            Some(&format!("record:{id}")),
+        )
+        .await?;
+    Ok(record)
+}
+
+async fn api_sheet(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let record = viewable(&s, &user, &id).await?;
+    let ticks = s.custody.reviews(&record.id).await?;
+    Ok(axum::Json(serde_json::json!({
+        "record_id": record.id.as_str(),
+        "can_review": s.custody.may_review(&user.principal, &record.id).await?,
+        "items": ReviewItem::ALL.iter().map(|item| {
+            let t = ticks.iter().find(|t| t.item == *item);
+            serde_json::json!({
+                "item": item.code(),
+                "label": item.label_zh(),
+                "rule": item.rule(),
+                "verdict": t.map(|t| t.verdict.code()),
+                "note": t.map(|t| t.note.clone()),
+                "reviewed_by": t.map(|t| t.reviewed_by.clone()),
+                "reviewed_at": t.map(|t| t.reviewed_at.to_string()),
+            })
+        }).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(serde::Deserialize)]
+struct ApiTick {
+    item: String,
+    verdict: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[derive(serde::Deserialize)]
+struct ApiReview {
+    items: Vec<ApiTick>,
+}
+
+async fn api_review(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    crate::cases::Body(b): crate::cases::Body<ApiReview>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let id = crate::records::parse_id(&id)?;
+    let mut ticks = Vec::new();
+    for t in b.items {
+        ticks.push(Tick {
+            item: t
+                .item
+                .parse()
+                .map_err(|e: liuhen_domain::review::UnknownReviewItem| {
+                    ApiError::bad("invalid", e.to_string())
+                })?,
+            verdict: t.verdict.parse().map_err(
+                |e: liuhen_domain::review::UnknownReviewVerdict| {
+                    ApiError::bad("invalid", e.to_string())
+                },
+            )?,
+            note: t.note,
+        });
+    }
+    let changed = s
+        .custody
+        .review_record(&user.principal, &id, &ticks)
+        .await?;
+    Ok(axum::Json(serde_json::json!({ "changed": changed })))
 }
 
 pub struct Line {

@@ -540,7 +540,10 @@ async fn the_dashboard_counts_findings_and_exports_csv() {
     assert_eq!(get(&zw, &app, "/cases/dashboard/other.csv").await.0, 404);
     // Every string of the case pages exists in both languages.
     for lang in ["zh", "en"] {
-        zw.get(app.url(&format!("/lang/{lang}"))).send().await.unwrap();
+        zw.get(app.url(&format!("/lang/{lang}")))
+            .send()
+            .await
+            .unwrap();
         for path in [
             "/cases".to_owned(),
             "/cases/new".to_owned(),
@@ -651,6 +654,36 @@ async fn a_reviewer_ticks_the_sheet_on_the_record_page() {
         .filter(|e| e.action == "record.reviewed")
         .count();
     assert_eq!(logged, 1);
+
+    // The same through the API.
+    let api_path = format!("/api/v1/records/{id}/review");
+    let (status, v) = api(&zw, &app, reqwest::Method::GET, &api_path, &zw_csrf, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["can_review"], false);
+    assert_eq!(v["items"][0]["verdict"], "deficient");
+    assert_eq!(v["items"].as_array().unwrap().len(), 9);
+    let (status, _) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        &api_path,
+        &zw_csrf,
+        Some(json!({"items": [{"item": "people", "verdict": "met"}]})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, v) = api(&keeper, &app, reqwest::Method::POST, &api_path, &csrf, Some(json!({"items": [{"item": "people", "verdict": "met"}, {"item": "opening_statement", "verdict": "met"}]}))).await;
+    assert_eq!((status, v["changed"].as_u64()), (200, Some(1)), "{v}");
+    let (status, _) = api(
+        &keeper,
+        &app,
+        reqwest::Method::POST,
+        &api_path,
+        &csrf,
+        Some(json!({"items": [{"item": "weather", "verdict": "met"}]})),
+    )
+    .await;
+    assert_eq!(status, 400);
     assert_verifies(&app).await;
 }
 
