@@ -699,3 +699,140 @@ async fn assert_verifies(app: &TestApp) {
         .unwrap();
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
 }
+
+#[tokio::test]
+async fn an_interruption_is_a_violation_until_explained_within_the_next_recording() {
+    let app = TestApp::new().await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    let (zw, csrf) = signed_in(&app, "zhangwei").await;
+    let (status, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/cases",
+        &csrf,
+        Some(json!({
+            "number": "平高应急罚〔2026〕21号",
+            "name": "某化工有限公司听证案",
+            "category": "penalty",
+            "department": "执法监察大队",
+            "team": ["张伟"]
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let t0 = Timestamp::from_second(Timestamp::now().as_second() - 3600).unwrap();
+    let (_, st) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/cases/{id}/steps"),
+        &csrf,
+        Some(json!({
+            "checklist_row": "1.1",
+            "start": t0.to_string(),
+            "end": (t0 + SignedDuration::from_secs(60)).to_string(),
+            "place": "听证室",
+            "officers": ["张伟"]
+        })),
+    )
+    .await;
+    let step = st["id"].as_str().unwrap().to_owned();
+    // Recording stops 18 s in and resumes at 30 s: an interruption of 12 s.
+    let Some(a) = video(&app, "a.mp4", t0 - SignedDuration::from_secs(2), 20).await else {
+        return;
+    };
+    let Some(b) = video(&app, "b.mp4", t0 + SignedDuration::from_secs(30), 32).await else {
+        return;
+    };
+    for r in [&a, &b] {
+        let (status, _) = api(
+            &zw,
+            &app,
+            reqwest::Method::POST,
+            &format!("/api/v1/cases/{id}/steps/{step}/links"),
+            &csrf,
+            Some(json!({ "record_id": r })),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (_, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/cases/{id}"),
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(v["compliance"]["unexplained_interruptions"], 1, "{v}");
+    assert_eq!(v["steps"][0]["interruptions"][0]["after"], b.as_str());
+    let (_, html) = get(&zw, &app, &format!("/cases/{id}")).await;
+    assert!(html.contains("未说明"), "{html}");
+
+    // Spoken after the end of the next recording: refused, nothing stored.
+    let form = |offset: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("resumed_record", b.clone()),
+            ("reason", "battery".to_owned()),
+            ("text", String::new()),
+            ("offset", offset.to_owned()),
+        ]
+    };
+    let path = format!("/cases/{id}/steps/{step}/explanations");
+    let res = zw
+        .post(app.url(&path))
+        .form(&form("99"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("不在中断后的下一段记录内")
+    );
+    let res = zw
+        .post(app.url(&path))
+        .form(&form("abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let res = zw
+        .post(app.url(&path))
+        .form(&form("0:05"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let (_, v) = api(
+        &zw,
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/cases/{id}"),
+        &csrf,
+        None,
+    )
+    .await;
+    assert_eq!(v["compliance"]["unexplained_interruptions"], 0, "{v}");
+    assert_eq!(v["steps"][0]["interruptions"][0]["explained"], true);
+    assert_eq!(v["steps"][0]["explanations"][0]["spoken_at_offset_s"], 5);
+    // The API refuses an explanation for a recording where nothing resumed.
+    let (status, _) = api(
+        &zw,
+        &app,
+        reqwest::Method::POST,
+        &format!("/api/v1/cases/{id}/steps/{step}/explanations"),
+        &csrf,
+        Some(json!({"resumed_record": a, "reason": "weather", "spoken_at_offset_s": 1})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_verifies(&app).await;
+}
