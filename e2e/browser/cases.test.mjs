@@ -92,14 +92,17 @@ test("cases: a hearing without video is a violation until a covering video is li
     assert.match(await step.textContent(), /没有关联任何记录/);
     assert.match(await page.textContent("#case-level"), /违规/);
     await shot("cases-violation");
+    const caseUrl = page.url();
+    await clickAndLoad('a:has-text("合规检查报告")');
+    assert.match(await page.textContent("#verdicts"), /听证会[\s\S]*违规/);
+    await shot("cases-compliance");
     await go("/cases");
     assert.match(await page.textContent("#case-list"), new RegExp(NUMBER.replace(/[〔〕]/g, ".")));
     await shot("cases-list");
     await go("/cases/dashboard");
     assert.match(await page.textContent("#findings"), /听证会/);
     await shot("cases-dashboard-violation");
-    await page.goBack();
-    await page.goBack();
+    await page.goto(caseUrl);
   });
 
   await step("c. linking a covering recording clears it", async () => {

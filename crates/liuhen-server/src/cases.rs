@@ -38,7 +38,9 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/new", get(new_page))
         .route("/cases/dashboard", get(dashboard::page))
         .route("/cases/dashboard/{file}", get(dashboard::export))
+        .route("/cases.csv", get(export_list))
         .route("/cases/{id}", get(page::show))
+        .route("/cases/{id}/compliance", get(page::compliance))
         .route("/cases/{id}/edit", get(edit_page).post(edit))
         .route("/cases/{id}/flags", post(page::flag))
         .route("/cases/{id}/steps", post(page::add_step))
@@ -382,4 +384,68 @@ async fn edit(
                 .into_response())
         }
     }
+}
+
+/// The case list with the same filters as CSV (UTF-8 with BOM), at most 1000 cases.
+async fn export_list(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Query(f): Query<ListQuery>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let filter = f.filter().map_err(|e| PageError::new(e, t))?;
+    let tz = tz(&s);
+    let mut rows = Vec::new();
+    for page in 1..=10 {
+        let found = s
+            .custody
+            .search_cases(&user.principal, &filter, page, 100)
+            .await
+            .map_err(|e| PageError::new(e, t))?;
+        for c in &found.cases {
+            let item = CaseItem::new(c, &tz);
+            rows.push(vec![
+                item.number,
+                item.name,
+                item.category.to_owned(),
+                item.parties,
+                c.agency.clone(),
+                item.department,
+                item.team,
+                item.status.to_owned(),
+                item.flags.join("、"),
+                item.created,
+            ]);
+        }
+        if page >= found.pages() {
+            break;
+        }
+    }
+    let body = dashboard::csv(
+        &[
+            "案件编号",
+            "案件名称",
+            "执法类别",
+            "当事人",
+            "执法机构",
+            "办案部门",
+            "办案人员",
+            "案件状态",
+            "案件标记",
+            "创建时间",
+        ],
+        &rows,
+    );
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"liuhen-cases.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -88,6 +88,34 @@ pub fn case_page(
     }
 }
 
+/// The compliance of a case on its own (printable): the verdict of every step explained.
+#[derive(Template, WebTemplate)]
+#[template(path = "case_compliance.html")]
+pub struct CompliancePage {
+    c: Chrome,
+    d: CaseDetail,
+    summary: Summary,
+    steps: Vec<StepView>,
+    checked: String,
+}
+
+pub async fn compliance(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+) -> Result<CompliancePage, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let page = render(&s, t, &user, &id, None, None).await?;
+    Ok(CompliancePage {
+        c: page.c,
+        d: page.d,
+        summary: page.summary,
+        steps: page.steps,
+        checked: crate::records::views::time(jiff::Timestamp::now(), &tz(&s)),
+    })
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct ShowQuery {

@@ -180,6 +180,21 @@ async fn a_hearing_without_video_is_a_violation_until_a_covering_video_is_linked
     assert_eq!(status, 200);
     assert!(html.contains("听证会") && html.contains("违规"), "{html}");
     assert!(html.contains("没有关联任何记录"), "{html}");
+    let (status, html) = get(&zw, &app, &format!("{case_path}/compliance")).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("合规检查报告") && html.contains("R1.3") && html.contains("违规"),
+        "{html}"
+    );
+    let res = zw
+        .get(app.url("/cases.csv?q=%E6%9F%90%E5%8C%96%E5%B7%A5"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bytes = res.bytes().await.unwrap();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    assert!(String::from_utf8_lossy(&bytes).contains("平高应急罚〔2026〕7号"));
     let (_, v) = api(
         &zw,
         &app,
@@ -549,6 +564,7 @@ async fn the_dashboard_counts_findings_and_exports_csv() {
             "/cases/new".to_owned(),
             format!("/cases/{id}"),
             format!("/cases/{id}/edit"),
+            format!("/cases/{id}/compliance"),
             "/cases/dashboard".to_owned(),
         ] {
             let (status, html) = get(&zw, &app, &path).await;
