@@ -258,6 +258,7 @@ async fn bench_backend(
         roles: vec![Role::RecordsKeeper],
         unit: Some(AGENCIES[0].0.into()),
         officer_name: "—".into(),
+        department: None,
     };
     let two = [
         "化工", "煤业", "加油", "烟花", "建材", "物流", "冶金", "食品",

@@ -72,6 +72,7 @@ impl UserInfo {
             roles: self.roles.clone(),
             unit: self.unit.clone(),
             officer_name: self.display_name.clone(),
+            department: self.department.clone(),
         }
     }
 

@@ -14,7 +14,6 @@ pub use liuhen_db::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 use liuhen_domain::case::{
     CaseCategory, CaseFlags, CaseStatus, Explanation, LinkedRecording, RecordingMode, Step,
 };
-use liuhen_domain::checklist::Checklist;
 use liuhen_domain::compliance::{self, CaseVerdict, ComplianceConfig, StepEvidence};
 use liuhen_domain::{AuditAction, MediaKind, Record, RecordId};
 use serde_json::json;
@@ -116,6 +115,8 @@ pub struct NewCase {
     pub number: String,
     pub name: String,
     pub category: CaseCategory,
+    /// 执法机构 (the unit; may be empty for a local operator's case).
+    pub agency: String,
     pub department: String,
     pub parties: Vec<PartyRow>,
     pub team: Vec<String>,
@@ -139,7 +140,30 @@ fn invalid(msg: impl Into<String>) -> AppError {
     AppError::Invalid(msg.into())
 }
 
-fn required(value: &str, zh: &str, en: &str) -> Result<String, AppError> {
+/// Parties: kind `person` or `unit`, name and ID or credit code required.
+pub(crate) fn checked_parties(parties: &[PartyRow]) -> Result<Vec<PartyRow>, AppError> {
+    let mut out = Vec::new();
+    for p in parties {
+        let kind = p.kind.trim();
+        if kind != "person" && kind != "unit" {
+            return Err(invalid(format!(
+                "当事人类型 {kind:?} 无效（应为 person 或 unit） / party kind must be person or unit"
+            )));
+        }
+        out.push(PartyRow {
+            kind: kind.to_owned(),
+            name: required(&p.name, "当事人姓名或单位名称", "party name")?,
+            id_or_credit_code: required(
+                &p.id_or_credit_code,
+                "当事人身份证号或统一社会信用代码",
+                "party ID or credit code",
+            )?,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) fn required(value: &str, zh: &str, en: &str) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() {
         Err(invalid(format!("{zh}不能为空 / {en} is required")))
@@ -149,7 +173,7 @@ fn required(value: &str, zh: &str, en: &str) -> Result<String, AppError> {
 }
 
 /// Names of officers: trimmed, non-empty, without commas (stored comma-separated), unique.
-fn officer_list(names: &[String], zh: &str, en: &str) -> Result<Vec<String>, AppError> {
+pub(crate) fn officer_list(names: &[String], zh: &str, en: &str) -> Result<Vec<String>, AppError> {
     let mut out: Vec<String> = Vec::new();
     for n in names {
         let n = n.trim();
@@ -213,6 +237,11 @@ pub fn linked_recording(r: &Record) -> LinkedRecording {
 }
 
 impl Custody {
+    /// The thresholds of the compliance rules from the configuration.
+    pub fn compliance_config(&self) -> ComplianceConfig {
+        self.config.compliance()
+    }
+
     /// A case by id or number.
     pub async fn case(&self, id_or_number: &str) -> Result<CaseRow, AppError> {
         self.db
@@ -242,30 +271,14 @@ impl Custody {
     }
 
     pub async fn create_case(&self, new: &NewCase, actor: &str) -> Result<CaseRow, AppError> {
-        let mut parties = Vec::new();
-        for p in &new.parties {
-            let kind = p.kind.trim();
-            if kind != "person" && kind != "unit" {
-                return Err(invalid(format!(
-                    "当事人类型 {kind:?} 无效（应为 person 或 unit） / party kind must be person or unit"
-                )));
-            }
-            parties.push(PartyRow {
-                kind: kind.to_owned(),
-                name: required(&p.name, "当事人姓名或单位名称", "party name")?,
-                id_or_credit_code: required(
-                    &p.id_or_credit_code,
-                    "当事人身份证号或统一社会信用代码",
-                    "party ID or credit code",
-                )?,
-            });
-        }
+        let parties = checked_parties(&new.parties)?;
         let now = Timestamp::now();
         let case = CaseRow {
             id: uuid::Uuid::now_v7().to_string(),
             number: required(&new.number, "案件编号", "case number")?,
             name: required(&new.name, "案件名称", "case name")?,
             category: new.category,
+            agency: new.agency.trim().to_owned(),
             department: required(&new.department, "办案部门", "department")?,
             status: CaseStatus::Open,
             flags: new.flags,
@@ -350,7 +363,7 @@ impl Custody {
         new: &NewStep,
         actor: &str,
     ) -> Result<StepRow, AppError> {
-        let checklist = Checklist::default_shipped();
+        let checklist = self.config.checklist();
         let row = match new.checklist_row.as_deref().map(str::trim) {
             Some(id) => Some(checklist.row(id).ok_or_else(|| {
                 let ids: Vec<&str> = checklist.rows().iter().map(|r| r.id.as_str()).collect();
@@ -509,14 +522,14 @@ impl Custody {
         let case = self.case(&step.case_id).await?;
         let (recordings, explanations) = self.step_evidence(&step.step.id).await?;
         let verdict = compliance::evaluate_step(
-            &Checklist::default_shipped(),
+            &self.config.checklist(),
             &case.flags,
             StepEvidence {
                 step: &step.step,
                 recordings: &recordings,
                 explanations: &explanations,
             },
-            &ComplianceConfig::default(),
+            &self.compliance_config(),
         );
         let Some(interruption) = verdict
             .interruptions
@@ -598,10 +611,10 @@ impl Custody {
             })
             .collect();
         Ok(compliance::evaluate_case(
-            &Checklist::default_shipped(),
+            &self.config.checklist(),
             &case.flags,
             &inputs,
-            &ComplianceConfig::default(),
+            &self.compliance_config(),
         ))
     }
 }
@@ -618,6 +631,7 @@ pub fn case_json(c: &CaseRow) -> serde_json::Value {
         "number": c.number,
         "name": c.name,
         "category": c.category.code(),
+        "agency": c.agency,
         "department": c.department,
         "status": c.status.code(),
         "flags": flags,

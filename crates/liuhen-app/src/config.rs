@@ -20,6 +20,19 @@ pub struct Config {
     pub media: MediaSettings,
     #[serde(default)]
     pub devices: Vec<DeviceDefaults>,
+    pub cases: CaseSettings,
+}
+
+/// Cases and compliance: the checklist and the continuity tolerance.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSettings {
+    /// Path of the bureau's own checklist; empty: the shipped default.
+    pub checklist: String,
+    pub gap_tolerance_seconds: u32,
+    /// The checklist loaded from `checklist` (set by [`Config::load`]).
+    #[serde(skip)]
+    pub loaded: Option<liuhen_domain::checklist::Checklist>,
 }
 
 /// Resumable uploads through the web (tus).
@@ -149,7 +162,46 @@ impl Config {
             config.storage.database_url = url;
         }
         config.validate(&path)?;
+        config.load_checklist(data_dir)?;
         Ok(config)
+    }
+
+    /// Reads and validates the bureau's checklist, if one is configured.
+    fn load_checklist(&mut self, data_dir: &Path) -> Result<(), AppError> {
+        let name = self.cases.checklist.trim();
+        if name.is_empty() {
+            return Ok(());
+        }
+        let path = data_dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| AppError::Config {
+            path: path.clone(),
+            message: format!("cases.checklist: 无法读取清单文件 / cannot read the checklist: {e}"),
+        })?;
+        let list =
+            liuhen_domain::checklist::Checklist::parse(&text).map_err(|e| AppError::Config {
+                path: path.clone(),
+                message: format!("cases.checklist: {e}"),
+            })?;
+        self.cases.loaded = Some(list);
+        Ok(())
+    }
+
+    /// The checklist in force: the bureau's own, or the shipped default.
+    pub fn checklist(&self) -> liuhen_domain::checklist::Checklist {
+        self.cases
+            .loaded
+            .clone()
+            .unwrap_or_else(liuhen_domain::checklist::Checklist::default_shipped)
+    }
+
+    /// The thresholds of the compliance rules.
+    pub fn compliance(&self) -> liuhen_domain::compliance::ComplianceConfig {
+        liuhen_domain::compliance::ComplianceConfig {
+            gap_tolerance: jiff::SignedDuration::from_secs(i64::from(
+                self.cases.gap_tolerance_seconds,
+            )),
+            ..Default::default()
+        }
     }
 
     fn validate(&self, path: &Path) -> Result<(), AppError> {
@@ -296,5 +348,44 @@ mod tests {
         )
         .unwrap();
         assert!(Config::load(dir.path()).is_err());
+    }
+
+    #[test]
+    fn a_bureau_checklist_and_gap_tolerance() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.checklist().len(), 12, "the shipped default");
+        assert_eq!(c.compliance().gap_tolerance.as_secs(), 5);
+
+        let own = liuhen_domain::checklist::DEFAULT_CHECKLIST_TOML
+            .split("[[row]]")
+            .take(4)
+            .collect::<Vec<_>>()
+            .join("[[row]]");
+        let rows = liuhen_domain::checklist::Checklist::parse(&own)
+            .unwrap()
+            .len();
+        assert!((1..12).contains(&rows));
+        std::fs::write(dir.path().join("our-list.toml"), own).unwrap();
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[cases]\nchecklist = \"our-list.toml\"\ngap_tolerance_seconds = 30\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.checklist().len(), rows);
+        assert_eq!(c.compliance().gap_tolerance.as_secs(), 30);
+
+        // A broken file and a missing one: clear errors naming the file and the row.
+        std::fs::write(dir.path().join("our-list.toml"), "[[row]]\nid = \"1.1\"\n").unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("our-list.toml") && err.contains("cases.checklist"),
+            "{err}"
+        );
+        assert!(err.contains("第 1 条"), "{err}");
+        std::fs::remove_file(dir.path().join("our-list.toml")).unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("无法读取"), "{err}");
     }
 }

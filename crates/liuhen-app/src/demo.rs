@@ -17,7 +17,7 @@ use crate::{AppError, Custody};
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "Liuhen@2026demo";
 
-const GX: &str = "平顶山高新区应急管理局";
+pub(crate) const GX: &str = "平顶山高新区应急管理局";
 const WD: &str = "卫东区应急管理局";
 const XH: &str = "新华区应急管理局";
 
@@ -69,6 +69,8 @@ pub struct DemoReport {
     pub late: usize,
     pub probe_errors: usize,
     pub failed: Vec<String>,
+    /// Cases made on the recordings (see `demo_cases`).
+    pub cases: usize,
 }
 
 fn account(
@@ -370,6 +372,7 @@ impl Custody {
         }
         std::fs::create_dir_all(work).map_err(|e| AppError::io(work, e))?;
         let now = Timestamp::now();
+        let mut stored = Vec::new();
         for (n, plan) in plans().iter().enumerate() {
             let start = now - SignedDuration::from_hours(plan.hours_ago);
             let dir = work.join(format!("{n:02}"));
@@ -398,6 +401,7 @@ impl Custody {
             for r in &summary.reports {
                 match r.status {
                     FileStatus::Stored => {
+                        stored.push((n, r.record_id.clone().unwrap_or_default()));
                         report.recordings += 1;
                         report.late += usize::from(r.late);
                         report.probe_errors += usize::from(r.probe_error.is_some());
@@ -413,6 +417,7 @@ impl Custody {
             let name = path.file_name().unwrap_or_default().to_string_lossy();
             progress(&format!("记录 {name} — {}", plan.case_name));
         }
+        report.cases = self.fill_demo_cases(&ids, &stored, now, progress).await?;
         self.checkpoint().await?;
         Ok(report)
     }

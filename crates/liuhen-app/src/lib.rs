@@ -4,10 +4,13 @@
 
 pub mod accounts;
 mod authz;
+pub mod case_work;
 pub mod cases;
 pub mod config;
 mod custody;
+pub mod dashboard;
 pub mod demo;
+mod demo_cases;
 pub mod derivatives;
 mod error;
 pub mod ingest;
@@ -15,9 +18,11 @@ mod journal;
 pub mod log;
 pub mod playback;
 pub mod records;
+pub mod reviews;
 pub mod search;
 pub mod uploads;
 pub mod verify;
+mod verify_cases;
 
 pub use config::Config;
 pub use custody::{Custody, OpenOptions};

@@ -91,7 +91,7 @@ impl Channel {
     }
 }
 
-fn scope(r: &Record) -> RecordScope<'_> {
+pub(crate) fn scope(r: &Record) -> RecordScope<'_> {
     RecordScope {
         agency: r.classification.agency.as_deref(),
         officer: r.classification.officer.as_deref(),

@@ -1,6 +1,7 @@
 //! `liuhen verify`: proves that every original is present and unaltered (fixity), that the
 //! log is complete and unaltered (tree recomputed, every checkpoint signature and root
-//! checked), and that every record row is the one its log entries describe.
+//! checked), that every record row is the one its log entries describe, and that the case
+//! tables and reviewer sheets hold what their log entries say (`verify_cases`).
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -37,6 +38,15 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    pub(crate) fn push_problem(
+        &mut self,
+        code: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.problem(code, subject, message);
+    }
+
     fn problem(
         &mut self,
         code: &'static str,
@@ -98,8 +108,12 @@ impl Custody {
         let checkpoints = self.db.checkpoints().await?;
         report.checkpoints = checkpoints.len() as u64;
         let by_size = self.check_checkpoints(&checkpoints, &mut report);
-        let bindings = self.check_log(&by_size, obs, &mut report).await?;
+        let mut case_entries = Vec::new();
+        let bindings = self
+            .check_log(&by_size, obs, &mut report, &mut case_entries)
+            .await?;
         let records = self.check_records(bindings, obs, &mut report).await?;
+        self.check_case_rows(&case_entries, &mut report).await?;
         if opts.fixity {
             self.check_fixity(&records, obs, &mut report).await?;
         }
@@ -189,6 +203,7 @@ impl Custody {
         by_size: &BTreeMap<u64, Vec<&StoredCheckpoint>>,
         obs: &dyn VerifyObserver,
         report: &mut VerifyReport,
+        case_entries: &mut Vec<EntryBody>,
     ) -> Result<Bindings, AppError> {
         let (stored, head) = self.db.log_sizes().await?;
         obs.phase("log", stored);
@@ -247,6 +262,9 @@ impl Custody {
                             report.problem("entry_row_mismatch", &subject, format!("entry #{}: columns (actor {:?}, action {:?}, subject {:?}) differ from its body (actor {:?}, action {:?}, subject {:?})", e.seq, e.actor, e.action, e.subject, body.actor, body.action, body.subject));
                         }
                         track_binding(&body, &mut bindings);
+                        if crate::verify_cases::replays(&body) {
+                            case_entries.push(body);
+                        }
                     }
                 }
                 prev_leaf = leaf;

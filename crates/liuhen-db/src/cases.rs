@@ -27,6 +27,8 @@ pub struct CaseRow {
     pub number: String,
     pub name: String,
     pub category: CaseCategory,
+    /// 执法机构 (the unit the case belongs to; empty for cases made before it was kept)
+    pub agency: String,
     /// 办案部门
     pub department: String,
     pub status: CaseStatus,
@@ -60,8 +62,9 @@ pub struct ExplanationRow {
     pub explained_by: String,
 }
 
-const CASE_COLUMNS: &str = "id, number, name, category, department, status, flag_major_hazard, \
-    flag_disputed, flag_hearing, flag_enforced, flag_complex, flag_major_penalty, created_ms";
+pub(crate) const CASE_COLUMNS: &str = "id, number, name, category, department, status, \
+    flag_major_hazard, flag_disputed, flag_hearing, flag_enforced, flag_complex, \
+    flag_major_penalty, created_ms, agency";
 const STEP_COLUMNS: &str = "id, case_id, checklist_row, name, window_start_ms, window_end_ms, \
     place, officers, on_site, disputed, created_ms";
 
@@ -76,7 +79,7 @@ fn ts(ms: i64, what: &str) -> Result<Timestamp, DbError> {
     Timestamp::from_millisecond(ms).map_err(|e| corrupt(what.to_owned(), e))
 }
 
-fn status_from_code(s: &str) -> Option<CaseStatus> {
+pub(crate) fn status_from_code(s: &str) -> Option<CaseStatus> {
     [CaseStatus::Open, CaseStatus::Decided, CaseStatus::Archived]
         .into_iter()
         .find(|c| c.code() == s)
@@ -94,7 +97,7 @@ fn flag_values(f: &CaseFlags) -> [i64; 6] {
 }
 
 /// Decodes the `cases` columns; parties and team are filled in by the caller.
-fn decode_case(row: &AnyRow) -> Result<CaseRow, DbError> {
+pub(crate) fn decode_case(row: &AnyRow) -> Result<CaseRow, DbError> {
     let c = "decoding a case";
     let id: String = row.try_get("id").ctx(c)?;
     let what = || format!("case {id}");
@@ -106,6 +109,7 @@ fn decode_case(row: &AnyRow) -> Result<CaseRow, DbError> {
         name: row.try_get("name").ctx(c)?,
         category: category.parse().map_err(|e| corrupt(what(), e))?,
         department: row.try_get("department").ctx(c)?,
+        agency: row.try_get("agency").ctx(c)?,
         status: status_from_code(&status)
             .ok_or_else(|| corrupt(what(), format!("unknown status {status:?}")))?,
         flags: CaseFlags {
@@ -153,7 +157,7 @@ impl Tx {
     /// Inserts a case with its parties and team.
     pub async fn insert_case(&mut self, case: &CaseRow) -> Result<(), DbError> {
         let sql = format!(
-            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO cases ({CASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(case.id.as_str())
@@ -166,9 +170,47 @@ impl Tx {
             q = q.bind(v);
         }
         q.bind(case.created_at.as_millisecond())
+            .bind(case.agency.as_str())
             .execute(&mut *self.inner)
             .await
             .ctx("inserting a case")?;
+        self.insert_parties_and_team(case).await
+    }
+
+    /// Replaces the editable fields of a case (number, name, category, unit, department,
+    /// status, parties, team); `false` when there is no such case. Flags are separate.
+    pub async fn update_case(&mut self, case: &CaseRow) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE cases SET number = $2, name = $3, category = $4, department = $5, \
+             status = $6, agency = $7 WHERE id = $1",
+        )
+        .bind(case.id.as_str())
+        .bind(case.number.as_str())
+        .bind(case.name.as_str())
+        .bind(case.category.code())
+        .bind(case.department.as_str())
+        .bind(case.status.code())
+        .bind(case.agency.as_str())
+        .execute(&mut *self.inner)
+        .await
+        .ctx("updating a case")?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        for table in ["case_parties", "case_team"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE case_id = $1"
+            )))
+            .bind(case.id.as_str())
+            .execute(&mut *self.inner)
+            .await
+            .ctx("replacing a case's parties and team")?;
+        }
+        self.insert_parties_and_team(case).await?;
+        Ok(true)
+    }
+
+    async fn insert_parties_and_team(&mut self, case: &CaseRow) -> Result<(), DbError> {
         for (i, p) in case.parties.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO case_parties (case_id, position, kind, name, id_or_credit_code) \
@@ -303,7 +345,7 @@ impl Tx {
 }
 
 impl Db {
-    async fn fill_case(&self, mut case: CaseRow) -> Result<CaseRow, DbError> {
+    pub(crate) async fn fill_case(&self, mut case: CaseRow) -> Result<CaseRow, DbError> {
         let rows = sqlx::query(
             "SELECT kind, name, id_or_credit_code FROM case_parties WHERE case_id = $1 ORDER BY position",
         )

@@ -8,11 +8,13 @@
 
 mod accounts;
 mod audit;
+mod case_search;
 mod cases;
 mod checkpoints;
 mod error;
 mod migrate;
 mod records;
+mod reviews;
 mod search;
 mod sources;
 #[cfg(feature = "testing")]
@@ -34,10 +36,12 @@ pub use accounts::{
     encode_roles,
 };
 pub use audit::{AuditEntry, EntryBody, NewEntry};
+pub use case_search::{CaseFilter, CasePage, FlagColumn};
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};
+pub use reviews::ReviewRow;
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
 pub use tx::Tx;
 pub use uploads::{DerivativeRow, UploadRow, UploadState};

@@ -229,7 +229,7 @@ fn double(term: &str) -> String {
 }
 
 /// `%term%` with LIKE's wildcards and the escape character escaped (escape is `\`).
-fn like_pattern(term: &str) -> String {
+pub(crate) fn like_pattern(term: &str) -> String {
     let mut s = String::with_capacity(term.len() + 2);
     s.push('%');
     for c in term.chars() {

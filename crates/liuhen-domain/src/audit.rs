@@ -65,10 +65,15 @@ pub enum AuditAction {
     RecordUnlinked,
     /// The reason of an interruption of full-process recording was stated (R2.5).
     InterruptionExplained,
+    /// A case's fields (number, name, category, unit, department, status, parties, team)
+    /// were edited; the entry carries the changes and the reason.
+    CaseEdited,
+    /// A reviewer ticked items of a record's reviewer sheet (R2.3, R2.4).
+    RecordReviewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 32] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -99,6 +104,8 @@ impl AuditAction {
         Self::RecordLinked,
         Self::RecordUnlinked,
         Self::InterruptionExplained,
+        Self::CaseEdited,
+        Self::RecordReviewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +140,8 @@ impl AuditAction {
             Self::RecordLinked => "case.record_linked",
             Self::RecordUnlinked => "case.record_unlinked",
             Self::InterruptionExplained => "case.interruption_explained",
+            Self::CaseEdited => "case.edited",
+            Self::RecordReviewed => "record.reviewed",
         }
     }
 
@@ -181,6 +190,8 @@ impl AuditAction {
             Self::RecordLinked => "关联记录",
             Self::RecordUnlinked => "取消关联记录",
             Self::InterruptionExplained => "说明中断原因",
+            Self::CaseEdited => "修改案件信息",
+            Self::RecordReviewed => "审查记录",
         }
     }
 }

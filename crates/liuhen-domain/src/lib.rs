@@ -17,6 +17,9 @@ pub mod checklist;
 pub mod compliance;
 pub mod org;
 pub mod playback;
+pub mod proposal;
+pub mod review;
+pub mod rollup;
 pub mod totp;
 
 pub use audit::AuditAction;

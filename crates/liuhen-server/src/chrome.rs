@@ -14,6 +14,8 @@ pub struct Chrome {
     pub can_manage_users: bool,
     pub can_view_audit: bool,
     pub can_manage_security: bool,
+    /// Sees cases (any role that may view a case within its scope).
+    pub can_view_cases: bool,
 }
 
 impl Chrome {
@@ -32,6 +34,8 @@ impl Chrome {
             can_manage_users: has(Role::SystemAdmin),
             can_view_audit: has(Role::AuditAdmin),
             can_manage_security: has(Role::SecurityAdmin),
+            can_view_cases: user
+                .is_some_and(|u| !liuhen_domain::authz::case_visibility(&u.principal).nothing()),
         }
     }
 

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod assets;
 pub mod auth;
+mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
@@ -16,6 +17,7 @@ mod openapi;
 mod permits;
 pub mod playback;
 mod records;
+mod reviews;
 mod security;
 mod state;
 mod uploads;
@@ -48,6 +50,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(records::routes())
+        .merge(cases::routes())
+        .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
         .merge(openapi::routes())

@@ -8,8 +8,8 @@
 //! - `GET /api/v1/records`, `GET /api/v1/records/{id}`: the same as JSON.
 
 mod api;
-mod params;
-mod views;
+pub(crate) mod params;
+pub(crate) mod views;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -104,6 +104,8 @@ struct RecordPage {
     /// Outcome of a classification change just made: "saved" or an error message.
     saved: bool,
     edit_error: Option<String>,
+    /// The reviewer sheet (R2.3, R2.4).
+    review: crate::reviews::Sheet,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,6 +113,7 @@ struct RecordPage {
 struct RecordPageQuery {
     saved: String,
     error: String,
+    reviewed: String,
 }
 
 async fn record_page(
@@ -149,6 +152,9 @@ async fn record_page(
         player,
         saved: q.saved == "1",
         edit_error,
+        review: crate::reviews::sheet(&s, &user, &view.record, &q.reviewed, &tz)
+            .await
+            .map_err(|e| PageError::new(e, t))?,
     })
 }
 

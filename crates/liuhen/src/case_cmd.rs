@@ -25,6 +25,9 @@ pub enum CaseCommand {
         /// 执法类别: 行政处罚 | 行政许可 | 行政强制 | 行政检查 (or penalty, licensing, …).
         #[arg(long)]
         category: String,
+        /// 执法机构 (the unit the case belongs to; its records keeper manages it).
+        #[arg(long)]
+        agency: Option<String>,
         /// 办案部门
         #[arg(long)]
         department: String,
@@ -92,6 +95,13 @@ pub enum CaseCommand {
         #[arg(long, env = "LIUHEN_ACTOR")]
         actor: Option<String>,
     },
+    /// Propose records for a step: by time overlap with the step window, officer and
+    /// device, best first, with the reasons. Nothing is linked; confirm each with `link`.
+    Propose {
+        step: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Link a record to a step (a person confirms the link).
     Link {
         step: String,
@@ -146,6 +156,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             number,
             name,
             category,
+            agency,
             department,
             party,
             team,
@@ -156,6 +167,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
                 number,
                 name,
                 category: category.parse::<CaseCategory>()?,
+                agency: agency.unwrap_or_default(),
                 department,
                 parties: party
                     .iter()
@@ -263,6 +275,43 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
                 println!("{}", serde_json::to_string_pretty(&step_json(&step))?);
             } else {
                 print_step(&step);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::Propose { step, json } => {
+            let found = custody
+                .propose_links_local(&step)
+                .await
+                .context("无法推荐记录 / no proposals")?;
+            if json {
+                let rows: Vec<serde_json::Value> = found
+                    .iter()
+                    .map(|(p, r)| {
+                        json!({
+                            "record_id": r.id.as_str(),
+                            "original_name": r.original_name,
+                            "officer": r.classification.officer,
+                            "device": r.classification.device,
+                            "score": p.score,
+                            "overlap_seconds": p.overlap.as_secs(),
+                            "reasons": p.reasons_zh,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else if found.is_empty() {
+                println!("没有可推荐的记录 / no proposals");
+            } else {
+                for (p, r) in &found {
+                    println!(
+                        "{:>3}  {}  {}  {}",
+                        p.score,
+                        r.id,
+                        r.original_name,
+                        p.reasons_zh.join("；")
+                    );
+                }
+                println!("确认关联 / to confirm: liuhen case link {step} <record>");
             }
             Ok(ExitCode::SUCCESS)
         }

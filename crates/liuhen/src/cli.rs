@@ -94,6 +94,13 @@ struct IngestArgs {
     /// Who is ingesting, for the log.
     #[arg(long, env = "LIUHEN_ACTOR")]
     actor: Option<String>,
+    /// Link every ingested record (new or already in custody) to a step of this case (id
+    /// or number); needs --step.
+    #[arg(long, requires = "step")]
+    case: Option<String>,
+    /// The step (id, see `liuhen case show`) the records are linked to; needs --case.
+    #[arg(long, requires = "case")]
+    step: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -209,6 +216,16 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         .as_deref()
         .map(|s| parse_time(s, &tz))
         .transpose()?;
+    // The step is checked before anything is ingested.
+    let step = match (&a.case, &a.step) {
+        (Some(case), Some(step)) => Some(
+            custody
+                .step_of_case(case, step)
+                .await
+                .context("未导入任何文件 / nothing ingested")?,
+        ),
+        _ => None,
+    };
     let opts = IngestOptions {
         actor: a.actor.unwrap_or_else(default_actor),
         classification: Classification {
@@ -224,11 +241,41 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;
     bar.finish();
+    let mut link_failed = false;
+    if let Some(step) = &step {
+        let (linked, failures) = custody
+            .link_ingested(&step.step.id, &summary, &opts.actor)
+            .await;
+        link_failed = !failures.is_empty();
+        if a.json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "linked": {
+                        "case": step.case_id,
+                        "step": step.step.id,
+                        "records": linked.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                        "failed": failures.iter().map(|(r, e)| serde_json::json!({"record": r.as_str(), "error": e.to_string()})).collect::<Vec<_>>(),
+                    }
+                })
+            );
+        } else {
+            eprintln!(
+                "已关联到环节「{}」/ linked to step {}: {} 条记录",
+                step.step.name,
+                step.step.id,
+                linked.len()
+            );
+            for (r, e) in &failures {
+                eprintln!("关联失败 / link failed: {r}: {e}");
+            }
+        }
+    }
     if let Err(e) = custody.checkpoint().await {
         eprintln!("警告: 无法签署日志检查点 (could not sign a checkpoint): {e:#}");
     }
     print_summary(&summary, a.json)?;
-    Ok(if summary.failed > 0 {
+    Ok(if summary.failed > 0 || link_failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -45,6 +45,10 @@ pub async fn run(data_dir: &Path) -> anyhow::Result<ExitCode> {
         "  {} 条音像记录 ({} 条逾期入库, {} 条元数据异常)",
         report.recordings, report.late, report.probe_errors
     );
+    println!(
+        "  {} 个案件（含执法环节、关联记录及合规检查） / cases with steps, links and compliance",
+        report.cases
+    );
     for f in &report.failed {
         println!("  失败 FAILED {f}");
     }

@@ -1,11 +1,15 @@
 //! Cases, steps, links and explanations on both backends.
 
 use jiff::Timestamp;
-use liuhen_db::{CaseRow, Db, ExplanationRow, PartyRow, StepRecordRow};
+use liuhen_db::{
+    CaseFilter, CaseRow, Db, ExplanationRow, FlagColumn, PartyRow, ReviewRow, StepRecordRow,
+};
 use liuhen_domain::RecordId;
+use liuhen_domain::authz::CaseVisibility;
 use liuhen_domain::case::{
     CaseCategory, CaseFlags, CaseStatus, Explanation, InterruptionReason, Step,
 };
+use liuhen_domain::review::{ReviewItem, ReviewVerdict};
 
 use crate::sample_record;
 use crate::support::for_each_backend;
@@ -20,6 +24,7 @@ fn sample_case(n: u8) -> CaseRow {
         number: format!("平高应急罚〔2026〕{n}号"),
         name: "某化工有限公司未按规定开展隐患排查案".into(),
         category: CaseCategory::Penalty,
+        agency: "高新区应急管理局".into(),
         department: "执法监察大队".into(),
         status: CaseStatus::Open,
         flags: CaseFlags {
@@ -197,6 +202,247 @@ async fn schema_refuses_duplicates_and_dangling_links() {
         // Everything above was rolled back.
         assert!(db.step("step-x").await.unwrap().is_none());
         assert_eq!(db.cases(10).await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_edit_and_reviews() {
+    for_each_backend(|db: Db| async move {
+        let mut tx = db.begin().await.unwrap();
+        let a = sample_case(10);
+        let mut b = sample_case(11);
+        b.name = "某物流公司动火作业案".into();
+        b.agency = "卫东区应急管理局".into();
+        b.department = "执法二科".into();
+        b.team = vec!["王芳".into()];
+        b.flags = CaseFlags::default();
+        b.parties[0].name = "某物流有限公司".into();
+        b.created_at = t("2026-03-02T00:00:00Z");
+        let mut c = sample_case(12);
+        c.status = CaseStatus::Decided;
+        c.category = CaseCategory::Inspection;
+        c.created_at = t("2026-03-03T00:00:00Z");
+        for x in [&a, &b, &c] {
+            tx.insert_case(x).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let unit = CaseVisibility {
+            unit: Some("高新区应急管理局".into()),
+            ..CaseVisibility::default()
+        };
+        let numbers = |p: liuhen_db::CasePage| -> Vec<String> {
+            p.cases.into_iter().map(|c| c.number).collect()
+        };
+        let all = db
+            .search_cases(&unit, &CaseFilter::default(), 1, 20)
+            .await
+            .unwrap();
+        assert_eq!(all.total, 2);
+        assert_eq!(numbers(all), vec![c.number.clone(), a.number.clone()]);
+        // Paging.
+        let p2 = db
+            .search_cases(&unit, &CaseFilter::default(), 2, 1)
+            .await
+            .unwrap();
+        assert_eq!((p2.total, p2.pages()), (2, 2));
+        assert_eq!(numbers(p2), vec![a.number.clone()]);
+        // Filters.
+        let f = CaseFilter {
+            status: Some(CaseStatus::Decided),
+            ..CaseFilter::default()
+        };
+        assert_eq!(
+            numbers(db.search_cases(&unit, &f, 1, 20).await.unwrap()),
+            vec![c.number.clone()]
+        );
+        let f = CaseFilter {
+            category: Some(CaseCategory::Penalty),
+            flag: FlagColumn::of("hearing"),
+            ..CaseFilter::default()
+        };
+        assert_eq!(
+            numbers(db.search_cases(&unit, &f, 1, 20).await.unwrap()),
+            vec![a.number.clone()]
+        );
+        // Text over number, name and party; a wildcard is literal.
+        let team = CaseVisibility {
+            team_member: Some("王芳".into()),
+            ..CaseVisibility::default()
+        };
+        for (text, hits) in [("物流", 1), ("动火 某物流有限", 1), ("化工", 0), ("%", 0)]
+        {
+            let f = CaseFilter {
+                text: Some(text.into()),
+                ..CaseFilter::default()
+            };
+            assert_eq!(
+                db.search_cases(&team, &f, 1, 20).await.unwrap().total,
+                hits,
+                "{text}"
+            );
+        }
+        let dept = CaseVisibility {
+            department: Some(("卫东区应急管理局".into(), "执法二科".into())),
+            ..CaseVisibility::default()
+        };
+        assert_eq!(
+            numbers(
+                db.search_cases(&dept, &CaseFilter::default(), 1, 20)
+                    .await
+                    .unwrap()
+            ),
+            vec![b.number.clone()]
+        );
+        assert_eq!(
+            db.search_cases(&CaseVisibility::default(), &CaseFilter::default(), 1, 20)
+                .await
+                .unwrap()
+                .total,
+            0
+        );
+
+        // Editing replaces fields, parties and team.
+        let mut edited = a.clone();
+        edited.name = "改名后的案件".into();
+        edited.status = CaseStatus::Archived;
+        edited.team = vec!["赵敏".into()];
+        edited.parties.truncate(1);
+        let mut tx = db.begin().await.unwrap();
+        assert!(tx.update_case(&edited).await.unwrap());
+        let mut ghost = edited.clone();
+        ghost.id = "nope".into();
+        assert!(!tx.update_case(&ghost).await.unwrap());
+        tx.commit().await.unwrap();
+        assert_eq!(db.case(&a.id).await.unwrap(), Some(edited));
+
+        // Reviewer sheet: a tick replaces the earlier one of the same item.
+        let record = sample_record(9);
+        let mut tx = db.begin().await.unwrap();
+        tx.insert_record(&record, 0).await.unwrap();
+        let tick = |item, verdict, note: &str| ReviewRow {
+            record_id: record.id.clone(),
+            item,
+            verdict,
+            note: note.into(),
+            reviewed_by: "督察".into(),
+            reviewed_at: t("2026-03-05T00:00:00Z"),
+        };
+        tx.put_review(&tick(ReviewItem::OpeningStatement, ReviewVerdict::Met, ""))
+            .await
+            .unwrap();
+        tx.put_review(&tick(ReviewItem::Environment, ReviewVerdict::Met, ""))
+            .await
+            .unwrap();
+        tx.put_review(&tick(
+            ReviewItem::Environment,
+            ReviewVerdict::Deficient,
+            "未拍摄现场全景",
+        ))
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            db.reviews(&record.id).await.unwrap(),
+            vec![
+                tick(
+                    ReviewItem::Environment,
+                    ReviewVerdict::Deficient,
+                    "未拍摄现场全景"
+                ),
+                tick(ReviewItem::OpeningStatement, ReviewVerdict::Met, ""),
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn proposal_candidates_and_lateness_groups() {
+    use liuhen_domain::authz::RecordVisibility;
+    for_each_backend(|db: Db| async move {
+        let mut tx = db.begin().await.unwrap();
+        let a = sample_record(21); // 张伟, 高新区, 01:00–01:05, on time
+        let mut b = sample_record(22);
+        b.media.capture_start = Some(t("2026-03-01T03:00:00Z"));
+        b.late = true;
+        b.lateness_ms = Some(30 * 3_600_000);
+        let mut c = sample_record(23);
+        c.classification.officer = Some("李娜".into());
+        c.late = true;
+        c.lateness_ms = Some(50 * 3_600_000);
+        let mut d = sample_record(24);
+        d.classification.agency = Some("卫东区应急管理局".into());
+        d.classification.officer = Some("王芳".into());
+        for r in [&a, &b, &c, &d] {
+            tx.insert_record(r, 0).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        let ms = |s: &str| t(s).as_millisecond();
+        let unit = RecordVisibility {
+            unit: Some("平顶山高新区应急管理局".into()),
+            officer: None,
+        };
+        let ids = |v: Vec<liuhen_domain::Record>| -> Vec<RecordId> {
+            v.into_iter().map(|r| r.id).collect()
+        };
+        let found = db
+            .records_captured_between(
+                Some(&unit),
+                ms("2026-03-01T00:30:00Z"),
+                ms("2026-03-01T02:00:00Z"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(found), vec![a.id.clone(), c.id.clone()]);
+        let own = RecordVisibility {
+            unit: None,
+            officer: Some("张伟".into()),
+        };
+        let found = db
+            .records_captured_between(
+                Some(&own),
+                ms("2026-03-01T00:00:00Z"),
+                ms("2026-03-02T00:00:00Z"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids(found), vec![a.id.clone(), b.id.clone()]);
+        let all = db
+            .records_captured_between(
+                None,
+                ms("2026-03-01T00:00:00Z"),
+                ms("2026-03-02T00:00:00Z"),
+                10,
+            )
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 4);
+
+        let mut groups = db.lateness_groups(&unit).await.unwrap();
+        groups.sort_by(|x, y| x.officer.cmp(&y.officer));
+        let summary: Vec<(Option<String>, u32, u32, i64)> = groups
+            .into_iter()
+            .map(|g| (g.officer, g.records, g.late, g.worst_ms))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (Some("张伟".into()), 2, 1, 30 * 3_600_000),
+                (Some("李娜".into()), 1, 1, 50 * 3_600_000),
+            ]
+        );
+        assert!(
+            db.lateness_groups(&RecordVisibility {
+                unit: None,
+                officer: None
+            })
+            .await
+            .unwrap()
+            .is_empty()
+        );
     })
     .await;
 }

@@ -151,7 +151,7 @@ impl Params {
 }
 
 /// Percent-encoding for a query value (UTF-8 bytes; unreserved characters kept).
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {

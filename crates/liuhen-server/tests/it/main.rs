@@ -1,6 +1,7 @@
 //! HTTP tests of the server: real listener on port 0, fresh data directory per test.
 
 mod auth;
+mod cases;
 mod openapi;
 mod playback;
 mod records;

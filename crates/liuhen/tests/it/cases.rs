@@ -273,7 +273,24 @@ async fn hearing_without_video_is_a_violation_until_a_covering_video_is_linked()
         "no interruption",
     );
 
+    // It is proposed (officer of the step, time overlap); a person confirms it.
+    let out = app.run(&["case", "propose", &step_id, "--json"]);
+    ok(&out);
+    let proposals = json_of(&out);
+    assert_eq!(proposals[0]["record_id"], record_id.as_str());
+    assert!(
+        proposals[0]["reasons"][1]
+            .as_str()
+            .unwrap()
+            .contains("本环节执法人员")
+    );
     ok(&app.run(&["case", "link", &step_id, &record_id]));
+    let out = app.run(&["case", "propose", &step_id, "--json"]);
+    assert_eq!(
+        json_of(&out),
+        serde_json::json!([]),
+        "linked: no longer proposed"
+    );
     failed_with(
         &app.run(&["case", "link", &step_id, &record_id]),
         2,
@@ -435,4 +452,83 @@ async fn an_interruption_is_a_violation_until_its_reason_is_stated_in_the_next_r
     let text = String::from_utf8_lossy(&app.run(&["case", "check", number]).stdout).into_owned();
     assert!(text.contains("电量不足"), "{text}");
     app.assert_verifies();
+}
+
+#[tokio::test]
+async fn ingest_links_new_records_to_a_step() {
+    let app = TestApp::new();
+    let number = "平高应急检〔2026〕3号";
+    ok(&app.run(&[
+        "case",
+        "create",
+        "--number",
+        number,
+        "--name",
+        "某加油站安全检查",
+        "--category",
+        "行政检查",
+        "--agency",
+        "平顶山高新区应急管理局",
+        "--department",
+        "执法一科",
+        "--party",
+        "unit:某加油站:91410400MA11111111",
+        "--team",
+        "张伟",
+    ]));
+    let out = app.run(&[
+        "case",
+        "step",
+        number,
+        "--json",
+        "--name",
+        "现场检查",
+        "--from",
+        "2026-03-01 09:00",
+        "--to",
+        "2026-03-01 10:00",
+        "--place",
+        "某加油站",
+        "--officers",
+        "张伟",
+    ]);
+    ok(&out);
+    let step_id = json_of(&out)["id"].as_str().unwrap().to_owned();
+    let a = app.work.join("a.jpg");
+    let b = app.work.join("b.jpg");
+    std::fs::write(&a, "photo a").unwrap();
+    std::fs::write(&b, "photo b").unwrap();
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+
+    // A step of no case, or of another case: nothing is ingested.
+    failed_with(
+        &app.run(&["ingest", a, "--case", number, "--step", "nope"]),
+        2,
+        "nothing ingested",
+    );
+    failed_with(&app.run(&["ingest", a, "--step", &step_id]), 2, "--case");
+    let out = app.run(&["record", "list", "--json"]);
+    if out.status.success() {
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("a.jpg"));
+    }
+
+    let out = app.run(&[
+        "ingest", a, b, "--case", number, "--step", &step_id, "--json",
+    ]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let linked: Value = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("linked").is_some())
+        .expect("a linked line");
+    assert_eq!(linked["linked"]["step"], step_id.as_str());
+    assert_eq!(linked["linked"]["records"].as_array().unwrap().len(), 2);
+    // Again: the records are already in custody and already linked; nothing changes.
+    let out = app.run(&["ingest", a, "--case", number, "--step", &step_id, "--json"]);
+    ok(&out);
+    let out = app.run(&["case", "show", number, "--json"]);
+    ok(&out);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(shown.matches("case.record_linked").count(), 2, "{shown}");
 }

@@ -293,3 +293,110 @@ async fn forged_checkpoint() {
     let (codes, _) = problems_of(&app);
     assert!(codes.contains(&"checkpoint_foreign".into()), "{codes:?}");
 }
+
+#[tokio::test]
+async fn edited_case_rows() {
+    let (app, reports) = custody();
+    let record = reports[0]["record_id"].as_str().unwrap();
+    let run = |args: &[&str]| {
+        let out = app.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let number = "平高应急罚〔2026〕11号";
+    run(&[
+        "case",
+        "create",
+        "--number",
+        number,
+        "--name",
+        "某化工有限公司案",
+        "--category",
+        "行政处罚",
+        "--agency",
+        "甲局",
+        "--department",
+        "执法一科",
+        "--party",
+        "unit:某化工有限公司:91410400MA00000000",
+        "--team",
+        "张伟,李娜",
+    ]);
+    run(&[
+        "case",
+        "flag",
+        number,
+        "--set",
+        "disputed",
+        "--reason",
+        "当事人提出异议",
+    ]);
+    run(&[
+        "case",
+        "flag",
+        number,
+        "--set",
+        "major_hazard",
+        "--reason",
+        "重大隐患",
+    ]);
+    run(&[
+        "case", "flag", number, "--clear", "disputed", "--reason", "误设",
+    ]);
+    let out = run(&[
+        "case",
+        "step",
+        number,
+        "--json",
+        "--name",
+        "现场检查",
+        "--from",
+        "2026-03-01 09:00",
+        "--to",
+        "2026-03-01 10:00",
+        "--place",
+        "厂区",
+        "--officers",
+        "张伟",
+    ]);
+    let step: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let step = step["id"].as_str().unwrap().to_owned();
+    run(&["case", "link", &step, record]);
+    run(&["case", "unlink", &step, record, "--reason", "错关联"]);
+    run(&["case", "link", &step, record]);
+    // The case tables as liuhen left them verify.
+    app.assert_verifies();
+
+    let db = app.sql().await;
+    sqlx::query("UPDATE cases SET name = '改过的名称', flag_disputed = 1 WHERE number = $1")
+        .bind(number)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert_eq!(codes, vec!["case_edited"], "{report:#}");
+    let msg = report["problems"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("改过的名称") && msg.contains("flags"), "{msg}");
+
+    sqlx::query("DELETE FROM step_records WHERE step_id = $1")
+        .bind(&step)
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE steps SET place = '别处' WHERE id = $1")
+        .bind(&step)
+        .execute(&db)
+        .await
+        .unwrap();
+    let (codes, report) = problems_of(&app);
+    assert_eq!(
+        codes,
+        vec!["case_edited", "step_edited", "link_missing"],
+        "{report:#}"
+    );
+    assert!(mentions(&report, "link_missing", record));
+}

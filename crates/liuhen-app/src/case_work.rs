@@ -1,0 +1,408 @@
+//! What the web and API need around cases: the authorization scope of a case, the list a
+//! principal may see, editing a case's fields (reasoned, logged), link proposals for a step
+//! and the confirmation of a proposal.
+
+use jiff::{SignedDuration, Timestamp};
+use liuhen_db::NewEntry;
+pub use liuhen_db::{CaseFilter, CasePage, FlagColumn};
+use liuhen_domain::authz::{
+    Action, CaseScope, Principal, Target, case_visibility, record_visibility,
+};
+use liuhen_domain::case::{CaseCategory, CaseStatus};
+use liuhen_domain::proposal::{Proposal, propose};
+use liuhen_domain::{AuditAction, Record};
+use serde_json::json;
+
+use crate::cases::{
+    CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow, case_json, checked_parties,
+    linked_recording, officer_list, required,
+};
+use crate::{AppError, Custody};
+use liuhen_domain::authz::{Decision, decide};
+use liuhen_domain::compliance::CaseVerdict;
+
+/// The authorization scope of a case.
+pub fn case_scope(c: &CaseRow) -> CaseScope<'_> {
+    CaseScope {
+        agency: Some(c.agency.as_str()).filter(|a| !a.is_empty()),
+        department: Some(c.department.as_str()),
+        team: &c.team,
+    }
+}
+
+/// Changes to a case's fields; `None` keeps the field.
+#[derive(Debug, Clone, Default)]
+pub struct CaseEdit {
+    pub number: Option<String>,
+    pub name: Option<String>,
+    pub category: Option<CaseCategory>,
+    pub agency: Option<String>,
+    pub department: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub parties: Option<Vec<PartyRow>>,
+    pub team: Option<Vec<String>>,
+}
+
+/// A time as people and clients type it: RFC 3339, or the bureau's local
+/// `YYYY-MM-DDTHH:MM[:SS]` (what `<input type="datetime-local">` sends) or with a space.
+pub fn parse_time(what_zh: &str, s: &str, tz: &jiff::tz::TimeZone) -> Result<Timestamp, AppError> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    s.replace(' ', "T")
+        .parse::<jiff::civil::DateTime>()
+        .ok()
+        .and_then(|dt| tz.to_timestamp(dt).ok())
+        .ok_or_else(|| {
+            AppError::Invalid(format!(
+                "{what_zh}“{s}”格式不正确，应为 2026-03-01T09:30 形式 / use YYYY-MM-DDTHH:MM"
+            ))
+        })
+}
+
+/// One entry of a case's history, as people read it.
+#[derive(Debug, Clone)]
+pub struct CaseEvent {
+    pub seq: u64,
+    pub at: Timestamp,
+    pub actor_id: String,
+    pub actor_name: Option<String>,
+    pub action: Option<AuditAction>,
+    pub action_code: String,
+    /// What changed, in Chinese ("标记：可能引发争议 → 设置", "环节：听证", …).
+    pub summary_zh: String,
+    pub reason: Option<String>,
+}
+
+fn summary_zh(d: &serde_json::Value) -> String {
+    let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    if let Some(flag) = d.get("flag").and_then(|f| f.as_str()) {
+        let label = flag
+            .parse::<crate::cases::CaseFlag>()
+            .map(|f| f.label_zh())
+            .unwrap_or(flag);
+        let on = d.get("value").and_then(|v| v.as_bool()) == Some(true);
+        return format!("标记“{label}”：{}", if on { "设置" } else { "取消" });
+    }
+    if let Some(step) = d.get("step").filter(|v| v.is_object()) {
+        return format!("环节“{}”（{}）", s(&step["name"]), s(&step["place"]));
+    }
+    if let Some(record) = d.get("record") {
+        return format!("记录 {}", s(record));
+    }
+    if let Some(r) = d.get("resumed_record") {
+        return format!("中断后恢复的记录 {}，原因 {}", s(r), s(&d["reason"]));
+    }
+    if let Some(c) = d.get("changes").and_then(|c| c.as_object()) {
+        let keys: Vec<&str> = c.keys().map(String::as_str).collect();
+        return format!("修改字段：{}", keys.join("、"));
+    }
+    if let Some(c) = d.get("case") {
+        return format!("{} {}", s(&c["number"]), s(&c["name"]));
+    }
+    String::new()
+}
+
+/// Everything a case page shows, gathered after authorizing the view.
+#[derive(Debug, Clone)]
+pub struct CaseDossier {
+    pub case: CaseRow,
+    pub steps: Vec<StepRow>,
+    /// Per step (same order): the linked records.
+    pub links: Vec<Vec<(StepRecordRow, Record)>>,
+    /// Per step: the explanations stated.
+    pub explanations: Vec<Vec<ExplanationRow>>,
+    pub verdict: CaseVerdict,
+    pub events: Vec<CaseEvent>,
+    /// Whether the viewer may change the case (shows the forms).
+    pub can_manage: bool,
+}
+
+/// The longest recording a proposal search expects (body cameras split files far sooner).
+const LONGEST_RECORDING: SignedDuration = SignedDuration::from_hours(12);
+/// How many candidates a proposal search reads at most.
+const CANDIDATES: u32 = 500;
+
+impl Custody {
+    /// Authorizes `action` on `case` (refusals are logged with subject `case:<id>`).
+    pub async fn authorize_case(
+        &self,
+        who: &Principal,
+        action: Action,
+        case: &CaseRow,
+    ) -> Result<(), AppError> {
+        self.authorize(
+            who,
+            action,
+            Target::Case(case_scope(case)),
+            Some(&format!("case:{}", case.id)),
+        )
+        .await
+    }
+
+    /// The case's history (oldest first) with the actors' names and a summary of each act.
+    pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>, AppError> {
+        let entries = self.case_history(case_id).await?;
+        let actors: Vec<String> = entries.iter().map(|e| e.actor.clone()).collect();
+        let names = self.db.display_names(&actors).await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let details = liuhen_db::EntryBody::parse(&e.body)
+                    .map(|b| b.details)
+                    .unwrap_or_default();
+                CaseEvent {
+                    seq: e.seq,
+                    at: Timestamp::from_millisecond(e.at_ms).unwrap_or_default(),
+                    actor_name: names.get(&e.actor).cloned(),
+                    actor_id: e.actor,
+                    action: AuditAction::parse(&e.action),
+                    action_code: e.action,
+                    summary_zh: summary_zh(&details),
+                    reason: details
+                        .get("reason")
+                        .and_then(|r| r.as_str())
+                        .filter(|r| !r.is_empty())
+                        .map(str::to_owned),
+                }
+            })
+            .collect())
+    }
+
+    /// A case as its page shows it, for `who` (the view is authorized; a refusal is
+    /// logged).
+    pub async fn case_dossier(&self, who: &Principal, id: &str) -> Result<CaseDossier, AppError> {
+        let case = self.case(id).await?;
+        self.authorize_case(who, Action::ViewCase, &case).await?;
+        let steps = self.case_steps(&case.id).await?;
+        let mut links = Vec::with_capacity(steps.len());
+        let mut explanations = Vec::with_capacity(steps.len());
+        for s in &steps {
+            let mut recs = Vec::new();
+            for l in self.db.step_records(&s.step.id).await? {
+                let r = self.record(&l.record_id).await?;
+                recs.push((l, r));
+            }
+            links.push(recs);
+            explanations.push(self.db.explanations(&s.step.id).await?);
+        }
+        let verdict = self.case_compliance(&case.id).await?;
+        let events = self.case_events(&case.id).await?;
+        let can_manage =
+            decide(who, Action::ManageCase, Target::Case(case_scope(&case))) == Decision::Allow;
+        Ok(CaseDossier {
+            case,
+            steps,
+            links,
+            explanations,
+            verdict,
+            events,
+            can_manage,
+        })
+    }
+
+    /// A step by id that must belong to the case (id or number).
+    pub async fn step_of_case(&self, case: &str, step: &str) -> Result<StepRow, AppError> {
+        let case = self.case(case).await?;
+        let st = self.step(step).await?;
+        if st.case_id != case.id {
+            return Err(AppError::Invalid(format!(
+                "环节 {step} 不属于案件 {} / the step belongs to another case",
+                case.number
+            )));
+        }
+        Ok(st)
+    }
+
+    /// Links the records of an ingest (stored or already in custody) to a step, each in
+    /// its own transaction with its audit entry, as [`Custody::link_record`] does; records
+    /// already linked to the step are left as they are. Returns the linked records and
+    /// the failures.
+    pub async fn link_ingested(
+        &self,
+        step_id: &str,
+        summary: &crate::ingest::IngestSummary,
+        actor: &str,
+    ) -> (
+        Vec<liuhen_domain::RecordId>,
+        Vec<(liuhen_domain::RecordId, AppError)>,
+    ) {
+        let mut linked = Vec::new();
+        let mut failed = Vec::new();
+        let already: Vec<liuhen_domain::RecordId> = match self.db.step_records(step_id).await {
+            Ok(l) => l.into_iter().map(|l| l.record_id).collect(),
+            Err(_) => Vec::new(),
+        };
+        for report in &summary.reports {
+            let Some(id) = report
+                .record_id
+                .as_deref()
+                .and_then(|id| liuhen_domain::RecordId::parse(id).ok())
+            else {
+                continue;
+            };
+            if already.contains(&id) || linked.contains(&id) {
+                continue;
+            }
+            match self.link_record(step_id, &id, actor).await {
+                Ok(_) => linked.push(id),
+                Err(e) => failed.push((id, e)),
+            }
+        }
+        (linked, failed)
+    }
+
+    /// One page of the cases `who` may see that match `filter`.
+    pub async fn search_cases(
+        &self,
+        who: &Principal,
+        filter: &CaseFilter,
+        page: u32,
+        page_size: u32,
+    ) -> Result<CasePage, AppError> {
+        Ok(self
+            .db
+            .search_cases(&case_visibility(who), filter, page, page_size)
+            .await?)
+    }
+
+    /// Edits a case's fields. The reason is required whenever the change alters what the
+    /// case is (anything but its name); nothing changes, and nothing is logged, when no
+    /// field differs.
+    pub async fn edit_case(
+        &self,
+        case: &str,
+        edit: &CaseEdit,
+        reason: &str,
+        actor: &str,
+    ) -> Result<CaseRow, AppError> {
+        let mut tx = self.db.begin().await?;
+        let before = self.case(case).await?;
+        let mut after = before.clone();
+        if let Some(v) = &edit.number {
+            after.number = required(v, "案件编号", "case number")?;
+        }
+        if let Some(v) = &edit.name {
+            after.name = required(v, "案件名称", "case name")?;
+        }
+        if let Some(v) = edit.category {
+            after.category = v;
+        }
+        if let Some(v) = &edit.agency {
+            after.agency = v.trim().to_owned();
+        }
+        if let Some(v) = &edit.department {
+            after.department = required(v, "办案部门", "department")?;
+        }
+        if let Some(v) = edit.status {
+            after.status = v;
+        }
+        if let Some(v) = &edit.parties {
+            after.parties = checked_parties(v)?;
+        }
+        if let Some(v) = &edit.team {
+            after.team = officer_list(v, "办案人员", "the team")?;
+        }
+        let (old, new) = (case_json(&before), case_json(&after));
+        let changed: Vec<&str> = [
+            "number",
+            "name",
+            "category",
+            "agency",
+            "department",
+            "status",
+            "parties",
+            "team",
+        ]
+        .into_iter()
+        .filter(|k| old[k] != new[k])
+        .collect();
+        if changed.is_empty() {
+            return Err(AppError::Invalid(
+                "没有任何字段被修改 / nothing changed".into(),
+            ));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() && changed.iter().any(|k| *k != "name") {
+            return Err(AppError::Invalid(
+                "修改案件编号、类别、机构、部门、状态、当事人或办案人员必须填写理由 / a reason is required"
+                    .into(),
+            ));
+        }
+        if after.number != before.number && self.db.case(&after.number).await?.is_some() {
+            return Err(AppError::Invalid(format!(
+                "案件编号 {} 已存在 / case number already exists",
+                after.number
+            )));
+        }
+        let mut details = serde_json::Map::new();
+        for k in &changed {
+            details.insert((*k).to_owned(), json!({ "from": old[*k], "to": new[*k] }));
+        }
+        tx.append(
+            Timestamp::now(),
+            NewEntry {
+                actor: actor.to_owned(),
+                action: AuditAction::CaseEdited,
+                subject: Some(format!("case:{}", after.id)),
+                details: json!({ "changes": details, "reason": reason }),
+            },
+        )
+        .await?;
+        tx.update_case(&after).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Records `who` may see that probably belong to a step, best first, each with why.
+    /// Nothing is linked: a person confirms each proposal with [`Custody::link_record`].
+    pub async fn propose_links(
+        &self,
+        who: &Principal,
+        step_id: &str,
+    ) -> Result<Vec<(Proposal, Record)>, AppError> {
+        self.proposals_among(Some(&record_visibility(who)), step_id)
+            .await
+    }
+
+    /// Proposals among all records, for the local operator (`liuhen case propose`).
+    pub async fn propose_links_local(
+        &self,
+        step_id: &str,
+    ) -> Result<Vec<(Proposal, Record)>, AppError> {
+        self.proposals_among(None, step_id).await
+    }
+
+    async fn proposals_among(
+        &self,
+        vis: Option<&liuhen_domain::authz::RecordVisibility>,
+        step_id: &str,
+    ) -> Result<Vec<(Proposal, Record)>, AppError> {
+        let step = self.step(step_id).await?;
+        let slack = self.compliance_config().gap_tolerance;
+        let (w0, w1) = step.step.window;
+        let from = w0
+            .checked_sub(LONGEST_RECORDING)
+            .unwrap_or(w0)
+            .as_millisecond();
+        let to = w1.checked_add(slack).unwrap_or(w1).as_millisecond() + 1;
+        let found = self
+            .db
+            .records_captured_between(vis, from, to, CANDIDATES)
+            .await?;
+        let mut linked = Vec::new();
+        for l in self.db.step_records(&step.step.id).await? {
+            linked.push(linked_recording(&self.record(&l.record_id).await?));
+        }
+        let candidates: Vec<_> = found.iter().map(linked_recording).collect();
+        let ranked = propose(&step.step, &linked, &candidates, slack);
+        Ok(ranked
+            .into_iter()
+            .filter_map(|p| {
+                let r = found.iter().find(|r| r.id == p.record_id)?.clone();
+                Some((p, r))
+            })
+            .collect())
+    }
+}
