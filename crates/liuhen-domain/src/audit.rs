@@ -65,10 +65,32 @@ pub enum AuditAction {
     RecordUnlinked,
     /// The reason of an interruption of full-process recording was stated (R2.5).
     InterruptionExplained,
+    /// A request to view, copy, borrow or an outside request was filed.
+    AccessRequestFiled,
+    /// One approval step was decided (`details.step`, `details.decision`).
+    AccessApproved,
+    /// A time-limited grant was issued for exactly the approved records and actions.
+    AccessGranted,
+    /// A grant was revoked; it stops working at once.
+    AccessRevoked,
+    /// An approved copy was made, bound to the original's digest (R3.10).
+    CopyMade,
+    /// Records were lent to internal staff (R4.6).
+    LoanIssued,
+    /// Lent records were returned.
+    LoanReturned,
+    /// An outside requester consulted records (R4.3–R4.5).
+    VisitOutside,
+    /// A copying fee was paid; the receipt number is in the entry (R4.10).
+    FeePaid,
+    /// A confidentiality label or the conclusive-document mark was set or cleared.
+    LabelChanged,
+    /// A scan of an outside requester's paper was attached to a request.
+    PaperAttached,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 41] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -99,6 +121,17 @@ impl AuditAction {
         Self::RecordLinked,
         Self::RecordUnlinked,
         Self::InterruptionExplained,
+        Self::AccessRequestFiled,
+        Self::AccessApproved,
+        Self::AccessGranted,
+        Self::AccessRevoked,
+        Self::CopyMade,
+        Self::LoanIssued,
+        Self::LoanReturned,
+        Self::VisitOutside,
+        Self::FeePaid,
+        Self::LabelChanged,
+        Self::PaperAttached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +166,17 @@ impl AuditAction {
             Self::RecordLinked => "case.record_linked",
             Self::RecordUnlinked => "case.record_unlinked",
             Self::InterruptionExplained => "case.interruption_explained",
+            Self::AccessRequestFiled => "access.request_filed",
+            Self::AccessApproved => "access.approved",
+            Self::AccessGranted => "access.granted",
+            Self::AccessRevoked => "access.revoked",
+            Self::CopyMade => "copy.made",
+            Self::LoanIssued => "loan.issued",
+            Self::LoanReturned => "loan.returned",
+            Self::VisitOutside => "visit.outside",
+            Self::FeePaid => "fee.paid",
+            Self::LabelChanged => "access.label_changed",
+            Self::PaperAttached => "access.paper_attached",
         }
     }
 
@@ -181,6 +225,17 @@ impl AuditAction {
             Self::RecordLinked => "关联记录",
             Self::RecordUnlinked => "取消关联记录",
             Self::InterruptionExplained => "说明中断原因",
+            Self::AccessRequestFiled => "提出查阅申请",
+            Self::AccessApproved => "审批查阅申请",
+            Self::AccessGranted => "授予查阅权限",
+            Self::AccessRevoked => "撤销查阅权限",
+            Self::CopyMade => "制作复制件",
+            Self::LoanIssued => "借出",
+            Self::LoanReturned => "归还",
+            Self::VisitOutside => "外部人员查阅",
+            Self::FeePaid => "收取复制费用",
+            Self::LabelChanged => "变更密级标识",
+            Self::PaperAttached => "附上申请材料",
         }
     }
 }
