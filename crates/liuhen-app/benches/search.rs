@@ -257,6 +257,7 @@ async fn bench_backend(
         user_id: "bench".into(),
         roles: vec![Role::RecordsKeeper],
         unit: Some(AGENCIES[0].0.into()),
+        department: None,
         officer_name: "—".into(),
     };
     let two = [

@@ -71,6 +71,7 @@ impl UserInfo {
             user_id: self.id.clone(),
             roles: self.roles.clone(),
             unit: self.unit.clone(),
+            department: self.department.clone(),
             officer_name: self.display_name.clone(),
         }
     }

@@ -3,7 +3,7 @@
 //! [`ingest::Observer`] and results come back as plain reports.
 
 pub mod accounts;
-mod authz;
+pub mod authz;
 pub mod cases;
 pub mod config;
 mod custody;
