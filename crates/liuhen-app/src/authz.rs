@@ -145,8 +145,7 @@ impl Custody {
     /// hiding buttons; the act itself goes through [`Custody::authorize_record`]).
     pub fn allows(&self, who: &Principal, action: Action, facts: &RecordFacts) -> bool {
         facts.with_scope(|r| {
-            decide_detail(&self.policy, who, action, Target::Record(r)).decision
-                == Decision::Allow
+            decide_detail(&self.policy, who, action, Target::Record(r)).decision == Decision::Allow
         })
     }
 
@@ -174,7 +173,9 @@ impl Custody {
                 }),
                 grant,
             }),
-            (Decision::Deny(reason), _) => Err(self.refuse(who, action, reason, Some(&subject)).await),
+            (Decision::Deny(reason), _) => {
+                Err(self.refuse(who, action, reason, Some(&subject)).await)
+            }
         }
     }
 

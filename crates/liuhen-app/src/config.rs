@@ -164,7 +164,10 @@ impl Config {
     }
 
     /// The access policy this bureau uses, validated.
-    pub fn access_policy(&self, data_dir: &Path) -> Result<liuhen_domain::access::Policy, AppError> {
+    pub fn access_policy(
+        &self,
+        data_dir: &Path,
+    ) -> Result<liuhen_domain::access::Policy, AppError> {
         use liuhen_domain::access::Policy;
         let file = self.access.policy_file.trim();
         if file.is_empty() {

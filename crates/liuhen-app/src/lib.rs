@@ -2,6 +2,7 @@
 //! same transaction. This crate knows nothing about HTTP or terminals: progress goes to an
 //! [`ingest::Observer`] and results come back as plain reports.
 
+pub mod access;
 pub mod accounts;
 pub mod authz;
 pub mod cases;

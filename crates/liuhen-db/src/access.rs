@@ -173,9 +173,8 @@ fn decode_request(row: &AnyRow) -> Result<RequestRow, DbError> {
 
 fn decode_grant(row: &AnyRow) -> Result<GrantRow, DbError> {
     let c = "decoding a grant";
-    let flag = |name: &str| -> Result<bool, DbError> {
-        Ok(row.try_get::<i64, _>(name).ctx(c)? != 0)
-    };
+    let flag =
+        |name: &str| -> Result<bool, DbError> { Ok(row.try_get::<i64, _>(name).ctx(c)? != 0) };
     Ok(GrantRow {
         id: row.try_get("id").ctx(c)?,
         request_id: row.try_get("request_id").ctx(c)?,
@@ -268,12 +267,14 @@ impl Tx {
             .await
             .ctx("inserting an access request")?;
         for rec in &r.records {
-            sqlx::query("INSERT INTO access_request_records (request_id, record_id) VALUES ($1, $2)")
-                .bind(r.id.as_str())
-                .bind(rec.as_str())
-                .execute(&mut *self.inner)
-                .await
-                .ctx("inserting a record of a request")?;
+            sqlx::query(
+                "INSERT INTO access_request_records (request_id, record_id) VALUES ($1, $2)",
+            )
+            .bind(r.id.as_str())
+            .bind(rec.as_str())
+            .execute(&mut *self.inner)
+            .await
+            .ctx("inserting a record of a request")?;
         }
         Ok(())
     }
@@ -471,7 +472,12 @@ impl Tx {
     }
 
     /// Marks a loan returned; `false` when it already was.
-    pub async fn return_loan(&mut self, request_id: &str, by: &str, at_ms: i64) -> Result<bool, DbError> {
+    pub async fn return_loan(
+        &mut self,
+        request_id: &str,
+        by: &str,
+        at_ms: i64,
+    ) -> Result<bool, DbError> {
         let done = sqlx::query(
             "UPDATE access_loans SET returned_ms = $1, returned_by = $2 \
              WHERE request_id = $3 AND returned_ms IS NULL",
@@ -530,10 +536,7 @@ impl Tx {
             let sql = format!("DELETE FROM {table} WHERE {col} = $1 AND label = $2");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(label)
         };
-        let done = q
-            .execute(&mut *self.inner)
-            .await
-            .ctx("changing a label")?;
+        let done = q.execute(&mut *self.inner).await.ctx("changing a label")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -718,7 +721,11 @@ impl Db {
     }
 
     /// The grants of `grantee` naming `record_id`, in any state.
-    pub async fn grants_for(&self, grantee: &str, record_id: &str) -> Result<Vec<GrantRow>, DbError> {
+    pub async fn grants_for(
+        &self,
+        grantee: &str,
+        record_id: &str,
+    ) -> Result<Vec<GrantRow>, DbError> {
         let cols = GRANT_COLUMNS
             .split(", ")
             .map(|c| format!("g.{c}"))
@@ -812,14 +819,15 @@ impl Db {
         for row in &rows {
             let id: String = row.try_get("id").ctx(c)?;
             let status: String = row.try_get("status").ctx(c)?;
-            let team = sqlx::query("SELECT officer FROM case_team WHERE case_id = $1 ORDER BY position")
-                .bind(id.as_str())
-                .fetch_all(self.pool())
-                .await
-                .ctx("reading a case team")?
-                .iter()
-                .map(|r| r.try_get("officer").ctx(c))
-                .collect::<Result<Vec<String>, _>>()?;
+            let team =
+                sqlx::query("SELECT officer FROM case_team WHERE case_id = $1 ORDER BY position")
+                    .bind(id.as_str())
+                    .fetch_all(self.pool())
+                    .await
+                    .ctx("reading a case team")?
+                    .iter()
+                    .map(|r| r.try_get("officer").ctx(c))
+                    .collect::<Result<Vec<String>, _>>()?;
             out.push(RecordCase {
                 department: row.try_get("department").ctx(c)?,
                 archived: status == "archived",

@@ -28,12 +28,13 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::QueryContext;
 
+pub use access::{
+    ApprovalRow, CopyRow, GrantRow, LoanRow, PaperRow, RecordCase, RequestQuery, RequestRow,
+    VisitRow,
+};
 pub use accounts::{
     ApiTokenRow, DepartmentRow, NewUserRow, SessionRow, UnitRow, UserRow, decode_roles,
     encode_roles,
-};
-pub use access::{
-    ApprovalRow, CopyRow, GrantRow, LoanRow, PaperRow, RecordCase, RequestQuery, RequestRow, VisitRow,
 };
 pub use audit::{AuditEntry, EntryBody, NewEntry};
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};

@@ -716,7 +716,11 @@ fn in_list(w: &mut Where, items: &[String]) -> String {
         // Matches no label.
         return "''".into();
     }
-    items.iter().map(|i| w.text(i)).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| w.text(i))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The SQL of [`RecordVisibility::admits`]; `None` when nothing can be visible.

@@ -65,10 +65,12 @@ pub enum Action {
     RevokeGrant,
     /// See requests, grants and loans (one's own, or those one handles).
     ListRequests,
+    /// Set or clear confidentiality labels on a case.
+    LabelCase,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Self::ViewRecord,
         Self::PlayRecord,
         Self::DownloadOriginal,
@@ -85,6 +87,7 @@ impl Action {
         Self::HandleRequest,
         Self::RevokeGrant,
         Self::ListRequests,
+        Self::LabelCase,
     ];
 
     pub fn code(self) -> &'static str {
@@ -105,6 +108,7 @@ impl Action {
             Self::HandleRequest => "access.handle",
             Self::RevokeGrant => "access.revoke",
             Self::ListRequests => "access.list",
+            Self::LabelCase => "case.label",
         }
     }
 

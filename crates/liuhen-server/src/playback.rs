@@ -18,8 +18,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use liuhen_app::Custody;
-use liuhen_app::playback::{Playable, Preview};
 use liuhen_app::authz::Allowed;
+use liuhen_app::playback::{Playable, Preview};
 use liuhen_domain::authz::Action;
 use liuhen_domain::{Record, RecordId};
 
@@ -66,7 +66,9 @@ pub async fn player_view(state: &AppState, record: &Record, user: &CurrentUser) 
         ..Default::default()
     };
     let allowed = match state.custody.record_facts(&user.principal, record).await {
-        Ok(f) => state.custody.allows(&user.principal, Action::PlayRecord, &f),
+        Ok(f) => state
+            .custody
+            .allows(&user.principal, Action::PlayRecord, &f),
         Err(e) => {
             tracing::error!(record = %record.id, error = %e, "access facts lookup failed");
             false
