@@ -149,6 +149,11 @@ impl Custody {
         })
     }
 
+    /// Whether the policy allows a system action, without logging (menus and buttons).
+    pub fn allows_system(&self, who: &Principal, action: Action) -> bool {
+        decide_detail(&self.policy, who, action, Target::System).decision == Decision::Allow
+    }
+
     /// Authorizes `action` on `record`: gathers its facts, decides, logs a refusal.
     pub async fn authorize_record(
         &self,

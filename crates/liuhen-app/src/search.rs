@@ -212,6 +212,32 @@ impl Custody {
         })
     }
 
+    /// Authorizes taking the original away (keepers of the unit; borrowers under a loan)
+    /// and logs `record.downloaded` (with the grant and its purpose when one allowed it).
+    pub async fn download_original(
+        &self,
+        who: &Principal,
+        id: &RecordId,
+    ) -> Result<Record, AppError> {
+        let record = self.record(id).await?;
+        let allowed = self
+            .authorize_record(who, Action::DownloadOriginal, &record)
+            .await?;
+        let mut details = serde_json::json!({
+            "sha256": record.sha256.to_hex(),
+            "size_bytes": record.size_bytes,
+        });
+        allowed.annotate(&mut details);
+        self.log_event(NewEntry {
+            actor: who.user_id.clone(),
+            action: AuditAction::RecordDownloaded,
+            subject: Some(format!("record:{id}")),
+            details,
+        })
+        .await?;
+        Ok(record)
+    }
+
     /// Changes a record's classification for `who` (records keeper of the record's unit),
     /// with a required reason; refusals are logged by the authorization point.
     pub async fn reclassify(

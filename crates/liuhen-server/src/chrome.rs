@@ -14,6 +14,8 @@ pub struct Chrome {
     pub can_manage_users: bool,
     pub can_view_audit: bool,
     pub can_manage_security: bool,
+    /// Access requests, approvals, grants (issue 5).
+    pub can_access: bool,
 }
 
 impl Chrome {
@@ -32,6 +34,12 @@ impl Chrome {
             can_manage_users: has(Role::SystemAdmin),
             can_view_audit: has(Role::AuditAdmin),
             can_manage_security: has(Role::SecurityAdmin),
+            can_access: user.is_some_and(|u| {
+                u.principal
+                    .roles
+                    .iter()
+                    .any(|r| !r.is_administrator() && *r != Role::ExternalRequester)
+            }),
         }
     }
 
