@@ -43,8 +43,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn bad_json<T: serde::de::DeserializeOwned>(body: &Bytes, shape: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad("bad_json", format!("请求内容格式不正确（应为 {shape}）：{e}")))
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad(
+            "bad_json",
+            format!("请求内容格式不正确（应为 {shape}）：{e}"),
+        )
+    })
 }
 
 pub(crate) fn detail_json(d: &RequestDetail) -> Value {
@@ -172,18 +176,25 @@ pub(crate) struct FileJson {
 impl FileJson {
     pub(crate) fn request(&self) -> Result<NewRequest, ApiError> {
         let kind = RequestKind::parse(self.kind.trim()).ok_or_else(|| {
-            ApiError::bad("bad_kind", "申请类型应为 view（查阅）、copy（复制）、loan（借阅）或 outside（外部调阅）")
+            ApiError::bad(
+                "bad_kind",
+                "申请类型应为 view（查阅）、copy（复制）、loan（借阅）或 outside（外部调阅）",
+            )
         })?;
         let records = self
             .records
             .iter()
             .map(|r| {
-                parse_id(r.trim()).map_err(|_| ApiError::bad("bad_record", format!("记录编号不正确：{r}")))
+                parse_id(r.trim())
+                    .map_err(|_| ApiError::bad("bad_record", format!("记录编号不正确：{r}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let due = match self.due.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
             Some(d) => Some(d.parse::<jiff::Timestamp>().map_err(|_| {
-                ApiError::bad("bad_due", "归还日期格式不正确（RFC 3339，如 2026-12-01T17:00:00+08:00）")
+                ApiError::bad(
+                    "bad_due",
+                    "归还日期格式不正确（RFC 3339，如 2026-12-01T17:00:00+08:00）",
+                )
             })?),
             None => None,
         };
@@ -272,7 +283,10 @@ pub(crate) fn attempt(
 ) -> Result<StepAttempt, ApiError> {
     Ok(StepAttempt {
         step: Step::parse(step.trim()).ok_or_else(|| {
-            ApiError::bad("bad_step", "审批环节应为 consent、legal_review、leader_approval 或 deputy_approval")
+            ApiError::bad(
+                "bad_step",
+                "审批环节应为 consent、legal_review、leader_approval 或 deputy_approval",
+            )
         })?,
         decision: StepDecision::parse(decision.trim())
             .ok_or_else(|| ApiError::bad("bad_decision", "审批结果应为 approve 或 reject"))?,
@@ -311,10 +325,16 @@ async fn copy(
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let j: CopyJson = bad_json(&body, "{\"extractor\", \"proves\", \"extracted_at\"}")?;
-    let extracted_at = match j.extracted_at.as_deref().map(str::trim).filter(|x| !x.is_empty()) {
-        Some(t) => Some(t.parse::<jiff::Timestamp>().map_err(|_| {
-            ApiError::bad("bad_time", "提取时间格式不正确（RFC 3339）")
-        })?),
+    let extracted_at = match j
+        .extracted_at
+        .as_deref()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+    {
+        Some(t) => Some(
+            t.parse::<jiff::Timestamp>()
+                .map_err(|_| ApiError::bad("bad_time", "提取时间格式不正确（RFC 3339）"))?,
+        ),
         None => None,
     };
     let st = CopyStatement {
@@ -443,7 +463,9 @@ async fn grants(
         "unit" => s.custody.unit_grants(&user.principal).await?,
         _ => return Err(ApiError::bad("bad_scope", "scope 应为 mine 或 unit")),
     };
-    Ok(Json(json!({ "grants": found.iter().map(grant_json).collect::<Vec<_>>() })))
+    Ok(Json(
+        json!({ "grants": found.iter().map(grant_json).collect::<Vec<_>>() }),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -497,7 +519,13 @@ async fn label_record(
     let rid = parse_id(&id)?;
     let changed = s
         .custody
-        .set_label(&user.principal, &LabelTarget::Record(rid), &j.label, j.set, &j.reason)
+        .set_label(
+            &user.principal,
+            &LabelTarget::Record(rid),
+            &j.label,
+            j.set,
+            &j.reason,
+        )
         .await?;
     Ok(Json(json!({ "changed": changed })))
 }
@@ -511,7 +539,13 @@ async fn label_case(
     let j: LabelJson = bad_json(&body, "{\"label\", \"set\", \"reason\"}")?;
     let changed = s
         .custody
-        .set_label(&user.principal, &LabelTarget::Case(id), &j.label, j.set, &j.reason)
+        .set_label(
+            &user.principal,
+            &LabelTarget::Case(id),
+            &j.label,
+            j.set,
+            &j.reason,
+        )
         .await?;
     Ok(Json(json!({ "changed": changed })))
 }

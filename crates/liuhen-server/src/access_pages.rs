@@ -74,7 +74,9 @@ async fn home(
     let inbox = c.unit_requests(p, false).await.map_err(err)?;
     let unit = c.unit_requests(p, true).await.map_err(err)?;
     let rows = |v: &[liuhen_app::access::RequestDetail]| {
-        v.iter().map(|d| ReqRow::new(d, &t, &tz)).collect::<Vec<_>>()
+        v.iter()
+            .map(|d| ReqRow::new(d, &t, &tz))
+            .collect::<Vec<_>>()
     };
     let can_outside = c.allows_system(p, liuhen_domain::authz::Action::RegisterOutside);
     Ok(HomePage {
@@ -122,9 +124,10 @@ fn new_page(s: &AppState, t: Tr, user: &CurrentUser, f: NewForm, error: Option<S
             .iter()
             .map(|o| (o.code.clone(), o.name.clone()))
             .collect(),
-        can_outside: s
-            .custody
-            .allows_system(&user.principal, liuhen_domain::authz::Action::RegisterOutside),
+        can_outside: s.custody.allows_system(
+            &user.principal,
+            liuhen_domain::authz::Action::RegisterOutside,
+        ),
         fee_note: format!(
             "{} {} / {} {}",
             views::yuan(p.fees.per_disc_cents),
@@ -157,9 +160,8 @@ impl NewForm {
         let due = match self.due.trim() {
             "" => None,
             d => {
-                let date: jiff::civil::Date = d
-                    .parse()
-                    .map_err(|_| format!("归还日期格式不正确：{d}"))?;
+                let date: jiff::civil::Date =
+                    d.parse().map_err(|_| format!("归还日期格式不正确：{d}"))?;
                 let end = date
                     .at(17, 0, 0, 0)
                     .to_zoned_datetime(tz.clone())
@@ -292,7 +294,8 @@ async fn decide(
     Form(f): Form<DecideForm>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let a = attempt(&f.step, &f.decision, &f.basis, &f.comment).map_err(|e| PageError::new(e, t))?;
+    let a =
+        attempt(&f.step, &f.decision, &f.basis, &f.comment).map_err(|e| PageError::new(e, t))?;
     let r = s
         .custody
         .decide_request(&user.principal, &user.display_name, &id, &a)
@@ -415,12 +418,23 @@ async fn grants_page(
     };
     let names = c
         .db()
-        .display_names(&unit.iter().map(|g| g.grantee_id.clone()).collect::<Vec<_>>())
+        .display_names(
+            &unit
+                .iter()
+                .map(|g| g.grantee_id.clone())
+                .collect::<Vec<_>>(),
+        )
         .await
         .map_err(|e| PageError::new(AppError::from(e), t))?;
     Ok(GrantsPage {
-        mine: mine.iter().map(|g| GrantLine::new(g, &names, now, &tz, &t)).collect(),
-        unit: unit.iter().map(|g| GrantLine::new(g, &names, now, &tz, &t)).collect(),
+        mine: mine
+            .iter()
+            .map(|g| GrantLine::new(g, &names, now, &tz, &t))
+            .collect(),
+        unit: unit
+            .iter()
+            .map(|g| GrantLine::new(g, &names, now, &tz, &t))
+            .collect(),
         c: Chrome::new(t, Some(user), "access"),
         error,
     }
@@ -450,7 +464,11 @@ async fn revoke(
     Form(f): Form<RevokeForm>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    match s.custody.revoke_grant(&user.principal, &id, &f.reason).await {
+    match s
+        .custody
+        .revoke_grant(&user.principal, &id, &f.reason)
+        .await
+    {
         Ok(_) => Ok(Redirect::to("/access/grants").into_response()),
         Err(e) => {
             let m = flash(e, t)?;
@@ -480,7 +498,12 @@ async fn loans(
     let names = s
         .custody
         .db()
-        .display_names(&open.iter().map(|(l, _)| l.borrower_id.clone()).collect::<Vec<_>>())
+        .display_names(
+            &open
+                .iter()
+                .map(|(l, _)| l.borrower_id.clone())
+                .collect::<Vec<_>>(),
+        )
         .await
         .map_err(|e| PageError::new(AppError::from(e), t))?;
     let tz = tz(&s);

@@ -192,7 +192,11 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
 const ONE_SHOT: u64 = 2 * 1024 * 1024;
 const STREAM_CHUNK: u64 = 256 * 1024;
 
-pub(crate) async fn serve_blob(c: &Custody, p: &Playable, headers: &HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn serve_blob(
+    c: &Custody,
+    p: &Playable,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", p.sha256.to_hex());
     let get = |h| headers.get(h).and_then(|v: &HeaderValue| v.to_str().ok());
     if get(IF_NONE_MATCH).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))

@@ -64,14 +64,26 @@ impl ReqRow {
         let r = &d.request;
         Self {
             id: r.id.clone(),
-            short: r.id.chars().rev().take(8).collect::<Vec<_>>().into_iter().rev().collect(),
+            short: r
+                .id
+                .chars()
+                .rev()
+                .take(8)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect(),
             kind: kind_label(d.kind, t),
             status_code: d.status.code(),
             status: status_label(d.status, t),
             purpose: r.purpose.clone(),
             records: r.records.len(),
             requester: r.requester_name.clone(),
-            next_step: d.next_step.map(|s| step_label(s, t)).unwrap_or("").to_owned(),
+            next_step: d
+                .next_step
+                .map(|s| step_label(s, t))
+                .unwrap_or("")
+                .to_owned(),
             filed: when(r.filed_ms, tz),
         }
     }
@@ -156,12 +168,21 @@ impl DetailView {
         let handler = in_unit && s.custody.allows_system(p, Action::HandleRequest);
         let approved = d.status == RequestStatus::Approved;
         let copying = d.kind == RequestKind::Copy || r.outside_action.as_deref() == Some("copy");
-        let paper_name = |code: &str| policy.papers.get(code).cloned().unwrap_or_else(|| code.to_owned());
+        let paper_name = |code: &str| {
+            policy
+                .papers
+                .get(code)
+                .cloned()
+                .unwrap_or_else(|| code.to_owned())
+        };
         let flow = d
             .flow
             .iter()
             .map(|step| {
-                let a = d.approvals.iter().find(|a| Step::parse(&a.step) == Some(*step));
+                let a = d
+                    .approvals
+                    .iter()
+                    .find(|a| Step::parse(&a.step) == Some(*step));
                 FlowLine {
                     label: step_label(*step, t),
                     decided: a.is_some(),
@@ -225,13 +246,16 @@ impl DetailView {
             flow,
             basis: r.basis.clone(),
             next_step_code: d.next_step.map(Step::code).unwrap_or("").to_owned(),
-            next_step: d.next_step.map(|s| step_label(s, t)).unwrap_or("").to_owned(),
+            next_step: d
+                .next_step
+                .map(|s| step_label(s, t))
+                .unwrap_or("")
+                .to_owned(),
             can_decide,
             can_copy: handler && approved && copying && d.copies.is_empty(),
             can_fee: handler && r.fee_cents.is_some_and(|f| f > 0) && r.paid_ms.is_none(),
             can_issue_loan: handler && approved && d.kind == RequestKind::Loan && d.loan.is_none(),
-            can_return: handler
-                && d.loan.as_ref().is_some_and(|l| l.returned_ms.is_none()),
+            can_return: handler && d.loan.as_ref().is_some_and(|l| l.returned_ms.is_none()),
             can_visit: in_unit
                 && approved
                 && d.kind == RequestKind::Outside
@@ -242,7 +266,11 @@ impl DetailView {
                 && s.custody.allows_system(p, Action::RegisterOutside),
             papers,
             missing: d.missing_papers.iter().map(|c| paper_name(c)).collect(),
-            grants: d.grants.iter().map(|g| GrantLine::new(g, &names, now, &tz, t)).collect(),
+            grants: d
+                .grants
+                .iter()
+                .map(|g| GrantLine::new(g, &names, now, &tz, t))
+                .collect(),
             copies: d
                 .copies
                 .iter()
@@ -307,7 +335,10 @@ impl GrantLine {
         Self {
             id: g.id.clone(),
             request: g.request_id.clone(),
-            grantee: names.get(&g.grantee_id).cloned().unwrap_or_else(|| g.grantee_id.clone()),
+            grantee: names
+                .get(&g.grantee_id)
+                .cloned()
+                .unwrap_or_else(|| g.grantee_id.clone()),
             purpose: g.purpose.clone(),
             records: g.records.len(),
             actions: actions.join("、"),
@@ -336,7 +367,10 @@ impl LoanLine {
     pub fn new(l: &LoanRow, overdue: bool, names: &HashMap<String, String>, tz: &TimeZone) -> Self {
         Self {
             request: l.request_id.clone(),
-            borrower: names.get(&l.borrower_id).cloned().unwrap_or_else(|| l.borrower_id.clone()),
+            borrower: names
+                .get(&l.borrower_id)
+                .cloned()
+                .unwrap_or_else(|| l.borrower_id.clone()),
             issued: when(l.issued_ms, tz),
             due: when(l.due_ms, tz),
             overdue,
