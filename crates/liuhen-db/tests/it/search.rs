@@ -122,7 +122,7 @@ async fn filled(db: &Db) {
 /// Visibility by unit and/or own records, any case state, no labels cleared, no grants.
 fn vis(unit: Option<&str>, officer: Option<&str>) -> RecordVisibility {
     RecordVisibility {
-        me: officer.unwrap_or("\u{0}").to_owned(),
+        me: officer.unwrap_or("（无）").to_owned(),
         own: officer.map(|_| CaseCond::Any),
         team: None,
         department: None,
