@@ -263,9 +263,7 @@ fn scope_holds(p: &Principal, scope: Scope, r: &RecordScope<'_>) -> bool {
 }
 
 fn on_team(p: &Principal, r: &RecordScope<'_>) -> bool {
-    r.cases
-        .iter()
-        .any(|c| c.team.iter().any(|m| *m == p.officer_name))
+    r.cases.iter().any(|c| c.team.contains(&p.officer_name))
 }
 
 fn cases_hold(cond: CaseCond, r: &RecordScope<'_>) -> bool {
@@ -447,7 +445,7 @@ impl RecordVisibility {
     pub fn admits(&self, r: &RecordScope<'_>) -> bool {
         let cases = |c: CaseCond| cases_hold(c, r);
         let own = r.officer == Some(self.me.as_str());
-        let team = r.cases.iter().any(|c| c.team.iter().any(|m| *m == self.me));
+        let team = r.cases.iter().any(|c| c.team.contains(&self.me));
         let granted = self.grantee.as_ref().is_some_and(|(_, now)| {
             !r.in_open_case()
                 && r.grants.iter().any(|g| {
