@@ -394,10 +394,28 @@ impl Custody {
             .ok_or_else(|| AppError::NotFound(format!("request {id}")))
     }
 
-    /// Whether `who` may see this request: he filed it, or works in the unit whose records
-    /// it asks for (approvers, keepers, supervisors).
+    /// Whether `who` may see this request: he filed it, or, in the unit whose records it
+    /// asks for, he decides one of its steps, carries requests out, revokes grants or
+    /// supervises (need to know: a colleague's purpose is not everyone's business).
     fn involved(&self, who: &Principal, r: &RequestRow) -> bool {
-        r.filed_by == who.user_id || who.unit.as_deref() == Some(r.agency.as_str())
+        if r.filed_by == who.user_id {
+            return true;
+        }
+        if who.unit.as_deref() != Some(r.agency.as_str()) {
+            return false;
+        }
+        let decides = flow_of(r)
+            .into_iter()
+            .any(|s| self.policy.step_roles(s).iter().any(|role| who.has(*role)));
+        decides
+            || who.has(Role::Supervisor)
+            || [
+                Action::HandleRequest,
+                Action::RegisterOutside,
+                Action::RevokeGrant,
+            ]
+            .into_iter()
+            .any(|a| self.allows_system(who, a))
     }
 
     /// One request with its trail, for someone involved in it.
@@ -495,7 +513,10 @@ impl Custody {
             })
             .await?;
         let mut out = Vec::new();
-        for r in rows.into_iter().filter(|r| r.agency == unit) {
+        for r in rows
+            .into_iter()
+            .filter(|r| r.agency == unit && self.involved(who, r))
+        {
             let d = self.detail_of(r).await?;
             let mine = match (d.status, d.next_step) {
                 (RequestStatus::Pending, Some(step)) => {
@@ -505,8 +526,11 @@ impl Custody {
                             || d.request.department.is_none()
                             || d.request.department == who.department)
                 }
+                // Approved copies, loans and outside visits wait for the keeper; a view
+                // request's grant was issued with its last approval.
                 (RequestStatus::Approved, _) => {
-                    who.has(Role::RecordsKeeper) || who.has(Role::ArchiveKeeper)
+                    d.kind != RequestKind::View
+                        && (who.has(Role::RecordsKeeper) || who.has(Role::ArchiveKeeper))
                 }
                 _ => false,
             };

@@ -285,6 +285,11 @@ async fn a_view_grant_covers_exactly_its_records_and_revocation_stops_it_at_once
         )
         .await;
     assert_eq!(req["flow"], json!(["consent"]));
+    // A colleague has no business with it; the department that consents has.
+    let path = format!("/api/v1/access/requests/{}", id(&req));
+    assert_eq!(w.get("camera", &path).await.0, 404);
+    assert_eq!(w.get("other_unit", &path).await.0, 404);
+    assert_eq!(w.get("dept", &path).await.0, 200);
     // A department that does not handle the case cannot consent.
     let (s, v) = w.decide("other_dept", &req, "approve").await;
     assert_eq!(
