@@ -7,7 +7,9 @@
 // d. the records keeper (赵敏) makes the copy (extractor, what it proves) and records the
 //    fee's receipt number;
 // e. the officer sees the copy bound to the original's digest, the fee and the receipt on
-//    his request page; the approval trail names both approvers.
+//    his request page; the approval trail names both approvers;
+// f. (second test) a court's outside request is refused consent until the keeper attaches
+//    the scans of its papers in the browser; then consent, visit recorded.
 //
 // Shared helpers (binary, browser): support.mjs.
 import { test, before, after } from "node:test";
@@ -122,7 +124,68 @@ test("a copy request passes legal review and leader approval; the copy appears w
     await go("/access");
     assert.ok((await page.textContent("#mine")).includes(PURPOSE));
     await shot("access-request-done");
+    await signOut();
 
+    assert.deepEqual(problems, [], "no uncaught page errors");
+    assert.deepEqual(consoleErrors, [], "no console errors");
+  } catch (e) {
+    await keepFailure(t.name, server.log());
+    throw e;
+  }
+});
+
+test("an outside request cannot be approved until its papers' scans are attached", async (t) => {
+  try {
+    // The keeper registers a court's request to view one record.
+    await as("zhaomin");
+    await go("/records");
+    const href = await page.getAttribute('table a[href^="/records/"]', "href");
+    const recordId = href.split("/").pop();
+    await go(`/access/new?kind=outside&records=${recordId}`);
+    await page.selectOption("#outside_type", "court");
+    await page.fill("#outside_name", "刘法官");
+    await page.fill("#outside_unit", "平顶山市新华区人民法院");
+    await page.fill("#outside_id", "410402198503150011");
+    await page.fill("#purpose", "审理（2026）豫0402行初12号案件需要");
+    await clickAndLoad('#request-form [type=submit]');
+    assert.match(path(), /^\/access\/requests\//);
+    const url = path();
+    assert.ok((await page.textContent("#papers")).includes("材料不全"));
+    await signOut();
+
+    // The department cannot consent while papers are missing.
+    await as("guolei");
+    await go(url);
+    await clickAndLoad('#decide-form button[value=approve]');
+    assert.ok((await page.textContent(".flash-error")).includes("材料不全"));
+    await signOut();
+
+    // The keeper attaches the scans (fetch PUT from access.js), then the department consents.
+    await as("zhaomin");
+    await go(url);
+    for (const paper of ["introduction_letter", "id_card"]) {
+      const form = page.locator(`form.paper-upload[data-url$="/papers/${paper}"]`);
+      await form.locator('input[type="file"]').setInputFiles({
+        name: `${paper}.pdf`, mimeType: "application/pdf", buffer: Buffer.from(`%PDF-1.4 ${paper}`),
+      });
+      await Promise.all([page.waitForEvent("load"), form.locator("button").click()]);
+    }
+    const papers = await page.textContent("#papers");
+    assert.ok(!papers.includes("材料不全") && papers.includes("introduction_letter.pdf"), papers);
+    await signOut();
+    await as("guolei");
+    await go(url);
+    await clickAndLoad('#decide-form button[value=approve]');
+    assert.equal((await page.textContent("#request-status")).trim(), "已批准");
+    await signOut();
+
+    // The keeper records the visit; the request is done.
+    await as("zhaomin");
+    await go(url);
+    await page.fill('#handle input[name=note]', "在档案室当场查阅");
+    await clickAndLoad('#handle form[action$="/visit"] button');
+    assert.equal((await page.textContent("#request-status")).trim(), "已办结");
+    await shot("access-outside-visit");
     assert.deepEqual(problems, [], "no uncaught page errors");
     assert.deepEqual(consoleErrors, [], "no console errors");
   } catch (e) {
