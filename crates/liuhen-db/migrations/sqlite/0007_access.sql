@@ -127,6 +127,10 @@ CREATE TABLE access_visits (
     note        TEXT NOT NULL
 );
 
+-- The list query's case-team and department branches look cases up by these.
+CREATE INDEX case_team_officer ON case_team (officer);
+CREATE INDEX cases_department ON cases (department);
+
 CREATE TABLE record_labels (
     record_id TEXT NOT NULL REFERENCES records (id),
     label     TEXT NOT NULL,

@@ -39,9 +39,11 @@ pub(super) fn visibility_sql(w: &mut Where, v: &RecordVisibility, unary: &str) -
     }
     let me = w.text(&v.me);
     let own = format!("officer = {me}");
+    // Uncorrelated `id IN (…)` sets, so that each OR branch stays an index lookup (officer,
+    // agency, primary key) instead of a probe per row.
     let team = format!(
-        "EXISTS (SELECT 1 {CASES_OF_RECORD} AND EXISTS \
-         (SELECT 1 FROM case_team t WHERE t.case_id = c.id AND t.officer = {me}))"
+        "records.id IN (SELECT sr.record_id FROM case_team t JOIN steps s ON s.case_id = t.case_id \
+         JOIN step_records sr ON sr.step_id = s.id WHERE t.officer = {me})"
     );
     let mut by_rule = Vec::new();
     if let Some(c) = v.own {
@@ -53,7 +55,9 @@ pub(super) fn visibility_sql(w: &mut Where, v: &RecordVisibility, unary: &str) -
     if let Some((u, d, c)) = &v.department {
         let (u, d) = (w.text(u), w.text(d));
         by_rule.push(format!(
-            "(agency = {u} AND EXISTS (SELECT 1 {CASES_OF_RECORD} AND c.department = {d}) AND {})",
+            "(agency = {u} AND records.id IN (SELECT sr.record_id FROM cases c JOIN steps s \
+             ON s.case_id = c.id JOIN step_records sr ON sr.step_id = s.id WHERE c.department = {d}) \
+             AND {})",
             case_cond_sql(*c)
         ));
     }
@@ -69,9 +73,9 @@ pub(super) fn visibility_sql(w: &mut Where, v: &RecordVisibility, unary: &str) -
             let user = w.text(user);
             let now = w.arg(Arg::Int(*now));
             format!(
-                "(EXISTS (SELECT 1 FROM access_grant_records gr JOIN access_grants g \
-                 ON g.id = gr.grant_id WHERE gr.record_id = records.id AND g.grantee_id = {user} \
-                 AND g.can_view = 1 AND g.revoked_ms IS NULL AND g.expires_ms > {now}) AND {})",
+                "(records.id IN (SELECT gr.record_id FROM access_grants g JOIN access_grant_records gr \
+                 ON gr.grant_id = g.id WHERE g.grantee_id = {user} AND g.can_view = 1 \
+                 AND g.revoked_ms IS NULL AND g.expires_ms > {now}) AND {})",
                 case_cond_sql(CaseCond::ArchivedOrNone)
             )
         }
