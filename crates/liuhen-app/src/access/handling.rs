@@ -283,7 +283,15 @@ impl Custody {
         let approvals = self.db.approvals(request_id).await?;
         let mut tx = self.db.begin().await?;
         let grant = self
-            .grant_in(&mut tx, &request, &approvals, (true, true, true), due, now)
+            .grant_in(
+                &mut tx,
+                &who.user_id,
+                &request,
+                &approvals,
+                (true, true, true),
+                due,
+                now,
+            )
             .await?;
         let loan = LoanRow {
             request_id: request_id.to_owned(),

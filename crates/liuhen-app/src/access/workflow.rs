@@ -172,6 +172,7 @@ impl Custody {
             let expires = now + self.policy.view_grant;
             self.grant_in(
                 &mut tx,
+                &who.user_id,
                 &request,
                 &all,
                 (view, play, download),
@@ -184,10 +185,13 @@ impl Custody {
         Ok(request)
     }
 
-    /// Issues a grant to the requester for exactly the request's records, in `tx`.
+    /// Issues a grant to the requester for exactly the request's records, in `tx`; `actor`
+    /// is who made it happen (the last approver, or the keeper lending).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn grant_in(
         &self,
         tx: &mut liuhen_db::Tx,
+        actor: &str,
         request: &RequestRow,
         approvals: &[ApprovalRow],
         (view, play, download): (bool, bool, bool),
@@ -221,7 +225,7 @@ impl Custody {
         tx.append(
             now,
             NewEntry {
-                actor: "system".into(),
+                actor: actor.to_owned(),
                 action: AuditAction::AccessGranted,
                 subject: Some(format!("request:{}", request.id)),
                 details: details(

@@ -554,3 +554,55 @@ async fn outside_requests_need_their_papers_and_parties_see_conclusive_documents
     let (s, _) = w.post("keeper", "/api/v1/access/requests", party).await;
     assert_eq!(s, 400);
 }
+
+#[tokio::test]
+async fn a_bureau_loads_its_own_policy_and_a_bad_one_stops_the_start_with_the_entry_named() {
+    // Copies also need the case department's consent in this bureau, and cost more.
+    let own = liuhen_domain::access::DEFAULT_POLICY
+        .replace(
+            "copy = [\"legal_review\", \"leader_approval\"]",
+            "copy = [\"consent\", \"legal_review\", \"leader_approval\"]",
+        )
+        .replace("per_disc_cents = 2000", "per_disc_cents = 3000");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("policy.toml"), &own).unwrap();
+    std::fs::write(
+        data.join("liuhen.toml"),
+        "[access]\npolicy_file = \"policy.toml\"\n",
+    )
+    .unwrap();
+    let c = liuhen_app::Custody::open(liuhen_app::OpenOptions::new(&data))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.policy().flow(liuhen_domain::access::Flow::Copy),
+        &[
+            liuhen_domain::access::Step::Consent,
+            liuhen_domain::access::Step::LegalReview,
+            liuhen_domain::access::Step::LeaderApproval
+        ]
+    );
+    assert_eq!(c.policy().fees.per_disc_cents, 3000);
+    drop(c);
+    let bad = own.replace("scope = \"team\"", "scope = \"everyone\"");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("policy.toml"), &bad).unwrap();
+    std::fs::write(
+        data.join("liuhen.toml"),
+        "[access]\npolicy_file = \"policy.toml\"\n",
+    )
+    .unwrap();
+    let e = liuhen_app::Custody::open(liuhen_app::OpenOptions::new(&data))
+        .await
+        .err()
+        .expect("a bad policy stops the start")
+        .to_string();
+    assert!(
+        e.contains("rules[2]") && e.contains("everyone") && e.contains("policy.toml"),
+        "{e}"
+    );
+}
