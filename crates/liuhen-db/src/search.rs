@@ -17,7 +17,7 @@ use liuhen_domain::authz::RecordVisibility;
 mod visibility;
 use liuhen_domain::{MediaKind, Record};
 use sqlx::Row;
-use visibility::visibility_sql;
+use visibility::{Pruned, visibility_sql};
 
 use crate::error::QueryContext;
 use crate::records::{COLUMNS, decode};
@@ -290,6 +290,11 @@ impl Db {
             total: 0,
             total_capped: false,
         };
+        if visibility.nothing() {
+            return Ok(empty);
+        }
+        let pruned = self.prune(visibility).await?;
+        let visibility = &pruned;
         let Some(w) = self.where_clause(visibility, filter, TextMode::Index) else {
             return Ok(empty);
         };
@@ -502,7 +507,7 @@ impl Db {
     /// `None` when nothing can match (the caller sees no records at all).
     fn where_clause(
         &self,
-        v: &RecordVisibility,
+        v: &Pruned,
         f: &RecordFilter,
         mode: TextMode,
     ) -> Option<Where> {
