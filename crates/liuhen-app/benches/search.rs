@@ -257,8 +257,8 @@ async fn bench_backend(
         user_id: "bench".into(),
         roles: vec![Role::RecordsKeeper],
         unit: Some(AGENCIES[0].0.into()),
-        officer_name: "—".into(),
         department: None,
+        officer_name: "—".into(),
     };
     let two = [
         "化工", "煤业", "加油", "烟花", "建材", "物流", "冶金", "食品",

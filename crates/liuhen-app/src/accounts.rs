@@ -71,8 +71,8 @@ impl UserInfo {
             user_id: self.id.clone(),
             roles: self.roles.clone(),
             unit: self.unit.clone(),
-            officer_name: self.display_name.clone(),
             department: self.department.clone(),
+            officer_name: self.display_name.clone(),
         }
     }
 

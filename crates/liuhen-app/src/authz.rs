@@ -1,14 +1,189 @@
 //! The single authorization point. Every route and command that touches a record or an
 //! administrative function calls [`Custody::authorize`]; it evaluates the pure policy of
-//! `liuhen_domain::authz` and logs every refusal (R3.13, R6.1).
+//! `liuhen_domain::authz` (with the bureau's [`liuhen_domain::access::Policy`]) and logs
+//! every refusal (R3.13, R6.1). [`RecordFacts`] gathers what the policy needs to know about
+//! one record for one principal: its cases (team, department, archived), its labels and the
+//! principal's grants naming it.
 
+use jiff::Timestamp;
 use liuhen_db::NewEntry;
-use liuhen_domain::AuditAction;
-use liuhen_domain::authz::{Action, Decision, Principal, Target, decide};
+use liuhen_domain::authz::{
+    Action, CaseFacts, Decision, GrantFacts, Principal, RecordScope, Target, decide_detail,
+};
+use liuhen_domain::{AuditAction, Record};
 
 use crate::{AppError, Custody};
 
+/// A grant as the policy sees it, owned.
+#[derive(Debug, Clone)]
+pub struct GrantFact {
+    pub id: String,
+    pub purpose: String,
+    pub actions: Vec<Action>,
+    pub expires_ms: i64,
+    pub revoked: bool,
+}
+
+/// What the policy needs to know about one record for one principal.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFacts {
+    pub agency: Option<String>,
+    pub officer: Option<String>,
+    pub cases: Vec<liuhen_db::RecordCase>,
+    /// Labels of the record and of its cases, without repeats.
+    pub labels: Vec<String>,
+    pub grants: Vec<GrantFact>,
+    pub now_ms: i64,
+}
+
+/// What a successful authorization found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Allowed {
+    /// The grant that allowed it, when no rule of the principal's roles did.
+    pub grant: Option<String>,
+    pub purpose: Option<String>,
+}
+
+impl Allowed {
+    /// Adds `grant` and `purpose` to the details of a view, playback or download entry
+    /// made through a grant.
+    pub fn annotate(&self, details: &mut serde_json::Value) {
+        if let (Some(g), Some(map)) = (&self.grant, details.as_object_mut()) {
+            map.insert("grant".into(), g.clone().into());
+            map.insert(
+                "purpose".into(),
+                self.purpose.clone().unwrap_or_default().into(),
+            );
+        }
+    }
+}
+
+impl RecordFacts {
+    /// Evaluates `f` with the borrowed scope the pure policy takes.
+    pub fn with_scope<T>(&self, f: impl FnOnce(RecordScope<'_>) -> T) -> T {
+        let cases: Vec<CaseFacts<'_>> = self
+            .cases
+            .iter()
+            .map(|c| CaseFacts {
+                id: &c.id,
+                department: &c.department,
+                archived: c.archived,
+                team: &c.team,
+            })
+            .collect();
+        let grants: Vec<GrantFacts<'_>> = self
+            .grants
+            .iter()
+            .map(|g| GrantFacts {
+                id: &g.id,
+                actions: &g.actions,
+                expires_ms: g.expires_ms,
+                revoked: g.revoked,
+            })
+            .collect();
+        f(RecordScope {
+            agency: self.agency.as_deref(),
+            officer: self.officer.as_deref(),
+            cases: &cases,
+            labels: &self.labels,
+            grants: &grants,
+            now_ms: self.now_ms,
+        })
+    }
+
+    pub fn in_open_case(&self) -> bool {
+        self.cases.iter().any(|c| !c.archived)
+    }
+}
+
 impl Custody {
+    /// Gathers the facts about `record` that the policy needs to decide for `who`.
+    pub async fn record_facts(
+        &self,
+        who: &Principal,
+        record: &Record,
+    ) -> Result<RecordFacts, AppError> {
+        let id = record.id.to_string();
+        let cases = self.db.record_cases(&id).await?;
+        let mut labels = self.db.labels(false, &id).await?;
+        for c in &cases {
+            labels.extend(self.db.labels(true, &c.id).await?);
+        }
+        labels.sort();
+        labels.dedup();
+        let grants = self
+            .db
+            .grants_for(&who.user_id, &id)
+            .await?
+            .into_iter()
+            .map(|g| GrantFact {
+                actions: [
+                    (g.can_view, Action::ViewRecord),
+                    (g.can_play, Action::PlayRecord),
+                    (g.can_download, Action::DownloadOriginal),
+                ]
+                .into_iter()
+                .filter_map(|(on, a)| on.then_some(a))
+                .collect(),
+                id: g.id,
+                purpose: g.purpose,
+                expires_ms: g.expires_ms,
+                revoked: g.revoked_ms.is_some(),
+            })
+            .collect();
+        Ok(RecordFacts {
+            agency: record.classification.agency.clone(),
+            officer: record.classification.officer.clone(),
+            cases,
+            labels,
+            grants,
+            now_ms: Timestamp::now().as_millisecond(),
+        })
+    }
+
+    /// Whether the policy allows `action` on a record, without logging (for showing or
+    /// hiding buttons; the act itself goes through [`Custody::authorize_record`]).
+    pub fn allows(&self, who: &Principal, action: Action, facts: &RecordFacts) -> bool {
+        facts.with_scope(|r| {
+            decide_detail(&self.policy, who, action, Target::Record(r)).decision == Decision::Allow
+        })
+    }
+
+    /// Whether the policy allows a system action, without logging (menus and buttons).
+    pub fn allows_system(&self, who: &Principal, action: Action) -> bool {
+        decide_detail(&self.policy, who, action, Target::System).decision == Decision::Allow
+    }
+
+    /// Authorizes `action` on `record`: gathers its facts, decides, logs a refusal.
+    pub async fn authorize_record(
+        &self,
+        who: &Principal,
+        action: Action,
+        record: &Record,
+    ) -> Result<Allowed, AppError> {
+        let facts = self.record_facts(who, record).await?;
+        let subject = format!("record:{}", record.id);
+        let via = facts.with_scope(|r| {
+            let v = decide_detail(&self.policy, who, action, Target::Record(r));
+            (v.decision, v.via_grant.map(str::to_owned))
+        });
+        match via {
+            (Decision::Allow, grant) => Ok(Allowed {
+                purpose: grant.as_ref().and_then(|g| {
+                    facts
+                        .grants
+                        .iter()
+                        .find(|x| &x.id == g)
+                        .map(|x| x.purpose.clone())
+                }),
+                grant,
+            }),
+            (Decision::Deny(reason), _) => {
+                Err(self.refuse(who, action, reason, Some(&subject)).await)
+            }
+        }
+    }
+
     /// `subject` names the target for the log (`record:<id>`, or `None` for system actions).
     pub async fn authorize(
         &self,
@@ -16,26 +191,42 @@ impl Custody {
         action: Action,
         target: Target<'_>,
         subject: Option<&str>,
-    ) -> Result<(), AppError> {
-        match decide(who, action, target) {
-            Decision::Allow => Ok(()),
-            Decision::Deny(reason) => {
-                self.log_event(NewEntry {
-                    actor: who.user_id.clone(),
-                    action: AuditAction::AccessRefused,
-                    subject: subject.map(str::to_owned),
-                    details: serde_json::json!({
-                        "action": action.code(),
-                        "reason": reason.code(),
-                        "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
-                    }),
-                })
-                .await?;
-                Err(AppError::Forbidden {
-                    code: reason.code(),
-                    message: reason.message_zh(),
-                })
-            }
+    ) -> Result<Allowed, AppError> {
+        let v = decide_detail(&self.policy, who, action, target);
+        match v.decision {
+            Decision::Allow => Ok(Allowed {
+                grant: v.via_grant.map(str::to_owned),
+                purpose: None,
+            }),
+            Decision::Deny(reason) => Err(self.refuse(who, action, reason, subject).await),
+        }
+    }
+
+    async fn refuse(
+        &self,
+        who: &Principal,
+        action: Action,
+        reason: liuhen_domain::authz::DenyReason,
+        subject: Option<&str>,
+    ) -> AppError {
+        let logged = self
+            .log_event(NewEntry {
+                actor: who.user_id.clone(),
+                action: AuditAction::AccessRefused,
+                subject: subject.map(str::to_owned),
+                details: serde_json::json!({
+                    "action": action.code(),
+                    "reason": reason.code(),
+                    "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+                }),
+            })
+            .await;
+        match logged {
+            Ok(_) => AppError::Forbidden {
+                code: reason.code(),
+                message: reason.message_zh(),
+            },
+            Err(e) => e,
         }
     }
 }

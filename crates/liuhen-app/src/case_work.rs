@@ -139,6 +139,7 @@ impl Custody {
             Some(&format!("case:{}", case.id)),
         )
         .await
+        .map(drop)
     }
 
     /// The case's history (oldest first) with the actors' names and a summary of each act.
@@ -189,8 +190,12 @@ impl Custody {
         }
         let verdict = self.case_compliance(&case.id).await?;
         let events = self.case_events(&case.id).await?;
-        let can_manage =
-            decide(who, Action::ManageCase, Target::Case(case_scope(&case))) == Decision::Allow;
+        let can_manage = decide(
+            &self.policy,
+            who,
+            Action::ManageCase,
+            Target::Case(case_scope(&case)),
+        ) == Decision::Allow;
         Ok(CaseDossier {
             case,
             steps,
@@ -362,7 +367,8 @@ impl Custody {
         who: &Principal,
         step_id: &str,
     ) -> Result<Vec<(Proposal, Record)>, AppError> {
-        self.proposals_among(Some(&record_visibility(who)), step_id)
+        let now = Timestamp::now().as_millisecond();
+        self.proposals_among(Some(&record_visibility(&self.policy, who, now)), step_id)
             .await
     }
 

@@ -21,6 +21,8 @@ pub struct Config {
     #[serde(default)]
     pub devices: Vec<DeviceDefaults>,
     pub cases: CaseSettings,
+    #[serde(default)]
+    pub access: AccessSettings,
 }
 
 /// Cases and compliance: the checklist and the continuity tolerance.
@@ -33,6 +35,15 @@ pub struct CaseSettings {
     /// The checklist loaded from `checklist` (set by [`Config::load`]).
     #[serde(skip)]
     pub loaded: Option<liuhen_domain::checklist::Checklist>,
+}
+
+/// The access policy (issue 5): empty `policy_file` = the shipped default
+/// (`liuhen-domain/src/access/default.toml`); else a bureau's own file, relative to the data
+/// directory, validated on start.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AccessSettings {
+    pub policy_file: String,
 }
 
 /// Resumable uploads through the web (tus).
@@ -202,6 +213,24 @@ impl Config {
             )),
             ..Default::default()
         }
+    }
+
+    /// The access policy this bureau uses, validated.
+    pub fn access_policy(
+        &self,
+        data_dir: &Path,
+    ) -> Result<liuhen_domain::access::Policy, AppError> {
+        use liuhen_domain::access::Policy;
+        let file = self.access.policy_file.trim();
+        if file.is_empty() {
+            return Ok(Policy::default_shipped());
+        }
+        let path = data_dir.join(file);
+        let text = std::fs::read_to_string(&path).map_err(|e| AppError::io(&path, e))?;
+        Policy::parse(&text).map_err(|e| AppError::Config {
+            path,
+            message: e.to_string(),
+        })
     }
 
     fn validate(&self, path: &Path) -> Result<(), AppError> {

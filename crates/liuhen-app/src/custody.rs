@@ -40,6 +40,7 @@ pub struct Custody {
     pub(crate) journal: Arc<crate::journal::Journal>,
     /// Hashing state of the uploads in progress (see `uploads`).
     pub(crate) uploads: Arc<crate::uploads::Sessions>,
+    pub(crate) policy: Arc<liuhen_domain::access::Policy>,
 }
 
 impl Custody {
@@ -49,6 +50,7 @@ impl Custody {
         let dir = opts.data_dir;
         std::fs::create_dir_all(&dir).map_err(|e| AppError::io(&dir, e))?;
         let config = Config::load(&dir)?;
+        let policy = config.access_policy(&dir)?;
         let url = opts
             .database_url
             .unwrap_or_else(|| config.database_url(&dir));
@@ -70,6 +72,7 @@ impl Custody {
             origin,
             data_dir: dir,
             uploads: Default::default(),
+            policy: Arc::new(policy),
         };
         if created {
             custody.log_keys_created().await?;
@@ -93,6 +96,11 @@ impl Custody {
 
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// The access policy in force.
+    pub fn policy(&self) -> &liuhen_domain::access::Policy {
+        &self.policy
     }
 
     pub fn config(&self) -> &Config {

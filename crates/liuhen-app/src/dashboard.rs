@@ -5,7 +5,7 @@
 use liuhen_db::{CaseFilter, RecordFilter, RecordSort};
 use liuhen_domain::Record;
 use liuhen_domain::authz::{
-    Action, CaseScope, Principal, RecordVisibility, Target, case_visibility,
+    Action, CaseScope, Principal, Target, case_visibility, record_visibility,
 };
 use liuhen_domain::compliance::{Level, codes};
 use liuhen_domain::rollup::{FindingRow, LateTally, Tally, tally_findings, tally_lateness};
@@ -133,10 +133,7 @@ impl Custody {
             .collect();
         let (by_officer, by_step_type) = tally_findings(&rows);
 
-        let records = RecordVisibility {
-            unit: vis.unit.clone(),
-            officer: vis.team_member.clone(),
-        };
+        let records = record_visibility(&self.policy, who, jiff::Timestamp::now().as_millisecond());
         let late = self
             .db
             .search_records(

@@ -26,6 +26,9 @@ pub enum AppError {
         code: &'static str,
         message: &'static str,
     },
+    /// Refused by a rule of the access workflow (self-approval, skipped step, …); logged.
+    #[error("refused: {code}")]
+    Refused { code: &'static str, message: String },
     /// A resumable upload refused a request (bad metadata, wrong offset, checksum, ...).
     #[error(transparent)]
     Upload(#[from] crate::uploads::UploadError),

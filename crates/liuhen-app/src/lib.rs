@@ -2,8 +2,9 @@
 //! same transaction. This crate knows nothing about HTTP or terminals: progress goes to an
 //! [`ingest::Observer`] and results come back as plain reports.
 
+pub mod access;
 pub mod accounts;
-mod authz;
+pub mod authz;
 pub mod case_work;
 pub mod cases;
 pub mod config;

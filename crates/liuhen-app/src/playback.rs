@@ -85,9 +85,17 @@ impl Custody {
         who: &Principal,
         record: &Record,
         intervals: &[[f64; 2]],
+        via: &crate::authz::Allowed,
     ) -> Result<f64, AppError> {
         let (intervals, seconds) = validate_intervals(intervals, record.media.duration_ms)
             .map_err(|e| AppError::Invalid(e.message_zh()))?;
+        let mut details = serde_json::json!({
+            "intervals": intervals,
+            "seconds": (seconds * 1000.0).round() / 1000.0,
+            "duration_ms": record.media.duration_ms,
+            "sha256": record.sha256.to_hex(),
+        });
+        via.annotate(&mut details);
         let mut tx = self.db.begin().await?;
         tx.append(
             Timestamp::now(),
@@ -95,12 +103,7 @@ impl Custody {
                 actor: who.user_id.clone(),
                 action: AuditAction::RecordPlayed,
                 subject: Some(format!("record:{}", record.id)),
-                details: serde_json::json!({
-                    "intervals": intervals,
-                    "seconds": (seconds * 1000.0).round() / 1000.0,
-                    "duration_ms": record.media.duration_ms,
-                    "sha256": record.sha256.to_hex(),
-                }),
+                details,
             },
         )
         .await?;

@@ -5,12 +5,11 @@
 use jiff::Timestamp;
 use liuhen_db::NewEntry;
 pub use liuhen_db::ReviewRow;
-use liuhen_domain::authz::{Action, Principal, Target};
+use liuhen_domain::authz::{Action, Principal};
 use liuhen_domain::review::{ReviewItem, ReviewVerdict, check_tick};
 use liuhen_domain::{AuditAction, RecordId};
 use serde_json::json;
 
-use crate::search::scope as record_scope;
 use crate::{AppError, Custody};
 
 /// One tick to store.
@@ -31,11 +30,8 @@ impl Custody {
     /// form).
     pub async fn may_review(&self, who: &Principal, id: &RecordId) -> Result<bool, AppError> {
         let record = self.record(id).await?;
-        Ok(liuhen_domain::authz::decide(
-            who,
-            Action::ReviewRecord,
-            Target::Record(record_scope(&record)),
-        ) == liuhen_domain::authz::Decision::Allow)
+        let facts = self.record_facts(who, &record).await?;
+        Ok(self.allows(who, Action::ReviewRecord, &facts))
     }
 
     /// Stores the ticks that differ from the current ones, in one transaction with one
@@ -48,13 +44,8 @@ impl Custody {
     ) -> Result<usize, AppError> {
         let record = self.record(id).await?;
         let subject = format!("record:{id}");
-        self.authorize(
-            who,
-            Action::ReviewRecord,
-            Target::Record(record_scope(&record)),
-            Some(&subject),
-        )
-        .await?;
+        self.authorize_record(who, Action::ReviewRecord, &record)
+            .await?;
         for t in ticks {
             check_tick(t.item, t.verdict, &t.note).map_err(|e| AppError::Invalid(e.to_string()))?;
         }

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use liuhen_db::{AuditEntry, NewEntry};
 pub use liuhen_db::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordSort, SortField};
-use liuhen_domain::authz::{Action, Principal, RecordScope, Target, record_visibility};
+use liuhen_domain::authz::{Action, Principal, record_visibility};
 use liuhen_domain::{AuditAction, MediaKind, Record, RecordId};
 
 use crate::records::ClassificationChange;
@@ -91,13 +91,6 @@ impl Channel {
     }
 }
 
-pub(crate) fn scope(r: &Record) -> RecordScope<'_> {
-    RecordScope {
-        agency: r.classification.agency.as_deref(),
-        officer: r.classification.officer.as_deref(),
-    }
-}
-
 impl Custody {
     /// The records `who` may see that match `req`, one page of them.
     pub async fn search_records(
@@ -164,7 +157,7 @@ impl Custody {
         let found = self
             .db
             .search_records(
-                &record_visibility(who),
+                &record_visibility(&self.policy, who, Timestamp::now().as_millisecond()),
                 &filter,
                 req.sort,
                 offset,
@@ -192,13 +185,11 @@ impl Custody {
     ) -> Result<RecordView, AppError> {
         let record = self.record(id).await?;
         let subject = format!("record:{id}");
-        self.authorize(
-            who,
-            Action::ViewRecord,
-            Target::Record(scope(&record)),
-            Some(&subject),
-        )
-        .await?;
+        let allowed = self
+            .authorize_record(who, Action::ViewRecord, &record)
+            .await?;
+        let mut details = serde_json::json!({ "via": channel.code() });
+        allowed.annotate(&mut details);
         let mut tx = self.db.begin().await?;
         tx.append(
             Timestamp::now(),
@@ -206,21 +197,45 @@ impl Custody {
                 actor: who.user_id.clone(),
                 action: AuditAction::RecordViewed,
                 subject: Some(subject),
-                details: serde_json::json!({ "via": channel.code() }),
+                details,
             },
         )
         .await?;
         tx.commit().await?;
         let trail = self.trail(id).await?;
-        let can_edit = matches!(
-            liuhen_domain::authz::decide(who, Action::EditRecord, Target::Record(scope(&record))),
-            liuhen_domain::authz::Decision::Allow
-        );
+        let facts = self.record_facts(who, &record).await?;
+        let can_edit = self.allows(who, Action::EditRecord, &facts);
         Ok(RecordView {
             record,
             trail,
             can_edit,
         })
+    }
+
+    /// Authorizes taking the original away (keepers of the unit; borrowers under a loan)
+    /// and logs `record.downloaded` (with the grant and its purpose when one allowed it).
+    pub async fn download_original(
+        &self,
+        who: &Principal,
+        id: &RecordId,
+    ) -> Result<Record, AppError> {
+        let record = self.record(id).await?;
+        let allowed = self
+            .authorize_record(who, Action::DownloadOriginal, &record)
+            .await?;
+        let mut details = serde_json::json!({
+            "sha256": record.sha256.to_hex(),
+            "size_bytes": record.size_bytes,
+        });
+        allowed.annotate(&mut details);
+        self.log_event(NewEntry {
+            actor: who.user_id.clone(),
+            action: AuditAction::RecordDownloaded,
+            subject: Some(format!("record:{id}")),
+            details,
+        })
+        .await?;
+        Ok(record)
     }
 
     /// Changes a record's classification for `who` (records keeper of the record's unit),
@@ -233,13 +248,8 @@ impl Custody {
         reason: &str,
     ) -> Result<Record, AppError> {
         let record = self.record(id).await?;
-        self.authorize(
-            who,
-            Action::EditRecord,
-            Target::Record(scope(&record)),
-            Some(&format!("record:{id}")),
-        )
-        .await?;
+        self.authorize_record(who, Action::EditRecord, &record)
+            .await?;
         self.change_classification(id, change, reason, &who.user_id)
             .await
     }

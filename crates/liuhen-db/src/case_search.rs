@@ -194,35 +194,22 @@ impl Db {
         to_ms: i64,
         limit: u32,
     ) -> Result<Vec<liuhen_domain::Record>, DbError> {
-        let mut scope = Vec::new();
-        let mut params: Vec<String> = Vec::new();
-        if let Some(vis) = vis {
-            if vis.nothing() {
-                return Ok(Vec::new());
-            }
-            if let Some(u) = &vis.unit {
-                params.push(u.clone());
-                scope.push(format!("agency = ${}", params.len() + 2));
-            }
-            if let Some(o) = &vis.officer {
-                params.push(o.clone());
-                scope.push(format!("officer = ${}", params.len() + 2));
-            }
-        } else {
-            scope.push("1 = 1".to_owned());
-        }
+        let (cond, args) = match vis {
+            Some(vis) => match self.visibility_condition(vis, 2).await? {
+                Some(c) => c,
+                None => return Ok(Vec::new()),
+            },
+            None => ("1 = 1".to_owned(), Vec::new()),
+        };
         let sql = format!(
             "SELECT {} FROM records WHERE capture_start_ms >= $1 AND capture_start_ms < $2 \
-             AND ({}) ORDER BY capture_start_ms, id LIMIT {limit}",
+             AND ({cond}) ORDER BY capture_start_ms, id LIMIT {limit}",
             crate::records::COLUMNS,
-            scope.join(" OR ")
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let q = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(from_ms)
             .bind(to_ms);
-        for p in &params {
-            q = q.bind(p.as_str());
-        }
+        let q = crate::search::bind(q, &args);
         let rows = q
             .fetch_all(self.pool())
             .await
@@ -240,30 +227,16 @@ impl Db {
         &self,
         vis: &liuhen_domain::authz::RecordVisibility,
     ) -> Result<Vec<liuhen_domain::rollup::LatenessRow>, DbError> {
-        if vis.nothing() {
+        let Some((cond, args)) = self.visibility_condition(vis, 0).await? else {
             return Ok(Vec::new());
-        }
-        let mut scope = Vec::new();
-        let mut params: Vec<String> = Vec::new();
-        if let Some(u) = &vis.unit {
-            params.push(u.clone());
-            scope.push(format!("agency = ${}", params.len()));
-        }
-        if let Some(o) = &vis.officer {
-            params.push(o.clone());
-            scope.push(format!("officer = ${}", params.len()));
-        }
+        };
         let sql = format!(
             "SELECT officer, agency, COUNT(*) AS n, \
              SUM(CASE WHEN late <> 0 THEN 1 ELSE 0 END) AS l, \
              MAX(CASE WHEN late <> 0 THEN COALESCE(lateness_ms, 0) ELSE 0 END) AS w \
-             FROM records WHERE {} GROUP BY officer, agency",
-            scope.join(" OR ")
+             FROM records WHERE {cond} GROUP BY officer, agency"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for p in &params {
-            q = q.bind(p.as_str());
-        }
+        let q = crate::search::bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &args);
         let rows = q
             .fetch_all(self.pool())
             .await

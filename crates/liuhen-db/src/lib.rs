@@ -6,6 +6,7 @@
 //! This crate knows nothing about HTTP, blobs or media files. Write transactions are
 //! [`Tx`]; the application layer appends the audit entry in the same `Tx` as the change.
 
+mod access;
 mod accounts;
 mod audit;
 mod case_search;
@@ -31,6 +32,10 @@ use sqlx::{AnyPool, Executor};
 
 use crate::error::QueryContext;
 
+pub use access::{
+    ApprovalRow, CopyRow, GrantRow, LoanRow, PaperRow, RecordCase, RequestQuery, RequestRow,
+    VisitRow,
+};
 pub use accounts::{
     ApiTokenRow, DepartmentRow, NewUserRow, SessionRow, UnitRow, UserRow, decode_roles,
     encode_roles,

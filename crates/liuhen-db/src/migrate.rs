@@ -12,6 +12,7 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_uploads.sql")),
     (5, include_str!("../migrations/sqlite/0005_cases.sql")),
     (6, include_str!("../migrations/sqlite/0006_case_work.sql")),
+    (7, include_str!("../migrations/sqlite/0007_access.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -20,6 +21,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_uploads.sql")),
     (5, include_str!("../migrations/postgres/0005_cases.sql")),
     (6, include_str!("../migrations/postgres/0006_case_work.sql")),
+    (7, include_str!("../migrations/postgres/0007_access.sql")),
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), DbError> {

@@ -13,8 +13,11 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 use liuhen_domain::authz::RecordVisibility;
+
+mod visibility;
 use liuhen_domain::{MediaKind, Record};
 use sqlx::Row;
+use visibility::{Pruned, visibility_sql};
 
 use crate::error::QueryContext;
 use crate::records::{COLUMNS, decode};
@@ -117,7 +120,7 @@ pub struct RecordPage {
     pub total_capped: bool,
 }
 
-enum Arg {
+pub(crate) enum Arg {
     Text(String),
     Int(i64),
 }
@@ -287,6 +290,11 @@ impl Db {
             total: 0,
             total_capped: false,
         };
+        if visibility.nothing() {
+            return Ok(empty);
+        }
+        let pruned = self.prune(visibility).await?;
+        let visibility = &pruned;
         let Some(w) = self.where_clause(visibility, filter, TextMode::Index) else {
             return Ok(empty);
         };
@@ -497,12 +505,7 @@ impl Db {
     }
 
     /// `None` when nothing can match (the caller sees no records at all).
-    fn where_clause(
-        &self,
-        v: &RecordVisibility,
-        f: &RecordFilter,
-        mode: TextMode,
-    ) -> Option<Where> {
+    fn where_clause(&self, v: &Pruned, f: &RecordFilter, mode: TextMode) -> Option<Where> {
         let mut w = Where {
             parts: Vec::new(),
             text: Vec::new(),
@@ -516,14 +519,7 @@ impl Db {
         } else {
             ""
         };
-        let vis = match (&v.unit, &v.officer) {
-            (None, None) => return None,
-            (Some(u), None) => format!("{unary}agency = {}", w.text(u)),
-            (None, Some(o)) => format!("officer = {}", w.text(o)),
-            (Some(u), Some(o)) => {
-                format!("(agency = {} OR officer = {})", w.text(u), w.text(o))
-            }
-        };
+        let vis = visibility_sql(&mut w, v, unary)?;
         w.parts.push(vis);
         for (col, value) in [
             ("agency", &f.agency),
@@ -663,7 +659,7 @@ impl Db {
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
-fn bind<'q>(mut q: AnyQuery<'q>, args: &[Arg]) -> AnyQuery<'q> {
+pub(crate) fn bind<'q>(mut q: AnyQuery<'q>, args: &[Arg]) -> AnyQuery<'q> {
     for a in args {
         q = match a {
             Arg::Text(s) => q.bind(s.clone()),

@@ -70,10 +70,32 @@ pub enum AuditAction {
     CaseEdited,
     /// A reviewer ticked items of a record's reviewer sheet (R2.3, R2.4).
     RecordReviewed,
+    /// A request to view, copy, borrow or an outside request was filed.
+    AccessRequestFiled,
+    /// One approval step was decided (`details.step`, `details.decision`).
+    AccessApproved,
+    /// A time-limited grant was issued for exactly the approved records and actions.
+    AccessGranted,
+    /// A grant was revoked; it stops working at once.
+    AccessRevoked,
+    /// An approved copy was made, bound to the original's digest (R3.10).
+    CopyMade,
+    /// Records were lent to internal staff (R4.6).
+    LoanIssued,
+    /// Lent records were returned.
+    LoanReturned,
+    /// An outside requester consulted records (R4.3–R4.5).
+    VisitOutside,
+    /// A copying fee was paid; the receipt number is in the entry (R4.10).
+    FeePaid,
+    /// A confidentiality label or the conclusive-document mark was set or cleared.
+    LabelChanged,
+    /// A scan of an outside requester's paper was attached to a request.
+    PaperAttached,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 32] = [
+    pub const ALL: [AuditAction; 43] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -106,6 +128,17 @@ impl AuditAction {
         Self::InterruptionExplained,
         Self::CaseEdited,
         Self::RecordReviewed,
+        Self::AccessRequestFiled,
+        Self::AccessApproved,
+        Self::AccessGranted,
+        Self::AccessRevoked,
+        Self::CopyMade,
+        Self::LoanIssued,
+        Self::LoanReturned,
+        Self::VisitOutside,
+        Self::FeePaid,
+        Self::LabelChanged,
+        Self::PaperAttached,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -142,6 +175,17 @@ impl AuditAction {
             Self::InterruptionExplained => "case.interruption_explained",
             Self::CaseEdited => "case.edited",
             Self::RecordReviewed => "record.reviewed",
+            Self::AccessRequestFiled => "access.request_filed",
+            Self::AccessApproved => "access.approved",
+            Self::AccessGranted => "access.granted",
+            Self::AccessRevoked => "access.revoked",
+            Self::CopyMade => "copy.made",
+            Self::LoanIssued => "loan.issued",
+            Self::LoanReturned => "loan.returned",
+            Self::VisitOutside => "visit.outside",
+            Self::FeePaid => "fee.paid",
+            Self::LabelChanged => "access.label_changed",
+            Self::PaperAttached => "access.paper_attached",
         }
     }
 
@@ -192,6 +236,17 @@ impl AuditAction {
             Self::InterruptionExplained => "说明中断原因",
             Self::CaseEdited => "修改案件信息",
             Self::RecordReviewed => "审查记录",
+            Self::AccessRequestFiled => "提出查阅申请",
+            Self::AccessApproved => "审批查阅申请",
+            Self::AccessGranted => "授予查阅权限",
+            Self::AccessRevoked => "撤销查阅权限",
+            Self::CopyMade => "制作复制件",
+            Self::LoanIssued => "借出",
+            Self::LoanReturned => "归还",
+            Self::VisitOutside => "外部人员查阅",
+            Self::FeePaid => "收取复制费用",
+            Self::LabelChanged => "变更密级标识",
+            Self::PaperAttached => "附上申请材料",
         }
     }
 }

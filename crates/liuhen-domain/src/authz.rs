@@ -1,11 +1,14 @@
 //! The access policy: one pure function deciding whether a principal may perform an action
 //! on a target. Every route and command asks [`decide`] through the application's single
-//! authorization point; the list queries use [`record_visibility`], which agrees with it.
-//!
-//! This is the interim policy of the web-server issue: an officer sees his own records, a
-//! unit's records keeper his unit's; the three administrators see no record content. The
-//! full policy (case teams, approvals, grants, confidentiality) plugs in here later.
+//! authorization point; the list queries use [`record_visibility`], which agrees with it for
+//! [`Action::ViewRecord`]. The rules themselves are data ([`crate::access::Policy`]): roles
+//! and scopes, case states (R4.9), confidentiality labels (R2.11, R3.11) and grants.
 
+mod case_rules;
+
+pub use case_rules::{CaseScope, CaseVisibility, case_visibility};
+
+use crate::access::{CaseCond, Policy, Scope};
 use crate::org::Role;
 
 /// Who is acting.
@@ -15,19 +18,24 @@ pub struct Principal {
     pub roles: Vec<Role>,
     /// Name of the user's unit (执法机构), compared with a record's agency.
     pub unit: Option<String>,
-    /// The name under which recordings are classified as this user's (执法人员).
-    pub officer_name: String,
-    /// Name of the user's department (处室) within the unit, compared with a case's.
+    /// Name of the user's department, compared with a case's handling department.
     pub department: Option<String>,
+    /// The name under which recordings are classified as this user's (执法人员); case teams
+    /// name their members by it too.
+    pub officer_name: String,
 }
 
 impl Principal {
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
+
+    fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has(*r))
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
     /// See that a record exists and its metadata.
     ViewRecord,
@@ -45,6 +53,24 @@ pub enum Action {
     ManageUsers,
     /// Unlock accounts, reset second factors, security settings.
     ManageSecurity,
+    /// Set or clear confidentiality labels and the conclusive-document mark.
+    LabelRecord,
+    /// Make an approved copy of a record (R3.9, R3.10).
+    MakeCopy,
+    /// File a request to view, copy or borrow records.
+    FileRequest,
+    /// Decide a step of a request (the step's own roles are checked by the approval rules).
+    DecideRequest,
+    /// Register an outside requester's request and papers (R4.3–R4.5).
+    RegisterOutside,
+    /// Carry out approved requests: issue and take back loans, record visits and fees.
+    HandleRequest,
+    /// Revoke a grant.
+    RevokeGrant,
+    /// See requests, grants and loans (one's own, or those one handles).
+    ListRequests,
+    /// Set or clear confidentiality labels on a case.
+    LabelCase,
     /// See a case, its steps, linked records, compliance and history.
     ViewCase,
     /// Create and change a case: fields, flags, steps, links, explanations.
@@ -54,6 +80,29 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Action; 20] = [
+        Self::ViewRecord,
+        Self::PlayRecord,
+        Self::DownloadOriginal,
+        Self::UploadRecord,
+        Self::EditRecord,
+        Self::ViewAuditLog,
+        Self::ManageUsers,
+        Self::ManageSecurity,
+        Self::LabelRecord,
+        Self::MakeCopy,
+        Self::FileRequest,
+        Self::DecideRequest,
+        Self::RegisterOutside,
+        Self::HandleRequest,
+        Self::RevokeGrant,
+        Self::ListRequests,
+        Self::LabelCase,
+        Self::ViewCase,
+        Self::ManageCase,
+        Self::ReviewRecord,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Self::ViewRecord => "record.view",
@@ -64,11 +113,64 @@ impl Action {
             Self::ViewAuditLog => "audit.view",
             Self::ManageUsers => "users.manage",
             Self::ManageSecurity => "security.manage",
+            Self::LabelRecord => "record.label",
+            Self::MakeCopy => "copy.make",
+            Self::FileRequest => "access.request",
+            Self::DecideRequest => "access.decide",
+            Self::RegisterOutside => "access.outside",
+            Self::HandleRequest => "access.handle",
+            Self::RevokeGrant => "access.revoke",
+            Self::ListRequests => "access.list",
+            Self::LabelCase => "case.label",
             Self::ViewCase => "case.view",
             Self::ManageCase => "case.manage",
             Self::ReviewRecord => "record.review",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Self::ALL.into_iter().find(|a| a.code() == s)
+    }
+
+    /// Not about one record nor one case.
+    pub fn is_system(self) -> bool {
+        !self.is_case()
+            && !matches!(
+                self,
+                Self::ViewRecord
+                    | Self::PlayRecord
+                    | Self::DownloadOriginal
+                    | Self::EditRecord
+                    | Self::LabelRecord
+                    | Self::MakeCopy
+                    | Self::ReviewRecord
+            )
+    }
+
+    /// About one case ([`Target::Case`]).
+    pub fn is_case(self) -> bool {
+        matches!(self, Self::ViewCase | Self::ManageCase)
+    }
+}
+
+/// A case a record belongs to, as the policy needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseFacts<'a> {
+    pub id: &'a str,
+    /// The case-handling department (案件承办处室).
+    pub department: &'a str,
+    pub archived: bool,
+    /// Officer names of the case team.
+    pub team: &'a [String],
+}
+
+/// A grant of the principal that names the record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantFacts<'a> {
+    pub id: &'a str,
+    pub actions: &'a [Action],
+    pub expires_ms: i64,
+    pub revoked: bool,
 }
 
 /// What a record-level action is about.
@@ -76,15 +178,32 @@ impl Action {
 pub struct RecordScope<'a> {
     pub agency: Option<&'a str>,
     pub officer: Option<&'a str>,
+    /// The cases the record belongs to (through its enforcement steps).
+    pub cases: &'a [CaseFacts<'a>],
+    /// Confidentiality labels of the record and of its cases.
+    pub labels: &'a [String],
+    /// The principal's grants naming this record (any state).
+    pub grants: &'a [GrantFacts<'a>],
+    /// Now, for the grants' expiry.
+    pub now_ms: i64,
 }
 
-/// What a case-level action is about: the case's unit (执法机构), its case-handling
-/// department (办案部门) and its team (办案人员).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CaseScope<'a> {
-    pub agency: Option<&'a str>,
-    pub department: Option<&'a str>,
-    pub team: &'a [String],
+impl<'a> RecordScope<'a> {
+    /// A record of no case, unlabelled, without grants.
+    pub fn plain(agency: Option<&'a str>, officer: Option<&'a str>) -> Self {
+        Self {
+            agency,
+            officer,
+            cases: &[],
+            labels: &[],
+            grants: &[],
+            now_ms: 0,
+        }
+    }
+
+    fn in_open_case(&self) -> bool {
+        self.cases.iter().any(|c| !c.archived)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +228,14 @@ pub enum DenyReason {
     OutsideScope,
     /// The action needs a record but none was given, or the reverse.
     WrongTarget,
+    /// A confidentiality label the principal is not cleared for.
+    Confidential,
+    /// The record's case is not archived: only the case team's rules apply (R4.9).
+    CaseNotArchived,
+    /// The grant that covered this has expired.
+    GrantExpired,
+    /// The grant that covered this was revoked.
+    GrantRevoked,
 }
 
 impl DenyReason {
@@ -117,366 +244,260 @@ impl DenyReason {
             Self::RoleNotPermitted => "role_not_permitted",
             Self::OutsideScope => "outside_scope",
             Self::WrongTarget => "wrong_target",
+            Self::Confidential => "confidential",
+            Self::CaseNotArchived => "case_not_archived",
+            Self::GrantExpired => "grant_expired",
+            Self::GrantRevoked => "grant_revoked",
         }
     }
 
     pub fn message_zh(self) -> &'static str {
         match self {
             Self::RoleNotPermitted => "您的角色无权执行此操作",
-            Self::OutsideScope => "该记录不在您的查阅范围内",
+            Self::OutsideScope => "该记录不在您的查阅范围内，请提出查阅申请",
             Self::WrongTarget => "请求的对象不正确",
+            Self::Confidential => "该记录涉密，您无权知悉",
+            Self::CaseNotArchived => "该案件尚未归档，仅限办案组查阅",
+            Self::GrantExpired => "您的查阅授权已过期",
+            Self::GrantRevoked => "您的查阅授权已被撤销",
         }
+    }
+}
+
+/// The outcome of [`decide_detail`]: the decision and, when only a grant allowed it, which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict<'a> {
+    pub decision: Decision,
+    pub via_grant: Option<&'a str>,
+}
+
+fn scope_holds(p: &Principal, scope: Scope, r: &RecordScope<'_>) -> bool {
+    match scope {
+        Scope::Own => r.officer == Some(p.officer_name.as_str()),
+        Scope::Team => on_team(p, r),
+        Scope::Department => {
+            let (Some(unit), Some(dept)) = (p.unit.as_deref(), p.department.as_deref()) else {
+                return false;
+            };
+            r.agency == Some(unit) && r.cases.iter().any(|c| c.department == dept)
+        }
+        Scope::Unit => p.unit.is_some() && r.agency == p.unit.as_deref(),
+        Scope::Any => true,
+    }
+}
+
+fn on_team(p: &Principal, r: &RecordScope<'_>) -> bool {
+    r.cases.iter().any(|c| c.team.contains(&p.officer_name))
+}
+
+fn cases_hold(cond: CaseCond, r: &RecordScope<'_>) -> bool {
+    cond.holds(r.cases.iter().map(|c| c.archived))
+}
+
+fn active(g: &GrantFacts<'_>, now_ms: i64) -> bool {
+    !g.revoked && g.expires_ms > now_ms
+}
+
+/// Whether every label of the record is cleared for `p` (own records and the case team
+/// always are: need to know); `granted`: an active grant covers the action.
+fn labels_cleared(policy: &Policy, p: &Principal, r: &RecordScope<'_>, granted: bool) -> bool {
+    if r.labels.is_empty() || r.officer == Some(p.officer_name.as_str()) || on_team(p, r) {
+        return true;
+    }
+    r.labels.iter().all(|code| match policy.label(code) {
+        Some(l) => p.has_any(&l.cleared_roles) || (granted && l.grantable),
+        // An unknown label (a policy changed since it was set) hides the record.
+        None => false,
+    })
+}
+
+pub fn decide(policy: &Policy, p: &Principal, action: Action, target: Target<'_>) -> Decision {
+    decide_detail(policy, p, action, target).decision
+}
+
+pub fn decide_detail<'a>(
+    policy: &Policy,
+    p: &Principal,
+    action: Action,
+    target: Target<'a>,
+) -> Verdict<'a> {
+    let deny = |r| Verdict {
+        decision: Decision::Deny(r),
+        via_grant: None,
+    };
+    let allow = Verdict {
+        decision: Decision::Allow,
+        via_grant: None,
+    };
+    match (action.is_system(), target) {
+        (_, Target::Case(c)) => Verdict {
+            decision: case_rules::decide_case(p, action, c),
+            via_grant: None,
+        },
+        _ if action.is_case() => deny(DenyReason::WrongTarget),
+        (true, Target::System) => {
+            let roles = policy.system.get(&action).map(Vec::as_slice).unwrap_or(&[]);
+            if p.has_any(roles) {
+                allow
+            } else {
+                deny(DenyReason::RoleNotPermitted)
+            }
+        }
+        (false, Target::Record(r)) => {
+            let rules: Vec<_> = policy
+                .rules
+                .iter()
+                .filter(|rule| rule.actions.contains(&action) && p.has_any(&rule.roles))
+                .collect();
+            let grants: Vec<&GrantFacts<'a>> = r
+                .grants
+                .iter()
+                .filter(|g| g.actions.contains(&action))
+                .collect();
+            if rules.is_empty() && grants.is_empty() {
+                return deny(DenyReason::RoleNotPermitted);
+            }
+            let live = grants.iter().find(|g| active(g, r.now_ms)).copied();
+            // A grant opens records of archived cases or of no case only (R4.9).
+            let live = live.filter(|_| !r.in_open_case());
+            if !labels_cleared(policy, p, &r, live.is_some()) {
+                return deny(DenyReason::Confidential);
+            }
+            let in_scope: Vec<_> = rules
+                .iter()
+                .filter(|rule| scope_holds(p, rule.scope, &r))
+                .collect();
+            if in_scope.iter().any(|rule| cases_hold(rule.cases, &r)) {
+                return allow;
+            }
+            if let Some(g) = live {
+                return Verdict {
+                    decision: Decision::Allow,
+                    via_grant: Some(g.id),
+                };
+            }
+            if !in_scope.is_empty() || (!grants.is_empty() && r.in_open_case()) {
+                deny(DenyReason::CaseNotArchived)
+            } else if grants.iter().any(|g| g.revoked) {
+                deny(DenyReason::GrantRevoked)
+            } else if !grants.is_empty() {
+                deny(DenyReason::GrantExpired)
+            } else {
+                deny(DenyReason::OutsideScope)
+            }
+        }
+        _ => deny(DenyReason::WrongTarget),
     }
 }
 
 /// Which records a principal may see in lists; agrees with [`decide`] for `ViewRecord`.
+/// Each `Some` scope is the widest case condition of the rules giving it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordVisibility {
-    /// Records whose agency equals this unit.
-    pub unit: Option<String>,
-    /// Records whose officer equals this name.
-    pub officer: Option<String>,
+    /// The principal's officer name (own records; case team membership).
+    pub me: String,
+    pub own: Option<CaseCond>,
+    pub team: Option<CaseCond>,
+    /// (unit, department) of the principal.
+    pub department: Option<(String, String, CaseCond)>,
+    pub unit: Option<(String, CaseCond)>,
+    pub any: Option<CaseCond>,
+    /// Records of the principal's active grants for viewing: (user id, now).
+    pub grantee: Option<(String, i64)>,
+    /// Labels the principal's roles are cleared for: a record carrying any other label is
+    /// hidden unless own, of the principal's case team, or granted with all its other
+    /// labels in `grant_opens`.
+    pub cleared_labels: Vec<String>,
+    /// `cleared_labels` and the grantable labels.
+    pub grant_opens: Vec<String>,
 }
 
 impl RecordVisibility {
     pub fn nothing(&self) -> bool {
-        self.unit.is_none() && self.officer.is_none()
+        self.own.is_none()
+            && self.team.is_none()
+            && self.department.is_none()
+            && self.unit.is_none()
+            && self.any.is_none()
+            && self.grantee.is_none()
     }
 }
 
-pub fn record_visibility(p: &Principal) -> RecordVisibility {
-    RecordVisibility {
-        unit: p.has(Role::RecordsKeeper).then(|| p.unit.clone()).flatten(),
-        officer: (p.has(Role::Officer) || p.has(Role::CameraOperator))
-            .then(|| p.officer_name.clone()),
-    }
-}
-
-fn sees(p: &Principal, r: RecordScope<'_>) -> bool {
-    let v = record_visibility(p);
-    let unit_ok = v.unit.is_some() && v.unit.as_deref() == r.agency;
-    let own_ok = v.officer.is_some() && v.officer.as_deref() == r.officer;
-    unit_ok || own_ok
-}
-
-/// Roles that tick a record's reviewer sheet, within their unit.
-const REVIEWERS: [Role; 3] = [Role::Supervisor, Role::LegalOffice, Role::RecordsKeeper];
-
-/// Roles that may manage a case: the team's officers and the unit's records keeper.
-const CASE_MANAGERS: [Role; 3] = [Role::Officer, Role::CameraOperator, Role::RecordsKeeper];
-
-/// Roles that may see a case (within their scope, see [`case_visibility`]).
-const CASE_VIEWERS: [Role; 9] = [
-    Role::Officer,
-    Role::CameraOperator,
-    Role::RecordsKeeper,
-    Role::CaseDepartment,
-    Role::LegalOffice,
-    Role::Supervisor,
-    Role::EnforcementLeader,
-    Role::DeputyHead,
-    Role::DepartmentHead,
-];
-
-/// Roles that oversee every case of their unit.
-const UNIT_WIDE_CASE_VIEWERS: [Role; 6] = [
-    Role::RecordsKeeper,
-    Role::LegalOffice,
-    Role::Supervisor,
-    Role::EnforcementLeader,
-    Role::DeputyHead,
-    Role::DepartmentHead,
-];
-
-/// Which cases a principal may see in lists; agrees with [`decide`] for `ViewCase`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CaseVisibility {
-    /// Every case of this unit (records keeper, legal office, supervisors, leaders).
-    pub unit: Option<String>,
-    /// Cases of this unit handled by this department: (unit, department).
-    pub department: Option<(String, String)>,
-    /// Cases whose team includes this officer.
-    pub team_member: Option<String>,
-}
-
-impl CaseVisibility {
-    pub fn nothing(&self) -> bool {
-        self.unit.is_none() && self.department.is_none() && self.team_member.is_none()
-    }
-}
-
-pub fn case_visibility(p: &Principal) -> CaseVisibility {
-    let unit = p.unit.clone().filter(|u| !u.is_empty());
-    CaseVisibility {
-        unit: UNIT_WIDE_CASE_VIEWERS
-            .iter()
-            .any(|r| p.has(*r))
-            .then(|| unit.clone())
-            .flatten(),
-        department: p
-            .has(Role::CaseDepartment)
-            .then(|| unit.zip(p.department.clone().filter(|d| !d.is_empty())))
-            .flatten(),
-        team_member: (p.has(Role::Officer) || p.has(Role::CameraOperator))
-            .then(|| p.officer_name.clone())
-            .filter(|n| !n.is_empty()),
-    }
-}
-
-fn views_case(p: &Principal, c: CaseScope<'_>) -> bool {
-    let v = case_visibility(p);
-    let unit_ok = v.unit.is_some() && v.unit.as_deref() == c.agency;
-    let dept_ok = v
-        .department
-        .as_ref()
-        .is_some_and(|(u, d)| Some(u.as_str()) == c.agency && Some(d.as_str()) == c.department);
-    let team_ok = v
-        .team_member
-        .as_ref()
-        .is_some_and(|n| c.team.iter().any(|t| t == n));
-    unit_ok || dept_ok || team_ok
-}
-
-fn manages_case(p: &Principal, c: CaseScope<'_>) -> bool {
-    let keeper = p.has(Role::RecordsKeeper)
-        && p.unit.as_deref().is_some_and(|u| !u.is_empty())
-        && p.unit.as_deref() == c.agency;
-    let member = (p.has(Role::Officer) || p.has(Role::CameraOperator))
-        && !p.officer_name.is_empty()
-        && c.team.contains(&p.officer_name);
-    keeper || member
-}
-
-pub fn decide(p: &Principal, action: Action, target: Target<'_>) -> Decision {
-    use Action::*;
-    let role_allows = match action {
-        ViewRecord | PlayRecord => {
-            p.has(Role::Officer) || p.has(Role::CameraOperator) || p.has(Role::RecordsKeeper)
-        }
-        DownloadOriginal | EditRecord => p.has(Role::RecordsKeeper),
-        UploadRecord => {
-            p.has(Role::Officer) || p.has(Role::CameraOperator) || p.has(Role::RecordsKeeper)
-        }
-        ViewAuditLog => p.has(Role::AuditAdmin),
-        ManageUsers => p.has(Role::SystemAdmin),
-        ManageSecurity => p.has(Role::SecurityAdmin),
-        ViewCase => CASE_VIEWERS.iter().any(|r| p.has(*r)),
-        ManageCase => CASE_MANAGERS.iter().any(|r| p.has(*r)),
-        ReviewRecord => REVIEWERS.iter().any(|r| p.has(*r)),
+pub fn record_visibility(policy: &Policy, p: &Principal, now_ms: i64) -> RecordVisibility {
+    let mut v = RecordVisibility {
+        me: p.officer_name.clone(),
+        own: None,
+        team: None,
+        department: None,
+        unit: None,
+        any: None,
+        grantee: Some((p.user_id.clone(), now_ms)),
+        cleared_labels: Vec::new(),
+        grant_opens: Vec::new(),
     };
-    if !role_allows {
-        return Decision::Deny(DenyReason::RoleNotPermitted);
+    let widen = |slot: Option<CaseCond>, c: CaseCond| Some(slot.map_or(c, |s| s.max(c)));
+    for rule in &policy.rules {
+        if !rule.actions.contains(&Action::ViewRecord) || !p.has_any(&rule.roles) {
+            continue;
+        }
+        match rule.scope {
+            Scope::Own => v.own = widen(v.own, rule.cases),
+            Scope::Team => v.team = widen(v.team, rule.cases),
+            Scope::Department => {
+                if let (Some(u), Some(d)) = (&p.unit, &p.department) {
+                    let c = widen(v.department.as_ref().map(|x| x.2), rule.cases);
+                    v.department = c.map(|c| (u.clone(), d.clone(), c));
+                }
+            }
+            Scope::Unit => {
+                if let Some(u) = &p.unit {
+                    let c = widen(v.unit.as_ref().map(|x| x.1), rule.cases);
+                    v.unit = c.map(|c| (u.clone(), c));
+                }
+            }
+            Scope::Any => v.any = widen(v.any, rule.cases),
+        }
     }
-    match (action, target) {
-        (ViewRecord | PlayRecord, Target::Record(r)) => {
-            if sees(p, r) {
-                Decision::Allow
-            } else {
-                Decision::Deny(DenyReason::OutsideScope)
-            }
+    for l in &policy.labels {
+        if p.has_any(&l.cleared_roles) {
+            v.cleared_labels.push(l.code.clone());
         }
-        (DownloadOriginal | EditRecord | ReviewRecord, Target::Record(r)) => {
-            let unit = p.unit.as_deref();
-            if unit.is_some() && unit == r.agency {
-                Decision::Allow
-            } else {
-                Decision::Deny(DenyReason::OutsideScope)
-            }
+        if p.has_any(&l.cleared_roles) || l.grantable {
+            v.grant_opens.push(l.code.clone());
         }
-        (UploadRecord | ViewAuditLog | ManageUsers | ManageSecurity, Target::System) => {
-            Decision::Allow
-        }
-        (ViewCase, Target::Case(c)) if views_case(p, c) => Decision::Allow,
-        (ManageCase, Target::Case(c)) if manages_case(p, c) => Decision::Allow,
-        (ViewCase | ManageCase, Target::Case(_)) => Decision::Deny(DenyReason::OutsideScope),
-        _ => Decision::Deny(DenyReason::WrongTarget),
+    }
+    v
+}
+
+impl RecordVisibility {
+    /// Whether a record is in the list; the SQL of the list queries says the same.
+    pub fn admits(&self, r: &RecordScope<'_>) -> bool {
+        let cases = |c: CaseCond| cases_hold(c, r);
+        let own = r.officer == Some(self.me.as_str());
+        let team = r.cases.iter().any(|c| c.team.contains(&self.me));
+        let granted = self.grantee.as_ref().is_some_and(|(_, now)| {
+            !r.in_open_case()
+                && r.grants.iter().any(|g| {
+                    g.actions.contains(&Action::ViewRecord) && !g.revoked && g.expires_ms > *now
+                })
+        });
+        let by_rule = self.own.is_some_and(|c| own && cases(c))
+            || self.team.is_some_and(|c| team && cases(c))
+            || self.department.as_ref().is_some_and(|(u, d, c)| {
+                r.agency == Some(u.as_str())
+                    && r.cases.iter().any(|x| x.department == d)
+                    && cases(*c)
+            })
+            || self
+                .unit
+                .as_ref()
+                .is_some_and(|(u, c)| r.agency == Some(u.as_str()) && cases(*c))
+            || self.any.is_some_and(cases);
+        let cleared = r.labels.iter().all(|l| self.cleared_labels.contains(l));
+        let grant_opens = r.labels.iter().all(|l| self.grant_opens.contains(l));
+        (by_rule || granted) && (cleared || own || team || (granted && grant_opens))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use Action::*;
-
-    fn who(roles: &[Role], unit: &str, name: &str) -> Principal {
-        Principal {
-            user_id: "u".into(),
-            roles: roles.to_vec(),
-            unit: Some(unit.into()),
-            officer_name: name.into(),
-            department: None,
-        }
-    }
-
-    #[test]
-    fn case_policy_table() {
-        let team = vec!["张伟".to_owned(), "李娜".to_owned()];
-        let case = CaseScope {
-            agency: Some("高新区应急管理局"),
-            department: Some("执法一科"),
-            team: &team,
-        };
-        let other_unit = CaseScope {
-            agency: Some("卫东区应急管理局"),
-            department: Some("执法一科"),
-            team: &[],
-        };
-        let member = who(&[Role::Officer], "高新区应急管理局", "张伟");
-        let outsider = who(&[Role::Officer], "高新区应急管理局", "王芳");
-        let keeper = who(&[Role::RecordsKeeper], "高新区应急管理局", "赵敏");
-        let supervisor = who(&[Role::Supervisor], "高新区应急管理局", "督察");
-        let legal = who(&[Role::LegalOffice], "高新区应急管理局", "法规");
-        let leader = who(&[Role::EnforcementLeader], "高新区应急管理局", "领导");
-        let mut dept = who(&[Role::CaseDepartment], "高新区应急管理局", "处室");
-        dept.department = Some("执法一科".into());
-        let mut other_dept = dept.clone();
-        other_dept.department = Some("执法二科".into());
-        let sysadmin = who(&[Role::SystemAdmin], "高新区应急管理局", "管理员");
-        let auditor = who(&[Role::AuditAdmin], "高新区应急管理局", "审计员");
-        let allow = Decision::Allow;
-        let scope = Decision::Deny(DenyReason::OutsideScope);
-        let role = Decision::Deny(DenyReason::RoleNotPermitted);
-        let c = Target::Case(case);
-        let o = Target::Case(other_unit);
-        let rec = RecordScope {
-            agency: Some("高新区应急管理局"),
-            officer: Some("张伟"),
-        };
-        let rec_other = RecordScope {
-            agency: Some("卫东区应急管理局"),
-            officer: Some("王芳"),
-        };
-        let rows: Vec<(&Principal, Action, Target, Decision)> = vec![
-            (&member, ViewCase, c, allow),
-            (&member, ManageCase, c, allow),
-            (&outsider, ViewCase, c, scope),
-            (&outsider, ManageCase, c, scope),
-            (&keeper, ViewCase, c, allow),
-            (&keeper, ManageCase, c, allow),
-            (&keeper, ManageCase, o, scope),
-            (&keeper, ViewCase, o, scope),
-            (&supervisor, ViewCase, c, allow),
-            (&supervisor, ManageCase, c, role),
-            (&supervisor, ViewCase, o, scope),
-            (&legal, ViewCase, c, allow),
-            (&legal, ManageCase, c, role),
-            (&leader, ViewCase, c, allow),
-            (&dept, ViewCase, c, allow),
-            (&dept, ManageCase, c, role),
-            (&other_dept, ViewCase, c, scope),
-            (&sysadmin, ViewCase, c, role),
-            (&sysadmin, ManageCase, c, role),
-            (&auditor, ViewCase, c, role),
-            (&supervisor, ReviewRecord, Target::Record(rec), allow),
-            (&legal, ReviewRecord, Target::Record(rec), allow),
-            (&keeper, ReviewRecord, Target::Record(rec), allow),
-            (&member, ReviewRecord, Target::Record(rec), role),
-            (&sysadmin, ReviewRecord, Target::Record(rec), role),
-            (&supervisor, ReviewRecord, Target::Record(rec_other), scope),
-            (
-                &member,
-                ViewCase,
-                Target::System,
-                Decision::Deny(DenyReason::WrongTarget),
-            ),
-            (
-                &keeper,
-                ViewRecord,
-                c,
-                Decision::Deny(DenyReason::WrongTarget),
-            ),
-        ];
-        for (p, action, target, expected) in rows {
-            assert_eq!(
-                decide(p, action, target),
-                expected,
-                "{:?} {action:?} {target:?}",
-                p.roles
-            );
-        }
-    }
-
-    #[test]
-    fn case_visibility_agrees_with_decide() {
-        let mut dept = who(&[Role::CaseDepartment], "甲局", "处室");
-        dept.department = Some("一科".into());
-        let v = case_visibility(&dept);
-        assert_eq!(v.department, Some(("甲局".into(), "一科".into())));
-        assert!(v.unit.is_none() && v.team_member.is_none());
-        let officer = case_visibility(&who(&[Role::Officer], "甲局", "张伟"));
-        assert_eq!(officer.team_member.as_deref(), Some("张伟"));
-        assert!(officer.unit.is_none());
-        assert_eq!(
-            case_visibility(&who(&[Role::Supervisor], "甲局", "x"))
-                .unit
-                .as_deref(),
-            Some("甲局")
-        );
-        assert!(case_visibility(&who(&[Role::SecurityAdmin], "甲局", "x")).nothing());
-    }
-
-    #[test]
-    fn interim_policy_table() {
-        let own = RecordScope {
-            agency: Some("高新区应急管理局"),
-            officer: Some("张伟"),
-        };
-        let unit = RecordScope {
-            agency: Some("高新区应急管理局"),
-            officer: Some("李娜"),
-        };
-        let other = RecordScope {
-            agency: Some("卫东区应急管理局"),
-            officer: Some("王芳"),
-        };
-        let officer = who(&[Role::Officer], "高新区应急管理局", "张伟");
-        let keeper = who(&[Role::RecordsKeeper], "高新区应急管理局", "赵敏");
-        let sysadmin = who(&[Role::SystemAdmin], "高新区应急管理局", "管理员");
-        let auditor = who(&[Role::AuditAdmin], "高新区应急管理局", "审计员");
-        let allow = Decision::Allow;
-        let scope = Decision::Deny(DenyReason::OutsideScope);
-        let role = Decision::Deny(DenyReason::RoleNotPermitted);
-        let cases: Vec<(&Principal, Action, Target, Decision)> = vec![
-            (&officer, ViewRecord, Target::Record(own), allow),
-            (&officer, PlayRecord, Target::Record(own), allow),
-            (&officer, ViewRecord, Target::Record(unit), scope),
-            (&officer, DownloadOriginal, Target::Record(own), role),
-            (&officer, UploadRecord, Target::System, allow),
-            (&keeper, ViewRecord, Target::Record(unit), allow),
-            (&keeper, PlayRecord, Target::Record(own), allow),
-            (&keeper, DownloadOriginal, Target::Record(unit), allow),
-            (&keeper, EditRecord, Target::Record(unit), allow),
-            (&keeper, ViewRecord, Target::Record(other), scope),
-            (&keeper, EditRecord, Target::Record(other), scope),
-            (&sysadmin, ViewRecord, Target::Record(own), role),
-            (&sysadmin, ManageUsers, Target::System, allow),
-            (&sysadmin, ViewAuditLog, Target::System, role),
-            (&auditor, ViewAuditLog, Target::System, allow),
-            (&auditor, ManageUsers, Target::System, role),
-            (&auditor, PlayRecord, Target::Record(own), role),
-            (
-                &officer,
-                ViewRecord,
-                Target::System,
-                Decision::Deny(DenyReason::WrongTarget),
-            ),
-        ];
-        for (p, action, target, expected) in cases {
-            assert_eq!(
-                decide(p, action, target),
-                expected,
-                "{:?} {action:?} {target:?}",
-                p.roles
-            );
-        }
-    }
-
-    #[test]
-    fn visibility_agrees_with_decide() {
-        let both = who(&[Role::Officer, Role::RecordsKeeper], "甲局", "张伟");
-        let v = record_visibility(&both);
-        assert_eq!(v.unit.as_deref(), Some("甲局"));
-        assert_eq!(v.officer.as_deref(), Some("张伟"));
-        assert!(record_visibility(&who(&[Role::SystemAdmin], "甲局", "x")).nothing());
-    }
-}
+mod tests;

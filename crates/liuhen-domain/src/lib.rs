@@ -9,6 +9,8 @@ pub mod rules;
 pub use digest::{DigestParseError, Sha256Digest, Sm3Digest};
 pub use media::{MediaKind, UnknownMediaKind};
 pub use record::{BadRecordId, Classification, Record, RecordId, TechnicalMetadata};
+pub mod access;
+pub mod approval;
 pub mod audit;
 pub mod auth;
 pub mod authz;

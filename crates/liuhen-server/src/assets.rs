@@ -43,6 +43,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/player.js"),
     ),
     (
+        "access.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/access.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../assets/favicon.svg"),

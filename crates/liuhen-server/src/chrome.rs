@@ -16,6 +16,8 @@ pub struct Chrome {
     pub can_manage_security: bool,
     /// Sees cases (any role that may view a case within its scope).
     pub can_view_cases: bool,
+    /// Access requests, approvals, grants (issue 5).
+    pub can_access: bool,
 }
 
 impl Chrome {
@@ -36,6 +38,12 @@ impl Chrome {
             can_manage_security: has(Role::SecurityAdmin),
             can_view_cases: user
                 .is_some_and(|u| !liuhen_domain::authz::case_visibility(&u.principal).nothing()),
+            can_access: user.is_some_and(|u| {
+                u.principal
+                    .roles
+                    .iter()
+                    .any(|r| !r.is_administrator() && *r != Role::ExternalRequester)
+            }),
         }
     }
 

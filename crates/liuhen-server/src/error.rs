@@ -100,6 +100,7 @@ impl From<AppError> for ApiError {
                 code,
                 message: message.into(),
             },
+            AppError::Refused { code, message } => Self::Forbidden { code, message },
             AppError::NotFound(what) => Self::NotFound(what),
             AppError::Invalid(message) => Self::BadRequest {
                 code: "invalid",

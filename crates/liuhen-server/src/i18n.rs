@@ -17,6 +17,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("upload", include_str!("../i18n/upload.toml")),
     ("api", include_str!("../i18n/api.toml")),
     ("cases", include_str!("../i18n/cases.toml")),
+    ("access", include_str!("../i18n/access.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -2,6 +2,8 @@
 //! Handlers stay thin: they extract, call one use case of `liuhen-app`, render. Errors
 //! become responses only in [`error`], with a stable code and no internals.
 
+mod access_api;
+mod access_pages;
 mod account;
 mod admin;
 mod assets;
@@ -55,6 +57,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(uploads::routes())
         .merge(playback::routes())
         .merge(openapi::routes())
+        .merge(access_api::routes())
+        .merge(access_pages::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

@@ -18,8 +18,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use liuhen_app::Custody;
+use liuhen_app::authz::Allowed;
 use liuhen_app::playback::{Playable, Preview};
-use liuhen_domain::authz::{Action, Decision, RecordScope, Target, decide};
+use liuhen_domain::authz::Action;
 use liuhen_domain::{Record, RecordId};
 
 use crate::auth::{self, CurrentUser};
@@ -48,13 +49,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/records/{id}/playback", post(report))
 }
 
-fn scope(r: &Record) -> Target<'_> {
-    Target::Record(RecordScope {
-        agency: r.classification.agency.as_deref(),
-        officer: r.classification.officer.as_deref(),
-    })
-}
-
 /// The player for a record page. Never fails: what cannot be shown says why.
 pub async fn player_view(state: &AppState, record: &Record, user: &CurrentUser) -> PlayerView {
     let custody = &state.custody;
@@ -72,7 +66,16 @@ pub async fn player_view(state: &AppState, record: &Record, user: &CurrentUser) 
         watermark: format!("{} {now}", user.display_name),
         ..Default::default()
     };
-    if decide(&user.principal, Action::PlayRecord, scope(record)) != Decision::Allow {
+    let allowed = match state.custody.record_facts(&user.principal, record).await {
+        Ok(f) => state
+            .custody
+            .allows(&user.principal, Action::PlayRecord, &f),
+        Err(e) => {
+            tracing::error!(record = %record.id, error = %e, "access facts lookup failed");
+            false
+        }
+    };
+    if !allowed {
         view.reason = Some("您无权播放该记录".into());
         return view;
     }
@@ -94,8 +97,13 @@ pub async fn player_view(state: &AppState, record: &Record, user: &CurrentUser) 
     view
 }
 
-/// The record, if `user` may play it (refusals are logged by `authorize`).
-async fn playable_record(s: &AppState, user: &CurrentUser, id: &str) -> Result<Record, ApiError> {
+/// The record, if `user` may play it (refusals are logged by `authorize_record`), and the
+/// grant that allowed it, if any.
+async fn playable_record(
+    s: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<(Record, Allowed), ApiError> {
     let rid = RecordId::parse(id).map_err(|_| ApiError::NotFound(format!("record {id}")))?;
     let (record, _) = s
         .custody
@@ -103,16 +111,11 @@ async fn playable_record(s: &AppState, user: &CurrentUser, id: &str) -> Result<R
         .record(&rid)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("record {id}")))?;
-    let subject = format!("record:{id}");
-    s.custody
-        .authorize(
-            &user.principal,
-            Action::PlayRecord,
-            scope(&record),
-            Some(&subject),
-        )
+    let allowed = s
+        .custody
+        .authorize_record(&user.principal, Action::PlayRecord, &record)
         .await?;
-    Ok(record)
+    Ok((record, allowed))
 }
 
 async fn media(
@@ -148,7 +151,7 @@ async fn fetch(
         return serve_blob(&s.custody, &p, &parts.headers).await;
     }
     let user = CurrentUser::from_request_parts(&mut parts, s).await?;
-    let record = playable_record(s, &user, id).await?;
+    let (record, _) = playable_record(s, &user, id).await?;
     let playable = match what {
         Fetch::Media => match s.custody.preview(&record).await? {
             Preview::Ready(p) => p,
@@ -215,7 +218,11 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
 const ONE_SHOT: u64 = 2 * 1024 * 1024;
 const STREAM_CHUNK: u64 = 256 * 1024;
 
-async fn serve_blob(c: &Custody, p: &Playable, headers: &HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn serve_blob(
+    c: &Custody,
+    p: &Playable,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let etag = format!("\"{}\"", p.sha256.to_hex());
     let get = |h| headers.get(h).and_then(|v: &HeaderValue| v.to_str().ok());
     if get(IF_NONE_MATCH).is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
@@ -326,7 +333,7 @@ async fn report(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let record = playable_record(&s, &user, &id).await?;
+    let (record, allowed) = playable_record(&s, &user, &id).await?;
     let report: Report = serde_json::from_slice(&body).map_err(|_| {
         ApiError::bad(
             "bad_report",
@@ -335,7 +342,7 @@ async fn report(
     })?;
     let seconds = s
         .custody
-        .record_playback(&user.principal, &record, &report.intervals)
+        .record_playback(&user.principal, &record, &report.intervals, &allowed)
         .await?;
     Ok(axum::Json(serde_json::json!({ "logged": true, "seconds": seconds })).into_response())
 }

@@ -101,6 +101,8 @@ struct RecordPage {
     trail: Vec<TrailRow>,
     can_edit: bool,
     player: PlayerView,
+    /// Whether the viewer may set confidentiality labels (keeper, security administrator).
+    can_label: bool,
     /// Outcome of a classification change just made: "saved" or an error message.
     saved: bool,
     edit_error: Option<String>,
@@ -133,6 +135,14 @@ async fn record_page(
     let tz = tz(&s);
     let r = Detail::new(&view.record, &tz);
     let player = crate::playback::player_view(&s, &view.record, &user).await;
+    let can_label = match s.custody.record_facts(&user.principal, &view.record).await {
+        Ok(f) => s.custody.allows(
+            &user.principal,
+            liuhen_domain::authz::Action::LabelRecord,
+            &f,
+        ),
+        Err(_) => false,
+    };
     let edit_error = match q.error.as_str() {
         "" => None,
         "reason" => Some(t.s("record.edit.reason_required").to_owned()),
@@ -149,6 +159,7 @@ async fn record_page(
             .collect(),
         r,
         can_edit: view.can_edit,
+        can_label,
         player,
         saved: q.saved == "1",
         edit_error,

@@ -33,14 +33,10 @@ async fn viewable(s: &AppState, user: &CurrentUser, id: &str) -> Result<Record, 
     let id = crate::records::parse_id(id)?;
     let record = s.custody.record(&id).await?;
     s.custody
-        .authorize(
+        .authorize_record(
             &user.principal,
             liuhen_domain::authz::Action::ViewRecord,
-            liuhen_domain::authz::Target::Record(liuhen_domain::authz::RecordScope {
-                agency: record.classification.agency.as_deref(),
-                officer: record.classification.officer.as_deref(),
-            }),
-            Some(&format!("record:{id}")),
+            &record,
         )
         .await?;
     Ok(record)

@@ -59,6 +59,9 @@ enum Command {
     /// Cases: create, flags, enforcement steps, links to records, compliance check.
     #[command(subcommand)]
     Case(crate::case_cmd::CaseCommand),
+    /// Access control: check a bureau's policy file; overdue loans.
+    #[command(subcommand)]
+    Access(crate::access_cmd::AccessCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -128,6 +131,9 @@ enum KeysCommand {
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Command::Access(crate::access_cmd::AccessCommand::CheckPolicy { file }) = &args.command {
+        return crate::access_cmd::check_policy(file);
+    }
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
@@ -197,6 +203,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
+        Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
         Command::Demo => unreachable!("handled before the data directory is opened"),
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();

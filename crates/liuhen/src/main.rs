@@ -1,5 +1,6 @@
 //! The `liuhen` binary: one executable with subcommands (serve, ingest, verify, log, keys).
 
+mod access_cmd;
 mod case_cmd;
 mod cli;
 mod demo_cmd;

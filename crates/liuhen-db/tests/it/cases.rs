@@ -5,7 +5,9 @@ use liuhen_db::{
     CaseFilter, CaseRow, Db, ExplanationRow, FlagColumn, PartyRow, ReviewRow, StepRecordRow,
 };
 use liuhen_domain::RecordId;
-use liuhen_domain::authz::CaseVisibility;
+use liuhen_domain::Role;
+use liuhen_domain::access::Policy;
+use liuhen_domain::authz::{CaseVisibility, Principal, RecordVisibility, record_visibility};
 use liuhen_domain::case::{
     CaseCategory, CaseFlags, CaseStatus, Explanation, InterruptionReason, Step,
 };
@@ -359,7 +361,6 @@ async fn search_edit_and_reviews() {
 
 #[tokio::test]
 async fn proposal_candidates_and_lateness_groups() {
-    use liuhen_domain::authz::RecordVisibility;
     for_each_backend(|db: Db| async move {
         let mut tx = db.begin().await.unwrap();
         let a = sample_record(21); // 张伟, 高新区, 01:00–01:05, on time
@@ -379,10 +380,7 @@ async fn proposal_candidates_and_lateness_groups() {
         }
         tx.commit().await.unwrap();
         let ms = |s: &str| t(s).as_millisecond();
-        let unit = RecordVisibility {
-            unit: Some("平顶山高新区应急管理局".into()),
-            officer: None,
-        };
+        let unit = visibility(Role::RecordsKeeper, "赵敏");
         let ids = |v: Vec<liuhen_domain::Record>| -> Vec<RecordId> {
             v.into_iter().map(|r| r.id).collect()
         };
@@ -396,10 +394,7 @@ async fn proposal_candidates_and_lateness_groups() {
             .await
             .unwrap();
         assert_eq!(ids(found), vec![a.id.clone(), c.id.clone()]);
-        let own = RecordVisibility {
-            unit: None,
-            officer: Some("张伟".into()),
-        };
+        let own = visibility(Role::Officer, "张伟");
         let found = db
             .records_captured_between(
                 Some(&own),
@@ -436,8 +431,15 @@ async fn proposal_candidates_and_lateness_groups() {
         );
         assert!(
             db.lateness_groups(&RecordVisibility {
+                me: String::new(),
+                own: None,
+                team: None,
+                department: None,
                 unit: None,
-                officer: None
+                any: None,
+                grantee: None,
+                cleared_labels: Vec::new(),
+                grant_opens: Vec::new(),
             })
             .await
             .unwrap()
@@ -445,4 +447,16 @@ async fn proposal_candidates_and_lateness_groups() {
         );
     })
     .await;
+}
+
+/// What a user of the 平顶山高新区应急管理局 with one role sees under the shipped policy.
+fn visibility(role: Role, name: &str) -> RecordVisibility {
+    let p = Principal {
+        user_id: format!("u-{name}"),
+        roles: vec![role],
+        unit: Some("平顶山高新区应急管理局".into()),
+        department: None,
+        officer_name: name.into(),
+    };
+    record_visibility(&Policy::default_shipped(), &p, 0)
 }

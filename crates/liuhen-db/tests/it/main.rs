@@ -1,5 +1,6 @@
 //! Conformance suite of the metadata store: every test runs against SQLite and PostgreSQL.
 
+mod access;
 mod accounts;
 mod cases;
 mod search;

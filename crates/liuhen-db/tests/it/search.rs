@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use liuhen_db::{Db, RecordFilter, RecordSort, SortField};
+use liuhen_domain::access::CaseCond;
 use liuhen_domain::authz::RecordVisibility;
 use liuhen_domain::{
     Classification, MediaKind, Record, RecordId, Sha256Digest, Sm3Digest, TechnicalMetadata,
@@ -118,18 +119,27 @@ async fn filled(db: &Db) {
     tx.commit().await.unwrap();
 }
 
-fn keeper(unit: &str) -> RecordVisibility {
+/// Visibility by unit and/or own records, any case state, no labels cleared, no grants.
+fn vis(unit: Option<&str>, officer: Option<&str>) -> RecordVisibility {
     RecordVisibility {
-        unit: Some(unit.into()),
-        officer: None,
+        me: officer.unwrap_or("（无）").to_owned(),
+        own: officer.map(|_| CaseCond::Any),
+        team: None,
+        department: None,
+        unit: unit.map(|u| (u.to_owned(), CaseCond::Any)),
+        any: None,
+        grantee: None,
+        cleared_labels: Vec::new(),
+        grant_opens: Vec::new(),
     }
 }
 
+fn keeper(unit: &str) -> RecordVisibility {
+    vis(Some(unit), None)
+}
+
 fn officer(name: &str) -> RecordVisibility {
-    RecordVisibility {
-        unit: None,
-        officer: Some(name.into()),
-    }
+    vis(None, Some(name))
 }
 
 /// Ids (last byte) of the matches, sorted by record date, newest first.
@@ -156,10 +166,7 @@ fn text(q: &str) -> RecordFilter {
 async fn chinese_text_of_every_length() {
     for_each_backend(|db: Db| async move {
         filled(&db).await;
-        let all = RecordVisibility {
-            unit: Some(GX.into()),
-            officer: Some("王芳".into()),
-        };
+        let all = vis(Some(GX), Some("王芳"));
         let cases: &[(&str, &[u8])] = &[
             // one character
             ("检", &[4, 1, 5]),
@@ -354,15 +361,9 @@ async fn visibility_is_applied_in_the_query() {
             ..Default::default()
         };
         assert_eq!(find(&db, &officer("张伟"), f).await, Vec::<u8>::new());
-        let both = RecordVisibility {
-            unit: Some(WD.into()),
-            officer: Some("李娜".into()),
-        };
+        let both = vis(Some(WD), Some("李娜"));
         assert_eq!(find(&db, &both, text("")).await, vec![4, 2]);
-        let nothing = RecordVisibility {
-            unit: None,
-            officer: None,
-        };
+        let nothing = vis(None, None);
         assert_eq!(find(&db, &nothing, text("")).await, Vec::<u8>::new());
     })
     .await;

@@ -47,16 +47,9 @@ pub(crate) async fn authorize_record(
 ) -> Result<(), AppError> {
     let record = s.custody.record(id).await?;
     s.custody
-        .authorize(
-            &user.principal,
-            Action::ViewRecord,
-            liuhen_domain::authz::Target::Record(liuhen_domain::authz::RecordScope {
-                agency: record.classification.agency.as_deref(),
-                officer: record.classification.officer.as_deref(),
-            }),
-            Some(&format!("record:{id}")),
-        )
+        .authorize_record(&user.principal, Action::ViewRecord, &record)
         .await
+        .map(drop)
 }
 
 #[derive(Serialize)]

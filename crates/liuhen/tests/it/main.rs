@@ -1,6 +1,7 @@
 //! End-to-end tests of the `liuhen` binary: ingest, verify, tampering, crashes, the media
 //! corpus, the server. Each test gets a fresh data directory.
 
+mod access;
 mod cases;
 mod corpus;
 mod crash;

@@ -1,0 +1,115 @@
+//! Who sees and manages a case (issue 4): the case team's officers and the unit's records
+//! keeper manage it; the case-handling department, supervisors, the legal office and the
+//! leaders of the unit see it; the three administrators see no case.
+
+use super::{Action, Decision, DenyReason, Principal};
+use crate::org::Role;
+
+/// What a case-level action is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CaseScope<'a> {
+    pub agency: Option<&'a str>,
+    pub department: Option<&'a str>,
+    pub team: &'a [String],
+}
+
+/// Roles that may manage a case: the team's officers and the unit's records keeper.
+const CASE_MANAGERS: [Role; 3] = [Role::Officer, Role::CameraOperator, Role::RecordsKeeper];
+
+/// Roles that may see a case (within their scope, see [`case_visibility`]).
+const CASE_VIEWERS: [Role; 9] = [
+    Role::Officer,
+    Role::CameraOperator,
+    Role::RecordsKeeper,
+    Role::CaseDepartment,
+    Role::LegalOffice,
+    Role::Supervisor,
+    Role::EnforcementLeader,
+    Role::DeputyHead,
+    Role::DepartmentHead,
+];
+
+/// Roles that oversee every case of their unit.
+const UNIT_WIDE_CASE_VIEWERS: [Role; 6] = [
+    Role::RecordsKeeper,
+    Role::LegalOffice,
+    Role::Supervisor,
+    Role::EnforcementLeader,
+    Role::DeputyHead,
+    Role::DepartmentHead,
+];
+
+/// Which cases a principal may see in lists; agrees with [`decide`] for `ViewCase`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CaseVisibility {
+    /// Every case of this unit (records keeper, legal office, supervisors, leaders).
+    pub unit: Option<String>,
+    /// Cases of this unit handled by this department: (unit, department).
+    pub department: Option<(String, String)>,
+    /// Cases whose team includes this officer.
+    pub team_member: Option<String>,
+}
+
+impl CaseVisibility {
+    pub fn nothing(&self) -> bool {
+        self.unit.is_none() && self.department.is_none() && self.team_member.is_none()
+    }
+}
+
+pub fn case_visibility(p: &Principal) -> CaseVisibility {
+    let unit = p.unit.clone().filter(|u| !u.is_empty());
+    CaseVisibility {
+        unit: UNIT_WIDE_CASE_VIEWERS
+            .iter()
+            .any(|r| p.has(*r))
+            .then(|| unit.clone())
+            .flatten(),
+        department: p
+            .has(Role::CaseDepartment)
+            .then(|| unit.zip(p.department.clone().filter(|d| !d.is_empty())))
+            .flatten(),
+        team_member: (p.has(Role::Officer) || p.has(Role::CameraOperator))
+            .then(|| p.officer_name.clone())
+            .filter(|n| !n.is_empty()),
+    }
+}
+
+fn views_case(p: &Principal, c: CaseScope<'_>) -> bool {
+    let v = case_visibility(p);
+    let unit_ok = v.unit.is_some() && v.unit.as_deref() == c.agency;
+    let dept_ok = v
+        .department
+        .as_ref()
+        .is_some_and(|(u, d)| Some(u.as_str()) == c.agency && Some(d.as_str()) == c.department);
+    let team_ok = v
+        .team_member
+        .as_ref()
+        .is_some_and(|n| c.team.iter().any(|t| t == n));
+    unit_ok || dept_ok || team_ok
+}
+
+fn manages_case(p: &Principal, c: CaseScope<'_>) -> bool {
+    let keeper = p.has(Role::RecordsKeeper)
+        && p.unit.as_deref().is_some_and(|u| !u.is_empty())
+        && p.unit.as_deref() == c.agency;
+    let member = (p.has(Role::Officer) || p.has(Role::CameraOperator))
+        && !p.officer_name.is_empty()
+        && c.team.contains(&p.officer_name);
+    keeper || member
+}
+
+/// The decision on a case-level action ([`Action::ViewCase`], [`Action::ManageCase`]).
+pub(super) fn decide_case(p: &Principal, action: Action, c: CaseScope<'_>) -> Decision {
+    let (roles, holds): (&[Role], bool) = match action {
+        Action::ViewCase => (&CASE_VIEWERS, views_case(p, c)),
+        Action::ManageCase => (&CASE_MANAGERS, manages_case(p, c)),
+        _ => return Decision::Deny(DenyReason::WrongTarget),
+    };
+    if !roles.iter().any(|r| p.has(*r)) {
+        Decision::Deny(DenyReason::RoleNotPermitted)
+    } else if holds {
+        Decision::Allow
+    } else {
+        Decision::Deny(DenyReason::OutsideScope)
+    }
+}
