@@ -505,12 +505,7 @@ impl Db {
     }
 
     /// `None` when nothing can match (the caller sees no records at all).
-    fn where_clause(
-        &self,
-        v: &Pruned,
-        f: &RecordFilter,
-        mode: TextMode,
-    ) -> Option<Where> {
+    fn where_clause(&self, v: &Pruned, f: &RecordFilter, mode: TextMode) -> Option<Where> {
         let mut w = Where {
             parts: Vec::new(),
             text: Vec::new(),

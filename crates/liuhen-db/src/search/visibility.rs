@@ -36,7 +36,11 @@ fn in_list(w: &mut Where, items: &[String]) -> String {
         // Matches no label.
         return "''".into();
     }
-    items.iter().map(|i| w.text(i)).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| w.text(i))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A visibility pruned against the store's current state; same answers, simpler SQL.
@@ -97,7 +101,10 @@ impl Db {
             v.grantee = None;
         }
         if !self
-            .exists("SELECT 1 FROM cases WHERE status <> 'archived' LIMIT 1", &[])
+            .exists(
+                "SELECT 1 FROM cases WHERE status <> 'archived' LIMIT 1",
+                &[],
+            )
             .await?
         {
             // No open case: "no linked case is open" holds for every record.
