@@ -58,6 +58,8 @@ struct HomePage {
     unit: Vec<ReqRow>,
     mine: Vec<ReqRow>,
     can_outside: bool,
+    /// Loans past their due date in the keeper's unit (the reminder).
+    overdue: usize,
 }
 
 async fn home(
@@ -79,7 +81,14 @@ async fn home(
             .collect::<Vec<_>>()
     };
     let can_outside = c.allows_system(p, liuhen_domain::authz::Action::RegisterOutside);
+    let overdue = if c.allows_system(p, liuhen_domain::authz::Action::HandleRequest) {
+        let loans = c.open_loans(p).await.map_err(err)?;
+        loans.iter().filter(|(_, overdue)| *overdue).count()
+    } else {
+        0
+    };
     Ok(HomePage {
+        overdue,
         inbox: rows(&inbox),
         unit: rows(&unit),
         mine: rows(&mine),

@@ -425,6 +425,14 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
     .await;
     let (_, v) = w.get("keeper", "/api/v1/access/loans").await;
     assert_eq!(v["loans"][0]["overdue"], true, "reminder list");
+    let (s, page) = w.get("keeper", "/access").await;
+    assert_eq!(s, 200);
+    assert!(
+        page.as_str()
+            .unwrap()
+            .contains("逾期未还的借阅，请及时催还： 1"),
+        "reminder on the overview"
+    );
     let (s, v) = w
         .post(
             "keeper",
