@@ -65,10 +65,18 @@ pub enum AuditAction {
     RecordUnlinked,
     /// The reason of an interruption of full-process recording was stated (R2.5).
     InterruptionExplained,
+    /// The access register was read; the entry names the filter.
+    RegisterViewed,
+    /// The access register was exported (CSV or PDF); the entry names filter and format.
+    RegisterExported,
+    /// The misconduct signals were read.
+    AlertsViewed,
+    /// A supervisor acknowledged a misconduct signal; the entry names it and the note.
+    AlertAcknowledged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 30] = [
+    pub const ALL: [AuditAction; 34] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -99,6 +107,10 @@ impl AuditAction {
         Self::RecordLinked,
         Self::RecordUnlinked,
         Self::InterruptionExplained,
+        Self::RegisterViewed,
+        Self::RegisterExported,
+        Self::AlertsViewed,
+        Self::AlertAcknowledged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +145,10 @@ impl AuditAction {
             Self::RecordLinked => "case.record_linked",
             Self::RecordUnlinked => "case.record_unlinked",
             Self::InterruptionExplained => "case.interruption_explained",
+            Self::RegisterViewed => "register.viewed",
+            Self::RegisterExported => "register.exported",
+            Self::AlertsViewed => "alerts.viewed",
+            Self::AlertAcknowledged => "alert.acknowledged",
         }
     }
 
@@ -181,6 +197,10 @@ impl AuditAction {
             Self::RecordLinked => "关联记录",
             Self::RecordUnlinked => "取消关联记录",
             Self::InterruptionExplained => "说明中断原因",
+            Self::RegisterViewed => "查看查阅登记簿",
+            Self::RegisterExported => "导出查阅登记簿",
+            Self::AlertsViewed => "查看违规预警",
+            Self::AlertAcknowledged => "确认违规预警",
         }
     }
 }

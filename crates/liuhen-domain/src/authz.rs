@@ -43,6 +43,14 @@ pub enum Action {
     ManageUsers,
     /// Unlock accounts, reset second factors, security settings.
     ManageSecurity,
+    /// Read the access register (查阅登记簿, R4.1) and export it.
+    ViewRegister,
+    /// See the misconduct signals (R3.13).
+    ViewAlerts,
+    /// Acknowledge a misconduct signal.
+    AcknowledgeAlert,
+    /// Delete an original: never allowed (only the disposal procedure removes records).
+    DeleteRecord,
 }
 
 impl Action {
@@ -56,6 +64,10 @@ impl Action {
             Self::ViewAuditLog => "audit.view",
             Self::ManageUsers => "users.manage",
             Self::ManageSecurity => "security.manage",
+            Self::ViewRegister => "register.view",
+            Self::ViewAlerts => "alerts.view",
+            Self::AcknowledgeAlert => "alerts.acknowledge",
+            Self::DeleteRecord => "record.delete",
         }
     }
 }
@@ -140,6 +152,9 @@ fn sees(p: &Principal, r: RecordScope<'_>) -> bool {
 
 pub fn decide(p: &Principal, action: Action, target: Target<'_>) -> Decision {
     use Action::*;
+    if let Some(d) = decide_supervision(p, action, target) {
+        return d;
+    }
     let role_allows = match action {
         ViewRecord | PlayRecord => {
             p.has(Role::Officer) || p.has(Role::CameraOperator) || p.has(Role::RecordsKeeper)
@@ -151,6 +166,7 @@ pub fn decide(p: &Principal, action: Action, target: Target<'_>) -> Decision {
         ViewAuditLog => p.has(Role::AuditAdmin),
         ManageUsers => p.has(Role::SystemAdmin),
         ManageSecurity => p.has(Role::SecurityAdmin),
+        ViewRegister | ViewAlerts | AcknowledgeAlert | DeleteRecord => false,
     };
     if !role_allows {
         return Decision::Deny(DenyReason::RoleNotPermitted);
@@ -175,6 +191,55 @@ pub fn decide(p: &Principal, action: Action, target: Target<'_>) -> Decision {
             Decision::Allow
         }
         _ => Decision::Deny(DenyReason::WrongTarget),
+    }
+}
+
+/// Who reads the register and the misconduct signals (R4.1, R3.13). Records keepers read
+/// the register of their own unit's records only (see [`register_scope`]); no one deletes
+/// an original.
+fn decide_supervision(p: &Principal, action: Action, target: Target<'_>) -> Option<Decision> {
+    let role_allows = match action {
+        Action::ViewRegister => {
+            register_scope(p).is_some() || (p.has(Role::RecordsKeeper) && p.unit.is_none())
+        }
+        Action::ViewAlerts => p.has(Role::Supervisor) || p.has(Role::AuditAdmin),
+        Action::AcknowledgeAlert => p.has(Role::Supervisor),
+        Action::DeleteRecord => false,
+        _ => return None,
+    };
+    Some(if !role_allows {
+        Decision::Deny(DenyReason::RoleNotPermitted)
+    } else if target != Target::System {
+        Decision::Deny(DenyReason::WrongTarget)
+    } else if action == Action::ViewRegister && register_scope(p).is_none() {
+        Decision::Deny(DenyReason::OutsideScope)
+    } else {
+        Decision::Allow
+    })
+}
+
+/// Which rows of the access register a principal reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegisterScope {
+    /// Every row (archive keeper, supervisor, legal office, audit administrator).
+    All,
+    /// Rows about records of this unit (a unit's records keeper).
+    Unit(String),
+}
+
+pub fn register_scope(p: &Principal) -> Option<RegisterScope> {
+    let all = [
+        Role::ArchiveKeeper,
+        Role::Supervisor,
+        Role::LegalOffice,
+        Role::AuditAdmin,
+    ];
+    if all.iter().any(|r| p.has(*r)) {
+        Some(RegisterScope::All)
+    } else if p.has(Role::RecordsKeeper) {
+        p.unit.clone().map(RegisterScope::Unit)
+    } else {
+        None
     }
 }
 
@@ -255,5 +320,170 @@ mod tests {
         assert_eq!(v.unit.as_deref(), Some("甲局"));
         assert_eq!(v.officer.as_deref(), Some("张伟"));
         assert!(record_visibility(&who(&[Role::SystemAdmin], "甲局", "x")).nothing());
+    }
+}
+
+#[cfg(test)]
+mod supervision_tests {
+    use super::*;
+    use Action::*;
+
+    fn who(roles: &[Role], unit: Option<&str>) -> Principal {
+        Principal {
+            user_id: "u".into(),
+            roles: roles.to_vec(),
+            unit: unit.map(str::to_owned),
+            officer_name: "某人".into(),
+        }
+    }
+
+    #[test]
+    fn register_and_alerts_table() {
+        let allow = Decision::Allow;
+        let role = Decision::Deny(DenyReason::RoleNotPermitted);
+        let scope = Decision::Deny(DenyReason::OutsideScope);
+        let wrong = Decision::Deny(DenyReason::WrongTarget);
+        let rec = Target::Record(RecordScope {
+            agency: Some("甲局"),
+            officer: Some("某人"),
+        });
+        let unit = Some("甲局");
+        let cases: Vec<(&[Role], Option<&str>, Action, Target, Decision)> = vec![
+            (
+                &[Role::ArchiveKeeper],
+                None,
+                ViewRegister,
+                Target::System,
+                allow,
+            ),
+            (
+                &[Role::RecordsKeeper],
+                unit,
+                ViewRegister,
+                Target::System,
+                allow,
+            ),
+            (
+                &[Role::RecordsKeeper],
+                None,
+                ViewRegister,
+                Target::System,
+                scope,
+            ),
+            (
+                &[Role::Supervisor],
+                None,
+                ViewRegister,
+                Target::System,
+                allow,
+            ),
+            (
+                &[Role::LegalOffice],
+                unit,
+                ViewRegister,
+                Target::System,
+                allow,
+            ),
+            (
+                &[Role::AuditAdmin],
+                None,
+                ViewRegister,
+                Target::System,
+                allow,
+            ),
+            (&[Role::Officer], unit, ViewRegister, Target::System, role),
+            (
+                &[Role::SystemAdmin],
+                None,
+                ViewRegister,
+                Target::System,
+                role,
+            ),
+            (
+                &[Role::SecurityAdmin],
+                None,
+                ViewRegister,
+                Target::System,
+                role,
+            ),
+            (
+                &[Role::EnforcementLeader],
+                unit,
+                ViewRegister,
+                Target::System,
+                role,
+            ),
+            (
+                &[Role::ExternalRequester],
+                None,
+                ViewRegister,
+                Target::System,
+                role,
+            ),
+            (&[Role::Supervisor], None, ViewRegister, rec, wrong),
+            (&[Role::Supervisor], None, ViewAlerts, Target::System, allow),
+            (&[Role::AuditAdmin], None, ViewAlerts, Target::System, allow),
+            (
+                &[Role::ArchiveKeeper],
+                None,
+                ViewAlerts,
+                Target::System,
+                role,
+            ),
+            (
+                &[Role::RecordsKeeper],
+                unit,
+                ViewAlerts,
+                Target::System,
+                role,
+            ),
+            (&[Role::Officer], unit, ViewAlerts, Target::System, role),
+            (
+                &[Role::Supervisor],
+                None,
+                AcknowledgeAlert,
+                Target::System,
+                allow,
+            ),
+            (
+                &[Role::AuditAdmin],
+                None,
+                AcknowledgeAlert,
+                Target::System,
+                role,
+            ),
+            (
+                &[Role::LegalOffice],
+                None,
+                AcknowledgeAlert,
+                Target::System,
+                role,
+            ),
+            (&[Role::RecordsKeeper], unit, DeleteRecord, rec, role),
+            (&[Role::ArchiveKeeper], unit, DeleteRecord, rec, role),
+            (&[Role::SystemAdmin], None, DeleteRecord, rec, role),
+            (&[Role::Officer], unit, DeleteRecord, rec, role),
+        ];
+        for (roles, unit, action, target, expected) in cases {
+            let p = who(roles, unit);
+            assert_eq!(
+                decide(&p, action, target),
+                expected,
+                "{roles:?} {unit:?} {action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn register_scope_by_role() {
+        assert_eq!(
+            register_scope(&who(&[Role::RecordsKeeper], Some("甲局"))),
+            Some(RegisterScope::Unit("甲局".into()))
+        );
+        assert_eq!(
+            register_scope(&who(&[Role::RecordsKeeper, Role::Supervisor], Some("甲局"))),
+            Some(RegisterScope::All)
+        );
+        assert_eq!(register_scope(&who(&[Role::Officer], Some("甲局"))), None);
     }
 }

@@ -17,6 +17,8 @@ pub mod checklist;
 pub mod compliance;
 pub mod org;
 pub mod playback;
+pub mod register;
+pub mod signals;
 pub mod totp;
 
 pub use audit::AuditAction;
