@@ -13,6 +13,7 @@ mod checkpoints;
 mod error;
 mod migrate;
 mod records;
+mod register;
 mod search;
 mod sources;
 #[cfg(feature = "testing")]
@@ -36,6 +37,7 @@ pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};
+pub use register::{AlertAck, ApprovalRow, GrantRow, ProjectionBatch, RegisterFilter, RegisterRow};
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
 pub use tx::Tx;
 pub use uploads::{DerivativeRow, UploadRow, UploadState};

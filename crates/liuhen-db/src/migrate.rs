@@ -11,6 +11,7 @@ const SQLITE: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_search.sql")),
     (4, include_str!("../migrations/sqlite/0004_uploads.sql")),
     (5, include_str!("../migrations/sqlite/0005_cases.sql")),
+    (9, include_str!("../migrations/sqlite/0009_register.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -18,6 +19,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_search.sql")),
     (4, include_str!("../migrations/postgres/0004_uploads.sql")),
     (5, include_str!("../migrations/postgres/0005_cases.sql")),
+    (9, include_str!("../migrations/postgres/0009_register.sql")),
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), DbError> {

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod cases;
+mod register;
 mod search;
 mod support;
 
