@@ -20,6 +20,7 @@ pub struct Config {
     pub media: MediaSettings,
     #[serde(default)]
     pub devices: Vec<DeviceDefaults>,
+    pub supervision: crate::supervision_config::Supervision,
 }
 
 /// Resumable uploads through the web (tus).
@@ -180,6 +181,7 @@ impl Config {
                 "security.lockout_failures and security.lockout_minutes must be at least 1".into(),
             ));
         }
+        self.supervision.validate().map_err(bad)?;
         match self.storage.blobs.as_str() {
             "local" => {}
             "s3" if self.storage.s3.is_some() => {}

@@ -3,6 +3,7 @@
 //! [`ingest::Observer`] and results come back as plain reports.
 
 pub mod accounts;
+pub mod alerts;
 mod authz;
 pub mod cases;
 pub mod config;
@@ -13,9 +14,13 @@ mod error;
 pub mod ingest;
 mod journal;
 pub mod log;
+mod pdf;
 pub mod playback;
+mod projection;
 pub mod records;
+pub mod register;
 pub mod search;
+pub mod supervision_config;
 pub mod uploads;
 pub mod verify;
 
