@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
-use liuhen_db::{AlertAck, AuditEntry, EntryBody, NewEntry, RegisterFilter};
+pub use liuhen_db::{AlertAck, AuditEntry, EntryBody};
+use liuhen_db::{NewEntry, RegisterFilter};
 use liuhen_domain::authz::{Action, Principal, RecordScope, Target};
 use liuhen_domain::signals::{self, Grant, Input, Refusal, Signal, SignalKind, Use};
 use liuhen_domain::{AuditAction, RecordId};

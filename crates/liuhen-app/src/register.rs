@@ -4,7 +4,8 @@
 
 use jiff::civil::Date;
 use jiff::tz::Offset;
-use liuhen_db::{NewEntry, RegisterFilter, RegisterRow};
+pub use liuhen_db::RegisterRow;
+use liuhen_db::{NewEntry, RegisterFilter};
 use liuhen_domain::AuditAction;
 use liuhen_domain::authz::{Action, Principal, RegisterScope, Target, register_scope};
 use liuhen_domain::register;

@@ -14,6 +14,8 @@ pub struct Chrome {
     pub can_manage_users: bool,
     pub can_view_audit: bool,
     pub can_manage_security: bool,
+    pub can_view_register: bool,
+    pub can_view_alerts: bool,
 }
 
 impl Chrome {
@@ -32,6 +34,9 @@ impl Chrome {
             can_manage_users: has(Role::SystemAdmin),
             can_view_audit: has(Role::AuditAdmin),
             can_manage_security: has(Role::SecurityAdmin),
+            can_view_register: user
+                .is_some_and(|u| liuhen_domain::authz::register_scope(&u.principal).is_some()),
+            can_view_alerts: has(Role::Supervisor) || has(Role::AuditAdmin),
         }
     }
 

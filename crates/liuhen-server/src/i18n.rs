@@ -16,6 +16,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("records", include_str!("../i18n/records.toml")),
     ("upload", include_str!("../i18n/upload.toml")),
     ("api", include_str!("../i18n/api.toml")),
+    ("register", include_str!("../i18n/register.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

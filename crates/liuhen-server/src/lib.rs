@@ -4,6 +4,7 @@
 
 mod account;
 mod admin;
+mod alerts;
 mod assets;
 pub mod auth;
 mod chrome;
@@ -15,6 +16,7 @@ pub mod i18n;
 mod openapi;
 pub mod playback;
 mod records;
+mod register;
 mod security;
 mod state;
 mod uploads;
@@ -47,6 +49,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(uploads::routes())
         .merge(playback::routes())
         .merge(openapi::routes())
+        .merge(register::routes())
+        .merge(alerts::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

@@ -4,5 +4,6 @@ mod auth;
 mod openapi;
 mod playback;
 mod records;
+mod register;
 mod support;
 mod uploads;
