@@ -386,9 +386,11 @@ struct AckBody {
 async fn api_ack(
     State(s): State<AppState>,
     user: Result<CurrentUser, ApiError>,
-    Json(b): Json<AckBody>,
+    body: axum::body::Bytes,
 ) -> Result<StatusCode, ApiError> {
     let user = user?;
+    let b: AckBody = serde_json::from_slice(&body)
+        .map_err(|_| ApiError::bad("bad_body", "请求体应为 JSON：{\"key\": …, \"note\": …}"))?;
     s.custody
         .acknowledge_alert(&user.principal, &b.key, &b.note)
         .await?;
