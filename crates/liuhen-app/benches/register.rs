@@ -64,8 +64,14 @@ fn entry(i: u64) -> NewEntry {
     let user = format!("user-{:03}", (i * 7919) % 200);
     let record = format!("0190f3a0-0000-7000-8000-{:012x}", (i * 104_729) % 50_000);
     let (action, details) = match i % 20 {
-        0..=7 => (AuditAction::RecordViewed, serde_json::json!({ "via": "web" })),
-        8 | 9 => (AuditAction::RecordPlayed, serde_json::json!({ "seconds": 12.5 })),
+        0..=7 => (
+            AuditAction::RecordViewed,
+            serde_json::json!({ "via": "web" }),
+        ),
+        8 | 9 => (
+            AuditAction::RecordPlayed,
+            serde_json::json!({ "seconds": 12.5 }),
+        ),
         10 => (AuditAction::RecordDownloaded, serde_json::json!({})),
         11 => (
             AuditAction::AccessRefused,
@@ -126,7 +132,7 @@ async fn run(backend: &str, custody: &Custody, total: u64) {
         (
             "register page 1, one person",
             RegisterQuery {
-                person: Some("user-042".into()),
+                person: Some("user-020".into()),
                 ..Default::default()
             },
         ),

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use jiff::civil::Date;
+use liuhen_db::NewEntry;
 pub use liuhen_db::{AlertAck, AuditEntry, EntryBody};
-use liuhen_db::{NewEntry, RegisterFilter};
 use liuhen_domain::authz::{Action, Principal, RecordScope, Target};
 use liuhen_domain::signals::{self, Grant, Input, Refusal, Signal, SignalKind, Use};
 use liuhen_domain::{AuditAction, RecordId};
@@ -26,7 +26,13 @@ pub struct AlertQuery {
     pub kind: Option<SignalKind>,
     /// Show acknowledged signals too.
     pub all: bool,
+    /// 1-based page of [`ALERTS_PER_PAGE`] alerts.
+    pub page: u32,
 }
+
+pub const ALERTS_PER_PAGE: usize = 50;
+/// Evidence entries shown per alert (all are counted).
+pub const EVIDENCE_SHOWN: usize = 50;
 
 #[derive(Debug, Clone)]
 pub struct AlertView {
@@ -40,6 +46,10 @@ pub struct AlertView {
 #[derive(Debug, Clone)]
 pub struct AlertList {
     pub alerts: Vec<AlertView>,
+    /// Alerts in the period (after the filter), over all pages.
+    pub total: usize,
+    pub page: u32,
+    pub pages: u32,
     /// Entries behind the listed signals (evidence and context), by sequence number.
     pub entries: HashMap<u64, AuditEntry>,
     pub from: Date,
@@ -88,14 +98,21 @@ impl Custody {
             .into_iter()
             .map(|a| (a.alert_key.clone(), a))
             .collect();
+        if !q.all {
+            found.retain(|s| !acks.contains_key(&s.key()));
+        }
+        let total = found.len();
+        let pages = total.div_ceil(ALERTS_PER_PAGE).max(1) as u32;
+        let page = q.page.clamp(1, pages);
+        let shown = found
+            .into_iter()
+            .skip((page as usize - 1) * ALERTS_PER_PAGE)
+            .take(ALERTS_PER_PAGE);
         let mut names = HashMap::new();
         let mut alerts = Vec::new();
-        for s in found {
+        for s in shown {
             let key = s.key();
             let ack = acks.get(&key).cloned();
-            if ack.is_some() && !q.all {
-                continue;
-            }
             let actor_name = self.display_name(&mut names, &s.actor).await?;
             let acked_by_name = match &ack {
                 Some(a) => Some(self.display_name(&mut names, &a.acked_by).await?),
@@ -111,7 +128,13 @@ impl Custody {
         }
         let seqs: Vec<u64> = alerts
             .iter()
-            .flat_map(|a| a.signal.evidence.iter().take(50).chain(&a.signal.context))
+            .flat_map(|a| {
+                a.signal
+                    .evidence
+                    .iter()
+                    .take(EVIDENCE_SHOWN)
+                    .chain(&a.signal.context)
+            })
             .copied()
             .collect();
         let entries = self
@@ -130,12 +153,17 @@ impl Custody {
                 "to": to.to_string(),
                 "kind": q.kind.map(SignalKind::code),
                 "all": q.all,
+                "page": page,
                 "listed": alerts.len(),
+                "total": total,
             }),
         })
         .await?;
         Ok(AlertList {
             alerts,
+            total,
+            page,
+            pages,
             entries,
             from,
             to,
@@ -187,33 +215,26 @@ impl Custody {
                 }
             })
             .collect();
-        let filter = RegisterFilter {
-            from_ms: Some(look),
-            to_ms: Some(to_ms),
-            ..Default::default()
-        };
-        let (rows, total) = self.db.register_search(&filter, MAX_USES, 0).await?;
-        if total > u64::from(MAX_USES) {
+        let rows = self
+            .db
+            .register_uses_between(look, to_ms, MAX_USES + 1)
+            .await?;
+        if rows.len() > MAX_USES as usize {
             return Err(AppError::Invalid(format!(
                 "所选期间的使用记录超过 {MAX_USES} 条，请缩短期间"
             )));
         }
-        let mut uses: Vec<Use> = Vec::with_capacity(rows.len());
-        for r in rows.into_iter().rev() {
-            // An entry about several records is one act.
-            if uses.last().is_some_and(|u| u.seq == r.seq) {
-                continue;
-            }
-            uses.push(Use {
+        let uses: Vec<Use> = rows
+            .into_iter()
+            .map(|r| Use {
                 seq: r.seq,
                 at_ms: r.at_ms,
                 actor: r.actor,
                 kind: r.kind,
                 record: Some(r.record_id).filter(|s| !s.is_empty()),
                 grant: r.grant_id,
-            });
-        }
-        uses.sort_by_key(|u| u.seq);
+            })
+            .collect();
         let grants: Vec<Grant> = self
             .db
             .register_grants_between(look - 366 * DAY_MS, to_ms)

@@ -149,6 +149,7 @@ impl Custody {
         last_seq: u64,
     ) -> Result<ProjectionBatch, AppError> {
         let mut cache = Cache::default();
+        self.prefetch_records(&mut cache, entries).await?;
         let mut batch = ProjectionBatch {
             last_seq,
             ..Default::default()
@@ -322,6 +323,40 @@ impl Custody {
             });
         }
         Ok(rows)
+    }
+
+    /// Looks up every record the step's uses name, a few queries in all.
+    async fn prefetch_records(
+        &self,
+        cache: &mut Cache,
+        entries: &[AuditEntry],
+    ) -> Result<(), AppError> {
+        let mut ids = std::collections::BTreeSet::new();
+        for e in entries
+            .iter()
+            .filter(|e| register::kind_of_action(&e.action).is_some())
+        {
+            if let Ok(body) = EntryBody::parse(&e.body) {
+                ids.extend(record_ids(&body.details, e.subject.as_deref()));
+            }
+        }
+        let ids: Vec<String> = ids.into_iter().filter(|i| !i.is_empty()).collect();
+        for r in self.db.record_briefs(&ids).await? {
+            cache.records.insert(
+                r.id,
+                RecordInfo {
+                    agency: r.agency,
+                    name: Some(r.original_name),
+                    case_name: r.case_name,
+                    party: r.party,
+                    device: r.device,
+                },
+            );
+        }
+        for id in ids {
+            cache.records.entry(id).or_default();
+        }
+        Ok(())
     }
 
     async fn person(&self, cache: &mut Cache, id: &str) -> Result<Option<Person>, AppError> {

@@ -64,6 +64,29 @@ pub struct ApprovalRow {
     pub approver: String,
 }
 
+/// A use as the signals need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseRow {
+    pub seq: u64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub kind: String,
+    /// Empty when the entry names no record.
+    pub record_id: String,
+    pub grant_id: Option<String>,
+}
+
+/// The columns of a record the register shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordBrief {
+    pub id: String,
+    pub agency: Option<String>,
+    pub original_name: String,
+    pub case_name: Option<String>,
+    pub party: Option<String>,
+    pub device: Option<String>,
+}
+
 /// What the register is searched by; all parts optional and combined with AND.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RegisterFilter {
@@ -452,6 +475,71 @@ impl Db {
         Ok((rows, total as u64))
     }
 
+    /// Uses in `[from_ms, to_ms)` for the signals, oldest first: (seq, at_ms, actor, kind,
+    /// record id, grant id), one per entry (its first record).
+    pub async fn register_uses_between(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<UseRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor, kind, record_id, grant_id FROM register_rows \
+             WHERE at_ms >= $1 AND at_ms < $2 ORDER BY seq, record_id LIMIT $3",
+        )
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading uses")?;
+        let mut out: Vec<UseRow> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let seq = r.try_get::<i64, _>("seq").ctx("reading uses")? as u64;
+            if out.last().is_some_and(|u| u.seq == seq) {
+                continue;
+            }
+            out.push(UseRow {
+                seq,
+                at_ms: r.try_get("at_ms").ctx("reading uses")?,
+                actor: r.try_get("actor").ctx("reading uses")?,
+                kind: r.try_get("kind").ctx("reading uses")?,
+                record_id: r.try_get("record_id").ctx("reading uses")?,
+                grant_id: r.try_get("grant_id").ctx("reading uses")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// What the register shows of records, by id (unknown ids are left out).
+    pub async fn record_briefs(&self, ids: &[String]) -> Result<Vec<RecordBrief>, DbError> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, agency, original_name, case_name, party, device FROM records \
+                 WHERE id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            let rows = q.fetch_all(self.pool()).await.ctx("reading records")?;
+            for r in &rows {
+                out.push(RecordBrief {
+                    id: r.try_get("id").ctx("reading records")?,
+                    agency: r.try_get("agency").ctx("reading records")?,
+                    original_name: r.try_get("original_name").ctx("reading records")?,
+                    case_name: r.try_get("case_name").ctx("reading records")?,
+                    party: r.try_get("party").ctx("reading records")?,
+                    device: r.try_get("device").ctx("reading records")?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Acknowledgements of these signal keys.
     pub async fn alert_acks(&self, keys: &[String]) -> Result<Vec<AlertAck>, DbError> {
         let mut out = Vec::new();
@@ -496,36 +584,46 @@ impl Tx {
         name: &str,
         batch: &ProjectionBatch,
     ) -> Result<(), DbError> {
-        for r in &batch.rows {
+        // Several rows per statement: 20 values each, well under both backends' limits.
+        for chunk in batch.rows.chunks(50) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let marks: Vec<String> = (1..=20).map(|c| format!("${}", i * 20 + c)).collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
             let sql = format!(
-                "INSERT INTO register_rows ({ROW_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, \
-                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
-                 ON CONFLICT (seq, record_id) DO NOTHING"
+                "INSERT INTO register_rows ({ROW_COLUMNS}) VALUES {} \
+                 ON CONFLICT (seq, record_id) DO NOTHING",
+                values.join(", ")
             );
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(r.seq as i64)
-                .bind(r.record_id.as_str())
-                .bind(r.at_ms)
-                .bind(r.kind.as_str())
-                .bind(r.actor.as_str())
-                .bind(r.actor_name.as_str())
-                .bind(r.actor_unit.as_deref())
-                .bind(r.requester_type.as_deref())
-                .bind(r.approved_by.as_deref())
-                .bind(r.record_agency.as_deref())
-                .bind(r.record_name.as_deref())
-                .bind(r.case_name.as_deref())
-                .bind(r.party.as_deref())
-                .bind(r.device.as_deref())
-                .bind(r.purpose.as_deref())
-                .bind(r.request_id.as_deref())
-                .bind(r.grant_id.as_deref())
-                .bind(r.fee_cents)
-                .bind(r.receipt_no.as_deref())
-                .bind(r.note.as_deref())
-                .execute(&mut *self.inner)
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.seq as i64)
+                    .bind(r.record_id.clone())
+                    .bind(r.at_ms)
+                    .bind(r.kind.clone())
+                    .bind(r.actor.clone())
+                    .bind(r.actor_name.clone())
+                    .bind(r.actor_unit.clone())
+                    .bind(r.requester_type.clone())
+                    .bind(r.approved_by.clone())
+                    .bind(r.record_agency.clone())
+                    .bind(r.record_name.clone())
+                    .bind(r.case_name.clone())
+                    .bind(r.party.clone())
+                    .bind(r.device.clone())
+                    .bind(r.purpose.clone())
+                    .bind(r.request_id.clone())
+                    .bind(r.grant_id.clone())
+                    .bind(r.fee_cents)
+                    .bind(r.receipt_no.clone())
+                    .bind(r.note.clone());
+            }
+            q.execute(&mut *self.inner)
                 .await
-                .ctx("writing a register row")?;
+                .ctx("writing register rows")?;
         }
         for g in &batch.grants {
             sqlx::query("DELETE FROM register_grants WHERE grant_id = $1")

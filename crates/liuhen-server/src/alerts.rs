@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{delete, get, post};
 use liuhen_app::AppError;
-use liuhen_app::alerts::{AlertList, AlertQuery};
+use liuhen_app::alerts::{AlertList, AlertQuery, EVIDENCE_SHOWN};
 use liuhen_app::alerts::{AuditEntry, EntryBody};
 use liuhen_domain::signals::SignalKind;
 use liuhen_domain::{AuditAction, Role};
@@ -46,6 +46,7 @@ struct Params {
     kind: String,
     all: String,
     acked: String,
+    page: String,
 }
 
 impl Params {
@@ -61,6 +62,14 @@ impl Params {
             to: date(&self.to, "结束日期")?,
             kind,
             all: matches!(self.all.trim(), "1" | "true" | "on"),
+            page: match self.page.trim() {
+                "" => 1,
+                p => p
+                    .parse()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| ApiError::bad("bad_number", "页码应为正整数"))?,
+            },
         })
     }
 }
@@ -105,6 +114,19 @@ struct Page {
     /// Query string to come back to after an acknowledgement.
     back: String,
     acked_now: bool,
+    total: usize,
+    page: u32,
+    pages: u32,
+}
+
+impl Page {
+    fn page_link(&self, page: u32) -> String {
+        if self.back.is_empty() {
+            format!("/alerts?page={page}")
+        } else {
+            format!("/alerts?{}&page={page}", self.back)
+        }
+    }
 }
 
 fn kind_key(k: SignalKind) -> String {
@@ -193,7 +215,7 @@ async fn page(
             first: s.custody.local_time(a.signal.first_ms),
             last: s.custody.local_time(a.signal.last_ms),
             detail: detail_text(t, a.signal.kind, &a.signal.detail),
-            evidence: view(&a.signal.evidence[..a.signal.evidence.len().min(50)]),
+            evidence: view(&a.signal.evidence[..a.signal.evidence.len().min(EVIDENCE_SHOWN)]),
             evidence_total: a.signal.evidence.len(),
             context: view(&a.signal.context),
             acked: a.ack.as_ref().map(|k| {
@@ -234,6 +256,9 @@ async fn page(
         from: list.from.to_string(),
         to: list.to.to_string(),
         back,
+        total: list.total,
+        page: list.page,
+        pages: list.pages,
     })
 }
 
@@ -319,6 +344,9 @@ pub struct ApiAck {
 pub struct ApiAlerts {
     from: String,
     to: String,
+    total: usize,
+    page: u32,
+    pages: u32,
     alerts: Vec<ApiAlert>,
 }
 
@@ -373,6 +401,9 @@ async fn api_list(
     Ok(Json(ApiAlerts {
         from: list.from.to_string(),
         to: list.to.to_string(),
+        total: list.total,
+        page: list.page,
+        pages: list.pages,
         alerts,
     }))
 }

@@ -172,6 +172,16 @@ async fn projection_search_and_paging() {
             .unwrap();
         assert_eq!(total, 5);
         assert_eq!(page.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 2]);
+        // The signals' lean read: one use per entry, oldest first.
+        let uses = db.register_uses_between(2_000, 5_000, 100).await.unwrap();
+        let got: Vec<(u64, &str)> = uses.iter().map(|u| (u.seq, u.record_id.as_str())).collect();
+        assert_eq!(got, vec![(2, "r1"), (3, "r2"), (4, "r2")]);
+        assert!(
+            db.record_briefs(&["r1".into(), "nope".into()])
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let fee = db
             .register_search(
                 &RegisterFilter {
