@@ -116,6 +116,9 @@ impl Custody {
     /// Brings the register's read model up to the head of the log.
     pub async fn sync_register(&self) -> Result<(), AppError> {
         let actions = register::source_actions();
+        // Shared by the steps of this call: people, records, grants and approvals read
+        // once (the grants and approvals it holds are the latest, as written).
+        let mut cache = Cache::default();
         loop {
             let cursor = self.db.projection_cursor(REGISTER).await?;
             let size = self.db.log_size().await?;
@@ -133,7 +136,7 @@ impl Custody {
             if entries.is_empty() && behind < 5 * u64::from(STEP) {
                 return Ok(());
             }
-            let batch = self.project(&entries, last_seq).await?;
+            let batch = self.project(&mut cache, &entries, last_seq).await?;
             let mut tx = self.db.begin().await?;
             tx.apply_projection(REGISTER, &batch).await?;
             tx.commit().await?;
@@ -145,11 +148,14 @@ impl Custody {
 
     async fn project(
         &self,
+        cache: &mut Cache,
         entries: &[AuditEntry],
         last_seq: u64,
     ) -> Result<ProjectionBatch, AppError> {
-        let mut cache = Cache::default();
-        self.prefetch_records(&mut cache, entries).await?;
+        if cache.records.len() > 100_000 {
+            cache.records.clear();
+        }
+        self.prefetch_records(cache, entries).await?;
         let mut batch = ProjectionBatch {
             last_seq,
             ..Default::default()
@@ -187,7 +193,7 @@ impl Custody {
                 }
                 "access.revoked" => {
                     let Some(id) = text(d, "grant") else { continue };
-                    if let Some(mut g) = self.grant(&mut cache, &id).await? {
+                    if let Some(mut g) = self.grant(cache, &id).await? {
                         g.revoked_ms.get_or_insert(e.at_ms);
                         g.seqs.push(e.seq);
                         cache.grants.insert(id.clone(), g);
@@ -205,7 +211,7 @@ impl Custody {
                     let approver = match text(d, "approver_name") {
                         Some(n) => n,
                         None => self
-                            .person(&mut cache, &e.actor)
+                            .person(cache, &e.actor)
                             .await?
                             .map_or(e.actor.clone(), |p| p.name),
                     };
@@ -216,7 +222,7 @@ impl Custody {
                         decision: text(d, "decision"),
                         approver,
                     };
-                    self.approvals(&mut cache, &request).await?;
+                    self.approvals(cache, &request).await?;
                     cache.approvals.entry(request).or_default().push(a.clone());
                     batch.approvals.push(a);
                 }
@@ -224,7 +230,7 @@ impl Custody {
                     let Some(kind) = register::kind_of_action(action) else {
                         continue;
                     };
-                    let rows = self.use_rows(&mut cache, e, kind.code, d).await?;
+                    let rows = self.use_rows(cache, e, kind.code, d).await?;
                     batch.rows.extend(rows);
                 }
             }
@@ -340,7 +346,10 @@ impl Custody {
                 ids.extend(record_ids(&body.details, e.subject.as_deref()));
             }
         }
-        let ids: Vec<String> = ids.into_iter().filter(|i| !i.is_empty()).collect();
+        let ids: Vec<String> = ids
+            .into_iter()
+            .filter(|i| !i.is_empty() && !cache.records.contains_key(i))
+            .collect();
         for r in self.db.record_briefs(&ids).await? {
             cache.records.insert(
                 r.id,
