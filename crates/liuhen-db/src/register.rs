@@ -316,9 +316,16 @@ impl Db {
         limit: u32,
     ) -> Result<Vec<AuditEntry>, DbError> {
         let marks: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 4)).collect();
+        // Walk the log in seq order from the cursor. SQLite would otherwise pick the
+        // (action, at_ms) index and sort every matching entry of the whole log on each call
+        // (`+` keeps it off that index).
+        let column = match self.backend() {
+            crate::Backend::Sqlite => "+action",
+            crate::Backend::Postgres => "action",
+        };
         let sql = format!(
             "SELECT seq, at_ms, actor, action, subject, body, leaf_hash FROM audit_entries \
-             WHERE seq > $1 AND seq < $2 AND action IN ({}) ORDER BY seq LIMIT $3",
+             WHERE seq > $1 AND seq < $2 AND {column} IN ({}) ORDER BY seq LIMIT $3",
             marks.join(", ")
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))

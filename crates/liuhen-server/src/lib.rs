@@ -72,6 +72,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     tracing::info!(%addr, "liuhen listening");
     let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
     tokio::spawn(playback::background(custody.clone()));
+    tokio::spawn(register::background(custody.clone()));
     axum::serve(listener, router(custody.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -25,6 +25,20 @@ use crate::chrome::Chrome;
 use crate::i18n::{Lang, Tr};
 use crate::{ApiError, AppState, PageError};
 
+/// How often the server brings the register's read model up to the log's head, so that a
+/// page rarely has more than a few seconds of the log to catch up on.
+pub const REGISTER_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+pub async fn background(custody: liuhen_app::Custody) {
+    let mut tick = tokio::time::interval(REGISTER_SYNC_EVERY);
+    loop {
+        tick.tick().await;
+        if let Err(e) = custody.sync_register().await {
+            tracing::error!(error = %e, "register projection failed");
+        }
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/register", get(page))
