@@ -245,7 +245,7 @@ pub fn render(table: &Table) -> Vec<u8> {
     let xref = pdf.len();
     let mut tail = format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1);
     for o in offsets {
-        let _ = write!(tail, "{o:010} 00000 n \n");
+        let _ = writeln!(tail, "{o:010} 00000 n ");
     }
     let _ = write!(
         tail,

@@ -348,7 +348,8 @@ mod supervision_tests {
             officer: Some("某人"),
         });
         let unit = Some("甲局");
-        let cases: Vec<(&[Role], Option<&str>, Action, Target, Decision)> = vec![
+        type Case<'a> = (&'a [Role], Option<&'a str>, Action, Target<'a>, Decision);
+        let cases: Vec<Case> = vec![
             (
                 &[Role::ArchiveKeeper],
                 None,

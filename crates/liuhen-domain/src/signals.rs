@@ -152,7 +152,7 @@ pub fn detect(input: &Input<'_>, t: &Thresholds) -> Vec<Signal> {
     out.extend(bulk_takeaway(input.uses, t));
     out.extend(odd_hours(input.uses, t));
     out.extend(tamper_attempts(input.refusals, t));
-    out.sort_by(|a, b| (b.last_ms, b.kind).cmp(&(a.last_ms, a.kind)));
+    out.sort_by_key(|s| std::cmp::Reverse((s.last_ms, s.kind)));
     out
 }
 
@@ -264,13 +264,16 @@ pub fn is_odd_time(at_ms: i64, t: &Thresholds) -> bool {
     day_off || hour < t.workday_start_hour || hour >= t.workday_end_hour
 }
 
+/// A flagged event: seq, time, what was seen.
+type Flagged = (u64, i64, String);
+
 /// Groups flagged events per person and local day into one signal each.
 fn per_day(
     kind: SignalKind,
     flagged: Vec<(String, u64, i64, String)>,
     t: &Thresholds,
 ) -> Vec<Signal> {
-    let mut groups: BTreeMap<(String, Option<Date>), Vec<(u64, i64, String)>> = BTreeMap::new();
+    let mut groups: BTreeMap<(String, Option<Date>), Vec<Flagged>> = BTreeMap::new();
     for (actor, seq, at, detail) in flagged {
         let day = local_date(at, t).map(|d| d.0);
         groups

@@ -56,7 +56,8 @@ fn repeated_refusals_table() {
     let b = monday_10();
     let r = |seq, m: i64, who: &str| refusal(seq, b + m * MIN, who, "record.view", "outside_scope");
     // (events, expected (actor, evidence) per signal)
-    let cases: Vec<(Vec<Refusal>, Vec<(&str, Vec<u64>)>)> = vec![
+    type Expected<'a> = Vec<(&'a str, Vec<u64>)>;
+    let cases: Vec<(Vec<Refusal>, Expected)> = vec![
         (vec![], vec![]),
         (vec![r(1, 0, "a"), r(2, 10, "a")], vec![]),
         (
