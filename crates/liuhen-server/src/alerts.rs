@@ -160,6 +160,20 @@ fn entry_view(s: &AppState, e: &AuditEntry, names: &HashMap<String, String>) -> 
     }
 }
 
+/// Reasons and refused actions with a label in the catalog (`alerts.reason.<code>`).
+const REASONS: &[&str] = &[
+    "outside_scope",
+    "outside_grant",
+    "no_grant",
+    "grant_expired",
+    "grant_revoked",
+    "grant_unknown",
+    "grant_other_user",
+    "record_not_granted",
+    "before_grant",
+    "record.delete",
+];
+
 fn detail_text(t: Tr, kind: SignalKind, detail: &str) -> String {
     match kind {
         SignalKind::RepeatedRefusals | SignalKind::BulkTakeaway => {
@@ -168,13 +182,12 @@ fn detail_text(t: Tr, kind: SignalKind, detail: &str) -> String {
         _ => detail
             .split(',')
             .map(|code| {
-                let key = format!("alerts.reason.{code}");
-                match t.s(&key) {
-                    "⟦missing translation⟧" => match liuhen_domain::register::kind(code) {
-                        Some(_) => kind_label(code, t.lang),
-                        None => code.to_owned(),
-                    },
-                    label => label.to_owned(),
+                if REASONS.contains(&code) {
+                    t.s(&format!("alerts.reason.{code}")).to_owned()
+                } else if liuhen_domain::register::kind(code).is_some() {
+                    kind_label(code, t.lang)
+                } else {
+                    code.to_owned()
                 }
             })
             .collect::<Vec<_>>()
@@ -440,5 +453,21 @@ async fn delete_record(
             .await
             .into(),
         Err(e) => e,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_has_both_labels() {
+        let catalog = crate::i18n::load().unwrap();
+        for r in REASONS {
+            assert!(catalog.contains_key(&format!("alerts.reason.{r}")), "{r}");
+        }
+        for k in SignalKind::ALL {
+            assert!(catalog.contains_key(&kind_key(k)), "{k:?}");
+        }
     }
 }
