@@ -34,7 +34,6 @@ CREATE TABLE register_rows (
     PRIMARY KEY (seq, record_id)
 );
 CREATE INDEX register_rows_at ON register_rows (at_ms, seq);
-CREATE INDEX register_rows_actor ON register_rows (actor, at_ms);
 CREATE INDEX register_rows_record ON register_rows (record_id, at_ms);
 CREATE INDEX register_rows_agency ON register_rows (record_agency, at_ms);
 
