@@ -23,6 +23,7 @@ pub struct Config {
     pub cases: CaseSettings,
     #[serde(default)]
     pub access: AccessSettings,
+    pub supervision: crate::supervision_config::Supervision,
 }
 
 /// Cases and compliance: the checklist and the continuity tolerance.
@@ -261,6 +262,7 @@ impl Config {
                 "security.lockout_failures and security.lockout_minutes must be at least 1".into(),
             ));
         }
+        self.supervision.validate().map_err(bad)?;
         match self.storage.blobs.as_str() {
             "local" => {}
             "s3" if self.storage.s3.is_some() => {}

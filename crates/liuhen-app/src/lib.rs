@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod alerts;
 pub mod authz;
 pub mod case_work;
 pub mod cases;
@@ -17,10 +18,14 @@ mod error;
 pub mod ingest;
 mod journal;
 pub mod log;
+mod pdf;
 pub mod playback;
+mod projection;
 pub mod records;
+pub mod register;
 pub mod reviews;
 pub mod search;
+pub mod supervision_config;
 pub mod uploads;
 pub mod verify;
 mod verify_cases;

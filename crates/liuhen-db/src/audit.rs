@@ -106,7 +106,7 @@ impl Tx {
     }
 }
 
-fn decode(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
+pub(crate) fn decode(row: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
     Ok(AuditEntry {
         seq: row.try_get::<i64, _>("seq")? as u64,
         at_ms: row.try_get("at_ms")?,

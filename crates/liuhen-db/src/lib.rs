@@ -15,6 +15,7 @@ mod checkpoints;
 mod error;
 mod migrate;
 mod records;
+mod register;
 mod reviews;
 mod search;
 mod sources;
@@ -46,6 +47,10 @@ pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};
+pub use register::{
+    AlertAck, ApprovalRow as RegisterApprovalRow, GrantRow as RegisterGrantRow, ProjectionBatch,
+    RegisterFilter, RegisterRow,
+};
 pub use reviews::ReviewRow;
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
 pub use tx::Tx;

@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_cases.sql")),
     (6, include_str!("../migrations/sqlite/0006_case_work.sql")),
     (7, include_str!("../migrations/sqlite/0007_access.sql")),
+    (9, include_str!("../migrations/sqlite/0009_register.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -22,6 +23,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_cases.sql")),
     (6, include_str!("../migrations/postgres/0006_case_work.sql")),
     (7, include_str!("../migrations/postgres/0007_access.sql")),
+    (9, include_str!("../migrations/postgres/0009_register.sql")),
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
@@ -35,12 +37,17 @@ pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
     .execute(db.pool())
     .await
     .ctx("creating schema_migrations")?;
-    let row = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
-        .fetch_one(db.pool())
+    // Every listed migration not applied yet, in order: numbers are reserved per feature
+    // branch, so a database may have 9 before 6 arrives.
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(db.pool())
         .await
+        .ctx("reading the schema version")?
+        .iter()
+        .map(|r| r.try_get("version"))
+        .collect::<Result<_, _>>()
         .ctx("reading the schema version")?;
-    let current: i64 = row.try_get("v").ctx("reading the schema version")?;
-    for (version, sql) in steps.iter().filter(|(v, _)| *v > current) {
+    for (version, sql) in steps.iter().filter(|(v, _)| !applied.contains(v)) {
         let mut tx = db.pool().begin().await.ctx("starting a migration")?;
         sqlx::raw_sql(*sql)
             .execute(&mut *tx)

@@ -92,10 +92,18 @@ pub enum AuditAction {
     LabelChanged,
     /// A scan of an outside requester's paper was attached to a request.
     PaperAttached,
+    /// The access register was read; the entry names the filter.
+    RegisterViewed,
+    /// The access register was exported (CSV or PDF); the entry names filter and format.
+    RegisterExported,
+    /// The misconduct signals were read.
+    AlertsViewed,
+    /// A supervisor acknowledged a misconduct signal; the entry names it and the note.
+    AlertAcknowledged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 43] = [
+    pub const ALL: [AuditAction; 47] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -139,6 +147,10 @@ impl AuditAction {
         Self::FeePaid,
         Self::LabelChanged,
         Self::PaperAttached,
+        Self::RegisterViewed,
+        Self::RegisterExported,
+        Self::AlertsViewed,
+        Self::AlertAcknowledged,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -186,6 +198,10 @@ impl AuditAction {
             Self::FeePaid => "fee.paid",
             Self::LabelChanged => "access.label_changed",
             Self::PaperAttached => "access.paper_attached",
+            Self::RegisterViewed => "register.viewed",
+            Self::RegisterExported => "register.exported",
+            Self::AlertsViewed => "alerts.viewed",
+            Self::AlertAcknowledged => "alert.acknowledged",
         }
     }
 
@@ -247,6 +263,10 @@ impl AuditAction {
             Self::FeePaid => "收取复制费用",
             Self::LabelChanged => "变更密级标识",
             Self::PaperAttached => "附上申请材料",
+            Self::RegisterViewed => "查看查阅登记簿",
+            Self::RegisterExported => "导出查阅登记簿",
+            Self::AlertsViewed => "查看违规预警",
+            Self::AlertAcknowledged => "确认违规预警",
         }
     }
 }

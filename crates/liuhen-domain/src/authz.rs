@@ -5,8 +5,10 @@
 //! and scopes, case states (R4.9), confidentiality labels (R2.11, R3.11) and grants.
 
 mod case_rules;
+mod supervision;
 
 pub use case_rules::{CaseScope, CaseVisibility, case_visibility};
+pub use supervision::{RegisterScope, register_scope};
 
 use crate::access::{CaseCond, Policy, Scope};
 use crate::org::Role;
@@ -77,10 +79,18 @@ pub enum Action {
     ManageCase,
     /// Tick a record's reviewer sheet (R2.3, R2.4).
     ReviewRecord,
+    /// Read the access register (查阅登记簿, R4.1) and export it.
+    ViewRegister,
+    /// See the misconduct signals (R3.13).
+    ViewAlerts,
+    /// Acknowledge a misconduct signal.
+    AcknowledgeAlert,
+    /// Delete an original: never allowed (only the disposal procedure removes records).
+    DeleteRecord,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 24] = [
         Self::ViewRecord,
         Self::PlayRecord,
         Self::DownloadOriginal,
@@ -101,6 +111,10 @@ impl Action {
         Self::ViewCase,
         Self::ManageCase,
         Self::ReviewRecord,
+        Self::ViewRegister,
+        Self::ViewAlerts,
+        Self::AcknowledgeAlert,
+        Self::DeleteRecord,
     ];
 
     pub fn code(self) -> &'static str {
@@ -125,6 +139,10 @@ impl Action {
             Self::ViewCase => "case.view",
             Self::ManageCase => "case.manage",
             Self::ReviewRecord => "record.review",
+            Self::ViewRegister => "register.view",
+            Self::ViewAlerts => "alerts.view",
+            Self::AcknowledgeAlert => "alerts.acknowledge",
+            Self::DeleteRecord => "record.delete",
         }
     }
 
@@ -329,6 +347,12 @@ pub fn decide_detail<'a>(
         decision: Decision::Allow,
         via_grant: None,
     };
+    if let Some(decision) = supervision::decide_supervision(p, action, target) {
+        return Verdict {
+            decision,
+            via_grant: None,
+        };
+    }
     match (action.is_system(), target) {
         (_, Target::Case(c)) => Verdict {
             decision: case_rules::decide_case(p, action, c),

@@ -20,8 +20,10 @@ pub mod compliance;
 pub mod org;
 pub mod playback;
 pub mod proposal;
+pub mod register;
 pub mod review;
 pub mod rollup;
+pub mod signals;
 pub mod totp;
 
 pub use audit::AuditAction;

@@ -18,6 +18,8 @@ pub struct Chrome {
     pub can_view_cases: bool,
     /// Access requests, approvals, grants (issue 5).
     pub can_access: bool,
+    pub can_view_register: bool,
+    pub can_view_alerts: bool,
 }
 
 impl Chrome {
@@ -44,6 +46,9 @@ impl Chrome {
                     .iter()
                     .any(|r| !r.is_administrator() && *r != Role::ExternalRequester)
             }),
+            can_view_register: user
+                .is_some_and(|u| liuhen_domain::authz::register_scope(&u.principal).is_some()),
+            can_view_alerts: has(Role::Supervisor) || has(Role::AuditAdmin),
         }
     }
 

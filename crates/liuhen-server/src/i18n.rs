@@ -18,6 +18,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("api", include_str!("../i18n/api.toml")),
     ("cases", include_str!("../i18n/cases.toml")),
     ("access", include_str!("../i18n/access.toml")),
+    ("register", include_str!("../i18n/register.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -6,6 +6,7 @@ mod access_api;
 mod access_pages;
 mod account;
 mod admin;
+mod alerts;
 mod assets;
 pub mod auth;
 mod cases;
@@ -19,6 +20,7 @@ mod openapi;
 mod permits;
 pub mod playback;
 mod records;
+mod register;
 mod reviews;
 mod security;
 mod state;
@@ -59,6 +61,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(openapi::routes())
         .merge(access_api::routes())
         .merge(access_pages::routes())
+        .merge(register::routes())
+        .merge(alerts::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)
@@ -80,6 +84,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     tracing::info!(%addr, "liuhen listening");
     let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
     tokio::spawn(playback::background(custody.clone()));
+    tokio::spawn(register::background(custody.clone()));
     axum::serve(listener, router(custody.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

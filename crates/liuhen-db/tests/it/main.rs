@@ -3,6 +3,7 @@
 mod access;
 mod accounts;
 mod cases;
+mod register;
 mod search;
 mod support;
 
@@ -271,6 +272,32 @@ async fn log_size_follows_the_head() {
         tx.commit().await.unwrap();
         assert_eq!(db.log_size().await.unwrap(), 2);
         assert_eq!(db.log_sizes().await.unwrap(), (2, 2));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn record_briefs_name_what_the_register_shows() {
+    for_each_backend(|db: Db| async move {
+        let r = sample_record(7);
+        let mut tx = db.begin().await.unwrap();
+        let e = tx
+            .append(
+                Timestamp::now(),
+                entry(AuditAction::RecordIngested, "record:x"),
+            )
+            .await
+            .unwrap();
+        tx.insert_record(&r, e.seq).await.unwrap();
+        tx.commit().await.unwrap();
+        let briefs = db
+            .record_briefs(&[r.id.to_string(), "missing".into()])
+            .await
+            .unwrap();
+        assert_eq!(briefs.len(), 1);
+        assert_eq!(briefs[0].case_name.as_deref(), Some("某化工厂安全检查"));
+        assert_eq!(briefs[0].device.as_deref(), Some("执法记录仪-03"));
+        assert_eq!(briefs[0].original_name, r.original_name);
     })
     .await;
 }

@@ -8,5 +8,6 @@ mod cases;
 mod openapi;
 mod playback;
 mod records;
+mod register;
 mod support;
 mod uploads;

@@ -1,0 +1,131 @@
+//! The access register (查阅登记簿, R4.1) as data: which audit actions are uses of a record
+//! and how the register names them. The register itself is a read model over the log.
+
+/// One kind of use the register lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterKind {
+    /// Stable code, used in URLs, exports and the API.
+    pub code: &'static str,
+    /// The audit action whose entries are uses of this kind.
+    pub action: &'static str,
+    pub label_zh: &'static str,
+    pub label_en: &'static str,
+}
+
+/// Every kind, in the order the register offers them.
+pub const REGISTER_KINDS: &[RegisterKind] = &[
+    RegisterKind {
+        code: "view",
+        action: "record.viewed",
+        label_zh: "查阅",
+        label_en: "View",
+    },
+    RegisterKind {
+        code: "playback",
+        action: "record.played",
+        label_zh: "播放",
+        label_en: "Playback",
+    },
+    RegisterKind {
+        code: "download",
+        action: "record.downloaded",
+        label_zh: "下载原件",
+        label_en: "Download",
+    },
+    RegisterKind {
+        code: "copy",
+        action: "copy.made",
+        label_zh: "复制",
+        label_en: "Copy",
+    },
+    RegisterKind {
+        code: "loan",
+        action: "loan.issued",
+        label_zh: "借阅",
+        label_en: "Loan",
+    },
+    RegisterKind {
+        code: "return",
+        action: "loan.returned",
+        label_zh: "归还",
+        label_en: "Return",
+    },
+    RegisterKind {
+        code: "outside",
+        action: "visit.outside",
+        label_zh: "外部查阅",
+        label_en: "Outside visit",
+    },
+];
+
+/// Actions that change a grant, tracked so that a use can name whose approval it rests on.
+pub const GRANT_ACTIONS: &[&str] = &["access.granted", "access.revoked", "access.approved"];
+
+pub fn kind_of_action(action: &str) -> Option<&'static RegisterKind> {
+    REGISTER_KINDS.iter().find(|k| k.action == action)
+}
+
+pub fn kind(code: &str) -> Option<&'static RegisterKind> {
+    REGISTER_KINDS.iter().find(|k| k.code == code)
+}
+
+/// Whether an entry of this action feeds the register (a use or a grant change).
+pub fn is_register_source(action: &str) -> bool {
+    kind_of_action(action).is_some() || GRANT_ACTIONS.contains(&action)
+}
+
+/// Every action the register projection reads.
+pub fn source_actions() -> Vec<&'static str> {
+    REGISTER_KINDS
+        .iter()
+        .map(|k| k.action)
+        .chain(GRANT_ACTIONS.iter().copied())
+        .collect()
+}
+
+/// Fen to yuan for display: `1250` → `"12.50"`.
+pub fn yuan(fee_cents: i64) -> String {
+    let sign = if fee_cents < 0 { "-" } else { "" };
+    let c = fee_cents.unsigned_abs();
+    format!("{sign}{}.{:02}", c / 100, c % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_actions_both_ways() {
+        let cases = [
+            ("record.viewed", Some("view")),
+            ("record.played", Some("playback")),
+            ("record.downloaded", Some("download")),
+            ("copy.made", Some("copy")),
+            ("loan.issued", Some("loan")),
+            ("loan.returned", Some("return")),
+            ("visit.outside", Some("outside")),
+            ("access.granted", None),
+            ("auth.login", None),
+        ];
+        for (action, code) in cases {
+            assert_eq!(kind_of_action(action).map(|k| k.code), code, "{action}");
+        }
+        for k in REGISTER_KINDS {
+            assert_eq!(kind(k.code), Some(k));
+            assert!(is_register_source(k.action));
+        }
+        assert!(is_register_source("access.revoked"));
+        assert!(!is_register_source("access.refused"));
+        assert_eq!(
+            source_actions().len(),
+            REGISTER_KINDS.len() + GRANT_ACTIONS.len()
+        );
+    }
+
+    #[test]
+    fn fees_in_yuan() {
+        for (cents, text) in [(0, "0.00"), (5, "0.05"), (1250, "12.50"), (-300, "-3.00")] {
+            assert_eq!(yuan(cents), text);
+        }
+    }
+}
