@@ -8,6 +8,8 @@
 //    fee's receipt number;
 // e. the officer sees the copy bound to the original's digest, the fee and the receipt on
 //    his request page; the approval trail names both approvers;
+// f. the archive keeper (徐明) opens 查阅登记簿 and finds the copy: its fee, receipt,
+//    both approvers, the purpose, and the log entry the row comes from;
 // f. (second test) a court's outside request is refused consent until the keeper attaches
 //    the scans of its papers in the browser; then consent, visit recorded.
 //
@@ -25,7 +27,7 @@ const RECEIPT = "NO.2026-1129-0007";
 
 let server, work, base, browser, context, page;
 let problems, consoleErrors;
-let go, shot, path, clickAndLoad, signIn, signOut, keepFailure;
+let go, shot, path, clickAndLoad, signIn, signOut, changePassword, keepFailure;
 
 before(async () => {
   assert.ok(existsSync(BIN), `${BIN} missing: cargo build -p liuhen`);
@@ -36,7 +38,10 @@ before(async () => {
   server = await startServer(data);
   ({ base } = server);
   ({ browser, context, page, problems, consoleErrors } = await launchBrowser());
-  ({ go, shot, path, clickAndLoad, signIn, signOut, keepFailure } = pageHelpers(page, base));
+  ({ go, shot, path, clickAndLoad, signIn, signOut, changePassword, keepFailure } = pageHelpers(
+    page,
+    base,
+  ));
 });
 
 after(async () => {
@@ -48,6 +53,7 @@ after(async () => {
 async function as(username) {
   await signIn(username, DEMO_PASSWORD);
   assert.notEqual(path(), "/login", `${username} could not sign in`);
+  if (path() === "/account/password") await changePassword(DEMO_PASSWORD, "Access-E2e-2026!");
 }
 
 let requestUrl;
@@ -124,6 +130,28 @@ test("a copy request passes legal review and leader approval; the copy appears w
     await go("/access");
     assert.ok((await page.textContent("#mine")).includes(PURPOSE));
     await shot("access-request-done");
+    await signOut();
+
+    // f. A register reader finds the copy in 查阅登记簿 with its fee, receipt and approvers.
+    await as("xuming");
+    await clickAndLoad('nav a[href="/register"]');
+    assert.equal(path(), "/register");
+    await page.selectOption("#kind", "copy");
+    await page.fill("#record", recordId);
+    await clickAndLoad('form[action="/register"] button[type=submit]');
+    const rows = page.locator(`table.register tr:has(a[href="/records/${recordId}"])`);
+    assert.equal(await rows.count(), 1, "one copy of one record: one row");
+    const row = await rows.first().innerText();
+    assert.match(row, /复制/);
+    assert.match(row, /21\.00/, `the fee: ${row}`);
+    assert.ok(row.includes(RECEIPT), `the receipt: ${row}`);
+    assert.ok(row.includes("陈静") && row.includes("杨军"), `both approvers: ${row}`);
+    assert.ok(row.includes(PURPOSE), "the purpose");
+    assert.ok(row.includes("赵敏"), "the keeper who made it");
+    const seq = (row.match(/#(\d+)/) || [])[1];
+    assert.ok(seq, `the row names its log entry: ${row}`);
+    assert.equal(await rows.first().getAttribute("id"), `e${seq}`);
+    await shot("access-register");
     await signOut();
 
     assert.deepEqual(problems, [], "no uncaught page errors");

@@ -5,14 +5,15 @@
 //! The audit contract read here: uses (`record.viewed`, `record.played`, `record.downloaded`,
 //! `copy.made`, `loan.issued`, `loan.returned`, `visit.outside`) with details `records`,
 //! `request`, `grant`, `purpose`, `requester {user,name,type,unit}`, `approved_by`,
-//! `fee_cents`, `receipt_no`; grants (`access.granted` with `grant`, `records`, `requester`
+//! `fee_cents`, `receipt_no`, `due_ms` (or `due_at`), `case` (a case id, shown by its name);
+//! fees paid later (`fee.paid` with `request`, `receipt_no`, `fee_cents`); grants (`access.granted` with `grant`, `records`, `requester`
 //! or `user`, `approved_by`, `expires_ms` or `expires_at`; `access.revoked`); approvals
 //! (`access.approved` with `request`, `step`, `decision`).
 
 use std::collections::HashMap;
 
 use liuhen_db::{
-    AuditEntry, EntryBody, ProjectionBatch, RegisterApprovalRow as ApprovalRow,
+    AuditEntry, EntryBody, FeeReceipt, ProjectionBatch, RegisterApprovalRow as ApprovalRow,
     RegisterGrantRow as GrantRow, RegisterRow,
 };
 use liuhen_domain::{RecordId, register};
@@ -46,6 +47,8 @@ struct Cache {
     records: HashMap<String, RecordInfo>,
     grants: HashMap<String, GrantRow>,
     approvals: HashMap<String, Vec<ApprovalRow>>,
+    /// Case id → name (`None`: no such case; the entry's text is shown as it is).
+    cases: HashMap<String, Option<String>>,
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -108,6 +111,9 @@ fn note(action: &str, d: &Value) -> Option<String> {
     }
     if let Some(due) = text(d, "due_at").or_else(|| text(d, "due")) {
         parts.push(format!("应还 {due}"));
+    }
+    if d.get("overdue") == Some(&Value::Bool(true)) {
+        parts.push("逾期归还".to_owned());
     }
     if let Some(via) = text(d, "via").filter(|v| v == "api") {
         parts.push(format!("经 {via}"));
@@ -229,6 +235,18 @@ impl Custody {
                     cache.approvals.entry(request).or_default().push(a.clone());
                     batch.approvals.push(a);
                 }
+                "fee.paid" => {
+                    let (Some(request), Some(receipt_no)) =
+                        (text(d, "request"), text(d, "receipt_no"))
+                    else {
+                        continue;
+                    };
+                    batch.receipts.push(FeeReceipt {
+                        request_id: request,
+                        receipt_no,
+                        fee_cents: d.get("fee_cents").and_then(Value::as_i64),
+                    });
+                }
                 action => {
                     let Some(kind) = register::kind_of_action(action) else {
                         continue;
@@ -295,6 +313,25 @@ impl Custody {
             approved_by = (!who.is_empty()).then(|| who.join("、"));
         }
         let mut note = note(&e.action, d);
+        let mut more = Vec::new();
+        if let Some(due) = d.get("due_ms").and_then(Value::as_i64) {
+            more.push(format!("应还 {}", self.local_time(due)));
+        }
+        if matches!(kind, "view" | "playback" | "download")
+            && let Some(until) = grant.as_ref().and_then(|g| g.expires_ms)
+        {
+            more.push(format!("授权有效至 {}", self.local_time(until)));
+        }
+        for m in more {
+            note = Some(match note {
+                Some(n) => format!("{n}；{m}"),
+                None => m,
+            });
+        }
+        let case_name = match text(d, "case") {
+            Some(c) => Some(self.case_name(cache, &c).await?.unwrap_or(c)),
+            None => None,
+        };
         if text(&requester, "name").is_some()
             && let Some(p) = &staff
         {
@@ -319,7 +356,7 @@ impl Custody {
                 approved_by: approved_by.clone(),
                 record_agency: info.agency,
                 record_name: info.name,
-                case_name: text(d, "case").or(info.case_name),
+                case_name: case_name.clone().or(info.case_name),
                 party: info.party,
                 device: info.device,
                 purpose: text(d, "purpose")
@@ -405,6 +442,15 @@ impl Custody {
         };
         cache.records.insert(id.to_owned(), info.clone());
         Ok(info)
+    }
+
+    async fn case_name(&self, cache: &mut Cache, id: &str) -> Result<Option<String>, AppError> {
+        if let Some(n) = cache.cases.get(id) {
+            return Ok(n.clone());
+        }
+        let n = self.db.case(id).await?.map(|c| c.name);
+        cache.cases.insert(id.to_owned(), n.clone());
+        Ok(n)
     }
 
     async fn grant(&self, cache: &mut Cache, id: &str) -> Result<Option<GrantRow>, AppError> {

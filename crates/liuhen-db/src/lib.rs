@@ -48,8 +48,8 @@ pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
-    AlertAck, ApprovalRow as RegisterApprovalRow, GrantRow as RegisterGrantRow, ProjectionBatch,
-    RegisterFilter, RegisterRow,
+    AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,
+    ProjectionBatch, RegisterFilter, RegisterRow,
 };
 pub use reviews::ReviewRow;
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};

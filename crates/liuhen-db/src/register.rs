@@ -117,6 +117,14 @@ pub struct AlertAck {
     pub entry_seq: u64,
 }
 
+/// A copy's fee paid (`fee.paid`), completing the register rows of its request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeReceipt {
+    pub request_id: String,
+    pub receipt_no: String,
+    pub fee_cents: Option<i64>,
+}
+
 /// What one projection step writes.
 #[derive(Debug, Clone, Default)]
 pub struct ProjectionBatch {
@@ -124,6 +132,8 @@ pub struct ProjectionBatch {
     /// Grants created or changed, in log order (later ones replace earlier ones).
     pub grants: Vec<GrantRow>,
     pub approvals: Vec<ApprovalRow>,
+    /// Fees paid after a copy was registered: the copy rows of the request get the receipt.
+    pub receipts: Vec<FeeReceipt>,
     /// The last log entry read.
     pub last_seq: u64,
 }
@@ -657,6 +667,19 @@ impl Tx {
             .execute(&mut *self.inner)
             .await
             .ctx("writing a grant")?;
+        }
+        // After the rows: a fee paid in the same step as its copy still finds it.
+        for f in &batch.receipts {
+            sqlx::query(
+                "UPDATE register_rows SET receipt_no = $1, fee_cents = COALESCE($2, fee_cents) \
+                 WHERE request_id = $3 AND kind = 'copy'",
+            )
+            .bind(f.receipt_no.as_str())
+            .bind(f.fee_cents)
+            .bind(f.request_id.as_str())
+            .execute(&mut *self.inner)
+            .await
+            .ctx("writing a receipt")?;
         }
         for a in &batch.approvals {
             sqlx::query(

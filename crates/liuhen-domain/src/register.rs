@@ -61,6 +61,9 @@ pub const REGISTER_KINDS: &[RegisterKind] = &[
 /// Actions that change a grant, tracked so that a use can name whose approval it rests on.
 pub const GRANT_ACTIONS: &[&str] = &["access.granted", "access.revoked", "access.approved"];
 
+/// Actions that complete a use already registered: a copy's fee paid (its receipt number).
+pub const FEE_ACTIONS: &[&str] = &["fee.paid"];
+
 pub fn kind_of_action(action: &str) -> Option<&'static RegisterKind> {
     REGISTER_KINDS.iter().find(|k| k.action == action)
 }
@@ -71,7 +74,9 @@ pub fn kind(code: &str) -> Option<&'static RegisterKind> {
 
 /// Whether an entry of this action feeds the register (a use or a grant change).
 pub fn is_register_source(action: &str) -> bool {
-    kind_of_action(action).is_some() || GRANT_ACTIONS.contains(&action)
+    kind_of_action(action).is_some()
+        || GRANT_ACTIONS.contains(&action)
+        || FEE_ACTIONS.contains(&action)
 }
 
 /// Every action the register projection reads.
@@ -80,6 +85,7 @@ pub fn source_actions() -> Vec<&'static str> {
         .iter()
         .map(|k| k.action)
         .chain(GRANT_ACTIONS.iter().copied())
+        .chain(FEE_ACTIONS.iter().copied())
         .collect()
 }
 
@@ -115,10 +121,11 @@ mod tests {
             assert!(is_register_source(k.action));
         }
         assert!(is_register_source("access.revoked"));
+        assert!(is_register_source("fee.paid"));
         assert!(!is_register_source("access.refused"));
         assert_eq!(
             source_actions().len(),
-            REGISTER_KINDS.len() + GRANT_ACTIONS.len()
+            REGISTER_KINDS.len() + GRANT_ACTIONS.len() + FEE_ACTIONS.len()
         );
     }
 

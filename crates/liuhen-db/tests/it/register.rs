@@ -54,6 +54,7 @@ async fn projection_search_and_paging() {
             ],
             grants: vec![],
             approvals: vec![],
+            receipts: vec![],
             last_seq: 4,
         };
         let mut tx = db.begin().await.unwrap();

@@ -9,5 +9,6 @@ mod openapi;
 mod playback;
 mod records;
 mod register;
+mod register_contract;
 mod support;
 mod uploads;
