@@ -137,13 +137,14 @@ impl Custody {
             })
             .copied()
             .collect();
-        let entries = self
+        let mut entries = self
             .db
             .entries_by_seq(&seqs)
             .await?
             .into_iter()
             .map(|e| (e.seq, e))
             .collect();
+        self.redact_entries(by, &mut entries).await?;
         self.log_event(NewEntry {
             actor: by.user_id.clone(),
             action: AuditAction::AlertsViewed,

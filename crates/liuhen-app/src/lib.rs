@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod authz;
 pub mod case_work;
 pub mod cases;
+mod confidential;
 pub mod config;
 mod custody;
 pub mod dashboard;

@@ -184,7 +184,12 @@ impl Custody {
         let per_page = self.config.supervision.register_page_size;
         let page = q.page.max(1);
         let offset = u64::from(page - 1) * u64::from(per_page);
-        let (rows, total) = self.db.register_search(&filter, per_page, offset).await?;
+        let (mut rows, total) = self.db.register_search(&filter, per_page, offset).await?;
+        let hidden_match = filter.case.is_some() || filter.text.is_some();
+        let dropped = self
+            .redact_register_rows(by, &mut rows, hidden_match)
+            .await?;
+        let total = total.saturating_sub(dropped as u64);
         let mut details = q.details();
         details["page"] = page.into();
         details["rows"] = rows.len().into();
@@ -216,7 +221,12 @@ impl Custody {
         let filter = self.register_filter(by, q).await?;
         self.sync_register().await?;
         let max = self.config.supervision.register_export_max_rows;
-        let (rows, total) = self.db.register_search(&filter, max, 0).await?;
+        let (mut rows, total) = self.db.register_search(&filter, max, 0).await?;
+        let hidden_match = filter.case.is_some() || filter.text.is_some();
+        let dropped = self
+            .redact_register_rows(by, &mut rows, hidden_match)
+            .await?;
+        let total = total.saturating_sub(dropped as u64);
         let now = jiff::Timestamp::now();
         let bytes = match format {
             ExportFormat::Csv => self.register_csv(&rows),

@@ -89,6 +89,35 @@ pub fn source_actions() -> Vec<&'static str> {
         .collect()
 }
 
+/// The labels (R2.11, R3.11) among those a record carries (its own and its cases') for
+/// which `reader` holds none of the cleared roles, by name. A register or alert reader
+/// sees a use of such a record only redacted: no case, party, file, device, purpose. An
+/// unknown label (the policy changed since it was set) counts as not cleared. Unlike
+/// viewing the record itself, there is no need-to-know exception here: reading the
+/// register is supervision, not case work.
+pub fn uncleared_labels(
+    policy: &crate::access::Policy,
+    reader: &crate::authz::Principal,
+    labels: &[String],
+) -> Vec<String> {
+    let mut out: Vec<String> = labels
+        .iter()
+        .filter_map(|code| match policy.label(code) {
+            Some(l) if l.cleared_roles.iter().any(|r| reader.has(*r)) => None,
+            Some(l) => Some(l.name.clone()),
+            None => Some(code.clone()),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// What a redacted row shows instead of the case: `涉密记录（国家秘密）`.
+pub fn redacted_marker(uncleared: &[String]) -> String {
+    format!("涉密记录（{}）", uncleared.join("、"))
+}
+
 /// Fen to yuan for display: `1250` → `"12.50"`.
 pub fn yuan(fee_cents: i64) -> String {
     let sign = if fee_cents < 0 { "-" } else { "" };
@@ -127,6 +156,54 @@ mod tests {
             source_actions().len(),
             REGISTER_KINDS.len() + GRANT_ACTIONS.len() + FEE_ACTIONS.len()
         );
+    }
+
+    #[test]
+    fn readers_see_labelled_uses_only_when_cleared_for_every_label() {
+        use crate::Role;
+        let policy = crate::access::Policy::default_shipped();
+        let who = |roles: &[Role]| crate::authz::Principal {
+            user_id: "u".into(),
+            roles: roles.to_vec(),
+            unit: None,
+            department: None,
+            officer_name: "某人".into(),
+        };
+        let l = |codes: &[&str]| codes.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>();
+        let cases: &[(&[Role], &[&str], &[&str])] = &[
+            (&[Role::Supervisor], &[], &[]),
+            (&[Role::Supervisor], &["personal_info"], &[]),
+            (&[Role::Supervisor], &["state_secret"], &["国家秘密"]),
+            (
+                &[Role::ArchiveKeeper],
+                &["trade_secret", "personal_info"],
+                &["个人信息", "商业秘密"],
+            ),
+            (
+                &[Role::LegalOffice],
+                &["trade_secret", "personal_info"],
+                &[],
+            ),
+            (
+                &[Role::LegalOffice],
+                &["state_secret", "trade_secret"],
+                &["国家秘密"],
+            ),
+            (&[Role::RecordsKeeper], &["state_secret"], &[]),
+            (
+                &[Role::RecordsKeeper],
+                &["no_such_label"],
+                &["no_such_label"],
+            ),
+        ];
+        for (roles, labels, expected) in cases {
+            assert_eq!(
+                uncleared_labels(&policy, &who(roles), &l(labels)),
+                l(expected),
+                "{roles:?} {labels:?}"
+            );
+        }
+        assert_eq!(redacted_marker(&l(&["国家秘密"])), "涉密记录（国家秘密）");
     }
 
     #[test]

@@ -232,3 +232,137 @@ async fn the_register_reads_what_the_access_workflow_logs() {
     assert!(r["note"].as_str().unwrap().contains("登记人 赵敏"), "{r}");
     assert_eq!(r["case_name"], case_name);
 }
+
+async fn raw(w: &World, key: &str, path: &str) -> (u16, Vec<u8>) {
+    let res = w
+        .app
+        .client()
+        .get(w.app.url(path))
+        .bearer_auth(&w.who(key).token)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn uses_of_labelled_records_are_redacted_for_readers_not_cleared() {
+    let w = World::new().await;
+    let secret = w.record(GX, "张伟").await;
+    let plain = w.record(GX, "张伟").await;
+    let case = w
+        .case("高新应急检〔2026〕41号", &["张伟"], &[&secret], true)
+        .await;
+    // A record of a labelled case: the label is on the case.
+    let (s, v) = w
+        .post(
+            "keeper",
+            &format!("/api/v1/cases/{case}/labels"),
+            json!({ "label": "state_secret", "set": true, "reason": "涉及国家秘密事项" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    for r in [&secret, &plain] {
+        assert_eq!(
+            w.get("officer", &format!("/api/v1/records/{r}")).await.0,
+            200
+        );
+    }
+    let marker = "涉密记录（国家秘密）";
+
+    // The keeper is cleared for state secrets: everything shows.
+    let (_, v) = w
+        .get("keeper", &format!("/api/v1/register?record={secret}"))
+        .await;
+    let full = &v["rows"][0];
+    assert_eq!(full["case_name"], "某化工有限公司安全生产检查", "{v}");
+    let file = full["record_name"].as_str().unwrap().to_owned();
+    assert_eq!(full["party"], "平顶山市某化工有限公司");
+
+    // The archive keeper and the supervisor are not: the use is listed, redacted.
+    for reader in ["archive", "supervisor"] {
+        let (s, v) = w
+            .get(reader, &format!("/api/v1/register?record={secret}"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["total"], 1, "{reader}: the use is still registered");
+        let r = &v["rows"][0];
+        assert_eq!(r["case_name"], marker, "{reader}");
+        for hidden in ["record_name", "party", "device", "purpose", "note"] {
+            assert_eq!(r[hidden], Value::Null, "{reader}: {hidden}");
+        }
+        assert_eq!(r["actor_name"], "张伟", "who used it stays");
+        assert_eq!(r["record_id"], secret.as_str(), "traceable");
+        let html = w.get(reader, "/register").await.1;
+        let html = html.as_str().unwrap();
+        assert!(html.contains(marker), "{reader}: the page marks it");
+        assert!(!html.contains(&file), "{reader}: no file name on the page");
+    }
+    // A search on case or text cannot find it by what is hidden.
+    let (_, v) = w.get("archive", "/api/v1/register?q=某化工有限公司").await;
+    let found: Vec<&str> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["record_id"].as_str())
+        .collect();
+    assert_eq!(found, [plain.as_str()], "{v}");
+    assert_eq!(v["total"], 1);
+    let (_, v) = w.get("archive", "/api/v1/register?case=某化工").await;
+    assert_eq!(v["total"], 1, "{v}");
+
+    // The exports carry the same redaction.
+    let (s, csv) = raw(
+        &w,
+        "archive",
+        &format!("/api/v1/register/export?format=csv&record={secret}"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains(marker), "{csv}");
+    for hidden in [
+        file.as_str(),
+        "平顶山市某化工有限公司",
+        "某化工有限公司安全生产检查",
+        "DSJ-03",
+    ] {
+        assert!(!csv.contains(hidden), "CSV shows {hidden}: {csv}");
+    }
+    let (s, pdf) = raw(
+        &w,
+        "archive",
+        &format!("/api/v1/register/export?format=pdf&record={secret}"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let path = w.app.data.parent().unwrap().join("register.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output();
+    if let Some(out) = out.ok().filter(|o| o.status.success()) {
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("涉密记录"), "{text}");
+        assert!(!text.contains("某化工") && !text.contains("DSJ"), "{text}");
+    }
+
+    // An alert's evidence about the record shows no details to the supervisor.
+    let (s, _) = w
+        .call(
+            "keeper",
+            reqwest::Method::DELETE,
+            &format!("/api/v1/records/{secret}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, html) = w.get("supervisor", "/alerts?kind=tamper_attempt").await;
+    assert_eq!(s, 200);
+    let html = html.as_str().unwrap();
+    assert!(html.contains("试图删除或篡改原始记录"), "{html}");
+    assert!(html.contains(marker), "evidence redacted: {html}");
+}
