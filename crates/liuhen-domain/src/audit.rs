@@ -100,10 +100,12 @@ pub enum AuditAction {
     AlertsViewed,
     /// A supervisor acknowledged a misconduct signal; the entry names it and the note.
     AlertAcknowledged,
+    /// The scan of an outside requester's paper was opened; the entry names paper and digest.
+    PaperViewed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 47] = [
+    pub const ALL: [AuditAction; 48] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -151,6 +153,7 @@ impl AuditAction {
         Self::RegisterExported,
         Self::AlertsViewed,
         Self::AlertAcknowledged,
+        Self::PaperViewed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -202,6 +205,7 @@ impl AuditAction {
             Self::RegisterExported => "register.exported",
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
+            Self::PaperViewed => "access.paper_viewed",
         }
     }
 
@@ -267,6 +271,7 @@ impl AuditAction {
             Self::RegisterExported => "导出查阅登记簿",
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
+            Self::PaperViewed => "查看申请材料扫描件",
         }
     }
 }

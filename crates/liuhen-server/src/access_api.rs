@@ -33,7 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/access/requests/{id}/loan", post(loan))
         .route("/api/v1/access/requests/{id}/return", post(return_loan))
         .route("/api/v1/access/requests/{id}/visits", post(visit))
-        .route("/api/v1/access/requests/{id}/papers/{paper}", put(paper))
+        .route(
+            "/api/v1/access/requests/{id}/papers/{paper}",
+            put(paper).get(paper_scan),
+        )
         .route("/api/v1/access/grants", get(grants))
         .route("/api/v1/access/grants/{id}/revoke", post(revoke))
         .route("/api/v1/access/loans", get(loans))
@@ -451,6 +454,45 @@ async fn paper(
         .await?;
     let d = s.custody.request_detail(&user.principal, &id).await?;
     Ok(Json(detail_json(&d)))
+}
+
+/// Media types a scan is shown inline as; anything else (HTML, SVG, …) is only downloaded.
+const INLINE_SCANS: &[&str] = &[
+    "application/pdf",
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "image/tiff",
+];
+
+/// `GET …/papers/{paper}`: the attached scan, for someone involved in the request (logged).
+async fn paper_scan(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path((id, paper)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (row, bytes) = s.custody.paper_scan(&user.principal, &id, &paper).await?;
+    let media = row.media_type.trim().to_ascii_lowercase();
+    let inline = INLINE_SCANS.contains(&media.as_str());
+    let content_type = if inline {
+        media
+    } else {
+        "application/octet-stream".to_owned()
+    };
+    let mut res = (StatusCode::OK, bytes).into_response();
+    if let Ok(v) = HeaderValue::from_str(&content_type) {
+        res.headers_mut().insert(CONTENT_TYPE, v);
+    }
+    let disposition = format!(
+        "{}; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        crate::register::urlencode(&row.file_name)
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
 }
 
 async fn grants(

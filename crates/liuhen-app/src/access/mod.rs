@@ -5,6 +5,7 @@
 //! transaction; entries follow the access-register contract (see [`details`]).
 
 mod handling;
+mod papers;
 mod workflow;
 
 use std::collections::BTreeSet;

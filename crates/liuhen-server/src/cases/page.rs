@@ -34,6 +34,8 @@ pub struct CasePage {
     steps: Vec<StepView>,
     events: Vec<EventView>,
     can_manage: bool,
+    /// The policy lets this user label cases (link to the case's labels).
+    can_label: bool,
     rows: Vec<RowOpt>,
     reasons: Vec<Opt>,
     done: Option<&'static str>,
@@ -81,6 +83,7 @@ pub fn case_page(
             .map(|e| EventView::new(e, tz))
             .collect(),
         can_manage: dossier.can_manage,
+        can_label: false,
         rows: views::checklist_rows(list),
         reasons: views::reasons(),
         done: None,
@@ -156,6 +159,9 @@ async fn render(
     );
     page.done = done;
     page.error = error;
+    page.can_label = s
+        .custody
+        .allows_system(&user.principal, liuhen_domain::authz::Action::LabelCase);
     Ok(page)
 }
 

@@ -1,6 +1,7 @@
 //! HTTP tests of the server: real listener on port 0, fresh data directory per test.
 
 mod access_flows;
+mod access_links;
 mod access_matrix;
 mod access_world;
 mod auth;

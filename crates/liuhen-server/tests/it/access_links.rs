@@ -1,0 +1,143 @@
+//! Links between the case and access pages: a case page links to the case's labels for
+//! those the policy lets label cases; an outside request's paper scans can be opened from
+//! the request page, by those involved only, each opening logged.
+
+use serde_json::json;
+
+use crate::access_world::{GX, World};
+
+#[tokio::test]
+async fn case_pages_link_to_their_labels_for_those_who_label_cases() {
+    let w = World::new().await;
+    let rec = w.record(GX, "张伟").await;
+    let case = w
+        .case("高新应急检〔2026〕51号", &["张伟"], &[&rec], false)
+        .await;
+    let link = format!("href=\"/access/labels?case={case}\"");
+    let (s, html) = w.get("keeper", &format!("/cases/{case}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.as_str().unwrap().contains(&link),
+        "keeper labels cases"
+    );
+    let (s, html) = w.get("officer", &format!("/cases/{case}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        !html.as_str().unwrap().contains(&link),
+        "an officer does not"
+    );
+    // The link leads to a working form for the case.
+    let (s, html) = w
+        .get("keeper", &format!("/access/labels?case={case}"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(html.as_str().unwrap().contains(&case));
+}
+
+#[tokio::test]
+async fn paper_scans_open_from_the_request_for_those_involved_and_are_logged() {
+    let w = World::new().await;
+    let rec = w.record(GX, "李娜").await;
+    w.case("高新应急检〔2026〕52号", &["李娜"], &[&rec], true)
+        .await;
+    let req = w
+        .file(
+            "keeper",
+            json!({ "kind": "outside", "records": [rec], "purpose": "审理需要",
+                "outside": { "type": "court", "name": "刘法官", "unit": "某区人民法院", "id_number": "410402198503150011", "copy": false } }),
+        )
+        .await;
+    let rid = req["id"].as_str().unwrap().to_owned();
+    let http = w.app.client();
+    let put = |paper: &'static str, media: &'static str, body: &'static str| {
+        let http = http.clone();
+        let url = w.app.url(&format!(
+            "/api/v1/access/requests/{rid}/papers/{paper}?file_name=扫描件-{paper}.pdf"
+        ));
+        let token = w.who("keeper").token.clone();
+        async move {
+            let res = http
+                .put(url)
+                .bearer_auth(token)
+                .header("content-type", media)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{paper}");
+        }
+    };
+    put("id_card", "application/pdf", "%PDF-1.4 身份证扫描件").await;
+    put(
+        "introduction_letter",
+        "text/html",
+        "<script>alert(1)</script>",
+    )
+    .await;
+
+    // The request page links to each attached scan.
+    let url = format!("/api/v1/access/requests/{rid}/papers/id_card");
+    let (s, page) = w.get("keeper", &format!("/access/requests/{rid}")).await;
+    assert_eq!(s, 200);
+    assert!(page.as_str().unwrap().contains(&format!("href=\"{url}\"")));
+
+    let open = |key: &'static str, url: String| {
+        let http = http.clone();
+        let url = w.app.url(&url);
+        let token = w.who(key).token.clone();
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await.unwrap();
+            let status = res.status().as_u16();
+            let h = res.headers().clone();
+            (status, h, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    for key in ["keeper", "dept"] {
+        let (s, h, body) = open(key, url.clone()).await;
+        assert_eq!(s, 200, "{key}");
+        assert_eq!(body, "%PDF-1.4 身份证扫描件".as_bytes());
+        assert_eq!(h["content-type"], "application/pdf");
+        let disposition = h["content-disposition"].to_str().unwrap();
+        assert!(
+            disposition.starts_with("inline; filename*=UTF-8''"),
+            "{disposition}"
+        );
+    }
+    // A scan of another type is never rendered by the browser.
+    let (s, h, _) = open(
+        "keeper",
+        format!("/api/v1/access/requests/{rid}/papers/introduction_letter"),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(h["content-type"], "application/octet-stream");
+    assert!(
+        h["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    // Not involved, or no such paper: nothing.
+    assert_eq!(open("camera", url.clone()).await.0, 404);
+    assert_eq!(open("other_keeper", url.clone()).await.0, 404);
+    assert_eq!(
+        open(
+            "keeper",
+            format!("/api/v1/access/requests/{rid}/papers/lawyer_letter")
+        )
+        .await
+        .0,
+        404
+    );
+    // Each opening is logged with the paper and its digest.
+    let viewed: Vec<_> = w
+        .entries(&format!("request:{rid}"))
+        .await
+        .into_iter()
+        .filter(|(_, a, _)| a == "access.paper_viewed")
+        .collect();
+    assert_eq!(viewed.len(), 3, "{viewed:?}");
+    assert_eq!(viewed[0].0, w.who("keeper").principal.user_id);
+    assert_eq!(viewed[0].2["paper"], "id_card");
+    assert_eq!(viewed[0].2["sha256"].as_str().unwrap().len(), 64);
+}
