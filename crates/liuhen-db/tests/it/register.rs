@@ -341,3 +341,58 @@ async fn entries_by_action_time_and_seq() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_fee_paid_later_completes_the_copy_rows_of_its_request() {
+    for_each_backend(|db: Db| async move {
+        let copy = |seq, record: &str, request: &str| RegisterRow {
+            request_id: Some(request.into()),
+            fee_cents: Some(2100),
+            ..row(seq, record, 1_000, "copy", "u1", "张伟")
+        };
+        let view = RegisterRow {
+            request_id: Some("q1".into()),
+            ..row(3, "r1", 1_000, "view", "u1", "张伟")
+        };
+        let batch = ProjectionBatch {
+            rows: vec![
+                copy(1, "r1", "q1"),
+                copy(1, "r2", "q1"),
+                copy(2, "r3", "q2"),
+                view,
+            ],
+            last_seq: 3,
+            ..Default::default()
+        };
+        let mut tx = db.begin().await.unwrap();
+        tx.apply_projection("register", &batch).await.unwrap();
+        tx.commit().await.unwrap();
+        let paid = |fee: Option<i64>| ProjectionBatch {
+            receipts: vec![liuhen_db::FeeReceipt {
+                request_id: "q1".into(),
+                receipt_no: "NO.0007".into(),
+                fee_cents: fee,
+            }],
+            last_seq: 4,
+            ..Default::default()
+        };
+        for fee in [None, Some(2100)] {
+            let mut tx = db.begin().await.unwrap();
+            tx.apply_projection("register", &paid(fee)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        let (rows, _) = db
+            .register_search(&RegisterFilter::default(), 50, 0)
+            .await
+            .unwrap();
+        for r in &rows {
+            let expected =
+                (r.kind == "copy" && r.request_id.as_deref() == Some("q1")).then_some("NO.0007");
+            assert_eq!(r.receipt_no.as_deref(), expected, "{r:?}");
+            if r.kind == "copy" {
+                assert_eq!(r.fee_cents, Some(2100));
+            }
+        }
+    })
+    .await;
+}
