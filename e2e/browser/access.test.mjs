@@ -10,8 +10,9 @@
 //    his request page; the approval trail names both approvers;
 // f. the archive keeper (徐明) opens 查阅登记簿 and finds the copy: its fee, receipt,
 //    both approvers, the purpose, and the log entry the row comes from;
-// f. (second test) a court's outside request is refused consent until the keeper attaches
-//    the scans of its papers in the browser; then consent, visit recorded.
+// g. (second test) a court's outside request is refused consent until the keeper attaches
+//    the scans of its papers in the browser (each scan opens from the request page); then
+//    consent, visit recorded.
 //
 // Shared helpers (binary, browser): support.mjs.
 import { test, before, after } from "node:test";
@@ -200,6 +201,13 @@ test("an outside request cannot be approved until its papers' scans are attached
     }
     const papers = await page.textContent("#papers");
     assert.ok(!papers.includes("材料不全") && papers.includes("introduction_letter.pdf"), papers);
+    // Each attached scan opens from the request page (authorized and logged by the server).
+    const scan = await page.getAttribute('#papers a.paper-scan[href$="/papers/id_card"]', "href");
+    const opened = await page.evaluate(async (href) => {
+      const res = await fetch(href);
+      return { status: res.status, type: res.headers.get("content-type"), body: await res.text() };
+    }, scan);
+    assert.deepEqual(opened, { status: 200, type: "application/pdf", body: "%PDF-1.4 id_card" });
     await signOut();
     await as("guolei");
     await go(url);
