@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use liuhen_app::AppError;
 use liuhen_app::access::{CopyStatement, LabelTarget};
+use liuhen_domain::RecordId;
 use liuhen_domain::approval::RequestKind;
 use serde::Deserialize;
 
@@ -555,17 +556,23 @@ async fn labels_page(
     error: Option<String>,
     saved: bool,
 ) -> Result<Response, PageError> {
-    let db = s.custody.db();
-    let err = |e: liuhen_app::DbError| PageError::new(AppError::from(e), t);
-    let mut current = Vec::new();
-    if !q.record.is_empty() {
-        current = db.labels(false, &q.record).await.map_err(err)?;
-        if db.is_conclusive(&q.record).await.map_err(err)? {
-            current.push("conclusive".into());
-        }
+    let target = if !q.record.is_empty() {
+        let rid = RecordId::parse(&q.record)
+            .map_err(|_| PageError::new(AppError::NotFound(format!("record {}", q.record)), t))?;
+        Some(LabelTarget::Record(rid))
     } else if !q.case.is_empty() {
-        current = db.labels(true, &q.case).await.map_err(err)?;
-    }
+        Some(LabelTarget::Case(q.case.clone()))
+    } else {
+        None
+    };
+    let current = match &target {
+        Some(target) => s
+            .custody
+            .labels_of(&user.principal, target)
+            .await
+            .map_err(|e| PageError::new(e, t))?,
+        None => Vec::new(),
+    };
     let p = s.custody.policy();
     let mut choices: Vec<(String, String)> = p
         .labels

@@ -522,6 +522,35 @@ impl Custody {
         Ok(visit)
     }
 
+    /// The labels currently on a record (with "conclusive" for the conclusive-document
+    /// mark) or a case, for those who may set them; others are refused and logged.
+    pub async fn labels_of(
+        &self,
+        who: &Principal,
+        target: &LabelTarget,
+    ) -> Result<Vec<String>, AppError> {
+        match target {
+            LabelTarget::Record(rid) => {
+                let record = self.record(rid).await?;
+                self.authorize_record(who, Action::LabelRecord, &record)
+                    .await?;
+                let id = rid.to_string();
+                let mut labels = self.db.labels(false, &id).await?;
+                if self.db.is_conclusive(&id).await? {
+                    labels.push("conclusive".into());
+                }
+                Ok(labels)
+            }
+            LabelTarget::Case(cid) => {
+                let subject = format!("case:{cid}");
+                self.authorize(who, Action::LabelCase, Target::System, Some(&subject))
+                    .await?;
+                let case = self.case(cid).await?;
+                Ok(self.db.labels(true, &case.id).await?)
+            }
+        }
+    }
+
     /// Sets or clears a confidentiality label on a record or a case, with a reason.
     pub async fn set_label(
         &self,

@@ -32,6 +32,25 @@ async fn case_pages_link_to_their_labels_for_those_who_label_cases() {
         .await;
     assert_eq!(s, 200);
     assert!(html.as_str().unwrap().contains(&case));
+    // Those who may not label do not read the labels either; the refusal is logged.
+    for path in [
+        format!("/access/labels?case={case}"),
+        format!("/access/labels?record={rec}"),
+    ] {
+        let (s, _) = w.get("officer", &path).await;
+        assert_eq!(s, 403, "{path}");
+    }
+    let refused = w
+        .app
+        .custody
+        .db()
+        .entries_for(&format!("case:{case}"))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action == "access.refused" && e.body.contains("case.label"))
+        .count();
+    assert_eq!(refused, 1);
 }
 
 #[tokio::test]
