@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use jiff::civil::Date;
 use liuhen_domain::authz::RecordVisibility;
 
+mod plans;
 mod visibility;
 use liuhen_domain::{MediaKind, Record};
 use sqlx::Row;
@@ -334,10 +335,10 @@ impl Db {
         let scan = self
             .where_clause(visibility, filter, TextMode::Scan)
             .expect("same visibility");
-        let scan_text = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
         let scan_rows = scan_rows(self.backend, need);
         if need <= scan_rows && !self.rare_sqlite(&w, need, scan_rows).await? {
             let n = scan.args.len();
+            let scan_text = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
             let sql = format!(
                 "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM records WHERE {} \
                  ORDER BY {order} LIMIT ${}) records WHERE {scan_text} \
@@ -374,10 +375,11 @@ impl Db {
         // planners read the sort index in order to "stop early", not seeing that the count
         // needs every match (PostgreSQL: 3.8 s instead of 95 ms for 郭某 over 1M records).
         let n = w.args.len();
-        let (fence, key) = match self.backend {
-            Backend::Sqlite => ("LIMIT -1", "records.rowid"),
-            Backend::Postgres => ("OFFSET 0", "records.id"),
+        let fence = match self.backend {
+            Backend::Sqlite => "LIMIT -1",
+            Backend::Postgres => "OFFSET 0",
         };
+        let key = self.key();
         let page_sql = format!(
             "SELECT k, COUNT(*) OVER () AS matches FROM \
              (SELECT {key} AS k, {col}, id FROM records WHERE {} {fence}) records \
@@ -395,13 +397,9 @@ impl Db {
             .ctx("searching records")?;
         let keys = rows
             .iter()
-            .map(|r| match self.backend {
-                Backend::Sqlite => r.try_get::<i64, _>("k").map(Arg::Int),
-                Backend::Postgres => r.try_get::<String, _>("k").map(Arg::Text),
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .ctx("searching records")?;
-        let records = self.rows_by_key(key, &keys).await?;
+            .map(|r| self.key_of(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        let records = self.rows_by_key(&keys).await?;
         let (total, total_capped) = match rows.first() {
             Some(row) => capped(
                 row.try_get::<i64, _>("matches")
@@ -416,84 +414,6 @@ impl Db {
             total,
             total_capped,
         })
-    }
-
-    /// SQLite: whether a free-text search is rare enough to skip plan 1. Its full-text
-    /// matches over all records (a superset of the visible matches, `m`) are counted up to
-    /// a threshold: plan 1 reads about need × records / m rows and gives up after
-    /// `scan_rows`, plan 2 reads m rows. Below √(need × records) plan 2 reads fewer; below
-    /// need × records / `scan_rows` plan 1 would likely give up. The count is capped at
-    /// [`RARE_PROBE_MAX`] (counting costs ~0.2 ms per 1,000 matches).
-    async fn rare_sqlite(&self, w: &Where, need: u64, scan_rows: u64) -> Result<bool, DbError> {
-        let Some((table, p)) = w.fts.first() else {
-            return Ok(false);
-        };
-        let Some(Arg::Text(expr)) = p
-            .strip_prefix('$')
-            .and_then(|i| i.parse::<usize>().ok())
-            .and_then(|i| w.args.get(i - 1))
-        else {
-            return Ok(false);
-        };
-        let row = sqlx::query("SELECT max(rowid) AS n FROM records")
-            .fetch_one(self.pool())
-            .await
-            .ctx("counting search results")?;
-        let records = row
-            .try_get::<Option<i64>, _>("n")
-            .ctx("counting search results")?
-            .unwrap_or(0)
-            .max(0) as u64;
-        let even = (need.saturating_mul(records) as f64).sqrt() as u64;
-        let gives_up = need.saturating_mul(records) / scan_rows.max(1);
-        let cap = even.max(gives_up).min(RARE_PROBE_MAX);
-        let sql = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT rowid FROM {table} WHERE {table} MATCH $1 LIMIT $2)"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(expr.clone())
-            .bind(as_i64(cap))
-            .fetch_one(self.pool())
-            .await
-            .ctx("counting search results")?;
-        let found = row.try_get::<i64, _>("n").ctx("counting search results")? as u64;
-        Ok(found < cap)
-    }
-
-    /// Whole rows for `keys` (rowid on SQLite, id on PostgreSQL), in the order of `keys`.
-    async fn rows_by_key(&self, key: &str, keys: &[Arg]) -> Result<Vec<Record>, DbError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {COLUMNS}, {key} AS k FROM records WHERE {key} IN ({})",
-            list.join(", ")
-        );
-        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), keys)
-            .persistent(false)
-            .fetch_all(self.pool())
-            .await
-            .ctx("searching records")?;
-        let mut by_key = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let k = match self.backend {
-                Backend::Sqlite => r.try_get::<i64, _>("k").map(|k| k.to_string()),
-                Backend::Postgres => r.try_get::<String, _>("k"),
-            }
-            .ctx("searching records")?;
-            by_key.insert(k, decode(r).map(|(r, _)| r)?);
-        }
-        Ok(keys
-            .iter()
-            .filter_map(|k| {
-                let k = match k {
-                    Arg::Int(i) => i.to_string(),
-                    Arg::Text(t) => t.clone(),
-                };
-                by_key.remove(&k)
-            })
-            .collect())
     }
 
     async fn fetch_page(
@@ -715,8 +635,9 @@ impl Db {
             if sqlite {
                 m.pairs.push(fts(&cols, fts_phrase(&doubled)));
             } else {
+                // Stored doubled forms (migration 0010).
                 any(w, &cols, &like_pattern(&doubled), &|c: &str| {
-                    format!("regexp_replace({c}, '(.)', '\\1\\1', 'g')")
+                    format!("{c}_pairs")
                 });
             }
         }
