@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_case_work.sql")),
     (7, include_str!("../migrations/sqlite/0007_access.sql")),
     (9, include_str!("../migrations/sqlite/0009_register.sql")),
+    // 10: PostgreSQL only (stored doubled forms; SQLite's are in its FTS5 table).
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -24,6 +25,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (6, include_str!("../migrations/postgres/0006_case_work.sql")),
     (7, include_str!("../migrations/postgres/0007_access.sql")),
     (9, include_str!("../migrations/postgres/0009_register.sql")),
+    (
+        10,
+        include_str!("../migrations/postgres/0010_search_pairs.sql"),
+    ),
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
