@@ -11,10 +11,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use liuhen_app::accounts::{Gate, LoginOutcome, SessionTokens, UserInfo};
+use liuhen_domain::access::Policy;
 use liuhen_domain::authz::Principal;
 use serde::Deserialize;
 
-use crate::chrome::Chrome;
+use crate::chrome::{Chrome, Menu};
 use crate::i18n::Tr;
 use crate::{ApiError, AppState, PageError, cookies};
 
@@ -41,6 +42,8 @@ pub struct CurrentUser {
     pub department: Option<String>,
     /// Whether the user has a second factor in force.
     pub totp_enabled: bool,
+    /// The menu items the access policy opens to this user.
+    pub menu: Menu,
 }
 
 /// A signed-in user who may still have a step to take first: only the pages of those
@@ -52,12 +55,14 @@ pub struct SignedIn {
 }
 
 impl CurrentUser {
-    fn new(u: &UserInfo, csrf: String, via_token: bool) -> Self {
+    fn new(u: &UserInfo, csrf: String, via_token: bool, policy: &Policy) -> Self {
+        let principal = u.principal();
         Self {
+            menu: Menu::of(policy, &principal),
             user_id: u.id.clone(),
             username: u.username.clone(),
             display_name: u.display_name.clone(),
-            principal: u.principal(),
+            principal,
             csrf_token: csrf,
             via_token,
             unit: u.unit.clone(),
@@ -108,7 +113,7 @@ impl FromRequestParts<AppState> for SignedIn {
         };
         let info = info.ok_or(ApiError::Unauthenticated)?;
         let signed_in = SignedIn {
-            user: CurrentUser::new(&info, csrf, via_token),
+            user: CurrentUser::new(&info, csrf, via_token, s.custody.policy()),
             gate: info.gate(),
         };
         parts.extensions.insert(signed_in.clone());

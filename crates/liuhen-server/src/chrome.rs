@@ -1,7 +1,40 @@
 //! What every page shares: language, signed-in user, CSRF token, active menu item.
 
+use liuhen_domain::access::Policy;
+use liuhen_domain::authz::{Action, Decision, Principal, Target, case_visibility, decide};
+
 use crate::auth::CurrentUser;
 use crate::i18n::Tr;
+
+/// The menu items a user may open, as the access policy says (a bureau's own policy moves
+/// the menu with it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Menu {
+    pub upload: bool,
+    pub manage_users: bool,
+    pub view_audit: bool,
+    pub manage_security: bool,
+    pub view_cases: bool,
+    pub access: bool,
+    pub view_register: bool,
+    pub view_alerts: bool,
+}
+
+impl Menu {
+    pub fn of(policy: &Policy, p: &Principal) -> Self {
+        let may = |a: Action| decide(policy, p, a, Target::System) == Decision::Allow;
+        Self {
+            upload: may(Action::UploadRecord),
+            manage_users: may(Action::ManageUsers),
+            view_audit: may(Action::ViewAuditLog),
+            manage_security: may(Action::ManageSecurity),
+            view_cases: !case_visibility(p).nothing(),
+            access: may(Action::ListRequests),
+            view_register: may(Action::ViewRegister),
+            view_alerts: may(Action::ViewAlerts),
+        }
+    }
+}
 
 pub struct Chrome {
     pub t: Tr,
@@ -24,8 +57,7 @@ pub struct Chrome {
 
 impl Chrome {
     pub fn new(t: Tr, user: Option<&CurrentUser>, active: &'static str) -> Self {
-        use liuhen_domain::Role;
-        let has = |r: Role| user.is_some_and(|u| u.principal.has(r));
+        let menu = user.map(|u| u.menu).unwrap_or_default();
         Self {
             t,
             user_name: user.map(|u| u.display_name.clone()),
@@ -34,26 +66,52 @@ impl Chrome {
                 .unwrap_or_default(),
             csrf: user.map(|u| u.csrf_token.clone()).unwrap_or_default(),
             active,
-            can_upload: has(Role::Officer) || has(Role::CameraOperator) || has(Role::RecordsKeeper),
-            can_manage_users: has(Role::SystemAdmin),
-            can_view_audit: has(Role::AuditAdmin),
-            can_manage_security: has(Role::SecurityAdmin),
-            can_view_cases: user
-                .is_some_and(|u| !liuhen_domain::authz::case_visibility(&u.principal).nothing()),
-            can_access: user.is_some_and(|u| {
-                u.principal
-                    .roles
-                    .iter()
-                    .any(|r| !r.is_administrator() && *r != Role::ExternalRequester)
-            }),
-            can_view_register: user
-                .is_some_and(|u| liuhen_domain::authz::register_scope(&u.principal).is_some()),
-            can_view_alerts: has(Role::Supervisor) || has(Role::AuditAdmin),
+            can_upload: menu.upload,
+            can_manage_users: menu.manage_users,
+            can_view_audit: menu.view_audit,
+            can_manage_security: menu.manage_security,
+            can_view_cases: menu.view_cases,
+            can_access: menu.access,
+            can_view_register: menu.view_register,
+            can_view_alerts: menu.view_alerts,
         }
     }
 
     /// The display name of a role code in the current language.
     pub fn role_label(&self, code: &str) -> &'static str {
         self.t.s(&format!("role.{code}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use liuhen_domain::Role;
+
+    fn menu(role: Role) -> Menu {
+        let p = Principal {
+            user_id: "u".into(),
+            roles: vec![role],
+            unit: Some("甲局".into()),
+            department: None,
+            officer_name: "某人".into(),
+        };
+        Menu::of(&Policy::default_shipped(), &p)
+    }
+
+    #[test]
+    fn the_shipped_policy_opens_each_role_its_menu() {
+        let officer = menu(Role::Officer);
+        assert!(officer.upload && officer.access && officer.view_cases);
+        assert!(!officer.view_register && !officer.view_alerts && !officer.view_audit);
+        let keeper = menu(Role::RecordsKeeper);
+        assert!(keeper.upload && keeper.view_register && !keeper.view_alerts);
+        let supervisor = menu(Role::Supervisor);
+        assert!(supervisor.view_register && supervisor.view_alerts && !supervisor.upload);
+        let auditor = menu(Role::AuditAdmin);
+        assert!(auditor.view_audit && auditor.view_alerts && !auditor.access);
+        assert!(menu(Role::SystemAdmin).manage_users);
+        assert!(menu(Role::SecurityAdmin).manage_security);
+        assert_eq!(menu(Role::ExternalRequester), Menu::default());
     }
 }

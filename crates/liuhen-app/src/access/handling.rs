@@ -529,24 +529,33 @@ impl Custody {
         who: &Principal,
         target: &LabelTarget,
     ) -> Result<Vec<String>, AppError> {
+        let (on_case, id) = self.authorize_labelling(who, target).await?;
+        let mut labels = self.db.labels(on_case, &id).await?;
+        if !on_case && self.db.is_conclusive(&id).await? {
+            labels.push("conclusive".into());
+        }
+        Ok(labels)
+    }
+
+    /// Authorizes setting labels on `target` (refusals logged); whether it is a case, and
+    /// its id.
+    async fn authorize_labelling(
+        &self,
+        who: &Principal,
+        target: &LabelTarget,
+    ) -> Result<(bool, String), AppError> {
         match target {
             LabelTarget::Record(rid) => {
                 let record = self.record(rid).await?;
                 self.authorize_record(who, Action::LabelRecord, &record)
                     .await?;
-                let id = rid.to_string();
-                let mut labels = self.db.labels(false, &id).await?;
-                if self.db.is_conclusive(&id).await? {
-                    labels.push("conclusive".into());
-                }
-                Ok(labels)
+                Ok((false, rid.to_string()))
             }
             LabelTarget::Case(cid) => {
                 let subject = format!("case:{cid}");
                 self.authorize(who, Action::LabelCase, Target::System, Some(&subject))
                     .await?;
-                let case = self.case(cid).await?;
-                Ok(self.db.labels(true, &case.id).await?)
+                Ok((true, self.case(cid).await?.id))
             }
         }
     }
@@ -569,24 +578,11 @@ impl Custody {
                 codes.join("、")
             )));
         }
-        let (subject, on_case, id) = match target {
-            LabelTarget::Record(rid) => {
-                let record = self.record(rid).await?;
-                self.authorize_record(who, Action::LabelRecord, &record)
-                    .await?;
-                (format!("record:{rid}"), false, rid.to_string())
-            }
-            LabelTarget::Case(cid) => {
-                if conclusive {
-                    return Err(bad("结论性材料标记只能设在记录上"));
-                }
-                let subject = format!("case:{cid}");
-                self.authorize(who, Action::LabelCase, Target::System, Some(&subject))
-                    .await?;
-                let case = self.case(cid).await?;
-                (format!("case:{}", case.id), true, case.id)
-            }
-        };
+        if conclusive && matches!(target, LabelTarget::Case(_)) {
+            return Err(bad("结论性材料标记只能设在记录上"));
+        }
+        let (on_case, id) = self.authorize_labelling(who, target).await?;
+        let subject = format!("{}:{id}", if on_case { "case" } else { "record" });
         let now = Timestamp::now();
         let mut tx = self.db.begin().await?;
         let changed = if conclusive {
