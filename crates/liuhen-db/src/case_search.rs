@@ -7,7 +7,7 @@ use sqlx::Row;
 
 use crate::cases::{CASE_COLUMNS, decode_case};
 use crate::error::QueryContext;
-use crate::search::like_pattern;
+use crate::search::{caseless, like_pattern};
 use crate::{Backend, CaseRow, Db, DbError, MAX_PAGE_SIZE};
 
 /// A flag column of `cases`, by the flag's code.
@@ -112,13 +112,13 @@ impl Db {
             ));
         }
         w.parts.push(format!("({})", scope.join(" OR ")));
-        let like = if self.backend == Backend::Sqlite {
-            "LIKE"
-        } else {
-            "ILIKE"
-        };
         if let Some(text) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             for term in text.split_whitespace() {
+                let like = if self.backend == Backend::Sqlite || caseless(term) {
+                    "LIKE"
+                } else {
+                    "ILIKE"
+                };
                 let p = w.param(like_pattern(term));
                 w.parts.push(format!(
                     "(number {like} {p} ESCAPE '\\' OR name {like} {p} ESCAPE '\\' OR id IN \

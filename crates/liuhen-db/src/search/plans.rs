@@ -19,6 +19,16 @@ fn key_text(k: &Arg) -> String {
     }
 }
 
+/// The `rows=N` estimate of a PostgreSQL plan line, e.g.
+/// `Bitmap Heap Scan on records  (cost=388.07..9349.41 rows=2611 width=4)`.
+fn plan_rows(line: &str) -> Option<u64> {
+    let rest = &line[line.find(" rows=")? + 6..];
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
 impl Db {
     /// The key the plans sort and fetch by: the rowid on SQLite, the id on PostgreSQL.
     pub(super) fn key(&self) -> &'static str {
@@ -37,18 +47,46 @@ impl Db {
         .ctx("searching records")
     }
 
+    /// Whether a free-text search is rare enough to skip plan 1 and go to the text indexes
+    /// directly. Either way the results are the same; this only picks the quicker plan.
+    pub(super) async fn rare(&self, w: &Where, need: u64, scan_rows: u64) -> Result<bool, DbError> {
+        match self.backend {
+            Backend::Sqlite => self.rare_sqlite(w, need, scan_rows).await,
+            Backend::Postgres => self.rare_postgres(w, need, scan_rows).await,
+        }
+    }
+
+    /// PostgreSQL: the same decision as [`Db::rare_sqlite`] on the planner's estimates of
+    /// the visible records and of their matches (a GIN index cannot count and stop early;
+    /// asking the planner costs a planning, about a millisecond). Plan 1 reads about
+    /// need × visible / matches rows and plan 2 fetches every match.
+    async fn rare_postgres(&self, w: &Where, need: u64, scan_rows: u64) -> Result<bool, DbError> {
+        let visible = self.estimate(&w.base_sql(), &w.args).await?;
+        let matches = self.estimate(&w.sql(), &w.args).await?;
+        let even = (need.saturating_mul(visible) as f64).sqrt() as u64;
+        let gives_up = need.saturating_mul(visible) / scan_rows.max(1);
+        Ok(matches < even.max(gives_up).min(RARE_PROBE_MAX))
+    }
+
+    /// PostgreSQL: the planner's estimate of the rows of `records` meeting `cond`.
+    async fn estimate(&self, cond: &str, args: &[Arg]) -> Result<u64, DbError> {
+        let sql = format!("EXPLAIN SELECT 1 FROM records WHERE {cond}");
+        let row = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), args)
+            .persistent(false)
+            .fetch_one(self.pool())
+            .await
+            .ctx("estimating search results")?;
+        let line: String = row.try_get(0).ctx("estimating search results")?;
+        Ok(plan_rows(&line).unwrap_or(u64::MAX))
+    }
+
     /// SQLite: whether a free-text search is rare enough to skip plan 1. Its full-text
     /// matches over all records (a superset of the visible matches, `m`) are counted up to
     /// a threshold: plan 1 reads about need × records / m rows and gives up after
     /// `scan_rows`, plan 2 reads m rows. Below √(need × records) plan 2 reads fewer; below
     /// need × records / `scan_rows` plan 1 would likely give up. The count is capped at
     /// [`RARE_PROBE_MAX`] (counting costs ~0.2 ms per 1,000 matches).
-    pub(super) async fn rare_sqlite(
-        &self,
-        w: &Where,
-        need: u64,
-        scan_rows: u64,
-    ) -> Result<bool, DbError> {
+    async fn rare_sqlite(&self, w: &Where, need: u64, scan_rows: u64) -> Result<bool, DbError> {
         let Some((table, p)) = w.fts.first() else {
             return Ok(false);
         };
@@ -108,5 +146,23 @@ impl Db {
             .iter()
             .filter_map(|k| by_key.remove(&key_text(k)))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_rows;
+
+    #[test]
+    fn plan_row_estimates() {
+        assert_eq!(
+            plan_rows("Bitmap Heap Scan on records  (cost=388.07..9349.41 rows=2611 width=4)"),
+            Some(2611)
+        );
+        assert_eq!(
+            plan_rows("Result  (cost=0.00..0.01 rows=1 width=4)"),
+            Some(1)
+        );
+        assert_eq!(plan_rows("Seq Scan on records"), None);
     }
 }

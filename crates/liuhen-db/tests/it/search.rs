@@ -182,6 +182,7 @@ async fn chinese_text_of_every_length() {
             ("烟花爆竹", &[3]),
             ("危险化学品仓", &[4]),
             ("DSJ-02", &[2]),
+            ("dsj-02", &[2]),
             ("img_0042", &[3]),
             // several terms: all must match
             ("化工 张伟", &[1]),
