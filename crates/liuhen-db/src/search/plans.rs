@@ -7,7 +7,7 @@ use liuhen_domain::Record;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Arg, RARE_PROBE_MAX, Where, as_i64, bind};
+use super::{Arg, RARE_INDEX_ENTRIES_PER_MATCH, RARE_PROBE_MAX, Where, as_i64, bind};
 use crate::error::QueryContext;
 use crate::records::{COLUMNS, decode};
 use crate::{Backend, Db, DbError};
@@ -17,6 +17,16 @@ fn key_text(k: &Arg) -> String {
         Arg::Int(i) => i.to_string(),
         Arg::Text(t) => t.clone(),
     }
+}
+
+/// What the probe found out about a free-text search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Rarity {
+    /// Plan 1 will likely fill the page soon.
+    Common,
+    /// Plan 1 would read too far. On SQLite, when the matches are not too few for it, plan
+    /// 1b may read this many sort-index entries.
+    Rare { index_entries: Option<u64> },
 }
 
 /// The `rows=N` estimate of a PostgreSQL plan line, e.g.
@@ -49,11 +59,68 @@ impl Db {
 
     /// Whether a free-text search is rare enough to skip plan 1 and go to the text indexes
     /// directly. Either way the results are the same; this only picks the quicker plan.
-    pub(super) async fn rare(&self, w: &Where, need: u64, scan_rows: u64) -> Result<bool, DbError> {
+    pub(super) async fn rarity(
+        &self,
+        w: &Where,
+        need: u64,
+        scan_rows: u64,
+    ) -> Result<Rarity, DbError> {
         match self.backend {
             Backend::Sqlite => self.rare_sqlite(w, need, scan_rows).await,
-            Backend::Postgres => self.rare_postgres(w, need, scan_rows).await,
+            Backend::Postgres => Ok(if self.rare_postgres(w, need, scan_rows).await? {
+                Rarity::Rare {
+                    index_entries: None,
+                }
+            } else {
+                Rarity::Common
+            }),
         }
+    }
+
+    /// SQLite, a rare term (plan 1b): the visible records in sort order read from the sort
+    /// index alone (unit or officer, sort key, id and rowid: no row is read), each kept when
+    /// its rowid is among the term's full-text matches, at most `bound` of them. The keys
+    /// of the page, or `None` when the bound was reached first. Only for searches whose
+    /// every condition the sort index holds (see `Where::index_only`).
+    pub(super) async fn rare_in_order(
+        &self,
+        w: &Where,
+        order: &str,
+        col: &str,
+        bound: u64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Option<Vec<Arg>>, DbError> {
+        let n = w.args.len();
+        let sets: Vec<String> = w
+            .fts
+            .iter()
+            .map(|(t, p)| format!("k IN (SELECT rowid FROM {t} WHERE {t} MATCH {p})"))
+            .collect();
+        let sql = format!(
+            "SELECT k FROM (SELECT records.rowid AS k, {col}, id FROM records WHERE {} \
+             ORDER BY {order} LIMIT ${}) records WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            w.base_sql(),
+            n + 1,
+            sets.join(" AND "),
+            n + 2,
+            n + 3
+        );
+        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &w.args)
+            .persistent(true)
+            .bind(as_i64(bound))
+            .bind(i64::from(limit))
+            .bind(as_i64(offset))
+            .fetch_all(self.pool())
+            .await
+            .ctx("searching records")?;
+        if rows.len() < limit as usize {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| self.key_of(r))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     /// PostgreSQL: the same decision as [`Db::rare_sqlite`] on the planner's estimates of
@@ -86,16 +153,16 @@ impl Db {
     /// `scan_rows`, plan 2 reads m rows. Below √(need × records) plan 2 reads fewer; below
     /// need × records / `scan_rows` plan 1 would likely give up. The count is capped at
     /// [`RARE_PROBE_MAX`] (counting costs ~0.2 ms per 1,000 matches).
-    async fn rare_sqlite(&self, w: &Where, need: u64, scan_rows: u64) -> Result<bool, DbError> {
+    async fn rare_sqlite(&self, w: &Where, need: u64, scan_rows: u64) -> Result<Rarity, DbError> {
         let Some((table, p)) = w.fts.first() else {
-            return Ok(false);
+            return Ok(Rarity::Common);
         };
         let Some(Arg::Text(expr)) = p
             .strip_prefix('$')
             .and_then(|i| i.parse::<usize>().ok())
             .and_then(|i| w.args.get(i - 1))
         else {
-            return Ok(false);
+            return Ok(Rarity::Common);
         };
         let row = sqlx::query("SELECT max(rowid) AS n FROM records")
             .fetch_one(self.pool())
@@ -119,7 +186,17 @@ impl Db {
             .await
             .ctx("counting search results")?;
         let found = row.try_get::<i64, _>("n").ctx("counting search results")? as u64;
-        Ok(found < cap)
+        if found >= cap {
+            return Ok(Rarity::Common);
+        }
+        // Plan 1b reads about need × records / matches index entries (the visible share of
+        // the matches taken as the visible share of the records); worth it while that is
+        // within a few times the matches plan 2 would fetch, allowed twice as far.
+        let expected = need.saturating_mul(records) / found.max(1);
+        let worth = expected <= found.saturating_mul(RARE_INDEX_ENTRIES_PER_MATCH / 2);
+        Ok(Rarity::Rare {
+            index_entries: worth.then(|| found.saturating_mul(RARE_INDEX_ENTRIES_PER_MATCH)),
+        })
     }
 
     /// Whole rows for `keys` (see [`Db::key`]), in the order of `keys`.

@@ -459,6 +459,8 @@ async fn common_and_rare_terms_match_a_brute_force_filter() {
             let case_name = format!("{company}{}", CASES[(i as usize / 7) % 3]);
             let party = if i % 173 == 5 {
                 "郭某".to_owned()
+            } else if i % 19 == 3 {
+                "萧某".to_owned()
             } else {
                 company
             };
@@ -497,8 +499,17 @@ async fn common_and_rare_terms_match_a_brute_force_filter() {
                     SortField::Name => r.original_name.clone(),
                 }
             };
-            // Common (化工, 动火作业, 检查) and rare (郭某, 天瑞化工, 某) terms.
-            for q in ["化工", "动火作业", "郭某", "天瑞化工", "宏达 检查", "某"] {
+            // Common (化工, 动火作业, 检查), rare (郭某, 天瑞化工, 某) and in between (萧某:
+            // rare, yet its first pages are found in the sort index) terms.
+            for q in [
+                "化工",
+                "动火作业",
+                "郭某",
+                "萧某",
+                "天瑞化工",
+                "宏达 检查",
+                "某",
+            ] {
                 for sort in [
                     RecordSort::default(),
                     RecordSort {

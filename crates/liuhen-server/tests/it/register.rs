@@ -345,31 +345,17 @@ async fn exports_are_csv_with_bom_and_a_chinese_pdf_and_are_logged() {
     assert!(pdf.starts_with(b"%PDF-1.4"));
     let file = app.data.parent().unwrap().join("register.pdf");
     std::fs::write(&file, &pdf).unwrap();
-    match std::process::Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(&file)
-        .arg("-")
-        .output()
-    {
-        Ok(out) => {
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let text = String::from_utf8(out.stdout).unwrap();
-            for needle in [
-                "行政执法音像记录查阅登记簿",
-                "平顶山高新区应急管理局",
-                "2020-01-01",
-                "李律师",
-                "代理行政复议",
-                "第 1 页 共 1 页",
-            ] {
-                assert!(text.contains(needle), "PDF text lacks {needle}:\n{text}");
-            }
+    if let Some(text) = crate::support::pdf_text(&file) {
+        for needle in [
+            "行政执法音像记录查阅登记簿",
+            "平顶山高新区应急管理局",
+            "2020-01-01",
+            "李律师",
+            "代理行政复议",
+            "第 1 页 共 1 页",
+        ] {
+            assert!(text.contains(needle), "PDF text lacks {needle}:\n{text}");
         }
-        Err(e) => eprintln!("note: pdftotext not available ({e}); PDF text not checked"),
     }
     let exports: Vec<Value> = app
         .custody

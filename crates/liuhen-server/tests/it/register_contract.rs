@@ -339,13 +339,7 @@ async fn uses_of_labelled_records_are_redacted_for_readers_not_cleared() {
     assert_eq!(s, 200);
     let path = w.app.data.parent().unwrap().join("register.pdf");
     std::fs::write(&path, pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output();
-    if let Some(out) = out.ok().filter(|o| o.status.success()) {
-        let text = String::from_utf8_lossy(&out.stdout);
+    if let Some(text) = crate::support::pdf_text(&path) {
         assert!(text.contains("涉密记录"), "{text}");
         assert!(!text.contains("某化工") && !text.contains("DSJ"), "{text}");
     }

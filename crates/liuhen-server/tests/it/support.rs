@@ -203,3 +203,31 @@ pub fn meta_csrf(html: &str) -> Option<String> {
     let token = rest.split('"').next()?;
     (!token.is_empty()).then(|| token.to_owned())
 }
+
+/// The text of a PDF by `pdftotext -layout` (Debian poppler-utils). Without the tool: `None`
+/// and a note, except under `CI=true`, where the run must check the text and fails.
+pub fn pdf_text(path: &std::path::Path) -> Option<String> {
+    match std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(path)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => {
+            assert!(
+                out.status.success(),
+                "pdftotext: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
+        }
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "pdftotext (poppler-utils) is required under CI=true: {e}"
+            );
+            eprintln!("note: pdftotext not available ({e}); PDF text not checked");
+            None
+        }
+    }
+}
