@@ -14,8 +14,11 @@ const SQLITE: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_case_work.sql")),
     (7, include_str!("../migrations/sqlite/0007_access.sql")),
     (9, include_str!("../migrations/sqlite/0009_register.sql")),
-    // 10, 11: PostgreSQL only (stored doubled forms, SQLite's are in its FTS5 table; the
-    // unit in the trigram index, SQLite's full-text tables are global).
+    // 10: PostgreSQL only (stored doubled forms; SQLite's are in its FTS5 table).
+    (
+        11,
+        include_str!("../migrations/sqlite/0011_search_cover.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),

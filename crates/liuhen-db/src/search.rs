@@ -249,10 +249,17 @@ impl Db {
         if rarity == Rarity::Common {
             let n = scan.args.len();
             let scan_text = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
+            // Only the key, sort and text columns of the scanned rows: SQLite answers the
+            // default order from its index alone (migration 0011). The page's whole rows are
+            // read by key afterwards.
+            let key = self.key();
+            let mut cols = vec![col];
+            cols.extend(TEXT_COLUMNS.iter().filter(|c| **c != col));
             let sql = format!(
-                "SELECT {COLUMNS} FROM (SELECT {COLUMNS} FROM records WHERE {} \
+                "SELECT k FROM (SELECT {key} AS k, id, {} FROM records WHERE {} \
                  ORDER BY {order} LIMIT ${}) records WHERE {scan_text} \
                  ORDER BY {order} LIMIT ${} OFFSET ${}",
+                cols.join(", "),
                 scan.base_sql(),
                 n + 1,
                 n + 2,
@@ -267,10 +274,11 @@ impl Db {
                 .await
                 .ctx("searching records")?;
             if rows.len() as u32 == limit {
-                let records = rows
+                let keys = rows
                     .iter()
-                    .map(|r| decode(r).map(|(r, _)| r))
+                    .map(|r| self.key_of(r))
                     .collect::<Result<Vec<_>, _>>()?;
+                let records = self.rows_by_key(&keys).await?;
                 let (total, total_capped) = self.count_text(&w, &scan).await?;
                 return Ok(RecordPage {
                     records,
