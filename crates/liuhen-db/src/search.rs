@@ -247,44 +247,14 @@ impl Db {
             }
         };
         if rarity == Rarity::Common {
-            let n = scan.args.len();
-            let scan_text = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
-            // Only the key, sort and text columns of the scanned rows: SQLite answers the
-            // default order from its index alone (migration 0011). The page's whole rows are
-            // read by key afterwards.
-            let key = self.key();
-            let mut cols = vec![col];
-            cols.extend(TEXT_COLUMNS.iter().filter(|c| **c != col));
-            let sql = format!(
-                "SELECT k FROM (SELECT {key} AS k, id, {} FROM records WHERE {} \
-                 ORDER BY {order} LIMIT ${}) records WHERE {scan_text} \
-                 ORDER BY {order} LIMIT ${} OFFSET ${}",
-                cols.join(", "),
-                scan.base_sql(),
-                n + 1,
-                n + 2,
-                n + 3
-            );
-            let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &scan.args)
-                .persistent(self.backend == Backend::Sqlite)
-                .bind(as_i64(scan_rows))
-                .bind(i64::from(limit))
-                .bind(as_i64(offset))
-                .fetch_all(self.pool())
-                .await
-                .ctx("searching records")?;
-            if rows.len() as u32 == limit {
-                let keys = rows
-                    .iter()
-                    .map(|r| self.key_of(r))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let records = self.rows_by_key(&keys).await?;
-                let (total, total_capped) = self.count_text(&w, &scan).await?;
-                return Ok(RecordPage {
-                    records,
-                    total,
-                    total_capped,
-                });
+            // The count runs alongside on another connection (a second core): it is needed
+            // whenever the plan fills the page.
+            let (keys, count) = tokio::try_join!(
+                self.scan_in_order(&scan, &order, col, scan_rows, limit, offset),
+                self.count_text(&w, &scan)
+            )?;
+            if let Some(keys) = keys {
+                return self.page_of(&keys, count).await;
             }
         }
         // Plan 1b (SQLite): a rare term's matches as a set, the visible records in order from
@@ -296,17 +266,14 @@ impl Db {
         } = rarity
             && w.index_only(filter)
             && need <= bound
-            && let Some(keys) = self
-                .rare_in_order(&w, &order, col, bound, limit, offset)
-                .await?
         {
-            let records = self.rows_by_key(&keys).await?;
-            let (total, total_capped) = self.count_text(&w, &scan).await?;
-            return Ok(RecordPage {
-                records,
-                total,
-                total_capped,
-            });
+            let (keys, count) = tokio::try_join!(
+                self.rare_in_order(&w, &order, col, bound, limit, offset),
+                self.count_text(&w, &scan)
+            )?;
+            if let Some(keys) = keys {
+                return self.page_of(&keys, count).await;
+            }
         }
         // Plan 2: every match through the text indexes, counted while at it; only the keys
         // and the sort column are sorted, the page's rows are read afterwards. The inner
@@ -350,6 +317,19 @@ impl Db {
         };
         Ok(RecordPage {
             records,
+            total,
+            total_capped,
+        })
+    }
+
+    /// The page of `keys` (see [`Db::key`]) with its count.
+    async fn page_of(
+        &self,
+        keys: &[Arg],
+        (total, total_capped): (u64, bool),
+    ) -> Result<RecordPage, DbError> {
+        Ok(RecordPage {
+            records: self.rows_by_key(keys).await?,
             total,
             total_capped,
         })

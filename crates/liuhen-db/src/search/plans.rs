@@ -7,7 +7,7 @@ use liuhen_domain::Record;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Arg, RARE_INDEX_ENTRIES_PER_MATCH, RARE_PROBE_MAX, Where, as_i64, bind};
+use super::{Arg, RARE_INDEX_ENTRIES_PER_MATCH, RARE_PROBE_MAX, TEXT_COLUMNS, Where, as_i64, bind};
 use crate::error::QueryContext;
 use crate::records::{COLUMNS, decode};
 use crate::{Backend, Db, DbError};
@@ -75,6 +75,51 @@ impl Db {
                 Rarity::Common
             }),
         }
+    }
+
+    /// Plan 1: the visible, filtered records in sort order, at most `scan_rows` of them, each
+    /// tested for the terms (`scan` is in [`TextMode::Scan`](super::TextMode)). Only the key,
+    /// sort and text columns are read: SQLite answers the default order from its index
+    /// alone (migration 0011). The keys of the page, or `None` when the scan ran out first.
+    pub(super) async fn scan_in_order(
+        &self,
+        scan: &Where,
+        order: &str,
+        col: &str,
+        scan_rows: u64,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Option<Vec<Arg>>, DbError> {
+        let n = scan.args.len();
+        let scan_text = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
+        let key = self.key();
+        let mut cols = vec![col];
+        cols.extend(TEXT_COLUMNS.iter().filter(|c| **c != col));
+        let sql = format!(
+            "SELECT k FROM (SELECT {key} AS k, id, {} FROM records WHERE {} \
+             ORDER BY {order} LIMIT ${}) records WHERE {scan_text} \
+             ORDER BY {order} LIMIT ${} OFFSET ${}",
+            cols.join(", "),
+            scan.base_sql(),
+            n + 1,
+            n + 2,
+            n + 3
+        );
+        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &scan.args)
+            .persistent(self.backend == Backend::Sqlite)
+            .bind(as_i64(scan_rows))
+            .bind(i64::from(limit))
+            .bind(as_i64(offset))
+            .fetch_all(self.pool())
+            .await
+            .ctx("searching records")?;
+        if rows.len() < limit as usize {
+            return Ok(None);
+        }
+        rows.iter()
+            .map(|r| self.key_of(r))
+            .collect::<Result<_, _>>()
+            .map(Some)
     }
 
     /// SQLite, a rare term (plan 1b): the visible records in sort order read from the sort
