@@ -97,6 +97,9 @@ pub struct Security {
     pub session_max_hours: u32,
     pub lockout_failures: u32,
     pub lockout_minutes: u32,
+    /// Mark cookies `Secure` (the site is served over HTTPS).
+    #[serde(default)]
+    pub secure_cookies: bool,
 }
 
 impl Security {

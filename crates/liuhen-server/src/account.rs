@@ -187,7 +187,7 @@ async fn change_password(
         Ok(tokens) => Ok((
             StatusCode::SEE_OTHER,
             [
-                (SET_COOKIE, session_cookie(&tokens.token)),
+                (SET_COOKIE, session_cookie(&s, &tokens.token)),
                 (LOCATION, "/account".to_owned()),
             ],
         )

@@ -156,12 +156,20 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A `Set-Cookie` value that puts a session in the browser.
-pub fn session_cookie(token: &str) -> String {
-    cookies::set(SESSION_COOKIE, token, None, true)
+pub fn session_cookie(s: &AppState, token: &str) -> String {
+    cookies::set(SESSION_COOKIE, token, None, cookie_flags(s, true))
 }
 
-fn clear_cookie() -> String {
-    cookies::set(SESSION_COOKIE, "", Some(0), true)
+fn clear_cookie(s: &AppState) -> String {
+    cookies::set(SESSION_COOKIE, "", Some(0), cookie_flags(s, true))
+}
+
+/// `Secure` follows `[security] secure_cookies`.
+pub fn cookie_flags(s: &AppState, http_only: bool) -> cookies::Flags {
+    cookies::Flags {
+        http_only,
+        secure: s.custody.config().security.secure_cookies,
+    }
 }
 
 fn see_other(to: &str, cookie: Option<String>) -> Response {
@@ -224,9 +232,9 @@ pub struct LoginForm {
     password: String,
 }
 
-fn signed_in_response(tokens: &SessionTokens) -> Response {
+fn signed_in_response(s: &AppState, tokens: &SessionTokens) -> Response {
     // Any step to take first is enforced by the next page.
-    see_other("/", Some(session_cookie(&tokens.token)))
+    see_other("/", Some(session_cookie(s, &tokens.token)))
 }
 
 async fn login(
@@ -240,9 +248,9 @@ async fn login(
         .await
         .map_err(|e| PageError::new(e, t))?;
     Ok(match outcome {
-        LoginOutcome::SignedIn(tokens) => signed_in_response(&tokens),
+        LoginOutcome::SignedIn(tokens) => signed_in_response(&s, &tokens),
         LoginOutcome::SecondFactorNeeded(tokens) => {
-            see_other("/login", Some(session_cookie(&tokens.token)))
+            see_other("/login", Some(session_cookie(&s, &tokens.token)))
         }
         LoginOutcome::Refused(r) => (
             StatusCode::UNAUTHORIZED,
@@ -277,7 +285,7 @@ async fn login_code(
         .await
         .map_err(e)?;
     Ok(match outcome {
-        LoginOutcome::SignedIn(tokens) => signed_in_response(&tokens),
+        LoginOutcome::SignedIn(tokens) => signed_in_response(&s, &tokens),
         LoginOutcome::SecondFactorNeeded(_) => see_other("/login", None),
         LoginOutcome::Refused(r) => {
             // Still pending (a wrong code): ask again; otherwise start over.
@@ -309,5 +317,5 @@ async fn logout(
             .await
             .map_err(|e| PageError::new(e, t))?;
     }
-    Ok(see_other("/login", Some(clear_cookie())))
+    Ok(see_other("/login", Some(clear_cookie(&s))))
 }

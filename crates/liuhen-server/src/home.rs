@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, cookie_flags};
 use crate::chrome::Chrome;
 use crate::error::PageError;
 use crate::i18n::Tr;
@@ -44,7 +44,11 @@ async fn home(
 }
 
 /// Switching language changes no state on the server; it only sets the `lang` cookie.
-async fn switch_language(Path(code): Path<String>, headers: HeaderMap) -> impl IntoResponse {
+async fn switch_language(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
     let lang = if code == "en" { "en" } else { "zh" };
     let back = headers
         .get(axum::http::header::REFERER)
@@ -57,7 +61,7 @@ async fn switch_language(Path(code): Path<String>, headers: HeaderMap) -> impl I
         [
             (
                 SET_COOKIE,
-                cookies::set("lang", lang, Some(31_536_000), false),
+                cookies::set("lang", lang, Some(31_536_000), cookie_flags(&s, false)),
             ),
             (LOCATION, back),
         ],

@@ -536,4 +536,26 @@ async fn security_headers_on_pages_api_and_assets() {
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");
     }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP by default: {cookie}"
+    );
+}
+
+#[tokio::test]
+async fn cookies_are_secure_when_served_over_https() {
+    let app = TestApp::with_config("[security]\nsecure_cookies = true\n").await;
+    let c = app.client();
+    let (u, pw) = app.user("zhouyi", &[Role::Officer], UNIT).await;
+    let res = post_form(&app, &c, "/login", &[("username", &u), ("password", &pw)]).await;
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attr in ["HttpOnly", "SameSite=Strict", "Secure"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let res = c.get(app.url("/lang/en")).send().await.unwrap();
+    let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(
+        cookie.starts_with("lang=en") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
 }
