@@ -19,7 +19,7 @@ SERVER=$ROOT/target/release/examples/tus-e2e-server
 unset LIUHEN_DATABASE_URL
 
 if [[ ${BENCH_NO_BUILD:-0} != 1 ]]; then
-    (cd "$ROOT" && cargo build --release -p liuhen -p liuhen-server --example tus-e2e-server)
+    (cd "$ROOT" && cargo build --release -p liuhen --bin liuhen && cargo build --release -p liuhen-server --example tus-e2e-server)
 fi
 mkdir -p "$PARENT"
 WORK=$(mktemp -d "$PARENT/bench-tus.XXXXXX")
