@@ -415,7 +415,7 @@ async fn audit_page(
             time: local_time(&s, en.at_ms),
             actor: names.get(&en.actor).cloned().unwrap_or(en.actor),
             label: AuditAction::parse(&en.action)
-                .map(AuditAction::label_zh)
+                .map(|a| t.label(a))
                 .unwrap_or(""),
             action: en.action,
             subject: en.subject.unwrap_or_default(),

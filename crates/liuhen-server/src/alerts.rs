@@ -145,8 +145,8 @@ fn summary(e: &AuditEntry) -> String {
     s
 }
 
-fn entry_view(s: &AppState, e: &AuditEntry, names: &HashMap<String, String>) -> EntryView {
-    let label = AuditAction::parse(&e.action).map_or("", AuditAction::label_zh);
+fn entry_view(s: &AppState, t: Tr, e: &AuditEntry, names: &HashMap<String, String>) -> EntryView {
+    let label = AuditAction::parse(&e.action).map_or("", |a| t.label(a));
     let actor = names
         .get(&e.actor)
         .cloned()
@@ -215,7 +215,7 @@ async fn page(
     let view = |seqs: &[u64]| -> Vec<EntryView> {
         seqs.iter()
             .filter_map(|q| list.entries.get(q))
-            .map(|e| entry_view(&s, e, &names))
+            .map(|e| entry_view(&s, t, e, &names))
             .collect()
     };
     let alerts = list

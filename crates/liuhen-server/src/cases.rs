@@ -134,7 +134,7 @@ async fn list_page(
     };
     let (cases, total, page, pages) = match &found {
         Some(p) => (
-            p.cases.iter().map(|c| CaseItem::new(c, &tz)).collect(),
+            p.cases.iter().map(|c| CaseItem::new(c, &tz, t)).collect(),
             p.total,
             p.page,
             p.pages().max(1),
@@ -151,9 +151,9 @@ async fn list_page(
         total,
         page,
         pages,
-        categories: views::categories(),
-        statuses: views::statuses(),
-        flags: views::flags(),
+        categories: views::categories(t),
+        statuses: views::statuses(t),
+        flags: views::flags(t),
         error,
     })
 }
@@ -186,6 +186,7 @@ impl CaseForm {
             .map(|r| (r.kind, r.name, r.id_or_credit_code))
             .collect();
         pad(&mut parties);
+        let t = c.t;
         Self {
             c,
             id,
@@ -197,8 +198,8 @@ impl CaseForm {
             department: p.get("department"),
             parties,
             team: p.get("team"),
-            categories: views::categories(),
-            statuses: views::statuses(),
+            categories: views::categories(t),
+            statuses: views::statuses(t),
             error: Some(error),
         }
     }
@@ -234,8 +235,8 @@ async fn new_page(
         },
         c: Chrome::new(t, Some(&user), "cases"),
         id: None,
-        categories: views::categories(),
-        statuses: views::statuses(),
+        categories: views::categories(t),
+        statuses: views::statuses(t),
         error: None,
     })
 }
@@ -314,7 +315,7 @@ async fn edit_page(
         .authorize_case(&user.principal, Action::ManageCase, &case)
         .await
         .map_err(|e| PageError::new(e, t))?;
-    let d = CaseDetail::new(&case, &tz(&s));
+    let d = CaseDetail::new(&case, &tz(&s), t);
     let mut parties: Vec<(String, String, String)> = case
         .parties
         .iter()
@@ -332,8 +333,8 @@ async fn edit_page(
         department: case.department.clone(),
         parties,
         team: d.team_text(),
-        categories: views::categories(),
-        statuses: views::statuses(),
+        categories: views::categories(t),
+        statuses: views::statuses(t),
         error: None,
     })
 }
@@ -404,7 +405,7 @@ async fn export_list(
             .await
             .map_err(|e| PageError::new(e, t))?;
         for c in &found.cases {
-            let item = CaseItem::new(c, &tz);
+            let item = CaseItem::new(c, &tz, t);
             rows.push(vec![
                 item.number,
                 item.name,

@@ -207,7 +207,7 @@ impl IntoResponse for PageError {
             t: self.t,
             status: status.as_u16(),
             code,
-            message,
+            message: self.t.error_message(code).map_or(message, str::to_owned),
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),

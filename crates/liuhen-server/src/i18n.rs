@@ -19,6 +19,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("cases", include_str!("../i18n/cases.toml")),
     ("access", include_str!("../i18n/access.toml")),
     ("register", include_str!("../i18n/register.toml")),
+    ("domain", include_str!("../i18n/domain.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,6 +97,69 @@ impl Tr {
     }
 }
 
+impl Tr {
+    /// A fixed value of the domain in the interface language: its Chinese label, or the
+    /// catalog's `<kind>.<code>` in English (`i18n/domain.toml`).
+    pub fn label<L: Labelled>(&self, value: L) -> &'static str {
+        match self.lang {
+            Lang::Zh => value.zh(),
+            Lang::En => CATALOG
+                .get(&format!("{}.{}", L::KIND, value.code()))
+                .map_or(value.zh(), |(_, en)| en.as_str()),
+        }
+    }
+}
+
+impl Tr {
+    /// The English message of a refusal or error with a stable `code` (`error.<code>` in
+    /// `i18n/domain.toml`); `None` in Chinese, or for codes whose message is specific to
+    /// the case at hand (bad input), which are shown as written.
+    pub fn error_message(&self, code: &str) -> Option<&'static str> {
+        match self.lang {
+            Lang::Zh => None,
+            Lang::En => CATALOG
+                .get(&format!("error.{code}"))
+                .map(|(_, en)| en.as_str()),
+        }
+    }
+}
+
+/// A fixed value of the domain with a stable code and a Chinese label.
+pub trait Labelled: Copy {
+    /// The prefix of its catalog keys.
+    const KIND: &'static str;
+    fn code(self) -> &'static str;
+    fn zh(self) -> &'static str;
+}
+
+macro_rules! labelled {
+    ($($ty:ty => $kind:literal, $code:ident;)*) => {
+        $(impl Labelled for $ty {
+            const KIND: &'static str = $kind;
+            fn code(self) -> &'static str {
+                <$ty>::$code(self)
+            }
+            fn zh(self) -> &'static str {
+                <$ty>::label_zh(self)
+            }
+        })*
+    };
+}
+
+labelled! {
+    liuhen_domain::MediaKind => "media_kind", as_str;
+    liuhen_domain::case::CaseCategory => "case_category", code;
+    liuhen_domain::case::CaseStatus => "case_status", code;
+    liuhen_app::cases::CaseFlag => "case_flag", code;
+    liuhen_domain::case::RecordingMode => "recording_mode", code;
+    liuhen_domain::case::InterruptionReason => "interruption", code;
+    liuhen_domain::checklist::Obligation => "obligation", code;
+    liuhen_domain::compliance::Level => "level", code;
+    liuhen_domain::review::ReviewItem => "review_item", code;
+    liuhen_domain::review::ReviewVerdict => "review_verdict", code;
+    liuhen_domain::AuditAction => "audit", as_str;
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Tr {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
@@ -108,6 +172,62 @@ impl<S: Send + Sync> FromRequestParts<S> for Tr {
 
 #[cfg(test)]
 mod tests {
+    use super::{Labelled, Lang, Tr};
+    use liuhen_app::cases::CaseFlag;
+    use liuhen_domain::case::{CaseCategory, CaseStatus, InterruptionReason, RecordingMode};
+    use liuhen_domain::checklist::Obligation;
+    use liuhen_domain::compliance::Level;
+    use liuhen_domain::review::{ReviewItem, ReviewVerdict};
+    use liuhen_domain::{AuditAction, MediaKind};
+
+    fn check<L: Labelled>(values: &[L]) {
+        let catalog = super::load().unwrap();
+        for v in values {
+            let key = format!("{}.{}", L::KIND, v.code());
+            let (zh, en) = catalog
+                .get(&key)
+                .unwrap_or_else(|| panic!("i18n/domain.toml lacks {key}"));
+            assert_eq!(zh, v.zh(), "{key}: the Chinese must be the domain's label");
+            assert_eq!(Tr { lang: Lang::En }.label(*v), en);
+            assert_eq!(Tr { lang: Lang::Zh }.label(*v), v.zh());
+        }
+    }
+
+    #[test]
+    fn every_domain_value_has_both_labels() {
+        check(&MediaKind::ALL);
+        check(&CaseCategory::ALL);
+        check(&[CaseStatus::Open, CaseStatus::Decided, CaseStatus::Archived]);
+        check(&CaseFlag::ALL);
+        check(&RecordingMode::ALL);
+        check(&InterruptionReason::ALL);
+        check(&[Obligation::Mandatory, Obligation::MandatoryWhenDisputed]);
+        check(&[Level::Ok, Level::Warning, Level::Violation]);
+        check(&ReviewItem::ALL);
+        check(&ReviewVerdict::ALL);
+        check(&AuditAction::ALL);
+    }
+
+    #[test]
+    fn every_refusal_has_an_english_message() {
+        use liuhen_domain::authz::DenyReason;
+        let catalog = super::load().unwrap();
+        for r in [
+            DenyReason::RoleNotPermitted,
+            DenyReason::OutsideScope,
+            DenyReason::WrongTarget,
+            DenyReason::Confidential,
+            DenyReason::CaseNotArchived,
+            DenyReason::GrantExpired,
+            DenyReason::GrantRevoked,
+        ] {
+            let (zh, _) = catalog
+                .get(&format!("error.{}", r.code()))
+                .unwrap_or_else(|| panic!("i18n/domain.toml lacks error.{}", r.code()));
+            assert_eq!(zh, r.message_zh());
+        }
+    }
+
     #[test]
     fn catalogs_are_complete_and_templates_use_known_keys() {
         let catalog = super::load().unwrap();

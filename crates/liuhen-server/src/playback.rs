@@ -50,7 +50,12 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The player for a record page. Never fails: what cannot be shown says why.
-pub async fn player_view(state: &AppState, record: &Record, user: &CurrentUser) -> PlayerView {
+pub async fn player_view(
+    state: &AppState,
+    record: &Record,
+    user: &CurrentUser,
+    t: crate::i18n::Tr,
+) -> PlayerView {
     let custody = &state.custody;
     let tz = custody
         .config()
@@ -76,23 +81,25 @@ pub async fn player_view(state: &AppState, record: &Record, user: &CurrentUser) 
         }
     };
     if !allowed {
-        view.reason = Some("您无权播放该记录".into());
+        view.reason = Some(t.s("player.not_permitted").into());
         return view;
     }
     let preview = match custody.preview(record).await {
         Ok(p) => p,
         Err(e) => {
             tracing::error!(record = %record.id, error = %e, "preview lookup failed");
-            view.reason = Some("暂时无法读取预览信息".into());
+            view.reason = Some(t.s("player.preview_unreadable").into());
             return view;
         }
     };
     match preview {
         Preview::Ready(_) => view.src = Some(format!("/records/{}/media", record.id)),
-        Preview::Pending => view.reason = Some("正在生成预览文件，请稍后刷新页面".into()),
-        Preview::NoFfmpeg => view.reason = Some("服务器未安装 ffmpeg，无法生成预览".into()),
-        Preview::Failed(why) => view.reason = Some(format!("预览文件生成失败：{why}")),
-        Preview::Unsupported => view.reason = Some("该类型的文件不支持在线预览".into()),
+        Preview::Pending => view.reason = Some(t.s("player.preview_pending").into()),
+        Preview::NoFfmpeg => view.reason = Some(t.s("player.no_ffmpeg").into()),
+        Preview::Failed(why) => {
+            view.reason = Some(format!("{}{why}", t.s("player.preview_failed")));
+        }
+        Preview::Unsupported => view.reason = Some(t.s("player.unsupported").into()),
     }
     view
 }

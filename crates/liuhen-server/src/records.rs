@@ -81,7 +81,7 @@ async fn list_page(
         .search_records(&user.principal, &req)
         .await
         .map_err(|e| PageError::new(e, t))?;
-    let res = Results::new(&found, &f, &tz(&s));
+    let res = Results::new(&found, &f, &tz(&s), t);
     let c = Chrome::new(t, Some(&user), "records");
     // htmx asks for the results only (but a history restore wants the whole page).
     let partial =
@@ -133,8 +133,8 @@ async fn record_page(
         .await
         .map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
-    let r = Detail::new(&view.record, &tz);
-    let player = crate::playback::player_view(&s, &view.record, &user).await;
+    let r = Detail::new(&view.record, &tz, t);
+    let player = crate::playback::player_view(&s, &view.record, &user, t).await;
     let can_label = match s.custody.record_facts(&user.principal, &view.record).await {
         Ok(f) => s.custody.allows(
             &user.principal,
@@ -155,7 +155,7 @@ async fn record_page(
             .trail
             .iter()
             .rev()
-            .map(|e| TrailRow::new(e, &tz))
+            .map(|e| TrailRow::new(e, &tz, t))
             .collect(),
         r,
         can_edit: view.can_edit,
@@ -163,7 +163,7 @@ async fn record_page(
         player,
         saved: q.saved == "1",
         edit_error,
-        review: crate::reviews::sheet(&s, &user, &view.record, &q.reviewed, &tz)
+        review: crate::reviews::sheet(&s, &user, &view.record, &q.reviewed, &tz, t)
             .await
             .map_err(|e| PageError::new(e, t))?,
     })

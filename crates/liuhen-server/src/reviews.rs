@@ -138,6 +138,7 @@ pub async fn sheet(
     record: &Record,
     outcome: &str,
     tz: &TimeZone,
+    t: Tr,
 ) -> Result<Sheet, AppError> {
     let ticks = s.custody.reviews(&record.id).await?;
     let who: Vec<String> = ticks.iter().map(|t| t.reviewed_by.clone()).collect();
@@ -148,10 +149,10 @@ pub async fn sheet(
             let tick = ticks.iter().find(|t| t.item == *item);
             Line {
                 code: item.code(),
-                label: item.label_zh(),
+                label: t.label(*item),
                 rule: item.rule(),
                 verdict: tick.map_or("", |t| t.verdict.code()),
-                verdict_label: tick.map_or("未审查", |t| t.verdict.label_zh()),
+                verdict_label: tick.map_or(t.s("review_verdict.none"), |k| t.label(k.verdict)),
                 class: match tick.map(|t| t.verdict) {
                     Some(ReviewVerdict::Met) => "ok",
                     Some(ReviewVerdict::Deficient) => "bad",
@@ -177,7 +178,7 @@ pub async fn sheet(
             .iter()
             .map(|v| Opt {
                 code: v.code(),
-                label: v.label_zh(),
+                label: t.label(*v),
             })
             .collect(),
         outcome: outcome.to_owned(),

@@ -279,7 +279,7 @@ pub async fn page(
                 step_name: f.step_name.clone(),
                 officers: f.officers.join("、"),
                 class: level_class(f.level),
-                level: f.level.label_zh(),
+                level: t.label(f.level),
                 rule: f.rule,
                 message: f.message_zh.clone(),
             })

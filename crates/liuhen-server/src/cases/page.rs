@@ -48,6 +48,7 @@ pub fn case_page(
     list: &liuhen_domain::checklist::Checklist,
     tz: &jiff::tz::TimeZone,
 ) -> CasePage {
+    let t = c.t;
     let steps = dossier
         .steps
         .iter()
@@ -68,24 +69,25 @@ pub fn case_page(
                 &explained,
                 list,
                 tz,
+                t,
             )
         })
         .collect();
     CasePage {
         c,
-        d: CaseDetail::new(&dossier.case, tz),
-        summary: Summary::new(&dossier.verdict),
+        d: CaseDetail::new(&dossier.case, tz, t),
+        summary: Summary::new(&dossier.verdict, t),
         steps,
         events: dossier
             .events
             .iter()
             .rev()
-            .map(|e| EventView::new(e, tz))
+            .map(|e| EventView::new(e, tz, t))
             .collect(),
         can_manage: dossier.can_manage,
         can_label: false,
-        rows: views::checklist_rows(list),
-        reasons: views::reasons(),
+        rows: views::checklist_rows(list, t),
+        reasons: views::reasons(t),
         done: None,
         error: None,
     }

@@ -1,12 +1,13 @@
 //! View models of the case pages: every value formatted for people (Chinese labels, the
 //! bureau's time zone); templates only place and escape them.
 
+use crate::i18n::Tr;
 use jiff::tz::TimeZone;
 use liuhen_app::case_work::CaseEvent;
 use liuhen_app::cases::{CaseFlag, CaseRow, StepRecordRow, StepRow};
 use liuhen_domain::Record;
 use liuhen_domain::case::{CaseCategory, CaseStatus, InterruptionReason};
-use liuhen_domain::checklist::Checklist;
+use liuhen_domain::checklist::{Checklist, ChecklistRow};
 use liuhen_domain::compliance::{CaseVerdict, Level, StepVerdict};
 use liuhen_domain::proposal::Proposal;
 
@@ -26,42 +27,42 @@ pub struct Opt {
     pub label: &'static str,
 }
 
-pub fn categories() -> Vec<Opt> {
+pub fn categories(t: Tr) -> Vec<Opt> {
     CaseCategory::ALL
         .iter()
         .map(|c| Opt {
             code: c.code(),
-            label: c.label_zh(),
+            label: t.label(*c),
         })
         .collect()
 }
 
-pub fn statuses() -> Vec<Opt> {
+pub fn statuses(t: Tr) -> Vec<Opt> {
     [CaseStatus::Open, CaseStatus::Decided, CaseStatus::Archived]
         .iter()
         .map(|c| Opt {
             code: c.code(),
-            label: c.label_zh(),
+            label: t.label(*c),
         })
         .collect()
 }
 
-pub fn flags() -> Vec<Opt> {
+pub fn flags(t: Tr) -> Vec<Opt> {
     CaseFlag::ALL
         .iter()
         .map(|f| Opt {
             code: f.code(),
-            label: f.label_zh(),
+            label: t.label(*f),
         })
         .collect()
 }
 
-pub fn reasons() -> Vec<Opt> {
+pub fn reasons(t: Tr) -> Vec<Opt> {
     InterruptionReason::ALL
         .iter()
         .map(|r| Opt {
             code: r.code(),
-            label: r.label_zh(),
+            label: t.label(*r),
         })
         .collect()
 }
@@ -72,7 +73,7 @@ pub struct RowOpt {
     pub label: String,
 }
 
-pub fn checklist_rows(list: &Checklist) -> Vec<RowOpt> {
+pub fn checklist_rows(list: &Checklist, t: Tr) -> Vec<RowOpt> {
     list.rows()
         .iter()
         .map(|r| RowOpt {
@@ -80,12 +81,19 @@ pub fn checklist_rows(list: &Checklist) -> Vec<RowOpt> {
             label: format!(
                 "{} {}｜{}｜{}",
                 r.id,
-                r.category_label(),
+                r.category
+                    .map_or(t.s("case.checklist.general"), |c| t.label(c)),
                 r.step,
-                r.modes_label()
+                modes_label(r, t)
             ),
         })
         .collect()
+}
+
+/// A checklist row's recording modes as the table writes them: "录像或视频监控".
+fn modes_label(r: &ChecklistRow, t: Tr) -> String {
+    let labels: Vec<&str> = r.modes.iter().map(|m| t.label(*m)).collect();
+    labels.join(t.s("case.checklist.or"))
 }
 
 /// A row of the case list.
@@ -103,13 +111,13 @@ pub struct CaseItem {
 }
 
 impl CaseItem {
-    pub fn new(c: &CaseRow, tz: &TimeZone) -> Self {
+    pub fn new(c: &CaseRow, tz: &TimeZone, t: Tr) -> Self {
         Self {
             id: c.id.clone(),
             number: c.number.clone(),
             name: c.name.clone(),
-            category: c.category.label_zh(),
-            status: c.status.label_zh(),
+            category: t.label(c.category),
+            status: t.label(c.status),
             department: c.department.clone(),
             parties: c
                 .parties
@@ -121,7 +129,7 @@ impl CaseItem {
             flags: CaseFlag::ALL
                 .into_iter()
                 .filter(|f| f.get(&c.flags))
-                .map(CaseFlag::label_zh)
+                .map(|f| t.label(f))
                 .collect(),
             created: time(c.created_at, tz),
         }
@@ -152,9 +160,9 @@ pub struct CaseDetail {
 }
 
 impl CaseDetail {
-    pub fn new(c: &CaseRow, tz: &TimeZone) -> Self {
+    pub fn new(c: &CaseRow, tz: &TimeZone, t: Tr) -> Self {
         Self {
-            item: CaseItem::new(c, tz),
+            item: CaseItem::new(c, tz, t),
             agency: if c.agency.is_empty() {
                 DASH.into()
             } else {
@@ -166,7 +174,11 @@ impl CaseDetail {
                 .parties
                 .iter()
                 .map(|p| PartyView {
-                    kind: if p.kind == "unit" { "单位" } else { "个人" },
+                    kind: if p.kind == "unit" {
+                        t.s("case.party.unit")
+                    } else {
+                        t.s("case.party.person")
+                    },
                     name: p.name.clone(),
                     code: p.id_or_credit_code.clone(),
                 })
@@ -176,7 +188,7 @@ impl CaseDetail {
                 .into_iter()
                 .map(|f| FlagView {
                     code: f.code(),
-                    label: f.label_zh(),
+                    label: t.label(f),
                     set: f.get(&c.flags),
                 })
                 .collect(),
@@ -258,6 +270,7 @@ impl StepView {
         explained: &[liuhen_domain::RecordId],
         list: &Checklist,
         tz: &TimeZone,
+        t: Tr,
     ) -> Self {
         let st = &s.step;
         let row = st.checklist_row.as_deref().and_then(|id| list.row(id));
@@ -268,13 +281,13 @@ impl StepView {
             row: st
                 .checklist_row
                 .clone()
-                .unwrap_or_else(|| "自由环节".into()),
+                .unwrap_or_else(|| t.s("case.step.free_short").into()),
             requirement: row.map_or_else(String::new, |r| {
                 format!(
                     "{}；{}；{}",
                     r.requirement,
-                    r.modes_label(),
-                    r.obligation.label_zh()
+                    modes_label(r, t),
+                    t.label(r.obligation)
                 )
             }),
             window: format!("{} – {}", time(st.window.0, tz), time(st.window.1, tz)),
@@ -284,14 +297,14 @@ impl StepView {
             disputed: st.disputed,
             full_process: v.is_some_and(|v| v.full_process),
             class: level_class(level),
-            level: level.label_zh(),
+            level: t.label(level),
             findings: v
                 .map(|v| {
                     v.findings
                         .iter()
                         .map(|f| FindingView {
                             class: level_class(f.level),
-                            level: f.level.label_zh(),
+                            level: t.label(f.level),
                             rule: f.rule,
                             message: f.message_zh.clone(),
                         })
@@ -344,10 +357,10 @@ pub struct Summary {
 }
 
 impl Summary {
-    pub fn new(v: &CaseVerdict) -> Self {
+    pub fn new(v: &CaseVerdict, t: Tr) -> Self {
         Self {
             class: level_class(v.level),
-            level: v.level.label_zh(),
+            level: t.label(v.level),
             violations: v.violations(),
             warnings: v.warnings(),
             unexplained: v.unexplained_interruptions(),
@@ -365,14 +378,14 @@ pub struct EventView {
 }
 
 impl EventView {
-    pub fn new(e: &CaseEvent, tz: &TimeZone) -> Self {
+    pub fn new(e: &CaseEvent, tz: &TimeZone, t: Tr) -> Self {
         Self {
             seq: e.seq,
             at: time(e.at, tz),
             actor: e.actor_name.clone().unwrap_or_else(|| e.actor_id.clone()),
             action: e
                 .action
-                .map(|a| a.label_zh().to_owned())
+                .map(|a| t.label(a).to_owned())
                 .unwrap_or_else(|| e.action_code.clone()),
             summary: e.summary_zh.clone(),
             reason: if e.action == Some(liuhen_domain::AuditAction::InterruptionExplained) {

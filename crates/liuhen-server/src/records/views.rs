@@ -1,6 +1,7 @@
 //! View models of the record pages: every value already formatted for people (Chinese
 //! labels, the bureau's time zone, human sizes); templates only place and escape them.
 
+use crate::i18n::Tr;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use liuhen_app::search::{SearchResult, SortField, TrailEntry};
@@ -76,7 +77,7 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(r: &Record, tz: &TimeZone) -> Self {
+    pub fn new(r: &Record, tz: &TimeZone, t: Tr) -> Self {
         let c = &r.classification;
         Self {
             id: r.id.to_string(),
@@ -84,7 +85,7 @@ impl Row {
                 .record_date
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| DASH.into()),
-            kind: r.kind.label_zh(),
+            kind: t.label(r.kind),
             case_name: text(&c.case_name),
             party: text(&c.party),
             officer: text(&c.officer),
@@ -130,7 +131,7 @@ pub struct Results {
 }
 
 impl Results {
-    pub fn new(found: &SearchResult, params: &Params, tz: &TimeZone) -> Self {
+    pub fn new(found: &SearchResult, params: &Params, tz: &TimeZone, t: Tr) -> Self {
         let sort = params.sort();
         let link = |field: SortField, key: &'static str| {
             let active = sort.field == field;
@@ -151,7 +152,7 @@ impl Results {
         let first = page.saturating_sub(3).max(1);
         let last = (first + 6).min(pages);
         Self {
-            rows: found.records.iter().map(|r| Row::new(r, tz)).collect(),
+            rows: found.records.iter().map(|r| Row::new(r, tz, t)).collect(),
             total: found.total,
             total_capped: found.total_capped,
             page,
@@ -184,7 +185,7 @@ pub struct TrailRow {
 }
 
 impl TrailRow {
-    pub fn new(e: &TrailEntry, tz: &TimeZone) -> Self {
+    pub fn new(e: &TrailEntry, tz: &TimeZone, t: Tr) -> Self {
         let actor = match &e.actor_name {
             Some(name) => name.clone(),
             None => e.actor_id.clone(),
@@ -195,7 +196,7 @@ impl TrailRow {
             actor,
             action: e
                 .action
-                .map(|a| a.label_zh().to_owned())
+                .map(|a| t.label(a).to_owned())
                 .unwrap_or_else(|| e.action_code.clone()),
             refused: e.action == Some(liuhen_domain::AuditAction::AccessRefused),
             reason: e.reason.clone().unwrap_or_default(),
@@ -243,7 +244,7 @@ pub struct Detail {
 }
 
 impl Detail {
-    pub fn new(r: &Record, tz: &TimeZone) -> Self {
+    pub fn new(r: &Record, tz: &TimeZone, t: Tr) -> Self {
         let c = &r.classification;
         let m = &r.media;
         let raw = |s: &Option<String>| s.clone().unwrap_or_default();
@@ -259,7 +260,7 @@ impl Detail {
                 .case_name
                 .clone()
                 .unwrap_or_else(|| r.original_name.clone()),
-            kind: r.kind.label_zh(),
+            kind: t.label(r.kind),
             name: r.original_name.clone(),
             agency: text(&c.agency),
             device: text(&c.device),

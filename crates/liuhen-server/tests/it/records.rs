@@ -339,3 +339,26 @@ async fn the_keeper_reclassifies_with_a_reason_and_others_cannot() {
     assert!(trail.iter().any(|e| e.action == "access.refused"));
     assert!(!trail.iter().any(|e| e.action == "record.metadata_changed"));
 }
+
+#[tokio::test]
+async fn the_english_interface_shows_the_domain_labels_in_english() {
+    let w = world().await;
+    let c = signed_in(&w.app, "zhaomin").await;
+    let page = format!("/records/{}", w.own);
+    let (_, zh) = get(&c, &w.app, &page).await;
+    assert!(zh.contains("查看记录") && zh.contains("入库"), "{zh}");
+    let res = c.get(w.app.url("/lang/en")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let (status, en) = get(&c, &w.app, &page).await;
+    assert_eq!(status, 200);
+    // The record's trail: the audit actions in English, none left in Chinese.
+    for label in ["Record viewed", "Stored"] {
+        assert!(en.contains(label), "{label} missing:\n{en}");
+    }
+    for label in ["查看记录", ">入库<"] {
+        assert!(
+            !en.contains(label),
+            "{label} left in the English page:\n{en}"
+        );
+    }
+}
