@@ -283,8 +283,9 @@ impl StepView {
                 .clone()
                 .unwrap_or_else(|| t.s("case.step.free_short").into()),
             requirement: row.map_or_else(String::new, |r| {
+                let sep = t.s("punct.semicolon");
                 format!(
-                    "{}；{}；{}",
+                    "{}{sep}{}{sep}{}",
                     r.requirement,
                     modes_label(r, t),
                     t.label(r.obligation)
