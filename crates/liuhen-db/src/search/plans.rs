@@ -19,6 +19,15 @@ fn key_text(k: &Arg) -> String {
     }
 }
 
+/// How [`Db::page_in_order`] reads: the columns the filter needs (besides the key), the
+/// filter, the order and the most rows read.
+struct Read<'a> {
+    cols: &'a str,
+    filter: &'a str,
+    order: &'a str,
+    bound: u64,
+}
+
 /// What the probe found out about a free-text search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Rarity {
@@ -80,7 +89,7 @@ impl Db {
     /// Plan 1: the visible, filtered records in sort order, at most `scan_rows` of them, each
     /// tested for the terms (`scan` is in [`TextMode::Scan`](super::TextMode)). Only the key,
     /// sort and text columns are read: SQLite answers the default order from its index
-    /// alone (migration 0011). The keys of the page, or `None` when the scan ran out first.
+    /// alone (migration 0011).
     pub(super) async fn scan_in_order(
         &self,
         scan: &Where,
@@ -90,43 +99,22 @@ impl Db {
         limit: u32,
         offset: u64,
     ) -> Result<Option<Vec<Arg>>, DbError> {
-        let n = scan.args.len();
-        let scan_text = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
-        let key = self.key();
-        let mut cols = vec![col];
+        let mut cols = vec!["id", col];
         cols.extend(TEXT_COLUMNS.iter().filter(|c| **c != col));
-        let sql = format!(
-            "SELECT k FROM (SELECT {key} AS k, id, {} FROM records WHERE {} \
-             ORDER BY {order} LIMIT ${}) records WHERE {scan_text} \
-             ORDER BY {order} LIMIT ${} OFFSET ${}",
-            cols.join(", "),
-            scan.base_sql(),
-            n + 1,
-            n + 2,
-            n + 3
-        );
-        let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &scan.args)
-            .persistent(self.backend == Backend::Sqlite)
-            .bind(as_i64(scan_rows))
-            .bind(i64::from(limit))
-            .bind(as_i64(offset))
-            .fetch_all(self.pool())
-            .await
-            .ctx("searching records")?;
-        if rows.len() < limit as usize {
-            return Ok(None);
-        }
-        rows.iter()
-            .map(|r| self.key_of(r))
-            .collect::<Result<_, _>>()
-            .map(Some)
+        let filter = scan.text_sql().unwrap_or_else(|| "1 = 1".into());
+        let read = Read {
+            cols: &cols.join(", "),
+            filter: &filter,
+            order,
+            bound: scan_rows,
+        };
+        self.page_in_order(scan, read, limit, offset).await
     }
 
     /// SQLite, a rare term (plan 1b): the visible records in sort order read from the sort
     /// index alone (unit or officer, sort key, id and rowid: no row is read), each kept when
-    /// its rowid is among the term's full-text matches, at most `bound` of them. The keys
-    /// of the page, or `None` when the bound was reached first. Only for searches whose
-    /// every condition the sort index holds (see `Where::index_only`).
+    /// its rowid is among the term's full-text matches, at most `bound` of them. Only for
+    /// searches whose every condition the sort index holds (see `Where::index_only`).
     pub(super) async fn rare_in_order(
         &self,
         w: &Where,
@@ -136,23 +124,50 @@ impl Db {
         limit: u32,
         offset: u64,
     ) -> Result<Option<Vec<Arg>>, DbError> {
-        let n = w.args.len();
         let sets: Vec<String> = w
             .fts
             .iter()
             .map(|(t, p)| format!("k IN (SELECT rowid FROM {t} WHERE {t} MATCH {p})"))
             .collect();
+        let read = Read {
+            cols: &format!("{col}, id"),
+            filter: &sets.join(" AND "),
+            order,
+            bound,
+        };
+        self.page_in_order(w, read, limit, offset).await
+    }
+
+    /// The keys of one page: `w`'s visible, filtered records read in `order`, at most
+    /// `bound` of them, those meeting `filter` kept. `None` when the bound came first. The
+    /// bounded read is planned lazily (SQLite: a co-routine; PostgreSQL: a Limit under the
+    /// filter), so it stops as soon as the page is full.
+    async fn page_in_order(
+        &self,
+        w: &Where,
+        read: Read<'_>,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Option<Vec<Arg>>, DbError> {
+        let n = w.args.len();
+        let Read {
+            cols,
+            filter,
+            order,
+            bound,
+        } = read;
+        let key = self.key();
         let sql = format!(
-            "SELECT k FROM (SELECT records.rowid AS k, {col}, id FROM records WHERE {} \
-             ORDER BY {order} LIMIT ${}) records WHERE {} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            "SELECT k FROM (SELECT {key} AS k, {cols} FROM records WHERE {} \
+             ORDER BY {order} LIMIT ${}) records WHERE {filter} \
+             ORDER BY {order} LIMIT ${} OFFSET ${}",
             w.base_sql(),
             n + 1,
-            sets.join(" AND "),
             n + 2,
             n + 3
         );
         let rows = bind(sqlx::query(sqlx::AssertSqlSafe(sql)), &w.args)
-            .persistent(true)
+            .persistent(self.backend == Backend::Sqlite)
             .bind(as_i64(bound))
             .bind(i64::from(limit))
             .bind(as_i64(offset))
