@@ -150,7 +150,7 @@ const fn scan_rows(backend: Backend, need: u64) -> u64 {
         k
     }
 }
-/// The most matches a term may have to count as rare (see `Db::rare`); SQLite counts its
+/// The most matches a term may have to count as rare (see `Db::rarity`); SQLite counts its
 /// full-text matches up to this many.
 const RARE_PROBE_MAX: u64 = 20_000;
 /// Plan 1b reads at most this many sort-index entries per full-text match of a rare term
