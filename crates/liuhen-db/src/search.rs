@@ -264,7 +264,7 @@ impl Db {
         if let Rarity::Rare {
             index_entries: Some(bound),
         } = rarity
-            && w.index_only(filter)
+            && w.index_only()
             && need <= bound
         {
             let (keys, count) = tokio::try_join!(

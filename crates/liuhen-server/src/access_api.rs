@@ -557,19 +557,8 @@ async fn label_record(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let j: LabelJson = bad_json(&body, "{\"label\", \"set\", \"reason\"}")?;
-    let rid = parse_id(&id)?;
-    let changed = s
-        .custody
-        .set_label(
-            &user.principal,
-            &LabelTarget::Record(rid),
-            &j.label,
-            j.set,
-            &j.reason,
-        )
-        .await?;
-    Ok(Json(json!({ "changed": changed })))
+    let target = parse_id(&id).map(LabelTarget::Record);
+    set_label(&s, &user, target, &body).await
 }
 
 async fn label_case(
@@ -578,16 +567,21 @@ async fn label_case(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let j: LabelJson = bad_json(&body, "{\"label\", \"set\", \"reason\"}")?;
+    set_label(&s, &user, Ok(LabelTarget::Case(id)), &body).await
+}
+
+/// Sets or clears a confidentiality label: body `{label, set, reason}` (checked before the
+/// target's id).
+async fn set_label(
+    s: &AppState,
+    user: &CurrentUser,
+    target: Result<LabelTarget, ApiError>,
+    body: &Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let j: LabelJson = bad_json(body, "{\"label\", \"set\", \"reason\"}")?;
     let changed = s
         .custody
-        .set_label(
-            &user.principal,
-            &LabelTarget::Case(id),
-            &j.label,
-            j.set,
-            &j.reason,
-        )
+        .set_label(&user.principal, &target?, &j.label, j.set, &j.reason)
         .await?;
     Ok(Json(json!({ "changed": changed })))
 }

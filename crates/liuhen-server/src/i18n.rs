@@ -95,9 +95,7 @@ impl Tr {
             None => "⟦missing translation⟧",
         }
     }
-}
 
-impl Tr {
     /// A fixed value of the domain in the interface language: its Chinese label, or the
     /// catalog's `<kind>.<code>` in English (`i18n/domain.toml`).
     pub fn label<L: Labelled>(&self, value: L) -> &'static str {
@@ -108,9 +106,7 @@ impl Tr {
                 .map_or(value.zh(), |(_, en)| en.as_str()),
         }
     }
-}
 
-impl Tr {
     /// The English message of a refusal or error with a stable `code` (`error.<code>` in
     /// `i18n/domain.toml`); `None` in Chinese, or for codes whose message is specific to
     /// the case at hand (bad input), which are shown as written.

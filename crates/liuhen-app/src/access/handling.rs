@@ -55,8 +55,9 @@ fn needs_text(field: &str, s: &str) -> Result<String, AppError> {
 }
 
 impl Custody {
-    /// The approved request `id` of `who`'s unit, for carrying it out.
-    async fn approved_request(
+    /// The request `id` of `who`'s unit, for an `action` on it (authorized and logged by the
+    /// authorization point); another unit's request is not found.
+    async fn unit_request(
         &self,
         who: &Principal,
         action: Action,
@@ -69,6 +70,17 @@ impl Custody {
         if who.unit.as_deref() != Some(r.agency.as_str()) {
             return Err(AppError::NotFound(format!("request {id}")));
         }
+        Ok(r)
+    }
+
+    /// The approved request `id` of `who`'s unit, for carrying it out.
+    async fn approved_request(
+        &self,
+        who: &Principal,
+        action: Action,
+        id: &str,
+    ) -> Result<RequestRow, AppError> {
+        let r = self.unit_request(who, action, id).await?;
         if r.status != RequestStatus::Approved.code() {
             let s = RequestStatus::parse(&r.status).unwrap_or(RequestStatus::Pending);
             return Err(bad(format!("该申请{}，不能办理", s.label_zh())));
@@ -221,13 +233,9 @@ impl Custody {
         request_id: &str,
         receipt_no: &str,
     ) -> Result<RequestRow, AppError> {
-        let subject = format!("request:{request_id}");
-        self.authorize(who, Action::HandleRequest, Target::System, Some(&subject))
+        let request = self
+            .unit_request(who, Action::HandleRequest, request_id)
             .await?;
-        let request = self.request_row(request_id).await?;
-        if who.unit.as_deref() != Some(request.agency.as_str()) {
-            return Err(AppError::NotFound(format!("request {request_id}")));
-        }
         let Some(fee) = request.fee_cents else {
             return Err(bad("该申请尚未制作复制件，没有应收费用"));
         };
@@ -249,7 +257,7 @@ impl Custody {
             NewEntry {
                 actor: who.user_id.clone(),
                 action: AuditAction::FeePaid,
-                subject: Some(subject),
+                subject: Some(format!("request:{request_id}")),
                 details: details(
                     &request,
                     &approvals,
@@ -328,13 +336,9 @@ impl Custody {
         who: &Principal,
         request_id: &str,
     ) -> Result<LoanRow, AppError> {
-        let subject = format!("request:{request_id}");
-        self.authorize(who, Action::HandleRequest, Target::System, Some(&subject))
+        let request = self
+            .unit_request(who, Action::HandleRequest, request_id)
             .await?;
-        let request = self.request_row(request_id).await?;
-        if who.unit.as_deref() != Some(request.agency.as_str()) {
-            return Err(AppError::NotFound(format!("request {request_id}")));
-        }
         let loan = self
             .db
             .loan(request_id)
@@ -359,7 +363,7 @@ impl Custody {
             NewEntry {
                 actor: who.user_id.clone(),
                 action: AuditAction::LoanReturned,
-                subject: Some(subject),
+                subject: Some(format!("request:{request_id}")),
                 details: details(
                     &request,
                     &approvals,
@@ -401,13 +405,9 @@ impl Custody {
         request_id: &str,
         up: PaperUpload,
     ) -> Result<PaperRow, AppError> {
-        let subject = format!("request:{request_id}");
-        self.authorize(who, Action::RegisterOutside, Target::System, Some(&subject))
+        let request = self
+            .unit_request(who, Action::RegisterOutside, request_id)
             .await?;
-        let request = self.request_row(request_id).await?;
-        if who.unit.as_deref() != Some(request.agency.as_str()) {
-            return Err(AppError::NotFound(format!("request {request_id}")));
-        }
         let t = self
             .policy
             .outside_type(&request.requester_type)
@@ -453,7 +453,7 @@ impl Custody {
             NewEntry {
                 actor: who.user_id.clone(),
                 action: AuditAction::PaperAttached,
-                subject: Some(subject),
+                subject: Some(format!("request:{request_id}")),
                 details: details(
                     &request,
                     &approvals,

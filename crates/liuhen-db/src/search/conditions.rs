@@ -23,6 +23,9 @@ pub(super) enum TextMode {
 /// built from it binds exactly the arguments it names.
 pub(super) struct Where {
     pub(super) parts: Vec<String>,
+    /// How many of the first `parts` only name columns of the sort indexes (visibility,
+    /// unit, officer); the others need the table rows.
+    by_index: usize,
     pub(super) text: Vec<String>,
     /// (FTS5 table, placeholder of its MATCH expression).
     pub(super) fts: Vec<(&'static str, String)>,
@@ -30,6 +33,17 @@ pub(super) struct Where {
 }
 
 impl Where {
+    /// An empty clause whose placeholders follow `args` (bound first by the caller).
+    pub(super) fn new(args: Vec<Arg>) -> Self {
+        Self {
+            parts: Vec::new(),
+            by_index: 0,
+            text: Vec::new(),
+            fts: Vec::new(),
+            args,
+        }
+    }
+
     pub(super) fn arg(&mut self, a: Arg) -> String {
         self.args.push(a);
         format!("${}", self.args.len())
@@ -61,17 +75,8 @@ impl Where {
     /// SQLite: every condition is answered by a sort index (unit or officer, sort key, id,
     /// rowid) and the full-text tables: the visibility (unit, officer, sets of ids), the
     /// unit and officer filters, and text only through the full-text tables.
-    pub(super) fn index_only(&self, f: &RecordFilter) -> bool {
-        self.text.is_empty()
-            && !self.fts.is_empty()
-            && f.device.is_none()
-            && f.record_date_from.is_none()
-            && f.record_date_to.is_none()
-            && f.stored_from_ms.is_none()
-            && f.stored_before_ms.is_none()
-            && f.kind.is_none()
-            && f.late.is_none()
-            && f.probe_error.is_none()
+    pub(super) fn index_only(&self) -> bool {
+        self.text.is_empty() && !self.fts.is_empty() && self.parts.len() == self.by_index
     }
 
     pub(super) fn has_text(&self) -> bool {
@@ -152,12 +157,7 @@ impl Db {
         f: &RecordFilter,
         mode: TextMode,
     ) -> Option<Where> {
-        let mut w = Where {
-            parts: Vec::new(),
-            text: Vec::new(),
-            fts: Vec::new(),
-            args: Vec::new(),
-        };
+        let mut w = Where::new(Vec::new());
         // SQLite: with an officer filter, the officer's index is the selective one; `+`
         // keeps the planner off the unit's index even without statistics (ANALYZE).
         let unary = if self.backend == Backend::Sqlite && trimmed(&f.officer).is_some() {
@@ -167,15 +167,16 @@ impl Db {
         };
         let vis = visibility_sql(&mut w, v, unary)?;
         w.parts.push(vis);
-        for (col, value) in [
-            ("agency", &f.agency),
-            ("device", &f.device),
-            ("officer", &f.officer),
-        ] {
+        for (col, value) in [("agency", &f.agency), ("officer", &f.officer)] {
             if let Some(v) = trimmed(value) {
                 let p = w.text(v);
                 w.parts.push(format!("{col} = {p}"));
             }
+        }
+        w.by_index = w.parts.len();
+        if let Some(v) = trimmed(&f.device) {
+            let p = w.text(v);
+            w.parts.push(format!("device = {p}"));
         }
         if let Some(d) = f.record_date_from {
             let p = w.text(&d.to_string());

@@ -76,12 +76,7 @@ impl Db {
         taken: usize,
     ) -> Result<Option<(String, Vec<Arg>)>, DbError> {
         let pruned = self.prune(v).await?;
-        let mut w = Where {
-            parts: Vec::new(),
-            text: Vec::new(),
-            fts: Vec::new(),
-            args: (0..taken).map(|_| Arg::Int(0)).collect(),
-        };
+        let mut w = Where::new((0..taken).map(|_| Arg::Int(0)).collect());
         let Some(sql) = visibility_sql(&mut w, &pruned, "") else {
             return Ok(None);
         };
