@@ -385,17 +385,20 @@ impl Custody {
     pub async fn open_loans(&self, who: &Principal) -> Result<Vec<(LoanRow, bool)>, AppError> {
         self.authorize(who, Action::HandleRequest, Target::System, None)
             .await?;
+        let Some(unit) = who.unit.as_deref() else {
+            return Ok(Vec::new());
+        };
         let now = Timestamp::now().as_millisecond();
-        let mut out = Vec::new();
-        for l in self.db.open_loans(500).await? {
-            if let Some(r) = self.db.request(&l.request_id).await?
-                && who.unit.as_deref() == Some(r.agency.as_str())
-            {
+        Ok(self
+            .db
+            .open_loans(unit, 500)
+            .await?
+            .into_iter()
+            .map(|l| {
                 let overdue = l.due_ms < now;
-                out.push((l, overdue));
-            }
-        }
-        Ok(out)
+                (l, overdue)
+            })
+            .collect())
     }
 
     /// Attaches the scan of one paper of an outside requester (stored as a blob).

@@ -212,12 +212,15 @@ impl Db {
     }
 
     /// Loans not yet returned, the earliest due first.
-    pub async fn open_loans(&self, limit: u32) -> Result<Vec<LoanRow>, DbError> {
+    /// Loans of `agency`'s requests not returned yet, soonest due first.
+    pub async fn open_loans(&self, agency: &str, limit: u32) -> Result<Vec<LoanRow>, DbError> {
         let sql = format!(
             "SELECT {LOAN_COLUMNS} FROM access_loans WHERE returned_ms IS NULL \
-             ORDER BY due_ms, request_id LIMIT $1"
+             AND request_id IN (SELECT id FROM access_requests WHERE agency = $1) \
+             ORDER BY due_ms, request_id LIMIT $2"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(agency)
             .bind(i64::from(limit.max(1)))
             .fetch_all(self.pool())
             .await

@@ -381,7 +381,13 @@ async fn access_rows_round_trip() {
         );
         assert_eq!(db.papers("req-6").await.unwrap()[0].file_name, "身份证.pdf");
         assert_eq!(db.copies("req-6").await.unwrap()[0].extractor, "李娜");
-        assert_eq!(db.open_loans(10).await.unwrap().len(), 1);
+        assert_eq!(db.open_loans(GX, 10).await.unwrap().len(), 1);
+        assert!(
+            db.open_loans("卫东区应急管理局", 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert_eq!(db.visits("req-6").await.unwrap().len(), 1);
         assert!(db.is_conclusive(rid(3).as_str()).await.unwrap());
         assert!(db.labels(false, rid(4).as_str()).await.unwrap().is_empty());
@@ -409,7 +415,7 @@ async fn access_rows_round_trip() {
         assert!(tx.return_loan("req-6", "keeper", now).await.unwrap());
         assert!(!tx.return_loan("req-6", "keeper", now).await.unwrap());
         tx.commit().await.unwrap();
-        assert!(db.open_loans(10).await.unwrap().is_empty());
+        assert!(db.open_loans(GX, 10).await.unwrap().is_empty());
     })
     .await;
 }
