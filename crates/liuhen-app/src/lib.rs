@@ -14,6 +14,8 @@ mod custody;
 pub mod dashboard;
 pub mod demo;
 mod demo_cases;
+pub mod draws;
+mod draws_print;
 pub mod derivatives;
 mod error;
 pub mod ingest;
