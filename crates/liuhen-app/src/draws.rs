@@ -148,7 +148,9 @@ impl Custody {
         let (seed, key) = match a["seed"]["kind"].as_str() {
             Some("checkpoint") => {
                 if !sources.is_empty() {
-                    return Err(AppError::Invalid("该抽取以签名检查点为种子，无需随机源".into()));
+                    return Err(AppError::Invalid(
+                        "该抽取以签名检查点为种子，无需随机源".into(),
+                    ));
                 }
                 let cp = self
                     .db
@@ -278,7 +280,9 @@ impl Custody {
                     a["minimum"].as_u64().unwrap_or(0) as usize,
                 );
                 if count != expected_count {
-                    problems.push(format!("抽取数量 {count} 与比例和最少数量不符（应为 {expected_count}）"));
+                    problems.push(format!(
+                        "抽取数量 {count} 与比例和最少数量不符（应为 {expected_count}）"
+                    ));
                 }
                 let key = match (a["seed"]["kind"].as_str(), &covering) {
                     (Some("checkpoint"), Some(cp)) => {
@@ -356,7 +360,10 @@ impl Custody {
         if leaves.len() as u64 != cp.tree_size
             || liuhen_merkle::root_from_leaf_hashes(&leaves).as_slice() != cp.root
         {
-            problems.push(format!("日志前 {} 条与签名检查点的根不符（日志被改动）", cp.tree_size));
+            problems.push(format!(
+                "日志前 {} 条与签名检查点的根不符（日志被改动）",
+                cp.tree_size
+            ));
         }
         Ok(problems)
     }

@@ -25,7 +25,11 @@ impl Custody {
         let population = a["population"].as_array().map_or(0, Vec::len);
         let mut info = vec![
             format!("单位：{}    抽取编号：{id}", self.config.bureau.name),
-            format!("事由：{}    对象：{}", text(&a["purpose"]), text(&a["kind"])),
+            format!(
+                "事由：{}    对象：{}",
+                text(&a["purpose"]),
+                text(&a["kind"])
+            ),
             format!(
                 "方法：{}    总体：{population} 项（SHA-256 {}）    比例：{}‰    最少：{}    抽取：{} 项",
                 text(&a["method"]),
@@ -65,8 +69,8 @@ impl Custody {
         } else {
             format!("核验：不一致 —— {}", check.problems.join("；"))
         });
-        let population_list: Vec<String> = serde_json::from_value(a["population"].clone())
-            .unwrap_or_default();
+        let population_list: Vec<String> =
+            serde_json::from_value(a["population"].clone()).unwrap_or_default();
         let rows = check
             .logged
             .iter()
@@ -86,7 +90,11 @@ impl Custody {
         Ok(crate::pdf::render(&Table {
             title: "随机抽取记录".into(),
             info,
-            columns: vec![col("抽取顺序", 0.6), col("总体序号", 0.6), col("抽中项", 4.0)],
+            columns: vec![
+                col("抽取顺序", 0.6),
+                col("总体序号", 0.6),
+                col("抽中项", 4.0),
+            ],
             rows,
             empty: "尚未实施".into(),
         }))

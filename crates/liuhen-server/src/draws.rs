@@ -124,8 +124,9 @@ async fn perform(
     let b: PerformBody = if body.is_empty() {
         PerformBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|_| ApiError::bad("bad_body", "请求体应为 JSON：{\"values\": [\"9319\", …]}"))?
+        serde_json::from_slice(&body).map_err(|_| {
+            ApiError::bad("bad_body", "请求体应为 JSON：{\"values\": [\"9319\", …]}")
+        })?
     };
     let selected = s
         .custody

@@ -135,7 +135,10 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
             let by = principal(custody, &username).await?;
             let selected = custody.perform_draw(&by, &id, &value).await?;
             if json {
-                println!("{}", serde_json::json!({ "draw": id, "selected": selected }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "draw": id, "selected": selected })
+                );
             } else {
                 for (i, s) in selected.iter().enumerate() {
                     println!("{:>4}  {s}", i + 1);
@@ -148,7 +151,10 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
             if json {
                 println!("{}", serde_json::to_string(&check)?);
             } else if check.ok {
-                println!("随机抽取 {id} 核验一致 / draw recomputes: {} selected", check.logged.len());
+                println!(
+                    "随机抽取 {id} 核验一致 / draw recomputes: {} selected",
+                    check.logged.len()
+                );
             } else {
                 println!("随机抽取 {id} 核验不一致 / draw does NOT recompute:");
                 for p in &check.problems {
@@ -182,7 +188,8 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
         } => {
             let by = principal(custody, &username).await?;
             let pdf = custody.draw_pdf(&by, &id).await?;
-            std::fs::write(&output, pdf).with_context(|| format!("writing {}", output.display()))?;
+            std::fs::write(&output, pdf)
+                .with_context(|| format!("writing {}", output.display()))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -53,7 +53,9 @@ async fn draw_same_inputs_same_result_on_both_backends() {
             .map(String::from)
             .to_vec();
         let selected = c.perform_draw(&sup, &id, &values).await.unwrap();
-        let rfc = ["17", "07", "02", "16", "25", "23", "08", "24", "19", "13", "22"];
+        let rfc = [
+            "17", "07", "02", "16", "25", "23", "08", "24", "19", "13", "22",
+        ];
         assert_eq!(selected, rfc);
         c.checkpoint().await.unwrap();
         let check = c.verify_draw(&id).await.unwrap();
@@ -72,7 +74,10 @@ async fn draw_from_checkpoint_recomputes() {
     for_each_backend(|c: Custody| async move {
         let sup = supervisor(&c).await;
         let id = c
-            .announce_draw(&sup, &spec(numbered(200), Method::Sha256, 50, SeedPlan::Checkpoint))
+            .announce_draw(
+                &sup,
+                &spec(numbered(200), Method::Sha256, 50, SeedPlan::Checkpoint),
+            )
             .await
             .unwrap();
         let early = c.perform_draw(&sup, &id, &[]).await.unwrap_err();
@@ -104,7 +109,10 @@ async fn draw_refused_to_officers_and_bad_input_changes_nothing() {
     for_each_backend(|c: Custody| async move {
         let officer = user(&c, "zw", "张伟", &[Role::Officer], "甲局").await;
         let err = c
-            .announce_draw(&officer, &spec(numbered(5), Method::Sha256, 500, SeedPlan::Checkpoint))
+            .announce_draw(
+                &officer,
+                &spec(numbered(5), Method::Sha256, 500, SeedPlan::Checkpoint),
+            )
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::Forbidden { .. }));
@@ -118,12 +126,23 @@ async fn draw_refused_to_officers_and_bad_input_changes_nothing() {
         assert!(matches!(err, AppError::Invalid(m) if m.contains("重复")));
         assert_eq!(c.db().log_size().await.unwrap(), size);
         let id = c
-            .announce_draw(&sup, &spec(numbered(5), Method::Sm3, 500, SeedPlan::Sources(vec!["彩票".into()])))
+            .announce_draw(
+                &sup,
+                &spec(
+                    numbered(5),
+                    Method::Sm3,
+                    500,
+                    SeedPlan::Sources(vec!["彩票".into()]),
+                ),
+            )
             .await
             .unwrap();
         let err = c.perform_draw(&sup, &id, &[]).await.unwrap_err();
         assert!(matches!(err, AppError::Invalid(m) if m.contains("1 个随机源")));
-        let err = c.perform_draw(&sup, &id, &["12 x".into()]).await.unwrap_err();
+        let err = c
+            .perform_draw(&sup, &id, &["12 x".into()])
+            .await
+            .unwrap_err();
         assert!(matches!(err, AppError::Invalid(m) if m.contains("随机源格式错误")));
     })
     .await;
@@ -132,12 +151,20 @@ async fn draw_refused_to_officers_and_bad_input_changes_nothing() {
 /// Rewrites a log entry's details as someone with database access would, keeping the
 /// leaf hash consistent with the new body.
 async fn rewrite(c: &Custody, seq: u64, edit: impl FnOnce(&mut serde_json::Value)) {
-    let entry = c.db().entries_page(seq.checked_sub(1), 1).await.unwrap().remove(0);
+    let entry = c
+        .db()
+        .entries_page(seq.checked_sub(1), 1)
+        .await
+        .unwrap()
+        .remove(0);
     let mut body: serde_json::Value = serde_json::from_str(&entry.body).unwrap();
     edit(&mut body["details"]);
     let body = body.to_string();
     EntryBody::parse(&body).unwrap();
-    let leaf = Sha256::new().chain_update([0u8]).chain_update(&body).finalize();
+    let leaf = Sha256::new()
+        .chain_update([0u8])
+        .chain_update(&body)
+        .finalize();
     liuhen_db::testing::rewrite_entry(c.db(), seq, &body, &leaf)
         .await
         .unwrap();
@@ -145,7 +172,10 @@ async fn rewrite(c: &Custody, seq: u64, edit: impl FnOnce(&mut serde_json::Value
 
 async fn made_draw(c: &Custody, sup: &Principal) -> (String, u64, u64) {
     let id = c
-        .announce_draw(sup, &spec(numbered(60), Method::Sha256, 100, SeedPlan::Checkpoint))
+        .announce_draw(
+            sup,
+            &spec(numbered(60), Method::Sha256, 100, SeedPlan::Checkpoint),
+        )
         .await
         .unwrap();
     c.checkpoint().await.unwrap();
@@ -173,7 +203,14 @@ async fn draw_verify_fails_when_the_population_is_changed() {
         .await;
         let check = c.verify_draw(&id).await.unwrap();
         assert!(!check.ok);
-        assert!(check.problems.iter().any(|p| p.contains("签名检查点的根不符")), "{:?}", check.problems);
+        assert!(
+            check
+                .problems
+                .iter()
+                .any(|p| p.contains("签名检查点的根不符")),
+            "{:?}",
+            check.problems
+        );
     })
     .await;
 }
@@ -189,7 +226,14 @@ async fn draw_verify_fails_when_the_seed_is_changed() {
         let population: Vec<String> = serde_json::from_value(a["population"].clone()).unwrap();
         let fake_root = "00".repeat(32);
         let size = announced + 1;
-        let key = draw::checkpoint_key(&id, Method::Sha256, 6, a["population_sha256"].as_str().unwrap(), size, &fake_root);
+        let key = draw::checkpoint_key(
+            &id,
+            Method::Sha256,
+            6,
+            a["population_sha256"].as_str().unwrap(),
+            size,
+            &fake_root,
+        );
         let picked = draw::select(Method::Sha256, key.as_bytes(), population.len(), 6).unwrap();
         let forged: Vec<String> = picked.iter().map(|i| population[*i].clone()).collect();
         rewrite(&c, performed, |d| {
@@ -201,7 +245,14 @@ async fn draw_verify_fails_when_the_seed_is_changed() {
         .await;
         let check = c.verify_draw(&id).await.unwrap();
         assert!(!check.ok);
-        assert!(check.problems.iter().any(|p| p.contains("种子不是公布后第一个签名检查点")), "{:?}", check.problems);
+        assert!(
+            check
+                .problems
+                .iter()
+                .any(|p| p.contains("种子不是公布后第一个签名检查点")),
+            "{:?}",
+            check.problems
+        );
     })
     .await;
 }

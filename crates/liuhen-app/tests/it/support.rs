@@ -37,7 +37,13 @@ where
     }
 }
 
-pub async fn user(c: &Custody, username: &str, name: &str, roles: &[Role], unit: &str) -> Principal {
+pub async fn user(
+    c: &Custody,
+    username: &str,
+    name: &str,
+    roles: &[Role],
+    unit: &str,
+) -> Principal {
     let id = c
         .create_user_unchecked(
             "test",
@@ -60,4 +66,3 @@ pub async fn user(c: &Custody, username: &str, name: &str, roles: &[Role], unit:
         officer_name: name.into(),
     }
 }
-

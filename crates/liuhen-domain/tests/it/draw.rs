@@ -22,7 +22,10 @@ fn rfc3797_worked_example() {
 #[test]
 fn rfc3797_key_refuses_what_is_not_a_number() {
     for bad in ["", "12 x", "-3", "1.5"] {
-        assert!(matches!(rfc3797_key(&[bad]), Err(DrawError::BadSource(_))), "{bad:?}");
+        assert!(
+            matches!(rfc3797_key(&[bad]), Err(DrawError::BadSource(_))),
+            "{bad:?}"
+        );
     }
 }
 
@@ -35,9 +38,16 @@ fn sha256_and_sm3_methods_match_an_independent_implementation() {
         key,
         "liuhen-draw/1\ndraw:test\nmethod:sha256\ncount:5\npopulation:00\ncheckpoint:7:ab\n"
     );
-    let cases = [(Method::Sha256, [6, 8, 5, 0, 4]), (Method::Sm3, [10, 13, 7, 4, 11])];
+    let cases = [
+        (Method::Sha256, [6, 8, 5, 0, 4]),
+        (Method::Sm3, [10, 13, 7, 4, 11]),
+    ];
     for (method, expected) in cases {
-        assert_eq!(select(method, key.as_bytes(), 20, 5).unwrap(), expected, "{method:?}");
+        assert_eq!(
+            select(method, key.as_bytes(), 20, 5).unwrap(),
+            expected,
+            "{method:?}"
+        );
     }
 }
 
@@ -56,9 +66,15 @@ fn same_inputs_same_result_and_every_pick_distinct() {
     assert_eq!(select(Method::Sha256, b"k", 5, 5).unwrap().len(), 5);
     assert_eq!(
         select(Method::Sha256, b"k", 5, 6),
-        Err(DrawError::TooMany { count: 6, population: 5 })
+        Err(DrawError::TooMany {
+            count: 6,
+            population: 5
+        })
     );
-    assert_eq!(select(Method::Sha256, b"k", 0, 0), Err(DrawError::EmptyPopulation));
+    assert_eq!(
+        select(Method::Sha256, b"k", 0, 0),
+        Err(DrawError::EmptyPopulation)
+    );
 }
 
 /// 20,000 draws of 3 out of 10 with keys `chi-0`, `chi-1`, …: each item should be picked
@@ -80,7 +96,10 @@ fn chi_squared_shows_no_bias() {
             .iter()
             .map(|c| (*c as f64 - expected).powi(2) / expected)
             .sum();
-        assert!(chi2 < 27.88, "{method:?}: chi² = {chi2:.2}, counts {counts:?}");
+        assert!(
+            chi2 < 27.88,
+            "{method:?}: chi² = {chi2:.2}, counts {counts:?}"
+        );
         // Position of the first pick alone is uniform too.
         let mut first = [0u64; 10];
         for i in 0..draws {
@@ -136,7 +155,10 @@ fn population_is_sorted_and_refuses_blanks_and_repeats() {
         Err(DrawError::Duplicate("a".into()))
     );
     assert_eq!(canonical_population(&["a", " "]), Err(DrawError::BlankItem));
-    assert_eq!(canonical_population::<&str>(&[]), Err(DrawError::EmptyPopulation));
+    assert_eq!(
+        canonical_population::<&str>(&[]),
+        Err(DrawError::EmptyPopulation)
+    );
 }
 
 const PYTHON_DIGEST: &str = "f840b75e062721a02893c7ab101ff7fbceab33c76aa5f5014eafa9fa3125f972";

@@ -43,13 +43,27 @@ async fn draw_verify_command_recomputes_and_fails_on_a_forged_result() {
     let id = ok(
         &app,
         &[
-            "draw", "announce", "--as", "jd", "--purpose", "年度抽查", "--kind", "cases",
-            "--population", pop.to_str().unwrap(), "--permille", "100",
+            "draw",
+            "announce",
+            "--as",
+            "jd",
+            "--purpose",
+            "年度抽查",
+            "--kind",
+            "cases",
+            "--population",
+            pop.to_str().unwrap(),
+            "--permille",
+            "100",
         ],
     );
     let id = id.trim();
     // No checkpoint after the announcement yet: refused, nothing drawn.
-    assert!(!app.run(&["draw", "perform", id, "--as", "jd"]).status.success());
+    assert!(
+        !app.run(&["draw", "perform", id, "--as", "jd"])
+            .status
+            .success()
+    );
     ok(&app, &["log", "checkpoint"]);
     let out = ok(&app, &["draw", "perform", id, "--as", "jd", "--json"]);
     let result: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
@@ -59,7 +73,10 @@ async fn draw_verify_command_recomputes_and_fails_on_a_forged_result() {
     let text = ok(&app, &["draw", "verify", id]);
     assert!(text.contains("核验一致"), "{text}");
     let pdf = app.work.join("draw.pdf");
-    ok(&app, &["draw", "pdf", id, "--as", "jd", "-o", pdf.to_str().unwrap()]);
+    ok(
+        &app,
+        &["draw", "pdf", id, "--as", "jd", "-o", pdf.to_str().unwrap()],
+    );
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
 
     // Forge the result (the last entry), keeping its leaf hash consistent.
