@@ -100,6 +100,9 @@ impl Custody {
                 json!({ "kind": "sources", "sources": names })
             }
         };
+        if let Some(step) = &spec.step {
+            self.step(step).await?;
+        }
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = self.db.begin().await?;
         tx.append(
@@ -126,6 +129,26 @@ impl Custody {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// The records of an agency dated within `[from, to]` (inclusive, the bureau's calendar),
+    /// by id: the population of a sample of records.
+    pub async fn records_population(
+        &self,
+        by: &Principal,
+        agency: &str,
+        from: jiff::civil::Date,
+        to: jiff::civil::Date,
+    ) -> Result<Vec<String>, AppError> {
+        self.authorize(by, Action::RunDraw, Target::System, None)
+            .await?;
+        if from > to {
+            return Err(AppError::Invalid("起始日期不能晚于结束日期".into()));
+        }
+        Ok(self
+            .db
+            .record_ids_of_agency(agency.trim(), &from.to_string(), &to.to_string())
+            .await?)
     }
 
     /// Makes an announced draw. `sources` are the values of the announced public sources

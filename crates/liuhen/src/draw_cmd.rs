@@ -23,8 +23,21 @@ pub enum DrawCommand {
         #[arg(long)]
         purpose: String,
         /// The population: a text file, one item (record id, case number, name, …) per line.
+        #[arg(
+            long,
+            required_unless_present = "records_of",
+            conflicts_with = "records_of"
+        )]
+        population: Option<PathBuf>,
+        /// Or: the records of this agency (执法机构) dated within --from … --to.
+        #[arg(long, requires_all = ["from", "to"])]
+        records_of: Option<String>,
+        /// First record date (YYYY-MM-DD), with --records-of.
         #[arg(long)]
-        population: PathBuf,
+        from: Option<jiff::civil::Date>,
+        /// Last record date (YYYY-MM-DD), with --records-of.
+        #[arg(long)]
+        to: Option<jiff::civil::Date>,
         /// What the items are: records, cases, officers, inspectors, targets.
         #[arg(long, default_value = "records")]
         kind: String,
@@ -91,6 +104,9 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
             username,
             purpose,
             population,
+            records_of,
+            from,
+            to,
             kind,
             method,
             permille,
@@ -101,13 +117,18 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
             let by = principal(custody, &username).await?;
             let method = Method::parse(&method)
                 .with_context(|| format!("unknown method {method:?} (sha256, sm3, rfc3797-md5)"))?;
-            let text = std::fs::read_to_string(&population)
-                .with_context(|| format!("reading {}", population.display()))?;
-            let items = text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(str::to_owned)
-                .collect();
+            let items = match (population, records_of, from, to) {
+                (Some(file), _, _, _) => std::fs::read_to_string(&file)
+                    .with_context(|| format!("reading {}", file.display()))?
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                (None, Some(agency), Some(from), Some(to)) => {
+                    custody.records_population(&by, &agency, from, to).await?
+                }
+                _ => anyhow::bail!("--population FILE or --records-of AGENCY --from --to"),
+            };
             let seed = if source.is_empty() {
                 SeedPlan::Checkpoint
             } else {

@@ -124,6 +124,10 @@ async fn draw_refused_to_officers_and_bad_input_changes_nothing() {
             .await
             .unwrap_err();
         assert!(matches!(err, AppError::Invalid(m) if m.contains("重复")));
+        let mut unknown_step = spec(numbered(5), Method::Sha256, 500, SeedPlan::Checkpoint);
+        unknown_step.step = Some("no-such-step".into());
+        let err = c.announce_draw(&sup, &unknown_step).await.unwrap_err();
+        assert!(matches!(err, AppError::NotFound(_)), "{err:?}");
         assert_eq!(c.db().log_size().await.unwrap(), size);
         let id = c
             .announce_draw(

@@ -17,26 +17,73 @@ fn ok(app: &TestApp, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+async fn supervisor(app: &TestApp) {
+    let c = Custody::open(OpenOptions::new(&app.data)).await.unwrap();
+    c.create_user_unchecked(
+        "test",
+        NewUser {
+            username: "jd".into(),
+            display_name: "监督员".into(),
+            password: "Test-Passw0rd!".into(),
+            unit: Some("甲局".into()),
+            department: None,
+            roles: vec![Role::Supervisor],
+        },
+    )
+    .await
+    .unwrap();
+    c.db().close().await;
+}
+
+/// A 50 % sample of one agency's records of a period: the population is exactly that
+/// agency's records (another agency's are left out).
+#[tokio::test]
+async fn draw_of_an_agencys_records() {
+    let app = TestApp::new();
+    let ours = app.make_files("ours", 6, 3000, 1);
+    let theirs = app.make_files("theirs", 3, 3000, 2);
+    let (ok1, mine) = app.ingest(&[ours.to_str().unwrap(), "--agency", "甲局"]);
+    let (ok2, _) = app.ingest(&[theirs.to_str().unwrap(), "--agency", "乙局"]);
+    assert!(ok1 && ok2);
+    let mut ids: Vec<String> = mine
+        .iter()
+        .map(|r| r["record_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    supervisor(&app).await;
+    let id = ok(
+        &app,
+        &[
+            "draw",
+            "announce",
+            "--as",
+            "jd",
+            "--purpose",
+            "记录抽查",
+            "--records-of",
+            "甲局",
+            "--from",
+            "2000-01-01",
+            "--to",
+            "2999-12-31",
+            "--permille",
+            "500",
+        ],
+    );
+    let id = id.trim();
+    let shown: serde_json::Value =
+        serde_json::from_str(ok(&app, &["draw", "show", id]).trim()).unwrap();
+    assert_eq!(shown["announcement"]["population"], serde_json::json!(ids));
+    assert_eq!(shown["announcement"]["count"], 3);
+    ok(&app, &["log", "checkpoint"]);
+    ok(&app, &["draw", "perform", id, "--as", "jd"]);
+    assert!(ok(&app, &["draw", "verify", id]).contains("核验一致"));
+}
+
 #[tokio::test]
 async fn draw_verify_command_recomputes_and_fails_on_a_forged_result() {
     let app = TestApp::new();
-    {
-        let c = Custody::open(OpenOptions::new(&app.data)).await.unwrap();
-        c.create_user_unchecked(
-            "test",
-            NewUser {
-                username: "jd".into(),
-                display_name: "监督员".into(),
-                password: "Test-Passw0rd!".into(),
-                unit: Some("甲局".into()),
-                department: None,
-                roles: vec![Role::Supervisor],
-            },
-        )
-        .await
-        .unwrap();
-        c.db().close().await;
-    }
+    supervisor(&app).await;
     let pop = app.work.join("population.txt");
     let items: Vec<String> = (1..=40).map(|i| format!("案件-{i:03}")).collect();
     std::fs::write(&pop, items.join("\n") + "\n\n").unwrap();
