@@ -227,6 +227,37 @@ impl Custody {
         Ok(selected)
     }
 
+    /// The latest announced draws, newest first, with whether each was made.
+    pub async fn recent_draws(
+        &self,
+        by: &Principal,
+        limit: usize,
+    ) -> Result<Vec<(AuditEntry, Value, bool)>, AppError> {
+        self.authorize(by, Action::RunDraw, Target::System, None)
+            .await?;
+        let made: std::collections::HashSet<Option<String>> = self
+            .db
+            .entries_of_action_between(AuditAction::DrawPerformed.as_str(), 0, i64::MAX)
+            .await?
+            .into_iter()
+            .map(|e| e.subject)
+            .collect();
+        let announced = self
+            .db
+            .entries_of_action_between(AuditAction::DrawAnnounced.as_str(), 0, i64::MAX)
+            .await?;
+        Ok(announced
+            .into_iter()
+            .rev()
+            .take(limit)
+            .filter_map(|e| {
+                let details = EntryBody::parse(&e.body).ok()?.details;
+                let done = made.contains(&e.subject);
+                Some((e, details, done))
+            })
+            .collect())
+    }
+
     /// A draw's announcement and, once made, its result, read from the log.
     pub async fn draw(&self, id: &str) -> Result<DrawView, AppError> {
         let entries = self.db.entries_for(&format!("draw:{id}")).await?;

@@ -14,6 +14,7 @@ mod chrome;
 mod cookies;
 pub mod csrf;
 mod draws;
+mod draws_pages;
 mod error;
 mod home;
 pub mod i18n;
@@ -65,6 +66,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(register::routes())
         .merge(alerts::routes())
         .merge(draws::routes())
+        .merge(draws_pages::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

@@ -106,3 +106,122 @@ async fn draws_api_announce_perform_verify_print() {
         .unwrap();
     assert_eq!(res.status(), 403);
 }
+
+/// The pages: a supervisor announces a 5 % draw of 40 cases in the browser form, cannot
+/// make it before a checkpoint exists, makes it, and sees it recompute with a print link.
+#[tokio::test]
+async fn draws_pages_announce_and_make_a_draw() {
+    let app = TestApp::new().await;
+    app.user("jiandu", &[Role::Supervisor], "甲局").await;
+    app.user("zhangwei", &[Role::Officer], "甲局").await;
+    let officer = app.client();
+    let csrf = app
+        .login(&officer, "zhangwei", crate::support::TEST_PASSWORD)
+        .await;
+    let home = officer
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!home.contains("href=\"/draws\""));
+    let res = officer.get(app.url("/draws")).send().await.unwrap();
+    assert_eq!(res.status(), 403);
+    let res = officer
+        .post(app.url("/draws"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("purpose", "x"),
+            ("population", "a\nb"),
+            ("permille", "500"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+
+    let sup = app.client();
+    let csrf = app
+        .login(&sup, "jiandu", crate::support::TEST_PASSWORD)
+        .await;
+    let html = sup
+        .get(app.url("/draws"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("href=\"/draws\"") && html.contains("公布新的抽取"),
+        "{html}"
+    );
+    let population: Vec<String> = (1..=40).map(|i| format!("案件-{i:03}")).collect();
+    let population = population.join("\n");
+    let bad = sup
+        .post(app.url("/draws"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("purpose", "年度抽查"),
+            ("population", "甲\n甲"),
+            ("permille", "50"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("重复"));
+    let res = sup
+        .post(app.url("/draws"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("purpose", "年度抽查"),
+            ("kind", "cases"),
+            ("population", population.as_str()),
+            ("permille", "50"),
+            ("minimum", "1"),
+            ("method", "sm3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let at = crate::support::location(&res);
+    assert!(at.starts_with("/draws/"), "{at}");
+    let perform = || {
+        sup.post(app.url(&format!("{at}/perform")))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+    };
+    let early = perform().await.unwrap();
+    assert_eq!(early.status(), 400);
+    assert!(early.text().await.unwrap().contains("种子尚未产生"));
+    app.custody.checkpoint().await.unwrap();
+    assert_eq!(perform().await.unwrap().status(), 303);
+    let html = sup
+        .get(app.url(&at))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("由日志重算，结果一致"), "{html}");
+    assert_eq!(
+        html.matches("<li class=\"mono\">案件-").count(),
+        2,
+        "5 % of 40"
+    );
+    assert!(html.contains("/pdf\""));
+    let list = sup
+        .get(app.url("/draws"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(list.contains("年度抽查") && list.contains("已实施"));
+}
