@@ -43,6 +43,12 @@ fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
+/// A team's accounts as entries older than issue 10 imply: none, one `null` per member.
+fn no_accounts(team: &Value) -> Value {
+    let n = team.as_array().map_or(0, Vec::len);
+    Value::Array(vec![Value::Null; n])
+}
+
 /// Replays the entries (in log order) into the rows they should have produced.
 pub fn replay(entries: &[EntryBody]) -> Replayed {
     let mut r = Replayed::default();
@@ -55,6 +61,10 @@ pub fn replay(entries: &[EntryBody]) -> Replayed {
                 let mut c = d["case"].clone();
                 if c.get("agency").is_none() {
                     c["agency"] = json!("");
+                }
+                if c.get("team_ids").is_none() {
+                    // Logged before identity by account (issue 10): no member had one.
+                    c["team_ids"] = no_accounts(&c["team"]);
                 }
                 r.cases.insert(case_id, c);
             }
@@ -84,6 +94,9 @@ pub fn replay(entries: &[EntryBody]) -> Replayed {
                 {
                     for (k, v) in changes {
                         c[k.as_str()] = v["to"].clone();
+                    }
+                    if changes.contains_key("team") && !changes.contains_key("team_ids") {
+                        c["team_ids"] = no_accounts(&c["team"]);
                     }
                 }
             }

@@ -244,6 +244,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         },
         returned_at,
         clear_source: a.clear_source,
+        officer_id: None,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;
