@@ -28,15 +28,34 @@ struct State {
 }
 
 impl State {
-    fn expected(&self, policy: &Policy, p: &Principal, key: &str, action: Action) -> bool {
+    fn expected(
+        &self,
+        w: &World,
+        policy: &Policy,
+        p: &Principal,
+        key: &str,
+        action: Action,
+    ) -> bool {
+        // Names become the accounts they are in the record's unit (identity by account).
+        let ids: Vec<Vec<String>> = self
+            .case
+            .iter()
+            .map(|(team, _)| {
+                team.iter()
+                    .filter_map(|n| w.account(self.agency, n))
+                    .collect()
+            })
+            .collect();
+        let officer_id = w.account(self.agency, self.officer);
         let cases: Vec<CaseFacts> = self
             .case
             .iter()
-            .map(|(team, archived)| CaseFacts {
+            .zip(&ids)
+            .map(|((_, archived), team_ids)| CaseFacts {
                 id: "c",
                 department: DEPT,
                 archived: *archived,
-                team,
+                team_ids,
             })
             .collect();
         let actions = [Action::ViewRecord, Action::PlayRecord];
@@ -53,7 +72,7 @@ impl State {
             .collect();
         let scope = RecordScope {
             agency: Some(self.agency),
-            officer: Some(self.officer),
+            officer_id: officer_id.as_deref(),
             cases: &cases,
             labels: &self.labels,
             grants: &grants,
@@ -296,7 +315,7 @@ async fn every_role_action_and_record_state_matches_the_policy() {
                 ),
             ];
             for (action, method, path, body) in probes {
-                let want = s.expected(&policy, &p.principal, p.key, action);
+                let want = s.expected(&w, &policy, &p.principal, p.key, action);
                 let status = if action == Action::EditRecord {
                     // The same values again: allowed → "unchanged" (303), refused → 403.
                     let agency = s.agency;

@@ -201,6 +201,19 @@ impl World {
         }
     }
 
+    /// The one account of `unit` whose display name is `name`, if exactly one.
+    pub fn account(&self, unit: &str, name: &str) -> Option<String> {
+        let found: Vec<&Person> = self
+            .people
+            .iter()
+            .filter(|p| p.principal.unit.as_deref() == Some(unit) && p.principal.officer_name == name)
+            .collect();
+        match found.as_slice() {
+            [one] => Some(one.principal.user_id.clone()),
+            _ => None,
+        }
+    }
+
     pub fn who(&self, key: &str) -> &Person {
         self.people.iter().find(|p| p.key == key).expect(key)
     }
