@@ -366,8 +366,10 @@ async fn search_edit_and_reviews() {
 async fn proposal_candidates_and_lateness_groups() {
     for_each_backend(|db: Db| async move {
         let mut tx = db.begin().await.unwrap();
-        let a = sample_record(21); // 张伟, 高新区, 01:00–01:05, on time
+        let mut a = sample_record(21); // 张伟, 高新区, 01:00–01:05, on time
+        a.officer_id = Some("u-张伟".into());
         let mut b = sample_record(22);
+        b.officer_id = Some("u-张伟".into());
         b.media.capture_start = Some(t("2026-03-01T03:00:00Z"));
         b.late = true;
         b.lateness_ms = Some(30 * 3_600_000);

@@ -129,6 +129,14 @@ pub const PEOPLE: &[Spec] = &[
         Some(WD),
         Some("执法监察大队"),
     ),
+    // Same display name as GX's officer, another unit, another person (issue 10.1).
+    (
+        "other_zhangwei",
+        "张伟",
+        &[Role::Officer],
+        Some(WD),
+        Some("执法监察大队"),
+    ),
     (
         "other_keeper",
         "何明",

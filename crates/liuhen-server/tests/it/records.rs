@@ -53,13 +53,14 @@ struct World {
 
 async fn world() -> World {
     let app = TestApp::new().await;
-    let own = record(&app, 1, GX, "张伟", "某化工有限公司安全生产检查").await;
-    let colleague = record(&app, 2, GX, "李娜", "某加油站动火作业违规案").await;
-    let other_unit = record(&app, 3, WD, "王芳", "烟花爆竹违规储存案").await;
+    // Accounts first: ingest maps the officer's name to the one account of the unit.
     app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
         .await;
     app.user_named("zhaomin", "赵敏", &[Role::RecordsKeeper], GX)
         .await;
+    let own = record(&app, 1, GX, "张伟", "某化工有限公司安全生产检查").await;
+    let colleague = record(&app, 2, GX, "李娜", "某加油站动火作业违规案").await;
+    let other_unit = record(&app, 3, WD, "王芳", "烟花爆竹违规储存案").await;
     World {
         app,
         own,

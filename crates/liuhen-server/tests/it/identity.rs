@@ -1,0 +1,239 @@
+//! Issue 10.1–10.3 through HTTP: identity is the account and its unit, never a display
+//! name; a grant stays what it was approved as; writes stay in the writer's unit. Each
+//! regression test is named after the hole it pins (each failed on the code before).
+
+use liuhen_domain::RecordId;
+use serde_json::{Value, json};
+
+use crate::access_world::{GX, WD, World};
+
+/// The first step of a case (the world's cases have one).
+async fn step_of(w: &World, case: &str) -> String {
+    w.app.custody.case_steps(case).await.unwrap()[0]
+        .step
+        .id
+        .clone()
+}
+
+/// Whether `key` can open the record (200) — refused is 403 or 404.
+async fn sees(w: &World, key: &str, record: &str) -> bool {
+    let (s, v) = w.get(key, &format!("/api/v1/records/{record}")).await;
+    assert!(matches!(s, 200 | 403 | 404), "{key} {record}: {s} {v}");
+    s == 200
+}
+
+async fn listed(w: &World, key: &str) -> Vec<String> {
+    let (s, v) = w.get(key, "/api/v1/records?page_size=100").await;
+    if s != 200 {
+        return Vec::new();
+    }
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn same_display_name_in_another_unit_sees_nothing_of_the_others_records() {
+    let w = World::new().await;
+    let own = w.record(GX, "张伟").await;
+    let secret = w.record(GX, "张伟").await;
+    let in_case = w.record(GX, "张伟").await;
+    let case = w
+        .case("高新应急检〔2026〕61号", &["张伟"], &[&in_case], false)
+        .await;
+    let (s, v) = w
+        .post(
+            "keeper",
+            &format!("/api/v1/records/{secret}/labels"),
+            json!({ "label": "state_secret", "set": true, "reason": "涉及国家秘密" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // GX 张伟 sees his own, the 国家秘密 one (his own: need to know) and his case's.
+    for r in [&own, &secret, &in_case] {
+        assert!(sees(&w, "officer", r).await, "GX 张伟 sees {r}");
+    }
+    assert_eq!(w.get("officer", &format!("/api/v1/cases/{case}")).await.0, 200);
+    // WD 张伟: same display name, another account of another unit — nothing at all.
+    for r in [&own, &secret, &in_case] {
+        assert!(!sees(&w, "other_zhangwei", r).await, "WD 张伟 must not see {r}");
+        let (s, _) = w
+            .get("other_zhangwei", &format!("/records/{r}/thumbnail"))
+            .await;
+        assert!(matches!(s, 403 | 404), "WD 张伟 plays {r}: {s}");
+    }
+    assert!(listed(&w, "other_zhangwei").await.is_empty());
+    let (s, _) = w.get("other_zhangwei", &format!("/api/v1/cases/{case}")).await;
+    assert!(matches!(s, 403 | 404), "WD 张伟 opens GX's case: {s}");
+    let (s, v) = w.get("other_zhangwei", "/api/v1/cases").await;
+    assert!(
+        s != 200 || v["total"].as_u64() == Some(0),
+        "WD 张伟 lists GX's case: {v}"
+    );
+    // The record names the account, not only the name.
+    let rec = w
+        .app
+        .custody
+        .record(&RecordId::parse(&own).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(rec.officer_id.as_deref(), Some(w.who("officer").principal.user_id.as_str()));
+}
+
+#[tokio::test]
+async fn a_grant_then_a_link_does_not_outlive_the_grant() {
+    let w = World::new().await;
+    // 张伟's record, in no case; 刘洋 (camera operator, same unit) has a case of his own.
+    let record = w.record(GX, "张伟").await;
+    let theirs = w.case("高新应急检〔2026〕62号", &["刘洋"], &[], false).await;
+    let step = step_of(&w, &theirs).await;
+    assert!(!sees(&w, "camera", &record).await);
+    // An approved view request: a grant for a week.
+    let req = w
+        .file(
+            "camera",
+            json!({ "kind": "view", "records": [&record], "purpose": "案件研究" }),
+        )
+        .await;
+    let (s, v) = w.decide("dept", &req, "approve").await;
+    assert_eq!(s, 200, "{v}");
+    let grant = v["grants"][0]["id"].as_str().unwrap().to_owned();
+    assert!(sees(&w, "camera", &record).await, "the grant opens it");
+    // Linking it into his own case would make the view permanent: refused, nothing linked.
+    let (s, v) = w
+        .post(
+            "camera",
+            &format!("/api/v1/cases/{theirs}/steps/{step}/links"),
+            json!({ "record_id": &record }),
+        )
+        .await;
+    assert_eq!(s, 403, "link through a grant: {v}");
+    assert!(w.app.custody.db().step_records(&step).await.unwrap().is_empty());
+    // Widening his team to another unit is refused too (cross-unit help is a grant).
+    let (s, v) = w
+        .call(
+            "camera",
+            reqwest::Method::PATCH,
+            &format!("/api/v1/cases/{theirs}"),
+            Some(json!({ "team": ["刘洋", "王芳"], "reason": "协助" })),
+        )
+        .await;
+    assert_eq!(s, 400, "cross-unit team member: {v}");
+    let team = w.app.custody.case(&theirs).await.unwrap().team;
+    assert_eq!(team, vec!["刘洋".to_owned()]);
+    // The grant expires (its time moved back): the view is gone.
+    w.sql("UPDATE access_grants SET expires_ms = 1 WHERE id = ?", &grant)
+        .await;
+    assert!(!sees(&w, "camera", &record).await, "expired grant");
+    assert!(!listed(&w, "camera").await.contains(&record));
+    // The record's keeper may link it (manages the record and the case).
+    let (s, v) = w
+        .post(
+            "keeper",
+            &format!("/api/v1/cases/{theirs}/steps/{step}/links"),
+            json!({ "record_id": &record }),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+}
+
+/// tus `Upload-Metadata`: `key base64,key base64`.
+fn metadata(pairs: &[(&str, &str)]) -> String {
+    use base64::Engine as _;
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k} {}", base64::engine::general_purpose::STANDARD.encode(v)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+async fn tus_create(w: &World, key: &str, meta: &str) -> (u16, String) {
+    let res = w
+        .app
+        .client()
+        .post(w.app.url("/api/v1/uploads"))
+        .bearer_auth(&w.who(key).token)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "16")
+        .header("Upload-Metadata", meta)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap_or_default())
+}
+
+async fn count(w: &World, table: &str) -> i64 {
+    use sqlx::{Connection, Row};
+    let url = format!("sqlite://{}", w.app.data.join("liuhen.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) AS n FROM {table}"
+    )))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    row.try_get("n").unwrap()
+}
+
+#[tokio::test]
+async fn an_officer_uploading_into_another_unit_is_refused() {
+    let w = World::new().await;
+    let before = (count(&w, "uploads").await, count(&w, "cases").await);
+    // Another unit as the upload's agency.
+    let (s, body) = tus_create(
+        &w,
+        "officer",
+        &metadata(&[("filename", "a.mp4"), ("agency", WD)]),
+    )
+    .await;
+    assert_eq!(s, 403, "{body}");
+    // Another unit's officer as the upload's officer.
+    let (s, body) = tus_create(
+        &w,
+        "officer",
+        &metadata(&[("filename", "a.mp4"), ("officer", "王芳")]),
+    )
+    .await;
+    assert_eq!(s, 403, "{body}");
+    // A case put into another unit.
+    let (s, v) = w
+        .post(
+            "officer",
+            "/api/v1/cases",
+            json!({
+                "number": "卫东应急检〔2026〕1号", "name": "检查", "category": "inspection",
+                "agency": WD, "department": "执法监察大队",
+                "parties": [{"kind": "unit", "name": "某公司", "id_or_credit_code": "9141"}],
+                "team": ["张伟"]
+            }),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    // Nothing changed.
+    assert_eq!((count(&w, "uploads").await, count(&w, "cases").await), before);
+    // In his own unit, naming himself or a colleague of the unit: accepted.
+    let (s, body) = tus_create(
+        &w,
+        "officer",
+        &metadata(&[("filename", "a.mp4"), ("agency", GX), ("officer", "刘洋")]),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let (s, v) = w
+        .post(
+            "officer",
+            "/api/v1/cases",
+            json!({
+                "number": "高新应急检〔2026〕63号", "name": "检查", "category": "inspection",
+                "department": "执法监察大队",
+                "parties": [{"kind": "unit", "name": "某公司", "id_or_credit_code": "9141"}],
+                "team": ["张伟"]
+            }),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["agency"], Value::from(GX));
+}
