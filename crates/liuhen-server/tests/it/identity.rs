@@ -237,3 +237,163 @@ async fn an_officer_uploading_into_another_unit_is_refused() {
     assert_eq!(s, 201, "{v}");
     assert_eq!(v["agency"], Value::from(GX));
 }
+
+/// A small deterministic generator (xorshift64*): the property test needs no crate.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % n
+    }
+}
+
+/// Every (person, record) pair the policy lets view now, as the single authorization
+/// point answers for the stored facts.
+async fn viewable(w: &World, records: &[String]) -> std::collections::BTreeSet<(String, String)> {
+    let c = &w.app.custody;
+    let mut out = std::collections::BTreeSet::new();
+    for r in records {
+        let record = c.record(&RecordId::parse(r).unwrap()).await.unwrap();
+        for p in &w.people {
+            let facts = c.record_facts(&p.principal, &record).await.unwrap();
+            if c.allows(&p.principal, liuhen_domain::authz::Action::ViewRecord, &facts) {
+                out.insert((p.key.to_owned(), r.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Issue 10.2's property: random sequences of acts by people who manage none of the
+/// records (a camera operator, an officer of another unit, the other unit's 张伟) — view
+/// requests approved, links, team changes, new cases, grants running out — never let
+/// anyone view a record they could not view before, except the holder of an approved,
+/// unexpired grant; once every grant has expired, exactly the first set remains.
+#[tokio::test]
+async fn grants_never_widen_under_random_acts_of_unprivileged_users() {
+    let w = World::new().await;
+    let records = vec![
+        w.record(GX, "张伟").await,
+        w.record(GX, "张伟").await,
+        w.record(GX, "李娜").await,
+        w.record(GX, "李娜").await,
+        w.record(WD, "张伟").await,
+    ];
+    w.case("高新应急检〔2026〕81号", &["张伟"], &[&records[0]], false)
+        .await;
+    w.case("高新应急检〔2026〕82号", &["李娜"], &[&records[2]], true)
+        .await;
+    w.case("高新应急检〔2026〕83号", &["刘洋"], &[], false).await;
+    let actors = ["camera", "other_unit", "other_zhangwei"];
+    let names = ["张伟", "刘洋", "王芳", "赵敏", "郭磊", "何明"];
+    let start = viewable(&w, &records).await;
+    let mut grants: Vec<(String, String, String)> = Vec::new(); // (person, record, grant)
+    let mut rng = Rng(0x1d_e47_17e5);
+    let mut acts = std::collections::BTreeMap::<&str, u32>::new();
+    let mut granted = 0;
+    for i in 0..40 {
+        let actor = actors[rng.below(actors.len())];
+        let record = &records[rng.below(records.len())];
+        let cases: Vec<String> = w
+            .app
+            .custody
+            .cases(100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let case = &cases[rng.below(cases.len())];
+        let act = match rng.below(5) {
+            0 => {
+                let (s, req) = w
+                    .post(
+                        actor,
+                        "/api/v1/access/requests",
+                        json!({ "kind": "view", "records": [record], "purpose": "案件研究" }),
+                    )
+                    .await;
+                if s == 201 {
+                    let (s, v) = w.decide("dept", &req, "approve").await;
+                    if s == 200
+                        && let Some(g) = v["grants"][0]["id"].as_str()
+                    {
+                        grants.push((actor.to_owned(), record.clone(), g.to_owned()));
+                        granted += 1;
+                    }
+                }
+                "request"
+            }
+            1 => {
+                let steps = w.app.custody.case_steps(case).await.unwrap();
+                if let Some(st) = steps.first() {
+                    w.post(
+                        actor,
+                        &format!("/api/v1/cases/{case}/steps/{}/links", st.step.id),
+                        json!({ "record_id": record }),
+                    )
+                    .await;
+                }
+                "link"
+            }
+            2 => {
+                let mut team = w.app.custody.case(case).await.unwrap().team;
+                team.push(names[rng.below(names.len())].to_owned());
+                w.call(
+                    actor,
+                    reqwest::Method::PATCH,
+                    &format!("/api/v1/cases/{case}"),
+                    Some(json!({ "team": team, "reason": "调整办案人员" })),
+                )
+                .await;
+                "team"
+            }
+            3 => {
+                let team = [
+                    names[rng.below(names.len())],
+                    names[rng.below(names.len())],
+                ];
+                let agency = [GX, WD][rng.below(2)];
+                w.post(
+                    actor,
+                    "/api/v1/cases",
+                    json!({
+                        "number": format!("随机〔2026〕{i}号"), "name": "检查",
+                        "category": "inspection", "agency": agency,
+                        "department": "执法监察大队",
+                        "parties": [{"kind": "unit", "name": "某公司", "id_or_credit_code": "9141"}],
+                        "team": team
+                    }),
+                )
+                .await;
+                "case"
+            }
+            _ => {
+                // Time passes for one grant: its expiry moves into the past.
+                if !grants.is_empty() {
+                    let (_, _, g) = grants.remove(rng.below(grants.len()));
+                    w.sql("UPDATE access_grants SET expires_ms = 1 WHERE id = ?", &g)
+                        .await;
+                }
+                "expire"
+            }
+        };
+        *acts.entry(act).or_default() += 1;
+        let now = viewable(&w, &records).await;
+        let widened: Vec<_> = now
+            .difference(&start)
+            .filter(|(p, r)| !grants.iter().any(|(gp, gr, _)| gp == p && gr == r))
+            .collect();
+        assert!(widened.is_empty(), "after act {i} ({act} by {actor}): {widened:?}");
+    }
+    assert!(acts.len() == 5, "every kind of act was tried: {acts:?}");
+    assert!(granted >= 2, "grants were approved: {granted}");
+    for (_, _, g) in &grants {
+        w.sql("UPDATE access_grants SET expires_ms = 1 WHERE id = ?", g)
+            .await;
+    }
+    assert_eq!(viewable(&w, &records).await, start, "back once every grant expired");
+}
