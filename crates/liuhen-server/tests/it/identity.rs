@@ -397,3 +397,100 @@ async fn grants_never_widen_under_random_acts_of_unprivileged_users() {
     }
     assert_eq!(viewable(&w, &records).await, start, "back once every grant expired");
 }
+
+async fn problems(w: &World) -> Vec<String> {
+    let report = w
+        .app
+        .custody
+        .verify(
+            liuhen_app::verify::VerifyOptions { fixity: false },
+            &liuhen_app::verify::Quiet,
+        )
+        .await
+        .unwrap();
+    report.problems.iter().map(|p| p.code.to_owned()).collect()
+}
+
+/// Rows made before identity by account (names only, no account): the mapping after
+/// migration 0013 takes a name that is exactly one account of the row's unit, logged;
+/// an ambiguous or unknown name is listed and left to a person, whose resolution is
+/// logged; `verify` holds throughout and notices an account edited outside liuhen.
+#[tokio::test]
+async fn names_before_0013_are_mapped_only_when_unambiguous_and_verify_holds() {
+    let w = World::new().await;
+    // 李娜 and 陈某 have no account yet: their rows carry no account, as before 0013.
+    let mapped_later = w.record(GX, "李娜").await;
+    let ambiguous = w.record(GX, "陈某").await;
+    let case = w
+        .case("高新应急检〔2026〕91号", &["李娜", "陈某"], &[], false)
+        .await;
+    assert!(problems(&w).await.is_empty());
+    let c = &w.app.custody;
+    let mut ids = Vec::new();
+    for (username, name) in [("lina", "李娜"), ("chen1", "陈某"), ("chen2", "陈某")] {
+        ids.push(
+            c.create_user_unchecked(
+                "test",
+                liuhen_app::accounts::NewUser {
+                    username: username.into(),
+                    display_name: name.into(),
+                    password: crate::support::TEST_PASSWORD.into(),
+                    unit: Some(GX.into()),
+                    department: None,
+                    roles: vec![liuhen_domain::Role::Officer],
+                },
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    let done = c.backfill_identities().await.unwrap();
+    assert_eq!(
+        (done.records_mapped, done.records_left, done.members_mapped, done.members_left),
+        (1, 1, 1, 1)
+    );
+    let officer_of = |r: &str| {
+        let r = RecordId::parse(r).unwrap();
+        async move { c.record(&r).await.unwrap().officer_id }
+    };
+    assert_eq!(officer_of(&mapped_later).await, Some(ids[0].clone()));
+    assert_eq!(officer_of(&ambiguous).await, None, "never guessed");
+    assert_eq!(c.case(&case).await.unwrap().team_ids, vec![Some(ids[0].clone()), None]);
+    let left = c.unresolved_identities(100).await.unwrap();
+    assert_eq!(left.records.len(), 1);
+    assert_eq!(left.records[0].record_id, ambiguous);
+    assert_eq!(left.members.len(), 1);
+    assert_eq!((left.members[0].position, left.members[0].officer.as_str()), (1, "陈某"));
+    assert!(problems(&w).await.is_empty(), "{:?}", problems(&w).await);
+    // A person resolves them, each logged; an account of another unit is refused.
+    let rid = RecordId::parse(&ambiguous).unwrap();
+    assert!(
+        c.resolve_record_officer(&rid, "other_unit", "核对", "tester")
+            .await
+            .is_err()
+    );
+    c.resolve_record_officer(&rid, "chen2", "经核对为陈某（chen2）", "tester")
+        .await
+        .unwrap();
+    c.resolve_team_member(&case, 1, "chen2", "经核对为陈某（chen2）", "tester")
+        .await
+        .unwrap();
+    assert_eq!(officer_of(&ambiguous).await, Some(ids[2].clone()));
+    assert!(c.unresolved_identities(100).await.unwrap().records.is_empty());
+    let logged = w.entries(&format!("record:{ambiguous}")).await;
+    assert!(logged.iter().any(|(actor, action, d)| actor == "tester"
+        && action == "record.metadata_changed"
+        && d["record"]["officer_id"] == Value::from(ids[2].clone())));
+    assert!(problems(&w).await.is_empty(), "{:?}", problems(&w).await);
+    // An account set outside liuhen is caught.
+    w.sql("UPDATE records SET officer_id = 'intruder' WHERE id = ?", &ambiguous)
+        .await;
+    w.sql(
+        "UPDATE case_team SET user_id = 'intruder' WHERE case_id = ? AND position = 0",
+        &case,
+    )
+    .await;
+    let found = problems(&w).await;
+    assert!(found.contains(&"record_edited".to_owned()), "{found:?}");
+    assert!(found.contains(&"case_edited".to_owned()), "{found:?}");
+}
