@@ -317,6 +317,30 @@ mod tests {
         }
     }
 
+    /// Entries logged before identity by account carry team names only: each member had
+    /// no account; a later edit of `team_ids` (the mapping after 0013, a person's
+    /// resolution) and an old-style edit of `team` replay on top of that.
+    #[test]
+    fn replay_of_teams_logged_before_accounts() {
+        let created = json!({"case": {"id": "c1", "team": ["张伟", "李娜"]}});
+        let mapped = json!({"changes": {"team_ids": {"from": [null, null], "to": ["u1", null]}},
+            "reason": "x"});
+        let old_edit = json!({"changes": {"team": {"from": ["张伟", "李娜"], "to": ["王芳"]}},
+            "reason": "x"});
+        let r = replay(&[entry(1, AuditAction::CaseCreated, "case:c1", created.clone())]);
+        assert_eq!(r.cases["c1"]["team_ids"], json!([null, null]));
+        let r = replay(&[
+            entry(1, AuditAction::CaseCreated, "case:c1", created.clone()),
+            entry(2, AuditAction::CaseEdited, "case:c1", mapped),
+        ]);
+        assert_eq!(r.cases["c1"]["team_ids"], json!(["u1", null]));
+        let r = replay(&[
+            entry(1, AuditAction::CaseCreated, "case:c1", created),
+            entry(2, AuditAction::CaseEdited, "case:c1", old_edit),
+        ]);
+        assert_eq!(r.cases["c1"]["team_ids"], json!([null]));
+    }
+
     #[test]
     fn replay_follows_edits_unlinks_explanations_and_reviews() {
         let entries = [
