@@ -205,7 +205,12 @@ impl Custody {
         }
         let subject = format!("record:{}", record.id);
         Err(self
-            .refuse(who, Action::ManageCase, DenyReason::OutsideScope, Some(&subject))
+            .refuse(
+                who,
+                Action::ManageCase,
+                DenyReason::OutsideScope,
+                Some(&subject),
+            )
             .await)
     }
 

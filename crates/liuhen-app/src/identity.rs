@@ -101,7 +101,11 @@ impl Custody {
 
     /// The unit a principal's new case or upload belongs to: the principal's own. A
     /// request naming another unit is refused (issue 10.3).
-    pub(crate) fn own_unit(&self, who: &Principal, asked: Option<&str>) -> Result<String, AppError> {
+    pub(crate) fn own_unit(
+        &self,
+        who: &Principal,
+        asked: Option<&str>,
+    ) -> Result<String, AppError> {
         let Some(unit) = who.unit.clone().filter(|u| !u.is_empty()) else {
             return Err(AppError::Forbidden {
                 code: "no_unit",
@@ -130,8 +134,13 @@ impl Custody {
                 Some(user) => {
                     let id = RecordId::parse(&r.record_id)
                         .map_err(|e| invalid(format!("record {}: {e}", r.record_id)))?;
-                    self.set_record_officer(&id, &user, BACKFILL_ACTOR, "按本单位唯一同名账户对应（迁移 0013）")
-                        .await?;
+                    self.set_record_officer(
+                        &id,
+                        &user,
+                        BACKFILL_ACTOR,
+                        "按本单位唯一同名账户对应（迁移 0013）",
+                    )
+                    .await?;
                     done.records_mapped += 1;
                 }
                 None => done.records_left += 1,
@@ -139,10 +148,19 @@ impl Custody {
         }
         let members = self.db.unmapped_members(u32::MAX >> 1).await?;
         for m in members {
-            match self.officer_account(Some(&m.agency), Some(&m.officer)).await? {
+            match self
+                .officer_account(Some(&m.agency), Some(&m.officer))
+                .await?
+            {
                 Some(user) => {
-                    self.set_member_account(&m.case_id, m.position, &user, BACKFILL_ACTOR, "按本单位唯一同名账户对应（迁移 0013）")
-                        .await?;
+                    self.set_member_account(
+                        &m.case_id,
+                        m.position,
+                        &user,
+                        BACKFILL_ACTOR,
+                        "按本单位唯一同名账户对应（迁移 0013）",
+                    )
+                    .await?;
                     done.members_mapped += 1;
                 }
                 None => done.members_left += 1,
@@ -214,14 +232,20 @@ impl Custody {
         if reason.trim().is_empty() {
             return Err(invalid("必须填写理由 / a reason is required".into()));
         }
-        self.rebind(id, AuditAction::RecordMetadataChanged, actor, reason, |current| {
-            let mut updated = current.clone();
-            updated.officer_id = Some(user.to_owned());
-            if &updated == current {
-                return Err(invalid("内容未变化 / the change changes nothing".into()));
-            }
-            Ok(updated)
-        })
+        self.rebind(
+            id,
+            AuditAction::RecordMetadataChanged,
+            actor,
+            reason,
+            |current| {
+                let mut updated = current.clone();
+                updated.officer_id = Some(user.to_owned());
+                if &updated == current {
+                    return Err(invalid("内容未变化 / the change changes nothing".into()));
+                }
+                Ok(updated)
+            },
+        )
         .await
         .map(drop)
     }

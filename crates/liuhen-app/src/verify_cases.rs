@@ -327,7 +327,12 @@ mod tests {
             "reason": "x"});
         let old_edit = json!({"changes": {"team": {"from": ["张伟", "李娜"], "to": ["王芳"]}},
             "reason": "x"});
-        let r = replay(&[entry(1, AuditAction::CaseCreated, "case:c1", created.clone())]);
+        let r = replay(&[entry(
+            1,
+            AuditAction::CaseCreated,
+            "case:c1",
+            created.clone(),
+        )]);
         assert_eq!(r.cases["c1"]["team_ids"], json!([null, null]));
         let r = replay(&[
             entry(1, AuditAction::CaseCreated, "case:c1", created.clone()),

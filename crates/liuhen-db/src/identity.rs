@@ -114,15 +114,14 @@ impl Tx {
         position: i64,
         user_id: &str,
     ) -> Result<bool, DbError> {
-        let done = sqlx::query(
-            "UPDATE case_team SET user_id = $1 WHERE case_id = $2 AND position = $3",
-        )
-        .bind(user_id)
-        .bind(case_id)
-        .bind(position)
-        .execute(&mut *self.inner)
-        .await
-        .ctx("setting a team member's account")?;
+        let done =
+            sqlx::query("UPDATE case_team SET user_id = $1 WHERE case_id = $2 AND position = $3")
+                .bind(user_id)
+                .bind(case_id)
+                .bind(position)
+                .execute(&mut *self.inner)
+                .await
+                .ctx("setting a team member's account")?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -345,7 +345,12 @@ fn labels_cleared(policy: &Policy, p: &Principal, r: &RecordScope<'_>, granted: 
 pub fn manages_record(policy: &Policy, p: &Principal, r: &RecordScope<'_>) -> bool {
     let without_grants = RecordScope { grants: &[], ..*r };
     is_own(p, r)
-        || decide(policy, p, Action::EditRecord, Target::Record(without_grants)) == Decision::Allow
+        || decide(
+            policy,
+            p,
+            Action::EditRecord,
+            Target::Record(without_grants),
+        ) == Decision::Allow
 }
 
 pub fn decide(policy: &Policy, p: &Principal, action: Action, target: Target<'_>) -> Decision {

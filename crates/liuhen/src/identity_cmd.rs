@@ -88,7 +88,12 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
         } => {
             let id = RecordId::parse(record.trim())?;
             custody
-                .resolve_record_officer(&id, &user, &reason, &actor.unwrap_or_else(crate::cli::default_actor))
+                .resolve_record_officer(
+                    &id,
+                    &user,
+                    &reason,
+                    &actor.unwrap_or_else(crate::cli::default_actor),
+                )
                 .await?;
             println!("已对应 / resolved: record {id} → {user}");
             Ok(ExitCode::SUCCESS)

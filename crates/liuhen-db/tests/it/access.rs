@@ -400,7 +400,10 @@ async fn access_rows_round_trip() {
         );
         let cases = db.record_cases(rid(1).as_str()).await.unwrap();
         assert_eq!(cases.len(), 1);
-        assert_eq!(cases[0].team_ids, vec!["u-张伟".to_owned(), "u-李娜".to_owned()]);
+        assert_eq!(
+            cases[0].team_ids,
+            vec!["u-张伟".to_owned(), "u-李娜".to_owned()]
+        );
         assert!(!cases[0].archived);
         let g = db.grants_for("u-张伟", rid(8).as_str()).await.unwrap();
         assert!(g[0].revoked_ms.is_some());

@@ -504,7 +504,12 @@ fn same_display_name_in_another_unit_is_not_the_officer() {
         (&other, ViewCase, case, false),
         (&other, ManageCase, case, false),
         // Unmapped officer: nobody's own, whatever the name.
-        (&mine, ViewRecord, Target::Record(RecordScope::plain(Some(GX), None)), false),
+        (
+            &mine,
+            ViewRecord,
+            Target::Record(RecordScope::plain(Some(GX), None)),
+            false,
+        ),
     ];
     for (p, action, target, allowed) in rows {
         assert_eq!(
@@ -513,11 +518,11 @@ fn same_display_name_in_another_unit_is_not_the_officer() {
             "{} {action:?} {target:?}",
             p.user_id
         );
-        if action == ViewRecord {
-            if let Target::Record(r) = target {
-                let v = record_visibility(&policy, p, 0);
-                assert_eq!(v.admits(&r), allowed, "visibility {} {r:?}", p.user_id);
-            }
+        if action == ViewRecord
+            && let Target::Record(r) = target
+        {
+            let v = record_visibility(&policy, p, 0);
+            assert_eq!(v.admits(&r), allowed, "visibility {} {r:?}", p.user_id);
         }
     }
 }

@@ -430,7 +430,9 @@ async fn identity_cases_match_the_hand_written_oracle() {
     let case_a = w
         .case("高新应急检〔2026〕71号", &["张伟"], &[&in_case], false)
         .await;
-    let case_b = w.case("高新应急检〔2026〕72号", &["刘洋"], &[], false).await;
+    let case_b = w
+        .case("高新应急检〔2026〕72号", &["刘洋"], &[], false)
+        .await;
     let (s, v) = w
         .post(
             "keeper",
@@ -455,38 +457,51 @@ async fn identity_cases_match_the_hand_written_oracle() {
     ];
     // Who may view what: 1 = yes. Columns: own, secret, in_case, granted, wd_own.
     let oracle: &[(&str, [u8; 5])] = &[
-        ("officer", [1, 1, 1, 0, 0]),        // GX 张伟: own (label: need to know), his team
+        ("officer", [1, 1, 1, 0, 0]), // GX 张伟: own (label: need to know), his team
         ("other_zhangwei", [0, 0, 0, 0, 1]), // WD 张伟: only his own
-        ("camera", [0, 0, 0, 1, 0]),         // 刘洋: his grant only
-        ("keeper", [1, 1, 1, 1, 0]),         // GX keeper: the unit, cleared for 国家秘密
-        ("other_keeper", [0, 0, 0, 0, 1]),   // WD keeper: WD only
-        ("other_unit", [0, 0, 0, 0, 0]),     // WD 王芳: nothing of these
+        ("camera", [0, 0, 0, 1, 0]),  // 刘洋: his grant only
+        ("keeper", [1, 1, 1, 1, 0]),  // GX keeper: the unit, cleared for 国家秘密
+        ("other_keeper", [0, 0, 0, 0, 1]), // WD keeper: WD only
+        ("other_unit", [0, 0, 0, 0, 0]), // WD 王芳: nothing of these
     ];
     let mut wrong = Vec::new();
     for (key, row) in oracle {
         let (_, list) = w.get(key, "/api/v1/records?page_size=100").await;
         let listed: BTreeSet<String> = list["records"]
             .as_array()
-            .map(|a| a.iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|r| r["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
             .unwrap_or_default();
         for ((name, id), want) in records.iter().zip(row) {
             let (s, _) = w.get(key, &format!("/api/v1/records/{id}")).await;
             let got = s == 200;
             if got != (*want == 1) || listed.contains(*id) != got {
-                wrong.push(format!("{key} {name}: status {s}, listed {}", listed.contains(*id)));
+                wrong.push(format!(
+                    "{key} {name}: status {s}, listed {}",
+                    listed.contains(*id)
+                ));
             }
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
     // Linking: (who, record, case, expected status).
     let custody = &w.app.custody;
-    let step_a = custody.case_steps(&case_a).await.unwrap()[0].step.id.clone();
-    let step_b = custody.case_steps(&case_b).await.unwrap()[0].step.id.clone();
+    let step_a = custody.case_steps(&case_a).await.unwrap()[0]
+        .step
+        .id
+        .clone();
+    let step_b = custody.case_steps(&case_b).await.unwrap()[0]
+        .step
+        .id
+        .clone();
     let links: &[(&str, &str, &str, &str, u16)] = &[
         ("camera", &granted, &case_b, &step_b, 403), // grant + own case: refused
         ("officer", &in_case, &case_b, &step_b, 403), // not his case
         ("other_zhangwei", &own, &case_a, &step_a, 403), // same name, other unit
-        ("officer", &own, &case_a, &step_a, 201),   // his record, his case
+        ("officer", &own, &case_a, &step_a, 201),    // his record, his case
         ("keeper", &granted, &case_b, &step_b, 201), // the unit's keeper
     ];
     for (key, record, case, step, want) in links {
@@ -502,7 +517,7 @@ async fn identity_cases_match_the_hand_written_oracle() {
     // Teams: (who, case, team, expected status).
     let teams: &[(&str, &str, &[&str], u16)] = &[
         ("officer", &case_a, &["张伟", "王芳"], 400), // 王芳 is of WD
-        ("keeper", &case_b, &["刘洋", "何明"], 400), // WD keeper
+        ("keeper", &case_b, &["刘洋", "何明"], 400),  // WD keeper
         ("officer", &case_a, &["张伟", "刘洋"], 200), // same unit
     ];
     for (key, case, team, want) in teams {

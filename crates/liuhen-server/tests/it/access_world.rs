@@ -214,7 +214,9 @@ impl World {
         let found: Vec<&Person> = self
             .people
             .iter()
-            .filter(|p| p.principal.unit.as_deref() == Some(unit) && p.principal.officer_name == name)
+            .filter(|p| {
+                p.principal.unit.as_deref() == Some(unit) && p.principal.officer_name == name
+            })
             .collect();
         match found.as_slice() {
             [one] => Some(one.principal.user_id.clone()),

@@ -56,17 +56,25 @@ async fn same_display_name_in_another_unit_sees_nothing_of_the_others_records() 
     for r in [&own, &secret, &in_case] {
         assert!(sees(&w, "officer", r).await, "GX 张伟 sees {r}");
     }
-    assert_eq!(w.get("officer", &format!("/api/v1/cases/{case}")).await.0, 200);
+    assert_eq!(
+        w.get("officer", &format!("/api/v1/cases/{case}")).await.0,
+        200
+    );
     // WD 张伟: same display name, another account of another unit — nothing at all.
     for r in [&own, &secret, &in_case] {
-        assert!(!sees(&w, "other_zhangwei", r).await, "WD 张伟 must not see {r}");
+        assert!(
+            !sees(&w, "other_zhangwei", r).await,
+            "WD 张伟 must not see {r}"
+        );
         let (s, _) = w
             .get("other_zhangwei", &format!("/records/{r}/thumbnail"))
             .await;
         assert!(matches!(s, 403 | 404), "WD 张伟 plays {r}: {s}");
     }
     assert!(listed(&w, "other_zhangwei").await.is_empty());
-    let (s, _) = w.get("other_zhangwei", &format!("/api/v1/cases/{case}")).await;
+    let (s, _) = w
+        .get("other_zhangwei", &format!("/api/v1/cases/{case}"))
+        .await;
     assert!(matches!(s, 403 | 404), "WD 张伟 opens GX's case: {s}");
     let (s, v) = w.get("other_zhangwei", "/api/v1/cases").await;
     assert!(
@@ -80,7 +88,10 @@ async fn same_display_name_in_another_unit_sees_nothing_of_the_others_records() 
         .record(&RecordId::parse(&own).unwrap())
         .await
         .unwrap();
-    assert_eq!(rec.officer_id.as_deref(), Some(w.who("officer").principal.user_id.as_str()));
+    assert_eq!(
+        rec.officer_id.as_deref(),
+        Some(w.who("officer").principal.user_id.as_str())
+    );
 }
 
 #[tokio::test]
@@ -88,7 +99,9 @@ async fn a_grant_then_a_link_does_not_outlive_the_grant() {
     let w = World::new().await;
     // 张伟's record, in no case; 刘洋 (camera operator, same unit) has a case of his own.
     let record = w.record(GX, "张伟").await;
-    let theirs = w.case("高新应急检〔2026〕62号", &["刘洋"], &[], false).await;
+    let theirs = w
+        .case("高新应急检〔2026〕62号", &["刘洋"], &[], false)
+        .await;
     let step = step_of(&w, &theirs).await;
     assert!(!sees(&w, "camera", &record).await);
     // An approved view request: a grant for a week.
@@ -111,7 +124,15 @@ async fn a_grant_then_a_link_does_not_outlive_the_grant() {
         )
         .await;
     assert_eq!(s, 403, "link through a grant: {v}");
-    assert!(w.app.custody.db().step_records(&step).await.unwrap().is_empty());
+    assert!(
+        w.app
+            .custody
+            .db()
+            .step_records(&step)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Widening his team to another unit is refused too (cross-unit help is a grant).
     let (s, v) = w
         .call(
@@ -125,8 +146,11 @@ async fn a_grant_then_a_link_does_not_outlive_the_grant() {
     let team = w.app.custody.case(&theirs).await.unwrap().team;
     assert_eq!(team, vec!["刘洋".to_owned()]);
     // The grant expires (its time moved back): the view is gone.
-    w.sql("UPDATE access_grants SET expires_ms = 1 WHERE id = ?", &grant)
-        .await;
+    w.sql(
+        "UPDATE access_grants SET expires_ms = 1 WHERE id = ?",
+        &grant,
+    )
+    .await;
     assert!(!sees(&w, "camera", &record).await, "expired grant");
     assert!(!listed(&w, "camera").await.contains(&record));
     // The record's keeper may link it (manages the record and the case).
@@ -145,7 +169,12 @@ fn metadata(pairs: &[(&str, &str)]) -> String {
     use base64::Engine as _;
     pairs
         .iter()
-        .map(|(k, v)| format!("{k} {}", base64::engine::general_purpose::STANDARD.encode(v)))
+        .map(|(k, v)| {
+            format!(
+                "{k} {}",
+                base64::engine::general_purpose::STANDARD.encode(v)
+            )
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -213,7 +242,10 @@ async fn an_officer_uploading_into_another_unit_is_refused() {
         .await;
     assert_eq!(s, 403, "{v}");
     // Nothing changed.
-    assert_eq!((count(&w, "uploads").await, count(&w, "cases").await), before);
+    assert_eq!(
+        (count(&w, "uploads").await, count(&w, "cases").await),
+        before
+    );
     // In his own unit, naming himself or a colleague of the unit: accepted.
     let (s, body) = tus_create(
         &w,
@@ -259,7 +291,11 @@ async fn viewable(w: &World, records: &[String]) -> std::collections::BTreeSet<(
         let record = c.record(&RecordId::parse(r).unwrap()).await.unwrap();
         for p in &w.people {
             let facts = c.record_facts(&p.principal, &record).await.unwrap();
-            if c.allows(&p.principal, liuhen_domain::authz::Action::ViewRecord, &facts) {
+            if c.allows(
+                &p.principal,
+                liuhen_domain::authz::Action::ViewRecord,
+                &facts,
+            ) {
                 out.insert((p.key.to_owned(), r.clone()));
             }
         }
@@ -286,12 +322,13 @@ async fn grants_never_widen_under_random_acts_of_unprivileged_users() {
         .await;
     w.case("高新应急检〔2026〕82号", &["李娜"], &[&records[2]], true)
         .await;
-    w.case("高新应急检〔2026〕83号", &["刘洋"], &[], false).await;
+    w.case("高新应急检〔2026〕83号", &["刘洋"], &[], false)
+        .await;
     let actors = ["camera", "other_unit", "other_zhangwei"];
     let names = ["张伟", "刘洋", "王芳", "赵敏", "郭磊", "何明"];
     let start = viewable(&w, &records).await;
     let mut grants: Vec<(String, String, String)> = Vec::new(); // (person, record, grant)
-    let mut rng = Rng(0x1d_e47_17e5);
+    let mut rng = Rng(0x0001_de47_17e5);
     let mut acts = std::collections::BTreeMap::<&str, u32>::new();
     let mut granted = 0;
     for i in 0..40 {
@@ -352,10 +389,7 @@ async fn grants_never_widen_under_random_acts_of_unprivileged_users() {
                 "team"
             }
             3 => {
-                let team = [
-                    names[rng.below(names.len())],
-                    names[rng.below(names.len())],
-                ];
+                let team = [names[rng.below(names.len())], names[rng.below(names.len())]];
                 let agency = [GX, WD][rng.below(2)];
                 w.post(
                     actor,
@@ -387,7 +421,10 @@ async fn grants_never_widen_under_random_acts_of_unprivileged_users() {
             .difference(&start)
             .filter(|(p, r)| !grants.iter().any(|(gp, gr, _)| gp == p && gr == r))
             .collect();
-        assert!(widened.is_empty(), "after act {i} ({act} by {actor}): {widened:?}");
+        assert!(
+            widened.is_empty(),
+            "after act {i} ({act} by {actor}): {widened:?}"
+        );
     }
     assert!(acts.len() == 5, "every kind of act was tried: {acts:?}");
     assert!(granted >= 2, "grants were approved: {granted}");
@@ -395,7 +432,11 @@ async fn grants_never_widen_under_random_acts_of_unprivileged_users() {
         w.sql("UPDATE access_grants SET expires_ms = 1 WHERE id = ?", g)
             .await;
     }
-    assert_eq!(viewable(&w, &records).await, start, "back once every grant expired");
+    assert_eq!(
+        viewable(&w, &records).await,
+        start,
+        "back once every grant expired"
+    );
 }
 
 async fn problems(w: &World) -> Vec<String> {
@@ -446,7 +487,12 @@ async fn names_before_0013_are_mapped_only_when_unambiguous_and_verify_holds() {
     }
     let done = c.backfill_identities().await.unwrap();
     assert_eq!(
-        (done.records_mapped, done.records_left, done.members_mapped, done.members_left),
+        (
+            done.records_mapped,
+            done.records_left,
+            done.members_mapped,
+            done.members_left
+        ),
         (1, 1, 1, 1)
     );
     let officer_of = |r: &str| {
@@ -455,12 +501,18 @@ async fn names_before_0013_are_mapped_only_when_unambiguous_and_verify_holds() {
     };
     assert_eq!(officer_of(&mapped_later).await, Some(ids[0].clone()));
     assert_eq!(officer_of(&ambiguous).await, None, "never guessed");
-    assert_eq!(c.case(&case).await.unwrap().team_ids, vec![Some(ids[0].clone()), None]);
+    assert_eq!(
+        c.case(&case).await.unwrap().team_ids,
+        vec![Some(ids[0].clone()), None]
+    );
     let left = c.unresolved_identities(100).await.unwrap();
     assert_eq!(left.records.len(), 1);
     assert_eq!(left.records[0].record_id, ambiguous);
     assert_eq!(left.members.len(), 1);
-    assert_eq!((left.members[0].position, left.members[0].officer.as_str()), (1, "陈某"));
+    assert_eq!(
+        (left.members[0].position, left.members[0].officer.as_str()),
+        (1, "陈某")
+    );
     assert!(problems(&w).await.is_empty(), "{:?}", problems(&w).await);
     // A person resolves them, each logged; an account of another unit is refused.
     let rid = RecordId::parse(&ambiguous).unwrap();
@@ -476,15 +528,24 @@ async fn names_before_0013_are_mapped_only_when_unambiguous_and_verify_holds() {
         .await
         .unwrap();
     assert_eq!(officer_of(&ambiguous).await, Some(ids[2].clone()));
-    assert!(c.unresolved_identities(100).await.unwrap().records.is_empty());
+    assert!(
+        c.unresolved_identities(100)
+            .await
+            .unwrap()
+            .records
+            .is_empty()
+    );
     let logged = w.entries(&format!("record:{ambiguous}")).await;
     assert!(logged.iter().any(|(actor, action, d)| actor == "tester"
         && action == "record.metadata_changed"
-        && d["record"]["officer_id"] == Value::from(ids[2].clone())));
+        && d["record"]["officer_id"] == ids[2].as_str()));
     assert!(problems(&w).await.is_empty(), "{:?}", problems(&w).await);
     // An account set outside liuhen is caught.
-    w.sql("UPDATE records SET officer_id = 'intruder' WHERE id = ?", &ambiguous)
-        .await;
+    w.sql(
+        "UPDATE records SET officer_id = 'intruder' WHERE id = ?",
+        &ambiguous,
+    )
+    .await;
     w.sql(
         "UPDATE case_team SET user_id = 'intruder' WHERE case_id = ? AND position = 0",
         &case,

@@ -19,7 +19,11 @@ fn unmapped_officers_are_listed_and_a_bad_resolution_changes_nothing() {
     assert!(ok, "{reports:?}");
     let id = reports[0]["record_id"].as_str().unwrap().to_owned();
     let out = app.run(&["identity", "unresolved", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
