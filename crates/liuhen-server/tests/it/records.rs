@@ -311,6 +311,17 @@ async fn the_keeper_reclassifies_with_a_reason_and_others_cannot() {
         api_ids(&keeper, &w.app, "?q=液化").await,
         vec![w.colleague.clone()]
     );
+    // Moving the record to another unit (or to none) is refused; it stays (issue 10.3).
+    for agency in [WD, ""] {
+        let mut away = form("移交", "某液化气站检查");
+        away[1].1 = agency.to_owned();
+        let res = post(away).await.unwrap();
+        assert_eq!(res.status(), 403, "agency {agency:?}");
+    }
+    assert_eq!(
+        api_ids(&keeper, &w.app, "?q=液化").await,
+        vec![w.colleague.clone()]
+    );
 
     // An officer may not, and the refusal is logged.
     let officer = signed_in(&w.app, "zhangwei").await;
