@@ -6,5 +6,6 @@
 -- unresolved`), never guessed.
 ALTER TABLE records ADD COLUMN officer_id TEXT;
 ALTER TABLE case_team ADD COLUMN user_id TEXT;
-CREATE INDEX records_officer_id ON records (officer_id);
+-- An officer's own records in the default list order (newest recording first).
+CREATE INDEX records_officer_id_date ON records (officer_id, record_date, id);
 CREATE INDEX case_team_user ON case_team (user_id);
