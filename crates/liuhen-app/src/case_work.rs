@@ -14,7 +14,7 @@ use liuhen_domain::{AuditAction, Record};
 use serde_json::json;
 
 use crate::cases::{
-    CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow, case_json, checked_parties,
+    CaseRow, ExplanationRow, NewCase, PartyRow, StepRecordRow, StepRow, case_json, checked_parties,
     linked_recording, officer_list, required,
 };
 use crate::{AppError, Custody};
@@ -277,6 +277,33 @@ impl Custody {
             .db
             .search_cases(&case_visibility(who), filter, page, page_size)
             .await?)
+    }
+
+    /// Creates a case for a person (issue 10.3): the case is of `who`'s unit (a request
+    /// naming another is refused), its team accounts of that unit, and `who` must be able
+    /// to manage it (on the team, or the unit's records keeper). A refusal is logged.
+    pub async fn create_case_as(
+        &self,
+        who: &Principal,
+        new: &NewCase,
+    ) -> Result<CaseRow, AppError> {
+        let unit = self.own_unit(who, Some(&new.agency))?;
+        let team = officer_list(&new.team, "办案人员", "the team")?;
+        let ids = self.team_accounts(&unit, &team, None, true).await?;
+        let known: Vec<String> = ids.iter().flatten().cloned().collect();
+        self.authorize(
+            who,
+            Action::ManageCase,
+            Target::Case(CaseScope {
+                agency: Some(&unit),
+                department: Some(new.department.trim()),
+                team_ids: &known,
+            }),
+            None,
+        )
+        .await?;
+        self.insert_new_case(new, &unit, team, ids, &who.user_id)
+            .await
     }
 
     /// Edits a case's fields. The reason is required whenever the change alters what the

@@ -11,7 +11,6 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use liuhen_db::{AuditEntry, NewEntry};
 pub use liuhen_db::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
-use liuhen_domain::authz::{Action, CaseScope, Principal, Target};
 use liuhen_domain::case::{
     CaseCategory, CaseFlags, CaseStatus, Explanation, LinkedRecording, RecordingMode, Step,
 };
@@ -282,34 +281,7 @@ impl Custody {
             .await
     }
 
-    /// Creates a case for a person (issue 10.3): the case is of `who`'s unit (a request
-    /// naming another is refused), its team accounts of that unit, and `who` must be able
-    /// to manage it (on the team, or the unit's records keeper). A refusal is logged.
-    pub async fn create_case_as(
-        &self,
-        who: &Principal,
-        new: &NewCase,
-    ) -> Result<CaseRow, AppError> {
-        let unit = self.own_unit(who, Some(&new.agency))?;
-        let team = officer_list(&new.team, "办案人员", "the team")?;
-        let ids = self.team_accounts(&unit, &team, None, true).await?;
-        let known: Vec<String> = ids.iter().flatten().cloned().collect();
-        self.authorize(
-            who,
-            Action::ManageCase,
-            Target::Case(CaseScope {
-                agency: Some(&unit),
-                department: Some(new.department.trim()),
-                team_ids: &known,
-            }),
-            None,
-        )
-        .await?;
-        self.insert_new_case(new, &unit, team, ids, &who.user_id)
-            .await
-    }
-
-    async fn insert_new_case(
+    pub(crate) async fn insert_new_case(
         &self,
         new: &NewCase,
         agency: &str,

@@ -22,7 +22,7 @@ use jiff::Timestamp;
 use liuhen_blob::{CHUNK_SIZE, Digests, DualHasher};
 use liuhen_db::{NewEntry, UploadRow};
 use liuhen_domain::authz::Principal;
-use liuhen_domain::{AuditAction, Classification, Role};
+use liuhen_domain::{AuditAction, Classification};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use tokio::sync::{OwnedMutexGuard, mpsc};
@@ -259,45 +259,6 @@ impl Custody {
 
     fn partial_path(&self, id: &str) -> PathBuf {
         self.upload_dir().join(format!("{id}.part"))
-    }
-
-    /// Issue 10.3: an upload is of the uploader's unit (naming another unit is refused);
-    /// its officer is the uploader unless another officer is named, who must be one
-    /// account of the unit — or, for the unit's records keeper, may be an officer without
-    /// an account (the record is then nobody's own).
-    async fn writer_classification(
-        &self,
-        who: &Principal,
-        mut meta: UploadMeta,
-    ) -> Result<UploadMeta, AppError> {
-        let unit = self.own_unit(who, meta.agency.as_deref())?;
-        meta.agency = Some(unit.clone());
-        let named = meta.officer.clone().filter(|o| o != &who.officer_name);
-        meta.officer_id = match named {
-            None => {
-                meta.officer = Some(who.officer_name.clone());
-                Some(who.user_id.clone())
-            }
-            Some(name) => {
-                let ids = self.db.accounts_named(&unit, &name).await?;
-                match ids.as_slice() {
-                    [one] => Some(one.clone()),
-                    _ if who.has(Role::RecordsKeeper) && ids.is_empty() => None,
-                    [] => {
-                        return Err(AppError::Forbidden {
-                            code: "officer_not_in_unit",
-                            message: "所填执法人员不是本单位的账户，不能以其名义上传",
-                        });
-                    }
-                    _ => {
-                        return Err(AppError::Invalid(format!(
-                            "本单位有多个账户名为“{name}”，请填写其用户名 / the officer's name                              is ambiguous: give the user name"
-                        )));
-                    }
-                }
-            }
-        };
-        Ok(meta)
     }
 
     pub async fn create_upload(
