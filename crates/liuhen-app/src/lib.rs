@@ -18,6 +18,7 @@ pub mod derivatives;
 pub mod draws;
 mod draws_print;
 mod error;
+pub mod identity;
 pub mod ingest;
 mod journal;
 pub mod log;

@@ -65,6 +65,9 @@ enum Command {
     /// Reproducible random draws (R6.4): announce, perform, verify, show, print.
     #[command(subcommand)]
     Draw(crate::draw_cmd::DrawCommand),
+    /// Identity by account: officers and case team members without one, and resolving them.
+    #[command(subcommand)]
+    Identity(crate::identity_cmd::IdentityCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -208,6 +211,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
         Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd).await,
+        Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Demo => unreachable!("handled before the data directory is opened"),
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
@@ -248,6 +252,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         },
         returned_at,
         clear_source: a.clear_source,
+        officer_id: None,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;
