@@ -166,7 +166,7 @@ async fn announce(
             "" => Ok(0),
             n => n.parse().map_err(|_| {
                 PageError::new(
-                    ApiError::bad("bad_number", &format!("{what}应为非负整数")),
+                    ApiError::bad("bad_number", format!("{what}应为非负整数")),
                     t,
                 )
             }),
