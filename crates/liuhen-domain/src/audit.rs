@@ -102,10 +102,15 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// An export package (BagIt) was built for a copy request; the entry names the request,
+    /// the records, the package id and the digest of its manifest.
+    PackageExported,
+    /// An original re-hashed for an export did not match its digests: the export stopped.
+    PackageHashMismatch,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 50] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -154,6 +159,8 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::PackageExported,
+        Self::PackageHashMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +213,8 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::PackageExported => "package.exported",
+            Self::PackageHashMismatch => "package.hash_mismatch",
         }
     }
 
@@ -272,6 +281,8 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::PackageExported => "导出证据包",
+            Self::PackageHashMismatch => "导出时原始文件校验不符",
         }
     }
 }
