@@ -6,7 +6,7 @@
 //! format is the public contract of `docs/verifying-a-package.md`; [`verify`] checks it
 //! with no database and no network; [`iso`] writes it as a disc image.
 
-mod bag;
+pub mod bag;
 mod forms;
 pub mod iso;
 pub mod verify;
