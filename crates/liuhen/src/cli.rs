@@ -62,6 +62,11 @@ enum Command {
     /// Access control: check a bureau's policy file; overdue loans.
     #[command(subcommand)]
     Access(crate::access_cmd::AccessCommand),
+    /// Export packages of made copies (BagIt, optionally as an ISO image).
+    #[command(subcommand)]
+    Export(crate::export_cmd::ExportCommand),
+    /// Check an export package (directory or .iso) offline: no data directory needed.
+    VerifyPackage(crate::export_cmd::VerifyPackageArgs),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -134,6 +139,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Access(crate::access_cmd::AccessCommand::CheckPolicy { file }) = &args.command {
         return crate::access_cmd::check_policy(file);
     }
+    if let Command::VerifyPackage(a) = &args.command {
+        return crate::export_cmd::verify_package(a);
+    }
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
@@ -204,7 +212,10 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
-        Command::Demo => unreachable!("handled before the data directory is opened"),
+        Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
+        Command::Demo | Command::VerifyPackage(_) => {
+            unreachable!("handled before the data directory is opened")
+        }
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
             println!(
