@@ -16,6 +16,7 @@ use liuhen_domain::RecordId;
 use liuhen_domain::approval::RequestKind;
 use serde::Deserialize;
 
+pub use self::views::PackageView;
 use self::views::{DetailView, GrantLine, LoanLine, ReqRow, tz};
 use crate::access_api::{FileJson, OutsideJson, attempt};
 use crate::auth::CurrentUser;
@@ -31,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .route("/access/requests/{id}", get(detail))
         .route("/access/requests/{id}/decide", post(decide))
         .route("/access/requests/{id}/copy", post(copy))
+        .route("/access/requests/{id}/package", post(package))
+        .route("/access/requests/{id}/packages/{package}", get(package_image))
         .route("/access/requests/{id}/fee", post(fee))
         .route("/access/requests/{id}/loan", post(loan))
         .route("/access/requests/{id}/return", post(return_loan))
@@ -251,7 +254,17 @@ async fn render_detail(
         .request_detail(&user.principal, id)
         .await
         .map_err(|e| PageError::new(e, t))?;
-    let view = DetailView::new(s, &d, user, &t);
+    let mut view = DetailView::new(s, &d, user, &t);
+    if view.can_package {
+        view.packages = s
+            .custody
+            .request_packages(id)
+            .await
+            .map_err(|e| PageError::new(e, t))?
+            .iter()
+            .map(|p| views::PackageView::new(s, p))
+            .collect();
+    }
     Ok(DetailPage {
         c: Chrome::new(t, Some(user), "access"),
         d: view,
@@ -338,6 +351,53 @@ async fn copy(
         .make_copy(&user.principal, &user.display_name, &id, &st)
         .await;
     after(&s, t, &user, &id, r).await
+}
+
+/// Builds the export package of the made copy (and its disc image) on the server.
+async fn package(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let r = s
+        .custody
+        .export_package_stored(&user.principal, &user.display_name, &id)
+        .await;
+    after(&s, t, &user, &id, r).await
+}
+
+/// The disc image of a package, for burning.
+async fn package_image(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path((id, package)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let path = s
+        .custody
+        .package_image(&user.principal, &id, &package)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    let file = std::fs::File::open(&path)
+        .map_err(|_| PageError::new(AppError::NotFound(format!("package {package}")), t))?;
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let body = axum::body::Body::new(crate::playback::stream_reader(Box::new(file)));
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/x-iso9660-image"),
+    );
+    h.insert(axum::http::header::CONTENT_LENGTH, len.into());
+    if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+        "attachment; filename=\"liuhen-{package}.iso\""
+    )) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,6 +9,7 @@
 pub mod bag;
 mod forms;
 pub mod iso;
+mod stored;
 pub mod verify;
 
 use std::io::{Read, Write};
@@ -24,6 +25,7 @@ use liuhen_domain::{AuditAction, Record, RecordId};
 use serde::{Deserialize, Serialize};
 
 pub use bag::{FileDigest, hash_file};
+pub use stored::PackageLine;
 
 use crate::{AppError, Custody};
 

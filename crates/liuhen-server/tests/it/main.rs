@@ -7,6 +7,7 @@ mod access_world;
 mod auth;
 mod cases;
 mod openapi;
+mod packages;
 mod playback;
 mod records;
 mod register;
