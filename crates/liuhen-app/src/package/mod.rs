@@ -33,6 +33,9 @@ use crate::{AppError, Custody};
 pub const FORMAT: &str = "liuhen-package/1";
 /// The specification, carried inside every package.
 pub const SPEC: &str = include_str!("../../../../docs/verifying-a-package.md");
+/// The offline verifier for a browser (WebCrypto SHA-256 + Ed25519), carried inside every
+/// package as `data/verify.html`.
+pub const VERIFY_HTML: &str = include_str!("verify.html");
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
@@ -320,6 +323,7 @@ impl Custody {
         write(out, "data/keys/ed25519.pub.pem", ed_pem.as_bytes())?;
         write(out, "data/keys/sm2.pub.pem", sm2_pem.as_bytes())?;
         write(out, "data/verifying-a-package.md", SPEC.as_bytes())?;
+        write(out, "data/verify.html", VERIFY_HTML.as_bytes())?;
 
         let mut files = Vec::new();
         for path in bag::files_under(out, PAYLOAD).map_err(io_err(out))? {
