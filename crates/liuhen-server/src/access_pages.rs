@@ -33,7 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/access/requests/{id}/decide", post(decide))
         .route("/access/requests/{id}/copy", post(copy))
         .route("/access/requests/{id}/package", post(package))
-        .route("/access/requests/{id}/packages/{package}", get(package_image))
+        .route(
+            "/access/requests/{id}/packages/{package}",
+            get(package_image),
+        )
         .route("/access/requests/{id}/fee", post(fee))
         .route("/access/requests/{id}/loan", post(loan))
         .route("/access/requests/{id}/return", post(return_loan))
@@ -392,9 +395,9 @@ async fn package_image(
         axum::http::HeaderValue::from_static("application/x-iso9660-image"),
     );
     h.insert(axum::http::header::CONTENT_LENGTH, len.into());
-    if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
-        "attachment; filename=\"liuhen-{package}.iso\""
-    )) {
+    if let Ok(v) =
+        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"liuhen-{package}.iso\""))
+    {
         h.insert(axum::http::header::CONTENT_DISPOSITION, v);
     }
     Ok(res)

@@ -67,10 +67,7 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
                 iso::make_image(&out, image, &iso::volume_label(&report.package))?;
             }
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "package": report, "iso": image })
-                );
+                println!("{}", serde_json::json!({ "package": report, "iso": image }));
             } else {
                 println!(
                     "证据包已导出 / package exported: {}\n  {} 条记录, {} 个文件, {} 字节\n  manifest-sha256.txt SHA-256: {}",
@@ -99,10 +96,7 @@ pub fn verify_package(a: &VerifyPackageArgs) -> anyhow::Result<ExitCode> {
     } else {
         &a.path
     };
-    let trusted = a
-        .ed25519_key_id
-        .as_deref()
-        .zip(a.sm2_key_id.as_deref());
+    let trusted = a.ed25519_key_id.as_deref().zip(a.sm2_key_id.as_deref());
     let v = verify::verify_dir(dir, trusted);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&v)?);
@@ -116,7 +110,11 @@ pub fn verify_package(a: &VerifyPackageArgs) -> anyhow::Result<ExitCode> {
                 v.files_checked, v.entries_checked
             );
         } else {
-            println!("证据包有 {} 处问题 / {} problems", v.problems.len(), v.problems.len());
+            println!(
+                "证据包有 {} 处问题 / {} problems",
+                v.problems.len(),
+                v.problems.len()
+            );
         }
     }
     Ok(if v.ok {

@@ -70,7 +70,11 @@ pub fn parse_manifest(text: &str) -> Result<BTreeMap<String, String>, String> {
         let Some((hex, path)) = line.split_once(char::is_whitespace) else {
             return Err(format!("line {} is not `<digest> <path>`", n + 1));
         };
-        let path = path.trim_start().replace("%0D", "\r").replace("%0A", "\n").replace("%25", "%");
+        let path = path
+            .trim_start()
+            .replace("%0D", "\r")
+            .replace("%0A", "\n")
+            .replace("%25", "%");
         out.insert(path, hex.to_ascii_lowercase());
     }
     Ok(out)
@@ -127,7 +131,12 @@ pub fn safe_name(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
-            if c.is_control() || matches!(c, '/' | '\\' | '%' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
+            if c.is_control()
+                || matches!(
+                    c,
+                    '/' | '\\' | '%' | ':' | '*' | '?' | '"' | '<' | '>' | '|'
+                )
+            {
                 '_'
             } else {
                 c
@@ -139,7 +148,8 @@ pub fn safe_name(name: &str) -> String {
 }
 
 pub fn join(dir: &Path, rel: &str) -> PathBuf {
-    rel.split('/').fold(dir.to_path_buf(), |p, part| p.join(part))
+    rel.split('/')
+        .fold(dir.to_path_buf(), |p, part| p.join(part))
 }
 
 #[cfg(test)]

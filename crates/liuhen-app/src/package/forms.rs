@@ -10,7 +10,11 @@ use crate::pdf::{Field, Form};
 
 fn at(ms: Option<i64>, tz: &TimeZone) -> String {
     ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .map(|t| t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string())
+        .map(|t| {
+            t.to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -102,13 +106,20 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
         fields.push(Field::new("地点 / 案件", opt(&c.case_name)));
         fields.push(Field::new(
             "设备品牌型号",
-            format!("{} {} {}", opt(&m.device_make), opt(&m.device_model), opt(&c.device))
-                .trim()
-                .to_owned(),
+            format!(
+                "{} {} {}",
+                opt(&m.device_make),
+                opt(&m.device_model),
+                opt(&c.device)
+            )
+            .trim()
+            .to_owned(),
         ));
         fields.push(Field::new(
             "记录格式",
-            format!("{} {}", opt(&m.container), opt(&m.video_codec)).trim().to_owned(),
+            format!("{} {}", opt(&m.container), opt(&m.video_codec))
+                .trim()
+                .to_owned(),
         ));
         fields.push(Field::new("时长", duration(m.duration_ms)));
     }
@@ -128,9 +139,7 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
         title: "执法音像记录设备摄录内容刻盘存储记录表".into(),
         info: vec![],
         fields,
-        notes: vec![
-            "摄录人员按记录的执法人员预填；实际摄录人员不同时，请手工更正并签名。".into(),
-        ],
+        notes: vec!["摄录人员按记录的执法人员预填；实际摄录人员不同时，请手工更正并签名。".into()],
         signatures,
     }
 }
@@ -142,10 +151,13 @@ pub fn manifest_form(manifest: &super::Manifest) -> Form {
         Field::new("申请编号", &manifest.request.id),
         Field::new("制作时间", &manifest.created_at),
         Field::new("制作人", &manifest.created_by),
-        Field::new("检查点", format!(
-            "日志规模 {}，Ed25519 公钥标识 {}，SM2 公钥标识 {}",
-            manifest.log.tree_size, manifest.keys.ed25519_key_id, manifest.keys.sm2_key_id
-        )),
+        Field::new(
+            "检查点",
+            format!(
+                "日志规模 {}，Ed25519 公钥标识 {}，SM2 公钥标识 {}",
+                manifest.log.tree_size, manifest.keys.ed25519_key_id, manifest.keys.sm2_key_id
+            ),
+        ),
     ];
     for f in &manifest.files {
         fields.push(Field::new(

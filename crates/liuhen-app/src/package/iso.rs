@@ -13,13 +13,16 @@ fn xorriso() -> String {
 }
 
 fn run(cmd: &mut Command) -> Result<(), AppError> {
-    let out = cmd
-        .output()
-        .map_err(|e| AppError::Invalid(format!("cannot run xorriso (install Debian xorriso): {e}")))?;
+    let out = cmd.output().map_err(|e| {
+        AppError::Invalid(format!("cannot run xorriso (install Debian xorriso): {e}"))
+    })?;
     if !out.status.success() {
         return Err(AppError::Invalid(format!(
             "xorriso failed: {}",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
         )));
     }
     Ok(())
@@ -39,7 +42,16 @@ pub fn volume_label(package: &str) -> String {
 /// Writes the package directory `dir` as the image `iso` (the bag at the image's root).
 pub fn make_image(dir: &Path, iso: &Path, label: &str) -> Result<(), AppError> {
     run(Command::new(xorriso())
-        .args(["-as", "mkisofs", "-iso-level", "3", "-J", "-joliet-long", "-R", "-V"])
+        .args([
+            "-as",
+            "mkisofs",
+            "-iso-level",
+            "3",
+            "-J",
+            "-joliet-long",
+            "-R",
+            "-V",
+        ])
         .arg(label)
         .arg("-input-charset")
         .arg("UTF-8")

@@ -201,13 +201,18 @@ impl Custody {
         let approvals = self.db.approvals(request_id).await?;
         let mut records = Vec::new();
         for c in &copies {
-            let rid = RecordId::parse(&c.record_id).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let rid =
+                RecordId::parse(&c.record_id).map_err(|e| AppError::Invalid(e.to_string()))?;
             let record = self.record(&rid).await?;
-            self.authorize_record(who, Action::MakeCopy, &record).await?;
+            self.authorize_record(who, Action::MakeCopy, &record)
+                .await?;
             records.push(record);
         }
         if out.exists()
-            && std::fs::read_dir(out).map_err(io_err(out))?.next().is_some()
+            && std::fs::read_dir(out)
+                .map_err(io_err(out))?
+                .next()
+                .is_some()
         {
             return Err(AppError::Invalid(format!(
                 "{} 已存在且不为空，请指定新的目录",
@@ -245,7 +250,8 @@ impl Custody {
             let dest = bag::join(out, &rel);
             let blobs = Arc::clone(&self.blobs);
             let r = record.clone();
-            let ok = tokio::task::spawn_blocking(move || copy_original(&blobs, &r, &dest)).await??;
+            let ok =
+                tokio::task::spawn_blocking(move || copy_original(&blobs, &r, &dest)).await??;
             if !ok {
                 self.log_event(NewEntry {
                     actor: who.user_id.clone(),
@@ -279,7 +285,11 @@ impl Custody {
             });
         }
         let burn = forms::burn_form(records, request, &tz);
-        write(out, "data/刻盘存储记录表.pdf", &crate::pdf::render_form(&style, &burn))?;
+        write(
+            out,
+            "data/刻盘存储记录表.pdf",
+            &crate::pdf::render_form(&style, &burn),
+        )?;
 
         // The log: one signed checkpoint covering every entry about these records.
         self.checkpoint().await?;
@@ -291,7 +301,11 @@ impl Custody {
         let leaves = self.db.leaf_hashes(cp.tree_size).await?;
         let mut proven = Vec::new();
         for record in records {
-            for e in self.db.entries_for(&format!("record:{}", record.id)).await? {
+            for e in self
+                .db
+                .entries_for(&format!("record:{}", record.id))
+                .await?
+            {
                 if e.seq >= cp.tree_size {
                     continue;
                 }
@@ -312,12 +326,20 @@ impl Custody {
             ed25519_sig: b64.encode(&cp.ed25519_sig),
             sm2_sig: b64.encode(&cp.sm2_sig),
         };
-        write(out, "data/log/checkpoint.json", pretty(&checkpoint).as_bytes())?;
+        write(
+            out,
+            "data/log/checkpoint.json",
+            pretty(&checkpoint).as_bytes(),
+        )?;
         let entries_file = EntriesFile {
             tree_size: cp.tree_size,
             entries: proven,
         };
-        write(out, "data/log/entries.json", pretty(&entries_file).as_bytes())?;
+        write(
+            out,
+            "data/log/entries.json",
+            pretty(&entries_file).as_bytes(),
+        )?;
         let public = self.keys.public_keys();
         let (ed_pem, sm2_pem) = public.to_pem();
         write(out, "data/keys/ed25519.pub.pem", ed_pem.as_bytes())?;
@@ -338,7 +360,10 @@ impl Custody {
         let manifest = Manifest {
             format: FORMAT.into(),
             package: package.clone(),
-            created_at: Timestamp::now().to_zoned_datetime(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            created_at: Timestamp::now()
+                .to_zoned_datetime(tz.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string(),
             created_by: who_name.to_owned(),
             bureau: self.config.bureau.name.clone(),
             request: RequestInfo {
@@ -371,17 +396,30 @@ impl Custody {
 
         let info = vec![
             ("Source-Organization", self.config.bureau.name.clone()),
-            ("Bagging-Date", Timestamp::now().to_zoned_datetime(tz).strftime("%Y-%m-%d").to_string()),
+            (
+                "Bagging-Date",
+                Timestamp::now()
+                    .to_zoned_datetime(tz)
+                    .strftime("%Y-%m-%d")
+                    .to_string(),
+            ),
             ("External-Identifier", package.clone()),
-            ("External-Description", format!("行政执法音像记录证据包（申请 {}）", request.id)),
+            (
+                "External-Description",
+                format!("行政执法音像记录证据包（申请 {}）", request.id),
+            ),
             ("Liuhen-Format", FORMAT.to_owned()),
             ("Liuhen-Request", request.id.clone()),
-            ("Liuhen-Ed25519-Key-Id", manifest.keys.ed25519_key_id.clone()),
+            (
+                "Liuhen-Ed25519-Key-Id",
+                manifest.keys.ed25519_key_id.clone(),
+            ),
             ("Liuhen-SM2-Key-Id", manifest.keys.sm2_key_id.clone()),
         ];
         let dir = out.to_path_buf();
-        let manifest_sha256 =
-            tokio::task::spawn_blocking(move || bag::seal(&dir, &info)).await?.map_err(io_err(out))?;
+        let manifest_sha256 = tokio::task::spawn_blocking(move || bag::seal(&dir, &info))
+            .await?
+            .map_err(io_err(out))?;
         let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
         self.log_event(NewEntry {
             actor: who.user_id.clone(),

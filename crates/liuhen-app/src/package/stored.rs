@@ -84,7 +84,10 @@ impl Custody {
 
     /// The packages built for a request, oldest first.
     pub async fn request_packages(&self, request_id: &str) -> Result<Vec<PackageLine>, AppError> {
-        let entries = self.db.entries_for(&format!("request:{request_id}")).await?;
+        let entries = self
+            .db
+            .entries_for(&format!("request:{request_id}"))
+            .await?;
         Ok(self.lines(entries))
     }
 

@@ -33,7 +33,11 @@ pub enum Problem {
     /// A checkpoint signature does not verify (`which`: ed25519 or sm2).
     BadSignature { which: String, reason: String },
     /// The public keys are not those the package (or the caller) names.
-    ForeignKey { which: String, expected: String, found: String },
+    ForeignKey {
+        which: String,
+        expected: String,
+        found: String,
+    },
     /// No proven `record.ingested` entry vouches for this record's digest.
     UnboundRecord { record: String },
 }
@@ -177,7 +181,9 @@ pub fn verify_dir(dir: &Path, trusted_key_ids: Option<(&str, &str)>) -> Verdict 
     let _ = check_manifest(dir, "tagmanifest-sm3.txt", true, &mut problems);
     for tag in TAG_FILES {
         if !tags.contains_key(*tag) && dir.join(tag).exists() {
-            problems.push(Problem::UnlistedFile { path: (*tag).into() });
+            problems.push(Problem::UnlistedFile {
+                path: (*tag).into(),
+            });
         }
     }
     let files = bag::files_under(dir, "data").unwrap_or_default();
@@ -227,7 +233,10 @@ fn check_contents(
         if sha.get(&r.path) != Some(&r.sha256) {
             problems.push(Problem::ManifestMismatch {
                 path: r.path.clone(),
-                reason: format!("record {} SHA-256 differs from manifest-sha256.txt", r.record),
+                reason: format!(
+                    "record {} SHA-256 differs from manifest-sha256.txt",
+                    r.record
+                ),
             });
         }
     }
@@ -250,7 +259,11 @@ fn check_contents(
     };
     let Some(keys) = keys else { return 0 };
     let mut expect = vec![
-        ("ed25519", m.keys.ed25519_key_id.clone(), keys.ed25519_key_id()),
+        (
+            "ed25519",
+            m.keys.ed25519_key_id.clone(),
+            keys.ed25519_key_id(),
+        ),
         ("sm2", m.keys.sm2_key_id.clone(), keys.sm2_key_id()),
     ];
     if let Some((ed, sm)) = trusted {
@@ -287,7 +300,11 @@ fn check_contents(
         sm2_sig: b64.decode(&cpf.sm2_sig).unwrap_or_default(),
     };
     if let Err(e) = keys.verify(&signed) {
-        let which = if e.to_string().contains("SM2") { "sm2" } else { "ed25519" };
+        let which = if e.to_string().contains("SM2") {
+            "sm2"
+        } else {
+            "ed25519"
+        };
         problems.push(Problem::BadSignature {
             which: which.into(),
             reason: e.to_string(),
@@ -333,13 +350,12 @@ fn check_contents(
             }),
             (Ok(()), true) => {
                 let b = body.unwrap_or_default();
-                if b["action"] == "record.ingested" {
-                    if let (Some(id), Some(sha)) = (
-                        b["details"]["record"]["id"].as_str(),
-                        b["details"]["record"]["sha256"].as_str(),
-                    ) {
-                        vouched.insert((id.to_owned(), sha.to_owned()));
-                    }
+                let record = &b["details"]["record"];
+                if b["action"] == "record.ingested"
+                    && let (Some(id), Some(sha)) =
+                        (record["id"].as_str(), record["sha256"].as_str())
+                {
+                    vouched.insert((id.to_owned(), sha.to_owned()));
                 }
             }
         }

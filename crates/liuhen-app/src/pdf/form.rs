@@ -101,7 +101,11 @@ pub fn render_form(style: &Style, form: &Form) -> Vec<u8> {
     }
     p.y += TITLE_SIZE;
     for line in wrap(&form.title, width, TITLE_SIZE) {
-        p.text((PAGE_W - text_width(&line, TITLE_SIZE)) / 2.0, TITLE_SIZE, &line);
+        p.text(
+            (PAGE_W - text_width(&line, TITLE_SIZE)) / 2.0,
+            TITLE_SIZE,
+            &line,
+        );
         p.y += TITLE_SIZE + 4.0;
     }
     for info in &form.info {

@@ -17,7 +17,6 @@
 mod form;
 mod table;
 
-
 use krilla::color::rgb;
 use krilla::configure::{Archival, ConfigurationBuilder, PdfVersion, Validator};
 use krilla::geom::{PathBuilder, Point, Rect};

@@ -149,7 +149,13 @@ fn render_styled(style: &Style, table: &Table) -> Vec<u8> {
     };
     let mut y = start_page(&mut page, true);
     if table.rows.is_empty() {
-        text(&mut page, MARGIN + PAD, y + LINE + PAD, CELL_SIZE, &table.empty);
+        text(
+            &mut page,
+            MARGIN + PAD,
+            y + LINE + PAD,
+            CELL_SIZE,
+            &table.empty,
+        );
     }
     for row in &table.rows {
         let cells = wrap_row(row);

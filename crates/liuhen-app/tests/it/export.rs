@@ -53,8 +53,16 @@ async fn made_copy(c: &Custody, work: &Path) -> (liuhen_domain::authz::Principal
     let leader = user(c, "lingdao", "王局长", &[Role::EnforcementLeader], "甲局").await;
     let src = work.join("src");
     std::fs::create_dir_all(&src).unwrap();
-    std::fs::write(src.join("现场执法 01.MP4"), b"not really a video, first file".repeat(1000)).unwrap();
-    std::fs::write(src.join("询问笔录录音.wav"), b"second original \x00\x01\x02".repeat(500)).unwrap();
+    std::fs::write(
+        src.join("现场执法 01.MP4"),
+        b"not really a video, first file".repeat(1000),
+    )
+    .unwrap();
+    std::fs::write(
+        src.join("询问笔录录音.wav"),
+        b"second original \x00\x01\x02".repeat(500),
+    )
+    .unwrap();
     let opts = IngestOptions {
         actor: keeper.user_id.clone(),
         classification: Classification {
@@ -146,7 +154,10 @@ fn tampered(pkg: &Path, name: &str, reseal: bool, f: impl FnOnce(&Path)) -> Vec<
 
 fn original_of(pkg: &Path) -> PathBuf {
     let files = bag::files_under(pkg, "data/originals").unwrap();
-    let mp4 = files.iter().find(|f| f.ends_with("现场执法 01.MP4")).unwrap();
+    let mp4 = files
+        .iter()
+        .find(|f| f.ends_with("现场执法 01.MP4"))
+        .unwrap();
     bag::join(pkg, mp4)
 }
 
@@ -156,11 +167,17 @@ async fn export_round_trip_and_each_tampering_named() {
         let work = tempfile::tempdir().unwrap();
         let (keeper, request) = made_copy(&c, work.path()).await;
         let pkg = work.path().join("pkg");
-        let report = c.export_package(&keeper, "赵敏", &request, &pkg).await.unwrap();
+        let report = c
+            .export_package(&keeper, "赵敏", &request, &pkg)
+            .await
+            .unwrap();
         assert_eq!(report.records, 2);
         let v = verify_dir(&pkg, None);
         assert!(v.ok, "{:?}", v.problems);
-        assert!(v.entries_checked >= 4, "ingest and copy entries of both records");
+        assert!(
+            v.entries_checked >= 4,
+            "ingest and copy entries of both records"
+        );
         // The originals are byte-identical, named by record id and original name.
         let original = original_of(&pkg);
         assert_eq!(
@@ -168,8 +185,15 @@ async fn export_round_trip_and_each_tampering_named() {
             b"not really a video, first file".repeat(1000)
         );
         // The export is logged with the manifest's digest.
-        let logged = c.db().entries_for(&format!("request:{request}")).await.unwrap();
-        let e = logged.iter().find(|e| e.action == "package.exported").unwrap();
+        let logged = c
+            .db()
+            .entries_for(&format!("request:{request}"))
+            .await
+            .unwrap();
+        let e = logged
+            .iter()
+            .find(|e| e.action == "package.exported")
+            .unwrap();
         assert!(e.body.contains(&report.manifest_sha256));
         // Exporting into a non-empty directory is refused, changing nothing.
         assert!(matches!(
@@ -178,7 +202,10 @@ async fn export_round_trip_and_each_tampering_named() {
         ));
 
         let rel = |p: &Path| -> String {
-            p.strip_prefix(pkg.parent().unwrap().join("byte")).unwrap().to_string_lossy().replace('\\', "/")
+            p.strip_prefix(pkg.parent().unwrap().join("byte"))
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/")
         };
         // One changed byte of an original.
         let problems = tampered(&pkg, "byte", false, |d| {
@@ -188,18 +215,40 @@ async fn export_round_trip_and_each_tampering_named() {
             std::fs::write(&p, b).unwrap();
         });
         let want = rel(&original_of(&pkg.parent().unwrap().join("byte")));
-        assert!(problems.contains(&Problem::ChangedFile { path: want.clone(), algorithm: "sha256".into() }), "{problems:?}");
-        assert!(problems.contains(&Problem::ChangedFile { path: want, algorithm: "sm3".into() }), "{problems:?}");
+        assert!(
+            problems.contains(&Problem::ChangedFile {
+                path: want.clone(),
+                algorithm: "sha256".into()
+            }),
+            "{problems:?}"
+        );
+        assert!(
+            problems.contains(&Problem::ChangedFile {
+                path: want,
+                algorithm: "sm3".into()
+            }),
+            "{problems:?}"
+        );
         // A dropped file.
         let problems = tampered(&pkg, "drop", false, |d| {
             std::fs::remove_file(d.join("data/刻盘存储记录表.pdf")).unwrap();
         });
-        assert!(problems.contains(&Problem::MissingFile { path: "data/刻盘存储记录表.pdf".into() }), "{problems:?}");
+        assert!(
+            problems.contains(&Problem::MissingFile {
+                path: "data/刻盘存储记录表.pdf".into()
+            }),
+            "{problems:?}"
+        );
         // An added file.
         let problems = tampered(&pkg, "extra", false, |d| {
             std::fs::write(d.join("data/补充.txt"), "x").unwrap();
         });
-        assert!(problems.contains(&Problem::UnlistedFile { path: "data/补充.txt".into() }), "{problems:?}");
+        assert!(
+            problems.contains(&Problem::UnlistedFile {
+                path: "data/补充.txt".into()
+            }),
+            "{problems:?}"
+        );
         // An edited proof, the bag re-sealed around it.
         let problems = tampered(&pkg, "proof", true, |d| {
             let p = d.join("data/log/entries.json");
@@ -211,7 +260,12 @@ async fn export_round_trip_and_each_tampering_named() {
             h.replace_range(0..1, flipped);
             std::fs::write(&p, serde_json::to_string(&ef).unwrap()).unwrap();
         });
-        assert!(problems.iter().any(|p| matches!(p, Problem::BadProof { .. })), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, Problem::BadProof { .. })),
+            "{problems:?}"
+        );
         // The checkpoint swapped for another log's, then its keys too.
         let other_dir = work.path().join("other");
         let other = Custody::open(OpenOptions::new(&other_dir)).await.unwrap();
@@ -227,18 +281,34 @@ async fn export_round_trip_and_each_tampering_named() {
         let problems = tampered(&pkg, "checkpoint", true, |d| {
             std::fs::write(d.join("data/log/checkpoint.json"), &cp_json).unwrap();
         });
-        assert!(problems.iter().any(|p| matches!(p, Problem::BadSignature { which, .. } if which == "ed25519")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, Problem::BadSignature { which, .. } if which == "ed25519")),
+            "{problems:?}"
+        );
         let (ed, sm) = other.keys().public_keys().to_pem();
         let problems = tampered(&pkg, "keys", true, |d| {
             std::fs::write(d.join("data/log/checkpoint.json"), &cp_json).unwrap();
             std::fs::write(d.join("data/keys/ed25519.pub.pem"), &ed).unwrap();
             std::fs::write(d.join("data/keys/sm2.pub.pem"), &sm).unwrap();
         });
-        assert!(problems.iter().any(|p| matches!(p, Problem::ForeignKey { which, .. } if which == "ed25519")), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, Problem::ForeignKey { which, .. } if which == "ed25519")),
+            "{problems:?}"
+        );
         // The right package checked against another bureau's published key ids.
         let keys = other.keys().public_keys();
         let v = verify_dir(&pkg, Some((&keys.ed25519_key_id(), &keys.sm2_key_id())));
-        assert!(v.problems.iter().any(|p| matches!(p, Problem::ForeignKey { .. })), "{:?}", v.problems);
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| matches!(p, Problem::ForeignKey { .. })),
+            "{:?}",
+            v.problems
+        );
         other.db().close().await;
     })
     .await;
@@ -247,12 +317,20 @@ async fn export_round_trip_and_each_tampering_named() {
 #[tokio::test]
 async fn export_stops_when_an_original_fails_its_rehash() {
     let work = tempfile::tempdir().unwrap();
-    let c = Custody::open(OpenOptions::new(work.path().join("data"))).await.unwrap();
+    let c = Custody::open(OpenOptions::new(work.path().join("data")))
+        .await
+        .unwrap();
     let (keeper, request) = made_copy(&c, work.path()).await;
     // Rot one stored blob (the local store keeps them read-only).
     let detail = c.db().copies(&request).await.unwrap();
     let sha = &detail[0].original_sha256;
-    let blob = walk(&work.path().join("data")).into_iter().find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(sha.as_str()))).expect("blob file");
+    let blob = walk(&work.path().join("data"))
+        .into_iter()
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(sha.as_str()))
+        })
+        .expect("blob file");
     let mut perms = std::fs::metadata(&blob).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
@@ -261,10 +339,17 @@ async fn export_stops_when_an_original_fails_its_rehash() {
     bytes[0] ^= 0xff;
     std::fs::write(&blob, bytes).unwrap();
     let out = work.path().join("pkg");
-    let err = c.export_package(&keeper, "赵敏", &request, &out).await.unwrap_err();
+    let err = c
+        .export_package(&keeper, "赵敏", &request, &out)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("摘要与保管记录不符"), "{err}");
     assert!(!out.exists(), "the partial package is removed");
-    let entries = c.db().entries_for(&format!("record:{}", detail[0].record_id)).await.unwrap();
+    let entries = c
+        .db()
+        .entries_for(&format!("record:{}", detail[0].record_id))
+        .await
+        .unwrap();
     assert!(entries.iter().any(|e| e.action == "package.hash_mismatch"));
 }
 
@@ -283,10 +368,14 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 async fn exported() -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
-    let c = Custody::open(OpenOptions::new(work.path().join("data"))).await.unwrap();
+    let c = Custody::open(OpenOptions::new(work.path().join("data")))
+        .await
+        .unwrap();
     let (keeper, request) = made_copy(&c, work.path()).await;
     let pkg = work.path().join("包");
-    c.export_package(&keeper, "赵敏", &request, &pkg).await.unwrap();
+    c.export_package(&keeper, "赵敏", &request, &pkg)
+        .await
+        .unwrap();
     c.db().close().await;
     (work, pkg)
 }
@@ -316,10 +405,16 @@ async fn independent_python_verifier_checks_signature_digests_and_proofs() {
     let (_work, pkg) = exported().await;
     let (ok, text) = run(Command::new("python3").arg(&script).arg(&pkg));
     if text.contains("No module named 'cryptography'") {
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "PyPI cryptography is required under CI=true");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "PyPI cryptography is required under CI=true"
+        );
         return;
     }
-    assert!(ok, "independent verifier rejected an intact package: {text}");
+    assert!(
+        ok,
+        "independent verifier rejected an intact package: {text}"
+    );
     // A flipped proof hash, the manifests re-sealed: only a proof check can see it.
     let p = pkg.join("data/log/entries.json");
     let mut ef: liuhen_app::package::EntriesFile =
@@ -342,15 +437,46 @@ async fn forms_are_pdfs_with_embedded_fonts_and_their_fields() {
     let statements = bag::files_under(&pkg, "data/statements").unwrap();
     assert_eq!(statements.len(), 2);
     let checks: Vec<(String, Vec<&str>)> = vec![
-        (statements[0].clone(), vec!["文字说明材料", "制作人", "赵敏", "提取人", "李律师", "证明对象", "现场检查过程", "SHA-256", "SM3", "行政复议提交证据", "王局长"]),
-        ("data/刻盘存储记录表.pdf".into(), vec!["刻盘存储记录表", "摄录人员", "张伟", "部门负责人", "某公司安全生产检查"]),
-        ("data/清单.pdf".into(), vec!["证据包清单", "data/originals/", "SHA-256"]),
+        (
+            statements[0].clone(),
+            vec![
+                "文字说明材料",
+                "制作人",
+                "赵敏",
+                "提取人",
+                "李律师",
+                "证明对象",
+                "现场检查过程",
+                "SHA-256",
+                "SM3",
+                "行政复议提交证据",
+                "王局长",
+            ],
+        ),
+        (
+            "data/刻盘存储记录表.pdf".into(),
+            vec![
+                "刻盘存储记录表",
+                "摄录人员",
+                "张伟",
+                "部门负责人",
+                "某公司安全生产检查",
+            ],
+        ),
+        (
+            "data/清单.pdf".into(),
+            vec!["证据包清单", "data/originals/", "SHA-256"],
+        ),
     ];
     for (rel, needles) in checks {
         let path = bag::join(&pkg, &rel);
         let (ok, fonts) = run(Command::new("pdffonts").arg(&path));
         assert!(ok, "{fonts}");
-        let rows: Vec<&str> = fonts.lines().skip(2).filter(|l| !l.trim().is_empty()).collect();
+        let rows: Vec<&str> = fonts
+            .lines()
+            .skip(2)
+            .filter(|l| !l.trim().is_empty())
+            .collect();
         assert!(!rows.is_empty(), "{rel}: no fonts\n{fonts}");
         for row in rows {
             // Columns: name type encoding emb sub uni object ID.
@@ -359,7 +485,10 @@ async fn forms_are_pdfs_with_embedded_fonts_and_their_fields() {
             assert_eq!(cols[n - 5], "yes", "{rel}: font not embedded: {row}");
             assert_eq!(cols[n - 4], "yes", "{rel}: font not subset: {row}");
         }
-        let (ok, text) = run(Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(&path).arg("-"));
+        let (ok, text) = run(Command::new("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(&path)
+            .arg("-"));
         assert!(ok, "{text}");
         let flat: String = text.split_whitespace().collect();
         for needle in needles {
@@ -384,13 +513,25 @@ async fn iso_keeps_chinese_names_and_bytes() {
     assert!(listing.contains("/data/刻盘存储记录表.pdf"), "{listing}");
     assert!(listing.contains("现场执法 01.MP4"), "{listing}");
     let (ok, joliet) = run(Command::new("isoinfo").args(["-J", "-f", "-i"]).arg(&image));
-    assert!(ok && joliet.lines().count() == listing.lines().count(), "{joliet}");
+    assert!(
+        ok && joliet.lines().count() == listing.lines().count(),
+        "{joliet}"
+    );
     // Joliet alone (Rock Ridge ignored).
-    let (ok, jn) = run(Command::new("xorriso").args(["-read_fs", "norock", "-indev"]).arg(&image).args(["-find", "/"]));
-    assert!(ok && jn.contains("/data/清单.pdf") && jn.contains("现场执法 01.MP4"), "{jn}");
+    let (ok, jn) = run(Command::new("xorriso")
+        .args(["-read_fs", "norock", "-indev"])
+        .arg(&image)
+        .args(["-find", "/"]));
+    assert!(
+        ok && jn.contains("/data/清单.pdf") && jn.contains("现场执法 01.MP4"),
+        "{jn}"
+    );
     let out = work.path().join("extracted");
     iso::extract(&image, &out).unwrap();
     let v = verify_dir(&out, None);
     assert!(v.ok, "{:?}", v.problems);
-    assert_eq!(std::fs::read(original_of(&out)).unwrap(), std::fs::read(original_of(&pkg)).unwrap());
+    assert_eq!(
+        std::fs::read(original_of(&out)).unwrap(),
+        std::fs::read(original_of(&pkg)).unwrap()
+    );
 }

@@ -39,7 +39,13 @@ where
     }
 }
 
-pub(crate) async fn user(c: &Custody, username: &str, name: &str, roles: &[Role], unit: &str) -> Principal {
+pub(crate) async fn user(
+    c: &Custody,
+    username: &str,
+    name: &str,
+    roles: &[Role],
+    unit: &str,
+) -> Principal {
     let id = c
         .create_user_unchecked(
             "test",

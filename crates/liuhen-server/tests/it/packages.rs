@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::access_world::{GX, World};
 
 fn require(tool: &str) -> bool {
-    let found = std::process::Command::new(tool).arg("-version").output().is_ok();
+    let found = std::process::Command::new(tool)
+        .arg("-version")
+        .output()
+        .is_ok();
     if !found {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -22,7 +25,9 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
     let w = World::new().await;
     let recs = vec![w.record(GX, "李娜").await];
     let refs: Vec<&str> = recs.iter().map(String::as_str).collect();
-    let case = w.case("高新应急检〔2026〕19号", &["李娜"], &refs, true).await;
+    let case = w
+        .case("高新应急检〔2026〕19号", &["李娜"], &refs, true)
+        .await;
     let req = w
         .file(
             "officer",
@@ -43,7 +48,10 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
         }
     };
     let (_, html) = page(format!("/access/requests/{rid}")).await;
-    assert!(!html.contains("package-form"), "no package before the copy is made");
+    assert!(
+        !html.contains("package-form"),
+        "no package before the copy is made"
+    );
     let (s, v) = w
         .post(
             "keeper",
@@ -53,7 +61,10 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
         .await;
     assert_eq!(s, 200, "{v}");
     let (_, html) = page(format!("/access/requests/{rid}")).await;
-    assert!(html.contains("package-form") && html.contains("导出证据包"), "{html}");
+    assert!(
+        html.contains("package-form") && html.contains("导出证据包"),
+        "{html}"
+    );
 
     let res = http
         .post(w.app.url(&format!("/access/requests/{rid}/package")))
@@ -64,7 +75,10 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
         .unwrap();
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let log = w.entries(&format!("request:{rid}")).await;
-    let exported = log.iter().find(|(_, a, _)| a == "package.exported").expect("export logged");
+    let exported = log
+        .iter()
+        .find(|(_, a, _)| a == "package.exported")
+        .expect("export logged");
     let package = exported.2["package"].as_str().unwrap().to_owned();
     assert_eq!(exported.2["case"], case.as_str());
     assert_eq!(exported.2["manifest_sha256"].as_str().unwrap().len(), 64);
@@ -74,16 +88,29 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
     if require("xorriso") {
         let href = format!("/access/requests/{rid}/packages/{package}");
         assert!(html.contains(&href), "{html}");
-        let res = http.get(w.app.url(&href)).bearer_auth(token).send().await.unwrap();
+        let res = http
+            .get(w.app.url(&href))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
         let iso = res.bytes().await.unwrap();
         assert_eq!(&iso[0x8001..0x8006], b"CD001", "an ISO 9660 image");
         // Another person without the keeper's rights gets nothing.
         let other = &w.who("officer").token;
-        let res = http.get(w.app.url(&href)).bearer_auth(other).send().await.unwrap();
+        let res = http
+            .get(w.app.url(&href))
+            .bearer_auth(other)
+            .send()
+            .await
+            .unwrap();
         assert_ne!(res.status(), 200);
     }
     let (s, html) = page(format!("/cases/{case}")).await;
     assert_eq!(s, 200, "{html}");
-    assert!(html.contains(&package) && html.contains("证据包"), "the case lists its package");
+    assert!(
+        html.contains(&package) && html.contains("证据包"),
+        "the case lists its package"
+    );
 }

@@ -84,7 +84,9 @@ async fn made_copy(app: &TestApp) -> String {
         extracted_at: None,
         proves: "现场经过".into(),
     };
-    c.make_copy(&keeper, "赵敏", &request.id, &st).await.unwrap();
+    c.make_copy(&keeper, "赵敏", &request.id, &st)
+        .await
+        .unwrap();
     c.db().close().await;
     request.id
 }
@@ -109,7 +111,11 @@ async fn export_copy_then_verify_package_offline_names_a_changed_file() {
         args.extend(["--iso", image.to_str().unwrap()]);
     }
     let out = app.run(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("证据包已导出"));
 
     // verify-package needs no data directory.
@@ -124,11 +130,18 @@ async fn export_copy_then_verify_package_offline_names_a_changed_file() {
     };
     let out = verify(&pkg);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success() && text.contains("证据包完好"), "{text}");
+    assert!(
+        out.status.success() && text.contains("证据包完好"),
+        "{text}"
+    );
     if with_iso {
         let out = verify(&image);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let original = std::fs::read_dir(pkg.join("data/originals"))
         .unwrap()
