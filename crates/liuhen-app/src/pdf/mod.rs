@@ -256,7 +256,8 @@ mod tests {
     #[test]
     fn wraps_by_width() {
         assert_eq!(wrap("一二三四五", 16.0, 8.0), vec!["一二", "三四", "五"]);
-        assert_eq!(wrap("abcd", 16.0, 8.0), vec!["abcd"]);
+        // ASCII counts 0.55 em: three letters (13.2) fit in 16, the fourth (17.6) does not.
+        assert_eq!(wrap("abcd", 16.0, 8.0), vec!["abc", "d"]);
         assert_eq!(wrap("", 16.0, 8.0), vec![""]);
         assert_eq!(wrap("甲\n乙", 100.0, 8.0), vec!["甲", "乙"]);
     }
