@@ -189,11 +189,13 @@ fn draw(
                         ..Fill::default()
                     }));
                     s.set_stroke(None);
+                    // The CJK fonts' space is a quarter em, too narrow for text extraction
+                    // (pdftotext) to see a word break: each space is drawn as two.
                     s.draw_text(
                         Point::from_xy(*x, *y),
                         style.font.clone(),
                         *size,
-                        text,
+                        &text.replace(' ', "  "),
                         false,
                         TextDirection::Auto,
                     );
