@@ -86,12 +86,25 @@ pub const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UT
 /// bag at `dir` whose payload (`data/`) is complete. Returns the SHA-256 of
 /// `manifest-sha256.txt` (what the export's log entry names).
 pub fn seal(dir: &Path, info: &[(&str, String)]) -> io::Result<String> {
+    seal_with(dir, info, &BTreeMap::new())
+}
+
+/// [`seal`], taking the digests of the payload files in `known` (computed while they were
+/// written) instead of reading them again.
+pub fn seal_with(
+    dir: &Path,
+    info: &[(&str, String)],
+    known: &BTreeMap<String, FileDigest>,
+) -> io::Result<String> {
     let mut sha = BTreeMap::new();
     let mut sm3 = BTreeMap::new();
     let mut octets = 0u64;
     let files = files_under(dir, "data")?;
     for path in &files {
-        let d = hash_file(&dir.join(path))?;
+        let d = match known.get(path) {
+            Some(d) => d.clone(),
+            None => hash_file(&join(dir, path))?,
+        };
         octets += d.size;
         sha.insert(path.clone(), d.sha256);
         sm3.insert(path.clone(), d.sm3);

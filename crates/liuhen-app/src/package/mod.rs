@@ -150,12 +150,12 @@ fn write(dir: &Path, rel: &str, bytes: &[u8]) -> Result<(), AppError> {
 }
 
 /// Copies one original out of the blob store into `dest`, hashing what is written with
-/// SHA-256 and SM3; `Ok(false)` when the digests differ from the record's.
+/// SHA-256 and SM3 (one pass); `Ok(None)` when the digests differ from the record's.
 fn copy_original(
     blobs: &Arc<dyn liuhen_blob::BlobStore>,
     record: &Record,
     dest: &Path,
-) -> Result<bool, AppError> {
+) -> Result<Option<FileDigest>, AppError> {
     let mut src = blobs.open(&record.sha256)?;
     let mut out = std::fs::File::create_new(dest).map_err(io_err(dest))?;
     let mut hasher = liuhen_blob::DualHasher::new();
@@ -164,7 +164,7 @@ fn copy_original(
         let n = match src.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Ok(false),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Ok(None),
             Err(e) => return Err(AppError::io(dest, e)),
         };
         out.write_all(&buf[..n]).map_err(io_err(dest))?;
@@ -172,7 +172,12 @@ fn copy_original(
     }
     out.sync_all().map_err(io_err(dest))?;
     let d = hasher.finish_digests();
-    Ok(d.sha256 == record.sha256 && d.sm3 == record.sm3 && d.size == record.size_bytes)
+    let same = d.sha256 == record.sha256 && d.sm3 == record.sm3 && d.size == record.size_bytes;
+    Ok(same.then(|| FileDigest {
+        sha256: d.sha256.to_hex(),
+        sm3: d.sm3.to_hex(),
+        size: d.size,
+    }))
 }
 
 impl Custody {
@@ -244,15 +249,16 @@ impl Custody {
         let package = uuid::Uuid::now_v7().to_string();
         let style = Arc::clone(&self.pdf_style);
         let mut entries = Vec::new();
+        let mut known = std::collections::BTreeMap::new();
         for (record, copy) in records.iter().zip(copies) {
             let name = format!("{}_{}", record.id, bag::safe_name(&record.original_name));
             let rel = format!("{PAYLOAD}/originals/{name}");
             let dest = bag::join(out, &rel);
             let blobs = Arc::clone(&self.blobs);
             let r = record.clone();
-            let ok =
+            let copied =
                 tokio::task::spawn_blocking(move || copy_original(&blobs, &r, &dest)).await??;
-            if !ok {
+            let Some(digest) = copied else {
                 self.log_event(NewEntry {
                     actor: who.user_id.clone(),
                     action: AuditAction::PackageHashMismatch,
@@ -269,7 +275,8 @@ impl Custody {
                     "原始记录 {} 重新计算的摘要与保管记录不符，导出已停止并已告警",
                     record.id
                 )));
-            }
+            };
+            known.insert(rel.clone(), digest);
             let statement = format!("{PAYLOAD}/statements/{}_文字说明材料.pdf", record.id);
             let form = forms::statement(record, copy, request, approvals, &rel, &tz);
             write(out, &statement, &crate::pdf::render_form(&style, &form))?;
@@ -349,7 +356,10 @@ impl Custody {
 
         let mut files = Vec::new();
         for path in bag::files_under(out, PAYLOAD).map_err(io_err(out))? {
-            let d = hash_file(&bag::join(out, &path)).map_err(io_err(out))?;
+            let d = match known.get(&path) {
+                Some(d) => d.clone(),
+                None => hash_file(&bag::join(out, &path)).map_err(io_err(out))?,
+            };
             files.push(FileEntry {
                 path,
                 size: d.size,
@@ -417,9 +427,10 @@ impl Custody {
             ("Liuhen-SM2-Key-Id", manifest.keys.sm2_key_id.clone()),
         ];
         let dir = out.to_path_buf();
-        let manifest_sha256 = tokio::task::spawn_blocking(move || bag::seal(&dir, &info))
-            .await?
-            .map_err(io_err(out))?;
+        let manifest_sha256 =
+            tokio::task::spawn_blocking(move || bag::seal_with(&dir, &info, &known))
+                .await?
+                .map_err(io_err(out))?;
         let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
         self.log_event(NewEntry {
             actor: who.user_id.clone(),
