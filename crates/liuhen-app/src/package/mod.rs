@@ -156,19 +156,24 @@ fn copy_original(
     record: &Record,
     dest: &Path,
 ) -> Result<Option<FileDigest>, AppError> {
-    let mut src = blobs.open(&record.sha256)?;
+    // Read unverified (`open_range`): the bytes are hashed here, once, with both algorithms.
+    if blobs.size(&record.sha256)? != Some(record.size_bytes) {
+        return Ok(None);
+    }
+    let mut src = blobs.open_range(&record.sha256, 0, record.size_bytes)?;
     let mut out = std::fs::File::create_new(dest).map_err(io_err(dest))?;
     let mut hasher = liuhen_blob::DualHasher::new();
-    let mut buf = vec![0u8; liuhen_blob::CHUNK_SIZE];
     loop {
-        let n = match src.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Ok(None),
-            Err(e) => return Err(AppError::io(dest, e)),
-        };
-        out.write_all(&buf[..n]).map_err(io_err(dest))?;
-        hasher.update(&buf[..n]);
+        let mut chunk = Vec::with_capacity(liuhen_blob::CHUNK_SIZE);
+        let n = (&mut src)
+            .take(liuhen_blob::CHUNK_SIZE as u64)
+            .read_to_end(&mut chunk)
+            .map_err(io_err(dest))?;
+        if n == 0 {
+            break;
+        }
+        out.write_all(&chunk).map_err(io_err(dest))?;
+        hasher.update_shared(Arc::new(chunk));
     }
     out.sync_all().map_err(io_err(dest))?;
     let d = hasher.finish_digests();

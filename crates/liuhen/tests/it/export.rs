@@ -40,12 +40,17 @@ async fn person(c: &Custody, username: &str, name: &str, role: Role) -> Principa
 
 /// A data directory with one made copy; returns the request id.
 async fn made_copy(app: &TestApp) -> String {
+    let file = app.work.join("现场执法.MP4");
+    std::fs::write(&file, b"original bytes ".repeat(4000)).unwrap();
+    made_copy_of(app, file).await
+}
+
+/// A data directory with a made copy of `file`; returns the request id.
+async fn made_copy_of(app: &TestApp, file: std::path::PathBuf) -> String {
     let c = Custody::open(OpenOptions::new(&app.data)).await.unwrap();
     let keeper = person(&c, "zhaomin", "赵敏", Role::RecordsKeeper).await;
     let legal = person(&c, "fazhi", "法制员", Role::LegalOffice).await;
     let leader = person(&c, "lingdao", "王局长", Role::EnforcementLeader).await;
-    let file = app.work.join("现场执法.MP4");
-    std::fs::write(&file, b"original bytes ".repeat(4000)).unwrap();
     let opts = IngestOptions {
         actor: keeper.user_id.clone(),
         classification: Classification {
@@ -161,4 +166,102 @@ async fn export_copy_then_verify_package_offline_names_a_changed_file() {
         "{text}"
     );
     assert!(!app.work.join("never-created").exists());
+}
+
+/// The export figure of docs/benchmarks.md: `liuhen export copy --iso` of one original of
+/// `LIUHEN_BENCH_EXPORT_MIB` MiB (default 1024) against one SM3 pass over the file plus
+/// `xorriso -as mkisofs` of the file alone; peak RSS by GNU time. Run with
+/// `cargo test -p liuhen --test it export_benchmark -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "benchmark: minutes of disk and CPU"]
+async fn export_benchmark() {
+    use std::io::{Read, Write};
+    use std::time::Instant;
+    let mib: usize = std::env::var("LIUHEN_BENCH_EXPORT_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024);
+    let app = TestApp::new();
+    let src = app.work.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let file = src.join("大文件.MP4");
+    {
+        let mut f = std::fs::File::create(&file).unwrap();
+        let chunk = crate::support::noise(1 << 20, 7);
+        for i in 0..mib {
+            let mut c = chunk.clone();
+            c[..8].copy_from_slice(&(i as u64).to_le_bytes());
+            f.write_all(&c).unwrap();
+        }
+        f.sync_all().unwrap();
+    }
+    let request = made_copy_of(&app, file.clone()).await;
+    // One SM3 pass.
+    let t = Instant::now();
+    let mut f = std::fs::File::open(&file).unwrap();
+    let mut h = <sm3::Sm3 as sm3::Digest>::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        sm3::Digest::update(&mut h, &buf[..n]);
+    }
+    let _ = sm3::Digest::finalize(h);
+    let sm3_s = t.elapsed().as_secs_f64();
+    // xorriso of the file alone.
+    let t = Instant::now();
+    let out = std::process::Command::new("xorriso")
+        .args([
+            "-as",
+            "mkisofs",
+            "-iso-level",
+            "3",
+            "-J",
+            "-joliet-long",
+            "-R",
+            "-o",
+        ])
+        .arg(app.work.join("alone.iso"))
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let xorriso_s = t.elapsed().as_secs_f64();
+    std::fs::remove_file(app.work.join("alone.iso")).unwrap();
+    // The export, with its ISO.
+    let pkg = app.work.join("pkg");
+    let iso = app.work.join("pkg.iso");
+    let t = Instant::now();
+    let out = std::process::Command::new("/usr/bin/time")
+        .args(["-f", "%M"])
+        .arg(crate::support::bin())
+        .arg("--data-dir")
+        .arg(&app.data)
+        .args(["export", "copy", &request, "--as", "zhaomin", "--out"])
+        .arg(&pkg)
+        .arg("--iso")
+        .arg(&iso)
+        .output()
+        .unwrap();
+    let export_s = t.elapsed().as_secs_f64();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rss_kib: f64 = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    println!(
+        "export of {mib} MiB: {export_s:.1} s; SM3 pass {sm3_s:.1} s + xorriso {xorriso_s:.1} s = {:.1} s; ratio {:.2}; peak RSS {:.1} MiB",
+        sm3_s + xorriso_s,
+        export_s / (sm3_s + xorriso_s),
+        rss_kib / 1024.0
+    );
 }
