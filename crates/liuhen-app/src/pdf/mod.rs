@@ -143,6 +143,19 @@ pub(crate) fn wrap(s: &str, width: f32, size: f32) -> Vec<String> {
     lines
 }
 
+/// Now, in UTC, as PDF metadata (PDF/A requires the document's date).
+fn now_utc() -> krilla::metadata::DateTime {
+    let t = jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::UTC);
+    krilla::metadata::DateTime::new(t.year() as u16)
+        .month(t.month() as u8)
+        .day(t.day() as u8)
+        .hour(t.hour() as u8)
+        .minute(t.minute() as u8)
+        .second(t.second() as u8)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0)
+}
+
 fn rgb_of((r, g, b): (u8, u8, u8)) -> rgb::Color {
     rgb::Color::new(r, g, b)
 }
@@ -167,7 +180,8 @@ fn draw(
         krilla::metadata::Metadata::new()
             .title(title.to_owned())
             .creator("liuhen".into())
-            .language("zh-CN".into()),
+            .language("zh-CN".into())
+            .creation_date(now_utc()),
     );
     let black = rgb::Color::black();
     let red = rgb_of(style.header_rgb);
@@ -254,6 +268,22 @@ pub(crate) fn finish(style: &Style, title: &str, size: (f32, f32), pages: &[Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_in_the_built_in_font_is_pdf_a_2b() {
+        let ops = vec![Op::Text {
+            x: 50.0,
+            y: 50.0,
+            size: 9.0,
+            text: "第 1 页 共 1 页".into(),
+            red: false,
+        }];
+        let pdf = draw(&Style::default(), "测试", (595.0, 842.0), &[ops], true);
+        assert!(
+            pdf.is_some(),
+            "krilla's PDF/A-2b validator refused the document"
+        );
+    }
 
     #[test]
     fn wraps_by_width() {

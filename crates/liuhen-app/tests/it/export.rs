@@ -470,6 +470,13 @@ async fn forms_are_pdfs_with_embedded_fonts_and_their_fields() {
     ];
     for (rel, needles) in checks {
         let path = bag::join(&pkg, &rel);
+        let raw = std::fs::read(&path).unwrap();
+        let xmp = String::from_utf8_lossy(&raw);
+        assert!(
+            xmp.contains("<pdfaid:part>2</pdfaid:part>")
+                && xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+            "{rel}: not declared PDF/A-2b"
+        );
         let (ok, fonts) = run(Command::new("pdffonts").arg(&path));
         assert!(ok, "{fonts}");
         let rows: Vec<&str> = fonts
