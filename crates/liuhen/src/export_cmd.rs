@@ -63,11 +63,22 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             let report = custody
                 .export_package(&user.principal(), &user.display_name, &request, &out)
                 .await?;
+            let mut label = None;
             if let Some(image) = &image {
                 iso::make_image(&out, image, &iso::volume_label(&report.package))?;
+                let pdf = custody
+                    .disc_label_pdf(&user.principal(), &request, &report.package, image)
+                    .await?;
+                let path = image.with_extension("label.pdf");
+                std::fs::write(&path, pdf)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                label = Some(path);
             }
             if json {
-                println!("{}", serde_json::json!({ "package": report, "iso": image }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "package": report, "iso": image, "label": label })
+                );
             } else {
                 println!(
                     "证据包已导出 / package exported: {}\n  {} 条记录, {} 个文件, {} 字节\n  manifest-sha256.txt SHA-256: {}",
@@ -79,6 +90,9 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
                 );
                 if let Some(image) = &image {
                     println!("  光盘映像 / disc image: {}", image.display());
+                }
+                if let Some(label) = &label {
+                    println!("  光盘标签 / disc label: {}", label.display());
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -175,3 +175,41 @@ pub fn manifest_form(manifest: &super::Manifest) -> Form {
         signatures: vec!["制作人".into()],
     }
 }
+
+/// The printable disc label (光盘标签): case, disc n of m, date, the image's checksum.
+pub fn disc_label(label: &DiscLabel) -> Form {
+    Form {
+        title: "行政执法音像记录证据光盘".into(),
+        info: vec![],
+        fields: vec![
+            Field::new("单位", &label.bureau),
+            Field::new("案件", &label.case),
+            Field::new("复制申请", &label.request),
+            Field::new("证据包编号", &label.package),
+            Field::new(
+                "光盘",
+                format!("第 {} 张 共 {} 张", label.disc, label.discs),
+            ),
+            Field::new("刻录日期", &label.date),
+            Field::new("映像 SHA-256", &label.image_sha256),
+        ],
+        notes: vec![
+            "核验：liuhen verify-package 本光盘映像，或在浏览器中打开光盘上的 data/verify.html。"
+                .into(),
+        ],
+        signatures: vec!["刻录人".into()],
+    }
+}
+
+/// What a disc label shows.
+#[derive(Debug, Clone)]
+pub struct DiscLabel {
+    pub bureau: String,
+    pub case: String,
+    pub request: String,
+    pub package: String,
+    pub disc: u32,
+    pub discs: u32,
+    pub date: String,
+    pub image_sha256: String,
+}

@@ -8,6 +8,7 @@
 
 pub mod bag;
 mod forms;
+pub use forms::DiscLabel;
 pub mod iso;
 mod stored;
 pub mod verify;
@@ -461,6 +462,50 @@ impl Custody {
             bytes,
             manifest_sha256,
         })
+    }
+}
+
+impl Custody {
+    /// The printable label of a package's disc image `image` (its SHA-256 is computed here).
+    pub async fn disc_label_pdf(
+        &self,
+        who: &Principal,
+        request_id: &str,
+        package: &str,
+        image: &Path,
+    ) -> Result<Vec<u8>, AppError> {
+        let request = self
+            .unit_request(who, Action::HandleRequest, request_id)
+            .await?;
+        let case = match request.case_id.as_deref() {
+            Some(id) => self
+                .case(id)
+                .await
+                .map(|c| format!("{} {}", c.number, c.name))
+                .unwrap_or_else(|_| id.to_owned()),
+            None => String::new(),
+        };
+        let path = image.to_path_buf();
+        let digest = tokio::task::spawn_blocking(move || hash_file(&path))
+            .await?
+            .map_err(io_err(image))?;
+        let label = DiscLabel {
+            bureau: self.config.bureau.name.clone(),
+            case,
+            request: request.id,
+            package: package.to_owned(),
+            disc: 1,
+            discs: 1,
+            date: Timestamp::now()
+                .to_zoned_datetime(self.tz())
+                .strftime("%Y-%m-%d")
+                .to_string(),
+            image_sha256: digest.sha256,
+        };
+        Ok(crate::pdf::render_form(
+            &self.pdf_style,
+            &forms::disc_label(&label),
+        ))
     }
 }
 

@@ -123,6 +123,25 @@ async fn export_copy_then_verify_package_offline_names_a_changed_file() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("证据包已导出"));
 
+    if with_iso {
+        let label = app.work.join("package.label.pdf");
+        assert!(label.is_file(), "a printable disc label beside the image");
+        if require_tool("pdftotext") {
+            let out = std::process::Command::new("pdftotext")
+                .args(["-enc", "UTF-8"])
+                .arg(&label)
+                .arg("-")
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let flat: String = text.split_whitespace().collect();
+            let digest = crate::support::sha256_file(&image);
+            assert!(
+                flat.contains("第1张共1张") && flat.contains(&digest),
+                "{text}"
+            );
+        }
+    }
     // verify-package needs no data directory.
     let verify = |path: &std::path::Path| {
         std::process::Command::new(crate::support::bin())
