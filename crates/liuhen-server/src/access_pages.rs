@@ -2,6 +2,7 @@
 //! keeper's queue, the request form, a request with its approval trail and the forms that
 //! carry it on, grants (revoke), loans (return, overdue), labels.
 
+mod packages;
 mod views;
 
 use askama::Template;
@@ -32,10 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/access/requests/{id}", get(detail))
         .route("/access/requests/{id}/decide", post(decide))
         .route("/access/requests/{id}/copy", post(copy))
-        .route("/access/requests/{id}/package", post(package))
+        .route("/access/requests/{id}/package", post(packages::build))
         .route(
             "/access/requests/{id}/packages/{package}",
-            get(package_image),
+            get(packages::image),
         )
         .route("/access/requests/{id}/fee", post(fee))
         .route("/access/requests/{id}/loan", post(loan))
@@ -287,7 +288,7 @@ async fn detail(
 }
 
 /// After a form: back to the request, or the page again with the message.
-async fn after<T>(
+pub(crate) async fn after<T>(
     s: &AppState,
     t: Tr,
     user: &CurrentUser,
@@ -354,53 +355,6 @@ async fn copy(
         .make_copy(&user.principal, &user.display_name, &id, &st)
         .await;
     after(&s, t, &user, &id, r).await
-}
-
-/// Builds the export package of the made copy (and its disc image) on the server.
-async fn package(
-    State(s): State<AppState>,
-    t: Tr,
-    user: Result<CurrentUser, ApiError>,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    let user = user.map_err(|e| PageError::new(e, t))?;
-    let r = s
-        .custody
-        .export_package_stored(&user.principal, &user.display_name, &id)
-        .await;
-    after(&s, t, &user, &id, r).await
-}
-
-/// The disc image of a package, for burning.
-async fn package_image(
-    State(s): State<AppState>,
-    t: Tr,
-    user: Result<CurrentUser, ApiError>,
-    Path((id, package)): Path<(String, String)>,
-) -> Result<Response, PageError> {
-    let user = user.map_err(|e| PageError::new(e, t))?;
-    let path = s
-        .custody
-        .package_image(&user.principal, &id, &package)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
-    let file = std::fs::File::open(&path)
-        .map_err(|_| PageError::new(AppError::NotFound(format!("package {package}")), t))?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let body = axum::body::Body::new(crate::playback::stream_reader(Box::new(file)));
-    let mut res = body.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        axum::http::header::CONTENT_TYPE,
-        axum::http::HeaderValue::from_static("application/x-iso9660-image"),
-    );
-    h.insert(axum::http::header::CONTENT_LENGTH, len.into());
-    if let Ok(v) =
-        axum::http::HeaderValue::from_str(&format!("attachment; filename=\"liuhen-{package}.iso\""))
-    {
-        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
 }
 
 #[derive(Debug, Default, Deserialize)]
