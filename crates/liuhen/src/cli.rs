@@ -67,6 +67,9 @@ enum Command {
     Export(crate::export_cmd::ExportCommand),
     /// Check an export package (directory or .iso) offline: no data directory needed.
     VerifyPackage(crate::export_cmd::VerifyPackageArgs),
+    /// Identity by account: officers and case team members without one, and resolving them.
+    #[command(subcommand)]
+    Identity(crate::identity_cmd::IdentityCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -213,6 +216,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
         Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
+        Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Demo | Command::VerifyPackage(_) => {
             unreachable!("handled before the data directory is opened")
         }
@@ -255,6 +259,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         },
         returned_at,
         clear_source: a.clear_source,
+        officer_id: None,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;
