@@ -3,5 +3,6 @@
 //! export, scope, signals and acknowledgement.
 
 mod draws;
+mod export;
 mod register;
 mod support;
