@@ -33,6 +33,7 @@ impl Custody {
         let size = tx.log_size();
         let previous = self.db.latest_checkpoint().await?;
         if previous.as_ref().is_some_and(|p| p.tree_size == size) || size == 0 {
+            tx.rollback().await?;
             return Ok(None);
         }
         let leaves = self.db.leaf_hashes(size).await?;

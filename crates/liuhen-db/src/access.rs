@@ -265,7 +265,7 @@ impl Tx {
             .bind(r.fee_cents)
             .bind(r.receipt_no.clone())
             .bind(r.paid_ms)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting an access request")?;
         for rec in &r.records {
@@ -274,7 +274,7 @@ impl Tx {
             )
             .bind(r.id.as_str())
             .bind(rec.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a record of a request")?;
         }
@@ -296,7 +296,7 @@ impl Tx {
         .bind(closed_ms)
         .bind(id)
         .bind(from)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("changing a request's status")?;
         Ok(done.rows_affected() == 1)
@@ -315,7 +315,7 @@ impl Tx {
         .bind(a.basis.as_str())
         .bind(a.comment.as_str())
         .bind(a.decided_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("inserting an approval")?;
         Ok(())
@@ -326,7 +326,7 @@ impl Tx {
         sqlx::query("DELETE FROM access_papers WHERE request_id = $1 AND paper = $2")
             .bind(p.request_id.as_str())
             .bind(p.paper.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("replacing a paper")?;
         sqlx::query(
@@ -341,7 +341,7 @@ impl Tx {
         .bind(p.size_bytes)
         .bind(p.attached_ms)
         .bind(p.attached_by.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("attaching a paper")?;
         Ok(())
@@ -365,14 +365,14 @@ impl Tx {
             .bind(g.revoked_ms)
             .bind(g.revoked_by.clone())
             .bind(g.revoke_reason.clone())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a grant")?;
         for rec in &g.records {
             sqlx::query("INSERT INTO access_grant_records (grant_id, record_id) VALUES ($1, $2)")
                 .bind(g.id.as_str())
                 .bind(rec.as_str())
-                .execute(&mut *self.inner)
+                .execute(self.conn())
                 .await
                 .ctx("inserting a record of a grant")?;
         }
@@ -395,7 +395,7 @@ impl Tx {
         .bind(by)
         .bind(reason)
         .bind(id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("revoking a grant")?;
         Ok(done.rows_affected() == 1)
@@ -418,7 +418,7 @@ impl Tx {
             .bind(c.extracted_ms)
             .bind(c.proves.as_str())
             .bind(c.created_ms)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a copy")?;
         Ok(())
@@ -428,7 +428,7 @@ impl Tx {
         sqlx::query("UPDATE access_requests SET fee_cents = $1 WHERE id = $2")
             .bind(fee_cents)
             .bind(id)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("setting a request's fee")?;
         Ok(())
@@ -448,7 +448,7 @@ impl Tx {
         .bind(receipt_no)
         .bind(at_ms)
         .bind(id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("recording a payment")?;
         Ok(done.rows_affected() == 1)
@@ -467,7 +467,7 @@ impl Tx {
             .bind(l.due_ms)
             .bind(l.returned_ms)
             .bind(l.returned_by.clone())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a loan")?;
         Ok(())
@@ -487,7 +487,7 @@ impl Tx {
         .bind(at_ms)
         .bind(by)
         .bind(request_id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("returning a loan")?;
         Ok(done.rows_affected() == 1)
@@ -503,7 +503,7 @@ impl Tx {
         .bind(v.visited_ms)
         .bind(v.recorded_by.as_str())
         .bind(v.note.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("inserting a visit")?;
         Ok(())
@@ -538,7 +538,7 @@ impl Tx {
             let sql = format!("DELETE FROM {table} WHERE {col} = $1 AND label = $2");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(label)
         };
-        let done = q.execute(&mut *self.inner).await.ctx("changing a label")?;
+        let done = q.execute(self.conn()).await.ctx("changing a label")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -561,7 +561,7 @@ impl Tx {
             sqlx::query("DELETE FROM conclusive_records WHERE record_id = $1").bind(record_id)
         };
         let done = q
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("changing the conclusive mark")?;
         Ok(done.rows_affected() == 1)

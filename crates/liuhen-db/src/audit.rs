@@ -88,7 +88,7 @@ impl Tx {
         .bind(entry.subject.as_deref())
         .bind(body.as_str())
         .bind(&leaf[..])
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("appending an audit entry")?;
         self.log_size += 1;

@@ -171,7 +171,7 @@ impl Tx {
         }
         q.bind(case.created_at.as_millisecond())
             .bind(case.agency.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a case")?;
         self.insert_parties_and_team(case).await
@@ -191,7 +191,7 @@ impl Tx {
         .bind(case.department.as_str())
         .bind(case.status.code())
         .bind(case.agency.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("updating a case")?;
         if done.rows_affected() == 0 {
@@ -202,7 +202,7 @@ impl Tx {
                 "DELETE FROM {table} WHERE case_id = $1"
             )))
             .bind(case.id.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("replacing a case's parties and team")?;
         }
@@ -221,7 +221,7 @@ impl Tx {
             .bind(p.kind.as_str())
             .bind(p.name.as_str())
             .bind(p.id_or_credit_code.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a case party")?;
         }
@@ -230,7 +230,7 @@ impl Tx {
                 .bind(case.id.as_str())
                 .bind(i as i64)
                 .bind(officer.as_str())
-                .execute(&mut *self.inner)
+                .execute(self.conn())
                 .await
                 .ctx("inserting a case team member")?;
         }
@@ -252,7 +252,7 @@ impl Tx {
             q = q.bind(v);
         }
         let done = q
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("updating case flags")?;
         Ok(done.rows_affected() > 0)
@@ -279,7 +279,7 @@ impl Tx {
             .bind(i64::from(step.on_site))
             .bind(i64::from(step.disputed))
             .bind(created_at.as_millisecond())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a step")?;
         Ok(())
@@ -293,7 +293,7 @@ impl Tx {
         .bind(link.record_id.as_str())
         .bind(link.linked_at.as_millisecond())
         .bind(link.linked_by.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("linking a record to a step")?;
         Ok(())
@@ -308,7 +308,7 @@ impl Tx {
         let done = sqlx::query("DELETE FROM step_records WHERE step_id = $1 AND record_id = $2")
             .bind(step_id)
             .bind(record_id.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("unlinking a record from a step")?;
         Ok(done.rows_affected() > 0)
@@ -323,7 +323,7 @@ impl Tx {
         )
         .bind(row.step_id.as_str())
         .bind(e.resumed_record.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("replacing an explanation")?;
         sqlx::query(
@@ -337,7 +337,7 @@ impl Tx {
         .bind(i64::from(e.spoken_at_offset_s))
         .bind(row.explained_at.as_millisecond())
         .bind(row.explained_by.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("storing an explanation")?;
         Ok(())

@@ -42,7 +42,7 @@ impl Tx {
         .bind(c.body.clone())
         .bind(c.ed25519_sig.clone())
         .bind(c.sm2_sig.clone())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("storing a checkpoint")?;
         Ok(())

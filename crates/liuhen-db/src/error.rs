@@ -40,3 +40,60 @@ impl<T> QueryContext<T> for Result<T, sqlx::Error> {
         self.map_err(|source| DbError::Query { context, source })
     }
 }
+
+/// A write that failed because of the storage under the database, not the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageFault {
+    /// SQLITE_FULL, PostgreSQL `53100 disk_full`, ENOSPC / EDQUOT.
+    DiskFull,
+    /// SQLITE_IOERR (any extended code), PostgreSQL `58030 io_error`, EIO.
+    Io,
+}
+
+impl StorageFault {
+    /// Classifies one sqlx error (the driver's result code, or the OS error).
+    pub fn of_sqlx(e: &sqlx::Error) -> Option<StorageFault> {
+        match e {
+            sqlx::Error::Database(db) => {
+                let code = db.code()?;
+                if let Ok(n) = code.parse::<i64>() {
+                    // SQLite: the primary result code is the low byte of the extended one.
+                    return match n & 0xff {
+                        13 => Some(StorageFault::DiskFull),
+                        10 => Some(StorageFault::Io),
+                        _ => None,
+                    };
+                }
+                match code.as_ref() {
+                    "53100" => Some(StorageFault::DiskFull),
+                    "58030" => Some(StorageFault::Io),
+                    _ => None,
+                }
+            }
+            sqlx::Error::Io(io) => Self::of_io(io),
+            _ => None,
+        }
+    }
+
+    pub fn of_io(e: &std::io::Error) -> Option<StorageFault> {
+        match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Some(StorageFault::DiskFull)
+            }
+            _ if e.raw_os_error() == Some(5) => Some(StorageFault::Io),
+            _ => None,
+        }
+    }
+}
+
+impl DbError {
+    /// Whether this error is the disk being full or failing (see [`StorageFault`]).
+    pub fn storage_fault(&self) -> Option<StorageFault> {
+        match self {
+            DbError::Connect { source, .. }
+            | DbError::Migrate { source, .. }
+            | DbError::Query { source, .. } => StorageFault::of_sqlx(source),
+            DbError::UnsupportedUrl(_) | DbError::Corrupt { .. } => None,
+        }
+    }
+}

@@ -13,6 +13,7 @@ mod case_search;
 mod cases;
 mod checkpoints;
 mod error;
+mod health;
 mod migrate;
 mod records;
 mod register;
@@ -45,7 +46,8 @@ pub use audit::{AuditEntry, EntryBody, NewEntry};
 pub use case_search::{CaseFilter, CasePage, FlagColumn};
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
-pub use error::DbError;
+pub use error::{DbError, StorageFault};
+pub use health::WriteFault;
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,
@@ -69,6 +71,8 @@ pub struct Db {
     /// Transactions committed through this handle (and its clones): lets a reader cache
     /// what it read and notice any change this process made since.
     commits: Arc<AtomicU64>,
+    /// Whether the last write failed because the disk is full or failing.
+    health: health::WriteHealth,
 }
 
 /// SQLite memory-mapped reads, up to the size SQLite builds allow by default (~2 GiB; the
@@ -115,6 +119,7 @@ impl Db {
             pool,
             backend,
             commits: Arc::default(),
+            health: health::WriteHealth::default(),
         };
         migrate::run(&db).await?;
         Ok(db)
@@ -149,13 +154,19 @@ impl Db {
     /// Starts a write transaction. Its first statement takes the log head row, so writers
     /// are serialised (SQLite takes its write lock at once instead of failing to upgrade).
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        Tx::begin(&self.pool, self.commits.clone()).await
+        Tx::begin(&self.pool, self.commits.clone(), self.health.clone()).await
     }
 
     /// How many transactions this process has committed so far. Every change that can
     /// matter to access (sessions, tokens, users, records, grants) is made in a [`Tx`].
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Acquire)
+    }
+
+    /// The storage fault that made the last write fail, until a write commits again
+    /// (`None`: writes succeed). For health checks.
+    pub fn write_fault(&self) -> Option<WriteFault> {
+        self.health.current()
     }
 
     pub async fn close(&self) {

@@ -148,7 +148,7 @@ impl Tx {
              $27, $28, $29, $30, $31)"
         );
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting a record")?;
         Ok(())
@@ -164,7 +164,7 @@ impl Tx {
             .collect();
         let sql = format!("UPDATE records SET {} WHERE id = $1", sets.join(", "));
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("updating a record")?;
         Ok(())
@@ -177,7 +177,7 @@ impl Tx {
         let sql = format!("SELECT {COLUMNS} FROM records WHERE sha256 = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(sha.to_hex())
-            .fetch_optional(&mut *self.inner)
+            .fetch_optional(self.conn())
             .await
             .ctx("finding a record by digest")?;
         row.as_ref()

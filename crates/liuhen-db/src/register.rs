@@ -638,14 +638,14 @@ impl Tx {
                     .bind(r.receipt_no.clone())
                     .bind(r.note.clone());
             }
-            q.execute(&mut *self.inner)
+            q.execute(self.conn())
                 .await
                 .ctx("writing register rows")?;
         }
         for g in &batch.grants {
             sqlx::query("DELETE FROM register_grants WHERE grant_id = $1")
                 .bind(g.grant_id.as_str())
-                .execute(&mut *self.inner)
+                .execute(self.conn())
                 .await
                 .ctx("writing a grant")?;
             let seqs: Vec<String> = g.seqs.iter().map(u64::to_string).collect();
@@ -664,7 +664,7 @@ impl Tx {
             .bind(g.expires_ms)
             .bind(g.revoked_ms)
             .bind(seqs.join(","))
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("writing a grant")?;
         }
@@ -677,7 +677,7 @@ impl Tx {
             .bind(f.receipt_no.as_str())
             .bind(f.fee_cents)
             .bind(f.request_id.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("writing a receipt")?;
         }
@@ -691,7 +691,7 @@ impl Tx {
             .bind(a.step.as_deref())
             .bind(a.decision.as_deref())
             .bind(a.approver.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("writing an approval")?;
         }
@@ -702,7 +702,7 @@ impl Tx {
         )
         .bind(name)
         .bind(batch.last_seq as i64)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("moving a projection cursor")?;
         Ok(())
@@ -721,7 +721,7 @@ impl Tx {
         .bind(ack.acked_ms)
         .bind(ack.note.as_str())
         .bind(ack.entry_seq as i64)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("recording an acknowledgement")?;
         Ok(done.rows_affected() == 1)
@@ -730,7 +730,7 @@ impl Tx {
     pub async fn alert_acknowledged(&mut self, key: &str) -> Result<bool, DbError> {
         let row = sqlx::query("SELECT 1 AS one FROM alert_acks WHERE alert_key = $1")
             .bind(key)
-            .fetch_optional(&mut *self.inner)
+            .fetch_optional(self.conn())
             .await
             .ctx("reading an acknowledgement")?;
         Ok(row.is_some())

@@ -25,7 +25,7 @@ impl Tx {
         sqlx::query("DELETE FROM record_reviews WHERE record_id = $1 AND item = $2")
             .bind(r.record_id.as_str())
             .bind(r.item.code())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("replacing a review tick")?;
         sqlx::query(
@@ -38,7 +38,7 @@ impl Tx {
         .bind(r.note.as_str())
         .bind(r.reviewed_by.as_str())
         .bind(r.reviewed_at.as_millisecond())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("storing a review tick")?;
         Ok(())

@@ -34,7 +34,7 @@ impl Tx {
         .bind(source_key)
         .bind(record_id)
         .bind(at_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("remembering an ingest source")?;
         Ok(())

@@ -211,7 +211,7 @@ impl Tx {
             .bind(u.updated_ms)
             .bind(u.state.as_str())
             .bind(u.record_id.clone())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("inserting an upload")?;
         Ok(())
@@ -232,7 +232,7 @@ impl Tx {
         .bind(record_id.map(str::to_owned))
         .bind(now_ms)
         .bind(id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("closing an upload")?;
         Ok(done.rows_affected() == 1)
@@ -250,7 +250,7 @@ impl Tx {
         .bind(d.status.as_str())
         .bind(d.error.clone())
         .bind(d.created_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("inserting a derivative")?;
         Ok(())

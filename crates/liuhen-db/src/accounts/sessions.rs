@@ -182,7 +182,7 @@ impl Tx {
         .bind(s.created_ms)
         .bind(s.last_seen_ms)
         .bind(s.expires_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("inserting a session")?;
         Ok(())
@@ -192,7 +192,7 @@ impl Tx {
     pub async fn delete_session(&mut self, token_hash: &str) -> Result<bool, DbError> {
         let r = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("deleting a session")?;
         Ok(r.rows_affected() > 0)
@@ -202,7 +202,7 @@ impl Tx {
     pub async fn delete_sessions_of(&mut self, user_id: &str) -> Result<u64, DbError> {
         let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("deleting a user's sessions")?;
         Ok(r.rows_affected())
@@ -218,7 +218,7 @@ impl Tx {
         .bind(t.name.as_str())
         .bind(t.token_hash.as_str())
         .bind(t.created_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("inserting an API token")?;
         Ok(())
@@ -238,14 +238,14 @@ impl Tx {
         .bind(now_ms)
         .bind(id)
         .bind(user_id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
         .ctx("revoking an API token")?;
         Ok(r.rows_affected() > 0)
     }
 
     pub async fn login_failures(&mut self, username: &str) -> Result<FailureCounter, DbError> {
-        failures(&mut self.inner, username).await
+        failures(self.conn(), username).await
     }
 
     /// Stores a failure counter; the default counter removes the row.
@@ -256,7 +256,7 @@ impl Tx {
     ) -> Result<(), DbError> {
         sqlx::query("DELETE FROM login_failures WHERE username = $1")
             .bind(username)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("storing sign-in failures")?;
         if c != FailureCounter::default() {
@@ -267,7 +267,7 @@ impl Tx {
             .bind(username)
             .bind(i64::from(c.failures))
             .bind(c.locked_until_ms)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
             .ctx("storing sign-in failures")?;
         }
