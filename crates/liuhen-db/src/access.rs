@@ -5,7 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{DbError, Tx};
 
 mod read;
@@ -267,7 +267,7 @@ impl Tx {
             .bind(r.paid_ms)
             .execute(self.conn())
             .await
-            .ctx("inserting an access request")?;
+            .in_tx(&self.health, "inserting an access request")?;
         for rec in &r.records {
             sqlx::query(
                 "INSERT INTO access_request_records (request_id, record_id) VALUES ($1, $2)",
@@ -276,7 +276,7 @@ impl Tx {
             .bind(rec.as_str())
             .execute(self.conn())
             .await
-            .ctx("inserting a record of a request")?;
+            .in_tx(&self.health, "inserting a record of a request")?;
         }
         Ok(())
     }
@@ -298,7 +298,7 @@ impl Tx {
         .bind(from)
         .execute(self.conn())
         .await
-        .ctx("changing a request's status")?;
+        .in_tx(&self.health, "changing a request's status")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -317,7 +317,7 @@ impl Tx {
         .bind(a.decided_ms)
         .execute(self.conn())
         .await
-        .ctx("inserting an approval")?;
+        .in_tx(&self.health, "inserting an approval")?;
         Ok(())
     }
 
@@ -328,7 +328,7 @@ impl Tx {
             .bind(p.paper.as_str())
             .execute(self.conn())
             .await
-            .ctx("replacing a paper")?;
+            .in_tx(&self.health, "replacing a paper")?;
         sqlx::query(
             "INSERT INTO access_papers (request_id, paper, sha256, file_name, media_type, \
              size_bytes, attached_ms, attached_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -343,7 +343,7 @@ impl Tx {
         .bind(p.attached_by.as_str())
         .execute(self.conn())
         .await
-        .ctx("attaching a paper")?;
+        .in_tx(&self.health, "attaching a paper")?;
         Ok(())
     }
 
@@ -367,14 +367,14 @@ impl Tx {
             .bind(g.revoke_reason.clone())
             .execute(self.conn())
             .await
-            .ctx("inserting a grant")?;
+            .in_tx(&self.health, "inserting a grant")?;
         for rec in &g.records {
             sqlx::query("INSERT INTO access_grant_records (grant_id, record_id) VALUES ($1, $2)")
                 .bind(g.id.as_str())
                 .bind(rec.as_str())
                 .execute(self.conn())
                 .await
-                .ctx("inserting a record of a grant")?;
+                .in_tx(&self.health, "inserting a record of a grant")?;
         }
         Ok(())
     }
@@ -397,7 +397,7 @@ impl Tx {
         .bind(id)
         .execute(self.conn())
         .await
-        .ctx("revoking a grant")?;
+        .in_tx(&self.health, "revoking a grant")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -420,7 +420,7 @@ impl Tx {
             .bind(c.created_ms)
             .execute(self.conn())
             .await
-            .ctx("inserting a copy")?;
+            .in_tx(&self.health, "inserting a copy")?;
         Ok(())
     }
 
@@ -430,7 +430,7 @@ impl Tx {
             .bind(id)
             .execute(self.conn())
             .await
-            .ctx("setting a request's fee")?;
+            .in_tx(&self.health, "setting a request's fee")?;
         Ok(())
     }
 
@@ -450,7 +450,7 @@ impl Tx {
         .bind(id)
         .execute(self.conn())
         .await
-        .ctx("recording a payment")?;
+        .in_tx(&self.health, "recording a payment")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -469,7 +469,7 @@ impl Tx {
             .bind(l.returned_by.clone())
             .execute(self.conn())
             .await
-            .ctx("inserting a loan")?;
+            .in_tx(&self.health, "inserting a loan")?;
         Ok(())
     }
 
@@ -489,7 +489,7 @@ impl Tx {
         .bind(request_id)
         .execute(self.conn())
         .await
-        .ctx("returning a loan")?;
+        .in_tx(&self.health, "returning a loan")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -505,7 +505,7 @@ impl Tx {
         .bind(v.note.as_str())
         .execute(self.conn())
         .await
-        .ctx("inserting a visit")?;
+        .in_tx(&self.health, "inserting a visit")?;
         Ok(())
     }
 
@@ -538,7 +538,7 @@ impl Tx {
             let sql = format!("DELETE FROM {table} WHERE {col} = $1 AND label = $2");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(label)
         };
-        let done = q.execute(self.conn()).await.ctx("changing a label")?;
+        let done = q.execute(self.conn()).await.in_tx(&self.health, "changing a label")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -563,7 +563,7 @@ impl Tx {
         let done = q
             .execute(self.conn())
             .await
-            .ctx("changing the conclusive mark")?;
+            .in_tx(&self.health, "changing the conclusive mark")?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -10,7 +10,7 @@ use liuhen_domain::Role;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{AuditEntry, Db, DbError, Tx};
 
 pub use sessions::{ApiTokenRow, SessionRow};
@@ -236,7 +236,7 @@ impl Tx {
             .bind(name)
             .fetch_optional(self.conn())
             .await
-            .ctx("looking up a unit")?;
+            .in_tx(&self.health, "looking up a unit")?;
         row.map(|r| r.try_get("id"))
             .transpose()
             .ctx("looking up a unit")
@@ -249,7 +249,7 @@ impl Tx {
             .bind(now_ms)
             .execute(self.conn())
             .await
-            .ctx("inserting a unit")?;
+            .in_tx(&self.health, "inserting a unit")?;
         Ok(())
     }
 
@@ -263,7 +263,7 @@ impl Tx {
             .bind(name)
             .fetch_optional(self.conn())
             .await
-            .ctx("looking up a department")?;
+            .in_tx(&self.health, "looking up a department")?;
         row.map(|r| r.try_get("id"))
             .transpose()
             .ctx("looking up a department")
@@ -285,7 +285,7 @@ impl Tx {
         .bind(now_ms)
         .execute(self.conn())
         .await
-        .ctx("inserting a department")?;
+        .in_tx(&self.health, "inserting a department")?;
         Ok(())
     }
 
@@ -307,7 +307,7 @@ impl Tx {
         .bind(u.now_ms)
         .execute(self.conn())
         .await
-        .ctx("inserting a user")?;
+        .in_tx(&self.health, "inserting a user")?;
         Ok(())
     }
 
@@ -328,7 +328,7 @@ impl Tx {
         .bind(user_id)
         .execute(self.conn())
         .await
-        .ctx("setting a password")?;
+        .in_tx(&self.health, "setting a password")?;
         Ok(())
     }
 
@@ -344,7 +344,7 @@ impl Tx {
             .bind(user_id)
             .execute(self.conn())
             .await
-            .ctx("disabling a user")?;
+            .in_tx(&self.health, "disabling a user")?;
         Ok(())
     }
 
@@ -369,7 +369,7 @@ impl Tx {
         .bind(user_id)
         .execute(self.conn())
         .await
-        .ctx("setting the second factor")?;
+        .in_tx(&self.health, "setting the second factor")?;
         Ok(())
     }
 
@@ -380,7 +380,7 @@ impl Tx {
             .bind(user_id)
             .execute(self.conn())
             .await
-            .ctx("remembering a second-factor code")?;
+            .in_tx(&self.health, "remembering a second-factor code")?;
         Ok(())
     }
 }

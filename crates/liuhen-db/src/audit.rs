@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 pub const BODY_VERSION: u32 = 1;
@@ -90,7 +90,7 @@ impl Tx {
         .bind(&leaf[..])
         .execute(self.conn())
         .await
-        .ctx("appending an audit entry")?;
+        .in_tx(&self.health, "appending an audit entry")?;
         self.log_size += 1;
         self.last_leaf = leaf;
         self.appended = true;

@@ -8,7 +8,7 @@ use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus, Explanation, Step
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 /// A party (当事人) of a case.
@@ -173,7 +173,7 @@ impl Tx {
             .bind(case.agency.as_str())
             .execute(self.conn())
             .await
-            .ctx("inserting a case")?;
+            .in_tx(&self.health, "inserting a case")?;
         self.insert_parties_and_team(case).await
     }
 
@@ -193,7 +193,7 @@ impl Tx {
         .bind(case.agency.as_str())
         .execute(self.conn())
         .await
-        .ctx("updating a case")?;
+        .in_tx(&self.health, "updating a case")?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
@@ -204,7 +204,7 @@ impl Tx {
             .bind(case.id.as_str())
             .execute(self.conn())
             .await
-            .ctx("replacing a case's parties and team")?;
+            .in_tx(&self.health, "replacing a case's parties and team")?;
         }
         self.insert_parties_and_team(case).await?;
         Ok(true)
@@ -223,7 +223,7 @@ impl Tx {
             .bind(p.id_or_credit_code.as_str())
             .execute(self.conn())
             .await
-            .ctx("inserting a case party")?;
+            .in_tx(&self.health, "inserting a case party")?;
         }
         for (i, officer) in case.team.iter().enumerate() {
             sqlx::query("INSERT INTO case_team (case_id, position, officer) VALUES ($1, $2, $3)")
@@ -232,7 +232,7 @@ impl Tx {
                 .bind(officer.as_str())
                 .execute(self.conn())
                 .await
-                .ctx("inserting a case team member")?;
+                .in_tx(&self.health, "inserting a case team member")?;
         }
         Ok(())
     }
@@ -254,7 +254,7 @@ impl Tx {
         let done = q
             .execute(self.conn())
             .await
-            .ctx("updating case flags")?;
+            .in_tx(&self.health, "updating case flags")?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -281,7 +281,7 @@ impl Tx {
             .bind(created_at.as_millisecond())
             .execute(self.conn())
             .await
-            .ctx("inserting a step")?;
+            .in_tx(&self.health, "inserting a step")?;
         Ok(())
     }
 
@@ -295,7 +295,7 @@ impl Tx {
         .bind(link.linked_by.as_str())
         .execute(self.conn())
         .await
-        .ctx("linking a record to a step")?;
+        .in_tx(&self.health, "linking a record to a step")?;
         Ok(())
     }
 
@@ -310,7 +310,7 @@ impl Tx {
             .bind(record_id.as_str())
             .execute(self.conn())
             .await
-            .ctx("unlinking a record from a step")?;
+            .in_tx(&self.health, "unlinking a record from a step")?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -325,7 +325,7 @@ impl Tx {
         .bind(e.resumed_record.as_str())
         .execute(self.conn())
         .await
-        .ctx("replacing an explanation")?;
+        .in_tx(&self.health, "replacing an explanation")?;
         sqlx::query(
             "INSERT INTO interruption_explanations (step_id, resumed_record_id, reason, text, \
              spoken_at_offset_s, explained_ms, explained_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -339,7 +339,7 @@ impl Tx {
         .bind(row.explained_by.as_str())
         .execute(self.conn())
         .await
-        .ctx("storing an explanation")?;
+        .in_tx(&self.health, "storing an explanation")?;
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Tx {
         .bind(c.sm2_sig.clone())
         .execute(self.conn())
         .await
-        .ctx("storing a checkpoint")?;
+        .in_tx(&self.health, "storing a checkpoint")?;
         Ok(())
     }
 }

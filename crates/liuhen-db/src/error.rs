@@ -97,3 +97,20 @@ impl DbError {
         }
     }
 }
+
+/// [`QueryContext`] for a statement of a write transaction: a storage fault also marks
+/// the store degraded (see `health`).
+pub(crate) trait InTx<T> {
+    fn in_tx(self, health: &crate::health::WriteHealth, context: &'static str)
+    -> Result<T, DbError>;
+}
+
+impl<T> InTx<T> for Result<T, sqlx::Error> {
+    fn in_tx(
+        self,
+        health: &crate::health::WriteHealth,
+        context: &'static str,
+    ) -> Result<T, DbError> {
+        self.map_err(|source| health.failed(source, context))
+    }
+}

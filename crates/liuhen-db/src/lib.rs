@@ -73,6 +73,8 @@ pub struct Db {
     commits: Arc<AtomicU64>,
     /// Whether the last write failed because the disk is full or failing.
     health: health::WriteHealth,
+    /// SQLite only, fault injection: [`Db::cap_pages`].
+    page_cap: Arc<AtomicU64>,
 }
 
 /// SQLite memory-mapped reads, up to the size SQLite builds allow by default (~2 GiB; the
@@ -93,12 +95,32 @@ impl Db {
         };
         let options: AnyConnectOptions =
             url.parse().map_err(|e| DbError::connect(redact(url), e))?;
+        let page_cap = Arc::new(AtomicU64::new(0));
         let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(60));
         if backend == Backend::Sqlite {
-            pool = pool.after_connect(|conn, _| {
+            let cap = page_cap.clone();
+            pool = pool.before_acquire(move |conn, _| {
+                let cap = cap.load(Ordering::Acquire);
                 Box::pin(async move {
+                    if cap != 0 {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {cap}")))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(true)
+                })
+            });
+            let cap = page_cap.clone();
+            pool = pool.after_connect(move |conn, _| {
+                let cap = cap.load(Ordering::Acquire);
+                Box::pin(async move {
+                    if cap != 0 {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {cap}")))
+                            .execute(&mut *conn)
+                            .await?;
+                    }
                     // FULL: an acknowledged ingest survives power loss, not just a crash.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
@@ -120,6 +142,7 @@ impl Db {
             backend,
             commits: Arc::default(),
             health: health::WriteHealth::default(),
+            page_cap,
         };
         migrate::run(&db).await?;
         Ok(db)
@@ -141,6 +164,22 @@ impl Db {
                 .ctx("refreshing planner statistics")?;
         }
         Ok(())
+    }
+
+    /// Fault injection for tests (SQLite; PostgreSQL: nothing): caps the database file at
+    /// `pages` pages (`PRAGMA max_page_count`, applied to every connection as it is next
+    /// used), so writes that need a new page fail with SQLITE_FULL as on a full disk.
+    /// A cap below the current size is the current size. Returns the page count now.
+    pub async fn cap_pages(&self, pages: u64) -> Result<u64, DbError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(0);
+        }
+        self.page_cap.store(pages.max(1), Ordering::Release);
+        let row = sqlx::query("PRAGMA page_count")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("reading the page count")?;
+        Ok(sqlx::Row::try_get::<i64, _>(&row, 0).ctx("reading the page count")? as u64)
     }
 
     pub fn backend(&self) -> Backend {

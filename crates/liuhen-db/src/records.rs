@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 pub(crate) const COLUMNS: &str = "id, sha256, sm3, size_bytes, kind, original_name, container, video_codec, \
@@ -150,7 +150,7 @@ impl Tx {
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
             .execute(self.conn())
             .await
-            .ctx("inserting a record")?;
+            .in_tx(&self.health, "inserting a record")?;
         Ok(())
     }
 
@@ -166,7 +166,7 @@ impl Tx {
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
             .execute(self.conn())
             .await
-            .ctx("updating a record")?;
+            .in_tx(&self.health, "updating a record")?;
         Ok(())
     }
 
@@ -179,7 +179,7 @@ impl Tx {
             .bind(sha.to_hex())
             .fetch_optional(self.conn())
             .await
-            .ctx("finding a record by digest")?;
+            .in_tx(&self.health, "finding a record by digest")?;
         row.as_ref()
             .map(decode)
             .transpose()

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::AuditEntry;
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 /// One use of one record.
@@ -640,14 +640,14 @@ impl Tx {
             }
             q.execute(self.conn())
                 .await
-                .ctx("writing register rows")?;
+                .in_tx(&self.health, "writing register rows")?;
         }
         for g in &batch.grants {
             sqlx::query("DELETE FROM register_grants WHERE grant_id = $1")
                 .bind(g.grant_id.as_str())
                 .execute(self.conn())
                 .await
-                .ctx("writing a grant")?;
+                .in_tx(&self.health, "writing a grant")?;
             let seqs: Vec<String> = g.seqs.iter().map(u64::to_string).collect();
             sqlx::query(
                 "INSERT INTO register_grants (grant_id, request_id, user_id, approved_by, \
@@ -666,7 +666,7 @@ impl Tx {
             .bind(seqs.join(","))
             .execute(self.conn())
             .await
-            .ctx("writing a grant")?;
+            .in_tx(&self.health, "writing a grant")?;
         }
         // After the rows: a fee paid in the same step as its copy still finds it.
         for f in &batch.receipts {
@@ -679,7 +679,7 @@ impl Tx {
             .bind(f.request_id.as_str())
             .execute(self.conn())
             .await
-            .ctx("writing a receipt")?;
+            .in_tx(&self.health, "writing a receipt")?;
         }
         for a in &batch.approvals {
             sqlx::query(
@@ -693,7 +693,7 @@ impl Tx {
             .bind(a.approver.as_str())
             .execute(self.conn())
             .await
-            .ctx("writing an approval")?;
+            .in_tx(&self.health, "writing an approval")?;
         }
         sqlx::query(
             "INSERT INTO projection_cursors (name, last_seq) VALUES ($1, $2) \
@@ -704,7 +704,7 @@ impl Tx {
         .bind(batch.last_seq as i64)
         .execute(self.conn())
         .await
-        .ctx("moving a projection cursor")?;
+        .in_tx(&self.health, "moving a projection cursor")?;
         Ok(())
     }
 
@@ -723,7 +723,7 @@ impl Tx {
         .bind(ack.entry_seq as i64)
         .execute(self.conn())
         .await
-        .ctx("recording an acknowledgement")?;
+        .in_tx(&self.health, "recording an acknowledgement")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -732,7 +732,7 @@ impl Tx {
             .bind(key)
             .fetch_optional(self.conn())
             .await
-            .ctx("reading an acknowledgement")?;
+            .in_tx(&self.health, "reading an acknowledgement")?;
         Ok(row.is_some())
     }
 }

@@ -6,7 +6,7 @@ use liuhen_domain::RecordId;
 use liuhen_domain::review::{ReviewItem, ReviewVerdict};
 use sqlx::Row;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ impl Tx {
             .bind(r.item.code())
             .execute(self.conn())
             .await
-            .ctx("replacing a review tick")?;
+            .in_tx(&self.health, "replacing a review tick")?;
         sqlx::query(
             "INSERT INTO record_reviews (record_id, item, verdict, note, reviewed_by, reviewed_ms) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -40,7 +40,7 @@ impl Tx {
         .bind(r.reviewed_at.as_millisecond())
         .execute(self.conn())
         .await
-        .ctx("storing a review tick")?;
+        .in_tx(&self.health, "storing a review tick")?;
         Ok(())
     }
 }

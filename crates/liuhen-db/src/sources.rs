@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 impl Db {
@@ -36,7 +36,7 @@ impl Tx {
         .bind(at_ms)
         .execute(self.conn())
         .await
-        .ctx("remembering an ingest source")?;
+        .in_tx(&self.health, "remembering an ingest source")?;
         Ok(())
     }
 }

@@ -25,7 +25,7 @@ pub struct Tx {
     pub(crate) last_leaf: [u8; 32],
     pub(crate) appended: bool,
     commits: Arc<AtomicU64>,
-    health: WriteHealth,
+    pub(crate) health: WriteHealth,
 }
 
 impl Tx {

@@ -8,7 +8,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +213,7 @@ impl Tx {
             .bind(u.record_id.clone())
             .execute(self.conn())
             .await
-            .ctx("inserting an upload")?;
+            .in_tx(&self.health, "inserting an upload")?;
         Ok(())
     }
 
@@ -234,7 +234,7 @@ impl Tx {
         .bind(id)
         .execute(self.conn())
         .await
-        .ctx("closing an upload")?;
+        .in_tx(&self.health, "closing an upload")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -252,7 +252,7 @@ impl Tx {
         .bind(d.created_ms)
         .execute(self.conn())
         .await
-        .ctx("inserting a derivative")?;
+        .in_tx(&self.health, "inserting a derivative")?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use liuhen_domain::auth::FailureCounter;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,7 +184,7 @@ impl Tx {
         .bind(s.expires_ms)
         .execute(self.conn())
         .await
-        .ctx("inserting a session")?;
+        .in_tx(&self.health, "inserting a session")?;
         Ok(())
     }
 
@@ -194,7 +194,7 @@ impl Tx {
             .bind(token_hash)
             .execute(self.conn())
             .await
-            .ctx("deleting a session")?;
+            .in_tx(&self.health, "deleting a session")?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -204,7 +204,7 @@ impl Tx {
             .bind(user_id)
             .execute(self.conn())
             .await
-            .ctx("deleting a user's sessions")?;
+            .in_tx(&self.health, "deleting a user's sessions")?;
         Ok(r.rows_affected())
     }
 
@@ -220,7 +220,7 @@ impl Tx {
         .bind(t.created_ms)
         .execute(self.conn())
         .await
-        .ctx("inserting an API token")?;
+        .in_tx(&self.health, "inserting an API token")?;
         Ok(())
     }
 
@@ -240,7 +240,7 @@ impl Tx {
         .bind(user_id)
         .execute(self.conn())
         .await
-        .ctx("revoking an API token")?;
+        .in_tx(&self.health, "revoking an API token")?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -258,7 +258,7 @@ impl Tx {
             .bind(username)
             .execute(self.conn())
             .await
-            .ctx("storing sign-in failures")?;
+            .in_tx(&self.health, "storing sign-in failures")?;
         if c != FailureCounter::default() {
             sqlx::query(
                 "INSERT INTO login_failures (username, failures, locked_until_ms) \
@@ -269,7 +269,7 @@ impl Tx {
             .bind(c.locked_until_ms)
             .execute(self.conn())
             .await
-            .ctx("storing sign-in failures")?;
+            .in_tx(&self.health, "storing sign-in failures")?;
         }
         Ok(())
     }

@@ -55,6 +55,21 @@ impl TestApp {
         }
     }
 
+    /// Stops the server and closes the store as a restart would, then opens the same data
+    /// directory again and serves it on a new port.
+    pub async fn restart(&mut self) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        self.custody.db().close().await;
+        self.custody = Custody::open(OpenOptions::new(&self.data)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let router = liuhen_server::router(self.custody.clone());
+        self.server = tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
+    }
+
     /// Creates a user (display name = user name) with password [`TEST_PASSWORD`] that can
     /// sign in at once; administrators get a second factor enrolled, which [`Self::login`]
     /// answers. `unit`: `"某局"` or `None`. Returns (username, password).
