@@ -111,9 +111,80 @@ async fn health(app: &TestApp) -> (StatusCode, serde_json::Value) {
     (res.status(), res.json().await.unwrap())
 }
 
+/// How the disk is made full, and how space returns.
+enum Full {
+    /// No root needed: SQLite's `max_page_count` lets the database grow by 3 pages only.
+    Pages,
+    /// A real file system with no space left: a filler file takes all but 96 KiB.
+    Filler(std::path::PathBuf),
+}
+
+impl Full {
+    async fn fill(&self, app: &TestApp) {
+        match self {
+            Full::Pages => {
+                let pages = app.custody.db().cap_pages(1 << 30).await.unwrap();
+                app.custody.db().cap_pages(pages + 3).await.unwrap();
+            }
+            Full::Filler(path) => {
+                use std::io::Write as _;
+                let mut f = std::fs::File::create(path).unwrap();
+                let chunk = vec![0x5a_u8; 1 << 16];
+                let mut len = 0u64;
+                while f.write_all(&chunk).is_ok() {
+                    len += chunk.len() as u64;
+                }
+                let _ = f.sync_all();
+                f.set_len(len.saturating_sub(96 * 1024)).unwrap();
+            }
+        }
+    }
+
+    async fn free(&self, app: &TestApp) {
+        match self {
+            Full::Pages => {
+                app.custody.db().cap_pages(1 << 30).await.unwrap();
+            }
+            Full::Filler(path) => std::fs::remove_file(path).unwrap(),
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn disk_full_under_concurrent_requests_never_acknowledges_a_lost_write() {
-    let app = TestApp::new().await;
+    disk_full_run(TestApp::new().await, Full::Pages).await;
+}
+
+/// The same on a real 48 MiB tmpfs filled to 96 KiB (needs root to mount; under `CI=true`
+/// its absence is a failure, elsewhere a note).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn enospc_on_a_full_tmpfs_never_acknowledges_a_lost_write() {
+    let mount = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=48m", "tmpfs"])
+        .arg(mount.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cannot mount a tmpfs (needs root): the ENOSPC test did not run"
+        );
+        eprintln!("SKIPPED: cannot mount a tmpfs (needs root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.path().to_owned());
+    let app = TestApp::new_in(mount.path()).await;
+    disk_full_run(app, Full::Filler(mount.path().join("filler"))).await;
+}
+
+async fn disk_full_run(app: TestApp, full: Full) {
     let (_, token) = api_user(&app, "zhangwei", "张伟", GX).await;
     let own = ingest_one(&app, 1, GX, "张伟").await;
     let other = ingest_one(&app, 2, WD, "王芳").await;
@@ -121,10 +192,8 @@ async fn disk_full_under_concurrent_requests_never_acknowledges_a_lost_write() {
     let views_before = count(&app, &own_subject, "record.viewed").await;
     let refusals_before = count(&app, &other_subject, "access.refused").await;
 
-    // The disk is full from now on: the database may not grow by a single page.
-    // (A few pages of room first, so that some writes succeed while others fail.)
-    let pages = app.custody.db().cap_pages(1 << 30).await.unwrap();
-    app.custody.db().cap_pages(pages + 3).await.unwrap();
+    // The disk is full from now on (a little room first: some writes succeed).
+    full.fill(&app).await;
 
     let app = Arc::new(app);
     let mut loops = Vec::new();
@@ -176,7 +245,7 @@ async fn disk_full_under_concurrent_requests_never_acknowledges_a_lost_write() {
     assert_eq!(body["reason"], "disk_full");
 
     // Space returns: the same server serves again, no restart.
-    app.custody.db().cap_pages(1 << 30).await.unwrap();
+    full.free(&app).await;
     let o = request(&app, &http, &token, Op::CreateUpload, &own, &other).await;
     assert_eq!(o.status, StatusCode::CREATED);
     outcomes.push(o);
@@ -206,8 +275,12 @@ async fn disk_full_under_concurrent_requests_never_acknowledges_a_lost_write() {
     let views = count(&app, &own_subject, "record.viewed").await - views_before;
     let refusals = count(&app, &other_subject, "access.refused").await - refusals_before;
     eprintln!(
-        "disk full: {} requests, {failed} answered 507; acknowledged: {} uploads ({lost} lost), \
+        "disk full ({}): {} requests, {failed} answered 507; acknowledged: {} uploads ({lost} lost), \
          {} views ({views} logged), {} refusals ({refusals} logged)",
+        match full {
+            Full::Pages => "max_page_count",
+            Full::Filler(_) => "tmpfs ENOSPC",
+        },
         outcomes.len() + 1,
         acked(Op::CreateUpload),
         acked(Op::View),

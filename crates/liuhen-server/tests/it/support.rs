@@ -32,7 +32,15 @@ impl TestApp {
     /// A server whose data directory has this `liuhen.toml` (overrides the defaults),
     /// e.g. `"[security]\nidle_timeout_seconds = 1\n"`.
     pub async fn with_config(toml: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::build(tempfile::tempdir().unwrap(), toml).await
+    }
+
+    /// A server whose data directory lies under `parent` (e.g. a small file system).
+    pub async fn new_in(parent: &std::path::Path) -> Self {
+        Self::build(tempfile::tempdir_in(parent).unwrap(), "").await
+    }
+
+    async fn build(dir: tempfile::TempDir, toml: &str) -> Self {
         let data = dir.path().join("data");
         if !toml.is_empty() {
             std::fs::create_dir_all(&data).unwrap();
