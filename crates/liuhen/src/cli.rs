@@ -108,8 +108,17 @@ struct IngestArgs {
 
 #[derive(Subcommand)]
 enum LogCommand {
-    /// Sign a checkpoint of the current log (done automatically after ingest and by the server).
+    /// Sign a checkpoint of the current log (done automatically after ingest and by the
+    /// server) and print the newest one as a signed note, exactly as signed, with both
+    /// signatures (docs/log-format.md).
     Checkpoint,
+    /// Print log entry SEQ (its exact body, leaf hash) with its inclusion proof in the tree
+    /// of SIZE entries (default: the newest checkpoint), as JSON.
+    Entry {
+        seq: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
     /// Inclusion proof of entry SEQ in the tree of SIZE entries (default: latest checkpoint).
     Inclusion {
         seq: u64,
@@ -181,10 +190,20 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Log(LogCommand::Checkpoint) => {
-            match custody.checkpoint().await? {
-                Some(c) => println!("{}", c.checkpoint.body()),
-                None => println!("the latest checkpoint already covers the whole log"),
+            if custody.checkpoint().await?.is_none() {
+                eprintln!("the newest checkpoint already covers the whole log");
             }
+            match custody.latest_checkpoint().await? {
+                Some(c) => print!("{}", liuhen_app::log::checkpoint_note(&c)),
+                None => eprintln!("the log is empty: nothing to sign"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log(LogCommand::Entry { seq, size }) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&custody.entry_with_proof(seq, size).await?)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Log(LogCommand::Inclusion { seq, size }) => {

@@ -6,6 +6,7 @@ mod cases;
 mod corpus;
 mod crash;
 mod ingest;
+mod outside_verifier;
 mod scale_out;
 mod serve;
 mod support;
