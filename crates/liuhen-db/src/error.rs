@@ -20,6 +20,10 @@ pub enum DbError {
         #[source]
         source: sqlx::Error,
     },
+    /// A read-only command found no store, or one whose schema is older than this program
+    /// (it never creates or migrates one).
+    #[error("no current liuhen database at {0}: a read-only command neither creates nor migrates it")]
+    NotCurrent(String),
     /// A stored row does not decode into the domain type (a damaged or hand-edited row).
     #[error("stored {what} is invalid: {detail}")]
     Corrupt { what: String, detail: String },
@@ -93,7 +97,7 @@ impl DbError {
             DbError::Connect { source, .. }
             | DbError::Migrate { source, .. }
             | DbError::Query { source, .. } => StorageFault::of_sqlx(source),
-            DbError::UnsupportedUrl(_) | DbError::Corrupt { .. } => None,
+            DbError::UnsupportedUrl(_) | DbError::Corrupt { .. } | DbError::NotCurrent(_) => None,
         }
     }
 }

@@ -85,6 +85,29 @@ const SQLITE_MMAP: &str = "PRAGMA mmap_size = 2147418112";
 impl Db {
     /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…` and migrates forward.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
+        let db = Self::open_pool(url).await?;
+        migrate::run(&db).await?;
+        Ok(db)
+    }
+
+    /// Connects to an existing store whose schema is current, writing nothing: no file
+    /// created, no migration run (`verify` and the other read-only commands).
+    pub async fn connect_existing(url: &str) -> Result<Db, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if !std::path::Path::new(path).is_file() {
+                return Err(DbError::NotCurrent(redact(url)));
+            }
+        }
+        let db = Self::open_pool(url).await?;
+        if !migrate::is_current(&db).await? {
+            db.close().await;
+            return Err(DbError::NotCurrent(redact(url)));
+        }
+        Ok(db)
+    }
+
+    async fn open_pool(url: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -144,7 +167,6 @@ impl Db {
             health: health::WriteHealth::default(),
             page_cap,
         };
-        migrate::run(&db).await?;
         Ok(db)
     }
 

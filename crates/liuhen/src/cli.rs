@@ -146,10 +146,37 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
-    let custody = Custody::open(OpenOptions::new(&args.data_dir))
+    // Commands that only read never write to the store they read (no key, instance id,
+    // database or directory created).
+    let read_only = matches!(
+        args.command,
+        Command::Verify { .. }
+            | Command::Keys(KeysCommand::Export)
+            | Command::Log(
+                LogCommand::Entry { .. }
+                    | LogCommand::Inclusion { .. }
+                    | LogCommand::Consistency { .. }
+            )
+    );
+    let mut options = OpenOptions::new(&args.data_dir);
+    options.read_only = read_only;
+    let custody = Custody::open(options)
         .await
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
-    match args.command {
+    let result = command(&custody, args.command, &args.data_dir).await;
+    // Closed before the process ends: SQLite then checkpoints and removes its -wal/-shm
+    // files, so a read-only command leaves the data directory as it found it.
+    custody.db().close().await;
+    result
+}
+
+async fn command(
+    custody: &Custody,
+    command: Command,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let custody = custody.clone();
+    match command {
         Command::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -170,7 +197,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "liuhen 已启动: http://{}  (data: {})",
                 listener.local_addr()?,
-                args.data_dir.display()
+                data_dir.display()
             );
             liuhen_server::serve(custody, listener).await?;
             Ok(ExitCode::SUCCESS)

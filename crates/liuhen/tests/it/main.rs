@@ -7,6 +7,7 @@ mod corpus;
 mod crash;
 mod ingest;
 mod outside_verifier;
+mod read_only;
 mod scale_out;
 mod serve;
 mod support;
