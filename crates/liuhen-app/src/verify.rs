@@ -441,6 +441,20 @@ impl Custody {
             }
             obs.advance(r.size_bytes);
         }
+        // Derivatives, copy statements and paper scans are blobs of their own, bound by
+        // their tables: not orphans (the real orphans would hide among them).
+        for sha in self.db.secondary_blobs().await? {
+            match sha.parse::<liuhen_domain::Sha256Digest>() {
+                Ok(d) => {
+                    known.insert(d);
+                }
+                Err(_) => report.problem(
+                    "blob_reference_malformed",
+                    format!("blob:{sha}"),
+                    format!("a derivative, statement or scan names an invalid SHA-256 {sha:?}"),
+                ),
+            }
+        }
         let blobs = self.blobs.clone();
         let stored = tokio::task::spawn_blocking(move || blobs.list()).await??;
         for sha in stored.into_iter().filter(|s| !known.contains(s)) {

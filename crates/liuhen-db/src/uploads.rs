@@ -180,6 +180,24 @@ impl Db {
     }
 
     /// Ids of video records that have no thumbnail row yet (neither ready nor failed).
+    /// SHA-256 (hex) of every stored blob that is not an original: derivatives (proxies,
+    /// thumbnails), copy statements and paper scans. `verify` does not count them as
+    /// orphans.
+    pub async fn secondary_blobs(&self) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT derivative_sha256 AS sha FROM derivatives WHERE derivative_sha256 IS NOT NULL \
+             UNION SELECT statement_sha256 FROM access_copies \
+             UNION SELECT sha256 FROM access_papers",
+        )
+        .fetch_all(self.pool())
+        .await
+        .ctx("listing derivative, statement and scan blobs")?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()
+            .ctx("listing derivative, statement and scan blobs")
+    }
+
     pub async fn videos_without_derivatives(&self, limit: u32) -> Result<Vec<String>, DbError> {
         let rows = sqlx::query(
             "SELECT r.id AS id FROM records r WHERE r.kind = 'video' AND NOT EXISTS \

@@ -302,3 +302,64 @@ async fn disk_full_run(app: TestApp, full: Full) {
     let (status, _) = health(&app).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// Regression (issue 16): proxies and thumbnails were reported as orphan originals
+/// ("an ingest interrupted"), hiding the real orphans among them.
+#[tokio::test]
+async fn derivatives_are_not_reported_as_orphans_and_a_real_orphan_still_is() {
+    let app = TestApp::new().await;
+    if app.custody.ffmpeg().is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true but ffmpeg is not installed"
+        );
+        eprintln!("skipped: ffmpeg not installed");
+        return;
+    }
+    let path = std::path::PathBuf::from(format!(
+        "{}/../../../shared/media-corpus/mkv_640x360.mkv",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let opts = IngestOptions {
+        actor: "test".into(),
+        ..Default::default()
+    };
+    let summary = app
+        .custody
+        .ingest(&[path], &opts, Arc::new(NoProgress))
+        .await;
+    assert_eq!(summary.stored, 1);
+    assert_eq!(app.custody.make_derivatives(10).await.unwrap(), 1);
+    let verify = || async {
+        app.custody
+            .verify(
+                liuhen_app::verify::VerifyOptions { fixity: true },
+                &liuhen_app::verify::Quiet,
+            )
+            .await
+            .unwrap()
+    };
+    let report = verify().await;
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+    assert!(
+        report.warnings.iter().all(|w| w.code != "blob_orphan"),
+        "{:#?}",
+        report.warnings
+    );
+
+    // A blob no table names (an ingest interrupted before its commit) is still shown.
+    let until = jiff::Timestamp::now();
+    let put = app
+        .custody
+        .blobs()
+        .put(&mut &b"an interrupted ingest"[..], until)
+        .unwrap();
+    let report = verify().await;
+    let orphans: Vec<_> = report
+        .warnings
+        .iter()
+        .filter(|w| w.code == "blob_orphan")
+        .map(|w| w.subject.clone())
+        .collect();
+    assert_eq!(orphans, [format!("blob:{}", put.digests.sha256)]);
+}
