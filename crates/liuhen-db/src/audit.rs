@@ -141,6 +141,35 @@ impl Db {
             .ctx("decoding audit entries")
     }
 
+    /// Like [`Db::entries_page`], but a row that does not decode (a damaged or hand-edited
+    /// row) is returned as its own error instead of failing the page, for `verify`.
+    pub async fn entries_page_lenient(
+        &self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<(u64, Result<AuditEntry, DbError>)>, DbError> {
+        let after = after.map(|s| s as i64).unwrap_or(-1);
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor, action, subject, body, leaf_hash FROM audit_entries \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading audit entries")?;
+        rows.iter()
+            .map(|row| {
+                let seq = row.try_get::<i64, _>("seq").ctx("reading audit entries")? as u64;
+                let entry = decode(row).map_err(|e| DbError::Corrupt {
+                    what: format!("audit entry #{seq}"),
+                    detail: e.to_string(),
+                });
+                Ok((seq, entry))
+            })
+            .collect()
+    }
+
     /// All entries about one subject, oldest first.
     pub async fn entries_for(&self, subject: &str) -> Result<Vec<AuditEntry>, DbError> {
         let rows = sqlx::query(
