@@ -4,6 +4,7 @@
 mod access;
 mod cases;
 mod corpus;
+mod fsync_faults;
 mod crash;
 mod ingest;
 mod outside_verifier;
