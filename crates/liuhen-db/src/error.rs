@@ -62,6 +62,11 @@ impl StorageFault {
                 let code = db.code()?;
                 if let Ok(n) = code.parse::<i64>() {
                     // SQLite: the primary result code is the low byte of the extended one.
+                    // SQLITE_IOERR_SHMSIZE (4874): the shared-memory file could not grow,
+                    // which on Linux means ENOSPC.
+                    if n == 4874 {
+                        return Some(StorageFault::DiskFull);
+                    }
                     return match n & 0xff {
                         13 => Some(StorageFault::DiskFull),
                         10 => Some(StorageFault::Io),

@@ -82,6 +82,11 @@ pub struct Db {
 /// written only through SQLite (WAL mode), which keeps the mapping coherent.
 const SQLITE_MMAP: &str = "PRAGMA mmap_size = 2147418112";
 
+/// Every SQLite connection: WAL; FULL: an acknowledged ingest survives power loss, not
+/// just a crash.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
+
 impl Db {
     /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…` and migrates forward.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
@@ -118,6 +123,19 @@ impl Db {
         };
         let options: AnyConnectOptions =
             url.parse().map_err(|e| DbError::connect(redact(url), e))?;
+        // One connection first, outside the pool: the pool retries a failing connection
+        // until its acquire timeout and then reports only "pool timed out" (a full disk
+        // made the CLI wait 60 s); this says at once what is wrong.
+        let mut probe = <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .map_err(|e| DbError::connect(redact(url), e))?;
+        if backend == Backend::Sqlite {
+            probe
+                .execute(SQLITE_SETUP)
+                .await
+                .map_err(|e| DbError::connect(redact(url), e))?;
+        }
+        let _ = sqlx::Connection::close(probe).await;
         let page_cap = Arc::new(AtomicU64::new(0));
         let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -144,12 +162,7 @@ impl Db {
                             .execute(&mut *conn)
                             .await?;
                     }
-                    // FULL: an acknowledged ingest survives power loss, not just a crash.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
-                    )
-                    .await?;
+                    conn.execute(SQLITE_SETUP).await?;
                     // Reads through the OS page cache without a syscall per page.
                     conn.execute(SQLITE_MMAP).await?;
                     Ok(())

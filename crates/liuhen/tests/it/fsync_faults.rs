@@ -112,3 +112,63 @@ fn an_fsync_failing_at_any_point_of_an_ingest_never_becomes_a_stored_report() {
     }
     assert!(started.elapsed().as_secs() < 120, "bounded in time");
 }
+
+/// Regression (issue 16): on a full disk the CLI waited 60 s and said "pool timed out".
+/// It says 磁盘已满 / disk full at once, stores nothing, and works once space returns.
+/// Needs root to mount a tmpfs; under `CI=true` its absence fails the test.
+#[test]
+fn the_cli_on_a_full_disk_says_disk_full_at_once() {
+    let mount = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=8m", "tmpfs"])
+        .arg(mount.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "cannot mount a tmpfs (needs root): the disk-full CLI test did not run"
+        );
+        eprintln!("note: cannot mount a tmpfs (needs root), test skipped");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.path().to_owned());
+    let app = TestApp::new();
+    let data = mount.path().join("data");
+    let run = |args: &[&str]| {
+        Command::new(bin())
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .env("RUST_LOG", "off")
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["log", "checkpoint"]).status.success());
+    let filler = mount.path().join("filler");
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 1 << 16];
+        while f.write_all(&chunk).is_ok() {}
+    }
+    let files = app.make_files("a", 2, 3000, 5);
+    let started = std::time::Instant::now();
+    let out = run(&["ingest", files.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("磁盘已满 / disk full"), "{err}");
+    assert!(started.elapsed().as_secs() < 10, "at once: {:?}", started.elapsed());
+
+    std::fs::remove_file(&filler).unwrap();
+    let out = run(&["ingest", files.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+}
