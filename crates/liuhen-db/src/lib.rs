@@ -75,6 +75,11 @@ pub struct Db {
     health: health::WriteHealth,
     /// SQLite only, fault injection: [`Db::cap_pages`].
     page_cap: Arc<AtomicU64>,
+    /// SQLite: the first connection, kept open (idle, no transaction) while the store is
+    /// open, so that SQLite's -wal and -shm files stay in place even when every pooled
+    /// connection has been closed after failed writes: on a full disk a new connection
+    /// could not create them again.
+    anchor: Arc<tokio::sync::Mutex<Option<sqlx::AnyConnection>>>,
 }
 
 /// SQLite memory-mapped reads, up to the size SQLite builds allow by default (~2 GiB; the
@@ -135,7 +140,12 @@ impl Db {
                 .await
                 .map_err(|e| DbError::connect(redact(url), e))?;
         }
-        let _ = sqlx::Connection::close(probe).await;
+        let anchor = if backend == Backend::Sqlite {
+            Some(probe)
+        } else {
+            let _ = sqlx::Connection::close(probe).await;
+            None
+        };
         let page_cap = Arc::new(AtomicU64::new(0));
         let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
@@ -179,6 +189,7 @@ impl Db {
             commits: Arc::default(),
             health: health::WriteHealth::default(),
             page_cap,
+            anchor: Arc::new(tokio::sync::Mutex::new(anchor)),
         };
         Ok(db)
     }
@@ -245,6 +256,9 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(anchor) = self.anchor.lock().await.take() {
+            let _ = sqlx::Connection::close(anchor).await;
+        }
     }
 }
 
