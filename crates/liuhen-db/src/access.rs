@@ -538,7 +538,10 @@ impl Tx {
             let sql = format!("DELETE FROM {table} WHERE {col} = $1 AND label = $2");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(label)
         };
-        let done = q.execute(self.conn()).await.in_tx(&self.health, "changing a label")?;
+        let done = q
+            .execute(self.conn())
+            .await
+            .in_tx(&self.health, "changing a label")?;
         Ok(done.rows_affected() == 1)
     }
 

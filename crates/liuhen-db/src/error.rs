@@ -22,7 +22,9 @@ pub enum DbError {
     },
     /// A read-only command found no store, or one whose schema is older than this program
     /// (it never creates or migrates one).
-    #[error("no current liuhen database at {0}: a read-only command neither creates nor migrates it")]
+    #[error(
+        "no current liuhen database at {0}: a read-only command neither creates nor migrates it"
+    )]
     NotCurrent(String),
     /// A stored row does not decode into the domain type (a damaged or hand-edited row).
     #[error("stored {what} is invalid: {detail}")]
@@ -110,8 +112,11 @@ impl DbError {
 /// [`QueryContext`] for a statement of a write transaction: a storage fault also marks
 /// the store degraded (see `health`).
 pub(crate) trait InTx<T> {
-    fn in_tx(self, health: &crate::health::WriteHealth, context: &'static str)
-    -> Result<T, DbError>;
+    fn in_tx(
+        self,
+        health: &crate::health::WriteHealth,
+        context: &'static str,
+    ) -> Result<T, DbError>;
 }
 
 impl<T> InTx<T> for Result<T, sqlx::Error> {

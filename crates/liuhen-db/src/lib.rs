@@ -156,9 +156,11 @@ impl Db {
                 let cap = cap.load(Ordering::Acquire);
                 Box::pin(async move {
                     if cap != 0 {
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {cap}")))
-                            .execute(&mut *conn)
-                            .await?;
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA max_page_count = {cap}"
+                        )))
+                        .execute(&mut *conn)
+                        .await?;
                     }
                     Ok(true)
                 })
@@ -168,9 +170,11 @@ impl Db {
                 let cap = cap.load(Ordering::Acquire);
                 Box::pin(async move {
                     if cap != 0 {
-                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("PRAGMA max_page_count = {cap}")))
-                            .execute(&mut *conn)
-                            .await?;
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA max_page_count = {cap}"
+                        )))
+                        .execute(&mut *conn)
+                        .await?;
                     }
                     conn.execute(SQLITE_SETUP).await?;
                     // Reads through the OS page cache without a syscall per page.

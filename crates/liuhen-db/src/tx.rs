@@ -59,7 +59,9 @@ impl Tx {
 
     /// The connection, inside the transaction (for the statements of this crate).
     pub(crate) fn conn(&mut self) -> &mut sqlx::AnyConnection {
-        self.conn.as_mut().expect("a Tx keeps its connection until it ends")
+        self.conn
+            .as_mut()
+            .expect("a Tx keeps its connection until it ends")
     }
 
     /// Size of the log including the entries appended in this transaction.
@@ -91,11 +93,12 @@ impl Tx {
     async fn finish(&mut self) -> Result<(), DbError> {
         if self.appended {
             let (size, leaf) = (self.log_size as i64, self.last_leaf);
-            let advanced = sqlx::query("UPDATE log_head SET size = $1, last_leaf = $2 WHERE id = 1")
-                .bind(size)
-                .bind(&leaf[..])
-                .execute(self.conn())
-                .await;
+            let advanced =
+                sqlx::query("UPDATE log_head SET size = $1, last_leaf = $2 WHERE id = 1")
+                    .bind(size)
+                    .bind(&leaf[..])
+                    .execute(self.conn())
+                    .await;
             if let Err(e) = advanced {
                 return Err(self.health.failed(e, "advancing the log head"));
             }

@@ -30,12 +30,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::routing::get;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use axum::{Json, Router};
-use std::future::IntoFuture;
 use liuhen_app::Custody;
+use std::future::IntoFuture;
 
 pub use error::{ApiError, PageError};
 pub use state::AppState;

@@ -55,7 +55,14 @@ struct Outcome {
     code: Option<String>,
 }
 
-async fn request(app: &TestApp, http: &reqwest::Client, token: &str, op: Op, own: &str, other: &str) -> Outcome {
+async fn request(
+    app: &TestApp,
+    http: &reqwest::Client,
+    token: &str,
+    op: Op,
+    own: &str,
+    other: &str,
+) -> Outcome {
     let req = match op {
         Op::CreateUpload => http
             .post(app.url("/api/v1/uploads"))
@@ -176,7 +183,10 @@ async fn enospc_on_a_full_tmpfs_never_acknowledges_a_lost_write() {
     struct Unmount(std::path::PathBuf);
     impl Drop for Unmount {
         fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
         }
     }
     let _unmount = Unmount(mount.path().to_owned());
@@ -266,7 +276,10 @@ async fn disk_full_run(app: TestApp, full: Full) {
             .count()
     };
     let mut lost = 0;
-    for o in outcomes.iter().filter(|o| o.op == Op::CreateUpload && acknowledged(o)) {
+    for o in outcomes
+        .iter()
+        .filter(|o| o.op == Op::CreateUpload && acknowledged(o))
+    {
         let id = o.upload.as_deref().expect("201 names the upload");
         if app.custody.db().upload(id).await.unwrap().is_none() {
             lost += 1;
@@ -287,8 +300,16 @@ async fn disk_full_run(app: TestApp, full: Full) {
         acked(Op::RefusedView),
     );
     assert_eq!(lost, 0, "acknowledged uploads lost");
-    assert_eq!(views, acked(Op::View), "one stored entry per acknowledged view");
-    assert_eq!(refusals, acked(Op::RefusedView), "one entry per answered refusal");
+    assert_eq!(
+        views,
+        acked(Op::View),
+        "one stored entry per acknowledged view"
+    );
+    assert_eq!(
+        refusals,
+        acked(Op::RefusedView),
+        "one entry per answered refusal"
+    );
 
     let report = app
         .custody

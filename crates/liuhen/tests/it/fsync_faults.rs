@@ -32,9 +32,16 @@ fn traced(app: &TestApp, trace: &Path, fail_at: usize, args: &[&str]) -> Vec<Str
     cmd.args(["-f", "-qq", "-s", "4096", "-e", "signal=none"]);
     cmd.args(["-e", "trace=fsync,fdatasync,write"]);
     if fail_at > 0 {
-        cmd.args(["-e", &format!("inject=fsync,fdatasync:error=EIO:when={fail_at}")]);
+        cmd.args([
+            "-e",
+            &format!("inject=fsync,fdatasync:error=EIO:when={fail_at}"),
+        ]);
     }
-    cmd.arg("-o").arg(trace).arg(bin()).arg("--data-dir").arg(&app.data);
+    cmd.arg("-o")
+        .arg(trace)
+        .arg(bin())
+        .arg("--data-dir")
+        .arg(&app.data);
     cmd.args(args).env("RUST_LOG", "error");
     let _ = cmd.output().unwrap();
     std::fs::read_to_string(trace)
@@ -72,20 +79,33 @@ fn an_fsync_failing_at_any_point_of_an_ingest_never_becomes_a_stored_report() {
     let probe = TestApp::new();
     assert!(probe.run(&["log", "checkpoint"]).status.success());
     let dir = probe.make_files("a", 1, 4000, 3);
-    let lines = traced(&probe, &probe.work.join("trace"), 0, &["ingest", "--json", dir.to_str().unwrap()]);
+    let lines = traced(
+        &probe,
+        &probe.work.join("trace"),
+        0,
+        &["ingest", "--json", dir.to_str().unwrap()],
+    );
     let report = report_line(&lines).expect("a clean ingest reports the file");
     let syncs = lines[..report].iter().filter(|l| is_sync(l)).count();
-    assert!(syncs >= 3, "blob, directory and database are synced: {syncs}");
+    assert!(
+        syncs >= 3,
+        "blob, directory and database are synced: {syncs}"
+    );
 
     for n in 1..=syncs {
         let app = TestApp::new();
         assert!(app.run(&["log", "checkpoint"]).status.success());
         let dir = app.make_files("a", 1, 4000, 3);
         let trace = app.work.join("trace");
-        let lines = traced(&app, &trace, n, &["ingest", "--json", dir.to_str().unwrap()]);
+        let lines = traced(
+            &app,
+            &trace,
+            n,
+            &["ingest", "--json", dir.to_str().unwrap()],
+        );
         let injected = lines.iter().position(|l| l.contains("(INJECTED)"));
-        let reported_stored = report_line(&lines)
-            .filter(|&i| lines[i].contains("\\\"status\\\":\\\"stored\\\""));
+        let reported_stored =
+            report_line(&lines).filter(|&i| lines[i].contains("\\\"status\\\":\\\"stored\\\""));
         if let (Some(i), Some(r)) = (injected, reported_stored) {
             assert!(
                 i > r,
@@ -97,16 +117,26 @@ fn an_fsync_failing_at_any_point_of_an_ingest_never_becomes_a_stored_report() {
         // The rerun, without faults: a file the first run did not report is stored now,
         // its blob, directory and database synced before the report; one it reported is
         // already done.
-        let lines = traced(&app, &trace, 0, &["ingest", "--json", dir.to_str().unwrap()]);
+        let lines = traced(
+            &app,
+            &trace,
+            0,
+            &["ingest", "--json", dir.to_str().unwrap()],
+        );
         let r = report_line(&lines).unwrap_or_else(|| panic!("rerun after #{n}: no report"));
         let status = status_of(&lines[r]);
         let synced = lines[..r].iter().filter(|l| is_sync(l)).count();
-        eprintln!("sync #{n} failed: first run stored {first_stored}; rerun {status} after {synced} syncs");
+        eprintln!(
+            "sync #{n} failed: first run stored {first_stored}; rerun {status} after {synced} syncs"
+        );
         if first_stored {
             assert_eq!(status, "already_done", "rerun after #{n}");
         } else {
             assert_eq!(status, "stored", "rerun after #{n}");
-            assert!(synced >= 3, "rerun after #{n} reported after only {synced} syncs");
+            assert!(
+                synced >= 3,
+                "rerun after #{n} reported after only {synced} syncs"
+            );
         }
         app.assert_verifies();
     }
@@ -164,11 +194,23 @@ fn the_cli_on_a_full_disk_says_disk_full_at_once() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("磁盘已满 / disk full"), "{err}");
-    assert!(started.elapsed().as_secs() < 10, "at once: {:?}", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "at once: {:?}",
+        started.elapsed()
+    );
 
     std::fs::remove_file(&filler).unwrap();
     let out = run(&["ingest", files.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["verify"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }

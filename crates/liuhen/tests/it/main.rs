@@ -4,8 +4,8 @@
 mod access;
 mod cases;
 mod corpus;
-mod fsync_faults;
 mod crash;
+mod fsync_faults;
 mod ingest;
 mod outside_verifier;
 mod read_only;

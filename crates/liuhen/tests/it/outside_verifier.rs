@@ -44,7 +44,11 @@ fn stdout_of(app: &TestApp, args: &[&str]) -> String {
 
 /// Runs the outside verifier; (exit success, its output).
 fn outside(dir: &Path, checkpoint: &str, entry: &str, keys: &str) -> (bool, String) {
-    let (c, e, k) = (dir.join("cp.txt"), dir.join("entry.json"), dir.join("keys.txt"));
+    let (c, e, k) = (
+        dir.join("cp.txt"),
+        dir.join("entry.json"),
+        dir.join("keys.txt"),
+    );
     std::fs::write(&c, checkpoint).unwrap();
     std::fs::write(&e, entry).unwrap();
     std::fs::write(&k, keys).unwrap();
@@ -97,7 +101,11 @@ fn an_outside_verifier_checks_entries_against_the_signed_checkpoint_from_cli_out
     let entry = stdout_of(&app, &["log", "entry", "2"]);
     let v: serde_json::Value = serde_json::from_str(&entry).unwrap();
     let mut forged = v.clone();
-    forged["body"] = v["body"].as_str().unwrap().replace("\"v\":1", "\"v\":2").into();
+    forged["body"] = v["body"]
+        .as_str()
+        .unwrap()
+        .replace("\"v\":1", "\"v\":2")
+        .into();
     let (ok, text) = outside(dir.path(), &note, &forged.to_string(), &keys);
     assert!(!ok && text.contains("leaf hash differs"), "{text}");
     let mut moved = v.clone();

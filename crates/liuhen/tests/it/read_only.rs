@@ -28,7 +28,11 @@ fn snapshot(root: &Path) -> BTreeMap<String, Option<Vec<u8>>> {
 fn assert_unchanged(before: &BTreeMap<String, Option<Vec<u8>>>, root: &Path, what: &str) {
     let after = snapshot(root);
     let names = |m: &BTreeMap<String, Option<Vec<u8>>>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(names(before), names(&after), "{what}: files added or removed");
+    assert_eq!(
+        names(before),
+        names(&after),
+        "{what}: files added or removed"
+    );
     for (name, content) in before {
         assert!(after[name] == *content, "{what}: {name} changed");
     }
@@ -57,7 +61,10 @@ fn verify_on_a_data_dir_without_keys_fails_and_changes_nothing() {
         let out = app.run(args);
         assert!(!out.status.success(), "{args:?} succeeded without keys");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("keys") && err.contains("missing"), "{args:?}: {err}");
+        assert!(
+            err.contains("keys") && err.contains("missing"),
+            "{args:?}: {err}"
+        );
         assert_unchanged(&before, &app.data, &format!("{args:?}"));
     }
 }
@@ -79,9 +86,17 @@ fn read_only_commands_leave_an_intact_data_dir_byte_for_byte() {
     let app = prepared();
     let before = snapshot(&app.data);
     app.assert_verifies();
-    for args in [&["keys", "export"][..], &["log", "entry", "0"], &["log", "consistency", "1"]] {
+    for args in [
+        &["keys", "export"][..],
+        &["log", "entry", "0"],
+        &["log", "consistency", "1"],
+    ] {
         let out = app.run(args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     assert_unchanged(&before, &app.data, "read-only commands");
     // A data directory that does not exist is not created either.

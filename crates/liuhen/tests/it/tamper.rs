@@ -423,7 +423,10 @@ async fn one_malformed_log_row_is_named_and_verify_goes_on() {
     let out = app.run(&["verify", "--json"]);
     assert_eq!(out.status.code(), Some(1), "problems found, not a crash");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(mentions(&report, "entry_malformed", "entry:2"), "{report:#}");
+    assert!(
+        mentions(&report, "entry_malformed", "entry:2"),
+        "{report:#}"
+    );
     assert!(mentions(&report, "record_edited", victim), "{report:#}");
     assert_eq!(report["entries"], 7);
     assert_eq!(report["records"], 6);
