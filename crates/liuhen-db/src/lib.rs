@@ -14,6 +14,7 @@ mod cases;
 mod checkpoints;
 mod error;
 mod health;
+mod identity;
 mod migrate;
 mod records;
 mod register;
@@ -48,6 +49,7 @@ pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::{DbError, StorageFault};
 pub use health::WriteFault;
+pub use identity::{UnmappedMember, UnmappedRecord};
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,
@@ -80,6 +82,8 @@ pub struct Db {
     /// connection has been closed after failed writes: on a full disk a new connection
     /// could not create them again.
     anchor: Arc<tokio::sync::Mutex<Option<sqlx::AnyConnection>>>,
+    /// Migrations applied by this connect (see [`Db::migrated_now`]).
+    migrated_now: Arc<[i64]>,
 }
 
 /// SQLite memory-mapped reads, up to the size SQLite builds allow by default (~2 GiB; the
@@ -96,8 +100,11 @@ impl Db {
     /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…` and migrates forward.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         let db = Self::open_pool(url).await?;
-        migrate::run(&db).await?;
-        Ok(db)
+        let now = migrate::run(&db).await?;
+        Ok(Db {
+            migrated_now: now.into(),
+            ..db
+        })
     }
 
     /// Connects to an existing store whose schema is current, writing nothing: no file
@@ -194,8 +201,15 @@ impl Db {
             health: health::WriteHealth::default(),
             page_cap,
             anchor: Arc::new(tokio::sync::Mutex::new(anchor)),
+            migrated_now: Arc::new([]),
         };
         Ok(db)
+    }
+
+    /// Whether migration `version` was applied by this connect (a one-time data step that
+    /// follows it, such as mapping names to accounts after 0013, runs then).
+    pub fn migrated_now(&self, version: i64) -> bool {
+        self.migrated_now.contains(&version)
     }
 
     /// Refreshes the SQLite query planner's statistics where they are missing or stale

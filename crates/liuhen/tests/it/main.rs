@@ -6,6 +6,7 @@ mod cases;
 mod corpus;
 mod crash;
 mod fsync_faults;
+mod identity;
 mod ingest;
 mod outside_verifier;
 mod read_only;
