@@ -5,6 +5,7 @@ mod access;
 mod cases;
 mod corpus;
 mod crash;
+mod draws;
 mod fsync_faults;
 mod identity;
 mod ingest;
