@@ -89,6 +89,18 @@ else
     missing "PostgreSQL"
 fi
 
+# The outside log verifier (scripts/verify-log-entry.py): Python `cryptography` and the
+# OpenSSL CLI (SM2); strace for the fsync fault injection (issue 16).
+if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
+    echo "installing cryptography (PyPI)" >&2
+    python3 -m pip install -q cryptography >/dev/null 2>&1 || true
+fi
+python3 -c 'import cryptography' >/dev/null 2>&1 || missing "python3 cryptography"
+command -v openssl >/dev/null || apt_install openssl || true
+command -v openssl >/dev/null || missing "openssl"
+command -v strace >/dev/null || apt_install strace || true
+command -v strace >/dev/null || missing "strace"
+
 # SeaweedFS (S3 with Object Lock).
 WEED_SCRIPTS="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null || true)"
 if ! command -v weed >/dev/null && [[ ! -x "$WEED_SCRIPTS/weed" ]]; then

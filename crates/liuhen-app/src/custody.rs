@@ -17,6 +17,10 @@ pub struct OpenOptions {
     pub blobs: Option<Arc<dyn BlobStore>>,
     /// Replaces the configured database URL.
     pub database_url: Option<String>,
+    /// Opens an existing data directory and writes nothing to it (`verify`, proofs, key
+    /// export): no directory, key, instance id or database is created, nothing migrated
+    /// or cleaned; what is missing is an error that names it.
+    pub read_only: bool,
 }
 
 impl OpenOptions {
@@ -25,7 +29,14 @@ impl OpenOptions {
             data_dir: data_dir.into(),
             blobs: None,
             database_url: None,
+            read_only: false,
         }
+    }
+
+    /// See [`OpenOptions::read_only`].
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
     }
 }
 
@@ -50,21 +61,61 @@ impl Custody {
     /// blob store, signing keys. The keys' creation is itself logged.
     pub async fn open(opts: OpenOptions) -> Result<Custody, AppError> {
         let dir = opts.data_dir;
-        std::fs::create_dir_all(&dir).map_err(|e| AppError::io(&dir, e))?;
+        let read_only = opts.read_only;
+        if read_only {
+            if !dir.is_dir() {
+                return Err(AppError::io(
+                    &dir,
+                    std::io::Error::new(std::io::ErrorKind::NotFound, "no such data directory"),
+                ));
+            }
+        } else {
+            std::fs::create_dir_all(&dir).map_err(|e| AppError::io(&dir, e))?;
+        }
         let config = Config::load(&dir)?;
         let policy = config.access_policy(&dir)?;
         let url = opts
             .database_url
             .unwrap_or_else(|| config.database_url(&dir));
-        let db = Db::connect(&url).await?;
-        let blobs: Arc<dyn BlobStore> = match opts.blobs {
+        let db = if read_only {
+            Db::connect_existing(&url).await?
+        } else {
+            Db::connect(&url).await?
+        };
+        // A failure from here on closes the database before answering, so that nothing
+        // of it (SQLite's -wal/-shm files) stays behind.
+        match Self::assemble(db.clone(), opts.blobs, config, policy, dir, read_only).await {
+            Ok(custody) => Ok(custody),
+            Err(e) => {
+                db.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn assemble(
+        db: Db,
+        blobs: Option<Arc<dyn BlobStore>>,
+        config: Config,
+        policy: liuhen_domain::access::Policy,
+        dir: PathBuf,
+        read_only: bool,
+    ) -> Result<Custody, AppError> {
+        let blobs: Arc<dyn BlobStore> = match blobs {
             Some(b) => b,
-            None => open_blobs(&config, &dir)?,
+            None => open_blobs(&config, &dir, read_only)?,
         };
         let key_dir = dir.join("keys");
-        let (keys, created) =
-            SigningKeys::load_or_create(&key_dir).map_err(|e| AppError::Keys(e.to_string()))?;
-        let origin = format!("liuhen/{}", instance_id(&dir)?);
+        let (keys, created) = if read_only {
+            (SigningKeys::load_existing(&key_dir), false)
+        } else {
+            match SigningKeys::load_or_create(&key_dir) {
+                Ok((keys, created)) => (Ok(keys), created),
+                Err(e) => (Err(e), false),
+            }
+        };
+        let keys = keys.map_err(|e| AppError::Keys(e.to_string()))?;
+        let origin = format!("liuhen/{}", instance_id(&dir, read_only)?);
         let pdf_style = pdf_style(&config, &dir)?;
         let custody = Custody {
             journal: Arc::new(crate::journal::Journal::start(db.clone())),
@@ -154,7 +205,11 @@ impl Custody {
     }
 }
 
-fn open_blobs(config: &Config, dir: &Path) -> Result<Arc<dyn BlobStore>, AppError> {
+fn open_blobs(
+    config: &Config,
+    dir: &Path,
+    read_only: bool,
+) -> Result<Arc<dyn BlobStore>, AppError> {
     Ok(match (config.storage.blobs.as_str(), &config.storage.s3) {
         ("s3", Some(s3)) => {
             let store = S3Store::new(S3Config {
@@ -164,19 +219,27 @@ fn open_blobs(config: &Config, dir: &Path) -> Result<Arc<dyn BlobStore>, AppErro
                 access_key: s3.access_key.clone(),
                 secret_key: s3.secret_key.clone(),
             })?;
-            store.ensure_bucket()?;
+            if !read_only {
+                store.ensure_bucket()?;
+            }
             Arc::new(store)
         }
+        _ if read_only => Arc::new(LocalStore::open_read_only(&Config::blob_dir(dir))?),
         _ => Arc::new(LocalStore::open(&Config::blob_dir(dir))?),
     })
 }
 
-/// A stable identifier of this data directory, created on first start.
-fn instance_id(dir: &Path) -> Result<String, AppError> {
+/// A stable identifier of this data directory, created on first start (never by a
+/// read-only command: there a missing one is an error).
+fn instance_id(dir: &Path, read_only: bool) -> Result<String, AppError> {
     let path = dir.join("instance-id");
     match std::fs::read_to_string(&path) {
         Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(AppError::io(&path, e)),
+        _ if read_only => Err(AppError::Invalid(format!(
+            "the instance id {} is missing or empty: the log's origin cannot be known              (a read-only command does not create it; restore it from a backup)",
+            path.display()
+        ))),
         _ => {
             let id = uuid::Uuid::now_v7().to_string();
             std::fs::write(&path, format!("{id}\n")).map_err(|e| AppError::io(&path, e))?;

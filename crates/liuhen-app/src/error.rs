@@ -34,6 +34,12 @@ pub enum AppError {
     Upload(#[from] crate::uploads::UploadError),
     #[error("background task failed: {0}")]
     Task(String),
+    /// A write of the audit journal failed because the disk is full or failing.
+    #[error("the audit journal could not write: {message}")]
+    Storage {
+        fault: liuhen_db::StorageFault,
+        message: String,
+    },
 }
 
 impl AppError {
@@ -45,8 +51,38 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// Whether this error is the disk being full or failing (database, blob store or any
+    /// file of the data directory): such a request changed nothing and may be retried
+    /// once space returns.
+    pub fn storage_fault(&self) -> Option<liuhen_db::StorageFault> {
+        use liuhen_db::StorageFault;
+        match self {
+            AppError::Db(e) => e.storage_fault(),
+            AppError::Storage { fault, .. } => Some(*fault),
+            AppError::Io { source, .. } => StorageFault::of_io(source),
+            AppError::Blob(liuhen_blob::BlobError::Io { source, .. }) => {
+                StorageFault::of_io(source)
+            }
+            _ => None,
+        }
+    }
+}
+
 impl From<tokio::task::JoinError> for AppError {
     fn from(e: tokio::task::JoinError) -> Self {
         Self::Task(e.to_string())
     }
+}
+
+/// An error and its sources, "outer: inner: …" (the database's own words included).
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }

@@ -4,7 +4,7 @@
 //! its own entry is durable.
 
 use jiff::Timestamp;
-use liuhen_db::{AuditEntry, Db, NewEntry};
+use liuhen_db::{AuditEntry, Db, NewEntry, StorageFault};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::AppError;
@@ -12,7 +12,9 @@ use crate::AppError;
 /// At most this many events share one transaction.
 const MAX_BATCH: usize = 512;
 
-type Reply = oneshot::Sender<Result<AuditEntry, String>>;
+/// A failed batch: the storage fault (if that was the cause) and the error's words.
+type Failure = (Option<StorageFault>, String);
+type Reply = oneshot::Sender<Result<AuditEntry, Failure>>;
 
 pub(crate) struct Journal {
     queue: mpsc::Sender<(Timestamp, NewEntry, Reply)>,
@@ -34,7 +36,10 @@ impl Journal {
         answer
             .await
             .map_err(|_| AppError::Task("the audit journal has stopped".into()))?
-            .map_err(AppError::Task)
+            .map_err(|(fault, message)| match fault {
+                Some(fault) => AppError::Storage { fault, message },
+                None => AppError::Task(message),
+            })
     }
 }
 
@@ -49,9 +54,12 @@ async fn run(db: Db, mut rx: mpsc::Receiver<(Timestamp, NewEntry, Reply)>) {
                 }
             }
             Err(e) => {
+                // Nothing of the batch is stored (one transaction, rolled back) and every
+                // caller hears so; the next batch reads the log head afresh.
                 tracing::error!(error = %e, "audit journal batch failed");
+                let failure = (e.storage_fault(), crate::error::chain(&e));
                 for (_, _, reply) in batch.drain(..) {
-                    let _ = reply.send(Err(e.to_string()));
+                    let _ = reply.send(Err(failure.clone()));
                 }
             }
         }

@@ -38,4 +38,4 @@ mod verify_cases;
 pub use config::Config;
 pub use custody::{Custody, OpenOptions};
 pub use error::AppError;
-pub use liuhen_db::DbError;
+pub use liuhen_db::{DbError, StorageFault};

@@ -16,6 +16,23 @@ pub struct InclusionProofReport {
     pub proof: Vec<String>,
 }
 
+/// One log entry as stored, with its inclusion proof: with a signed checkpoint of
+/// `tree_size` ([`checkpoint_note`]) and the public keys, all an outside verifier needs
+/// (format: `docs/log-format.md`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryReport {
+    pub seq: u64,
+    /// The entry's body exactly as hashed (UTF-8 canonical JSON, as a JSON string here).
+    pub body: String,
+    /// Hex SHA-256(0x00 ‖ body).
+    pub leaf_hash: String,
+    pub tree_size: u64,
+    /// Hex root of the first `tree_size` entries.
+    pub root: String,
+    /// Hex hashes of the RFC 6962 audit path, leaf side first.
+    pub proof: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ConsistencyProofReport {
     pub old_size: u64,
@@ -33,6 +50,7 @@ impl Custody {
         let size = tx.log_size();
         let previous = self.db.latest_checkpoint().await?;
         if previous.as_ref().is_some_and(|p| p.tree_size == size) || size == 0 {
+            tx.rollback().await?;
             return Ok(None);
         }
         let leaves = self.db.leaf_hashes(size).await?;
@@ -89,6 +107,41 @@ impl Custody {
         })
     }
 
+    /// Entry `seq` as stored, with its inclusion proof in the tree of `tree_size` entries
+    /// (default: the latest checkpoint's size).
+    pub async fn entry_with_proof(
+        &self,
+        seq: u64,
+        tree_size: Option<u64>,
+    ) -> Result<EntryReport, AppError> {
+        let proof = self.inclusion_proof(seq, tree_size).await?;
+        let entry = self
+            .db
+            .entries_page(seq.checked_sub(1), 1)
+            .await?
+            .into_iter()
+            .find(|e| e.seq == seq)
+            .ok_or_else(|| AppError::NotFound(format!("log entry {seq}")))?;
+        if hex::encode(&entry.leaf_hash) != proof.leaf_hash {
+            return Err(AppError::Invalid(format!(
+                "log entry {seq}: stored leaf hash differs from the tree's; run `liuhen verify`"
+            )));
+        }
+        Ok(EntryReport {
+            seq,
+            body: entry.body,
+            leaf_hash: proof.leaf_hash,
+            tree_size: proof.tree_size,
+            root: proof.root,
+            proof: proof.proof,
+        })
+    }
+
+    /// The newest signed checkpoint as stored (its body exactly as signed).
+    pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, AppError> {
+        Ok(self.db.latest_checkpoint().await?)
+    }
+
     /// Consistency proof between the trees of `old_size` and `new_size` entries
     /// (default: the latest checkpoint's size).
     pub async fn consistency_proof(
@@ -130,6 +183,20 @@ impl Custody {
         }
         Ok(size)
     }
+}
+
+/// A stored checkpoint as a signed note (`docs/log-format.md`): the body exactly as
+/// signed (four lines, each ending in a newline), an empty line, then one line per
+/// signature, `— ed25519 <base64>` and `— sm2 <base64 of the DER signature>`.
+pub fn checkpoint_note(c: &StoredCheckpoint) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    format!(
+        "{}\n— ed25519 {}\n— sm2 {}\n",
+        c.body,
+        b64.encode(&c.ed25519_sig),
+        b64.encode(&c.sm2_sig)
+    )
 }
 
 fn hexes(hashes: &[Hash]) -> Vec<String> {

@@ -204,6 +204,18 @@ impl Sessions {
             .map_err(|_| UploadError::Busy)
     }
 
+    /// Waits (at most `limit`) for whoever holds the upload: a PATCH or the completion
+    /// that follows the last byte.
+    async fn lock_within(
+        &self,
+        id: &str,
+        limit: std::time::Duration,
+    ) -> Result<OwnedMutexGuard<Option<UploadHash>>, UploadError> {
+        tokio::time::timeout(limit, self.slot(id).lock_owned())
+            .await
+            .map_err(|_| UploadError::Busy)
+    }
+
     fn forget(&self, id: &str) {
         let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(id);
@@ -347,10 +359,23 @@ impl Custody {
     /// interrupted (crash) is completed now.
     pub async fn upload_status(&self, who: &Principal, id: &str) -> Result<UploadInfo, AppError> {
         let row = self.owned_upload(who, id).await?;
-        if row.state == UploadState::Active
-            && row.offset == row.length
-            && let Ok(guard) = self.uploads.lock(id)
-        {
+        if row.state == UploadState::Active && row.offset == row.length {
+            // Every byte is there but the record is not yet: someone is finishing it (the
+            // PATCH that sent the last byte, or the sweep after a restart), or nobody is.
+            // Never answer "offset = length" without the record id: wait for the finisher
+            // and read again, or finish it here; still busy after the wait → 423 Locked.
+            let guard = self
+                .uploads
+                .lock_within(id, std::time::Duration::from_secs(20))
+                .await?;
+            let row = self
+                .db
+                .upload(id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("upload {id}")))?;
+            if row.state != UploadState::Active {
+                return Ok(UploadInfo::from(&row));
+            }
             let (record_id, _) = self.complete_upload(&row, guard, None).await?;
             let mut info = UploadInfo::from(&row);
             info.state = UploadState::Completed;

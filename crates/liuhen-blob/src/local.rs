@@ -23,8 +23,9 @@ pub struct LocalStore {
     root: PathBuf,
     /// This store's own temp directory under `tmp/`.
     tmp: PathBuf,
-    /// Held while the store is open, so that no other process cleans `tmp`.
-    _tmp_lock: File,
+    /// Held while the store is open, so that no other process cleans `tmp`; `None`: opened
+    /// read-only, every write refused.
+    _tmp_lock: Option<File>,
 }
 
 fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> BlobError {
@@ -46,6 +47,40 @@ fn remove_if_abandoned(path: &Path) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => fs::remove_dir_all(path),
         Err(e) => Err(e),
     }
+}
+
+/// A blob already in place is reported stored only once it is known to be the same
+/// content (size and SHA-256 read back) and durable: the file and its directory synced
+/// now, since the write that put it there may have failed at its directory fsync.
+fn confirm_existing(path: &Path, expected: &Digests) -> Result<(), BlobError> {
+    use sha2::Digest as _;
+    let sha = expected.sha256;
+    let mut file = File::open(path).map_err(io_err(format!("opening blob {sha}")))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut size = 0u64;
+    let mut buf = vec![0u8; CHUNK_SIZE];
+    loop {
+        let n = crate::hasher::read_full(&mut file, &mut buf)
+            .map_err(io_err(format!("reading blob {sha}")))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    let actual = Sha256Digest::from_bytes(hasher.finalize().into());
+    if actual != sha || size != expected.size {
+        return Err(BlobError::Corrupt {
+            expected: sha,
+            actual,
+        });
+    }
+    file.sync_all()
+        .map_err(io_err(format!("syncing blob {sha}")))?;
+    if let Some(dir) = path.parent() {
+        fsync_dir(dir).map_err(io_err(format!("syncing {}", dir.display())))?;
+    }
+    Ok(())
 }
 
 fn fsync_dir(dir: &Path) -> io::Result<()> {
@@ -91,8 +126,35 @@ impl LocalStore {
         Ok(Self {
             root: root.to_path_buf(),
             tmp: own,
-            _tmp_lock: lock,
+            _tmp_lock: Some(lock),
         })
+    }
+
+    /// Opens an existing store for reading only: creates, cleans and locks nothing, and
+    /// refuses every write (for `verify` and other read-only commands).
+    pub fn open_read_only(root: &Path) -> Result<Self, BlobError> {
+        let blobs = root.join("sha256");
+        if !blobs.is_dir() {
+            return Err(BlobError::io(
+                format!("opening the blob store {}", root.display()),
+                io::Error::new(io::ErrorKind::NotFound, "no sha256/ directory"),
+            ));
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            tmp: root.join("tmp"),
+            _tmp_lock: None,
+        })
+    }
+
+    fn writable(&self) -> Result<(), BlobError> {
+        match self._tmp_lock {
+            Some(_) => Ok(()),
+            None => Err(BlobError::io(
+                format!("writing to {}", self.root.display()),
+                io::Error::new(io::ErrorKind::ReadOnlyFilesystem, "opened read-only"),
+            )),
+        }
     }
 
     /// Path of the stored file for `sha` (exposed for fixity tooling and tests).
@@ -158,6 +220,7 @@ impl LocalStore {
         let sha = digests.sha256;
         let final_path = self.blob_path(&sha);
         if final_path.exists() {
+            confirm_existing(&final_path, &digests)?;
             self.raise_retention(&sha, until)?;
             return Ok(false);
         }
@@ -168,7 +231,10 @@ impl LocalStore {
             .map_err(io_err(format!("creating the directory of blob {sha}")))?;
         match fs::hard_link(temp, &final_path) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                confirm_existing(&final_path, &digests)?;
+                return Ok(false);
+            }
             Err(e) => return Err(BlobError::io(format!("linking blob {sha} into place"), e)),
         }
         fsync_dir(&dir).map_err(io_err(format!("syncing {}", dir.display())))?;
@@ -289,6 +355,7 @@ impl BlobStore for LocalStore {
     }
 
     fn put(&self, src: &mut dyn Read, retain_until: Timestamp) -> Result<PutOutcome, BlobError> {
+        self.writable()?;
         let until = ceil_to_second(retain_until);
         let temp = self.temp_path("part");
         let result = self
@@ -346,6 +413,7 @@ impl BlobStore for LocalStore {
     }
 
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
+        self.writable()?;
         let until = ceil_to_second(until);
         if self.size(sha)?.is_none() {
             return Err(BlobError::NotFound(*sha));
@@ -372,6 +440,7 @@ impl BlobStore for LocalStore {
         retain_until: Timestamp,
         read_back: bool,
     ) -> Result<PutOutcome, BlobError> {
+        self.writable()?;
         let until = ceil_to_second(retain_until);
         let temp = self.temp_path("adopt");
         match fs::hard_link(path, &temp) {

@@ -5,7 +5,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{DbError, Tx};
 
 mod read;
@@ -266,18 +266,18 @@ impl Tx {
             .bind(r.fee_cents)
             .bind(r.receipt_no.clone())
             .bind(r.paid_ms)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting an access request")?;
+            .in_tx(&self.health, "inserting an access request")?;
         for rec in &r.records {
             sqlx::query(
                 "INSERT INTO access_request_records (request_id, record_id) VALUES ($1, $2)",
             )
             .bind(r.id.as_str())
             .bind(rec.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a record of a request")?;
+            .in_tx(&self.health, "inserting a record of a request")?;
         }
         Ok(())
     }
@@ -297,9 +297,9 @@ impl Tx {
         .bind(closed_ms)
         .bind(id)
         .bind(from)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("changing a request's status")?;
+        .in_tx(&self.health, "changing a request's status")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -316,9 +316,9 @@ impl Tx {
         .bind(a.basis.as_str())
         .bind(a.comment.as_str())
         .bind(a.decided_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("inserting an approval")?;
+        .in_tx(&self.health, "inserting an approval")?;
         Ok(())
     }
 
@@ -327,9 +327,9 @@ impl Tx {
         sqlx::query("DELETE FROM access_papers WHERE request_id = $1 AND paper = $2")
             .bind(p.request_id.as_str())
             .bind(p.paper.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("replacing a paper")?;
+            .in_tx(&self.health, "replacing a paper")?;
         sqlx::query(
             "INSERT INTO access_papers (request_id, paper, sha256, file_name, media_type, \
              size_bytes, attached_ms, attached_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -342,9 +342,9 @@ impl Tx {
         .bind(p.size_bytes)
         .bind(p.attached_ms)
         .bind(p.attached_by.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("attaching a paper")?;
+        .in_tx(&self.health, "attaching a paper")?;
         Ok(())
     }
 
@@ -366,16 +366,16 @@ impl Tx {
             .bind(g.revoked_ms)
             .bind(g.revoked_by.clone())
             .bind(g.revoke_reason.clone())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a grant")?;
+            .in_tx(&self.health, "inserting a grant")?;
         for rec in &g.records {
             sqlx::query("INSERT INTO access_grant_records (grant_id, record_id) VALUES ($1, $2)")
                 .bind(g.id.as_str())
                 .bind(rec.as_str())
-                .execute(&mut *self.inner)
+                .execute(self.conn())
                 .await
-                .ctx("inserting a record of a grant")?;
+                .in_tx(&self.health, "inserting a record of a grant")?;
         }
         Ok(())
     }
@@ -396,9 +396,9 @@ impl Tx {
         .bind(by)
         .bind(reason)
         .bind(id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("revoking a grant")?;
+        .in_tx(&self.health, "revoking a grant")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -419,9 +419,9 @@ impl Tx {
             .bind(c.extracted_ms)
             .bind(c.proves.as_str())
             .bind(c.created_ms)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a copy")?;
+            .in_tx(&self.health, "inserting a copy")?;
         Ok(())
     }
 
@@ -429,9 +429,9 @@ impl Tx {
         sqlx::query("UPDATE access_requests SET fee_cents = $1 WHERE id = $2")
             .bind(fee_cents)
             .bind(id)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("setting a request's fee")?;
+            .in_tx(&self.health, "setting a request's fee")?;
         Ok(())
     }
 
@@ -449,9 +449,9 @@ impl Tx {
         .bind(receipt_no)
         .bind(at_ms)
         .bind(id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("recording a payment")?;
+        .in_tx(&self.health, "recording a payment")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -468,9 +468,9 @@ impl Tx {
             .bind(l.due_ms)
             .bind(l.returned_ms)
             .bind(l.returned_by.clone())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a loan")?;
+            .in_tx(&self.health, "inserting a loan")?;
         Ok(())
     }
 
@@ -488,9 +488,9 @@ impl Tx {
         .bind(at_ms)
         .bind(by)
         .bind(request_id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("returning a loan")?;
+        .in_tx(&self.health, "returning a loan")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -504,9 +504,9 @@ impl Tx {
         .bind(v.visited_ms)
         .bind(v.recorded_by.as_str())
         .bind(v.note.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("inserting a visit")?;
+        .in_tx(&self.health, "inserting a visit")?;
         Ok(())
     }
 
@@ -539,7 +539,10 @@ impl Tx {
             let sql = format!("DELETE FROM {table} WHERE {col} = $1 AND label = $2");
             sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).bind(label)
         };
-        let done = q.execute(&mut *self.inner).await.ctx("changing a label")?;
+        let done = q
+            .execute(self.conn())
+            .await
+            .in_tx(&self.health, "changing a label")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -562,9 +565,9 @@ impl Tx {
             sqlx::query("DELETE FROM conclusive_records WHERE record_id = $1").bind(record_id)
         };
         let done = q
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("changing the conclusive mark")?;
+            .in_tx(&self.health, "changing the conclusive mark")?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -10,7 +10,7 @@ use liuhen_domain::Role;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{AuditEntry, Db, DbError, Tx};
 
 pub use sessions::{ApiTokenRow, SessionRow};
@@ -223,20 +223,20 @@ impl Db {
 
 impl Tx {
     pub async fn user_by_username(&mut self, username: &str) -> Result<Option<UserRow>, DbError> {
-        user_where(&mut self.inner, "username", username).await
+        user_where(self.conn(), "username", username).await
     }
 
     pub async fn user_by_id(&mut self, id: &str) -> Result<Option<UserRow>, DbError> {
-        user_where(&mut self.inner, "id", id).await
+        user_where(self.conn(), "id", id).await
     }
 
     /// The id of the unit with this name, if any.
     pub async fn unit_id(&mut self, name: &str) -> Result<Option<String>, DbError> {
         let row = sqlx::query("SELECT id FROM units WHERE name = $1")
             .bind(name)
-            .fetch_optional(&mut *self.inner)
+            .fetch_optional(self.conn())
             .await
-            .ctx("looking up a unit")?;
+            .in_tx(&self.health, "looking up a unit")?;
         row.map(|r| r.try_get("id"))
             .transpose()
             .ctx("looking up a unit")
@@ -247,9 +247,9 @@ impl Tx {
             .bind(id)
             .bind(name)
             .bind(now_ms)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a unit")?;
+            .in_tx(&self.health, "inserting a unit")?;
         Ok(())
     }
 
@@ -261,9 +261,9 @@ impl Tx {
         let row = sqlx::query("SELECT id FROM departments WHERE unit_id = $1 AND name = $2")
             .bind(unit_id)
             .bind(name)
-            .fetch_optional(&mut *self.inner)
+            .fetch_optional(self.conn())
             .await
-            .ctx("looking up a department")?;
+            .in_tx(&self.health, "looking up a department")?;
         row.map(|r| r.try_get("id"))
             .transpose()
             .ctx("looking up a department")
@@ -283,9 +283,9 @@ impl Tx {
         .bind(unit_id)
         .bind(name)
         .bind(now_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("inserting a department")?;
+        .in_tx(&self.health, "inserting a department")?;
         Ok(())
     }
 
@@ -305,9 +305,9 @@ impl Tx {
         .bind(u.password_hash)
         .bind(i64::from(u.must_change_password))
         .bind(u.now_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("inserting a user")?;
+        .in_tx(&self.health, "inserting a user")?;
         Ok(())
     }
 
@@ -326,9 +326,9 @@ impl Tx {
         .bind(i64::from(must_change))
         .bind(now_ms)
         .bind(user_id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("setting a password")?;
+        .in_tx(&self.health, "setting a password")?;
         Ok(())
     }
 
@@ -342,9 +342,9 @@ impl Tx {
             .bind(i64::from(disabled))
             .bind(now_ms)
             .bind(user_id)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("disabling a user")?;
+            .in_tx(&self.health, "disabling a user")?;
         Ok(())
     }
 
@@ -367,9 +367,9 @@ impl Tx {
         .bind(last_step)
         .bind(now_ms)
         .bind(user_id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("setting the second factor")?;
+        .in_tx(&self.health, "setting the second factor")?;
         Ok(())
     }
 
@@ -378,9 +378,9 @@ impl Tx {
         sqlx::query("UPDATE users SET totp_last_step = $1 WHERE id = $2")
             .bind(step)
             .bind(user_id)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("remembering a second-factor code")?;
+            .in_tx(&self.health, "remembering a second-factor code")?;
         Ok(())
     }
 }

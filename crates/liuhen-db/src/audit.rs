@@ -9,7 +9,7 @@ use serde::Deserialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 pub const BODY_VERSION: u32 = 1;
@@ -88,9 +88,9 @@ impl Tx {
         .bind(entry.subject.as_deref())
         .bind(body.as_str())
         .bind(&leaf[..])
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("appending an audit entry")?;
+        .in_tx(&self.health, "appending an audit entry")?;
         self.log_size += 1;
         self.last_leaf = leaf;
         self.appended = true;
@@ -139,6 +139,35 @@ impl Db {
             .map(decode)
             .collect::<Result<_, _>>()
             .ctx("decoding audit entries")
+    }
+
+    /// Like [`Db::entries_page`], but a row that does not decode (a damaged or hand-edited
+    /// row) is returned as its own error instead of failing the page, for `verify`.
+    pub async fn entries_page_lenient(
+        &self,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<(u64, Result<AuditEntry, DbError>)>, DbError> {
+        let after = after.map(|s| s as i64).unwrap_or(-1);
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor, action, subject, body, leaf_hash FROM audit_entries \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading audit entries")?;
+        rows.iter()
+            .map(|row| {
+                let seq = row.try_get::<i64, _>("seq").ctx("reading audit entries")? as u64;
+                let entry = decode(row).map_err(|e| DbError::Corrupt {
+                    what: format!("audit entry #{seq}"),
+                    detail: e.to_string(),
+                });
+                Ok((seq, entry))
+            })
+            .collect()
     }
 
     /// All entries about one subject, oldest first.

@@ -8,7 +8,7 @@ use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus, Explanation, Step
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 /// A party (当事人) of a case.
@@ -175,9 +175,9 @@ impl Tx {
         }
         q.bind(case.created_at.as_millisecond())
             .bind(case.agency.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a case")?;
+            .in_tx(&self.health, "inserting a case")?;
         self.insert_parties_and_team(case).await
     }
 
@@ -195,9 +195,9 @@ impl Tx {
         .bind(case.department.as_str())
         .bind(case.status.code())
         .bind(case.agency.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("updating a case")?;
+        .in_tx(&self.health, "updating a case")?;
         if done.rows_affected() == 0 {
             return Ok(false);
         }
@@ -206,9 +206,9 @@ impl Tx {
                 "DELETE FROM {table} WHERE case_id = $1"
             )))
             .bind(case.id.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("replacing a case's parties and team")?;
+            .in_tx(&self.health, "replacing a case's parties and team")?;
         }
         self.insert_parties_and_team(case).await?;
         Ok(true)
@@ -225,9 +225,9 @@ impl Tx {
             .bind(p.kind.as_str())
             .bind(p.name.as_str())
             .bind(p.id_or_credit_code.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a case party")?;
+            .in_tx(&self.health, "inserting a case party")?;
         }
         for (i, officer) in case.team.iter().enumerate() {
             let user_id = case.team_ids.get(i).cloned().flatten();
@@ -238,9 +238,9 @@ impl Tx {
                 .bind(i as i64)
                 .bind(officer.as_str())
                 .bind(user_id)
-                .execute(&mut *self.inner)
+                .execute(self.conn())
                 .await
-                .ctx("inserting a case team member")?;
+                .in_tx(&self.health, "inserting a case team member")?;
         }
         Ok(())
     }
@@ -260,9 +260,9 @@ impl Tx {
             q = q.bind(v);
         }
         let done = q
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("updating case flags")?;
+            .in_tx(&self.health, "updating case flags")?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -287,9 +287,9 @@ impl Tx {
             .bind(i64::from(step.on_site))
             .bind(i64::from(step.disputed))
             .bind(created_at.as_millisecond())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a step")?;
+            .in_tx(&self.health, "inserting a step")?;
         Ok(())
     }
 
@@ -301,9 +301,9 @@ impl Tx {
         .bind(link.record_id.as_str())
         .bind(link.linked_at.as_millisecond())
         .bind(link.linked_by.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("linking a record to a step")?;
+        .in_tx(&self.health, "linking a record to a step")?;
         Ok(())
     }
 
@@ -316,9 +316,9 @@ impl Tx {
         let done = sqlx::query("DELETE FROM step_records WHERE step_id = $1 AND record_id = $2")
             .bind(step_id)
             .bind(record_id.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("unlinking a record from a step")?;
+            .in_tx(&self.health, "unlinking a record from a step")?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -331,9 +331,9 @@ impl Tx {
         )
         .bind(row.step_id.as_str())
         .bind(e.resumed_record.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("replacing an explanation")?;
+        .in_tx(&self.health, "replacing an explanation")?;
         sqlx::query(
             "INSERT INTO interruption_explanations (step_id, resumed_record_id, reason, text, \
              spoken_at_offset_s, explained_ms, explained_by) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -345,9 +345,9 @@ impl Tx {
         .bind(i64::from(e.spoken_at_offset_s))
         .bind(row.explained_at.as_millisecond())
         .bind(row.explained_by.as_str())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("storing an explanation")?;
+        .in_tx(&self.health, "storing an explanation")?;
         Ok(())
     }
 }

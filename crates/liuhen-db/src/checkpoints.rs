@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +42,9 @@ impl Tx {
         .bind(c.body.clone())
         .bind(c.ed25519_sig.clone())
         .bind(c.sm2_sig.clone())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("storing a checkpoint")?;
+        .in_tx(&self.health, "storing a checkpoint")?;
         Ok(())
     }
 }

@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 /// A record whose officer is named but maps to no account.
@@ -119,9 +119,9 @@ impl Tx {
                 .bind(user_id)
                 .bind(case_id)
                 .bind(position)
-                .execute(&mut *self.inner)
+                .execute(self.conn())
                 .await
-                .ctx("setting a team member's account")?;
+                .in_tx(&self.health, "setting a team member's account")?;
         Ok(done.rows_affected() == 1)
     }
 }

@@ -13,6 +13,7 @@ mod case_search;
 mod cases;
 mod checkpoints;
 mod error;
+mod health;
 mod identity;
 mod migrate;
 mod records;
@@ -46,7 +47,8 @@ pub use audit::{AuditEntry, EntryBody, NewEntry};
 pub use case_search::{CaseFilter, CasePage, FlagColumn};
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
-pub use error::DbError;
+pub use error::{DbError, StorageFault};
+pub use health::WriteFault;
 pub use identity::{UnmappedMember, UnmappedRecord};
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
@@ -71,6 +73,15 @@ pub struct Db {
     /// Transactions committed through this handle (and its clones): lets a reader cache
     /// what it read and notice any change this process made since.
     commits: Arc<AtomicU64>,
+    /// Whether the last write failed because the disk is full or failing.
+    health: health::WriteHealth,
+    /// SQLite only, fault injection: [`Db::cap_pages`].
+    page_cap: Arc<AtomicU64>,
+    /// SQLite: the first connection, kept open (idle, no transaction) while the store is
+    /// open, so that SQLite's -wal and -shm files stay in place even when every pooled
+    /// connection has been closed after failed writes: on a full disk a new connection
+    /// could not create them again.
+    anchor: Arc<tokio::sync::Mutex<Option<sqlx::AnyConnection>>>,
     /// Migrations applied by this connect (see [`Db::migrated_now`]).
     migrated_now: Arc<[i64]>,
 }
@@ -80,9 +91,40 @@ pub struct Db {
 /// written only through SQLite (WAL mode), which keeps the mapping coherent.
 const SQLITE_MMAP: &str = "PRAGMA mmap_size = 2147418112";
 
+/// Every SQLite connection: WAL; FULL: an acknowledged ingest survives power loss, not
+/// just a crash.
+const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
+
 impl Db {
     /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…` and migrates forward.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
+        let db = Self::open_pool(url).await?;
+        let now = migrate::run(&db).await?;
+        Ok(Db {
+            migrated_now: now.into(),
+            ..db
+        })
+    }
+
+    /// Connects to an existing store whose schema is current, writing nothing: no file
+    /// created, no migration run (`verify` and the other read-only commands).
+    pub async fn connect_existing(url: &str) -> Result<Db, DbError> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if !std::path::Path::new(path).is_file() {
+                return Err(DbError::NotCurrent(redact(url)));
+            }
+        }
+        let db = Self::open_pool(url).await?;
+        if !migrate::is_current(&db).await? {
+            db.close().await;
+            return Err(DbError::NotCurrent(redact(url)));
+        }
+        Ok(db)
+    }
+
+    async fn open_pool(url: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -93,18 +135,55 @@ impl Db {
         };
         let options: AnyConnectOptions =
             url.parse().map_err(|e| DbError::connect(redact(url), e))?;
+        // One connection first, outside the pool: the pool retries a failing connection
+        // until its acquire timeout and then reports only "pool timed out" (a full disk
+        // made the CLI wait 60 s); this says at once what is wrong.
+        let mut probe = <sqlx::AnyConnection as sqlx::Connection>::connect_with(&options)
+            .await
+            .map_err(|e| DbError::connect(redact(url), e))?;
+        if backend == Backend::Sqlite {
+            probe
+                .execute(SQLITE_SETUP)
+                .await
+                .map_err(|e| DbError::connect(redact(url), e))?;
+        }
+        let anchor = if backend == Backend::Sqlite {
+            Some(probe)
+        } else {
+            let _ = sqlx::Connection::close(probe).await;
+            None
+        };
+        let page_cap = Arc::new(AtomicU64::new(0));
         let mut pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(60));
         if backend == Backend::Sqlite {
-            pool = pool.after_connect(|conn, _| {
+            let cap = page_cap.clone();
+            pool = pool.before_acquire(move |conn, _| {
+                let cap = cap.load(Ordering::Acquire);
                 Box::pin(async move {
-                    // FULL: an acknowledged ingest survives power loss, not just a crash.
-                    conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
-                    )
-                    .await?;
+                    if cap != 0 {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA max_page_count = {cap}"
+                        )))
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    Ok(true)
+                })
+            });
+            let cap = page_cap.clone();
+            pool = pool.after_connect(move |conn, _| {
+                let cap = cap.load(Ordering::Acquire);
+                Box::pin(async move {
+                    if cap != 0 {
+                        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                            "PRAGMA max_page_count = {cap}"
+                        )))
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                    conn.execute(SQLITE_SETUP).await?;
                     // Reads through the OS page cache without a syscall per page.
                     conn.execute(SQLITE_MMAP).await?;
                     Ok(())
@@ -119,13 +198,12 @@ impl Db {
             pool,
             backend,
             commits: Arc::default(),
+            health: health::WriteHealth::default(),
+            page_cap,
+            anchor: Arc::new(tokio::sync::Mutex::new(anchor)),
             migrated_now: Arc::new([]),
         };
-        let now = migrate::run(&db).await?;
-        Ok(Db {
-            migrated_now: now.into(),
-            ..db
-        })
+        Ok(db)
     }
 
     /// Whether migration `version` was applied by this connect (a one-time data step that
@@ -152,6 +230,22 @@ impl Db {
         Ok(())
     }
 
+    /// Fault injection for tests (SQLite; PostgreSQL: nothing): caps the database file at
+    /// `pages` pages (`PRAGMA max_page_count`, applied to every connection as it is next
+    /// used), so writes that need a new page fail with SQLITE_FULL as on a full disk.
+    /// A cap below the current size is the current size. Returns the page count now.
+    pub async fn cap_pages(&self, pages: u64) -> Result<u64, DbError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(0);
+        }
+        self.page_cap.store(pages.max(1), Ordering::Release);
+        let row = sqlx::query("PRAGMA page_count")
+            .fetch_one(&self.pool)
+            .await
+            .ctx("reading the page count")?;
+        Ok(sqlx::Row::try_get::<i64, _>(&row, 0).ctx("reading the page count")? as u64)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -163,7 +257,7 @@ impl Db {
     /// Starts a write transaction. Its first statement takes the log head row, so writers
     /// are serialised (SQLite takes its write lock at once instead of failing to upgrade).
     pub async fn begin(&self) -> Result<Tx, DbError> {
-        Tx::begin(&self.pool, self.commits.clone()).await
+        Tx::begin(&self.pool, self.commits.clone(), self.health.clone()).await
     }
 
     /// How many transactions this process has committed so far. Every change that can
@@ -172,8 +266,17 @@ impl Db {
         self.commits.load(Ordering::Acquire)
     }
 
+    /// The storage fault that made the last write fail, until a write commits again
+    /// (`None`: writes succeed). For health checks.
+    pub fn write_fault(&self) -> Option<WriteFault> {
+        self.health.current()
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(anchor) = self.anchor.lock().await.take() {
+            let _ = sqlx::Connection::close(anchor).await;
+        }
     }
 }
 

@@ -41,6 +41,26 @@ const POSTGRES: &[(i64, &str)] = &[
     (13, include_str!("../migrations/postgres/0013_identity.sql")),
 ];
 
+/// Whether every listed migration has been applied (reads only; for read-only commands).
+pub(crate) async fn is_current(db: &Db) -> Result<bool, DbError> {
+    let steps = match db.backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    };
+    let Ok(rows) = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(db.pool())
+        .await
+    else {
+        return Ok(false);
+    };
+    let applied: Vec<i64> = rows
+        .iter()
+        .map(|r| r.try_get("version"))
+        .collect::<Result<_, _>>()
+        .ctx("reading the schema version")?;
+    Ok(steps.iter().all(|(v, _)| applied.contains(v)))
+}
+
 /// Runs the migrations not yet applied; returns the versions applied now.
 pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, DbError> {
     let steps = match db.backend {

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 pub(crate) const COLUMNS: &str = "id, sha256, sm3, size_bytes, kind, original_name, container, video_codec, \
@@ -155,9 +155,9 @@ impl Tx {
              $27, $28, $29, $30, $31, $32)"
         );
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting a record")?;
+            .in_tx(&self.health, "inserting a record")?;
         Ok(())
     }
 
@@ -171,9 +171,9 @@ impl Tx {
             .collect();
         let sql = format!("UPDATE records SET {} WHERE id = $1", sets.join(", "));
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("updating a record")?;
+            .in_tx(&self.health, "updating a record")?;
         Ok(())
     }
 
@@ -184,9 +184,9 @@ impl Tx {
         let sql = format!("SELECT {COLUMNS} FROM records WHERE sha256 = $1");
         let row = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(sha.to_hex())
-            .fetch_optional(&mut *self.inner)
+            .fetch_optional(self.conn())
             .await
-            .ctx("finding a record by digest")?;
+            .in_tx(&self.health, "finding a record by digest")?;
         row.as_ref()
             .map(decode)
             .transpose()

@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::AuditEntry;
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 /// One use of one record.
@@ -638,16 +638,16 @@ impl Tx {
                     .bind(r.receipt_no.clone())
                     .bind(r.note.clone());
             }
-            q.execute(&mut *self.inner)
+            q.execute(self.conn())
                 .await
-                .ctx("writing register rows")?;
+                .in_tx(&self.health, "writing register rows")?;
         }
         for g in &batch.grants {
             sqlx::query("DELETE FROM register_grants WHERE grant_id = $1")
                 .bind(g.grant_id.as_str())
-                .execute(&mut *self.inner)
+                .execute(self.conn())
                 .await
-                .ctx("writing a grant")?;
+                .in_tx(&self.health, "writing a grant")?;
             let seqs: Vec<String> = g.seqs.iter().map(u64::to_string).collect();
             sqlx::query(
                 "INSERT INTO register_grants (grant_id, request_id, user_id, approved_by, \
@@ -664,9 +664,9 @@ impl Tx {
             .bind(g.expires_ms)
             .bind(g.revoked_ms)
             .bind(seqs.join(","))
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("writing a grant")?;
+            .in_tx(&self.health, "writing a grant")?;
         }
         // After the rows: a fee paid in the same step as its copy still finds it.
         for f in &batch.receipts {
@@ -677,9 +677,9 @@ impl Tx {
             .bind(f.receipt_no.as_str())
             .bind(f.fee_cents)
             .bind(f.request_id.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("writing a receipt")?;
+            .in_tx(&self.health, "writing a receipt")?;
         }
         for a in &batch.approvals {
             sqlx::query(
@@ -691,9 +691,9 @@ impl Tx {
             .bind(a.step.as_deref())
             .bind(a.decision.as_deref())
             .bind(a.approver.as_str())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("writing an approval")?;
+            .in_tx(&self.health, "writing an approval")?;
         }
         sqlx::query(
             "INSERT INTO projection_cursors (name, last_seq) VALUES ($1, $2) \
@@ -702,9 +702,9 @@ impl Tx {
         )
         .bind(name)
         .bind(batch.last_seq as i64)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("moving a projection cursor")?;
+        .in_tx(&self.health, "moving a projection cursor")?;
         Ok(())
     }
 
@@ -721,18 +721,18 @@ impl Tx {
         .bind(ack.acked_ms)
         .bind(ack.note.as_str())
         .bind(ack.entry_seq as i64)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("recording an acknowledgement")?;
+        .in_tx(&self.health, "recording an acknowledgement")?;
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn alert_acknowledged(&mut self, key: &str) -> Result<bool, DbError> {
         let row = sqlx::query("SELECT 1 AS one FROM alert_acks WHERE alert_key = $1")
             .bind(key)
-            .fetch_optional(&mut *self.inner)
+            .fetch_optional(self.conn())
             .await
-            .ctx("reading an acknowledgement")?;
+            .in_tx(&self.health, "reading an acknowledgement")?;
         Ok(row.is_some())
     }
 }

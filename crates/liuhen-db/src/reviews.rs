@@ -6,7 +6,7 @@ use liuhen_domain::RecordId;
 use liuhen_domain::review::{ReviewItem, ReviewVerdict};
 use sqlx::Row;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,9 +25,9 @@ impl Tx {
         sqlx::query("DELETE FROM record_reviews WHERE record_id = $1 AND item = $2")
             .bind(r.record_id.as_str())
             .bind(r.item.code())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("replacing a review tick")?;
+            .in_tx(&self.health, "replacing a review tick")?;
         sqlx::query(
             "INSERT INTO record_reviews (record_id, item, verdict, note, reviewed_by, reviewed_ms) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -38,9 +38,9 @@ impl Tx {
         .bind(r.note.as_str())
         .bind(r.reviewed_by.as_str())
         .bind(r.reviewed_at.as_millisecond())
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("storing a review tick")?;
+        .in_tx(&self.health, "storing a review tick")?;
         Ok(())
     }
 }

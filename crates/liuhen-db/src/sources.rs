@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 impl Db {
@@ -34,9 +34,9 @@ impl Tx {
         .bind(source_key)
         .bind(record_id)
         .bind(at_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("remembering an ingest source")?;
+        .in_tx(&self.health, "remembering an ingest source")?;
         Ok(())
     }
 }

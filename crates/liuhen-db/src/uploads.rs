@@ -8,7 +8,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,6 +180,24 @@ impl Db {
     }
 
     /// Ids of video records that have no thumbnail row yet (neither ready nor failed).
+    /// SHA-256 (hex) of every stored blob that is not an original: derivatives (proxies,
+    /// thumbnails), copy statements and paper scans. `verify` does not count them as
+    /// orphans.
+    pub async fn secondary_blobs(&self) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT derivative_sha256 AS sha FROM derivatives WHERE derivative_sha256 IS NOT NULL \
+             UNION SELECT statement_sha256 FROM access_copies \
+             UNION SELECT sha256 FROM access_papers",
+        )
+        .fetch_all(self.pool())
+        .await
+        .ctx("listing derivative, statement and scan blobs")?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()
+            .ctx("listing derivative, statement and scan blobs")
+    }
+
     pub async fn videos_without_derivatives(&self, limit: u32) -> Result<Vec<String>, DbError> {
         let rows = sqlx::query(
             "SELECT r.id AS id FROM records r WHERE r.kind = 'video' AND NOT EXISTS \
@@ -211,9 +229,9 @@ impl Tx {
             .bind(u.updated_ms)
             .bind(u.state.as_str())
             .bind(u.record_id.clone())
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("inserting an upload")?;
+            .in_tx(&self.health, "inserting an upload")?;
         Ok(())
     }
 
@@ -232,9 +250,9 @@ impl Tx {
         .bind(record_id.map(str::to_owned))
         .bind(now_ms)
         .bind(id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("closing an upload")?;
+        .in_tx(&self.health, "closing an upload")?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -250,9 +268,9 @@ impl Tx {
         .bind(d.status.as_str())
         .bind(d.error.clone())
         .bind(d.created_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("inserting a derivative")?;
+        .in_tx(&self.health, "inserting a derivative")?;
         Ok(())
     }
 }

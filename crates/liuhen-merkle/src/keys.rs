@@ -43,6 +43,9 @@ pub enum KeyError {
         "key file {path} has mode {mode:o}; it must not be accessible by group or others (chmod 600)"
     )]
     InsecurePermissions { path: PathBuf, mode: u32 },
+    /// A command that must not write found no key (it never creates one).
+    #[error("signing key {missing} is missing (keys are created only by a command that writes)")]
+    Missing { missing: PathBuf },
     #[error("operating-system random number generator failed: {0}")]
     Rng(String),
 }
@@ -151,6 +154,21 @@ impl SigningKeys {
     /// [`KeyError::InsecurePermissions`] if a file is readable by others,
     /// [`KeyError::Decode`] if a file is not the expected PKCS#8 PEM key, and
     /// [`KeyError::Io`] for file system errors.
+    /// Loads the keys of `dir` and never creates any (read-only commands such as
+    /// `verify`): a missing file is [`KeyError::Missing`].
+    pub fn load_existing(dir: &Path) -> Result<Self, KeyError> {
+        let ed_path = dir.join(ED25519_KEY_FILE);
+        let sm2_path = dir.join(SM2_KEY_FILE);
+        for path in [&ed_path, &sm2_path] {
+            if !path.try_exists().map_err(io_err(path))? {
+                return Err(KeyError::Missing {
+                    missing: path.clone(),
+                });
+            }
+        }
+        Self::load(&ed_path, &sm2_path)
+    }
+
     pub fn load_or_create(dir: &Path) -> Result<(Self, bool), KeyError> {
         let ed_path = dir.join(ED25519_KEY_FILE);
         let sm2_path = dir.join(SM2_KEY_FILE);

@@ -37,6 +37,10 @@ pub enum ApiError {
     /// HTTP Range outside the content of `size` bytes (416 with `Content-Range: bytes */size`).
     #[error("range not satisfiable")]
     RangeNotSatisfiable { size: u64 },
+    /// The disk under the store is full (507) or failing (503): nothing was changed, the
+    /// request may be retried later. The cause goes to the log.
+    #[error("storage fault: {0:?}")]
+    Storage(liuhen_app::StorageFault),
     #[error("internal error")]
     Internal(#[source] AppError),
 }
@@ -81,6 +85,16 @@ impl ApiError {
                 "range_not_satisfiable",
                 "请求的字节范围无效".into(),
             ),
+            Self::Storage(liuhen_app::StorageFault::DiskFull) => (
+                StatusCode::INSUFFICIENT_STORAGE,
+                "disk_full",
+                "存储空间已满，本次操作未保存，请联系系统管理员".into(),
+            ),
+            Self::Storage(liuhen_app::StorageFault::Io) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_error",
+                "存储设备读写出错，本次操作未保存，请稍后再试或联系系统管理员".into(),
+            ),
             Self::Internal(e) => {
                 tracing::error!(error = ?e, "request failed");
                 (
@@ -107,7 +121,13 @@ impl From<AppError> for ApiError {
                 message,
             },
             AppError::Upload(e) => upload_error(e),
-            other => Self::Internal(other),
+            other => match other.storage_fault() {
+                Some(fault) => {
+                    tracing::error!(error = ?other, ?fault, "request failed: storage fault");
+                    Self::Storage(fault)
+                }
+                None => Self::Internal(other),
+            },
         }
     }
 }
@@ -144,7 +164,7 @@ fn upload_error(e: liuhen_app::uploads::UploadError) -> ApiError {
 
 impl From<liuhen_app::DbError> for ApiError {
     fn from(e: liuhen_app::DbError) -> Self {
-        Self::Internal(AppError::Db(e))
+        Self::from(AppError::Db(e))
     }
 }
 

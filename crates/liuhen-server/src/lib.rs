@@ -32,15 +32,21 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use liuhen_app::Custody;
+use std::future::IntoFuture;
 
 pub use error::{ApiError, PageError};
 pub use state::AppState;
 
 /// How often the server signs a checkpoint when the log has grown.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+/// After SIGTERM / Ctrl-C: how long requests in flight may still finish, and then how long
+/// the final checkpoint may take, before the process ends regardless.
+pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 pub fn router(custody: Custody) -> Router {
     let state = AppState {
@@ -72,14 +78,32 @@ pub fn router(custody: Custody) -> Router {
         .with_state(state)
 }
 
-async fn healthz(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn healthz(State(s): State<AppState>) -> Response {
     let custody = &s.custody;
-    let entries = custody.db().log_size().await?;
-    Ok(Json(serde_json::json!({
-        "status": "ok",
-        "log_entries": entries,
-        "blob_store": custody.blobs().kind(),
-    })))
+    // Degraded while writes fail for want of space (or a failing disk); the next write
+    // that commits clears it, no restart needed.
+    if let Some(fault) = custody.db().write_fault() {
+        let reason = match fault.fault {
+            liuhen_app::StorageFault::DiskFull => "disk_full",
+            liuhen_app::StorageFault::Io => "storage_error",
+        };
+        let body = serde_json::json!({
+            "status": "degraded",
+            "reason": reason,
+            "detail": fault.message,
+            "blob_store": custody.blobs().kind(),
+        });
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+    }
+    match custody.db().log_size().await {
+        Ok(entries) => Json(serde_json::json!({
+            "status": "ok",
+            "log_entries": entries,
+            "blob_store": custody.blobs().kind(),
+        }))
+        .into_response(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 /// Serves until Ctrl-C / SIGTERM, signing a checkpoint periodically and at shutdown.
@@ -89,12 +113,31 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
     tokio::spawn(playback::background(custody.clone()));
     tokio::spawn(register::background(custody.clone()));
-    axum::serve(listener, router(custody.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(custody.clone())).with_graceful_shutdown(async {
+        shutdown_signal().await;
+        let _ = stopping.send(());
+    });
+    // Requests in flight get DRAIN_DEADLINE after the signal; none may hold the process.
+    let deadline = async {
+        if stop.await.is_ok() {
+            tokio::time::sleep(DRAIN_DEADLINE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server.into_future() => served?,
+        () = deadline => tracing::warn!(
+            seconds = DRAIN_DEADLINE.as_secs(),
+            "requests still in flight at the drain deadline: stopping anyway"
+        ),
+    }
     checkpointer.abort();
-    if let Err(e) = custody.checkpoint().await {
-        tracing::error!(error = %e, "final checkpoint failed");
+    match tokio::time::timeout(DRAIN_DEADLINE, custody.checkpoint()).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "final checkpoint failed"),
+        Err(_) => tracing::error!("final checkpoint did not finish by the drain deadline"),
     }
     Ok(())
 }

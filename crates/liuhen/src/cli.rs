@@ -119,8 +119,17 @@ struct IngestArgs {
 
 #[derive(Subcommand)]
 enum LogCommand {
-    /// Sign a checkpoint of the current log (done automatically after ingest and by the server).
+    /// Sign a checkpoint of the current log (done automatically after ingest and by the
+    /// server) and print the newest one as a signed note, exactly as signed, with both
+    /// signatures (docs/log-format.md).
     Checkpoint,
+    /// Print log entry SEQ (its exact body, leaf hash) with its inclusion proof in the tree
+    /// of SIZE entries (default: the newest checkpoint), as JSON.
+    Entry {
+        seq: u64,
+        #[arg(long)]
+        size: Option<u64>,
+    },
     /// Inclusion proof of entry SEQ in the tree of SIZE entries (default: latest checkpoint).
     Inclusion {
         seq: u64,
@@ -151,10 +160,37 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
-    let custody = Custody::open(OpenOptions::new(&args.data_dir))
+    // Commands that only read never write to the store they read (no key, instance id,
+    // database or directory created).
+    let read_only = matches!(
+        args.command,
+        Command::Verify { .. }
+            | Command::Keys(KeysCommand::Export)
+            | Command::Log(
+                LogCommand::Entry { .. }
+                    | LogCommand::Inclusion { .. }
+                    | LogCommand::Consistency { .. }
+            )
+    );
+    let mut options = OpenOptions::new(&args.data_dir);
+    options.read_only = read_only;
+    let custody = Custody::open(options)
         .await
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
-    match args.command {
+    let result = command(&custody, args.command, &args.data_dir).await;
+    // Closed before the process ends: SQLite then checkpoints and removes its -wal/-shm
+    // files, so a read-only command leaves the data directory as it found it.
+    custody.db().close().await;
+    result
+}
+
+async fn command(
+    custody: &Custody,
+    command: Command,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let custody = custody.clone();
+    match command {
         Command::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -175,7 +211,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             eprintln!(
                 "liuhen 已启动: http://{}  (data: {})",
                 listener.local_addr()?,
-                args.data_dir.display()
+                data_dir.display()
             );
             liuhen_server::serve(custody, listener).await?;
             Ok(ExitCode::SUCCESS)
@@ -195,10 +231,20 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Log(LogCommand::Checkpoint) => {
-            match custody.checkpoint().await? {
-                Some(c) => println!("{}", c.checkpoint.body()),
-                None => println!("the latest checkpoint already covers the whole log"),
+            if custody.checkpoint().await?.is_none() {
+                eprintln!("the newest checkpoint already covers the whole log");
             }
+            match custody.latest_checkpoint().await? {
+                Some(c) => print!("{}", liuhen_app::log::checkpoint_note(&c)),
+                None => eprintln!("the log is empty: nothing to sign"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log(LogCommand::Entry { seq, size }) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&custody.entry_with_proof(seq, size).await?)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Log(LogCommand::Inclusion { seq, size }) => {

@@ -36,8 +36,31 @@ fn main() -> ExitCode {
     match runtime.block_on(cli::run(args)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("liuhen: {e:#}");
+            match storage_fault(&e) {
+                Some(liuhen_app::StorageFault::DiskFull) => {
+                    eprintln!("liuhen: 磁盘已满 / disk full: nothing of this step was saved: {e:#}")
+                }
+                Some(liuhen_app::StorageFault::Io) => eprintln!(
+                    "liuhen: 存储读写错误 / storage I/O error: nothing of this step was saved: {e:#}"
+                ),
+                None => eprintln!("liuhen: {e:#}"),
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// The disk being full or failing, wherever in the error's chain it was found.
+fn storage_fault(e: &anyhow::Error) -> Option<liuhen_app::StorageFault> {
+    e.chain().find_map(|cause| {
+        if let Some(app) = cause.downcast_ref::<liuhen_app::AppError>() {
+            app.storage_fault()
+        } else if let Some(db) = cause.downcast_ref::<liuhen_app::DbError>() {
+            db.storage_fault()
+        } else if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            liuhen_app::StorageFault::of_io(io)
+        } else {
+            None
+        }
+    })
 }

@@ -142,3 +142,41 @@ fn dual_hasher_matches_single_threaded_hashes() {
     abandoned.update(b"partial");
     drop(abandoned);
 }
+
+/// Regression (issue 16): a blob already in place was reported stored without being
+/// checked or synced. Now its content is read back first: a damaged or truncated one is
+/// `Corrupt`, never "already stored". A read-only store refuses every write.
+#[test]
+fn an_existing_blob_counts_only_after_its_content_is_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let data = noise(20_000, 9);
+    let until = ts("2035-01-01T00:00:00Z");
+    let first = store.put(&mut &data[..], until).unwrap();
+    assert!(first.newly_stored);
+    let again = store.put(&mut &data[..], until).unwrap();
+    assert!(!again.newly_stored, "the same content: already stored");
+    assert_eq!(again.digests, first.digests);
+
+    // Truncated in place (a directory that was never synced, a disk that lost the tail).
+    let path = store.blob_path(&first.digests.sha256);
+    fs::set_permissions(&path, Permissions::from_mode(0o644)).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(10_000)
+        .unwrap();
+    match store.put(&mut &data[..], until) {
+        Err(BlobError::Corrupt { expected, .. }) => assert_eq!(expected, first.digests.sha256),
+        other => panic!("a truncated existing blob was accepted: {other:?}"),
+    }
+
+    let read_only = LocalStore::open_read_only(dir.path()).unwrap();
+    assert!(read_only.put(&mut &b"new"[..], until).is_err());
+    assert!(
+        read_only
+            .extend_retention(&first.digests.sha256, until)
+            .is_err()
+    );
+}

@@ -5,7 +5,7 @@ use liuhen_domain::auth::FailureCounter;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::error::QueryContext;
+use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,9 +182,9 @@ impl Tx {
         .bind(s.created_ms)
         .bind(s.last_seen_ms)
         .bind(s.expires_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("inserting a session")?;
+        .in_tx(&self.health, "inserting a session")?;
         Ok(())
     }
 
@@ -192,9 +192,9 @@ impl Tx {
     pub async fn delete_session(&mut self, token_hash: &str) -> Result<bool, DbError> {
         let r = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("deleting a session")?;
+            .in_tx(&self.health, "deleting a session")?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -202,9 +202,9 @@ impl Tx {
     pub async fn delete_sessions_of(&mut self, user_id: &str) -> Result<u64, DbError> {
         let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("deleting a user's sessions")?;
+            .in_tx(&self.health, "deleting a user's sessions")?;
         Ok(r.rows_affected())
     }
 
@@ -218,9 +218,9 @@ impl Tx {
         .bind(t.name.as_str())
         .bind(t.token_hash.as_str())
         .bind(t.created_ms)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("inserting an API token")?;
+        .in_tx(&self.health, "inserting an API token")?;
         Ok(())
     }
 
@@ -238,14 +238,14 @@ impl Tx {
         .bind(now_ms)
         .bind(id)
         .bind(user_id)
-        .execute(&mut *self.inner)
+        .execute(self.conn())
         .await
-        .ctx("revoking an API token")?;
+        .in_tx(&self.health, "revoking an API token")?;
         Ok(r.rows_affected() > 0)
     }
 
     pub async fn login_failures(&mut self, username: &str) -> Result<FailureCounter, DbError> {
-        failures(&mut self.inner, username).await
+        failures(self.conn(), username).await
     }
 
     /// Stores a failure counter; the default counter removes the row.
@@ -256,9 +256,9 @@ impl Tx {
     ) -> Result<(), DbError> {
         sqlx::query("DELETE FROM login_failures WHERE username = $1")
             .bind(username)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("storing sign-in failures")?;
+            .in_tx(&self.health, "storing sign-in failures")?;
         if c != FailureCounter::default() {
             sqlx::query(
                 "INSERT INTO login_failures (username, failures, locked_until_ms) \
@@ -267,9 +267,9 @@ impl Tx {
             .bind(username)
             .bind(i64::from(c.failures))
             .bind(c.locked_until_ms)
-            .execute(&mut *self.inner)
+            .execute(self.conn())
             .await
-            .ctx("storing sign-in failures")?;
+            .in_tx(&self.health, "storing sign-in failures")?;
         }
         Ok(())
     }

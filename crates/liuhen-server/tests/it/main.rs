@@ -7,6 +7,7 @@ mod access_world;
 mod auth;
 mod cases;
 mod draws;
+mod durability;
 mod identity;
 mod openapi;
 mod packages;

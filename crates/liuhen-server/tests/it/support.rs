@@ -32,7 +32,15 @@ impl TestApp {
     /// A server whose data directory has this `liuhen.toml` (overrides the defaults),
     /// e.g. `"[security]\nidle_timeout_seconds = 1\n"`.
     pub async fn with_config(toml: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::build(tempfile::tempdir().unwrap(), toml).await
+    }
+
+    /// A server whose data directory lies under `parent` (e.g. a small file system).
+    pub async fn new_in(parent: &std::path::Path) -> Self {
+        Self::build(tempfile::tempdir_in(parent).unwrap(), "").await
+    }
+
+    async fn build(dir: tempfile::TempDir, toml: &str) -> Self {
         let data = dir.path().join("data");
         if !toml.is_empty() {
             std::fs::create_dir_all(&data).unwrap();
@@ -53,6 +61,21 @@ impl TestApp {
             server,
             totp: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Stops the server and closes the store as a restart would, then opens the same data
+    /// directory again and serves it on a new port.
+    pub async fn restart(&mut self) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        self.custody.db().close().await;
+        self.custody = Custody::open(OpenOptions::new(&self.data)).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.base = format!("http://{}", listener.local_addr().unwrap());
+        let router = liuhen_server::router(self.custody.clone());
+        self.server = tokio::spawn(async move {
+            axum::serve(listener, router).await.unwrap();
+        });
     }
 
     /// Creates a user (display name = user name) with password [`TEST_PASSWORD`] that can

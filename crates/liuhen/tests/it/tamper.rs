@@ -400,3 +400,34 @@ async fn edited_case_rows() {
     );
     assert!(mentions(&report, "link_missing", record));
 }
+
+/// Regression (issue 16): one row that does not decode stopped every remaining check
+/// (exit 2, nothing named). It is named, and the other checks go on.
+#[tokio::test]
+async fn one_malformed_log_row_is_named_and_verify_goes_on() {
+    let (app, reports) = custody();
+    let pool = app.sql().await;
+    sqlx::query("UPDATE audit_entries SET at_ms = 'not a time' WHERE seq = 2")
+        .execute(&pool)
+        .await
+        .unwrap();
+    // And an unrelated change after it, which only a check that went on can find.
+    let victim = reports[4]["record_id"].as_str().unwrap();
+    sqlx::query("UPDATE records SET officer = '王五' WHERE id = $1")
+        .bind(victim)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let out = app.run(&["verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "problems found, not a crash");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        mentions(&report, "entry_malformed", "entry:2"),
+        "{report:#}"
+    );
+    assert!(mentions(&report, "record_edited", victim), "{report:#}");
+    assert_eq!(report["entries"], 7);
+    assert_eq!(report["records"], 6);
+}
