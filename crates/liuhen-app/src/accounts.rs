@@ -5,10 +5,11 @@
 
 mod credentials;
 mod sessions;
+mod throttle;
 
 use jiff::Timestamp;
 use liuhen_db::{NewEntry, NewUserRow, Tx, UserRow};
-use liuhen_domain::auth::{FailureCounter, Username, check_password};
+use liuhen_domain::auth::{Username, check_password};
 use liuhen_domain::authz::{Action, Principal, Target};
 use liuhen_domain::{AuditAction, Role, RoleSetError, check_roles, requires_second_factor};
 
@@ -307,7 +308,10 @@ impl Custody {
         let now_ms = now().as_millisecond();
         let mut out = Vec::new();
         for u in self.db.users().await? {
-            let locked = self.db.login_failures(&u.username).await?.is_locked(now_ms);
+            let locked = self
+                .db
+                .login_locked_under(&throttle::pair_prefix(&u.username), now_ms)
+                .await?;
             out.push(UserListing {
                 user: UserInfo::from(&u),
                 locked,
@@ -407,7 +411,7 @@ impl Custody {
             .user_by_username(username)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("user {username}")))?;
-        tx.set_login_failures(username, FailureCounter::default())
+        tx.clear_login_failures(&user.username, &throttle::pair_prefix(&user.username))
             .await?;
         tx.append(
             at,

@@ -16,6 +16,7 @@ use liuhen_domain::authz::Principal;
 use serde::Deserialize;
 
 use crate::chrome::{Chrome, Menu};
+use crate::edge::ClientAddr;
 use crate::i18n::Tr;
 use crate::{ApiError, AppState, PageError, cookies};
 
@@ -240,11 +241,21 @@ fn signed_in_response(s: &AppState, tokens: &SessionTokens) -> Response {
 async fn login(
     State(s): State<AppState>,
     t: Tr,
+    client: ClientAddr,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
+    // A user name no account can have is refused before anything is looked up or stored.
+    let limit = s.custody.config().limits.username_bytes;
+    if f.username.len() > limit {
+        let e = ApiError::bad(
+            "username_too_long",
+            format!("用户名过长（最多 {limit} 字节）"),
+        );
+        return Err(PageError::new(e, t));
+    }
     let outcome = s
         .custody
-        .login(&f.username, &f.password)
+        .login(&f.username, &f.password, &client.0)
         .await
         .map_err(|e| PageError::new(e, t))?;
     Ok(match outcome {
@@ -275,13 +286,14 @@ async fn login_code(
     State(s): State<AppState>,
     t: Tr,
     headers: HeaderMap,
+    client: ClientAddr,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     let token = cookies::get(&headers, SESSION_COOKIE).unwrap_or_default();
     let e = |e| PageError::new(e, t);
     let outcome = s
         .custody
-        .login_second_factor(&token, &f.code)
+        .login_second_factor(&token, &f.code, &client.0)
         .await
         .map_err(e)?;
     Ok(match outcome {

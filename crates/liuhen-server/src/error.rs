@@ -25,6 +25,9 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("too large")]
     PayloadTooLarge { message: String },
+    /// The query string is longer than `[limits] query_bytes` (HTTP 414).
+    #[error("query too long")]
+    QueryTooLong { message: String },
     /// A protocol precondition is not met (tus: unsupported `Tus-Resumable`).
     #[error("precondition failed: {code}")]
     PreconditionFailed { code: &'static str, message: String },
@@ -66,6 +69,9 @@ impl ApiError {
             Self::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
             Self::PayloadTooLarge { message } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_large", message.clone())
+            }
+            Self::QueryTooLong { message } => {
+                (StatusCode::URI_TOO_LONG, "query_too_long", message.clone())
             }
             Self::PreconditionFailed { code, message } => {
                 (StatusCode::PRECONDITION_FAILED, code, message.clone())
@@ -125,6 +131,7 @@ fn upload_error(e: liuhen_app::uploads::UploadError) -> ApiError {
                 max as f64 / 1024.0 / 1024.0 / 1024.0
             ),
         },
+        U::Empty => ApiError::bad("empty_upload", "不能上传空文件（0 字节）"),
         U::OffsetMismatch { current, .. } => ApiError::Conflict {
             code: "offset_mismatch",
             message: format!("上传位置不一致：服务器已接收 {current} 字节"),

@@ -13,6 +13,7 @@ mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
+pub mod edge;
 mod error;
 mod home;
 pub mod i18n;
@@ -46,6 +47,8 @@ pub fn router(custody: Custody) -> Router {
         permits: Default::default(),
     };
     let csrf = axum::middleware::from_fn_with_state(state.clone(), csrf::protect);
+    let bound = axum::middleware::from_fn_with_state(state.clone(), edge::bound);
+    let headers = axum::middleware::from_fn_with_state(state.clone(), security::headers);
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())
@@ -64,7 +67,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(register::routes())
         .merge(alerts::routes())
         .layer(csrf)
-        .layer(axum::middleware::from_fn(security::headers))
+        .layer(bound)
+        .layer(headers)
         .with_state(state)
 }
 
@@ -85,7 +89,8 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
     tokio::spawn(playback::background(custody.clone()));
     tokio::spawn(register::background(custody.clone()));
-    axum::serve(listener, router(custody.clone()))
+    let app = router(custody.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     checkpointer.abort();

@@ -167,6 +167,22 @@ impl Db {
     pub async fn login_failures(&self, username: &str) -> Result<FailureCounter, DbError> {
         failures(&mut *self.conn().await?, username).await
     }
+
+    /// Whether any failure counter whose key starts with `prefix` is locked at `now_ms`
+    /// (a user name locked from some client address).
+    pub async fn login_locked_under(&self, prefix: &str, now_ms: i64) -> Result<bool, DbError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM login_failures \
+             WHERE substr(username, 1, CAST($1 AS INTEGER)) = $2 AND locked_until_ms > $3",
+        )
+        .bind(prefix.chars().count() as i64)
+        .bind(prefix)
+        .bind(now_ms)
+        .fetch_one(&mut *self.conn().await?)
+        .await
+        .ctx("reading sign-in locks")?;
+        Ok(row.try_get::<i64, _>("n").ctx("reading sign-in locks")? > 0)
+    }
 }
 
 impl Tx {
@@ -246,6 +262,21 @@ impl Tx {
 
     pub async fn login_failures(&mut self, username: &str) -> Result<FailureCounter, DbError> {
         failures(&mut self.inner, username).await
+    }
+
+    /// Removes every failure counter whose key is `key` or starts with `prefix`.
+    pub async fn clear_login_failures(&mut self, key: &str, prefix: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "DELETE FROM login_failures \
+             WHERE username = $1 OR substr(username, 1, CAST($2 AS INTEGER)) = $3",
+        )
+        .bind(key)
+        .bind(prefix.chars().count() as i64)
+        .bind(prefix)
+        .execute(&mut *self.inner)
+        .await
+        .ctx("clearing sign-in failures")?;
+        Ok(())
     }
 
     /// Stores a failure counter; the default counter removes the row.

@@ -11,5 +11,6 @@ mod playback;
 mod records;
 mod register;
 mod register_contract;
+mod security_edge;
 mod support;
 mod uploads;

@@ -43,7 +43,8 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = liuhen_server::router(custody.clone());
         let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.unwrap();
         });
         Self {
             custody,
