@@ -6,6 +6,7 @@
 mod credentials;
 mod sessions;
 mod throttle;
+mod tokens;
 
 use jiff::Timestamp;
 use liuhen_db::{NewEntry, NewUserRow, Tx, UserRow};
@@ -16,6 +17,7 @@ use liuhen_domain::{AuditAction, Role, RoleSetError, check_roles, requires_secon
 pub use credentials::TotpEnrollment;
 pub use liuhen_db::{ApiTokenRow, AuditEntry, DepartmentRow, UnitRow};
 pub use sessions::{LoginOutcome, LoginRefusal, SessionTokens, SessionUser};
+pub use tokens::TokenCaller;
 
 use crate::{AppError, Custody};
 
@@ -320,8 +322,8 @@ impl Custody {
         Ok(out)
     }
 
-    /// Disables or re-enables an account; disabling ends its sessions at once (its API
-    /// tokens stop working while it is disabled).
+    /// Disables or re-enables an account; disabling ends its sessions and revokes its API
+    /// tokens at once.
     pub async fn set_user_disabled(
         &self,
         by: &Principal,
@@ -344,10 +346,14 @@ impl Custody {
         }
         tx.set_disabled(user_id, disabled, at.as_millisecond())
             .await?;
-        let ended = if disabled {
-            tx.delete_sessions_of(user_id).await?
+        let (ended, tokens_ended) = if disabled {
+            (
+                tx.delete_sessions_of(user_id).await?,
+                tx.revoke_api_tokens_of(user_id, at.as_millisecond())
+                    .await?,
+            )
         } else {
-            0
+            (0, 0)
         };
         tx.append(
             at,
@@ -359,6 +365,7 @@ impl Custody {
                     "username": user.username,
                     "change": if disabled { "disabled" } else { "enabled" },
                     "sessions_ended": ended,
+                    "tokens_ended": tokens_ended,
                 }),
             ),
         )
@@ -383,6 +390,9 @@ impl Custody {
         tx.set_password(user_id, &hash, true, at.as_millisecond())
             .await?;
         let ended = tx.delete_sessions_of(user_id).await?;
+        let tokens_ended = tx
+            .revoke_api_tokens_of(user_id, at.as_millisecond())
+            .await?;
         tx.append(
             at,
             entry(
@@ -393,6 +403,7 @@ impl Custody {
                     "username": user.username,
                     "change": "reset",
                     "sessions_ended": ended,
+                    "tokens_ended": tokens_ended,
                 }),
             ),
         )

@@ -119,6 +119,9 @@ pub struct Security {
     pub address_lockout_minutes: u32,
     pub account_delay_after_failures: u32,
     pub account_delay_ms: u64,
+    /// Lifetime of a new API token unless its creator chooses another, and the longest.
+    pub api_token_days: u32,
+    pub api_token_max_days: u32,
     /// Client addresses of reverse proxies whose `X-Forwarded-For` is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -301,6 +304,11 @@ impl Config {
                 "security.lockout_failures, lockout_minutes, address_lockout_failures and \
                  address_lockout_minutes must be at least 1"
                     .into(),
+            ));
+        }
+        if sec.api_token_days == 0 || sec.api_token_days > sec.api_token_max_days {
+            return Err(bad(
+                "security.api_token_days must be between 1 and api_token_max_days".into(),
             ));
         }
         let l = &self.limits;

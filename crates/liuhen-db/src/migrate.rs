@@ -19,6 +19,10 @@ const SQLITE: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/sqlite/0011_search_cover.sql"),
     ),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_token_scopes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -36,6 +40,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         11,
         include_str!("../migrations/postgres/0011_search_text.sql"),
+    ),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_token_scopes.sql"),
     ),
 ];
 

@@ -7,11 +7,12 @@ use axum::Router;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use liuhen_app::accounts::{Gate, LoginOutcome, SessionTokens, UserInfo};
 use liuhen_domain::access::Policy;
+use liuhen_domain::auth::TokenScope;
 use liuhen_domain::authz::Principal;
 use serde::Deserialize;
 
@@ -38,6 +39,8 @@ pub struct CurrentUser {
     pub csrf_token: String,
     /// Authenticated by an API token rather than a browser session.
     pub via_token: bool,
+    /// The scopes of the API token (empty for sessions).
+    pub token_scopes: Vec<TokenScope>,
     /// The user's unit and department (names).
     pub unit: Option<String>,
     pub department: Option<String>,
@@ -66,6 +69,7 @@ impl CurrentUser {
             principal,
             csrf_token: csrf,
             via_token,
+            token_scopes: Vec::new(),
             unit: u.unit.clone(),
             department: u.department.clone(),
             totp_enabled: u.totp_enabled,
@@ -99,8 +103,13 @@ impl FromRequestParts<AppState> for SignedIn {
             return Ok(done.clone());
         }
         // An Authorization header decides alone: a bad token is not rescued by a cookie.
+        let mut scopes = None;
         let (info, csrf, via_token) = if let Some(token) = bearer(&parts.headers) {
-            let info = s.custody.token_user(token).await?;
+            let caller = s.custody.token_caller(token).await?;
+            let info = caller.map(|c| {
+                scopes = Some(c.scopes);
+                c.user
+            });
             (info, String::new(), true)
         } else if parts.headers.contains_key(AUTHORIZATION) {
             (None, String::new(), true)
@@ -113,8 +122,13 @@ impl FromRequestParts<AppState> for SignedIn {
             (None, String::new(), false)
         };
         let info = info.ok_or(ApiError::Unauthenticated)?;
+        let mut user = CurrentUser::new(&info, csrf, via_token, s.custody.policy());
+        if let Some(scopes) = scopes {
+            token_allows(&parts.method, parts.uri.path(), &scopes)?;
+            user.token_scopes = scopes;
+        }
         let signed_in = SignedIn {
-            user: CurrentUser::new(&info, csrf, via_token, s.custody.policy()),
+            user,
             gate: info.gate(),
         };
         parts.extensions.insert(signed_in.clone());
@@ -130,6 +144,43 @@ impl FromRequestParts<AppState> for CurrentUser {
             Some(gate) => Err(gate_error(gate)),
             None => Ok(signed_in.user),
         }
+    }
+}
+
+/// What an API token may reach: never administration (`/admin…`, `/audit`) nor the
+/// account (`/account…`: passwords, second factor, minting tokens) — those need a
+/// signed-in session that passed the second factor; otherwise the scope the request needs:
+/// `upload` for tus, `read` for GET/HEAD, `write` for any other change.
+pub fn token_allows(method: &Method, path: &str, scopes: &[TokenScope]) -> Result<(), ApiError> {
+    let under = |prefix: &str| {
+        path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|r| r.starts_with('/'))
+    };
+    if under("/admin") || under("/audit") || under("/account") {
+        return Err(ApiError::Forbidden {
+            code: "token_not_for_administration",
+            message: "API 令牌不能用于账号和系统管理，请登录并通过双因素认证后操作".into(),
+        });
+    }
+    let needed = if under("/api/v1/uploads") {
+        TokenScope::Upload
+    } else if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        TokenScope::Read
+    } else {
+        TokenScope::Write
+    };
+    if scopes.contains(&needed) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "token_scope",
+            message: format!(
+                "该 API 令牌的权限范围不包括此操作（需要“{}”）",
+                needed.label_zh()
+            ),
+        })
     }
 }
 

@@ -1,13 +1,13 @@
 //! The second factor (TOTP enrolment, confirmation, turning off) and API tokens.
 
 use jiff::Timestamp;
-use liuhen_db::{ApiTokenRow, UserRow};
+use liuhen_db::UserRow;
 use liuhen_domain::AuditAction;
 use liuhen_domain::requires_second_factor;
 use liuhen_domain::totp::{TotpError, TotpSecret};
 
-use super::sessions::{API_TOKEN_PREFIX, random_bytes, random_token, token_hash};
-use super::{UserInfo, entry, new_id, now};
+use super::sessions::random_bytes;
+use super::{entry, now};
 use crate::{AppError, Custody};
 
 /// A second factor being enrolled: the secret as text and as an `otpauth://` URI.
@@ -143,97 +143,6 @@ impl Custody {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Issues an API token for scripts and the CLI; the token is returned once and only
-    /// its hash is kept.
-    pub async fn create_api_token(&self, user_id: &str, name: &str) -> Result<String, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(AppError::Invalid(
-                "令牌名称不能为空，且不超过64个字符".into(),
-            ));
-        }
-        let token = format!("{API_TOKEN_PREFIX}{}", random_token()?);
-        let at = now();
-        let row = ApiTokenRow {
-            id: new_id(),
-            user_id: user_id.to_owned(),
-            name: name.to_owned(),
-            token_hash: token_hash(&token),
-            created_ms: at.as_millisecond(),
-            last_used_ms: None,
-            revoked_ms: None,
-        };
-        let mut tx = self.db.begin().await?;
-        if tx.user_by_id(user_id).await?.is_none() {
-            return Err(AppError::NotFound(format!("user {user_id}")));
-        }
-        tx.insert_api_token(&row).await?;
-        tx.append(
-            at,
-            entry(
-                user_id,
-                AuditAction::TokenCreated,
-                format!("user:{user_id}"),
-                serde_json::json!({ "token_id": row.id, "name": name }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(token)
-    }
-
-    /// Revokes one of the user's own tokens.
-    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<(), AppError> {
-        let at = now();
-        let mut tx = self.db.begin().await?;
-        if !tx
-            .revoke_api_token(token_id, user_id, at.as_millisecond())
-            .await?
-        {
-            return Err(AppError::NotFound(format!("token {token_id}")));
-        }
-        tx.append(
-            at,
-            entry(
-                user_id,
-                AuditAction::TokenRevoked,
-                format!("user:{user_id}"),
-                serde_json::json!({ "token_id": token_id }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenRow>, AppError> {
-        Ok(self.db.api_tokens_of(user_id).await?)
-    }
-
-    /// The user of a live API token (`liuhen_…`), or `None` (unknown, revoked, disabled).
-    pub async fn token_user(&self, token: &str) -> Result<Option<UserInfo>, AppError> {
-        if !token.starts_with(API_TOKEN_PREFIX) {
-            return Ok(None);
-        }
-        let Some(t) = self.db.api_token_by_hash(&token_hash(token)).await? else {
-            return Ok(None);
-        };
-        if t.revoked_ms.is_some() {
-            return Ok(None);
-        }
-        let Some(user) = self.db.user_by_id(&t.user_id).await? else {
-            return Ok(None);
-        };
-        if user.disabled {
-            return Ok(None);
-        }
-        let now_ms = now().as_millisecond();
-        if t.last_used_ms.is_none_or(|last| now_ms - last >= 60_000) {
-            self.db.touch_api_token(&t.id, now_ms).await?;
-        }
-        Ok(Some(UserInfo::from(&user)))
     }
 }
 

@@ -436,8 +436,8 @@ impl Custody {
         Ok(())
     }
 
-    /// Changes the user's own password: ends every session of the user and opens a new one
-    /// for the caller (returned).
+    /// Changes the user's own password: ends every session and API token of the user and
+    /// opens a new session for the caller (returned).
     pub async fn change_password(
         &self,
         user_id: &str,
@@ -466,6 +466,9 @@ impl Custody {
         tx.set_password(user_id, &hash, false, at.as_millisecond())
             .await?;
         let ended = tx.delete_sessions_of(user_id).await?;
+        let tokens_ended = tx
+            .revoke_api_tokens_of(user_id, at.as_millisecond())
+            .await?;
         tx.insert_session(&self.session_row(&tokens, user_id, false, at))
             .await?;
         tx.append(
@@ -474,7 +477,8 @@ impl Custody {
                 user_id,
                 AuditAction::PasswordChanged,
                 format!("user:{user_id}"),
-                serde_json::json!({ "username": user.username, "change": "changed", "sessions_ended": ended }),
+                serde_json::json!({ "username": user.username, "change": "changed", "sessions_ended": ended,
+                    "tokens_ended": tokens_ended }),
             ),
         )
         .await?;

@@ -29,6 +29,10 @@ pub struct ApiTokenRow {
     pub created_ms: i64,
     pub last_used_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
+    /// Comma-separated scope codes (`read`, `upload`, `write`).
+    pub scopes: String,
+    /// When the token stops working (`None` only for rows read before migration 0014).
+    pub expires_ms: Option<i64>,
 }
 
 fn decode_session(row: &AnyRow) -> Result<SessionRow, sqlx::Error> {
@@ -52,6 +56,8 @@ fn decode_token(row: &AnyRow) -> Result<ApiTokenRow, sqlx::Error> {
         created_ms: row.try_get("created_ms")?,
         last_used_ms: row.try_get("last_used_ms")?,
         revoked_ms: row.try_get("revoked_ms")?,
+        scopes: row.try_get("scopes")?,
+        expires_ms: row.try_get("expires_ms")?,
     })
 }
 
@@ -75,7 +81,8 @@ async fn failures(conn: &mut AnyConnection, username: &str) -> Result<FailureCou
     }
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, name, token_hash, created_ms, last_used_ms, revoked_ms";
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, token_hash, created_ms, last_used_ms, revoked_ms, scopes, expires_ms";
 
 impl Db {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, DbError> {
@@ -227,17 +234,37 @@ impl Tx {
     pub async fn insert_api_token(&mut self, t: &ApiTokenRow) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, name, token_hash, created_ms, last_used_ms, \
-             revoked_ms) VALUES ($1, $2, $3, $4, $5, NULL, NULL)",
+             revoked_ms, scopes, expires_ms) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)",
         )
         .bind(t.id.as_str())
         .bind(t.user_id.as_str())
         .bind(t.name.as_str())
         .bind(t.token_hash.as_str())
         .bind(t.created_ms)
+        .bind(t.scopes.as_str())
+        .bind(t.expires_ms)
         .execute(&mut *self.inner)
         .await
         .ctx("inserting an API token")?;
         Ok(())
+    }
+
+    /// Revokes every live token of a user (password changed, account disabled); returns how
+    /// many.
+    pub async fn revoke_api_tokens_of(
+        &mut self,
+        user_id: &str,
+        now_ms: i64,
+    ) -> Result<u64, DbError> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(user_id)
+        .execute(&mut *self.inner)
+        .await
+        .ctx("revoking API tokens")?;
+        Ok(r.rows_affected())
     }
 
     /// Revokes a token of a user; false when there is no such live token.

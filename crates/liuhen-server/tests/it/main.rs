@@ -13,4 +13,5 @@ mod register;
 mod register_contract;
 mod security_edge;
 mod support;
+mod token_scopes;
 mod uploads;
