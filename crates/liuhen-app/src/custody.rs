@@ -41,6 +41,8 @@ pub struct Custody {
     /// Hashing state of the uploads in progress (see `uploads`).
     pub(crate) uploads: Arc<crate::uploads::Sessions>,
     pub(crate) policy: Arc<liuhen_domain::access::Policy>,
+    /// Seals secrets stored in the database (TOTP), see [`crate::secrets`].
+    pub(crate) secrets: Arc<crate::secrets::SecretKey>,
 }
 
 impl Custody {
@@ -54,6 +56,7 @@ impl Custody {
         let url = opts
             .database_url
             .unwrap_or_else(|| config.database_url(&dir));
+        restrict_sqlite_files(&url)?;
         let db = Db::connect(&url).await?;
         let blobs: Arc<dyn BlobStore> = match opts.blobs {
             Some(b) => b,
@@ -62,6 +65,7 @@ impl Custody {
         let key_dir = dir.join("keys");
         let (keys, created) =
             SigningKeys::load_or_create(&key_dir).map_err(|e| AppError::Keys(e.to_string()))?;
+        let secrets = crate::secrets::SecretKey::load_or_create(&key_dir)?;
         let origin = format!("liuhen/{}", instance_id(&dir)?);
         let custody = Custody {
             journal: Arc::new(crate::journal::Journal::start(db.clone())),
@@ -73,10 +77,12 @@ impl Custody {
             data_dir: dir,
             uploads: Default::default(),
             policy: Arc::new(policy),
+            secrets: Arc::new(secrets),
         };
         if created {
             custody.log_keys_created().await?;
         }
+        custody.seal_plain_totp_secrets().await?;
         Ok(custody)
     }
 
@@ -139,6 +145,41 @@ impl Custody {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The SQLite database file and its companions (WAL, shared memory, journal) are readable
+/// by their owner only (0600): created so before SQLite opens them, and existing ones of
+/// older installations changed. SQLite gives its WAL files the database file's mode.
+fn restrict_sqlite_files(url: &str) -> Result<(), AppError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let main = PathBuf::from(path);
+    if !main.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&main)
+            .map_err(|e| AppError::io(&main, e))?;
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{path}{suffix}"));
+        if p.exists() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| AppError::io(&p, e))?;
+        }
+    }
+    Ok(())
 }
 
 fn open_blobs(config: &Config, dir: &Path) -> Result<Arc<dyn BlobStore>, AppError> {

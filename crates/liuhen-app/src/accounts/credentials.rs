@@ -8,6 +8,7 @@ use liuhen_domain::totp::{TotpError, TotpSecret};
 
 use super::sessions::random_bytes;
 use super::{entry, now};
+use crate::secrets::SecretKey;
 use crate::{AppError, Custody};
 
 /// A second factor being enrolled: the secret as text and as an `otpauth://` URI.
@@ -31,14 +32,9 @@ impl Custody {
         if user.totp_enabled {
             return Err(AppError::Invalid("已绑定动态口令".into()));
         }
-        tx.set_totp(
-            user_id,
-            Some(&secret.to_base32()),
-            false,
-            None,
-            at.as_millisecond(),
-        )
-        .await?;
+        let sealed = self.secrets.seal(user_id, &secret.to_base32())?;
+        tx.set_totp(user_id, Some(&sealed), false, None, at.as_millisecond())
+            .await?;
         tx.append(
             at,
             entry(
@@ -65,14 +61,12 @@ impl Custody {
         let Some(user) = self.db.user_by_id(user_id).await? else {
             return Ok(None);
         };
-        match (&user.totp_secret, user.totp_enabled) {
-            (Some(s), false) => {
-                let secret =
-                    TotpSecret::parse_base32(s).map_err(|e| AppError::Task(e.to_string()))?;
-                Ok(Some(self.enrollment(&user.username, &secret)))
-            }
-            _ => Ok(None),
+        if user.totp_enabled {
+            return Ok(None);
         }
+        Ok(self
+            .totp_secret_of(&user)
+            .map(|secret| self.enrollment(&user.username, &secret)))
     }
 
     /// Puts the enrolled second factor in force once the user proves it with a code.
@@ -88,7 +82,9 @@ impl Custody {
                 "没有待确认的动态口令，请重新开始绑定".into(),
             ));
         }
-        let step = check_code(&user, code, at).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let step = self
+            .check_code(&user, code, at)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         tx.set_totp(
             user_id,
             user.totp_secret.as_deref(),
@@ -128,7 +124,8 @@ impl Custody {
         if !user.totp_enabled {
             return Err(AppError::Invalid("尚未绑定动态口令".into()));
         }
-        check_code(&user, code, at).map_err(|e| AppError::Invalid(e.to_string()))?;
+        self.check_code(&user, code, at)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         tx.set_totp(user_id, None, false, None, at.as_millisecond())
             .await?;
         tx.append(
@@ -146,12 +143,73 @@ impl Custody {
     }
 }
 
-/// Checks a TOTP code against the user's secret (pending or enrolled), refusing replays.
-pub(super) fn check_code(user: &UserRow, code: &str, at: Timestamp) -> Result<i64, TotpError> {
-    let secret = user
-        .totp_secret
-        .as_deref()
-        .ok_or(TotpError::Wrong)
-        .and_then(TotpSecret::parse_base32)?;
-    secret.verify(code, at.as_second(), user.totp_last_step)
+impl Custody {
+    /// The user's TOTP secret (pending or enrolled), opened from its sealed form.
+    fn totp_secret_of(&self, user: &UserRow) -> Option<TotpSecret> {
+        let stored = user.totp_secret.as_deref()?;
+        let plain = if SecretKey::is_sealed(stored) {
+            self.secrets.open(&user.id, stored)?
+        } else {
+            stored.to_owned()
+        };
+        TotpSecret::parse_base32(&plain).ok()
+    }
+
+    /// Checks a TOTP code against the user's secret (pending or enrolled), refusing replays.
+    pub(super) fn check_code(
+        &self,
+        user: &UserRow,
+        code: &str,
+        at: Timestamp,
+    ) -> Result<i64, TotpError> {
+        let secret = self.totp_secret_of(user).ok_or(TotpError::Wrong)?;
+        secret.verify(code, at.as_second(), user.totp_last_step)
+    }
+
+    /// Seals every TOTP secret still stored in plain base32 (installations from before
+    /// sealing); each change is logged. Runs when the custody opens.
+    pub(crate) async fn seal_plain_totp_secrets(&self) -> Result<usize, AppError> {
+        let plain: Vec<UserRow> = self
+            .db
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| {
+                u.totp_secret
+                    .as_deref()
+                    .is_some_and(|s| !SecretKey::is_sealed(s))
+            })
+            .collect();
+        if plain.is_empty() {
+            return Ok(0);
+        }
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        for u in &plain {
+            let Some(stored) = u.totp_secret.as_deref() else {
+                continue;
+            };
+            let sealed = self.secrets.seal(&u.id, stored)?;
+            tx.set_totp(
+                &u.id,
+                Some(&sealed),
+                u.totp_enabled,
+                u.totp_last_step,
+                at.as_millisecond(),
+            )
+            .await?;
+            tx.append(
+                at,
+                entry(
+                    "system",
+                    AuditAction::SecondFactorChanged,
+                    format!("user:{}", u.id),
+                    serde_json::json!({ "username": u.username, "change": "secret_sealed" }),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(plain.len())
+    }
 }

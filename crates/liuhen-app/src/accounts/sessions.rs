@@ -302,7 +302,8 @@ impl Custody {
         let verdict = if counter.locked(at.as_millisecond()) {
             Err(LoginRefusal::Locked)
         } else {
-            super::credentials::check_code(&user, code, at).map_err(LoginRefusal::SecondFactor)
+            self.check_code(&user, code, at)
+                .map_err(LoginRefusal::SecondFactor)
         };
         match verdict {
             Ok(step) => {

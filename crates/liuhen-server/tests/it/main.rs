@@ -11,6 +11,7 @@ mod playback;
 mod records;
 mod register;
 mod register_contract;
+mod secrets_at_rest;
 mod security_edge;
 mod support;
 mod token_scopes;
