@@ -15,6 +15,8 @@ mod cookies;
 pub mod csrf;
 pub mod edge;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod home;
 pub mod i18n;
 mod openapi;
