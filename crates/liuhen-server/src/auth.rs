@@ -25,6 +25,11 @@ use crate::{ApiError, AppState, PageError, cookies};
 /// browser); the server ends it earlier on idleness, lifetime, sign-out.
 pub const SESSION_COOKIE: &str = "liuhen_session";
 
+/// Login CSRF: the sign-in form's pre-session token, also held by the browser in this
+/// cookie (HttpOnly, SameSite=Strict); a sign-in whose form does not carry the cookie's
+/// value is refused, so no other site can sign a browser in to an account of its choosing.
+pub const LOGIN_COOKIE: &str = "liuhen_login";
+
 /// The authenticated caller. Extracting it fails with [`ApiError::Unauthenticated`]
 /// (pages turn that into a redirect to `/login`), or with 403
 /// `password_change_required` / `second_factor_required` while the user has a step to
@@ -275,13 +280,44 @@ async fn login_page(
             return Ok(login_view(t, p.csrf, p.user.username, None, true).into_response());
         }
     }
-    Ok(login_view(t, String::new(), String::new(), None, false).into_response())
+    let pre = login_token(&headers).map_err(|e| PageError::new(e, t))?;
+    Ok(with_login_cookie(
+        &s,
+        &pre,
+        login_view(t, pre.clone(), String::new(), None, false).into_response(),
+    ))
+}
+
+/// The browser's sign-in form token, or a new one.
+fn login_token(headers: &HeaderMap) -> Result<String, liuhen_app::AppError> {
+    match cookies::get(headers, LOGIN_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(t),
+        _ => liuhen_app::accounts::login_form_token(),
+    }
+}
+
+fn with_login_cookie(s: &AppState, token: &str, mut res: Response) -> Response {
+    if let Ok(v) = cookies::set(LOGIN_COOKIE, token, None, cookie_flags(s, true)).parse() {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     username: String,
     password: String,
+    /// The form's pre-session token (login CSRF).
+    #[serde(default)]
+    csrf: String,
 }
 
 fn signed_in_response(s: &AppState, tokens: &SessionTokens) -> Response {
@@ -293,8 +329,26 @@ async fn login(
     State(s): State<AppState>,
     t: Tr,
     client: ClientAddr,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
+    // Login CSRF: the form must carry the token of this browser's cookie.
+    let pre = cookies::get(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if pre.is_empty() || !same_token(&pre, &f.csrf) {
+        let fresh = login_token(&headers).map_err(|e| PageError::new(e, t))?;
+        let page = login_view(
+            t,
+            fresh.clone(),
+            String::new(),
+            Some("登录页面已过期或来源不明，请在本页重新登录".into()),
+            false,
+        );
+        return Ok(with_login_cookie(
+            &s,
+            &fresh,
+            (StatusCode::FORBIDDEN, page).into_response(),
+        ));
+    }
     // A user name no account can have is refused before anything is looked up or stored.
     let limit = s.custody.config().limits.username_bytes;
     if f.username.len() > limit {
@@ -318,7 +372,7 @@ async fn login(
             StatusCode::UNAUTHORIZED,
             login_view(
                 t,
-                String::new(),
+                pre,
                 f.username.trim().to_owned(),
                 Some(r.message_zh()),
                 false,
@@ -360,7 +414,13 @@ async fn login_code(
                     .into_response(),
                 None => (
                     StatusCode::UNAUTHORIZED,
-                    login_view(t, String::new(), String::new(), Some(r.message_zh()), false),
+                    login_view(
+                        t,
+                        login_token(&headers).unwrap_or_default(),
+                        String::new(),
+                        Some(r.message_zh()),
+                        false,
+                    ),
                 )
                     .into_response(),
             }

@@ -82,6 +82,12 @@ pub(super) fn random_token() -> Result<String, AppError> {
     Ok(hex::encode(random_bytes::<32>()?))
 }
 
+/// A random token for the sign-in form (login CSRF): the browser holds it in a cookie and
+/// sends it back in the form; nothing is stored on the server.
+pub fn login_form_token() -> Result<String, AppError> {
+    random_token()
+}
+
 pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

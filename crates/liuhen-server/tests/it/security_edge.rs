@@ -25,13 +25,39 @@ fn client_from(ip: &str) -> reqwest::Client {
 }
 
 async fn fail(app: &TestApp, c: &reqwest::Client, name: &str, password: &str) -> (u16, String) {
-    let res = c
-        .post(app.url("/login"))
-        .form(&[("username", name), ("password", password)])
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_login(c, name, password).await;
     (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn login_csrf_a_sign_in_from_another_site_is_refused() {
+    let app = TestApp::new().await;
+    let (u, pw) = app.user("wangfang", &[Role::Officer], UNIT).await;
+    let before = log_size(&app).await;
+    // A form posted from elsewhere carries no token of this browser's sign-in page.
+    let c = app.client();
+    for form in [
+        vec![("username", u.as_str()), ("password", pw.as_str())],
+        vec![
+            ("username", u.as_str()),
+            ("password", pw.as_str()),
+            ("csrf", "0".repeat(64).as_str()),
+        ],
+    ] {
+        let res = c.post(app.url("/login")).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 403);
+        assert!(
+            res.headers()
+                .get_all("set-cookie")
+                .iter()
+                .all(|v| !v.to_str().unwrap().starts_with("liuhen_session="))
+        );
+        assert!(res.text().await.unwrap().contains("登录页面已过期"));
+    }
+    assert_eq!(log_size(&app).await, before, "no state change");
+    // The sign-in page hands out the token (cookie + form field); with it the sign-in works.
+    let res = app.post_login(&c, &u, &pw).await;
+    assert_eq!(res.status(), 303);
 }
 
 #[tokio::test]

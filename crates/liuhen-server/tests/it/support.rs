@@ -137,12 +137,7 @@ impl TestApp {
     /// Signs `client` in (answering the second factor when asked) and returns the CSRF
     /// token of the new session, for `X-CSRF-Token` or the form field `csrf`.
     pub async fn login(&self, client: &reqwest::Client, username: &str, password: &str) -> String {
-        let res = client
-            .post(self.url("/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+        let res = self.post_login(client, username, password).await;
         assert_eq!(res.status(), 303, "sign-in of {username} failed");
         if location(&res) == "/login" {
             let csrf = self.csrf_of(client, "/login").await;
@@ -156,6 +151,27 @@ impl TestApp {
             assert_eq!(res.status(), 303, "second factor of {username} refused");
         }
         self.csrf_of(client, "/account").await
+    }
+
+    /// Posts the sign-in form as a browser does: fetches `/login` first for the form's
+    /// pre-session token (login CSRF) and sends it back.
+    pub async fn post_login(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let csrf = self.csrf_of(client, "/login").await;
+        client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The CSRF token a page carries in its `<meta name="csrf-token">`.
