@@ -173,6 +173,53 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Under `/api/`, the framework's own refusals of a request it cannot read (a query string,
+/// path or JSON body that does not deserialize, a wrong content type: plain text from
+/// axum's extractors) become the JSON error of the API, so every answer of the API has its
+/// documented form. Status 422 (JSON of the wrong shape) is answered as 400.
+pub async fn api_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"));
+    if !api || !plain || !res.status().is_client_error() {
+        return res;
+    }
+    let status = res.status();
+    let (parts, body) = res.into_parts();
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .chars()
+                .take(200)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
+    let mut out = (
+        status,
+        Json(serde_json::json!({ "error": {
+            "code": "bad_request",
+            "message": format!("请求格式不正确：{detail}"),
+        } })),
+    )
+        .into_response();
+    for (k, v) in parts.headers.iter() {
+        if k != axum::http::header::CONTENT_TYPE && k != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
+}
+
 /// An error on a page: rendered as a page in the user's language; not signed in → login.
 #[derive(Debug)]
 pub struct PageError {

@@ -70,6 +70,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(alerts::routes())
         .layer(csrf)
         .layer(bound)
+        .layer(axum::middleware::from_fn(error::api_rejections))
         .layer(headers)
         .with_state(state)
 }

@@ -292,3 +292,36 @@ async fn hsts_is_sent_only_when_cookies_are_secure() {
         "max-age=31536000"
     );
 }
+
+#[tokio::test]
+async fn api_answers_unreadable_requests_in_its_json_error_form() {
+    // Found by schemathesis: axum's own refusals were plain text, not the documented JSON.
+    let app = TestApp::new().await;
+    let (_, token) = api_user(&app, "zhangwei", "张伟", UNIT).await;
+    let c = app.client();
+    let res = c
+        .get(app.url("/api/v1/access/grants?scope=a&scope=b"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "bad_request");
+    let res = c
+        .post(app.url("/api/v1/cases"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "number": 5 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"]["code"].is_string(), "{body}");
+}
