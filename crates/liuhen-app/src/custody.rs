@@ -82,6 +82,10 @@ impl Custody {
         if created {
             custody.log_keys_created().await?;
         }
+        if custody.db.migrated_now(13) {
+            // Rows made before identity by account: map what maps to exactly one account.
+            custody.backfill_identities().await?;
+        }
         custody.seal_plain_totp_secrets().await?;
         Ok(custody)
     }
