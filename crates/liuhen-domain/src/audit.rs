@@ -102,10 +102,15 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// A random draw was announced: population, parameters and how its seed will be fixed
+    /// (R6.4); the entry is the commitment.
+    DrawAnnounced,
+    /// A random draw was made from its announced seed; the entry carries seed and result.
+    DrawPerformed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 50] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -154,6 +159,8 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::DrawAnnounced,
+        Self::DrawPerformed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +213,8 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::DrawAnnounced => "draw.announced",
+            Self::DrawPerformed => "draw.performed",
         }
     }
 
@@ -272,6 +281,8 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::DrawAnnounced => "公布随机抽取",
+            Self::DrawPerformed => "实施随机抽取",
         }
     }
 }

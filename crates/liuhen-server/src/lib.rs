@@ -13,6 +13,8 @@ mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
+mod draws;
+mod draws_pages;
 pub mod edge;
 mod error;
 #[cfg(test)]
@@ -68,6 +70,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(access_pages::routes())
         .merge(register::routes())
         .merge(alerts::routes())
+        .merge(draws::routes())
+        .merge(draws_pages::routes())
         .layer(csrf)
         .layer(bound)
         .layer(axum::middleware::from_fn(error::api_rejections))
