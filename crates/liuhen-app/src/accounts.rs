@@ -5,16 +5,19 @@
 
 mod credentials;
 mod sessions;
+mod throttle;
+mod tokens;
 
 use jiff::Timestamp;
 use liuhen_db::{NewEntry, NewUserRow, Tx, UserRow};
-use liuhen_domain::auth::{FailureCounter, Username, check_password};
+use liuhen_domain::auth::{Username, check_password};
 use liuhen_domain::authz::{Action, Principal, Target};
 use liuhen_domain::{AuditAction, Role, RoleSetError, check_roles, requires_second_factor};
 
 pub use credentials::TotpEnrollment;
 pub use liuhen_db::{ApiTokenRow, AuditEntry, DepartmentRow, UnitRow};
-pub use sessions::{LoginOutcome, LoginRefusal, SessionTokens, SessionUser};
+pub use sessions::{LoginOutcome, LoginRefusal, SessionTokens, SessionUser, login_form_token};
+pub use tokens::TokenCaller;
 
 use crate::{AppError, Custody};
 
@@ -307,7 +310,10 @@ impl Custody {
         let now_ms = now().as_millisecond();
         let mut out = Vec::new();
         for u in self.db.users().await? {
-            let locked = self.db.login_failures(&u.username).await?.is_locked(now_ms);
+            let locked = self
+                .db
+                .login_locked_under(&throttle::pair_prefix(&u.username), now_ms)
+                .await?;
             out.push(UserListing {
                 user: UserInfo::from(&u),
                 locked,
@@ -316,8 +322,8 @@ impl Custody {
         Ok(out)
     }
 
-    /// Disables or re-enables an account; disabling ends its sessions at once (its API
-    /// tokens stop working while it is disabled).
+    /// Disables or re-enables an account; disabling ends its sessions and revokes its API
+    /// tokens at once.
     pub async fn set_user_disabled(
         &self,
         by: &Principal,
@@ -340,10 +346,14 @@ impl Custody {
         }
         tx.set_disabled(user_id, disabled, at.as_millisecond())
             .await?;
-        let ended = if disabled {
-            tx.delete_sessions_of(user_id).await?
+        let (ended, tokens_ended) = if disabled {
+            (
+                tx.delete_sessions_of(user_id).await?,
+                tx.revoke_api_tokens_of(user_id, at.as_millisecond())
+                    .await?,
+            )
         } else {
-            0
+            (0, 0)
         };
         tx.append(
             at,
@@ -355,6 +365,7 @@ impl Custody {
                     "username": user.username,
                     "change": if disabled { "disabled" } else { "enabled" },
                     "sessions_ended": ended,
+                    "tokens_ended": tokens_ended,
                 }),
             ),
         )
@@ -379,6 +390,9 @@ impl Custody {
         tx.set_password(user_id, &hash, true, at.as_millisecond())
             .await?;
         let ended = tx.delete_sessions_of(user_id).await?;
+        let tokens_ended = tx
+            .revoke_api_tokens_of(user_id, at.as_millisecond())
+            .await?;
         tx.append(
             at,
             entry(
@@ -389,6 +403,7 @@ impl Custody {
                     "username": user.username,
                     "change": "reset",
                     "sessions_ended": ended,
+                    "tokens_ended": tokens_ended,
                 }),
             ),
         )
@@ -407,7 +422,7 @@ impl Custody {
             .user_by_username(username)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("user {username}")))?;
-        tx.set_login_failures(username, FailureCounter::default())
+        tx.clear_login_failures(&user.username, &throttle::pair_prefix(&user.username))
             .await?;
         tx.append(
             at,

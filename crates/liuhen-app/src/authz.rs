@@ -156,7 +156,11 @@ impl Custody {
         decide_detail(&self.policy, who, action, Target::System).decision == Decision::Allow
     }
 
-    /// Authorizes `action` on `record`: gathers its facts, decides, logs a refusal.
+    /// Authorizes `action` on `record`: gathers its facts, decides, logs a refusal. One
+    /// answer for records one may not know exist (issue 10): when the principal may not
+    /// even see the record and no grant ever named it for them, the refusal is
+    /// [`AppError::NotFound`], as for a record that does not exist; a record one sees (or
+    /// was granted) but may not act on is refused with the reason.
     pub async fn authorize_record(
         &self,
         who: &Principal,
@@ -181,7 +185,18 @@ impl Custody {
                 grant,
             }),
             (Decision::Deny(reason), _) => {
-                Err(self.refuse(who, action, reason, Some(&subject)).await)
+                let refused = self.refuse(who, action, reason, Some(&subject)).await;
+                // One knows of a record one may see, or one that a grant (even an expired
+                // or revoked one) named for one.
+                let knows = !facts.grants.is_empty()
+                    || (action != Action::ViewRecord
+                        && self.allows(who, Action::ViewRecord, &facts));
+                match refused {
+                    AppError::Forbidden { .. } if !knows => {
+                        Err(AppError::NotFound(format!("record {}", record.id)))
+                    }
+                    other => Err(other),
+                }
             }
         }
     }

@@ -26,6 +26,7 @@ pub struct Config {
     pub supervision: crate::supervision_config::Supervision,
     #[serde(default)]
     pub pdf: PdfSettings,
+    pub limits: Limits,
 }
 
 /// Printed forms (`crate::pdf`): the red header and the font. Empty values: no header, the
@@ -43,6 +44,23 @@ pub struct PdfSettings {
     /// Index of the face in a font collection (`.ttc`).
     #[serde(default)]
     pub font_index: u32,
+}
+
+/// Bounds on what any request may carry (issue 10, item 4), checked at the edge before
+/// anything is looked up or stored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    /// Longest user name accepted at sign-in, in bytes.
+    pub username_bytes: usize,
+    /// Largest form or JSON body (uploads and paper scans excepted), in bytes.
+    pub body_bytes: usize,
+    /// Longest value of one form field or JSON string, in characters.
+    pub field_chars: usize,
+    /// Longest query string, in bytes.
+    pub query_bytes: usize,
+    /// Longest tus `Upload-Metadata` header, in bytes.
+    pub upload_metadata_bytes: usize,
 }
 
 /// Cases and compliance: the checklist and the continuity tolerance.
@@ -116,6 +134,16 @@ pub struct Security {
     pub session_max_hours: u32,
     pub lockout_failures: u32,
     pub lockout_minutes: u32,
+    pub address_lockout_failures: u32,
+    pub address_lockout_minutes: u32,
+    pub account_delay_after_failures: u32,
+    pub account_delay_ms: u64,
+    /// Lifetime of a new API token unless its creator chooses another, and the longest.
+    pub api_token_days: u32,
+    pub api_token_max_days: u32,
+    /// Client addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Mark cookies `Secure` (the site is served over HTTPS).
     #[serde(default)]
     pub secure_cookies: bool,
@@ -137,6 +165,13 @@ impl Security {
         liuhen_domain::auth::LockoutPolicy {
             max_failures: self.lockout_failures,
             lock_ms: i64::from(self.lockout_minutes) * 60_000,
+        }
+    }
+
+    pub fn address_lockout(&self) -> liuhen_domain::auth::LockoutPolicy {
+        liuhen_domain::auth::LockoutPolicy {
+            max_failures: self.address_lockout_failures,
+            lock_ms: i64::from(self.address_lockout_minutes) * 60_000,
         }
     }
 }
@@ -279,10 +314,30 @@ impl Config {
                 "security: the idle timeout and the session lifetime must be positive".into(),
             ));
         }
-        if sec.lockout_failures == 0 || sec.lockout_minutes == 0 {
+        if sec.lockout_failures == 0
+            || sec.lockout_minutes == 0
+            || sec.address_lockout_failures == 0
+            || sec.address_lockout_minutes == 0
+        {
             return Err(bad(
-                "security.lockout_failures and security.lockout_minutes must be at least 1".into(),
+                "security.lockout_failures, lockout_minutes, address_lockout_failures and \
+                 address_lockout_minutes must be at least 1"
+                    .into(),
             ));
+        }
+        if sec.api_token_days == 0 || sec.api_token_days > sec.api_token_max_days {
+            return Err(bad(
+                "security.api_token_days must be between 1 and api_token_max_days".into(),
+            ));
+        }
+        let l = &self.limits;
+        if l.username_bytes == 0
+            || l.body_bytes == 0
+            || l.field_chars == 0
+            || l.query_bytes == 0
+            || l.upload_metadata_bytes == 0
+        {
+            return Err(bad("every limits.* value must be at least 1".into()));
         }
         self.supervision.validate().map_err(bad)?;
         match self.storage.blobs.as_str() {

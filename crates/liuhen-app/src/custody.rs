@@ -54,6 +54,8 @@ pub struct Custody {
     pub(crate) policy: Arc<liuhen_domain::access::Policy>,
     /// How printed forms look (`[pdf]`: red header, font).
     pub(crate) pdf_style: Arc<crate::pdf::Style>,
+    /// Seals secrets stored in the database (TOTP), see [`crate::secrets`].
+    pub(crate) secrets: Arc<crate::secrets::SecretKey>,
 }
 
 impl Custody {
@@ -77,6 +79,9 @@ impl Custody {
         let url = opts
             .database_url
             .unwrap_or_else(|| config.database_url(&dir));
+        if !read_only {
+            restrict_sqlite_files(&url)?;
+        }
         let db = if read_only {
             Db::connect_existing(&url).await?
         } else {
@@ -117,6 +122,7 @@ impl Custody {
         let keys = keys.map_err(|e| AppError::Keys(e.to_string()))?;
         let origin = format!("liuhen/{}", instance_id(&dir, read_only)?);
         let pdf_style = pdf_style(&config, &dir)?;
+        let secrets = crate::secrets::SecretKey::load(&key_dir, !read_only)?;
         let custody = Custody {
             journal: Arc::new(crate::journal::Journal::start(db.clone())),
             db,
@@ -128,6 +134,7 @@ impl Custody {
             uploads: Default::default(),
             policy: Arc::new(policy),
             pdf_style: Arc::new(pdf_style),
+            secrets: Arc::new(secrets),
         };
         if created {
             custody.log_keys_created().await?;
@@ -135,6 +142,9 @@ impl Custody {
         if custody.db.migrated_now(13) {
             // Rows made before identity by account: map what maps to exactly one account.
             custody.backfill_identities().await?;
+        }
+        if !read_only {
+            custody.seal_plain_totp_secrets().await?;
         }
         Ok(custody)
     }
@@ -203,6 +213,41 @@ impl Custody {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The SQLite database file and its companions (WAL, shared memory, journal) are readable
+/// by their owner only (0600): created so before SQLite opens them, and existing ones of
+/// older installations changed. SQLite gives its WAL files the database file's mode.
+fn restrict_sqlite_files(url: &str) -> Result<(), AppError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    let main = PathBuf::from(path);
+    if !main.exists() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&main)
+            .map_err(|e| AppError::io(&main, e))?;
+    }
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = PathBuf::from(format!("{path}{suffix}"));
+        if p.exists() {
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| AppError::io(&p, e))?;
+        }
+    }
+    Ok(())
 }
 
 fn open_blobs(

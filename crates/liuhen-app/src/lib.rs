@@ -30,6 +30,7 @@ pub mod records;
 pub mod register;
 pub mod reviews;
 pub mod search;
+pub mod secrets;
 pub mod supervision_config;
 pub mod uploads;
 pub mod verify;

@@ -40,6 +40,9 @@ pub enum UploadError {
     BadMetadata(String),
     #[error("upload of {length} bytes exceeds the limit of {max}")]
     TooLarge { length: u64, max: u64 },
+    /// An empty file is no recording (and would only grow the store).
+    #[error("an upload of zero bytes")]
+    Empty,
     #[error("Upload-Offset {given} does not match the upload's offset {current}")]
     OffsetMismatch { current: u64, given: u64 },
     #[error("the chunk does not match its Upload-Checksum")]
@@ -280,6 +283,9 @@ impl Custody {
         meta: UploadMeta,
     ) -> Result<UploadInfo, AppError> {
         let max = self.upload_max_size();
+        if length == 0 {
+            return Err(UploadError::Empty.into());
+        }
         if length > max {
             return Err(UploadError::TooLarge { length, max }.into());
         }

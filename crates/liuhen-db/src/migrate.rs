@@ -20,6 +20,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0011_search_cover.sql"),
     ),
     (13, include_str!("../migrations/sqlite/0013_identity.sql")),
+    (
+        14,
+        include_str!("../migrations/sqlite/0014_token_scopes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -39,6 +43,10 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0011_search_text.sql"),
     ),
     (13, include_str!("../migrations/postgres/0013_identity.sql")),
+    (
+        14,
+        include_str!("../migrations/postgres/0014_token_scopes.sql"),
+    ),
 ];
 
 /// Whether every listed migration has been applied (reads only; for read-only commands).

@@ -131,10 +131,74 @@ impl FailureCounter {
     }
 }
 
+/// What an API token may be used for. No scope covers administration (accounts, security,
+/// tokens): that needs a signed-in session that passed the second factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TokenScope {
+    /// Reading: every GET/HEAD.
+    Read,
+    /// Uploading recordings (tus).
+    Upload,
+    /// Other changes: cases, requests, decisions, labels, reviews.
+    Write,
+}
+
+impl TokenScope {
+    pub const ALL: [TokenScope; 3] = [Self::Read, Self::Upload, Self::Write];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Upload => "upload",
+            Self::Write => "write",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Read => "查询",
+            Self::Upload => "上传",
+            Self::Write => "修改",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// Parses a stored comma-separated list; unknown codes are dropped (never widen).
+    pub fn parse_list(codes: &str) -> Vec<Self> {
+        let mut out: Vec<Self> = codes
+            .split(',')
+            .filter_map(|c| Self::parse(c.trim()))
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    pub fn join(scopes: &[Self]) -> String {
+        scopes
+            .iter()
+            .map(|s| s.code())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use PasswordPolicyError::*;
+
+    #[test]
+    fn token_scopes_round_trip_and_never_widen() {
+        use TokenScope::*;
+        assert_eq!(TokenScope::parse_list("write,read,read"), vec![Read, Write]);
+        assert_eq!(TokenScope::parse_list("admin,upload"), vec![Upload]);
+        assert_eq!(TokenScope::parse_list(""), vec![]);
+        assert_eq!(TokenScope::join(&[Read, Upload]), "read,upload");
+    }
 
     #[test]
     fn password_policy_table() {

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use liuhen_app::accounts::{ApiTokenRow, Gate, TotpEnrollment};
+use liuhen_domain::auth::TokenScope;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, SignedIn, session_cookie};
@@ -64,6 +65,10 @@ pub(crate) struct TokenView {
     pub created: String,
     pub last_used: String,
     pub revoked: bool,
+    /// Scope labels in the page's language, joined.
+    pub scopes: String,
+    pub expires: String,
+    pub expired: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -93,9 +98,17 @@ async fn render_account(
         .api_tokens(&user.user_id)
         .await
         .map_err(|e| PageError::new(e, t))?;
+    let now_ms = jiff::Timestamp::now().as_millisecond();
     let tokens = rows
         .into_iter()
         .map(|r| TokenView {
+            scopes: TokenScope::parse_list(&r.scopes)
+                .into_iter()
+                .map(|sc| t.s(&format!("account.tokens.scope.{}", sc.code())))
+                .collect::<Vec<_>>()
+                .join("、"),
+            expires: r.expires_ms.map(|ms| local_time(s, ms)).unwrap_or_default(),
+            expired: r.expires_ms.is_some_and(|ms| now_ms >= ms),
             created: local_time(s, r.created_ms),
             last_used: r
                 .last_used_ms
@@ -305,6 +318,16 @@ async fn totp_disable(
 #[derive(Deserialize)]
 struct TokenForm {
     name: String,
+    /// Checkboxes: present = chosen.
+    #[serde(default)]
+    scope_read: Option<String>,
+    #[serde(default)]
+    scope_upload: Option<String>,
+    #[serde(default)]
+    scope_write: Option<String>,
+    /// Lifetime in days; empty = the configured default.
+    #[serde(default)]
+    days: String,
 }
 
 /// Creates an API token and shows it on the answer page, once.
@@ -315,7 +338,38 @@ async fn create_token(
     Form(f): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    match s.custody.create_api_token(&user.user_id, &f.name).await {
+    let scopes: Vec<TokenScope> = [
+        (f.scope_read.is_some(), TokenScope::Read),
+        (f.scope_upload.is_some(), TokenScope::Upload),
+        (f.scope_write.is_some(), TokenScope::Write),
+    ]
+    .into_iter()
+    .filter_map(|(on, sc)| on.then_some(sc))
+    .collect();
+    // None chosen: the narrowest, reading only.
+    let scopes = if scopes.is_empty() {
+        vec![TokenScope::Read]
+    } else {
+        scopes
+    };
+    let days = match f.days.trim() {
+        "" => None,
+        d => match d.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                return Ok((
+                    StatusCode::BAD_REQUEST,
+                    render_account(&s, t, &user, None, Some("令牌有效期必须是天数".into())).await?,
+                )
+                    .into_response());
+            }
+        },
+    };
+    let made = s
+        .custody
+        .create_api_token_with(&user.user_id, &f.name, &scopes, days)
+        .await;
+    match made {
         Ok(token) => Ok(render_account(&s, t, &user, Some(token), None)
             .await?
             .into_response()),
@@ -352,5 +406,6 @@ async fn me(user: CurrentUser) -> Json<serde_json::Value> {
         "unit": user.unit,
         "department": user.department,
         "via_token": user.via_token,
+        "token_scopes": user.token_scopes.iter().map(|s| s.code()).collect::<Vec<_>>(),
     }))
 }

@@ -7,21 +7,28 @@ use axum::Router;
 use axum::extract::{Form, FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use liuhen_app::accounts::{Gate, LoginOutcome, SessionTokens, UserInfo};
 use liuhen_domain::access::Policy;
+use liuhen_domain::auth::TokenScope;
 use liuhen_domain::authz::Principal;
 use serde::Deserialize;
 
 use crate::chrome::{Chrome, Menu};
+use crate::edge::ClientAddr;
 use crate::i18n::Tr;
 use crate::{ApiError, AppState, PageError, cookies};
 
 /// The session cookie: HttpOnly, SameSite=Strict, Path=/, no Max-Age (ends with the
 /// browser); the server ends it earlier on idleness, lifetime, sign-out.
 pub const SESSION_COOKIE: &str = "liuhen_session";
+
+/// Login CSRF: the sign-in form's pre-session token, also held by the browser in this
+/// cookie (HttpOnly, SameSite=Strict); a sign-in whose form does not carry the cookie's
+/// value is refused, so no other site can sign a browser in to an account of its choosing.
+pub const LOGIN_COOKIE: &str = "liuhen_login";
 
 /// The authenticated caller. Extracting it fails with [`ApiError::Unauthenticated`]
 /// (pages turn that into a redirect to `/login`), or with 403
@@ -37,6 +44,8 @@ pub struct CurrentUser {
     pub csrf_token: String,
     /// Authenticated by an API token rather than a browser session.
     pub via_token: bool,
+    /// The scopes of the API token (empty for sessions).
+    pub token_scopes: Vec<TokenScope>,
     /// The user's unit and department (names).
     pub unit: Option<String>,
     pub department: Option<String>,
@@ -65,6 +74,7 @@ impl CurrentUser {
             principal,
             csrf_token: csrf,
             via_token,
+            token_scopes: Vec::new(),
             unit: u.unit.clone(),
             department: u.department.clone(),
             totp_enabled: u.totp_enabled,
@@ -98,8 +108,13 @@ impl FromRequestParts<AppState> for SignedIn {
             return Ok(done.clone());
         }
         // An Authorization header decides alone: a bad token is not rescued by a cookie.
+        let mut scopes = None;
         let (info, csrf, via_token) = if let Some(token) = bearer(&parts.headers) {
-            let info = s.custody.token_user(token).await?;
+            let caller = s.custody.token_caller(token).await?;
+            let info = caller.map(|c| {
+                scopes = Some(c.scopes);
+                c.user
+            });
             (info, String::new(), true)
         } else if parts.headers.contains_key(AUTHORIZATION) {
             (None, String::new(), true)
@@ -112,8 +127,13 @@ impl FromRequestParts<AppState> for SignedIn {
             (None, String::new(), false)
         };
         let info = info.ok_or(ApiError::Unauthenticated)?;
+        let mut user = CurrentUser::new(&info, csrf, via_token, s.custody.policy());
+        if let Some(scopes) = scopes {
+            token_allows(&parts.method, parts.uri.path(), &scopes)?;
+            user.token_scopes = scopes;
+        }
         let signed_in = SignedIn {
-            user: CurrentUser::new(&info, csrf, via_token, s.custody.policy()),
+            user,
             gate: info.gate(),
         };
         parts.extensions.insert(signed_in.clone());
@@ -129,6 +149,43 @@ impl FromRequestParts<AppState> for CurrentUser {
             Some(gate) => Err(gate_error(gate)),
             None => Ok(signed_in.user),
         }
+    }
+}
+
+/// What an API token may reach: never administration (`/admin…`, `/audit`) nor the
+/// account (`/account…`: passwords, second factor, minting tokens) — those need a
+/// signed-in session that passed the second factor; otherwise the scope the request needs:
+/// `upload` for tus, `read` for GET/HEAD, `write` for any other change.
+pub fn token_allows(method: &Method, path: &str, scopes: &[TokenScope]) -> Result<(), ApiError> {
+    let under = |prefix: &str| {
+        path == prefix
+            || path
+                .strip_prefix(prefix)
+                .is_some_and(|r| r.starts_with('/'))
+    };
+    if under("/admin") || under("/audit") || under("/account") {
+        return Err(ApiError::Forbidden {
+            code: "token_not_for_administration",
+            message: "API 令牌不能用于账号和系统管理，请登录并通过双因素认证后操作".into(),
+        });
+    }
+    let needed = if under("/api/v1/uploads") {
+        TokenScope::Upload
+    } else if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        TokenScope::Read
+    } else {
+        TokenScope::Write
+    };
+    if scopes.contains(&needed) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "token_scope",
+            message: format!(
+                "该 API 令牌的权限范围不包括此操作（需要“{}”）",
+                needed.label_zh()
+            ),
+        })
     }
 }
 
@@ -223,13 +280,44 @@ async fn login_page(
             return Ok(login_view(t, p.csrf, p.user.username, None, true).into_response());
         }
     }
-    Ok(login_view(t, String::new(), String::new(), None, false).into_response())
+    let pre = login_token(&headers).map_err(|e| PageError::new(e, t))?;
+    Ok(with_login_cookie(
+        &s,
+        &pre,
+        login_view(t, pre.clone(), String::new(), None, false).into_response(),
+    ))
+}
+
+/// The browser's sign-in form token, or a new one.
+fn login_token(headers: &HeaderMap) -> Result<String, liuhen_app::AppError> {
+    match cookies::get(headers, LOGIN_COOKIE) {
+        Some(t) if t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()) => Ok(t),
+        _ => liuhen_app::accounts::login_form_token(),
+    }
+}
+
+fn with_login_cookie(s: &AppState, token: &str, mut res: Response) -> Response {
+    if let Ok(v) = cookies::set(LOGIN_COOKIE, token, None, cookie_flags(s, true)).parse() {
+        res.headers_mut().append(SET_COOKIE, v);
+    }
+    res
+}
+
+fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 #[derive(Deserialize)]
 pub struct LoginForm {
     username: String,
     password: String,
+    /// The form's pre-session token (login CSRF).
+    #[serde(default)]
+    csrf: String,
 }
 
 fn signed_in_response(s: &AppState, tokens: &SessionTokens) -> Response {
@@ -240,11 +328,39 @@ fn signed_in_response(s: &AppState, tokens: &SessionTokens) -> Response {
 async fn login(
     State(s): State<AppState>,
     t: Tr,
+    client: ClientAddr,
+    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, PageError> {
+    // Login CSRF: the form must carry the token of this browser's cookie.
+    let pre = cookies::get(&headers, LOGIN_COOKIE).unwrap_or_default();
+    if pre.is_empty() || !same_token(&pre, &f.csrf) {
+        let fresh = login_token(&headers).map_err(|e| PageError::new(e, t))?;
+        let page = login_view(
+            t,
+            fresh.clone(),
+            String::new(),
+            Some("登录页面已过期或来源不明，请在本页重新登录".into()),
+            false,
+        );
+        return Ok(with_login_cookie(
+            &s,
+            &fresh,
+            (StatusCode::FORBIDDEN, page).into_response(),
+        ));
+    }
+    // A user name no account can have is refused before anything is looked up or stored.
+    let limit = s.custody.config().limits.username_bytes;
+    if f.username.len() > limit {
+        let e = ApiError::bad(
+            "username_too_long",
+            format!("用户名过长（最多 {limit} 字节）"),
+        );
+        return Err(PageError::new(e, t));
+    }
     let outcome = s
         .custody
-        .login(&f.username, &f.password)
+        .login(&f.username, &f.password, &client.0)
         .await
         .map_err(|e| PageError::new(e, t))?;
     Ok(match outcome {
@@ -256,7 +372,7 @@ async fn login(
             StatusCode::UNAUTHORIZED,
             login_view(
                 t,
-                String::new(),
+                pre,
                 f.username.trim().to_owned(),
                 Some(r.message_zh()),
                 false,
@@ -275,13 +391,14 @@ async fn login_code(
     State(s): State<AppState>,
     t: Tr,
     headers: HeaderMap,
+    client: ClientAddr,
     Form(f): Form<CodeForm>,
 ) -> Result<Response, PageError> {
     let token = cookies::get(&headers, SESSION_COOKIE).unwrap_or_default();
     let e = |e| PageError::new(e, t);
     let outcome = s
         .custody
-        .login_second_factor(&token, &f.code)
+        .login_second_factor(&token, &f.code, &client.0)
         .await
         .map_err(e)?;
     Ok(match outcome {
@@ -297,7 +414,13 @@ async fn login_code(
                     .into_response(),
                 None => (
                     StatusCode::UNAUTHORIZED,
-                    login_view(t, String::new(), String::new(), Some(r.message_zh()), false),
+                    login_view(
+                        t,
+                        login_token(&headers).unwrap_or_default(),
+                        String::new(),
+                        Some(r.message_zh()),
+                        false,
+                    ),
                 )
                     .into_response(),
             }

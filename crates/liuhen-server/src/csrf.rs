@@ -76,7 +76,7 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     })
 }
 
-fn percent_decode(s: &[u8]) -> String {
+pub(crate) fn percent_decode(s: &[u8]) -> String {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {

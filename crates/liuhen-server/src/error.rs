@@ -25,6 +25,9 @@ pub enum ApiError {
     Conflict { code: &'static str, message: String },
     #[error("too large")]
     PayloadTooLarge { message: String },
+    /// The query string is longer than `[limits] query_bytes` (HTTP 414).
+    #[error("query too long")]
+    QueryTooLong { message: String },
     /// A protocol precondition is not met (tus: unsupported `Tus-Resumable`).
     #[error("precondition failed: {code}")]
     PreconditionFailed { code: &'static str, message: String },
@@ -70,6 +73,9 @@ impl ApiError {
             Self::Conflict { code, message } => (StatusCode::CONFLICT, code, message.clone()),
             Self::PayloadTooLarge { message } => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "too_large", message.clone())
+            }
+            Self::QueryTooLong { message } => {
+                (StatusCode::URI_TOO_LONG, "query_too_long", message.clone())
             }
             Self::PreconditionFailed { code, message } => {
                 (StatusCode::PRECONDITION_FAILED, code, message.clone())
@@ -145,6 +151,7 @@ fn upload_error(e: liuhen_app::uploads::UploadError) -> ApiError {
                 max as f64 / 1024.0 / 1024.0 / 1024.0
             ),
         },
+        U::Empty => ApiError::bad("empty_upload", "不能上传空文件（0 字节）"),
         U::OffsetMismatch { current, .. } => ApiError::Conflict {
             code: "offset_mismatch",
             message: format!("上传位置不一致：服务器已接收 {current} 字节"),
@@ -184,6 +191,53 @@ impl IntoResponse for ApiError {
         }
         res
     }
+}
+
+/// Under `/api/`, the framework's own refusals of a request it cannot read (a query string,
+/// path or JSON body that does not deserialize, a wrong content type: plain text from
+/// axum's extractors) become the JSON error of the API, so every answer of the API has its
+/// documented form. Status 422 (JSON of the wrong shape) is answered as 400.
+pub async fn api_rejections(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let plain = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"));
+    if !api || !plain || !res.status().is_client_error() {
+        return res;
+    }
+    let status = res.status();
+    let (parts, body) = res.into_parts();
+    let detail = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .chars()
+                .take(200)
+                .collect::<String>()
+        })
+        .unwrap_or_default();
+    let status = if status == StatusCode::UNPROCESSABLE_ENTITY {
+        StatusCode::BAD_REQUEST
+    } else {
+        status
+    };
+    let mut out = (
+        status,
+        Json(serde_json::json!({ "error": {
+            "code": "bad_request",
+            "message": format!("请求格式不正确：{detail}"),
+        } })),
+    )
+        .into_response();
+    for (k, v) in parts.headers.iter() {
+        if k != axum::http::header::CONTENT_TYPE && k != axum::http::header::CONTENT_LENGTH {
+            out.headers_mut().insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// An error on a page: rendered as a page in the user's language; not signed in → login.

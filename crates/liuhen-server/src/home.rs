@@ -43,6 +43,30 @@ async fn home(
     })
 }
 
+/// The path of the `Referer` when it is a page of this site (same host as the request),
+/// and a plain absolute path (`/…`, not `//host` or `/\\host`, which browsers take as
+/// another origin); else `None`. `/lang` never redirects anywhere else.
+pub fn same_origin_path(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(axum::http::header::REFERER)?.to_str().ok()?;
+    let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+    let (scheme, rest) = referer.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let (authority, path) = match rest.find(['/', '?', '#']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, "/"),
+    };
+    if !authority.eq_ignore_ascii_case(host) || authority.contains('@') {
+        return None;
+    }
+    let path = if path.starts_with('/') { path } else { "/" };
+    let bad = path.starts_with("//")
+        || path.starts_with("/\\")
+        || path.chars().any(|c| c.is_control() || c == '\\');
+    (!bad).then(|| path.to_owned())
+}
+
 /// Switching language changes no state on the server; it only sets the `lang` cookie.
 async fn switch_language(
     State(s): State<AppState>,
@@ -50,12 +74,7 @@ async fn switch_language(
     headers: HeaderMap,
 ) -> impl IntoResponse {
     let lang = if code == "en" { "en" } else { "zh" };
-    let back = headers
-        .get(axum::http::header::REFERER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
-        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
-        .unwrap_or_else(|| "/".into());
+    let back = same_origin_path(&headers).unwrap_or_else(|| "/".into());
     (
         StatusCode::SEE_OTHER,
         [

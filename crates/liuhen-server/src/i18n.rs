@@ -160,10 +160,17 @@ labelled! {
 impl<S: Send + Sync> FromRequestParts<S> for Tr {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let lang = crate::cookies::get(&parts.headers, "lang")
+        Ok(Tr::from_headers(&parts.headers))
+    }
+}
+
+impl Tr {
+    /// The language of a request's `lang` cookie (Chinese by default).
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        let lang = crate::cookies::get(headers, "lang")
             .map(|v| if v == "en" { Lang::En } else { Lang::Zh })
             .unwrap_or_default();
-        Ok(Tr { lang })
+        Tr { lang }
     }
 }
 

@@ -15,7 +15,10 @@ mod cookies;
 pub mod csrf;
 mod draws;
 mod draws_pages;
+pub mod edge;
 mod error;
+#[cfg(test)]
+mod fuzz;
 mod home;
 pub mod i18n;
 mod openapi;
@@ -54,6 +57,8 @@ pub fn router(custody: Custody) -> Router {
         permits: Default::default(),
     };
     let csrf = axum::middleware::from_fn_with_state(state.clone(), csrf::protect);
+    let bound = axum::middleware::from_fn_with_state(state.clone(), edge::bound);
+    let headers = axum::middleware::from_fn_with_state(state.clone(), security::headers);
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())
@@ -74,7 +79,9 @@ pub fn router(custody: Custody) -> Router {
         .merge(draws::routes())
         .merge(draws_pages::routes())
         .layer(csrf)
-        .layer(axum::middleware::from_fn(security::headers))
+        .layer(bound)
+        .layer(axum::middleware::from_fn(error::api_rejections))
+        .layer(headers)
         .with_state(state)
 }
 
@@ -114,7 +121,8 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     tokio::spawn(playback::background(custody.clone()));
     tokio::spawn(register::background(custody.clone()));
     let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router(custody.clone())).with_graceful_shutdown(async {
+    let app = router(custody.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async {
         shutdown_signal().await;
         let _ = stopping.send(());
     });

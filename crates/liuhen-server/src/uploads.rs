@@ -161,7 +161,15 @@ async fn create(
         ));
     }
     let length = header_u64(&headers, &UPLOAD_LENGTH, "Upload-Length")?;
-    let pairs = parse_metadata(header(&headers, &UPLOAD_METADATA).unwrap_or(""))?;
+    let raw_meta = header(&headers, &UPLOAD_METADATA).unwrap_or("");
+    let meta_limit = s.custody.config().limits.upload_metadata_bytes;
+    if raw_meta.len() > meta_limit {
+        return Err(ApiError::bad(
+            "bad_metadata",
+            format!("上传元数据过长（最多 {meta_limit} 字节）"),
+        ));
+    }
+    let pairs = parse_metadata(raw_meta)?;
     let tz = s
         .custody
         .config()

@@ -4,14 +4,77 @@
 use std::io::Read;
 use std::sync::Arc;
 
-use liuhen_db::{NewEntry, PaperRow};
+use liuhen_db::{NewEntry, PaperRow, RequestRow};
+use liuhen_domain::approval::StepDecision;
 use liuhen_domain::authz::{Action, Principal, Target};
 use liuhen_domain::{AuditAction, Sha256Digest};
 
+use super::flow_of;
 use super::handling::MAX_PAPER_BYTES;
 use crate::{AppError, Custody};
 
 impl Custody {
+    /// Whether `who` decides or handles this request, the only ones who may open its
+    /// papers' scans (personal information, issue 10): who registered it, who decided one
+    /// of its steps, who is to decide its pending step, and who carries out requests of its
+    /// unit (handling, registering outside requests). Not supervisors, not approvers of
+    /// other steps, not revokers.
+    pub(crate) async fn decides_or_handles(
+        &self,
+        who: &Principal,
+        r: &RequestRow,
+    ) -> Result<bool, AppError> {
+        if r.filed_by == who.user_id {
+            return Ok(true);
+        }
+        if who.unit.as_deref() != Some(r.agency.as_str()) {
+            return Ok(false);
+        }
+        if [Action::HandleRequest, Action::RegisterOutside]
+            .into_iter()
+            .any(|a| self.allows_system(who, a))
+        {
+            return Ok(true);
+        }
+        let approvals = self.db.approvals(&r.id).await?;
+        if approvals.iter().any(|a| a.approver_id == who.user_id) {
+            return Ok(true);
+        }
+        let pending = r.status == "pending"
+            && !approvals
+                .iter()
+                .any(|a| a.decision == StepDecision::Reject.code());
+        let next = flow_of(r)
+            .into_iter()
+            .find(|s| !approvals.iter().any(|a| a.step == s.code()));
+        Ok(pending
+            && next.is_some_and(|s| self.policy.step_roles(s).iter().any(|role| who.has(*role))))
+    }
+
+    async fn refuse_paper(
+        &self,
+        who: &Principal,
+        subject: &str,
+        paper: &str,
+    ) -> Result<AppError, AppError> {
+        self.log_event(NewEntry {
+            actor: who.user_id.clone(),
+            action: AuditAction::AccessRefused,
+            subject: Some(subject.to_owned()),
+            details: serde_json::json!({
+                "action": "access.paper_scan",
+                "reason": "not_deciding_or_handling",
+                "paper": paper,
+                "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            }),
+        })
+        .await?;
+        Ok(AppError::Forbidden {
+            code: "paper_not_yours",
+            message: "申请材料扫描件含个人信息，仅审批或经办该申请的人员可以查看",
+        })
+    }
+
     /// The scan of `paper` attached to request `id`, with its row; the reading is logged
     /// (`access.paper_viewed`, with the paper, file name and SHA-256).
     pub async fn paper_scan(
@@ -26,6 +89,12 @@ impl Custody {
         let request = self.request_row(id).await?;
         if !self.involved(who, &request) {
             return Err(AppError::NotFound(format!("request {id}")));
+        }
+        if !self.decides_or_handles(who, &request).await? {
+            return Err(self
+                .refuse_paper(who, &subject, paper)
+                .await
+                .unwrap_or_else(|e| e));
         }
         let row = self
             .db

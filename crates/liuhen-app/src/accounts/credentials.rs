@@ -1,13 +1,14 @@
 //! The second factor (TOTP enrolment, confirmation, turning off) and API tokens.
 
 use jiff::Timestamp;
-use liuhen_db::{ApiTokenRow, UserRow};
+use liuhen_db::UserRow;
 use liuhen_domain::AuditAction;
 use liuhen_domain::requires_second_factor;
 use liuhen_domain::totp::{TotpError, TotpSecret};
 
-use super::sessions::{API_TOKEN_PREFIX, random_bytes, random_token, token_hash};
-use super::{UserInfo, entry, new_id, now};
+use super::sessions::random_bytes;
+use super::{entry, now};
+use crate::secrets::SecretKey;
 use crate::{AppError, Custody};
 
 /// A second factor being enrolled: the secret as text and as an `otpauth://` URI.
@@ -31,14 +32,9 @@ impl Custody {
         if user.totp_enabled {
             return Err(AppError::Invalid("已绑定动态口令".into()));
         }
-        tx.set_totp(
-            user_id,
-            Some(&secret.to_base32()),
-            false,
-            None,
-            at.as_millisecond(),
-        )
-        .await?;
+        let sealed = self.secrets.seal(user_id, &secret.to_base32())?;
+        tx.set_totp(user_id, Some(&sealed), false, None, at.as_millisecond())
+            .await?;
         tx.append(
             at,
             entry(
@@ -65,14 +61,12 @@ impl Custody {
         let Some(user) = self.db.user_by_id(user_id).await? else {
             return Ok(None);
         };
-        match (&user.totp_secret, user.totp_enabled) {
-            (Some(s), false) => {
-                let secret =
-                    TotpSecret::parse_base32(s).map_err(|e| AppError::Task(e.to_string()))?;
-                Ok(Some(self.enrollment(&user.username, &secret)))
-            }
-            _ => Ok(None),
+        if user.totp_enabled {
+            return Ok(None);
         }
+        Ok(self
+            .totp_secret_of(&user)
+            .map(|secret| self.enrollment(&user.username, &secret)))
     }
 
     /// Puts the enrolled second factor in force once the user proves it with a code.
@@ -88,7 +82,9 @@ impl Custody {
                 "没有待确认的动态口令，请重新开始绑定".into(),
             ));
         }
-        let step = check_code(&user, code, at).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let step = self
+            .check_code(&user, code, at)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         tx.set_totp(
             user_id,
             user.totp_secret.as_deref(),
@@ -128,7 +124,8 @@ impl Custody {
         if !user.totp_enabled {
             return Err(AppError::Invalid("尚未绑定动态口令".into()));
         }
-        check_code(&user, code, at).map_err(|e| AppError::Invalid(e.to_string()))?;
+        self.check_code(&user, code, at)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
         tx.set_totp(user_id, None, false, None, at.as_millisecond())
             .await?;
         tx.append(
@@ -144,105 +141,75 @@ impl Custody {
         tx.commit().await?;
         Ok(())
     }
-
-    /// Issues an API token for scripts and the CLI; the token is returned once and only
-    /// its hash is kept.
-    pub async fn create_api_token(&self, user_id: &str, name: &str) -> Result<String, AppError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 64 {
-            return Err(AppError::Invalid(
-                "令牌名称不能为空，且不超过64个字符".into(),
-            ));
-        }
-        let token = format!("{API_TOKEN_PREFIX}{}", random_token()?);
-        let at = now();
-        let row = ApiTokenRow {
-            id: new_id(),
-            user_id: user_id.to_owned(),
-            name: name.to_owned(),
-            token_hash: token_hash(&token),
-            created_ms: at.as_millisecond(),
-            last_used_ms: None,
-            revoked_ms: None,
-        };
-        let mut tx = self.db.begin().await?;
-        if tx.user_by_id(user_id).await?.is_none() {
-            return Err(AppError::NotFound(format!("user {user_id}")));
-        }
-        tx.insert_api_token(&row).await?;
-        tx.append(
-            at,
-            entry(
-                user_id,
-                AuditAction::TokenCreated,
-                format!("user:{user_id}"),
-                serde_json::json!({ "token_id": row.id, "name": name }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(token)
-    }
-
-    /// Revokes one of the user's own tokens.
-    pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<(), AppError> {
-        let at = now();
-        let mut tx = self.db.begin().await?;
-        if !tx
-            .revoke_api_token(token_id, user_id, at.as_millisecond())
-            .await?
-        {
-            return Err(AppError::NotFound(format!("token {token_id}")));
-        }
-        tx.append(
-            at,
-            entry(
-                user_id,
-                AuditAction::TokenRevoked,
-                format!("user:{user_id}"),
-                serde_json::json!({ "token_id": token_id }),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiTokenRow>, AppError> {
-        Ok(self.db.api_tokens_of(user_id).await?)
-    }
-
-    /// The user of a live API token (`liuhen_…`), or `None` (unknown, revoked, disabled).
-    pub async fn token_user(&self, token: &str) -> Result<Option<UserInfo>, AppError> {
-        if !token.starts_with(API_TOKEN_PREFIX) {
-            return Ok(None);
-        }
-        let Some(t) = self.db.api_token_by_hash(&token_hash(token)).await? else {
-            return Ok(None);
-        };
-        if t.revoked_ms.is_some() {
-            return Ok(None);
-        }
-        let Some(user) = self.db.user_by_id(&t.user_id).await? else {
-            return Ok(None);
-        };
-        if user.disabled {
-            return Ok(None);
-        }
-        let now_ms = now().as_millisecond();
-        if t.last_used_ms.is_none_or(|last| now_ms - last >= 60_000) {
-            self.db.touch_api_token(&t.id, now_ms).await?;
-        }
-        Ok(Some(UserInfo::from(&user)))
-    }
 }
 
-/// Checks a TOTP code against the user's secret (pending or enrolled), refusing replays.
-pub(super) fn check_code(user: &UserRow, code: &str, at: Timestamp) -> Result<i64, TotpError> {
-    let secret = user
-        .totp_secret
-        .as_deref()
-        .ok_or(TotpError::Wrong)
-        .and_then(TotpSecret::parse_base32)?;
-    secret.verify(code, at.as_second(), user.totp_last_step)
+impl Custody {
+    /// The user's TOTP secret (pending or enrolled), opened from its sealed form.
+    fn totp_secret_of(&self, user: &UserRow) -> Option<TotpSecret> {
+        let stored = user.totp_secret.as_deref()?;
+        let plain = if SecretKey::is_sealed(stored) {
+            self.secrets.open(&user.id, stored)?
+        } else {
+            stored.to_owned()
+        };
+        TotpSecret::parse_base32(&plain).ok()
+    }
+
+    /// Checks a TOTP code against the user's secret (pending or enrolled), refusing replays.
+    pub(super) fn check_code(
+        &self,
+        user: &UserRow,
+        code: &str,
+        at: Timestamp,
+    ) -> Result<i64, TotpError> {
+        let secret = self.totp_secret_of(user).ok_or(TotpError::Wrong)?;
+        secret.verify(code, at.as_second(), user.totp_last_step)
+    }
+
+    /// Seals every TOTP secret still stored in plain base32 (installations from before
+    /// sealing); each change is logged. Runs when the custody opens.
+    pub(crate) async fn seal_plain_totp_secrets(&self) -> Result<usize, AppError> {
+        let plain: Vec<UserRow> = self
+            .db
+            .users()
+            .await?
+            .into_iter()
+            .filter(|u| {
+                u.totp_secret
+                    .as_deref()
+                    .is_some_and(|s| !SecretKey::is_sealed(s))
+            })
+            .collect();
+        if plain.is_empty() {
+            return Ok(0);
+        }
+        let at = now();
+        let mut tx = self.db.begin().await?;
+        for u in &plain {
+            let Some(stored) = u.totp_secret.as_deref() else {
+                continue;
+            };
+            let sealed = self.secrets.seal(&u.id, stored)?;
+            tx.set_totp(
+                &u.id,
+                Some(&sealed),
+                u.totp_enabled,
+                u.totp_last_step,
+                at.as_millisecond(),
+            )
+            .await?;
+            tx.append(
+                at,
+                entry(
+                    "system",
+                    AuditAction::SecondFactorChanged,
+                    format!("user:{}", u.id),
+                    serde_json::json!({ "username": u.username, "change": "secret_sealed" }),
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(plain.len())
+    }
 }

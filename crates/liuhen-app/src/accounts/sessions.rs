@@ -8,10 +8,11 @@ use argon2::{Argon2, PasswordHasher, PasswordVerifier};
 use jiff::Timestamp;
 use liuhen_db::SessionRow;
 use liuhen_domain::AuditAction;
-use liuhen_domain::auth::{FailureCounter, Username, check_password};
+use liuhen_domain::auth::check_password;
 use liuhen_domain::totp::TotpError;
 use sha2::{Digest, Sha256};
 
+use super::throttle::Attempt;
 use super::{UserInfo, entry, now};
 use crate::{AppError, Custody};
 
@@ -79,6 +80,12 @@ pub(super) fn random_bytes<const N: usize>() -> Result<[u8; N], AppError> {
 
 pub(super) fn random_token() -> Result<String, AppError> {
     Ok(hex::encode(random_bytes::<32>()?))
+}
+
+/// A random token for the sign-in form (login CSRF): the browser holds it in a cookie and
+/// sends it back in the form; nothing is stored on the server.
+pub fn login_form_token() -> Result<String, AppError> {
+    random_token()
 }
 
 pub(crate) fn token_hash(token: &str) -> String {
@@ -149,29 +156,32 @@ impl Custody {
         now_ms < s.expires_ms && now_ms - s.last_seen_ms < idle
     }
 
-    /// Checks user name and password. Unknown names, wrong passwords, disabled accounts
-    /// and locked names all take the same time and give [`LoginRefusal`]s that do not
-    /// tell them apart (except the lock, which applies to unknown names too).
-    pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome, AppError> {
-        let name = Username::parse(username)
-            .map(|u| u.as_str().to_owned())
-            .unwrap_or_else(|_| username.trim().to_lowercase());
+    /// Checks user name and password from the client address `client`. Unknown names,
+    /// wrong passwords, disabled accounts and locked names all take the same time and give
+    /// [`LoginRefusal`]s that do not tell them apart (except the lock, which applies to
+    /// unknown names too). Throttling: see `throttle`.
+    pub async fn login(
+        &self,
+        username: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<LoginOutcome, AppError> {
+        let attempt = Attempt::new(username, client);
+        let name = attempt.name.clone();
         let start = now();
         let idle = self.config.security.idle_timeout_ms();
         self.db
             .purge_sessions(start.as_millisecond() - idle, start.as_millisecond())
             .await?;
         let user = self.db.user_by_username(&name).await?;
-        let locked = self
-            .db
-            .login_failures(&name)
-            .await?
-            .is_locked(start.as_millisecond());
+        let counters = self.counters(None, &attempt).await?;
+        self.account_delay(&counters).await;
+        let locked = counters.locked(start.as_millisecond());
         let ok = verify_password(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
         let user = user.filter(|u| ok && !u.disabled && !locked);
         let Some(user) = user else {
             let reason = if locked { "locked" } else { "bad_credentials" };
-            return self.login_failed(&name, reason).await;
+            return self.login_failed(&attempt, reason).await;
         };
         let pending = user.totp_enabled;
         let at = now();
@@ -181,8 +191,7 @@ impl Custody {
         };
         let mut tx = self.db.begin().await?;
         if !pending {
-            tx.set_login_failures(&name, FailureCounter::default())
-                .await?;
+            self.clear_failures(&mut tx, &attempt).await?;
         }
         tx.insert_session(&self.session_row(&tokens, &user.id, pending, at))
             .await?;
@@ -196,6 +205,7 @@ impl Custody {
                     "username": name,
                     "method": "password",
                     "second_factor": if pending { "pending" } else { "none" },
+                    "client": attempt.client,
                 }),
             ),
         )
@@ -232,18 +242,18 @@ impl Custody {
         }
     }
 
-    /// Counts a failure against the name (locking it at the limit) and logs it.
-    async fn login_failed(&self, name: &str, reason: &str) -> Result<LoginOutcome, AppError> {
+    /// Counts a failure against the attempt's counters (locking at the limits) and logs
+    /// it, with the user name bounded.
+    async fn login_failed(&self, a: &Attempt, reason: &str) -> Result<LoginOutcome, AppError> {
         let at = now();
-        let policy = self.config.security.lockout();
+        let at_ms = at.as_millisecond();
         let mut tx = self.db.begin().await?;
-        let user = tx.user_by_username(name).await?;
-        let before = tx.login_failures(name).await?;
-        let after = before.after_failure(policy, at.as_millisecond());
-        tx.set_login_failures(name, after).await?;
+        let user = tx.user_by_username(&a.name).await?;
+        let before = self.counters(Some(&mut tx), a).await?;
+        let after = self.count_failure(&mut tx, a, before, at_ms).await?;
         let (actor, subject) = match &user {
             Some(u) => (u.id.clone(), format!("user:{}", u.id)),
-            None => ("anonymous".to_owned(), format!("login:{name}")),
+            None => ("anonymous".to_owned(), format!("login:{}", a.name)),
         };
         tx.append(
             at,
@@ -252,23 +262,23 @@ impl Custody {
                 AuditAction::LoginFailed,
                 subject,
                 serde_json::json!({
-                    "username": name,
+                    "username": a.logged,
                     "reason": reason,
                     "account_exists": user.is_some(),
-                    "failures": after.failures,
-                    "locked_until_ms": after.locked_until_ms,
+                    "client": a.client,
+                    "failures": after.pair.failures,
+                    "locked_until_ms": after.pair.locked_until_ms,
+                    "address_locked_until_ms": after.address.locked_until_ms,
                 }),
             ),
         )
         .await?;
         tx.commit().await?;
-        Ok(LoginOutcome::Refused(
-            if after.is_locked(at.as_millisecond()) {
-                LoginRefusal::Locked
-            } else {
-                LoginRefusal::BadCredentials
-            },
-        ))
+        Ok(LoginOutcome::Refused(if after.locked(at_ms) {
+            LoginRefusal::Locked
+        } else {
+            LoginRefusal::BadCredentials
+        }))
     }
 
     /// The user of a half-finished sign-in waiting for its second factor, with its CSRF token.
@@ -281,29 +291,30 @@ impl Custody {
         &self,
         pending_token: &str,
         code: &str,
+        client: &str,
     ) -> Result<LoginOutcome, AppError> {
         let Some(pending) = self.pending_login(pending_token).await? else {
             return Ok(LoginOutcome::Refused(LoginRefusal::BadCredentials));
         };
         let name = pending.user.username.clone();
+        let attempt = Attempt::new(&name, client);
         let at = now();
-        let policy = self.config.security.lockout();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(&pending.user.id)
             .await?
             .ok_or_else(|| AppError::NotFound("user".into()))?;
-        let counter = tx.login_failures(&name).await?;
-        let verdict = if counter.is_locked(at.as_millisecond()) {
+        let counter = self.counters(Some(&mut tx), &attempt).await?;
+        let verdict = if counter.locked(at.as_millisecond()) {
             Err(LoginRefusal::Locked)
         } else {
-            super::credentials::check_code(&user, code, at).map_err(LoginRefusal::SecondFactor)
+            self.check_code(&user, code, at)
+                .map_err(LoginRefusal::SecondFactor)
         };
         match verdict {
             Ok(step) => {
                 tx.set_totp_last_step(&user.id, step).await?;
-                tx.set_login_failures(&name, FailureCounter::default())
-                    .await?;
+                self.clear_failures(&mut tx, &attempt).await?;
                 tx.delete_session(&token_hash(pending_token)).await?;
                 let tokens = SessionTokens {
                     token: random_token()?,
@@ -317,7 +328,10 @@ impl Custody {
                         &user.id,
                         AuditAction::LoginSucceeded,
                         format!("user:{}", user.id),
-                        serde_json::json!({ "username": name, "method": "password", "second_factor": "totp" }),
+                        serde_json::json!({
+                            "username": name, "method": "password", "second_factor": "totp",
+                            "client": attempt.client,
+                        }),
                     ),
                 )
                 .await?;
@@ -325,9 +339,10 @@ impl Custody {
                 Ok(LoginOutcome::SignedIn(tokens))
             }
             Err(refusal) => {
-                let after = counter.after_failure(policy, at.as_millisecond());
-                tx.set_login_failures(&name, after).await?;
-                let locked = after.is_locked(at.as_millisecond());
+                let after = self
+                    .count_failure(&mut tx, &attempt, counter, at.as_millisecond())
+                    .await?;
+                let locked = after.locked(at.as_millisecond());
                 if locked {
                     tx.delete_session(&token_hash(pending_token)).await?;
                 }
@@ -340,8 +355,9 @@ impl Custody {
                         serde_json::json!({
                             "username": name,
                             "reason": refusal.code(),
-                            "failures": after.failures,
-                            "locked_until_ms": after.locked_until_ms,
+                            "client": attempt.client,
+                            "failures": after.pair.failures,
+                            "locked_until_ms": after.pair.locked_until_ms,
                         }),
                     ),
                 )
@@ -427,8 +443,8 @@ impl Custody {
         Ok(())
     }
 
-    /// Changes the user's own password: ends every session of the user and opens a new one
-    /// for the caller (returned).
+    /// Changes the user's own password: ends every session and API token of the user and
+    /// opens a new session for the caller (returned).
     pub async fn change_password(
         &self,
         user_id: &str,
@@ -457,6 +473,9 @@ impl Custody {
         tx.set_password(user_id, &hash, false, at.as_millisecond())
             .await?;
         let ended = tx.delete_sessions_of(user_id).await?;
+        let tokens_ended = tx
+            .revoke_api_tokens_of(user_id, at.as_millisecond())
+            .await?;
         tx.insert_session(&self.session_row(&tokens, user_id, false, at))
             .await?;
         tx.append(
@@ -465,7 +484,8 @@ impl Custody {
                 user_id,
                 AuditAction::PasswordChanged,
                 format!("user:{user_id}"),
-                serde_json::json!({ "username": user.username, "change": "changed", "sessions_ended": ended }),
+                serde_json::json!({ "username": user.username, "change": "changed", "sessions_ended": ended,
+                    "tokens_ended": tokens_ended }),
             ),
         )
         .await?;

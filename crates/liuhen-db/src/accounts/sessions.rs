@@ -29,6 +29,10 @@ pub struct ApiTokenRow {
     pub created_ms: i64,
     pub last_used_ms: Option<i64>,
     pub revoked_ms: Option<i64>,
+    /// Comma-separated scope codes (`read`, `upload`, `write`).
+    pub scopes: String,
+    /// When the token stops working (`None` only for rows read before migration 0014).
+    pub expires_ms: Option<i64>,
 }
 
 fn decode_session(row: &AnyRow) -> Result<SessionRow, sqlx::Error> {
@@ -52,6 +56,8 @@ fn decode_token(row: &AnyRow) -> Result<ApiTokenRow, sqlx::Error> {
         created_ms: row.try_get("created_ms")?,
         last_used_ms: row.try_get("last_used_ms")?,
         revoked_ms: row.try_get("revoked_ms")?,
+        scopes: row.try_get("scopes")?,
+        expires_ms: row.try_get("expires_ms")?,
     })
 }
 
@@ -75,7 +81,8 @@ async fn failures(conn: &mut AnyConnection, username: &str) -> Result<FailureCou
     }
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, name, token_hash, created_ms, last_used_ms, revoked_ms";
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, token_hash, created_ms, last_used_ms, revoked_ms, scopes, expires_ms";
 
 impl Db {
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, DbError> {
@@ -167,6 +174,22 @@ impl Db {
     pub async fn login_failures(&self, username: &str) -> Result<FailureCounter, DbError> {
         failures(&mut *self.conn().await?, username).await
     }
+
+    /// Whether any failure counter whose key starts with `prefix` is locked at `now_ms`
+    /// (a user name locked from some client address).
+    pub async fn login_locked_under(&self, prefix: &str, now_ms: i64) -> Result<bool, DbError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM login_failures \
+             WHERE substr(username, 1, CAST($1 AS INTEGER)) = $2 AND locked_until_ms > $3",
+        )
+        .bind(prefix.chars().count() as i64)
+        .bind(prefix)
+        .bind(now_ms)
+        .fetch_one(&mut *self.conn().await?)
+        .await
+        .ctx("reading sign-in locks")?;
+        Ok(row.try_get::<i64, _>("n").ctx("reading sign-in locks")? > 0)
+    }
 }
 
 impl Tx {
@@ -211,17 +234,37 @@ impl Tx {
     pub async fn insert_api_token(&mut self, t: &ApiTokenRow) -> Result<(), DbError> {
         sqlx::query(
             "INSERT INTO api_tokens (id, user_id, name, token_hash, created_ms, last_used_ms, \
-             revoked_ms) VALUES ($1, $2, $3, $4, $5, NULL, NULL)",
+             revoked_ms, scopes, expires_ms) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6, $7)",
         )
         .bind(t.id.as_str())
         .bind(t.user_id.as_str())
         .bind(t.name.as_str())
         .bind(t.token_hash.as_str())
         .bind(t.created_ms)
+        .bind(t.scopes.as_str())
+        .bind(t.expires_ms)
         .execute(self.conn())
         .await
         .in_tx(&self.health, "inserting an API token")?;
         Ok(())
+    }
+
+    /// Revokes every live token of a user (password changed, account disabled); returns how
+    /// many.
+    pub async fn revoke_api_tokens_of(
+        &mut self,
+        user_id: &str,
+        now_ms: i64,
+    ) -> Result<u64, DbError> {
+        let r = sqlx::query(
+            "UPDATE api_tokens SET revoked_ms = $1 WHERE user_id = $2 AND revoked_ms IS NULL",
+        )
+        .bind(now_ms)
+        .bind(user_id)
+        .execute(self.conn())
+        .await
+        .in_tx(&self.health, "revoking API tokens")?;
+        Ok(r.rows_affected())
     }
 
     /// Revokes a token of a user; false when there is no such live token.
@@ -246,6 +289,21 @@ impl Tx {
 
     pub async fn login_failures(&mut self, username: &str) -> Result<FailureCounter, DbError> {
         failures(self.conn(), username).await
+    }
+
+    /// Removes every failure counter whose key is `key` or starts with `prefix`.
+    pub async fn clear_login_failures(&mut self, key: &str, prefix: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "DELETE FROM login_failures \
+             WHERE username = $1 OR substr(username, 1, CAST($2 AS INTEGER)) = $3",
+        )
+        .bind(key)
+        .bind(prefix.chars().count() as i64)
+        .bind(prefix)
+        .execute(self.conn())
+        .await
+        .in_tx(&self.health, "clearing sign-in failures")?;
+        Ok(())
     }
 
     /// Stores a failure counter; the default counter removes the row.

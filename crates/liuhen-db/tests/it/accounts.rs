@@ -175,6 +175,8 @@ async fn sessions_tokens_and_failure_counters() {
             created_ms: 10,
             last_used_ms: None,
             revoked_ms: None,
+            scopes: "read,upload".into(),
+            expires_ms: Some(1_000),
         };
         let mut tx = db.begin().await.unwrap();
         tx.insert_api_token(&token).await.unwrap();
@@ -228,6 +230,39 @@ async fn sessions_tokens_and_failure_counters() {
             db.login_failures("nobody").await.unwrap(),
             FailureCounter::default()
         );
+
+        // Counters per (name, address): found and cleared by the name's prefix, and a
+        // name that is a prefix of another (zhang / zhangwei) is not confused with it.
+        let mut tx = db.begin().await.unwrap();
+        tx.set_login_failures("zhang_\u{1f}10.0.0.1", locked)
+            .await
+            .unwrap();
+        tx.set_login_failures("zhangwei\u{1f}10.0.0.2", locked)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(db.login_locked_under("zhang_\u{1f}", 8_000).await.unwrap());
+        assert!(!db.login_locked_under("zhang_\u{1f}", 9_000).await.unwrap());
+        assert!(!db.login_locked_under("zhang\u{1f}", 8_000).await.unwrap());
+        assert!(
+            !db.login_locked_under("zhangX\u{1f}", 8_000).await.unwrap(),
+            "_ is no wildcard"
+        );
+        let mut tx = db.begin().await.unwrap();
+        tx.clear_login_failures("zhangwei", "zhangwei\u{1f}")
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(
+            !db.login_locked_under("zhangwei\u{1f}", 8_000)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            db.login_failures("zhangwei").await.unwrap(),
+            FailureCounter::default()
+        );
+        assert!(db.login_locked_under("zhang_\u{1f}", 8_000).await.unwrap());
     })
     .await;
 }

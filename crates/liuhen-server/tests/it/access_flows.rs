@@ -300,7 +300,7 @@ async fn a_view_grant_covers_exactly_its_records_and_revocation_stops_it_at_once
     let (s, _) = w
         .get("officer", &format!("/api/v1/records/{}", recs[0]))
         .await;
-    assert_eq!(s, 403, "nothing before consent");
+    assert_eq!(s, 404, "nothing before consent (not even that it exists)");
     let (s, v) = w.decide("dept", &req, "approve").await;
     assert_eq!(s, 200, "{v}");
     let grant = v["grants"][0]["id"].as_str().unwrap().to_owned();
@@ -312,7 +312,10 @@ async fn a_view_grant_covers_exactly_its_records_and_revocation_stops_it_at_once
     let (s, _) = w
         .get("officer", &format!("/api/v1/records/{}", recs[1]))
         .await;
-    assert_eq!(s, 403, "the grant does not reach another record");
+    assert_eq!(
+        s, 404,
+        "the grant does not reach another record (not even that it exists)"
+    );
     let (s, _) = w
         .get("officer", &format!("/api/v1/records/{}/original", recs[0]))
         .await;

@@ -1,6 +1,6 @@
 //! Links between the case and access pages: a case page links to the case's labels for
 //! those the policy lets label cases; an outside request's paper scans can be opened from
-//! the request page, by those involved only, each opening logged.
+//! the request page, by those who decide or handle the request only, each opening logged.
 
 use serde_json::json;
 
@@ -159,4 +159,81 @@ async fn paper_scans_open_from_the_request_for_those_involved_and_are_logged() {
     assert_eq!(viewed[0].0, w.who("keeper").principal.user_id);
     assert_eq!(viewed[0].2["paper"], "id_card");
     assert_eq!(viewed[0].2["sha256"].as_str().unwrap().len(), 64);
+}
+
+/// Issue 10: an outside requester's papers (ID card) are personal information — only who
+/// decides or handles that request opens them, never an unrelated approver or supervisor.
+#[tokio::test]
+async fn paper_scan_by_an_unrelated_approver_is_refused() {
+    let w = World::new().await;
+    let rec = w.record(GX, "李娜").await;
+    w.case("高新应急检〔2026〕53号", &["李娜"], &[&rec], true)
+        .await;
+    let req = w
+        .file(
+            "keeper",
+            json!({ "kind": "outside", "records": [rec], "purpose": "审理需要",
+                "discs": 1, "legal_basis": "行政诉讼案件审理需要",
+                "outside": { "type": "court", "name": "刘法官", "unit": "某区人民法院", "id_number": "410402198503150011", "copy": true } }),
+        )
+        .await;
+    let rid = req["id"].as_str().unwrap().to_owned();
+    let http = w.app.client();
+    for paper in ["id_card", "introduction_letter"] {
+        let res = http
+            .put(w.app.url(&format!(
+                "/api/v1/access/requests/{rid}/papers/{paper}?file_name={paper}.pdf"
+            )))
+            .bearer_auth(&w.who("keeper").token)
+            .header("content-type", "application/pdf")
+            .body("%PDF-1.4 扫描件")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{paper}");
+    }
+    let url = w
+        .app
+        .url(&format!("/api/v1/access/requests/{rid}/papers/id_card"));
+    let open = |key: &'static str| {
+        let http = http.clone();
+        let url = url.clone();
+        let token = w.who(key).token.clone();
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await.unwrap();
+            res.status().as_u16()
+        }
+    };
+    // Flow consent → legal_review → leader_approval. Hand-written expectations:
+    // (person, status) before any decision …
+    for (key, want) in [
+        ("keeper", 200),     // registered and handles it
+        ("dept", 200),       // decides the pending step (consent)
+        ("dept2", 200),      // so may any holder of that step's role, until it is decided
+        ("legal", 403),      // a later step, not reached yet
+        ("leader", 403),     // a later step, not reached yet
+        ("supervisor", 403), // supervises, neither decides nor handles
+        ("camera", 404),     // not involved at all
+    ] {
+        assert_eq!(open(key).await, want, "before: {key}");
+    }
+    let (s, v) = w.decide("dept", &req, "approve").await;
+    assert_eq!(s, 200, "{v}");
+    // … and after 郭磊 (dept) gave consent.
+    for (key, want) in [
+        ("dept", 200),   // decided a step
+        ("dept2", 403),  // an approver unrelated to this request now
+        ("legal", 200),  // decides the pending step now
+        ("leader", 403), // not reached yet
+        ("supervisor", 403),
+    ] {
+        assert_eq!(open(key).await, want, "after consent: {key}");
+    }
+    let refused = w
+        .entries(&format!("request:{rid}"))
+        .await
+        .into_iter()
+        .filter(|(_, a, d)| a == "access.refused" && d["reason"] == "not_deciding_or_handling")
+        .count();
+    assert_eq!(refused, 6, "each refusal is logged (3 before, 3 after)");
 }

@@ -46,13 +46,7 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     assert!(app.custody.bootstrap_admin().await.unwrap().is_none());
     let c = app.client();
 
-    let res = post_form(
-        &app,
-        &c,
-        "/login",
-        &[("username", &user), ("password", &password)],
-    )
-    .await;
+    let res = app.post_login(&c, &user, &password).await;
     assert_eq!(res.status(), 303);
     // Every other page sends the user to the password change; the API says why.
     let res = c.get(app.url("/")).send().await.unwrap();
@@ -132,13 +126,7 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     let res = post_form(&app, &c, "/logout", &[("csrf", &csrf)]).await;
     assert_eq!(location(&res), "/login");
     assert_eq!(me(&app, &c).await, 401);
-    let res = post_form(
-        &app,
-        &c,
-        "/login",
-        &[("username", &user), ("password", new_password)],
-    )
-    .await;
+    let res = app.post_login(&c, &user, new_password).await;
     assert_eq!(location(&res), "/login");
     assert_eq!(
         me(&app, &c).await,
@@ -168,13 +156,7 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
     assert_eq!(me(&app, &c).await, 200);
     // The same code once more, in a new sign-in: refused.
     let other = app.client();
-    post_form(
-        &app,
-        &other,
-        "/login",
-        &[("username", &user), ("password", new_password)],
-    )
-    .await;
+    app.post_login(&other, &user, new_password).await;
     let csrf = app.csrf_of(&other, "/login").await;
     let res = post_form(
         &app,
@@ -237,13 +219,7 @@ async fn sessions_end_on_logout_password_change_and_disable() {
     .await;
     assert_eq!(res.status(), 303);
     assert_eq!(me(&app, &b).await, 401);
-    let res = post_form(
-        &app,
-        &b,
-        "/login",
-        &[("username", &officer), ("password", new_pw)],
-    )
-    .await;
+    let res = app.post_login(&b, &officer, new_pw).await;
     assert_eq!(res.status(), 401);
     let body = res.text().await.unwrap();
     assert!(body.contains("用户名或密码错误"));
@@ -277,14 +253,9 @@ async fn five_failures_lock_without_revealing_whether_the_account_exists() {
     let c = app.client();
     let attempt = |name: &'static str, password: &'static str| {
         let c = c.clone();
-        let url = app.url("/login");
+        let app = &app;
         async move {
-            let res = c
-                .post(url)
-                .form(&[("username", name), ("password", password)])
-                .send()
-                .await
-                .unwrap();
+            let res = app.post_login(&c, name, password).await;
             let status = res.status();
             let body = res.text().await.unwrap();
             (
@@ -457,7 +428,7 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
     assert_eq!(v["username"], "liqiang");
     assert_eq!(v["via_token"], true);
     assert_eq!(v["unit"], UNIT);
-    // Bearer requests need no CSRF token.
+    // No token can mint tokens (issue 10): the account routes need a session.
     let res = script
         .post(app.url("/account/tokens"))
         .bearer_auth(&token)
@@ -465,7 +436,7 @@ async fn api_tokens_authenticate_scripts_until_revoked() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 403);
     let bad = script
         .get(app.url("/api/v1/me"))
         .bearer_auth("liuhen_0000")
@@ -530,7 +501,7 @@ async fn security_headers_on_pages_api_and_assets() {
     }
     // The session cookie is HttpOnly, SameSite=Strict, Path=/.
     let (u, pw) = app.user("zhouyi", &[Role::Officer], UNIT).await;
-    let res = post_form(&app, &c, "/login", &[("username", &u), ("password", &pw)]).await;
+    let res = app.post_login(&c, &u, &pw).await;
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(cookie.starts_with("liuhen_session="));
     for attr in ["HttpOnly", "SameSite=Strict", "Path=/"] {
@@ -547,7 +518,7 @@ async fn cookies_are_secure_when_served_over_https() {
     let app = TestApp::with_config("[security]\nsecure_cookies = true\n").await;
     let c = app.client();
     let (u, pw) = app.user("zhouyi", &[Role::Officer], UNIT).await;
-    let res = post_form(&app, &c, "/login", &[("username", &u), ("password", &pw)]).await;
+    let res = app.post_login(&c, &u, &pw).await;
     let cookie = res.headers()["set-cookie"].to_str().unwrap().to_owned();
     for attr in ["HttpOnly", "SameSite=Strict", "Secure"] {
         assert!(cookie.contains(attr), "{cookie}");

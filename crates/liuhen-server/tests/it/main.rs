@@ -15,5 +15,8 @@ mod playback;
 mod records;
 mod register;
 mod register_contract;
+mod secrets_at_rest;
+mod security_edge;
 mod support;
+mod token_scopes;
 mod uploads;

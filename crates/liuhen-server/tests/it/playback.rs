@@ -142,7 +142,7 @@ async fn another_officer_is_refused_and_the_refusal_logged() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
     }
     let res = http
         .post(app.url(&format!("/api/v1/records/{id}/playback")))
@@ -151,7 +151,7 @@ async fn another_officer_is_refused_and_the_refusal_logged() {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
     let log = entries(&app, &format!("record:{id}")).await;
     let refused: Vec<_> = log.iter().filter(|e| e.0 == "access.refused").collect();
     assert_eq!(refused.len(), 3);
@@ -309,7 +309,7 @@ async fn reused_playback_permissions_end_with_any_change() {
         .unwrap();
     assert_eq!(
         get("bytes=0-9").await.unwrap().status(),
-        StatusCode::FORBIDDEN
+        StatusCode::NOT_FOUND
     );
 
     let back = liuhen_app::records::ClassificationChange {

@@ -51,7 +51,8 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = liuhen_server::router(custody.clone());
         let server = tokio::spawn(async move {
-            axum::serve(listener, router).await.unwrap();
+            let app = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app).await.unwrap();
         });
         Self {
             custody,
@@ -159,12 +160,7 @@ impl TestApp {
     /// Signs `client` in (answering the second factor when asked) and returns the CSRF
     /// token of the new session, for `X-CSRF-Token` or the form field `csrf`.
     pub async fn login(&self, client: &reqwest::Client, username: &str, password: &str) -> String {
-        let res = client
-            .post(self.url("/login"))
-            .form(&[("username", username), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+        let res = self.post_login(client, username, password).await;
         assert_eq!(res.status(), 303, "sign-in of {username} failed");
         if location(&res) == "/login" {
             let csrf = self.csrf_of(client, "/login").await;
@@ -178,6 +174,27 @@ impl TestApp {
             assert_eq!(res.status(), 303, "second factor of {username} refused");
         }
         self.csrf_of(client, "/account").await
+    }
+
+    /// Posts the sign-in form as a browser does: fetches `/login` first for the form's
+    /// pre-session token (login CSRF) and sends it back.
+    pub async fn post_login(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let csrf = self.csrf_of(client, "/login").await;
+        client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The CSRF token a page carries in its `<meta name="csrf-token">`.

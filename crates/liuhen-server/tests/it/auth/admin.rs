@@ -57,13 +57,7 @@ async fn system_administrator_manages_users_within_the_separation_of_duties() {
 
     // The new user must change the one-time password first.
     let u = app.client();
-    let res = post_form(
-        &app,
-        &u,
-        "/login",
-        &[("username", "chenjing"), ("password", &one_time)],
-    )
-    .await;
+    let res = app.post_login(&u, "chenjing", &one_time).await;
     assert_eq!(res.status(), 303);
     assert_eq!(
         location(&u.get(app.url("/")).send().await.unwrap()),
