@@ -8,7 +8,7 @@ use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::RecordId;
+use crate::{MediaKind, RecordId};
 use crate::case::{
     CaseFlags, Explanation, InterruptionReason, LinkedRecording, RecordingMode, Step,
 };
@@ -66,6 +66,8 @@ pub struct StepVerdict {
 pub struct CaseVerdict {
     pub level: Level,
     pub steps: Vec<StepVerdict>,
+    /// Findings about the case as a whole, e.g. a step its flags imply but that is missing.
+    pub findings: Vec<Finding>,
 }
 
 impl CaseVerdict {
@@ -73,6 +75,7 @@ impl CaseVerdict {
         self.steps
             .iter()
             .flat_map(|s| &s.findings)
+            .chain(&self.findings)
             .filter(|f| pred(f))
             .count()
     }
@@ -102,6 +105,8 @@ pub mod codes {
     pub const INVALID_WINDOW: &str = "invalid_window";
     pub const INVALID_RECORDING: &str = "invalid_recording";
     pub const MODE_KIND_MISMATCH: &str = "mode_kind_mismatch";
+    pub const UNREADABLE_RECORDING: &str = "unreadable_recording";
+    pub const STEP_MISSING: &str = "step_missing";
     pub const COVERED_IN_FULL: &str = "covered_in_full";
     pub const NOT_COVERED_IN_FULL: &str = "not_covered_in_full";
     pub const NO_CONTINUOUS_RECORDING: &str = "no_continuous_recording";
@@ -332,7 +337,17 @@ pub fn evaluate_step(
     // Recordings that can count: sane times, content matching the declared mode.
     let mut valid: Vec<&LinkedRecording> = Vec::new();
     for r in ev.recordings {
-        if r.end < r.start {
+        if r.kind == MediaKind::Other {
+            push(
+                Level::Warning,
+                "R1.2",
+                codes::UNREADABLE_RECORDING,
+                format!(
+                    "{name}关联的记录 {} 无法识别为录像、照片或录音（文件无法读取或不是音像内容），不能满足音像记录要求，未计入",
+                    r.record_id
+                ),
+            );
+        } else if r.end < r.start {
             push(
                 Level::Warning,
                 "R1.2",
@@ -572,12 +587,63 @@ pub fn evaluate_case(
     steps: &[StepEvidence<'_>],
     cfg: &ComplianceConfig,
 ) -> CaseVerdict {
+    let findings = missing_steps(checklist, flags, steps);
     let steps: Vec<StepVerdict> = steps
         .iter()
         .map(|ev| evaluate_step(checklist, flags, *ev, cfg))
         .collect();
     CaseVerdict {
-        level: steps.iter().map(|s| s.level).max().unwrap_or(Level::Ok),
+        level: steps
+            .iter()
+            .map(|s| s.level)
+            .chain(findings.iter().map(|f| f.level))
+            .max()
+            .unwrap_or(Level::Ok),
         steps,
+        findings,
     }
+}
+
+/// Steps the case's flags imply (checklist rows with `implied_by_flag`) that the case does
+/// not have: a violation for a mandatory row (or a disputed case), else a warning (R1.2).
+pub fn missing_steps(
+    checklist: &Checklist,
+    flags: &CaseFlags,
+    steps: &[StepEvidence<'_>],
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for row in checklist.rows() {
+        let Some(flag) = row.implied_by_flag.as_deref() else {
+            continue;
+        };
+        if flags.by_code(flag) != Some(true) {
+            continue;
+        }
+        if steps
+            .iter()
+            .any(|ev| ev.step.checklist_row.as_deref() == Some(row.id.as_str()))
+        {
+            continue;
+        }
+        let required = row.obligation == Obligation::Mandatory || flags.disputed;
+        out.push(Finding {
+            level: if required {
+                Level::Violation
+            } else {
+                Level::Warning
+            },
+            rule: if row.full_process { "R1.3" } else { "R1.2" },
+            code: codes::STEP_MISSING,
+            message_zh: format!(
+                "案件已标记“{}”，应有清单 {} {}·{} 环节，但案件中没有该环节，无法核对其音像记录（应以{}记录“{}”）",
+                CaseFlags::label_zh(flag),
+                row.id,
+                row.category_label(),
+                row.step,
+                row.modes_label(),
+                row.requirement
+            ),
+        });
+    }
+    out
 }
