@@ -399,9 +399,13 @@ impl Custody {
             .await?;
         let mut linked = Vec::new();
         for l in self.db.step_records(&step.step.id).await? {
-            linked.push(linked_recording(&self.record(&l.record_id).await?));
+            let record = self.record(&l.record_id).await?;
+            linked.push(linked_recording(&record, self.config.recording_source(&record)));
         }
-        let candidates: Vec<_> = found.iter().map(linked_recording).collect();
+        let candidates: Vec<_> = found
+            .iter()
+            .map(|r| linked_recording(r, self.config.recording_source(r)))
+            .collect();
         let ranked = propose(&step.step, &linked, &candidates, slack);
         Ok(ranked
             .into_iter()

@@ -147,6 +147,16 @@ pub struct DeviceDefaults {
     pub name: Option<String>,
     pub agency: Option<String>,
     pub officer: Option<String>,
+    /// Where this device's recordings come from (R2.1): `body_camera` (the default),
+    /// `handheld_camera`, `fixed_surveillance` or `audio_recorder`; the recording mode
+    /// follows from it (video from a fixed surveillance camera is 视频监控).
+    pub source: Option<String>,
+}
+
+impl DeviceDefaults {
+    fn source(&self) -> Option<liuhen_domain::case::RecordingSource> {
+        self.source.as_deref().and_then(|s| s.parse().ok())
+    }
 }
 
 impl Config {
@@ -266,6 +276,13 @@ impl Config {
             ));
         }
         self.supervision.validate().map_err(bad)?;
+        for d in &self.devices {
+            if let Some(source) = &d.source {
+                source
+                    .parse::<liuhen_domain::case::RecordingSource>()
+                    .map_err(|e| bad(format!("devices.source: {e}")))?;
+            }
+        }
         match self.storage.blobs.as_str() {
             "local" => {}
             "s3" if self.storage.s3.is_some() => {}
@@ -325,6 +342,27 @@ impl Config {
         self.devices
             .iter()
             .find(|d| d.name.as_deref() == Some(name))
+    }
+
+    /// The source of a record's device from the device registry (`[[devices]]`, matched by
+    /// the classified device name, else the serial in the file's metadata); a device it
+    /// does not know is a body camera.
+    pub fn recording_source(&self, r: &liuhen_domain::Record) -> liuhen_domain::case::RecordingSource {
+        let by_name = r
+            .classification
+            .device
+            .as_deref()
+            .and_then(|n| self.device_by_name(n).or_else(|| self.device_for_serial(n)));
+        let by_serial = || {
+            r.media
+                .device_serial
+                .as_deref()
+                .and_then(|s| self.device_for_serial(s))
+        };
+        by_name
+            .or_else(by_serial)
+            .and_then(DeviceDefaults::source)
+            .unwrap_or_default()
     }
 }
 

@@ -189,6 +189,12 @@ fn dossier_json(d: &CaseDossier) -> Value {
             "violations": d.verdict.violations(),
             "warnings": d.verdict.warnings(),
             "unexplained_interruptions": d.verdict.unexplained_interruptions(),
+            "findings": d.verdict.findings.iter().map(|f| json!({
+                "level": f.level.code(),
+                "rule": f.rule,
+                "code": f.code,
+                "message": f.message_zh,
+            })).collect::<Vec<_>>(),
         },
         "steps": steps,
         "can_manage": d.can_manage,
