@@ -27,7 +27,10 @@ fn check_policy_accepts_the_shipped_default_and_names_a_bad_entry() {
     std::fs::write(
         &bad,
         liuhen_domain::access::DEFAULT_POLICY
-            .replace("loan = [\"deputy_approval\"]", "loan = [\"mayor\"]"),
+            .replace(
+                "loan = [\"consent\", \"deputy_approval\"]",
+                "loan = [\"mayor\"]",
+            ),
     )
     .unwrap();
     let out = app.run(&["access", "check-policy", bad.to_str().unwrap()]);
