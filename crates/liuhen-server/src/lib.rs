@@ -12,6 +12,7 @@ pub mod auth;
 mod cases;
 mod chrome;
 mod cookies;
+mod disposition;
 pub mod csrf;
 mod error;
 mod home;
