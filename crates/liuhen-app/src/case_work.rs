@@ -284,6 +284,7 @@ impl Custody {
     ) -> Result<CaseRow, AppError> {
         let mut tx = self.db.begin().await?;
         let before = self.case(case).await?;
+        crate::case_archive::ensure_not_archived(&before)?;
         let mut after = before.clone();
         if let Some(v) = &edit.number {
             after.number = required(v, "案件编号", "case number")?;
@@ -400,7 +401,10 @@ impl Custody {
         let mut linked = Vec::new();
         for l in self.db.step_records(&step.step.id).await? {
             let record = self.record(&l.record_id).await?;
-            linked.push(linked_recording(&record, self.config.recording_source(&record)));
+            linked.push(linked_recording(
+                &record,
+                self.config.recording_source(&record),
+            ));
         }
         let candidates: Vec<_> = found
             .iter()

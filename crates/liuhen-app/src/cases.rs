@@ -12,8 +12,8 @@ use jiff::Timestamp;
 use liuhen_db::{AuditEntry, NewEntry};
 pub use liuhen_db::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 use liuhen_domain::case::{
-    CaseCategory, CaseFlags, CaseStatus, Explanation, LinkedRecording, RecordingMode, RecordingSource,
-    Step,
+    CaseCategory, CaseFlags, CaseStatus, Explanation, LinkedRecording, RecordingMode,
+    RecordingSource, Step,
 };
 use liuhen_domain::compliance::{self, CaseVerdict, ComplianceConfig, StepEvidence};
 use liuhen_domain::{AuditAction, Record, RecordId};
@@ -321,6 +321,7 @@ impl Custody {
         let reason = required(reason, "变更理由", "a reason")?;
         let mut tx = self.db.begin().await?;
         let mut row = self.case(case).await?;
+        crate::case_archive::ensure_not_archived(&row)?;
         if flag.get(&row.flags) == value {
             return Err(invalid(format!(
                 "案件 {} 的标记“{}”{} / flag {flag} is already {}",
@@ -398,6 +399,7 @@ impl Custody {
         };
         let mut tx = self.db.begin().await?;
         let case = self.case(case).await?;
+        crate::case_archive::ensure_not_archived(&case)?;
         tx.append(
             now,
             NewEntry {
@@ -438,6 +440,7 @@ impl Custody {
     ) -> Result<StepRecordRow, AppError> {
         let mut tx = self.db.begin().await?;
         let step = self.step(step_id).await?;
+        crate::case_archive::ensure_not_archived(&self.case(&step.case_id).await?)?;
         let record = self.record(record_id).await?;
         let linked = self.db.step_records(&step.step.id).await?;
         if linked.iter().any(|l| l.record_id == *record_id) {
@@ -483,6 +486,7 @@ impl Custody {
         let reason = required(reason, "取消关联理由", "a reason")?;
         let mut tx = self.db.begin().await?;
         let step = self.step(step_id).await?;
+        crate::case_archive::ensure_not_archived(&self.case(&step.case_id).await?)?;
         tx.append(
             Timestamp::now(),
             NewEntry {
@@ -518,6 +522,7 @@ impl Custody {
         let mut tx = self.db.begin().await?;
         let step = self.step(step_id).await?;
         let case = self.case(&step.case_id).await?;
+        crate::case_archive::ensure_not_archived(&case)?;
         let (recordings, explanations) = self.step_evidence(&step.step.id).await?;
         let verdict = compliance::evaluate_step(
             &self.config.checklist(),
@@ -578,7 +583,10 @@ impl Custody {
         let mut recordings = Vec::new();
         for link in self.db.step_records(step_id).await? {
             let record = self.record(&link.record_id).await?;
-            recordings.push(linked_recording(&record, self.config.recording_source(&record)));
+            recordings.push(linked_recording(
+                &record,
+                self.config.recording_source(&record),
+            ));
         }
         let explanations = self
             .db

@@ -33,6 +33,8 @@ pub struct CaseSettings {
     /// Path of the bureau's own checklist; empty: the shipped default.
     pub checklist: String,
     pub gap_tolerance_seconds: u32,
+    /// Roles that may reopen an archived case, with a reason (R4.7).
+    pub reopen_roles: Vec<String>,
     /// The checklist loaded from `checklist` (set by [`Config::load`]).
     #[serde(skip)]
     pub loaded: Option<liuhen_domain::checklist::Checklist>,
@@ -276,6 +278,13 @@ impl Config {
             ));
         }
         self.supervision.validate().map_err(bad)?;
+        if self.cases.reopen_roles.is_empty() {
+            return Err(bad("cases.reopen_roles: at least one role".into()));
+        }
+        for r in &self.cases.reopen_roles {
+            r.parse::<liuhen_domain::Role>()
+                .map_err(|_| bad(format!("cases.reopen_roles: unknown role {r:?}")))?;
+        }
         for d in &self.devices {
             if let Some(source) = &d.source {
                 source
@@ -347,7 +356,10 @@ impl Config {
     /// The source of a record's device from the device registry (`[[devices]]`, matched by
     /// the classified device name, else the serial in the file's metadata); a device it
     /// does not know is a body camera.
-    pub fn recording_source(&self, r: &liuhen_domain::Record) -> liuhen_domain::case::RecordingSource {
+    pub fn recording_source(
+        &self,
+        r: &liuhen_domain::Record,
+    ) -> liuhen_domain::case::RecordingSource {
         let by_name = r
             .classification
             .device

@@ -8,11 +8,11 @@ use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::{MediaKind, RecordId};
 use crate::case::{
     CaseFlags, Explanation, InterruptionReason, LinkedRecording, RecordingMode, Step,
 };
 use crate::checklist::{Checklist, ChecklistRow, Obligation};
+use crate::{MediaKind, RecordId};
 
 /// Severity, ordered: a step's level is the highest of its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,7 +7,11 @@ use axum::http::HeaderValue;
 /// The header value for `name`: `attachment` (or `inline`), an ASCII fallback in which each
 /// run of other characters becomes one `_` (extension kept), and the exact name encoded.
 pub fn content_disposition(inline: bool, name: &str) -> HeaderValue {
-    let name = if name.trim().is_empty() { "download" } else { name };
+    let name = if name.trim().is_empty() {
+        "download"
+    } else {
+        name
+    };
     let value = format!(
         "{}; filename=\"{}\"; filename*=UTF-8''{}",
         if inline { "inline" } else { "attachment" },
@@ -89,7 +93,10 @@ mod tests {
                 "a\"b;c%.jpg",
                 "attachment; filename=\"a_b_c_.jpg\"; filename*=UTF-8''a%22b%3Bc%25.jpg",
             ),
-            ("", "attachment; filename=\"download\"; filename*=UTF-8''download"),
+            (
+                "",
+                "attachment; filename=\"download\"; filename*=UTF-8''download",
+            ),
         ];
         for (name, want) in table {
             assert_eq!(content_disposition(false, name), want, "{name:?}");

@@ -571,7 +571,13 @@ fn print_verdict(case: &CaseRow, steps: &[StepRow], v: &CaseVerdict) {
         }
     }
     for f in &v.findings {
-        println!("[{}] 案件 case: [{} {}] {}", level_tag(f.level), f.rule, f.code, f.message_zh);
+        println!(
+            "[{}] 案件 case: [{} {}] {}",
+            level_tag(f.level),
+            f.rule,
+            f.code,
+            f.message_zh
+        );
     }
     println!(
         "{}: {} 项违规 violations, {} 项提示 warnings, {} 处未说明的中断 unexplained interruptions",

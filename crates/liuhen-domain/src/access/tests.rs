@@ -28,10 +28,7 @@ fn shipped_default_is_valid_and_complete() {
 #[test]
 fn loan_needs_the_case_department_consent() {
     let p = Policy::default_shipped();
-    assert_eq!(
-        p.flow(Flow::Loan),
-        &[Step::Consent, Step::DeputyApproval]
-    );
+    assert_eq!(p.flow(Flow::Loan), &[Step::Consent, Step::DeputyApproval]);
     assert_eq!(p.flow(Flow::View), &[Step::Consent]);
 }
 
@@ -50,7 +47,11 @@ fn bad_policies_name_the_entry() {
             "consent = [\"boss\"]",
             "boss",
         ),
-        ("loan = [\"consent\", \"deputy_approval\"]", "loan = []", "flows.loan"),
+        (
+            "loan = [\"consent\", \"deputy_approval\"]",
+            "loan = []",
+            "flows.loan",
+        ),
         (
             "loan = [\"consent\", \"deputy_approval\"]",
             "loan = [\"mayor\"]",

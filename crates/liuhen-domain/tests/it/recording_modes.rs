@@ -3,9 +3,7 @@
 //! lacks is a finding. Expected answers are written out by hand from the seed.
 
 use jiff::{SignedDuration, Timestamp};
-use liuhen_domain::case::{
-    CaseFlags, LinkedRecording, RecordingMode, RecordingSource, Step,
-};
+use liuhen_domain::case::{CaseFlags, LinkedRecording, RecordingMode, RecordingSource, Step};
 use liuhen_domain::checklist::Checklist;
 use liuhen_domain::compliance::{
     ComplianceConfig, Level, StepEvidence, codes, evaluate_case, evaluate_step,
@@ -146,7 +144,9 @@ fn unreadable_file_never_satisfies_a_recording_obligation() {
         );
         // the verdict names the file
         assert!(
-            v.findings[0].message_zh.contains(&file.record_id.to_string()),
+            v.findings[0]
+                .message_zh
+                .contains(&file.record_id.to_string()),
             "{}",
             v.findings[0].message_zh
         );
@@ -169,7 +169,10 @@ fn hearing_flag_without_hearing_step_is_step_missing() {
         explanations: &[],
     }];
     let v = evaluate_case(&checklist, &hearing, &only_inspection, &cfg);
-    assert_eq!(codes_of(&v.findings), [(Level::Violation, codes::STEP_MISSING)]);
+    assert_eq!(
+        codes_of(&v.findings),
+        [(Level::Violation, codes::STEP_MISSING)]
+    );
     assert_eq!(v.findings[0].rule, "R1.3");
     assert!(v.findings[0].message_zh.contains("听证程序"));
     assert_eq!(v.level, Level::Violation);

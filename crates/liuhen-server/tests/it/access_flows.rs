@@ -403,7 +403,10 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
     // R2.8: the case-handling department consents first, then the deputy head (R4.6)
     assert_eq!(loan["flow"], json!(["consent", "deputy_approval"]));
     let (s, v) = w.decide("deputy", &loan, "approve").await;
-    assert_ne!(s, 200, "the deputy head cannot decide before the consent: {v}");
+    assert_ne!(
+        s, 200,
+        "the deputy head cannot decide before the consent: {v}"
+    );
     let (s, v) = w.decide("dept", &loan, "approve").await;
     assert_eq!(s, 200, "{v}");
     let (s, v) = w.decide("deputy", &loan, "approve").await;
