@@ -506,13 +506,24 @@ impl Custody {
         let Some(unit) = who.unit.clone() else {
             return Ok(Vec::new());
         };
-        let rows = self
-            .db
-            .requests(&liuhen_db::RequestQuery {
-                limit: 500,
-                ..Default::default()
-            })
-            .await?;
+        let rows = if all {
+            self.db
+                .requests(&liuhen_db::RequestQuery {
+                    agency: Some(unit.clone()),
+                    limit: 500,
+                    ..Default::default()
+                })
+                .await?
+        } else {
+            // Selected by unit and by the steps `who` may decide, in SQL (issue 17).
+            let steps: Vec<&str> = Step::ALL
+                .into_iter()
+                .filter(|s| self.policy.step_roles(*s).iter().any(|r| who.has(*r)))
+                .map(Step::code)
+                .collect();
+            let keeper = who.has(Role::RecordsKeeper) || who.has(Role::ArchiveKeeper);
+            self.db.inbox_requests(&unit, &steps, keeper, 500).await?
+        };
         let mut out = Vec::new();
         for r in rows
             .into_iter()
