@@ -3,3 +3,4 @@
 mod checklist;
 mod compliance;
 mod recording_modes;
+mod requirements_trace;
