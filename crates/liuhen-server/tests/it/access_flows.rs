@@ -462,13 +462,16 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
         actions,
         [
             "access.request_filed",
+            "access.refused",
+            "access.approved",
             "access.approved",
             "access.granted",
             "loan.issued",
             "loan.returned"
-        ]
+        ],
+        "the deputy head's early decision is refused and logged; consent, then approval"
     );
-    assert_eq!(log[4].2["overdue"], true);
+    assert_eq!(log[6].2["overdue"], true);
 }
 
 #[tokio::test]
