@@ -144,7 +144,9 @@ impl Custody {
 
     /// The case's history (oldest first) with the actors' names and a summary of each act.
     pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>, AppError> {
-        let entries = self.case_history(case_id).await?;
+        // Views of the case are in the log (and the register), not in its history.
+        let mut entries = self.case_history(case_id).await?;
+        entries.retain(|e| e.action != AuditAction::CaseViewed.as_str());
         let actors: Vec<String> = entries.iter().map(|e| e.actor.clone()).collect();
         let names = self.db.display_names(&actors).await?;
         Ok(entries
@@ -189,6 +191,14 @@ impl Custody {
             explanations.push(self.db.explanations(&s.step.id).await?);
         }
         let verdict = self.case_compliance(&case.id).await?;
+        let mut records: Vec<String> = links
+            .iter()
+            .flatten()
+            .map(|(_, r)| r.id.to_string())
+            .collect();
+        records.sort();
+        records.dedup();
+        self.log_case_view(who, &case, records).await?;
         let events = self.case_events(&case.id).await?;
         let can_manage = decide(
             &self.policy,
@@ -266,10 +276,44 @@ impl Custody {
         page: u32,
         page_size: u32,
     ) -> Result<CasePage, AppError> {
-        Ok(self
+        let found = self
             .db
             .search_cases(&case_visibility(who), filter, page, page_size)
-            .await?)
+            .await?;
+        let mut details = crate::use_log::case_query_details(filter);
+        details["page"] = page.into();
+        self.log_search(who, AuditAction::CasesSearched, details)
+            .await?;
+        Ok(found)
+    }
+
+    /// The cases `who` may see that match `filter` for an export, at most `max` of them,
+    /// logged once as an export (not as searches) with `file` and `format`.
+    pub async fn export_cases(
+        &self,
+        who: &Principal,
+        filter: &CaseFilter,
+        max: u32,
+        file: &str,
+        format: &str,
+    ) -> Result<Vec<CaseRow>, AppError> {
+        let vis = case_visibility(who);
+        let mut out = Vec::new();
+        let mut page = 1;
+        loop {
+            let found = self.db.search_cases(&vis, filter, page, 100).await?;
+            let last = page >= found.pages() || found.cases.is_empty();
+            out.extend(found.cases);
+            if last || out.len() >= max as usize {
+                break;
+            }
+            page += 1;
+        }
+        out.truncate(max as usize);
+        let details = crate::use_log::case_query_details(filter);
+        self.log_cases_export(who, file, format, details, Some(out.len()))
+            .await?;
+        Ok(out)
     }
 
     /// Edits a case's fields. The reason is required whenever the change alters what the

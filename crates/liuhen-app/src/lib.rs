@@ -29,6 +29,7 @@ pub mod reviews;
 pub mod search;
 pub mod supervision_config;
 pub mod uploads;
+pub mod use_log;
 pub mod verify;
 mod verify_cases;
 

@@ -18,7 +18,8 @@ const SQLITE: &[(i64, &str)] = &[
     (
         11,
         include_str!("../migrations/sqlite/0011_search_cover.sql"),
-    ),    (
+    ),
+    (
         15,
         include_str!("../migrations/sqlite/0015_request_inbox.sql"),
     ),
@@ -39,7 +40,8 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         11,
         include_str!("../migrations/postgres/0011_search_text.sql"),
-    ),    (
+    ),
+    (
         15,
         include_str!("../migrations/postgres/0015_request_inbox.sql"),
     ),

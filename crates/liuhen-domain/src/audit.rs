@@ -102,10 +102,19 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// A case page (its steps, linked records, compliance, history) was opened; the entry
+    /// names the case and its linked records: a consultation of the case file (R4.1, R6.1).
+    CaseViewed,
+    /// A search or list of records; the entry names the query, not the results (R6.1).
+    RecordsSearched,
+    /// A search or list of cases; the entry names the query, not the results (R6.1).
+    CasesSearched,
+    /// A list of cases or a dashboard table was exported; the entry names query and format.
+    CasesExported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 52] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -154,6 +163,10 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::CaseViewed,
+        Self::RecordsSearched,
+        Self::CasesSearched,
+        Self::CasesExported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +219,10 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::CaseViewed => "case.viewed",
+            Self::RecordsSearched => "records.searched",
+            Self::CasesSearched => "cases.searched",
+            Self::CasesExported => "cases.exported",
         }
     }
 
@@ -272,6 +289,10 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::CaseViewed => "查阅案卷",
+            Self::RecordsSearched => "检索记录",
+            Self::CasesSearched => "检索案件",
+            Self::CasesExported => "导出案件清单",
         }
     }
 }

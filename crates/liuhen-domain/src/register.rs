@@ -51,6 +51,12 @@ pub const REGISTER_KINDS: &[RegisterKind] = &[
         label_en: "Return",
     },
     RegisterKind {
+        code: "case_view",
+        action: "case.viewed",
+        label_zh: "查阅案卷",
+        label_en: "Case file view",
+    },
+    RegisterKind {
         code: "outside",
         action: "visit.outside",
         label_zh: "外部查阅",
@@ -139,6 +145,8 @@ mod tests {
             ("loan.issued", Some("loan")),
             ("loan.returned", Some("return")),
             ("visit.outside", Some("outside")),
+            ("case.viewed", Some("case_view")),
+            ("records.searched", None),
             ("access.granted", None),
             ("auth.login", None),
         ];

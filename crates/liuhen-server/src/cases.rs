@@ -398,13 +398,13 @@ async fn export_list(
     let filter = f.filter().map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
     let mut rows = Vec::new();
-    for page in 1..=10 {
-        let found = s
-            .custody
-            .search_cases(&user.principal, &filter, page, 100)
-            .await
-            .map_err(|e| PageError::new(e, t))?;
-        for c in &found.cases {
+    let found = s
+        .custody
+        .export_cases(&user.principal, &filter, 1000, "cases.csv", "csv")
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    {
+        for c in &found {
             let item = CaseItem::new(c, &tz, t);
             rows.push(vec![
                 item.number,
@@ -418,9 +418,6 @@ async fn export_list(
                 item.flags.join("、"),
                 item.created,
             ]);
-        }
-        if page >= found.pages() {
-            break;
         }
     }
     let body = dashboard::csv(

@@ -86,9 +86,16 @@ async fn approvals_inbox_selects_by_unit_with_three_units_and_2000_requests() {
             .inbox_requests(UNITS[0], &["deputy_approval"], false, 2000)
             .await
             .unwrap();
-        assert_eq!(ids(&deputy), expected(UNITS[0], &["deputy_approval"], false));
+        assert_eq!(
+            ids(&deputy),
+            expected(UNITS[0], &["deputy_approval"], false)
+        );
         assert_eq!(deputy.len(), 150);
-        assert!(deputy.iter().all(|r| r.agency == UNITS[0] && r.kind == "loan"));
+        assert!(
+            deputy
+                .iter()
+                .all(|r| r.agency == UNITS[0] && r.kind == "loan")
+        );
 
         for unit in UNITS {
             for steps in [

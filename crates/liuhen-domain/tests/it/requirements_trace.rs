@@ -38,7 +38,8 @@ fn is_rule(w: &str) -> bool {
         return false;
     };
     let mut parts = rest.split('.');
-    let ok = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let ok =
+        |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
 }
 
@@ -80,7 +81,9 @@ fn function_names(dir: &Path, out: &mut BTreeSet<String>) {
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
-            if p.file_name().is_some_and(|n| n != "target" && n != "node_modules") {
+            if p.file_name()
+                .is_some_and(|n| n != "target" && n != "node_modules")
+            {
                 function_names(&p, out);
             }
         } else if p.extension().is_some_and(|x| x == "rs") {
@@ -123,17 +126,32 @@ fn requirements_trace_names_every_rule_and_existing_tests() {
 
     let traced: BTreeSet<String> = rows.iter().map(|r| r.rule.clone()).collect();
     let missing: Vec<&String> = rules.difference(&traced).collect();
-    assert!(missing.is_empty(), "rules missing from the trace: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules missing from the trace: {missing:?}"
+    );
     let unknown: Vec<&String> = traced.difference(&rules).collect();
-    assert!(unknown.is_empty(), "the trace names rules REQUIREMENTS.md does not: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "the trace names rules REQUIREMENTS.md does not: {unknown:?}"
+    );
     for r in &rows {
         if r.status.starts_with("not implemented") {
             assert!(r.tests.is_empty(), "{}: a gap names no test", r.rule);
             continue;
         }
-        assert!(!r.tests.is_empty(), "{} ({}) names no test", r.rule, r.status);
+        assert!(
+            !r.tests.is_empty(),
+            "{} ({}) names no test",
+            r.rule,
+            r.status
+        );
         for t in &r.tests {
-            assert!(fns.contains(t), "{}: no test `{t}` in the repository", r.rule);
+            assert!(
+                fns.contains(t),
+                "{}: no test `{t}` in the repository",
+                r.rule
+            );
         }
     }
 }

@@ -13,3 +13,4 @@ mod register;
 mod register_contract;
 mod support;
 mod uploads;
+mod use_log;
