@@ -31,6 +31,19 @@ pub fn ensure_not_archived(case: &CaseRow) -> Result<(), AppError> {
 }
 
 impl Custody {
+    fn holds_reopen_role(&self, who: &Principal) -> bool {
+        let roles = &self.config.cases.reopen_roles;
+        who.roles
+            .iter()
+            .any(|r| roles.iter().any(|x| x == r.code()))
+    }
+
+    /// Whether `who` may reopen `case`: a configured role, of the case's unit.
+    pub fn may_reopen(&self, who: &Principal, case: &CaseRow) -> bool {
+        self.holds_reopen_role(who)
+            && (case.agency.is_empty() || who.unit.as_deref() == Some(case.agency.as_str()))
+    }
+
     /// Reopens an archived case (status back to 办理中) with a stated reason, by a person
     /// holding one of the configured `reopen_roles`. Logged as a change of status with
     /// `reopened` and the reason, so `verify` replays it like any other edit.
@@ -42,11 +55,7 @@ impl Custody {
     ) -> Result<CaseRow, AppError> {
         let reason = required(reason, "重新打开理由", "a reason")?;
         let roles = &self.config.cases.reopen_roles;
-        if !who
-            .roles
-            .iter()
-            .any(|r| roles.iter().any(|x| x == r.code()))
-        {
+        if !self.holds_reopen_role(who) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",
                 message: format!(
@@ -58,6 +67,15 @@ impl Custody {
         }
         let mut tx = self.db.begin().await?;
         let before = self.case(case).await?;
+        if !before.agency.is_empty() && who.unit.as_deref() != Some(before.agency.as_str()) {
+            return Err(AppError::Refused {
+                code: "case_reopen_role",
+                message: format!(
+                    "只能重新打开本单位的案件 / only a case of one's own unit ({})",
+                    before.agency
+                ),
+            });
+        }
         if before.status != CaseStatus::Archived {
             return Err(AppError::Invalid(format!(
                 "案件 {} 未归档，无需重新打开 / case {} is not archived",
@@ -89,4 +107,38 @@ impl Custody {
         tx.commit().await?;
         Ok(after)
     }
+
+    /// Appends a note to a case file: after archiving the only way to correct it (R4.7),
+    /// never an edit. The note lives in the log (its history shows it); nothing else
+    /// changes.
+    pub async fn append_case_note(
+        &self,
+        case: &str,
+        text: &str,
+        actor: &str,
+    ) -> Result<(), AppError> {
+        let text = required(text, "说明内容", "the note's text")?;
+        if text.chars().count() > MAX_NOTE {
+            return Err(AppError::Invalid(format!(
+                "说明过长（最多 {MAX_NOTE} 字） / the note is longer than {MAX_NOTE} characters"
+            )));
+        }
+        let mut tx = self.db.begin().await?;
+        let case = self.case(case).await?;
+        tx.append(
+            Timestamp::now(),
+            NewEntry {
+                actor: actor.to_owned(),
+                action: AuditAction::CaseNoted,
+                subject: Some(format!("case:{}", case.id)),
+                details: json!({ "note": text, "status": case.status.code() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
 }
+
+/// The longest note, in characters.
+const MAX_NOTE: usize = 2000;

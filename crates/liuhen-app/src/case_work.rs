@@ -77,6 +77,12 @@ pub struct CaseEvent {
 
 fn summary_zh(d: &serde_json::Value) -> String {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    if let Some(note) = d.get("note").and_then(|n| n.as_str()) {
+        return format!("说明：{note}");
+    }
+    if d.get("reopened").and_then(|v| v.as_bool()) == Some(true) {
+        return "重新打开已归档的案件".to_owned();
+    }
     if let Some(flag) = d.get("flag").and_then(|f| f.as_str()) {
         let label = flag
             .parse::<crate::cases::CaseFlag>()
@@ -115,8 +121,12 @@ pub struct CaseDossier {
     pub explanations: Vec<Vec<ExplanationRow>>,
     pub verdict: CaseVerdict,
     pub events: Vec<CaseEvent>,
-    /// Whether the viewer may change the case (shows the forms).
+    /// Whether the viewer may change the case (shows the forms); never once archived.
     pub can_manage: bool,
+    /// Whether the viewer may append notes to the case file (the case team and keepers).
+    pub can_note: bool,
+    /// Whether the viewer may reopen the archived case (R4.7).
+    pub can_reopen: bool,
 }
 
 /// The longest recording a proposal search expects (body cameras split files far sooner).
@@ -200,12 +210,15 @@ impl Custody {
         records.dedup();
         self.log_case_view(who, &case, records).await?;
         let events = self.case_events(&case.id).await?;
-        let can_manage = decide(
+        let can_note = decide(
             &self.policy,
             who,
             Action::ManageCase,
             Target::Case(case_scope(&case)),
         ) == Decision::Allow;
+        let archived = case.status == CaseStatus::Archived;
+        let can_manage = can_note && !archived;
+        let can_reopen = archived && self.may_reopen(who, &case);
         Ok(CaseDossier {
             case,
             steps,
@@ -214,6 +227,8 @@ impl Custody {
             verdict,
             events,
             can_manage,
+            can_note,
+            can_reopen,
         })
     }
 

@@ -111,10 +111,13 @@ pub enum AuditAction {
     CasesSearched,
     /// A list of cases or a dashboard table was exported; the entry names query and format.
     CasesExported,
+    /// A note appended to a case file (after archiving, the only way to correct it, R4.7);
+    /// the entry carries the note's text. The log is its only store.
+    CaseNoted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 53] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -167,6 +170,7 @@ impl AuditAction {
         Self::RecordsSearched,
         Self::CasesSearched,
         Self::CasesExported,
+        Self::CaseNoted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -223,6 +227,7 @@ impl AuditAction {
             Self::RecordsSearched => "records.searched",
             Self::CasesSearched => "cases.searched",
             Self::CasesExported => "cases.exported",
+            Self::CaseNoted => "case.noted",
         }
     }
 
@@ -293,6 +298,7 @@ impl AuditAction {
             Self::RecordsSearched => "检索记录",
             Self::CasesSearched => "检索案件",
             Self::CasesExported => "导出案件清单",
+            Self::CaseNoted => "追加案卷说明",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - `GET /cases/{id}` and the forms on it (see [`page`])
 
 mod api;
+mod archive;
 pub(crate) use api::Body;
 mod dashboard;
 mod forms;
@@ -55,6 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}", get(api::show).patch(api::edit))
         .route("/api/v1/cases/{id}/history", get(api::history))
         .route("/api/v1/cases/{id}/flags", post(api::flag))
+        .route("/api/v1/cases/{id}/notes", post(archive::api_note))
+        .route("/api/v1/cases/{id}/reopen", post(archive::api_reopen))
+        .route("/cases/{id}/notes", post(archive::note))
+        .route("/cases/{id}/reopen", post(archive::reopen))
         .route("/api/v1/cases/{id}/steps", post(api::add_step))
         .route(
             "/api/v1/cases/{id}/steps/{step}/proposals",

@@ -198,6 +198,8 @@ fn dossier_json(d: &CaseDossier) -> Value {
         },
         "steps": steps,
         "can_manage": d.can_manage,
+        "can_note": d.can_note,
+        "can_reopen": d.can_reopen,
     })
 }
 
@@ -241,7 +243,11 @@ pub async fn history(
     })))
 }
 
-async fn managed(s: &AppState, user: &CurrentUser, id: &str) -> Result<CaseRow, ApiError> {
+pub(super) async fn managed(
+    s: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<CaseRow, ApiError> {
     let case = s.custody.case(id).await?;
     s.custody
         .authorize_case(&user.principal, Action::ManageCase, &case)

@@ -4,6 +4,7 @@ mod access_flows;
 mod access_links;
 mod access_matrix;
 mod access_world;
+mod archived;
 mod auth;
 mod cases;
 mod openapi;
