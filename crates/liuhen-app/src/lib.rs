@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod authz;
+pub mod binding;
 pub mod case_archive;
 pub mod case_work;
 pub mod cases;

@@ -6,6 +6,7 @@ mod access_matrix;
 mod access_world;
 mod archived;
 mod auth;
+mod bindings;
 mod cases;
 mod openapi;
 mod playback;
