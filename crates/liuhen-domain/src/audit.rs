@@ -114,10 +114,13 @@ pub enum AuditAction {
     /// A note appended to a case file (after archiving, the only way to correct it, R4.7);
     /// the entry carries the note's text. The log is its only store.
     CaseNoted,
+    /// A court or reconsideration body requisitioned records (调卷, R4.6); carries the
+    /// access contract's fields like `visit.outside`.
+    FileRequisitioned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 53] = [
+    pub const ALL: [AuditAction; 54] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -171,6 +174,7 @@ impl AuditAction {
         Self::CasesSearched,
         Self::CasesExported,
         Self::CaseNoted,
+        Self::FileRequisitioned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -228,6 +232,7 @@ impl AuditAction {
             Self::CasesSearched => "cases.searched",
             Self::CasesExported => "cases.exported",
             Self::CaseNoted => "case.noted",
+            Self::FileRequisitioned => "file.requisitioned",
         }
     }
 
@@ -299,6 +304,7 @@ impl AuditAction {
             Self::CasesSearched => "检索案件",
             Self::CasesExported => "导出案件清单",
             Self::CaseNoted => "追加案卷说明",
+            Self::FileRequisitioned => "调卷",
         }
     }
 }

@@ -51,6 +51,12 @@ pub const REGISTER_KINDS: &[RegisterKind] = &[
         label_en: "Return",
     },
     RegisterKind {
+        code: "requisition",
+        action: "file.requisitioned",
+        label_zh: "调卷",
+        label_en: "Requisition",
+    },
+    RegisterKind {
         code: "case_view",
         action: "case.viewed",
         label_zh: "查阅案卷",
@@ -146,6 +152,7 @@ mod tests {
             ("loan.returned", Some("return")),
             ("visit.outside", Some("outside")),
             ("case.viewed", Some("case_view")),
+            ("file.requisitioned", Some("requisition")),
             ("records.searched", None),
             ("access.granted", None),
             ("auth.login", None),

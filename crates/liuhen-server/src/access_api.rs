@@ -160,6 +160,8 @@ pub(crate) struct OutsideJson {
     pub unit: String,
     pub id_number: String,
     pub copy: bool,
+    /// A requisition (调卷) by a court or reconsideration body (R4.6).
+    pub requisition: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -214,6 +216,7 @@ impl FileJson {
                 unit: o.unit.clone(),
                 id_number: o.id_number.clone(),
                 copy: o.copy,
+                requisition: o.requisition,
             }),
             legal_basis: self.legal_basis.clone(),
         })

@@ -9,11 +9,14 @@ fn shipped_default_is_valid_and_complete() {
         p.flow(Flow::Copy),
         &[Step::LegalReview, Step::LeaderApproval]
     );
-    assert_eq!(p.outside.len(), 8);
+    assert_eq!(p.outside.len(), 9);
     let lawyer = p.outside_type("lawyer").unwrap();
     assert_eq!(lawyer.papers.len(), 5);
     assert!(lawyer.conclusive_only);
     assert!(!p.outside_type("court").unwrap().conclusive_only);
+    assert!(p.outside_type("court").unwrap().requisition);
+    assert!(p.outside_type("reconsideration").unwrap().requisition);
+    assert!(!p.outside_type("lawyer").unwrap().requisition);
     assert_eq!(p.fees.copy_fee(2, 10), 2 * 2000 + 10 * 50);
     assert_eq!(p.labels.len(), 3);
     let attached: BTreeSet<String> = ["id_card".to_owned()].into();

@@ -13,6 +13,7 @@ mod playback;
 mod records;
 mod register;
 mod register_contract;
+mod requisition;
 mod support;
 mod uploads;
 mod use_log;
