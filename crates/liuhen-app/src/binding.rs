@@ -25,7 +25,8 @@ fn row_state(g: &GrantRow) -> GrantState {
             (g.can_download, "record.download"),
         ]
         .into_iter()
-        .filter_map(|(on, a)| on.then(|| a.to_owned()))
+        .filter(|(on, _)| *on)
+        .map(|(_, a)| a.to_owned())
         .collect(),
         expires_ms: g.expires_ms,
         revoked: g.revoked_ms.is_some(),
