@@ -360,19 +360,22 @@ impl Config {
         &self,
         r: &liuhen_domain::Record,
     ) -> liuhen_domain::case::RecordingSource {
-        let by_name = r
-            .classification
-            .device
-            .as_deref()
-            .and_then(|n| self.device_by_name(n).or_else(|| self.device_for_serial(n)));
-        let by_serial = || {
-            r.media
-                .device_serial
-                .as_deref()
-                .and_then(|s| self.device_for_serial(s))
-        };
+        self.source_of_device(
+            r.classification.device.as_deref(),
+            r.media.device_serial.as_deref(),
+        )
+    }
+
+    /// The source of a device named `device` (its name or serial) or with `serial`.
+    pub fn source_of_device(
+        &self,
+        device: Option<&str>,
+        serial: Option<&str>,
+    ) -> liuhen_domain::case::RecordingSource {
+        let by_name =
+            device.and_then(|n| self.device_by_name(n).or_else(|| self.device_for_serial(n)));
         by_name
-            .or_else(by_serial)
+            .or_else(|| serial.and_then(|s| self.device_for_serial(s)))
             .and_then(DeviceDefaults::source)
             .unwrap_or_default()
     }
@@ -392,6 +395,34 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bureau row whose only mode is 视频监控 could never be satisfied: the registry now
+    /// says which devices are fixed surveillance cameras (R2.1).
+    #[test]
+    fn device_registry_sets_the_recording_source() {
+        use liuhen_domain::case::RecordingSource::{BodyCamera, FixedSurveillance};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[[devices]]\nserial = \"HK-CAM-7\"\nname = \"大厅监控\"\nsource = \"fixed_surveillance\"\n\
+             [[devices]]\nname = \"记录仪1\"\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(c.source_of_device(Some("大厅监控"), None), FixedSurveillance);
+        assert_eq!(c.source_of_device(Some("HK-CAM-7"), None), FixedSurveillance);
+        assert_eq!(c.source_of_device(None, Some("HK-CAM-7")), FixedSurveillance);
+        assert_eq!(c.source_of_device(Some("记录仪1"), Some("HK-CAM-7")), BodyCamera);
+        assert_eq!(c.source_of_device(Some("未登记"), None), BodyCamera);
+        assert_eq!(c.source_of_device(None, None), BodyCamera);
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[[devices]]\nname = \"x\"\nsource = \"drone\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("drone"), "{err}");
+    }
 
     #[test]
     fn shipped_defaults_load_and_validate() {
