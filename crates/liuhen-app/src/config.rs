@@ -409,10 +409,22 @@ mod tests {
         )
         .unwrap();
         let c = Config::load(dir.path()).unwrap();
-        assert_eq!(c.source_of_device(Some("大厅监控"), None), FixedSurveillance);
-        assert_eq!(c.source_of_device(Some("HK-CAM-7"), None), FixedSurveillance);
-        assert_eq!(c.source_of_device(None, Some("HK-CAM-7")), FixedSurveillance);
-        assert_eq!(c.source_of_device(Some("记录仪1"), Some("HK-CAM-7")), BodyCamera);
+        assert_eq!(
+            c.source_of_device(Some("大厅监控"), None),
+            FixedSurveillance
+        );
+        assert_eq!(
+            c.source_of_device(Some("HK-CAM-7"), None),
+            FixedSurveillance
+        );
+        assert_eq!(
+            c.source_of_device(None, Some("HK-CAM-7")),
+            FixedSurveillance
+        );
+        assert_eq!(
+            c.source_of_device(Some("记录仪1"), Some("HK-CAM-7")),
+            BodyCamera
+        );
         assert_eq!(c.source_of_device(Some("未登记"), None), BodyCamera);
         assert_eq!(c.source_of_device(None, None), BodyCamera);
         std::fs::write(

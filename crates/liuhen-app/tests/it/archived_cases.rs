@@ -63,7 +63,7 @@ async fn archived_case_file_is_closed_to_changes() {
             status: Some(CaseStatus::Archived),
             ..CaseEdit::default()
         };
-        c.edit_case(&case.id, &archive, "结案归档", &keeper.user_id)
+        c.edit_case(&keeper, &case.id, &archive, "结案归档")
             .await
             .unwrap();
         let before = c.case_history(&case.id).await.unwrap().len();
@@ -74,14 +74,14 @@ async fn archived_case_file_is_closed_to_changes() {
             ..CaseEdit::default()
         };
         refused_as_archived(
-            c.edit_case(&case.id, &reopen_by_edit, "补充材料", &keeper.user_id)
+            c.edit_case(&keeper, &case.id, &reopen_by_edit, "补充材料")
                 .await,
         );
         let team = CaseEdit {
             team: Some(vec!["李娜".into(), "王强".into()]),
             ..CaseEdit::default()
         };
-        refused_as_archived(c.edit_case(&case.id, &team, "补录", &keeper.user_id).await);
+        refused_as_archived(c.edit_case(&keeper, &case.id, &team, "补录").await);
         refused_as_archived(
             c.set_case_flag(&case.id, CaseFlag::Disputed, true, "补标", &keeper.user_id)
                 .await,
@@ -120,7 +120,11 @@ async fn archived_case_file_is_closed_to_changes() {
             c.reopen_case(&deputy, &case.id, "再开").await,
             Err(AppError::Invalid(_))
         ));
-        c.edit_case(&case.id, &team, "补充办案人员", &keeper.user_id)
+        let rename = CaseEdit {
+            name: Some("某公司安全生产检查".into()),
+            ..CaseEdit::default()
+        };
+        c.edit_case(&keeper, &case.id, &rename, "更正案件名称")
             .await
             .unwrap();
         // the reopening is in the log and verify replays it

@@ -206,7 +206,7 @@ async fn archived_case_refuses_changes_and_offers_notes_and_reopening() {
         Method::PATCH,
         &path,
         &csrf,
-        json!({ "team": ["张伟", "李娜"], "reason": "补充办案人员" }),
+        json!({ "name": "某公司安全生产检查", "reason": "更正案件名称" }),
     )
     .await;
     assert_eq!(s, 200, "open again: {v}");

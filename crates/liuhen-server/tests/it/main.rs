@@ -8,6 +8,7 @@ mod archived;
 mod auth;
 mod bindings;
 mod cases;
+mod identity;
 mod openapi;
 mod playback;
 mod records;
