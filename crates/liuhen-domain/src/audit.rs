@@ -102,6 +102,11 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// A random draw was announced: population, parameters and how its seed will be fixed
+    /// (R6.4); the entry is the commitment.
+    DrawAnnounced,
+    /// A random draw was made from its announced seed; the entry carries seed and result.
+    DrawPerformed,
     /// A case page (its steps, linked records, compliance, history) was opened; the entry
     /// names the case and its linked records: a consultation of the case file (R4.1, R6.1).
     CaseViewed,
@@ -120,7 +125,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 54] = [
+    pub const ALL: [AuditAction; 56] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -169,6 +174,8 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::DrawAnnounced,
+        Self::DrawPerformed,
         Self::CaseViewed,
         Self::RecordsSearched,
         Self::CasesSearched,
@@ -227,6 +234,8 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::DrawAnnounced => "draw.announced",
+            Self::DrawPerformed => "draw.performed",
             Self::CaseViewed => "case.viewed",
             Self::RecordsSearched => "records.searched",
             Self::CasesSearched => "cases.searched",
@@ -299,6 +308,8 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::DrawAnnounced => "公布随机抽取",
+            Self::DrawPerformed => "实施随机抽取",
             Self::CaseViewed => "查阅案卷",
             Self::RecordsSearched => "检索记录",
             Self::CasesSearched => "检索案件",

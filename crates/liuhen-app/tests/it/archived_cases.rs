@@ -8,7 +8,7 @@ use liuhen_app::{AppError, Custody};
 use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus};
 use liuhen_domain::{RecordId, Role};
 
-use super::register::{for_each_backend, user};
+use crate::support::{for_each_backend, user};
 
 fn refused_as_archived<T: std::fmt::Debug>(r: Result<T, AppError>) {
     match r {

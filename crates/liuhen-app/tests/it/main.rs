@@ -3,4 +3,6 @@
 //! export, scope, signals and acknowledgement.
 
 mod archived_cases;
+mod draws;
 mod register;
+mod support;

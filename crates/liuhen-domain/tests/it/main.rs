@@ -2,5 +2,6 @@
 
 mod checklist;
 mod compliance;
+mod draw;
 mod recording_modes;
 mod requirements_trace;

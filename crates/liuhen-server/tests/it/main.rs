@@ -8,6 +8,7 @@ mod archived;
 mod auth;
 mod bindings;
 mod cases;
+mod draws;
 mod identity;
 mod openapi;
 mod playback;
