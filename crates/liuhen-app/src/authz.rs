@@ -167,8 +167,34 @@ impl Custody {
         action: Action,
         record: &Record,
     ) -> Result<Allowed, AppError> {
-        let facts = self.record_facts(who, record).await?;
         let subject = format!("record:{}", record.id);
+        if let Some((row, why)) = self
+            .broken_binding(&who.user_id, record.id.as_str())
+            .await?
+        {
+            let logged = self
+                .log_event(NewEntry {
+                    actor: who.user_id.clone(),
+                    action: AuditAction::AccessRefused,
+                    subject: Some(subject),
+                    details: serde_json::json!({
+                        "action": action.code(),
+                        "reason": crate::binding::BINDING_BROKEN,
+                        "binding": row,
+                        "detail": why.to_string(),
+                        "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+                    }),
+                })
+                .await;
+            return Err(match logged {
+                Ok(_) => AppError::Forbidden {
+                    code: crate::binding::BINDING_BROKEN,
+                    message: "授权或密级标识与审计日志不符，已拒绝并报警 / a grant or label row does not match the audit log: refused and alerted",
+                },
+                Err(e) => e,
+            });
+        }
+        let facts = self.record_facts(who, record).await?;
         let via = facts.with_scope(|r| {
             let v = decide_detail(&self.policy, who, action, Target::Record(r));
             (v.decision, v.via_grant.map(str::to_owned))

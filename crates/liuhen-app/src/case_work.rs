@@ -82,6 +82,12 @@ pub struct CaseEvent {
 
 fn summary_zh(d: &serde_json::Value) -> String {
     let s = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    if let Some(note) = d.get("note").and_then(|n| n.as_str()) {
+        return format!("说明：{note}");
+    }
+    if d.get("reopened").and_then(|v| v.as_bool()) == Some(true) {
+        return "重新打开已归档的案件".to_owned();
+    }
     if let Some(flag) = d.get("flag").and_then(|f| f.as_str()) {
         let label = flag
             .parse::<crate::cases::CaseFlag>()
@@ -120,8 +126,12 @@ pub struct CaseDossier {
     pub explanations: Vec<Vec<ExplanationRow>>,
     pub verdict: CaseVerdict,
     pub events: Vec<CaseEvent>,
-    /// Whether the viewer may change the case (shows the forms).
+    /// Whether the viewer may change the case (shows the forms); never once archived.
     pub can_manage: bool,
+    /// Whether the viewer may append notes to the case file (the case team and keepers).
+    pub can_note: bool,
+    /// Whether the viewer may reopen the archived case (R4.7).
+    pub can_reopen: bool,
 }
 
 /// The longest recording a proposal search expects (body cameras split files far sooner).
@@ -150,7 +160,9 @@ impl Custody {
 
     /// The case's history (oldest first) with the actors' names and a summary of each act.
     pub async fn case_events(&self, case_id: &str) -> Result<Vec<CaseEvent>, AppError> {
-        let entries = self.case_history(case_id).await?;
+        // Views of the case are in the log (and the register), not in its history.
+        let mut entries = self.case_history(case_id).await?;
+        entries.retain(|e| e.action != AuditAction::CaseViewed.as_str());
         let actors: Vec<String> = entries.iter().map(|e| e.actor.clone()).collect();
         let names = self.db.display_names(&actors).await?;
         Ok(entries
@@ -195,14 +207,25 @@ impl Custody {
             explanations.push(self.db.explanations(&s.step.id).await?);
         }
         let verdict = self.case_compliance(&case.id).await?;
+        let mut records: Vec<String> = links
+            .iter()
+            .flatten()
+            .map(|(_, r)| r.id.to_string())
+            .collect();
+        records.sort();
+        records.dedup();
+        self.log_case_view(who, &case, records).await?;
         let events = self.case_events(&case.id).await?;
         let ids = team_ids(&case);
-        let can_manage = decide(
+        let can_note = decide(
             &self.policy,
             who,
             Action::ManageCase,
             Target::Case(case_scope(&case, &ids)),
         ) == Decision::Allow;
+        let archived = case.status == CaseStatus::Archived;
+        let can_manage = can_note && !archived;
+        let can_reopen = archived && self.may_reopen(who, &case);
         Ok(CaseDossier {
             case,
             steps,
@@ -211,6 +234,8 @@ impl Custody {
             verdict,
             events,
             can_manage,
+            can_note,
+            can_reopen,
         })
     }
 
@@ -273,10 +298,44 @@ impl Custody {
         page: u32,
         page_size: u32,
     ) -> Result<CasePage, AppError> {
-        Ok(self
+        let found = self
             .db
             .search_cases(&case_visibility(who), filter, page, page_size)
-            .await?)
+            .await?;
+        let mut details = crate::use_log::case_query_details(filter);
+        details["page"] = page.into();
+        self.log_search(who, AuditAction::CasesSearched, details)
+            .await?;
+        Ok(found)
+    }
+
+    /// The cases `who` may see that match `filter` for an export, at most `max` of them,
+    /// logged once as an export (not as searches) with `file` and `format`.
+    pub async fn export_cases(
+        &self,
+        who: &Principal,
+        filter: &CaseFilter,
+        max: u32,
+        file: &str,
+        format: &str,
+    ) -> Result<Vec<CaseRow>, AppError> {
+        let vis = case_visibility(who);
+        let mut out = Vec::new();
+        let mut page = 1;
+        loop {
+            let found = self.db.search_cases(&vis, filter, page, 100).await?;
+            let last = page >= found.pages() || found.cases.is_empty();
+            out.extend(found.cases);
+            if last || out.len() >= max as usize {
+                break;
+            }
+            page += 1;
+        }
+        out.truncate(max as usize);
+        let details = crate::use_log::case_query_details(filter);
+        self.log_cases_export(who, file, format, details, Some(out.len()))
+            .await?;
+        Ok(out)
     }
 
     /// Creates a case for a person (issue 10.3): the case is of `who`'s unit (a request
@@ -320,6 +379,7 @@ impl Custody {
         let actor = who.user_id.as_str();
         let mut tx = self.db.begin().await?;
         let before = self.case(case).await?;
+        crate::case_archive::ensure_not_archived(&before)?;
         let mut after = before.clone();
         if let Some(v) = &edit.number {
             after.number = required(v, "案件编号", "case number")?;
@@ -443,9 +503,16 @@ impl Custody {
             .await?;
         let mut linked = Vec::new();
         for l in self.db.step_records(&step.step.id).await? {
-            linked.push(linked_recording(&self.record(&l.record_id).await?));
+            let record = self.record(&l.record_id).await?;
+            linked.push(linked_recording(
+                &record,
+                self.config.recording_source(&record),
+            ));
         }
-        let candidates: Vec<_> = found.iter().map(linked_recording).collect();
+        let candidates: Vec<_> = found
+            .iter()
+            .map(|r| linked_recording(r, self.config.recording_source(r)))
+            .collect();
         let ranked = propose(&step.step, &linked, &candidates, slack);
         Ok(ranked
             .into_iter()

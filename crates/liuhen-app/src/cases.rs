@@ -12,10 +12,11 @@ use jiff::Timestamp;
 use liuhen_db::{AuditEntry, NewEntry};
 pub use liuhen_db::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 use liuhen_domain::case::{
-    CaseCategory, CaseFlags, CaseStatus, Explanation, LinkedRecording, RecordingMode, Step,
+    CaseCategory, CaseFlags, CaseStatus, Explanation, LinkedRecording, RecordingMode,
+    RecordingSource, Step,
 };
 use liuhen_domain::compliance::{self, CaseVerdict, ComplianceConfig, StepEvidence};
-use liuhen_domain::{AuditAction, MediaKind, Record, RecordId};
+use liuhen_domain::{AuditAction, Record, RecordId};
 use serde_json::json;
 
 use crate::{AppError, Custody};
@@ -194,17 +195,14 @@ pub(crate) fn officer_list(names: &[String], zh: &str, en: &str) -> Result<Vec<S
     Ok(out)
 }
 
-/// What compliance knows about a linked record: the mode follows the content (video →
-/// 录像, photo → 照相, audio → 录音; content the prober could not read counts as 录像,
-/// since a person confirmed the link), officer and device from the classification, times
-/// from the capture metadata (unknown start: the storage time; unknown end: start plus
-/// duration, or the start).
-pub fn linked_recording(r: &Record) -> LinkedRecording {
-    let mode = match r.kind {
-        MediaKind::Photo => RecordingMode::Photo,
-        MediaKind::Audio => RecordingMode::Audio,
-        MediaKind::Video | MediaKind::Other => RecordingMode::Video,
-    };
+/// What compliance knows about a linked record: the mode follows the source of its device
+/// and the content (R2.1: video from a fixed surveillance camera → 视频监控, other video →
+/// 录像, photo → 照相, audio → 录音; content the prober could not read has no mode, is kept
+/// as 录像 here and never counts: compliance names it), officer and device from the
+/// classification, times from the capture metadata (unknown start: the storage time;
+/// unknown end: start plus duration, or the start).
+pub fn linked_recording(r: &Record, source: RecordingSource) -> LinkedRecording {
+    let mode = source.mode_for(r.kind).unwrap_or(RecordingMode::Video);
     let start = r.media.capture_start.unwrap_or(r.stored_at);
     let end = r.media.capture_end.unwrap_or_else(|| {
         r.media
@@ -342,6 +340,7 @@ impl Custody {
         let reason = required(reason, "变更理由", "a reason")?;
         let mut tx = self.db.begin().await?;
         let mut row = self.case(case).await?;
+        crate::case_archive::ensure_not_archived(&row)?;
         if flag.get(&row.flags) == value {
             return Err(invalid(format!(
                 "案件 {} 的标记“{}”{} / flag {flag} is already {}",
@@ -419,6 +418,7 @@ impl Custody {
         };
         let mut tx = self.db.begin().await?;
         let case = self.case(case).await?;
+        crate::case_archive::ensure_not_archived(&case)?;
         tx.append(
             now,
             NewEntry {
@@ -459,6 +459,7 @@ impl Custody {
     ) -> Result<StepRecordRow, AppError> {
         let mut tx = self.db.begin().await?;
         let step = self.step(step_id).await?;
+        crate::case_archive::ensure_not_archived(&self.case(&step.case_id).await?)?;
         let record = self.record(record_id).await?;
         let linked = self.db.step_records(&step.step.id).await?;
         if linked.iter().any(|l| l.record_id == *record_id) {
@@ -504,6 +505,7 @@ impl Custody {
         let reason = required(reason, "取消关联理由", "a reason")?;
         let mut tx = self.db.begin().await?;
         let step = self.step(step_id).await?;
+        crate::case_archive::ensure_not_archived(&self.case(&step.case_id).await?)?;
         tx.append(
             Timestamp::now(),
             NewEntry {
@@ -539,6 +541,7 @@ impl Custody {
         let mut tx = self.db.begin().await?;
         let step = self.step(step_id).await?;
         let case = self.case(&step.case_id).await?;
+        crate::case_archive::ensure_not_archived(&case)?;
         let (recordings, explanations) = self.step_evidence(&step.step.id).await?;
         let verdict = compliance::evaluate_step(
             &self.config.checklist(),
@@ -599,7 +602,10 @@ impl Custody {
         let mut recordings = Vec::new();
         for link in self.db.step_records(step_id).await? {
             let record = self.record(&link.record_id).await?;
-            recordings.push(linked_recording(&record));
+            recordings.push(linked_recording(
+                &record,
+                self.config.recording_source(&record),
+            ));
         }
         let explanations = self
             .db

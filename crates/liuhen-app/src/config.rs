@@ -70,6 +70,8 @@ pub struct CaseSettings {
     /// Path of the bureau's own checklist; empty: the shipped default.
     pub checklist: String,
     pub gap_tolerance_seconds: u32,
+    /// Roles that may reopen an archived case, with a reason (R4.7).
+    pub reopen_roles: Vec<String>,
     /// The checklist loaded from `checklist` (set by [`Config::load`]).
     #[serde(skip)]
     pub loaded: Option<liuhen_domain::checklist::Checklist>,
@@ -201,6 +203,16 @@ pub struct DeviceDefaults {
     pub name: Option<String>,
     pub agency: Option<String>,
     pub officer: Option<String>,
+    /// Where this device's recordings come from (R2.1): `body_camera` (the default),
+    /// `handheld_camera`, `fixed_surveillance` or `audio_recorder`; the recording mode
+    /// follows from it (video from a fixed surveillance camera is 视频监控).
+    pub source: Option<String>,
+}
+
+impl DeviceDefaults {
+    fn source(&self) -> Option<liuhen_domain::case::RecordingSource> {
+        self.source.as_deref().and_then(|s| s.parse().ok())
+    }
 }
 
 impl Config {
@@ -340,6 +352,20 @@ impl Config {
             return Err(bad("every limits.* value must be at least 1".into()));
         }
         self.supervision.validate().map_err(bad)?;
+        if self.cases.reopen_roles.is_empty() {
+            return Err(bad("cases.reopen_roles: at least one role".into()));
+        }
+        for r in &self.cases.reopen_roles {
+            r.parse::<liuhen_domain::Role>()
+                .map_err(|_| bad(format!("cases.reopen_roles: unknown role {r:?}")))?;
+        }
+        for d in &self.devices {
+            if let Some(source) = &d.source {
+                source
+                    .parse::<liuhen_domain::case::RecordingSource>()
+                    .map_err(|e| bad(format!("devices.source: {e}")))?;
+            }
+        }
         match self.storage.blobs.as_str() {
             "local" => {}
             "s3" if self.storage.s3.is_some() => {}
@@ -400,6 +426,33 @@ impl Config {
             .iter()
             .find(|d| d.name.as_deref() == Some(name))
     }
+
+    /// The source of a record's device from the device registry (`[[devices]]`, matched by
+    /// the classified device name, else the serial in the file's metadata); a device it
+    /// does not know is a body camera.
+    pub fn recording_source(
+        &self,
+        r: &liuhen_domain::Record,
+    ) -> liuhen_domain::case::RecordingSource {
+        self.source_of_device(
+            r.classification.device.as_deref(),
+            r.media.device_serial.as_deref(),
+        )
+    }
+
+    /// The source of a device named `device` (its name or serial) or with `serial`.
+    pub fn source_of_device(
+        &self,
+        device: Option<&str>,
+        serial: Option<&str>,
+    ) -> liuhen_domain::case::RecordingSource {
+        let by_name =
+            device.and_then(|n| self.device_by_name(n).or_else(|| self.device_for_serial(n)));
+        by_name
+            .or_else(|| serial.and_then(|s| self.device_for_serial(s)))
+            .and_then(DeviceDefaults::source)
+            .unwrap_or_default()
+    }
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -416,6 +469,46 @@ fn merge(base: &mut toml::Table, over: toml::Table) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A bureau row whose only mode is 视频监控 could never be satisfied: the registry now
+    /// says which devices are fixed surveillance cameras (R2.1).
+    #[test]
+    fn device_registry_sets_the_recording_source() {
+        use liuhen_domain::case::RecordingSource::{BodyCamera, FixedSurveillance};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[[devices]]\nserial = \"HK-CAM-7\"\nname = \"大厅监控\"\nsource = \"fixed_surveillance\"\n\
+             [[devices]]\nname = \"记录仪1\"\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path()).unwrap();
+        assert_eq!(
+            c.source_of_device(Some("大厅监控"), None),
+            FixedSurveillance
+        );
+        assert_eq!(
+            c.source_of_device(Some("HK-CAM-7"), None),
+            FixedSurveillance
+        );
+        assert_eq!(
+            c.source_of_device(None, Some("HK-CAM-7")),
+            FixedSurveillance
+        );
+        assert_eq!(
+            c.source_of_device(Some("记录仪1"), Some("HK-CAM-7")),
+            BodyCamera
+        );
+        assert_eq!(c.source_of_device(Some("未登记"), None), BodyCamera);
+        assert_eq!(c.source_of_device(None, None), BodyCamera);
+        std::fs::write(
+            dir.path().join("liuhen.toml"),
+            "[[devices]]\nname = \"x\"\nsource = \"drone\"\n",
+        )
+        .unwrap();
+        let err = Config::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("drone"), "{err}");
+    }
 
     #[test]
     fn shipped_defaults_load_and_validate() {

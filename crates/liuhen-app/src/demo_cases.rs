@@ -130,7 +130,8 @@ impl Custody {
                 };
                 let window = match (&record, st.evidence) {
                     (Some(id), _) => {
-                        let rec = linked_recording(&self.record(id).await?);
+                        let record = self.record(id).await?;
+                        let rec = linked_recording(&record, self.config.recording_source(&record));
                         (
                             rec.start,
                             rec.end.max(rec.start + SignedDuration::from_secs(1)),

@@ -6,6 +6,8 @@ pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod authz;
+pub mod binding;
+pub mod case_archive;
 pub mod case_work;
 pub mod cases;
 mod confidential;
@@ -33,6 +35,7 @@ pub mod search;
 pub mod secrets;
 pub mod supervision_config;
 pub mod uploads;
+pub mod use_log;
 pub mod verify;
 mod verify_cases;
 

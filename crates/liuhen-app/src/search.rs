@@ -164,6 +164,12 @@ impl Custody {
                 page_size,
             )
             .await?;
+        self.log_search(
+            who,
+            AuditAction::RecordsSearched,
+            crate::use_log::record_query_details(req),
+        )
+        .await?;
         let pages = found.total.div_ceil(u64::from(page_size)).max(1);
         Ok(SearchResult {
             records: found.records,

@@ -232,6 +232,8 @@ pub struct RequestQuery {
     pub filed_by: Option<String>,
     pub status: Option<String>,
     pub kind: Option<String>,
+    /// Requests of this unit only.
+    pub agency: Option<String>,
     pub limit: u32,
 }
 

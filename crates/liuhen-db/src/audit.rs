@@ -186,6 +186,35 @@ impl Db {
             .ctx("decoding audit entries")
     }
 
+    /// The entries about one subject with one of `actions`, oldest first.
+    pub async fn entries_for_actions(
+        &self,
+        subject: &str,
+        actions: &[&str],
+    ) -> Result<Vec<AuditEntry>, DbError> {
+        if actions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..actions.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT seq, at_ms, actor, action, subject, body, leaf_hash FROM audit_entries \
+             WHERE subject = $1 AND action IN ({}) ORDER BY seq",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(subject);
+        for a in actions {
+            q = q.bind(*a);
+        }
+        let rows = q
+            .fetch_all(self.pool())
+            .await
+            .ctx("reading a subject's audit entries of some actions")?;
+        rows.iter()
+            .map(decode)
+            .collect::<Result<_, _>>()
+            .ctx("decoding audit entries")
+    }
+
     /// Size of the log as its head records it: cheap (one row), for pages and health checks.
     /// `verify` compares it with the rows actually stored ([`Db::log_sizes`]).
     pub async fn log_size(&self) -> Result<u64, DbError> {

@@ -29,6 +29,11 @@ impl FlagColumn {
         };
         Some(Self(col))
     }
+
+    /// The column's name (`flag_hearing`, …).
+    pub fn column(&self) -> &'static str {
+        self.0
+    }
 }
 
 /// What to look for; set fields are combined with AND.

@@ -24,6 +24,10 @@ const SQLITE: &[(i64, &str)] = &[
         14,
         include_str!("../migrations/sqlite/0014_token_scopes.sql"),
     ),
+    (
+        15,
+        include_str!("../migrations/sqlite/0015_request_inbox.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -46,6 +50,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         14,
         include_str!("../migrations/postgres/0014_token_scopes.sql"),
+    ),
+    (
+        15,
+        include_str!("../migrations/postgres/0015_request_inbox.sql"),
     ),
 ];
 

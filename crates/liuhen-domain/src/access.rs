@@ -177,6 +177,8 @@ pub struct OutsideType {
     /// Paper codes, in the order they are checked.
     pub papers: Vec<String>,
     pub conclusive_only: bool,
+    /// May requisition case files (调卷, R4.6): courts and reconsideration bodies.
+    pub requisition: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,6 +267,8 @@ struct RawOutside {
     name: String,
     papers: Vec<String>,
     conclusive_only: bool,
+    #[serde(default)]
+    requisition: bool,
 }
 
 #[derive(Deserialize)]
@@ -485,6 +489,7 @@ impl Policy {
                 name: o.name.clone(),
                 papers: o.papers.clone(),
                 conclusive_only: o.conclusive_only,
+                requisition: o.requisition,
             });
         }
         if raw.fees.per_disc_cents < 0 || raw.fees.per_page_cents < 0 {

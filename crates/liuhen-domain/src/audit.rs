@@ -112,10 +112,25 @@ pub enum AuditAction {
     PackageExported,
     /// An original re-hashed for an export did not match its digests: the export stopped.
     PackageHashMismatch,
+    /// A case page (its steps, linked records, compliance, history) was opened; the entry
+    /// names the case and its linked records: a consultation of the case file (R4.1, R6.1).
+    CaseViewed,
+    /// A search or list of records; the entry names the query, not the results (R6.1).
+    RecordsSearched,
+    /// A search or list of cases; the entry names the query, not the results (R6.1).
+    CasesSearched,
+    /// A list of cases or a dashboard table was exported; the entry names query and format.
+    CasesExported,
+    /// A note appended to a case file (after archiving, the only way to correct it, R4.7);
+    /// the entry carries the note's text. The log is its only store.
+    CaseNoted,
+    /// A court or reconsideration body requisitioned records (调卷, R4.6); carries the
+    /// access contract's fields like `visit.outside`.
+    FileRequisitioned,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 52] = [
+    pub const ALL: [AuditAction; 58] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -168,6 +183,12 @@ impl AuditAction {
         Self::DrawPerformed,
         Self::PackageExported,
         Self::PackageHashMismatch,
+        Self::CaseViewed,
+        Self::RecordsSearched,
+        Self::CasesSearched,
+        Self::CasesExported,
+        Self::CaseNoted,
+        Self::FileRequisitioned,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -224,6 +245,12 @@ impl AuditAction {
             Self::DrawPerformed => "draw.performed",
             Self::PackageExported => "package.exported",
             Self::PackageHashMismatch => "package.hash_mismatch",
+            Self::CaseViewed => "case.viewed",
+            Self::RecordsSearched => "records.searched",
+            Self::CasesSearched => "cases.searched",
+            Self::CasesExported => "cases.exported",
+            Self::CaseNoted => "case.noted",
+            Self::FileRequisitioned => "file.requisitioned",
         }
     }
 
@@ -294,6 +321,12 @@ impl AuditAction {
             Self::DrawPerformed => "实施随机抽取",
             Self::PackageExported => "导出证据包",
             Self::PackageHashMismatch => "导出时原始文件校验不符",
+            Self::CaseViewed => "查阅案卷",
+            Self::RecordsSearched => "检索记录",
+            Self::CasesSearched => "检索案件",
+            Self::CasesExported => "导出案件清单",
+            Self::CaseNoted => "追加案卷说明",
+            Self::FileRequisitioned => "调卷",
         }
     }
 }

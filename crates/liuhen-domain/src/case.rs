@@ -90,6 +90,35 @@ pub struct CaseFlags {
     pub major_penalty_or_social_impact: bool,
 }
 
+impl CaseFlags {
+    /// The flag named by its stable code (the codes the application and the checklist's
+    /// `implied_by_flag` use), `None` for an unknown code.
+    pub fn by_code(&self, code: &str) -> Option<bool> {
+        Some(match code {
+            "major_hazard" => self.major_hazard_or_violation,
+            "disputed" => self.disputed,
+            "hearing" => self.hearing_held,
+            "enforced_execution" => self.enforced_execution,
+            "complex" => self.complex_multiple_relationships,
+            "major_penalty" => self.major_penalty_or_social_impact,
+            _ => return None,
+        })
+    }
+
+    /// The Chinese name of a flag code, for messages.
+    pub fn label_zh(code: &str) -> &str {
+        match code {
+            "major_hazard" => "重大事故隐患或重大违法行为",
+            "disputed" => "可能引发争议",
+            "hearing" => "适用听证程序",
+            "enforced_execution" => "行政强制执行",
+            "complex" => "案情复杂、涉及多个法律关系",
+            "major_penalty" => "重大行政处罚或重大社会影响",
+            other => other,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CaseStatus {
     Open,
@@ -156,10 +185,10 @@ impl RecordingMode {
     }
 
     /// Whether content of `kind` can be a recording in this mode. `Other` (content the
-    /// prober could not read) is accepted: the person who linked it declared the mode.
+    /// prober could not read) is never a recording in any mode (R1.2).
     pub fn accepts(self, kind: MediaKind) -> bool {
         match (self, kind) {
-            (_, MediaKind::Other) => true,
+            (_, MediaKind::Other) => false,
             (Self::Video | Self::Surveillance, k) => k == MediaKind::Video,
             (Self::Photo, k) => k == MediaKind::Photo,
             (Self::Audio, k) => k == MediaKind::Audio,
@@ -185,6 +214,79 @@ impl FromStr for RecordingMode {
             .into_iter()
             .find(|m| m.label_zh() == s || m.code() == s)
             .ok_or_else(|| UnknownRecordingMode(s.to_owned()))
+    }
+}
+
+/// Where a recording comes from (R2.1: recorders and surveillance): body camera, handheld
+/// camera, fixed surveillance camera or audio recorder. Set per device in the configuration
+/// (`[[devices]] source = …`); the recording mode follows from it and the content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum RecordingSource {
+    /// 执法记录仪 (the default for a device the registry does not know)
+    #[default]
+    BodyCamera,
+    /// 手持摄像机、照相机
+    HandheldCamera,
+    /// 固定视频监控
+    FixedSurveillance,
+    /// 录音设备
+    AudioRecorder,
+}
+
+impl RecordingSource {
+    pub const ALL: [RecordingSource; 4] = [
+        Self::BodyCamera,
+        Self::HandheldCamera,
+        Self::FixedSurveillance,
+        Self::AudioRecorder,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::BodyCamera => "body_camera",
+            Self::HandheldCamera => "handheld_camera",
+            Self::FixedSurveillance => "fixed_surveillance",
+            Self::AudioRecorder => "audio_recorder",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::BodyCamera => "执法记录仪",
+            Self::HandheldCamera => "手持摄像机",
+            Self::FixedSurveillance => "固定视频监控",
+            Self::AudioRecorder => "录音设备",
+        }
+    }
+
+    /// The recording mode of content of `kind` from this source: video from a fixed
+    /// surveillance camera is 视频监控, from a camera 录像; photos 照相; audio 录音. Content
+    /// the prober could not read has no mode (`None`): it never satisfies a checklist row.
+    pub fn mode_for(self, kind: MediaKind) -> Option<RecordingMode> {
+        match (self, kind) {
+            (_, MediaKind::Other) => None,
+            (Self::FixedSurveillance, MediaKind::Video) => Some(RecordingMode::Surveillance),
+            (_, MediaKind::Video) => Some(RecordingMode::Video),
+            (_, MediaKind::Photo) => Some(RecordingMode::Photo),
+            (_, MediaKind::Audio) => Some(RecordingMode::Audio),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "未知的记录来源 {0:?}（应为 body_camera、handheld_camera、fixed_surveillance 或 audio_recorder） / unknown recording source {0:?}"
+)]
+pub struct UnknownRecordingSource(pub String);
+
+impl FromStr for RecordingSource {
+    type Err = UnknownRecordingSource;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        Self::ALL
+            .into_iter()
+            .find(|m| m.code() == s || m.label_zh() == s)
+            .ok_or_else(|| UnknownRecordingSource(s.to_owned()))
     }
 }
 
@@ -462,6 +564,7 @@ mod tests {
         assert!(RecordingMode::Photo.accepts(Photo));
         assert!(RecordingMode::Audio.accepts(Audio));
         assert!(!RecordingMode::Video.accepts(Audio));
-        assert!(RecordingMode::Video.accepts(Other));
+        assert!(!RecordingMode::Video.accepts(Other));
+        assert!(!RecordingMode::Surveillance.accepts(Other));
     }
 }

@@ -61,6 +61,9 @@ pub struct ChecklistRow {
     pub obligation: Obligation,
     /// Full-process recording (coverage and continuity) applies, e.g. hearings (R1.3).
     pub full_process: bool,
+    /// A case flag (its code, e.g. `hearing`) that implies this step took place: a case so
+    /// flagged without a step of this row gets a "step missing" finding.
+    pub implied_by_flag: Option<String>,
 }
 
 impl ChecklistRow {
@@ -115,6 +118,7 @@ fn field_zh(field: &str) -> &'static str {
         "modes" => "记录方式",
         "obligation" => "记录义务",
         "full_process" => "全过程记录",
+        "implied_by_flag" => "案件标记",
         _ => "字段",
     }
 }
@@ -151,13 +155,15 @@ pub enum ChecklistError {
     DuplicateMode { row: RowRef, value: String },
     #[error("{row}的记录义务 {value:?} 未知（应为 mandatory 或 mandatory_when_disputed） / row {}: unknown obligation {value:?} (expected mandatory or mandatory_when_disputed)", row.index)]
     UnknownObligation { row: RowRef, value: String },
+    #[error("{row}的案件标记 {value:?} 未知（应为 major_hazard、disputed、hearing、enforced_execution、complex 或 major_penalty） / row {}: unknown case flag {value:?}", row.index)]
+    UnknownFlag { row: RowRef, value: String },
     #[error("{row}的编号与第 {first} 条重复 / row {}: id {:?} already used by row {first}", row.index, row.id.as_deref().unwrap_or(""))]
     DuplicateId { row: RowRef, first: usize },
     #[error("{row}要求全过程记录，但记录方式只有照相，无法覆盖整个环节 / row {}: full_process needs a continuous mode (录像, 视频监控 or 录音), not only 照相", row.index)]
     FullProcessWithoutContinuousMode { row: RowRef },
 }
 
-const ROW_FIELDS: [&str; 8] = [
+const ROW_FIELDS: [&str; 9] = [
     "id",
     "category",
     "step",
@@ -166,6 +172,7 @@ const ROW_FIELDS: [&str; 8] = [
     "modes",
     "obligation",
     "full_process",
+    "implied_by_flag",
 ];
 
 impl Checklist {
@@ -283,6 +290,19 @@ fn parse_row(index: usize, t: &toml::Table) -> Result<ChecklistRow, ChecklistErr
             expected: "true 或 false (a boolean)",
         })?,
     };
+    let implied_by_flag = match t.get("implied_by_flag") {
+        None => None,
+        Some(_) => {
+            let code = text("implied_by_flag")?;
+            if crate::case::CaseFlags::default().by_code(&code).is_none() {
+                return Err(ChecklistError::UnknownFlag {
+                    row: row(),
+                    value: code,
+                });
+            }
+            Some(code)
+        }
+    };
     if full_process && !modes.iter().any(|m| m.is_continuous()) {
         return Err(ChecklistError::FullProcessWithoutContinuousMode { row: row() });
     }
@@ -295,6 +315,7 @@ fn parse_row(index: usize, t: &toml::Table) -> Result<ChecklistRow, ChecklistErr
         modes,
         obligation,
         full_process,
+        implied_by_flag,
     })
 }
 

@@ -3,16 +3,18 @@
 //! flags, each step with its confirmed recordings and stated explanations, and the
 //! configuration. Every verdict explains itself in Chinese: rule, step, what is missing.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::RecordId;
-use crate::case::{
-    CaseFlags, Explanation, InterruptionReason, LinkedRecording, RecordingMode, Step,
-};
+use crate::MediaKind;
+use crate::case::{CaseFlags, Explanation, LinkedRecording, RecordingMode, Step};
 use crate::checklist::{Checklist, ChecklistRow, Obligation};
+
+mod continuity;
+mod implied;
+pub use continuity::{ExplanationError, Interruption, find_interruptions};
+pub use implied::missing_steps;
 
 /// Severity, ordered: a step's level is the highest of its findings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -66,6 +68,8 @@ pub struct StepVerdict {
 pub struct CaseVerdict {
     pub level: Level,
     pub steps: Vec<StepVerdict>,
+    /// Findings about the case as a whole, e.g. a step its flags imply but that is missing.
+    pub findings: Vec<Finding>,
 }
 
 impl CaseVerdict {
@@ -73,6 +77,7 @@ impl CaseVerdict {
         self.steps
             .iter()
             .flat_map(|s| &s.findings)
+            .chain(&self.findings)
             .filter(|f| pred(f))
             .count()
     }
@@ -102,6 +107,8 @@ pub mod codes {
     pub const INVALID_WINDOW: &str = "invalid_window";
     pub const INVALID_RECORDING: &str = "invalid_recording";
     pub const MODE_KIND_MISMATCH: &str = "mode_kind_mismatch";
+    pub const UNREADABLE_RECORDING: &str = "unreadable_recording";
+    pub const STEP_MISSING: &str = "step_missing";
     pub const COVERED_IN_FULL: &str = "covered_in_full";
     pub const NOT_COVERED_IN_FULL: &str = "not_covered_in_full";
     pub const NO_CONTINUOUS_RECORDING: &str = "no_continuous_recording";
@@ -139,61 +146,6 @@ pub struct StepEvidence<'a> {
     pub explanations: &'a [Explanation],
 }
 
-/// A gap beyond the tolerance between consecutive recordings of one officer's device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interruption {
-    pub officer: String,
-    pub device: String,
-    /// The recording before the gap and the one in which recording resumed.
-    pub before: RecordId,
-    pub after: RecordId,
-    pub gap_start: Timestamp,
-    pub gap_end: Timestamp,
-    /// Length of the resumed recording: the explanation must be spoken within it.
-    pub after_duration: SignedDuration,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ExplanationError {
-    #[error(
-        "说明应附在中断后重新开始的记录 {expected} 上，而不是 {got} / the explanation belongs to the resumed recording {expected}, not {got}"
-    )]
-    WrongRecording { expected: RecordId, got: RecordId },
-    #[error(
-        "语音说明位置第 {offset_s} 秒不在中断后的下一段记录内（该记录长 {duration_s} 秒） / the spoken explanation at {offset_s} s lies outside the next recording ({duration_s} s long)"
-    )]
-    OutsideNextRecording { offset_s: u32, duration_s: i64 },
-    #[error("中断原因为“其他”时必须填写说明 / reason \"other\" needs a text")]
-    MissingText,
-}
-
-impl Interruption {
-    pub fn gap(&self) -> SignedDuration {
-        self.gap_start.duration_until(self.gap_end)
-    }
-
-    /// Whether `e` may be recorded as the explanation of this interruption (R2.5): it is
-    /// attached to the resumed recording, spoken within it, and "other" carries a text.
-    pub fn accept(&self, e: &Explanation) -> Result<(), ExplanationError> {
-        if e.resumed_record != self.after {
-            return Err(ExplanationError::WrongRecording {
-                expected: self.after.clone(),
-                got: e.resumed_record.clone(),
-            });
-        }
-        if e.reason == InterruptionReason::Other && e.text.trim().is_empty() {
-            return Err(ExplanationError::MissingText);
-        }
-        if SignedDuration::from_secs(i64::from(e.spoken_at_offset_s)) > self.after_duration {
-            return Err(ExplanationError::OutsideNextRecording {
-                offset_s: e.spoken_at_offset_s,
-                duration_s: self.after_duration.as_secs(),
-            });
-        }
-        Ok(())
-    }
-}
-
 /// The rule under which full-process recording applies to a step, if any: the row says so
 /// (hearings, R1.3), or the case concerns a major hazard or violation and the step is on
 /// site (R2.2).
@@ -209,44 +161,6 @@ pub fn full_process_rule(
     } else {
         None
     }
-}
-
-/// Interruptions among `recordings` (those in `modes`, overlapping the step window),
-/// chained per officer and device, with gaps longer than `tolerance`.
-pub fn find_interruptions(
-    window: (Timestamp, Timestamp),
-    recordings: &[&LinkedRecording],
-    tolerance: SignedDuration,
-) -> Vec<Interruption> {
-    let mut chains: BTreeMap<(&str, &str), Vec<&LinkedRecording>> = BTreeMap::new();
-    for r in recordings {
-        if r.start <= window.1 && r.end >= window.0 {
-            chains.entry((&r.officer, &r.device)).or_default().push(r);
-        }
-    }
-    let mut out = Vec::new();
-    for ((officer, device), mut chain) in chains {
-        chain.sort_by_key(|r| (r.start, r.end));
-        let mut reach = chain[0];
-        for next in &chain[1..] {
-            if reach.end.duration_until(next.start) > tolerance {
-                out.push(Interruption {
-                    officer: officer.to_owned(),
-                    device: device.to_owned(),
-                    before: reach.record_id.clone(),
-                    after: next.record_id.clone(),
-                    gap_start: reach.end,
-                    gap_end: next.start,
-                    after_duration: next.start.duration_until(next.end),
-                });
-            }
-            if next.end > reach.end {
-                reach = next;
-            }
-        }
-    }
-    out.sort_by_key(|i| i.gap_start);
-    out
 }
 
 /// Parts of `window` not covered by `intervals` that are longer than `tolerance`.
@@ -332,7 +246,17 @@ pub fn evaluate_step(
     // Recordings that can count: sane times, content matching the declared mode.
     let mut valid: Vec<&LinkedRecording> = Vec::new();
     for r in ev.recordings {
-        if r.end < r.start {
+        if r.kind == MediaKind::Other {
+            push(
+                Level::Warning,
+                "R1.2",
+                codes::UNREADABLE_RECORDING,
+                format!(
+                    "{name}关联的记录 {} 无法识别为录像、照片或录音（文件无法读取或不是音像内容），不能满足音像记录要求，未计入",
+                    r.record_id
+                ),
+            );
+        } else if r.end < r.start {
             push(
                 Level::Warning,
                 "R1.2",
@@ -572,12 +496,19 @@ pub fn evaluate_case(
     steps: &[StepEvidence<'_>],
     cfg: &ComplianceConfig,
 ) -> CaseVerdict {
+    let findings = missing_steps(checklist, flags, steps);
     let steps: Vec<StepVerdict> = steps
         .iter()
         .map(|ev| evaluate_step(checklist, flags, *ev, cfg))
         .collect();
     CaseVerdict {
-        level: steps.iter().map(|s| s.level).max().unwrap_or(Level::Ok),
+        level: steps
+            .iter()
+            .map(|s| s.level)
+            .chain(findings.iter().map(|f| f.level))
+            .max()
+            .unwrap_or(Level::Ok),
         steps,
+        findings,
     }
 }

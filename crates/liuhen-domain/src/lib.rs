@@ -14,6 +14,7 @@ pub mod approval;
 pub mod audit;
 pub mod auth;
 pub mod authz;
+pub mod binding;
 pub mod case;
 pub mod checklist;
 pub mod compliance;

@@ -51,6 +51,18 @@ pub const REGISTER_KINDS: &[RegisterKind] = &[
         label_en: "Return",
     },
     RegisterKind {
+        code: "requisition",
+        action: "file.requisitioned",
+        label_zh: "调卷",
+        label_en: "Requisition",
+    },
+    RegisterKind {
+        code: "case_view",
+        action: "case.viewed",
+        label_zh: "查阅案卷",
+        label_en: "Case file view",
+    },
+    RegisterKind {
         code: "outside",
         action: "visit.outside",
         label_zh: "外部查阅",
@@ -139,6 +151,9 @@ mod tests {
             ("loan.issued", Some("loan")),
             ("loan.returned", Some("return")),
             ("visit.outside", Some("outside")),
+            ("case.viewed", Some("case_view")),
+            ("file.requisitioned", Some("requisition")),
+            ("records.searched", None),
             ("access.granted", None),
             ("auth.login", None),
         ];

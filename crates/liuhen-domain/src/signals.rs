@@ -107,7 +107,8 @@ pub struct Thresholds {
     pub days_off: Vec<Date>,
     pub extra_workdays: Vec<Date>,
     pub odd_hours_kinds: Vec<String>,
-    /// Refused action codes that are attempts to delete or alter an original.
+    /// Refused action codes (or refusal reasons) that are attempts to delete or alter an
+    /// original or the rows deciding access.
     pub tamper_actions: Vec<String>,
     /// The bureau's offset from UTC, seconds.
     pub utc_offset_seconds: i32,
@@ -316,7 +317,7 @@ pub fn odd_hours(uses: &[Use], t: &Thresholds) -> Vec<Signal> {
 pub fn tamper_attempts(refusals: &[Refusal], t: &Thresholds) -> Vec<Signal> {
     let flagged = refusals
         .iter()
-        .filter(|r| t.tamper_actions.contains(&r.action))
+        .filter(|r| t.tamper_actions.contains(&r.action) || t.tamper_actions.contains(&r.reason))
         .map(|r| (r.actor.clone(), r.seq, r.at_ms, r.action.clone()))
         .collect();
     per_day(SignalKind::TamperAttempt, flagged, t)

@@ -160,6 +160,8 @@ pub(crate) struct OutsideJson {
     pub unit: String,
     pub id_number: String,
     pub copy: bool,
+    /// A requisition (调卷) by a court or reconsideration body (R4.6).
+    pub requisition: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -214,6 +216,7 @@ impl FileJson {
                 unit: o.unit.clone(),
                 id_number: o.id_number.clone(),
                 copy: o.copy,
+                requisition: o.requisition,
             }),
             legal_basis: self.legal_basis.clone(),
         })
@@ -484,14 +487,10 @@ async fn paper_scan(
     if let Ok(v) = HeaderValue::from_str(&content_type) {
         res.headers_mut().insert(CONTENT_TYPE, v);
     }
-    let disposition = format!(
-        "{}; filename*=UTF-8''{}",
-        if inline { "inline" } else { "attachment" },
-        crate::register::urlencode(&row.file_name)
+    res.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        crate::disposition::content_disposition(inline, &row.file_name),
     );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        res.headers_mut().insert(CONTENT_DISPOSITION, v);
-    }
     Ok(res)
 }
 
@@ -602,10 +601,9 @@ async fn original(
         derived: false,
     };
     let mut res = crate::playback::serve_blob(&s.custody, &p, &headers).await?;
-    let name = record.original_name.replace(['"', '\\', '\r', '\n'], "_");
-    let ascii: String = name.chars().filter(char::is_ascii).collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"")) {
-        res.headers_mut().insert(CONTENT_DISPOSITION, v);
-    }
+    res.headers_mut().insert(
+        CONTENT_DISPOSITION,
+        crate::disposition::content_disposition(false, &record.original_name),
+    );
     Ok(res)
 }

@@ -119,6 +119,7 @@ struct NewForm {
     outside_unit: String,
     outside_id: String,
     outside_copy: String,
+    outside_requisition: String,
     legal_basis: String,
 }
 
@@ -192,6 +193,7 @@ impl NewForm {
             unit: self.outside_unit.clone(),
             id_number: self.outside_id.clone(),
             copy: self.outside_copy == "1",
+            requisition: self.outside_requisition == "1",
         });
         Ok(FileJson {
             kind: self.kind.clone(),

@@ -6,6 +6,7 @@
 //! - `GET /cases/{id}` and the forms on it (see [`page`])
 
 mod api;
+mod archive;
 pub(crate) use api::Body;
 mod dashboard;
 mod forms;
@@ -55,6 +56,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}", get(api::show).patch(api::edit))
         .route("/api/v1/cases/{id}/history", get(api::history))
         .route("/api/v1/cases/{id}/flags", post(api::flag))
+        .route("/api/v1/cases/{id}/notes", post(archive::api_note))
+        .route("/api/v1/cases/{id}/reopen", post(archive::api_reopen))
+        .route("/cases/{id}/notes", post(archive::note))
+        .route("/cases/{id}/reopen", post(archive::reopen))
         .route("/api/v1/cases/{id}/steps", post(api::add_step))
         .route(
             "/api/v1/cases/{id}/steps/{step}/proposals",
@@ -386,13 +391,13 @@ async fn export_list(
     let filter = f.filter().map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
     let mut rows = Vec::new();
-    for page in 1..=10 {
-        let found = s
-            .custody
-            .search_cases(&user.principal, &filter, page, 100)
-            .await
-            .map_err(|e| PageError::new(e, t))?;
-        for c in &found.cases {
+    let found = s
+        .custody
+        .export_cases(&user.principal, &filter, 1000, "cases.csv", "csv")
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    {
+        for c in &found {
             let item = CaseItem::new(c, &tz, t);
             rows.push(vec![
                 item.number,
@@ -406,9 +411,6 @@ async fn export_list(
                 item.flags.join("、"),
                 item.created,
             ]);
-        }
-        if page >= found.pages() {
-            break;
         }
     }
     let body = dashboard::csv(

@@ -13,6 +13,7 @@ mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
+mod disposition;
 mod draws;
 mod draws_pages;
 pub mod edge;

@@ -517,6 +517,12 @@ fn verdict_json(case: &CaseRow, steps: &[StepRow], v: &CaseVerdict) -> serde_jso
         "violations": v.violations(),
         "warnings": v.warnings(),
         "unexplained_interruptions": v.unexplained_interruptions(),
+        "findings": v.findings.iter().map(|f| json!({
+            "level": f.level.code(),
+            "rule": f.rule,
+            "code": f.code,
+            "message_zh": f.message_zh,
+        })).collect::<Vec<_>>(),
         "steps": v.steps.iter().map(|s| {
             let step = steps.iter().find(|x| x.step.id == s.step_id);
             json!({
@@ -563,6 +569,15 @@ fn print_verdict(case: &CaseRow, steps: &[StepRow], v: &CaseVerdict) {
         for f in &s.findings {
             println!("    - [{} {}] {}", f.rule, f.code, f.message_zh);
         }
+    }
+    for f in &v.findings {
+        println!(
+            "[{}] 案件 case: [{} {}] {}",
+            level_tag(f.level),
+            f.rule,
+            f.code,
+            f.message_zh
+        );
     }
     println!(
         "{}: {} 项违规 violations, {} 项提示 warnings, {} 处未说明的中断 unexplained interruptions",

@@ -474,7 +474,9 @@ impl Custody {
         Ok(row)
     }
 
-    /// Records that an approved outside requester consulted the records (R4.3–R4.5).
+    /// Records that an approved outside requester consulted the records (R4.3–R4.5), or,
+    /// for a requisition, that the court or reconsideration body took the files (调卷,
+    /// R4.6, logged `file.requisitioned`).
     pub async fn record_visit(
         &self,
         who: &Principal,
@@ -506,7 +508,11 @@ impl Custody {
             now,
             NewEntry {
                 actor: who.user_id.clone(),
-                action: AuditAction::VisitOutside,
+                action: if request.outside_action.as_deref() == Some("requisition") {
+                    AuditAction::FileRequisitioned
+                } else {
+                    AuditAction::VisitOutside
+                },
                 subject: Some(format!("request:{request_id}")),
                 details: details(
                     &request,

@@ -39,6 +39,8 @@ pub struct OutsideRequester {
     pub id_number: String,
     /// To copy (`true`) or only to view.
     pub copy: bool,
+    /// A requisition of the files (调卷, R4.6) by a court or reconsideration body.
+    pub requisition: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -271,7 +273,25 @@ impl Custody {
                             codes.join("、")
                         ))
                     })?;
-                    let flow = if o.copy {
+                    let flow = if o.requisition {
+                        if !t.requisition {
+                            return Err(bad(format!(
+                                "{}不能调卷：只有审判机关、行政复议机关可以调取案卷（R4.6）",
+                                t.name
+                            )));
+                        }
+                        if new
+                            .legal_basis
+                            .as_deref()
+                            .is_none_or(|b| b.trim().is_empty())
+                        {
+                            return Err(bad("调卷须写明依据（如受理的案号）"));
+                        }
+                        if o.copy {
+                            return Err(bad("调卷另行办理，不与复制同时申请"));
+                        }
+                        Flow::Reconsideration
+                    } else if o.copy {
                         Flow::OutsideCopy
                     } else {
                         Flow::OutsideView
@@ -282,7 +302,16 @@ impl Custody {
                         text("申请人姓名", &o.name, true)?,
                         Some(text("申请人单位", &o.unit, t.code != "party")?),
                         Some(text("身份证件号码", &o.id_number, true)?),
-                        Some(if o.copy { "copy" } else { "view" }.to_owned()),
+                        Some(
+                            if o.requisition {
+                                "requisition"
+                            } else if o.copy {
+                                "copy"
+                            } else {
+                                "view"
+                            }
+                            .to_owned(),
+                        ),
                     )
                 }
                 (RequestKind::Outside, None) => return Err(bad("请填写外部申请人信息")),
@@ -506,13 +535,24 @@ impl Custody {
         let Some(unit) = who.unit.clone() else {
             return Ok(Vec::new());
         };
-        let rows = self
-            .db
-            .requests(&liuhen_db::RequestQuery {
-                limit: 500,
-                ..Default::default()
-            })
-            .await?;
+        let rows = if all {
+            self.db
+                .requests(&liuhen_db::RequestQuery {
+                    agency: Some(unit.clone()),
+                    limit: 500,
+                    ..Default::default()
+                })
+                .await?
+        } else {
+            // Selected by unit and by the steps `who` may decide, in SQL (issue 17).
+            let steps: Vec<&str> = Step::ALL
+                .into_iter()
+                .filter(|s| self.policy.step_roles(*s).iter().any(|r| who.has(*r)))
+                .map(Step::code)
+                .collect();
+            let keeper = who.has(Role::RecordsKeeper) || who.has(Role::ArchiveKeeper);
+            self.db.inbox_requests(&unit, &steps, keeper, 500).await?
+        };
         let mut out = Vec::new();
         for r in rows
             .into_iter()

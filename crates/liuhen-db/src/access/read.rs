@@ -43,16 +43,65 @@ impl Db {
         let sql = format!(
             "SELECT {REQUEST_COLUMNS} FROM access_requests \
              WHERE ($1 = '' OR filed_by = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR kind = $3) \
-             ORDER BY filed_ms DESC, id DESC LIMIT $4"
+             AND ($5 = '' OR agency = $5) ORDER BY filed_ms DESC, id DESC LIMIT $4"
         );
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(q.filed_by.clone().unwrap_or_default())
             .bind(q.status.clone().unwrap_or_default())
             .bind(q.kind.clone().unwrap_or_default())
             .bind(i64::from(q.limit.max(1)))
+            .bind(q.agency.clone().unwrap_or_default())
             .fetch_all(self.pool())
             .await
             .ctx("listing requests")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut r = decode_request(row)?;
+            r.records = self.request_records(&r.id).await?;
+            out.push(r);
+        }
+        Ok(out)
+    }
+
+    /// A unit's approvals inbox, selected in SQL (issue 17: the newest requests of all units
+    /// no longer crowd out a unit's pending ones): requests of `agency` still pending whose
+    /// flow contains one of `steps` (the steps the reader may decide; the caller checks
+    /// which step is next), and, when `approved_for_keeper`, approved requests other than
+    /// views (they wait for the keeper). Pending first, newest first.
+    pub async fn inbox_requests(
+        &self,
+        agency: &str,
+        steps: &[&str],
+        approved_for_keeper: bool,
+        limit: u32,
+    ) -> Result<Vec<RequestRow>, DbError> {
+        let mut step_conds: Vec<String> = Vec::new();
+        for i in 0..steps.len() {
+            step_conds.push(format!("(',' || flow || ',') LIKE ${}", i + 4));
+        }
+        let pending = if step_conds.is_empty() {
+            "1 = 0".to_owned()
+        } else {
+            step_conds.join(" OR ")
+        };
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM access_requests WHERE agency = $1 AND \
+             ((status = 'pending' AND ({pending})) \
+              OR ($2 = 1 AND status = 'approved' AND kind <> 'view')) \
+             ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, filed_ms DESC, id DESC \
+             LIMIT $3"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(agency)
+            .bind(i64::from(approved_for_keeper))
+            .bind(i64::from(limit.max(1)));
+        for s in steps {
+            q = q.bind(format!("%,{s},%"));
+        }
+        let rows = q
+            .fetch_all(self.pool())
+            .await
+            .ctx("listing a unit's inbox")?;
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut r = decode_request(row)?;

@@ -9,12 +9,14 @@ fn shipped_default_is_valid_and_complete() {
         p.flow(Flow::Copy),
         &[Step::LegalReview, Step::LeaderApproval]
     );
-    assert_eq!(p.flow(Flow::Loan), &[Step::DeputyApproval]);
-    assert_eq!(p.outside.len(), 8);
+    assert_eq!(p.outside.len(), 9);
     let lawyer = p.outside_type("lawyer").unwrap();
     assert_eq!(lawyer.papers.len(), 5);
     assert!(lawyer.conclusive_only);
     assert!(!p.outside_type("court").unwrap().conclusive_only);
+    assert!(p.outside_type("court").unwrap().requisition);
+    assert!(p.outside_type("reconsideration").unwrap().requisition);
+    assert!(!p.outside_type("lawyer").unwrap().requisition);
     assert_eq!(p.fees.copy_fee(2, 10), 2 * 2000 + 10 * 50);
     assert_eq!(p.labels.len(), 3);
     let attached: BTreeSet<String> = ["id_card".to_owned()].into();
@@ -22,6 +24,15 @@ fn shipped_default_is_valid_and_complete() {
         p.missing_papers("party", &attached),
         vec!["introduction_letter"]
     );
+}
+
+/// The shipped loan flow had the deputy head's approval only: A2.10 asks the case-handling
+/// department's consent for borrowing as for viewing (R2.8), A4.7 the deputy head's (R4.6).
+#[test]
+fn loan_needs_the_case_department_consent() {
+    let p = Policy::default_shipped();
+    assert_eq!(p.flow(Flow::Loan), &[Step::Consent, Step::DeputyApproval]);
+    assert_eq!(p.flow(Flow::View), &[Step::Consent]);
 }
 
 #[test]
@@ -39,9 +50,13 @@ fn bad_policies_name_the_entry() {
             "consent = [\"boss\"]",
             "boss",
         ),
-        ("loan = [\"deputy_approval\"]", "loan = []", "flows.loan"),
         (
-            "loan = [\"deputy_approval\"]",
+            "loan = [\"consent\", \"deputy_approval\"]",
+            "loan = []",
+            "flows.loan",
+        ),
+        (
+            "loan = [\"consent\", \"deputy_approval\"]",
             "loan = [\"mayor\"]",
             "mayor",
         ),

@@ -190,6 +190,31 @@ fn with_scope<T>(s: &State, f: impl FnOnce(RecordScope<'_>) -> T) -> T {
 /// Every role × record state × record action, against the answer written out by hand.
 /// In the "granted" states the grant is the person's own (an approved request).
 /// (V = view, P = play, D = download, E = edit, L = label, C = copy; lower case none).
+/// Supervisors checked only closed files: 附件3 第十六条 asks regular checks of ongoing work
+/// too (R3.12), so the shipped policy lets them view, play and review the unit's records of
+/// open cases (the column "supervisor" of rows "team, open case", "other, open case" and
+/// "granted, open case" in `policy_table`).
+#[test]
+fn supervisors_check_ongoing_work_per_a3_16() {
+    let policy = Policy::default_shipped();
+    let supervisor = who(&[Supervisor], GX, Some("法规科"), "吴芳");
+    let open = STATES
+        .iter()
+        .find(|s| s.name == "other, open case")
+        .unwrap();
+    for action in [ViewRecord, PlayRecord, ReviewRecord] {
+        let got = with_scope(open, |r| {
+            decide(&policy, &supervisor, action, Target::Record(r))
+        });
+        assert_eq!(got, Decision::Allow, "{}", action.code());
+    }
+    let other_unit = STATES.iter().find(|s| s.name == "other unit").unwrap();
+    let got = with_scope(other_unit, |r| {
+        decide(&policy, &supervisor, ViewRecord, Target::Record(r))
+    });
+    assert_ne!(got, Decision::Allow, "one unit's supervision");
+}
+
 #[test]
 fn policy_table() {
     let policy = Policy::default_shipped();
@@ -218,8 +243,8 @@ fn policy_table() {
         ["VP", "VPDELC", "", "", "", "VP", "", "L", ""],
         ["", "VPDELC", "", "", "", "VP", "", "L", ""],
         ["", "", "", "", "", "", "", "L", ""],
-        ["VP", "VEL", "VP", "", "", "", "", "L", ""],
-        ["", "VEL", "VP", "", "", "", "", "L", ""],
+        ["VP", "VEL", "VP", "", "", "VP", "", "L", ""],
+        ["", "VEL", "VP", "", "", "VP", "", "L", ""],
         ["", "VPDELC", "VP", "", "VP", "VP", "", "L", ""],
         ["VP", "VPDELC", "VP", "", "VP", "VP", "", "L", ""],
         ["", "VPDELC", "VP", "", "", "VP", "", "L", ""],
@@ -229,7 +254,7 @@ fn policy_table() {
         ["", "VPDELC", "", "", "", "", "VP", "LVP", ""],
         ["", "VPDELC", "VP", "", "VP", "VP", "", "L", ""],
         ["", "VPDELC", "", "", "", "VP", "", "L", ""],
-        ["", "VEL", "VP", "", "", "", "", "L", ""],
+        ["", "VEL", "VP", "", "", "VP", "", "L", ""],
     ];
     let letters = [
         ('V', ViewRecord),

@@ -325,7 +325,8 @@ fn continuity_gap_fails_until_explained() {
     assert_eq!(
         CaseVerdict {
             level: v.level,
-            steps: vec![v]
+            steps: vec![v],
+            findings: vec![],
         }
         .unexplained_interruptions(),
         0
@@ -369,7 +370,8 @@ fn continuity_explanation_outside_next_recording_is_refused() {
     assert_eq!(
         CaseVerdict {
             level: v.level,
-            steps: vec![v]
+            steps: vec![v],
+            findings: vec![],
         }
         .unexplained_interruptions(),
         1

@@ -3,3 +3,5 @@
 mod checklist;
 mod compliance;
 mod draw;
+mod recording_modes;
+mod requirements_trace;

@@ -194,9 +194,17 @@ fn dossier_json(d: &CaseDossier) -> Value {
             "violations": d.verdict.violations(),
             "warnings": d.verdict.warnings(),
             "unexplained_interruptions": d.verdict.unexplained_interruptions(),
+            "findings": d.verdict.findings.iter().map(|f| json!({
+                "level": f.level.code(),
+                "rule": f.rule,
+                "code": f.code,
+                "message": f.message_zh,
+            })).collect::<Vec<_>>(),
         },
         "steps": steps,
         "can_manage": d.can_manage,
+        "can_note": d.can_note,
+        "can_reopen": d.can_reopen,
     })
 }
 
@@ -240,7 +248,11 @@ pub async fn history(
     })))
 }
 
-async fn managed(s: &AppState, user: &CurrentUser, id: &str) -> Result<CaseRow, ApiError> {
+pub(super) async fn managed(
+    s: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<CaseRow, ApiError> {
     let case = s.custody.case(id).await?;
     s.custody
         .authorize_case(&user.principal, Action::ManageCase, &case)

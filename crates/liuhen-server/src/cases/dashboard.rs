@@ -335,7 +335,7 @@ pub async fn export(
     user: Result<CurrentUser, ApiError>,
     Path(file): Path<String>,
 ) -> Result<Response, PageError> {
-    let (_, d) = load(&s, t, &user).await?;
+    let (u, d) = load(&s, t, &user).await?;
     let tz = tz(&s);
     let body = match file.as_str() {
         "findings.csv" => csv(
@@ -448,6 +448,11 @@ pub async fn export(
             ));
         }
     };
+    // R6.1: the export is a use.
+    s.custody
+        .log_cases_export(&u.principal, &file, "csv", serde_json::json!({}), None)
+        .await
+        .map_err(|e| PageError::new(ApiError::from(e), t))?;
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

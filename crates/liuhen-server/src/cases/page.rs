@@ -34,6 +34,9 @@ pub struct CasePage {
     steps: Vec<StepView>,
     events: Vec<EventView>,
     can_manage: bool,
+    archived: bool,
+    can_note: bool,
+    can_reopen: bool,
     /// The policy lets this user label cases (link to the case's labels).
     can_label: bool,
     rows: Vec<RowOpt>,
@@ -87,6 +90,9 @@ pub fn case_page(
             .map(|e| EventView::new(e, tz, t))
             .collect(),
         can_manage: dossier.can_manage,
+        archived: dossier.case.status == liuhen_domain::case::CaseStatus::Archived,
+        can_note: dossier.can_note,
+        can_reopen: dossier.can_reopen,
         can_label: false,
         rows: views::checklist_rows(list, t),
         reasons: views::reasons(t),
@@ -135,6 +141,8 @@ fn done_key(code: &str) -> Option<&'static str> {
         "created" => "case.done.created",
         "edited" => "case.done.edited",
         "flag" => "case.done.flag",
+        "noted" => "case.done.noted",
+        "reopened" => "case.done.reopened",
         "step" => "case.done.step",
         "linked" => "case.done.linked",
         "unlinked" => "case.done.unlinked",
@@ -190,7 +198,12 @@ pub async fn show(
 }
 
 /// Loads the case and authorizes managing it.
-async fn managed(s: &AppState, t: Tr, user: &CurrentUser, id: &str) -> Result<CaseRow, PageError> {
+pub(super) async fn managed(
+    s: &AppState,
+    t: Tr,
+    user: &CurrentUser,
+    id: &str,
+) -> Result<CaseRow, PageError> {
     let case = s.custody.case(id).await.map_err(|e| PageError::new(e, t))?;
     s.custody
         .authorize_case(&user.principal, Action::ManageCase, &case)
@@ -217,7 +230,7 @@ async fn step_of(
 }
 
 /// Redirects after success, re-renders with the message after invalid input.
-async fn finish(
+pub(super) async fn finish(
     s: &AppState,
     t: Tr,
     user: &CurrentUser,

@@ -245,7 +245,8 @@ pub struct StepView {
 }
 
 fn span(r: &Record, tz: &TimeZone) -> String {
-    let rec = liuhen_app::cases::linked_recording(r);
+    // only the times matter here, which do not depend on the source
+    let rec = liuhen_app::cases::linked_recording(r, Default::default());
     if rec.start == rec.end {
         time(rec.start, tz)
     } else {
@@ -355,6 +356,8 @@ pub struct Summary {
     pub violations: usize,
     pub warnings: usize,
     pub unexplained: usize,
+    /// Findings about the case as a whole (a step its flags imply is missing).
+    pub findings: Vec<FindingView>,
 }
 
 impl Summary {
@@ -365,6 +368,16 @@ impl Summary {
             violations: v.violations(),
             warnings: v.warnings(),
             unexplained: v.unexplained_interruptions(),
+            findings: v
+                .findings
+                .iter()
+                .map(|f| FindingView {
+                    class: level_class(f.level),
+                    level: t.label(f.level),
+                    rule: f.rule,
+                    message: f.message_zh.clone(),
+                })
+                .collect(),
         }
     }
 }

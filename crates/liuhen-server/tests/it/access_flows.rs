@@ -403,7 +403,15 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
             json!({ "kind": "loan", "records": recs, "purpose": "整改复查比对", "due": due }),
         )
         .await;
-    assert_eq!(loan["flow"], json!(["deputy_approval"]));
+    // R2.8: the case-handling department consents first, then the deputy head (R4.6)
+    assert_eq!(loan["flow"], json!(["consent", "deputy_approval"]));
+    let (s, v) = w.decide("deputy", &loan, "approve").await;
+    assert_ne!(
+        s, 200,
+        "the deputy head cannot decide before the consent: {v}"
+    );
+    let (s, v) = w.decide("dept", &loan, "approve").await;
+    assert_eq!(s, 200, "{v}");
     let (s, v) = w.decide("deputy", &loan, "approve").await;
     assert_eq!(s, 200, "{v}");
     let lid = id(&loan);
@@ -457,13 +465,16 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
         actions,
         [
             "access.request_filed",
+            "access.refused",
+            "access.approved",
             "access.approved",
             "access.granted",
             "loan.issued",
             "loan.returned"
-        ]
+        ],
+        "the deputy head's early decision is refused and logged; consent, then approval"
     );
-    assert_eq!(log[4].2["overdue"], true);
+    assert_eq!(log[6].2["overdue"], true);
 }
 
 #[tokio::test]

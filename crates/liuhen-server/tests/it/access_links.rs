@@ -118,7 +118,8 @@ async fn paper_scans_open_from_the_request_for_those_involved_and_are_logged() {
         assert_eq!(h["content-type"], "application/pdf");
         let disposition = h["content-disposition"].to_str().unwrap();
         assert!(
-            disposition.starts_with("inline; filename*=UTF-8''"),
+            disposition.starts_with("inline; filename=\"")
+                && disposition.contains("; filename*=UTF-8''%E6%89%AB%E6%8F%8F%E4%BB%B6"),
             "{disposition}"
         );
     }

@@ -163,10 +163,13 @@ async fn every_role_action_and_record_state_matches_the_policy() {
         granted_to.len() >= 8,
         "most business roles can ask: {granted_to:?}"
     );
+    // Expiry by a database edit: the grant row no longer matches its log entry, so every
+    // decision of its holder on the record is refused (`binding_broken`, issue 17).
     for (_, g) in &expired_to {
         w.sql("UPDATE access_grants SET expires_ms = 1 WHERE id = ?", g)
             .await;
     }
+    let tampered: Vec<&str> = expired_to.iter().map(|(k, _)| *k).collect();
     for (_, g) in &revoked_to {
         let (s, v) = w
             .post(
@@ -319,7 +322,8 @@ async fn every_role_action_and_record_state_matches_the_policy() {
                 ),
             ];
             for (action, method, path, body) in probes {
-                let want = s.expected(&w, &policy, &p.principal, p.key, action);
+                let by_policy = s.expected(&w, &policy, &p.principal, p.key, action);
+                let want = by_policy && !(s.name == "expired grant" && tampered.contains(&p.key));
                 let status = if action == Action::EditRecord {
                     // The same values again: allowed → "unchanged" (303), refused → 403.
                     let agency = s.agency;
@@ -359,7 +363,9 @@ async fn every_role_action_and_record_state_matches_the_policy() {
                     s.name,
                     action.code()
                 );
-                if want && action == Action::ViewRecord {
+                // Lists filter in SQL by the policy (the binding is checked when a record
+                // is opened, not for list rows).
+                if by_policy && action == Action::ViewRecord {
                     expected_list.insert(id.clone());
                 }
                 if got != want {

@@ -157,6 +157,7 @@ async fn the_register_reads_what_the_access_workflow_logs() {
             json!({ "kind": "loan", "records": [recs[2]], "purpose": "整改复查比对", "due": due.to_string() }),
         )
         .await;
+    assert_eq!(w.decide("dept", &loan, "approve").await.0, 200);
     assert_eq!(w.decide("deputy", &loan, "approve").await.0, 200);
     let lid = id(&loan);
     let path = format!("/api/v1/access/requests/{lid}");
@@ -177,7 +178,7 @@ async fn the_register_reads_what_the_access_workflow_logs() {
         assert_eq!(r.len(), 1, "{kind}: {r:?}");
         let r = &r[0];
         assert_eq!(r["actor_name"], "张伟", "{kind}");
-        assert_eq!(r["approved_by"], "周丽", "{kind}");
+        assert_eq!(r["approved_by"], "郭磊、周丽", "{kind}");
         assert_eq!(r["purpose"], "整改复查比对", "{kind}");
         assert_eq!(r["grant_id"], issued["grant"], "{kind}");
         let note = r["note"].as_str().unwrap_or_default();

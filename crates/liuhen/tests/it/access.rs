@@ -26,8 +26,10 @@ fn check_policy_accepts_the_shipped_default_and_names_a_bad_entry() {
     let bad = app.work.join("bad.toml");
     std::fs::write(
         &bad,
-        liuhen_domain::access::DEFAULT_POLICY
-            .replace("loan = [\"deputy_approval\"]", "loan = [\"mayor\"]"),
+        liuhen_domain::access::DEFAULT_POLICY.replace(
+            "loan = [\"consent\", \"deputy_approval\"]",
+            "loan = [\"mayor\"]",
+        ),
     )
     .unwrap();
     let out = app.run(&["access", "check-policy", bad.to_str().unwrap()]);

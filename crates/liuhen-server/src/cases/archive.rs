@@ -1,0 +1,103 @@
+//! An archived case file (R4.7): notes appended to it and its reopening, as forms on the
+//! case page and as `POST /api/v1/cases/{id}/notes` and `…/reopen`.
+
+use axum::Json;
+use axum::extract::{Form, Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use liuhen_app::cases::case_json;
+use liuhen_domain::authz::Action;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::api::Body;
+use super::forms::Pairs;
+use crate::auth::CurrentUser;
+use crate::error::PageError;
+use crate::i18n::Tr;
+use crate::{ApiError, AppState};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiNote {
+    note: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiReopen {
+    reason: String,
+}
+
+/// Appends a note (the case team or a keeper: whoever may manage the case).
+pub async fn api_note(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Body(b): Body<ApiNote>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let case = super::api::managed(&s, &user, &id).await?;
+    s.custody
+        .append_case_note(&case.id, &b.note, &user.user_id)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "case": case.id }))))
+}
+
+/// Reopens an archived case (a role named in `[cases] reopen_roles`, with a reason).
+pub async fn api_reopen(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Body(b): Body<ApiReopen>,
+) -> Result<Json<Value>, ApiError> {
+    let case = s.custody.case(&id).await?;
+    s.custody
+        .authorize_case(&user.principal, Action::ViewCase, &case)
+        .await?;
+    let case = s
+        .custody
+        .reopen_case(&user.principal, &case.id, &b.reason)
+        .await?;
+    Ok(Json(case_json(&case)))
+}
+
+pub async fn note(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+    Form(p): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let case = super::page::managed(&s, t, &user, &id).await?;
+    let result = s
+        .custody
+        .append_case_note(&case.id, &Pairs(p).get("note"), &user.user_id)
+        .await;
+    super::page::finish(&s, t, &user, &case, result, "noted", "#archived").await
+}
+
+pub async fn reopen(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+    Form(p): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let case = s
+        .custody
+        .case(&id)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    s.custody
+        .authorize_case(&user.principal, Action::ViewCase, &case)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    let result = s
+        .custody
+        .reopen_case(&user.principal, &case.id, &Pairs(p).get("reason"))
+        .await
+        .map(drop);
+    super::page::finish(&s, t, &user, &case, result, "reopened", "").await
+}
