@@ -24,6 +24,8 @@ pub struct Config {
     #[serde(default)]
     pub access: AccessSettings,
     pub supervision: crate::supervision_config::Supervision,
+    #[serde(default)]
+    pub decisions: crate::decision_config::DecisionSettings,
 }
 
 /// Cases and compliance: the checklist and the continuity tolerance.
@@ -178,6 +180,7 @@ impl Config {
         }
         config.validate(&path)?;
         config.load_checklist(data_dir)?;
+        config.decisions.load(data_dir)?;
         Ok(config)
     }
 

@@ -12,6 +12,8 @@ mod confidential;
 pub mod config;
 mod custody;
 pub mod dashboard;
+pub mod decision_config;
+pub mod decisions;
 pub mod demo;
 mod demo_cases;
 pub mod derivatives;
@@ -30,6 +32,7 @@ pub mod supervision_config;
 pub mod uploads;
 pub mod verify;
 mod verify_cases;
+mod verify_decisions;
 
 pub use config::Config;
 pub use custody::{Custody, OpenOptions};

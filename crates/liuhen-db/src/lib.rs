@@ -12,6 +12,7 @@ mod audit;
 mod case_search;
 mod cases;
 mod checkpoints;
+mod decisions;
 mod error;
 mod migrate;
 mod records;
@@ -45,6 +46,7 @@ pub use audit::{AuditEntry, EntryBody, NewEntry};
 pub use case_search::{CaseFilter, CasePage, FlagColumn};
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
+pub use decisions::{DecisionRow, QualificationRow, RoundRow};
 pub use error::DbError;
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{

@@ -87,10 +87,15 @@ pub enum Action {
     AcknowledgeAlert,
     /// Delete an original: never allowed (only the disposal procedure removes records).
     DeleteRecord,
+    /// Decide a legal review of a major decision (R5; the reviewer's qualification and
+    /// distance from the case are checked by the gate in the use case).
+    ReviewDecision,
+    /// Issue (作出) and serve a decision of a case one manages, once the gate lets it.
+    IssueDecision,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 26] = [
         Self::ViewRecord,
         Self::PlayRecord,
         Self::DownloadOriginal,
@@ -115,6 +120,8 @@ impl Action {
         Self::ViewAlerts,
         Self::AcknowledgeAlert,
         Self::DeleteRecord,
+        Self::ReviewDecision,
+        Self::IssueDecision,
     ];
 
     pub fn code(self) -> &'static str {
@@ -143,6 +150,8 @@ impl Action {
             Self::ViewAlerts => "alerts.view",
             Self::AcknowledgeAlert => "alerts.acknowledge",
             Self::DeleteRecord => "record.delete",
+            Self::ReviewDecision => "decision.review",
+            Self::IssueDecision => "decision.issue",
         }
     }
 
