@@ -18,6 +18,8 @@ pub struct Menu {
     pub access: bool,
     pub view_register: bool,
     pub view_alerts: bool,
+    /// The legal office's review inbox (R5).
+    pub legal_review: bool,
 }
 
 impl Menu {
@@ -32,6 +34,7 @@ impl Menu {
             access: may(Action::ListRequests),
             view_register: may(Action::ViewRegister),
             view_alerts: may(Action::ViewAlerts),
+            legal_review: may(Action::ReviewDecision),
         }
     }
 }
@@ -53,6 +56,7 @@ pub struct Chrome {
     pub can_access: bool,
     pub can_view_register: bool,
     pub can_view_alerts: bool,
+    pub can_legal_review: bool,
 }
 
 impl Chrome {
@@ -74,6 +78,7 @@ impl Chrome {
             can_access: menu.access,
             can_view_register: menu.view_register,
             can_view_alerts: menu.view_alerts,
+            can_legal_review: menu.legal_review,
         }
     }
 

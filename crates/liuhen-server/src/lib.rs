@@ -13,6 +13,7 @@ mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
+mod decisions;
 mod error;
 mod home;
 pub mod i18n;
@@ -63,6 +64,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(access_pages::routes())
         .merge(register::routes())
         .merge(alerts::routes())
+        .merge(decisions::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

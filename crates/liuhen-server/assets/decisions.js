@@ -1,0 +1,24 @@
+// Uploading a new version of a decision's draft document (PUT to the API with the
+// session's CSRF token), then reloading the decision page.
+(function () {
+  "use strict";
+  var csrf = (window.liuhen && window.liuhen.csrf) || "";
+  document.querySelectorAll("form.draft-upload").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var input = form.querySelector('input[type="file"]');
+      var file = input && input.files && input.files[0];
+      if (!file) return;
+      var url = form.getAttribute("data-url") + "?file_name=" + encodeURIComponent(file.name);
+      fetch(url, {
+        method: "PUT",
+        headers: { "X-CSRF-Token": csrf, "Content-Type": "application/octet-stream" },
+        body: file,
+        credentials: "same-origin"
+      }).then(function (res) {
+        if (res.ok) { window.location.reload(); return; }
+        return res.json().then(function (j) { window.alert(j.message || res.statusText); });
+      }).catch(function (err) { window.alert(String(err)); });
+    });
+  });
+})();
