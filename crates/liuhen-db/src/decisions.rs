@@ -141,70 +141,86 @@ fn round_of(r: &AnyRow) -> Result<RoundRow, DbError> {
 }
 
 impl Tx {
-    /// Inserts or replaces a decision's row.
+    /// Inserts or replaces a decision's row (updated in place: review rounds refer to it).
     pub async fn put_decision(&mut self, d: &DecisionRow) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM decisions WHERE id = $1")
-            .bind(d.id.as_str())
-            .execute(&mut *self.inner)
-            .await
-            .ctx("replacing a decision")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let set: Vec<String> = DECISION_COLS
+            .split(", ")
+            .enumerate()
+            .skip(1)
+            .map(|(i, c)| format!("{} = ${}", c.trim(), i + 1))
+            .collect();
+        let update = format!("UPDATE decisions SET {} WHERE id = $1", set.join(", "));
+        let insert = format!(
             "INSERT INTO decisions ({DECISION_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
              $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-        )))
-        .bind(d.id.as_str())
-        .bind(d.case_id.as_str())
-        .bind(d.kind.code())
-        .bind(d.measure.as_str())
-        .bind(d.party_type.code())
-        .bind(d.party_name.as_str())
-        .bind(d.fine_fen)
-        .bind(i64::from(d.after_hearing))
-        .bind(d.summary.as_str())
-        .bind(d.marked_reason.as_str())
-        .bind(d.draft_sha256.as_str())
-        .bind(d.draft_name.as_str())
-        .bind(d.draft_version)
-        .bind(d.status.code())
-        .bind(d.created_by.as_str())
-        .bind(d.created_ms)
-        .bind(d.issued_ms)
-        .bind(d.served_ms)
-        .execute(&mut *self.inner)
-        .await
-        .ctx("storing a decision")?;
+        );
+        for (sql, last) in [(update, false), (insert, true)] {
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(d.id.as_str())
+                .bind(d.case_id.as_str())
+                .bind(d.kind.code())
+                .bind(d.measure.as_str())
+                .bind(d.party_type.code())
+                .bind(d.party_name.as_str())
+                .bind(d.fine_fen)
+                .bind(i64::from(d.after_hearing))
+                .bind(d.summary.as_str())
+                .bind(d.marked_reason.as_str())
+                .bind(d.draft_sha256.as_str())
+                .bind(d.draft_name.as_str())
+                .bind(d.draft_version)
+                .bind(d.status.code())
+                .bind(d.created_by.as_str())
+                .bind(d.created_ms)
+                .bind(d.issued_ms)
+                .bind(d.served_ms)
+                .execute(&mut *self.inner)
+                .await
+                .ctx("storing a decision")?;
+            if last || done.rows_affected() > 0 {
+                break;
+            }
+        }
         Ok(())
     }
 
     /// Inserts or replaces a review round's row (after its decision's).
     pub async fn put_round(&mut self, r: &RoundRow) -> Result<(), DbError> {
-        sqlx::query("DELETE FROM decision_reviews WHERE id = $1")
-            .bind(r.id.as_str())
-            .execute(&mut *self.inner)
-            .await
-            .ctx("replacing a review round")?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        let set: Vec<String> = ROUND_COLS
+            .split(", ")
+            .enumerate()
+            .skip(1)
+            .map(|(i, c)| format!("{} = ${}", c.trim(), i + 1))
+            .collect();
+        let update = format!("UPDATE decision_reviews SET {} WHERE id = $1", set.join(", "));
+        let insert = format!(
             "INSERT INTO decision_reviews ({ROUND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
              $9, $10, $11, $12, $13, $14, $15)"
-        )))
-        .bind(r.id.as_str())
-        .bind(r.decision_id.as_str())
-        .bind(r.round)
-        .bind(r.submitted_by.as_str())
-        .bind(r.submitted_ms)
-        .bind(r.materials.join(","))
-        .bind(r.draft_sha256.as_str())
-        .bind(r.due_date.as_str())
-        .bind(r.extend_reason.as_str())
-        .bind(r.outcome.map(ReviewOutcome::code).unwrap_or_default())
-        .bind(r.opinion.as_str())
-        .bind(r.changes.as_str())
-        .bind(r.reviewer.as_str())
-        .bind(r.reviewer_cert.as_str())
-        .bind(r.reviewed_ms)
-        .execute(&mut *self.inner)
-        .await
-        .ctx("storing a review round")?;
+        );
+        for (sql, last) in [(update, false), (insert, true)] {
+            let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(r.id.as_str())
+                .bind(r.decision_id.as_str())
+                .bind(r.round)
+                .bind(r.submitted_by.as_str())
+                .bind(r.submitted_ms)
+                .bind(r.materials.join(","))
+                .bind(r.draft_sha256.as_str())
+                .bind(r.due_date.as_str())
+                .bind(r.extend_reason.as_str())
+                .bind(r.outcome.map(ReviewOutcome::code).unwrap_or_default())
+                .bind(r.opinion.as_str())
+                .bind(r.changes.as_str())
+                .bind(r.reviewer.as_str())
+                .bind(r.reviewer_cert.as_str())
+                .bind(r.reviewed_ms)
+                .execute(&mut *self.inner)
+                .await
+                .ctx("storing a review round")?;
+            if last || done.rows_affected() > 0 {
+                break;
+            }
+        }
         Ok(())
     }
 
