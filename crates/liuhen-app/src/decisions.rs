@@ -543,6 +543,19 @@ impl Custody {
             Some(&format!("user:{user_id}")),
         )
         .await?;
+        self.record_qualification(&who.user_id, user_id, cert_no, now)
+            .await
+    }
+
+    /// Records a qualification for `actor` without authorization (the demo; the caller
+    /// has decided).
+    pub(crate) async fn record_qualification(
+        &self,
+        actor: &str,
+        user_id: &str,
+        cert_no: &str,
+        now: Timestamp,
+    ) -> Result<QualificationRow, AppError> {
         let cert = cert_no.trim();
         if cert.chars().count() > 64 || cert.chars().any(char::is_control) {
             return Err(bad("证书编号格式不正确"));
@@ -553,14 +566,14 @@ impl Custody {
         let q = QualificationRow {
             user_id: user_id.to_owned(),
             cert_no: cert.to_owned(),
-            set_by: who.user_id.clone(),
+            set_by: actor.to_owned(),
             set_ms: now.as_millisecond(),
         };
         let mut tx = self.db.begin().await?;
         tx.append(
             now,
             NewEntry {
-                actor: who.user_id.clone(),
+                actor: actor.to_owned(),
                 action: AuditAction::LegalQualificationSet,
                 subject: Some(format!("user:{user_id}")),
                 details: json!({ "qualification": qualification_json(&q) }),

@@ -62,6 +62,9 @@ enum Command {
     /// Access control: check a bureau's policy file; overdue loans.
     #[command(subcommand)]
     Access(crate::access_cmd::AccessCommand),
+    /// Decisions and legal review (附件5): check a catalog or calendar file; overdue reviews.
+    #[command(subcommand)]
+    Decision(crate::decision_cmd::DecisionCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -134,6 +137,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Access(crate::access_cmd::AccessCommand::CheckPolicy { file }) = &args.command {
         return crate::access_cmd::check_policy(file);
     }
+    if let Command::Decision(cmd) = &args.command
+        && let Some(done) = crate::decision_cmd::check(cmd)
+    {
+        return done;
+    }
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
@@ -204,6 +212,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
+        Command::Decision(cmd) => crate::decision_cmd::run(&custody, cmd).await,
         Command::Demo => unreachable!("handled before the data directory is opened"),
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
