@@ -152,6 +152,16 @@ impl Calendar {
         self.years.iter().map(|(y, s)| (*y, s.as_str()))
     }
 
+    /// The listed public holidays (days off), in order.
+    pub fn holidays(&self) -> impl Iterator<Item = Date> + '_ {
+        self.holidays.iter().copied()
+    }
+
+    /// The listed make-up working days (调休上班), in order.
+    pub fn workdays(&self) -> impl Iterator<Item = Date> + '_ {
+        self.workdays.iter().copied()
+    }
+
     pub fn is_working_day(&self, d: Date) -> bool {
         if self.workdays.contains(&d) {
             return true;
