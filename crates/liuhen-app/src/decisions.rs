@@ -585,6 +585,19 @@ impl Custody {
         Ok(q)
     }
 
+    /// Every recorded certificate by user id (the caller has authorized `users.manage`).
+    pub async fn legal_qualifications(
+        &self,
+    ) -> Result<std::collections::HashMap<String, String>, AppError> {
+        Ok(self
+            .db
+            .all_qualifications()
+            .await?
+            .into_iter()
+            .map(|q| (q.user_id, q.cert_no))
+            .collect())
+    }
+
     pub async fn legal_qualification(&self, user_id: &str) -> Result<Option<String>, AppError> {
         Ok(self.db.qualification(user_id).await?.map(|q| q.cert_no))
     }

@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/decisions/{id}", get(show))
         .route("/decisions/{id}/{op}", post(act))
         .route("/legal-review", get(inbox))
+        .route("/admin/users/{id}/legal-qualification", post(qualify))
 }
 
 fn tz(s: &AppState) -> jiff::tz::TimeZone {
@@ -476,4 +477,26 @@ async fn inbox(
         lines,
         c: Chrome::new(t, Some(&user), "legal_review"),
     })
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct QualifyForm {
+    cert_no: String,
+}
+
+/// The administrator records a legal-office account's certificate (`/admin/users`).
+async fn qualify(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+    Form(f): Form<QualifyForm>,
+) -> Result<Redirect, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    s.custody
+        .set_legal_qualification(&user.principal, &id, &f.cert_no, Timestamp::now())
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    Ok(Redirect::to("/admin/users"))
 }

@@ -23,6 +23,7 @@ struct Who {
 
 struct World {
     app: TestApp,
+    admin: Who,
     officer: Who,
     legal: Who,
     /// Legal office, no certificate recorded.
@@ -112,7 +113,7 @@ async fn world() -> World {
     .await;
     assert_eq!(status, 201, "{v}");
     let case = v["id"].as_str().unwrap().to_owned();
-    World { app, officer, legal, uncertified, own, case }
+    World { app, admin, officer, legal, uncertified, own, case }
 }
 
 impl World {
@@ -321,6 +322,37 @@ async fn overdue_reviews_are_listed_as_the_clock_moves_and_extended_once() {
     // The inbox page shows it.
     let html = w.legal.client.get(w.app.url("/legal-review")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("平高应急罚〔2026〕88号"), "{html}");
+    assert_verifies(&w.app).await;
+}
+
+#[tokio::test]
+async fn an_administrator_records_a_certificate_on_the_users_page() {
+    let w = world().await;
+    let html = w.admin.client.get(w.app.url("/admin/users")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("A20161234567"), "chenjing's certificate is shown");
+    let res = w
+        .admin
+        .client
+        .post(w.app.url(&format!("/admin/users/{}/legal-qualification", w.uncertified.id)))
+        .form(&[("csrf", w.admin.csrf.as_str()), ("cert_no", "A20200001111")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let cert = w.app.custody.legal_qualification(&w.uncertified.id).await.unwrap();
+    assert_eq!(cert.as_deref(), Some("A20200001111"));
+    let logged = w.app.custody.db().entries_for(&format!("user:{}", w.uncertified.id)).await.unwrap();
+    assert!(logged.iter().any(|e| e.action == "account.legal_qualification" && e.actor == w.admin.id));
+    // The officer may not record one.
+    let (status, _) = call(
+        &w.app,
+        &w.officer,
+        Method::PUT,
+        &format!("/api/v1/users/{}/legal-qualification", w.officer.id),
+        Some(json!({ "cert_no": "X" })),
+    )
+    .await;
+    assert_eq!(status, 403);
     assert_verifies(&w.app).await;
 }
 
