@@ -4,6 +4,7 @@
 mod access;
 mod cases;
 mod corpus;
+mod decisions;
 mod crash;
 mod ingest;
 mod scale_out;
