@@ -23,7 +23,11 @@ pub struct DecisionSettings {
     loaded: Option<(Catalog, Calendar)>,
 }
 
-fn read(data_dir: &Path, key: &str, name: &str) -> Result<Option<(std::path::PathBuf, String)>, AppError> {
+fn read(
+    data_dir: &Path,
+    key: &str,
+    name: &str,
+) -> Result<Option<(std::path::PathBuf, String)>, AppError> {
     let name = name.trim();
     if name.is_empty() {
         return Ok(None);
@@ -101,7 +105,10 @@ mod tests {
         c.decisions.share_calendar(&mut t);
         let day = |s: &str| s.parse::<jiff::civil::Date>().unwrap();
         assert!(t.days_off.contains(&day("2026-10-01")), "National Day");
-        assert!(t.extra_workdays.contains(&day("2026-02-14")), "Spring Festival make-up day");
+        assert!(
+            t.extra_workdays.contains(&day("2026-02-14")),
+            "Spring Festival make-up day"
+        );
     }
 
     #[test]

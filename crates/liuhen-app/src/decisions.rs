@@ -325,10 +325,9 @@ impl Custody {
         let years = i16::try_from(self.config.custody.default_retention_years).unwrap_or(30);
         let until = liuhen_domain::rules::default_retain_until(None, now, years, &self.tz());
         let blobs = Arc::clone(&self.blobs);
-        let put = tokio::task::spawn_blocking(move || {
-            blobs.put(&mut std::io::Cursor::new(bytes), until)
-        })
-        .await??;
+        let put =
+            tokio::task::spawn_blocking(move || blobs.put(&mut std::io::Cursor::new(bytes), until))
+                .await??;
         let was = d.status;
         d.draft_sha256 = put.digests.sha256.to_hex();
         d.draft_name = name.chars().take(200).collect();

@@ -84,9 +84,13 @@ fn decision_of(r: &AnyRow) -> Result<DecisionRow, DbError> {
     let hearing: i64 = r.try_get("after_hearing").ctx(c)?;
     Ok(DecisionRow {
         case_id: r.try_get("case_id").ctx(c)?,
-        kind: kind.parse().map_err(|e| corrupt(&what, format!("kind {e}")))?,
+        kind: kind
+            .parse()
+            .map_err(|e| corrupt(&what, format!("kind {e}")))?,
         measure: r.try_get("measure").ctx(c)?,
-        party_type: party.parse().map_err(|e| corrupt(&what, format!("party {e}")))?,
+        party_type: party
+            .parse()
+            .map_err(|e| corrupt(&what, format!("party {e}")))?,
         party_name: r.try_get("party_name").ctx(c)?,
         fine_fen: r.try_get("fine_fen").ctx(c)?,
         after_hearing: hearing != 0,
@@ -95,7 +99,9 @@ fn decision_of(r: &AnyRow) -> Result<DecisionRow, DbError> {
         draft_sha256: r.try_get("draft_sha256").ctx(c)?,
         draft_name: r.try_get("draft_name").ctx(c)?,
         draft_version: r.try_get("draft_version").ctx(c)?,
-        status: status.parse().map_err(|e| corrupt(&what, format!("status {e}")))?,
+        status: status
+            .parse()
+            .map_err(|e| corrupt(&what, format!("status {e}")))?,
         created_by: r.try_get("created_by").ctx(c)?,
         created_ms: r.try_get("created_ms").ctx(c)?,
         issued_ms: r.try_get("issued_ms").ctx(c)?,
@@ -192,7 +198,10 @@ impl Tx {
             .skip(1)
             .map(|(i, c)| format!("{} = ${}", c.trim(), i + 1))
             .collect();
-        let update = format!("UPDATE decision_reviews SET {} WHERE id = $1", set.join(", "));
+        let update = format!(
+            "UPDATE decision_reviews SET {} WHERE id = $1",
+            set.join(", ")
+        );
         let insert = format!(
             "INSERT INTO decision_reviews ({ROUND_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
              $9, $10, $11, $12, $13, $14, $15)"
@@ -251,11 +260,13 @@ impl Tx {
 
 impl Db {
     pub async fn decision(&self, id: &str) -> Result<Option<DecisionRow>, DbError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECISION_COLS} FROM decisions WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await
-            .ctx("reading a decision")?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DECISION_COLS} FROM decisions WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await
+        .ctx("reading a decision")?;
         row.as_ref().map(decision_of).transpose()
     }
 
@@ -273,10 +284,12 @@ impl Db {
 
     /// Every decision (for `verify`), by id.
     pub async fn all_decisions(&self) -> Result<Vec<DecisionRow>, DbError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {DECISION_COLS} FROM decisions ORDER BY id")))
-            .fetch_all(self.pool())
-            .await
-            .ctx("reading decisions")?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DECISION_COLS} FROM decisions ORDER BY id"
+        )))
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading decisions")?;
         rows.iter().map(decision_of).collect()
     }
 
@@ -306,10 +319,12 @@ impl Db {
 
     /// Every review round (for `verify`), by id.
     pub async fn all_rounds(&self) -> Result<Vec<RoundRow>, DbError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {ROUND_COLS} FROM decision_reviews ORDER BY id")))
-            .fetch_all(self.pool())
-            .await
-            .ctx("reading review rounds")?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {ROUND_COLS} FROM decision_reviews ORDER BY id"
+        )))
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading review rounds")?;
         rows.iter().map(round_of).collect()
     }
 

@@ -38,7 +38,10 @@ const POSTGRES: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/postgres/0011_search_text.sql"),
     ),
-    (18, include_str!("../migrations/postgres/0018_decisions.sql")),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_decisions.sql"),
+    ),
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), DbError> {

@@ -4,6 +4,7 @@
 
 mod pages;
 
+use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -11,7 +12,6 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Json;
 use jiff::Timestamp;
 use liuhen_app::decisions::{
     DecisionView, InboxItem, MAX_DRAFT_BYTES, NewDecision, decision_json, round_json,
@@ -72,7 +72,10 @@ impl NewDecisionJson {
         let fine_fen = match self.fine_yuan.trim() {
             "" => 0,
             s => parse_yuan(s).ok_or_else(|| {
-                ApiError::bad("invalid", format!("罚款金额“{s}”格式不正确，应为元，如 200000 或 19999.99"))
+                ApiError::bad(
+                    "invalid",
+                    format!("罚款金额“{s}”格式不正确，应为元，如 200000 或 19999.99"),
+                )
             })?,
         };
         Ok(NewDecision {
@@ -134,7 +137,11 @@ async fn api_case_decisions(
 ) -> Result<Json<Value>, ApiError> {
     let case = s.custody.case(&id).await?;
     s.custody
-        .authorize_case(&user.principal, liuhen_domain::authz::Action::ViewCase, &case)
+        .authorize_case(
+            &user.principal,
+            liuhen_domain::authz::Action::ViewCase,
+            &case,
+        )
         .await?;
     let list = s.custody.case_decisions(&case.id).await?;
     Ok(Json(json!({
@@ -360,10 +367,7 @@ async fn opinion_pdf(
         .into_response())
 }
 
-async fn api_inbox(
-    State(s): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Value>, ApiError> {
+async fn api_inbox(State(s): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
     let items = s
         .custody
         .review_inbox(&user.principal, Timestamp::now())

@@ -192,7 +192,10 @@ impl Custody {
             .parse()
             .map_err(|e| AppError::Invalid(format!("due date: {e}")))?;
         let extra = self.decision_catalog().extension_working_days;
-        round.due_date = self.work_calendar().add_working_days(due, extra).to_string();
+        round.due_date = self
+            .work_calendar()
+            .add_working_days(due, extra)
+            .to_string();
         round.extend_reason = reason.trim().to_owned();
         self.write_decision(
             who,
@@ -230,10 +233,13 @@ impl Custody {
         for round in self.db.pending_rounds().await? {
             let decision = self.decision_row(&round.decision_id).await?;
             let case = self.case(&decision.case_id).await?;
-            let due: Date = round.due_date.parse().map_err(|e| liuhen_db::DbError::Corrupt {
-                what: format!("review round {}", round.id),
-                detail: format!("due date: {e}"),
-            })?;
+            let due: Date = round
+                .due_date
+                .parse()
+                .map_err(|e| liuhen_db::DbError::Corrupt {
+                    what: format!("review round {}", round.id),
+                    detail: format!("due date: {e}"),
+                })?;
             out.push(InboxItem {
                 overdue: today > due,
                 calendar_covers: cal.covers(due.year()),

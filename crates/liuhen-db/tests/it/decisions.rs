@@ -86,10 +86,22 @@ async fn decisions_rounds_and_qualifications_round_trip() {
         .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(db.decision("dec-1").await.unwrap(), Some(d.clone()));
-        assert_eq!(db.decisions_of_case(&case.id).await.unwrap(), vec![d.clone()]);
+        assert_eq!(
+            db.decisions_of_case(&case.id).await.unwrap(),
+            vec![d.clone()]
+        );
         let rounds = db.rounds("dec-1").await.unwrap();
-        assert_eq!(rounds, vec![round(1, Some(ReviewOutcome::Return), "2026-12-15"), round(2, None, "2026-12-10")]);
-        assert_eq!(db.pending_rounds().await.unwrap(), vec![round(2, None, "2026-12-10")]);
+        assert_eq!(
+            rounds,
+            vec![
+                round(1, Some(ReviewOutcome::Return), "2026-12-15"),
+                round(2, None, "2026-12-10")
+            ]
+        );
+        assert_eq!(
+            db.pending_rounds().await.unwrap(),
+            vec![round(2, None, "2026-12-10")]
+        );
         // Updated in place although rounds refer to the decision.
         let mut tx = db.begin().await.unwrap();
         d.status = DecisionStatus::Reviewed;

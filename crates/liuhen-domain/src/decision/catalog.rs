@@ -168,7 +168,10 @@ impl Catalog {
                     format!("measures.{kind}: unknown decision kind"),
                 )
             })?;
-            if let Some((code, _)) = list.iter().find(|(c, n)| c.is_empty() || n.trim().is_empty()) {
+            if let Some((code, _)) = list
+                .iter()
+                .find(|(c, n)| c.is_empty() || n.trim().is_empty())
+            {
                 return Err(err(
                     format!("measures.{kind}.{code}：名称不能为空"),
                     format!("measures.{kind}.{code}: name is empty"),
@@ -248,7 +251,10 @@ impl Catalog {
             });
         }
         if entries.is_empty() {
-            return Err(err("目录没有条目".into(), "the catalog has no entries".into()));
+            return Err(err(
+                "目录没有条目".into(),
+                "the catalog has no entries".into(),
+            ));
         }
         let r = raw.review;
         if r.working_days == 0 {
@@ -264,7 +270,10 @@ impl Catalog {
             {
                 return Err(err(
                     format!("review.materials {}：编号或名称为空，或编号重复", m.code),
-                    format!("review.materials {}: code or name empty, or code repeated", m.code),
+                    format!(
+                        "review.materials {}: code or name empty, or code repeated",
+                        m.code
+                    ),
                 ));
             }
             materials.push(Material {

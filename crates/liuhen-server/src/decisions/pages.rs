@@ -15,7 +15,9 @@ use jiff::Timestamp;
 use liuhen_app::AppError;
 use liuhen_app::decisions::{DecisionRow, DecisionView};
 use liuhen_domain::authz::Action;
-use liuhen_domain::decision::{DecisionKind, DecisionStatus, PartyType, ReviewOutcome, format_yuan};
+use liuhen_domain::decision::{
+    DecisionKind, DecisionStatus, PartyType, ReviewOutcome, format_yuan,
+};
 
 use super::NewDecisionJson;
 use crate::auth::CurrentUser;
@@ -133,15 +135,24 @@ async fn case_page(
     let measures = catalog
         .measures
         .iter()
-        .flat_map(|(k, m)| m.iter().map(|(code, name)| (k.code(), code.clone(), name.clone())))
+        .flat_map(|(k, m)| {
+            m.iter()
+                .map(|(code, name)| (k.code(), code.clone(), name.clone()))
+        })
         .collect();
     Ok(CaseDecisionsPage {
         case_title: format!("{} {}", case.number, case.name),
         case_id: case.id.clone(),
         lines: list.iter().map(|d| line(s, t, d)).collect(),
         can_manage,
-        kinds: DecisionKind::ALL.iter().map(|k| (k.code(), t.label(*k))).collect(),
-        parties: PartyType::ALL.iter().map(|p| (p.code(), t.label(*p))).collect(),
+        kinds: DecisionKind::ALL
+            .iter()
+            .map(|k| (k.code(), t.label(*k)))
+            .collect(),
+        parties: PartyType::ALL
+            .iter()
+            .map(|p| (p.code(), t.label(*p)))
+            .collect(),
         measures,
         f,
         error,
@@ -199,7 +210,9 @@ async fn create(
     match result {
         Ok(d) => Ok(Redirect::to(&format!("/decisions/{}", d.id)).into_response()),
         Err(ApiError::BadRequest { message, .. }) => {
-            Ok(case_page(&s, t, &user, &id, j, Some(message)).await?.into_response())
+            Ok(case_page(&s, t, &user, &id, j, Some(message))
+                .await?
+                .into_response())
         }
         Err(e) => Err(PageError::new(e, t)),
     }
@@ -314,9 +327,17 @@ async fn decision_page(
             outcome: r.outcome.map_or("", |o| t.label(o)),
             opinion: r.opinion.clone(),
             changes: r.changes.clone(),
-            reviewer: if r.reviewer.is_empty() { String::new() } else { name(&r.reviewer) },
+            reviewer: if r.reviewer.is_empty() {
+                String::new()
+            } else {
+                name(&r.reviewer)
+            },
             cert: r.reviewer_cert.clone(),
-            reviewed_at: if r.reviewed_ms > 0 { when(r.reviewed_ms, &tz) } else { String::new() },
+            reviewed_at: if r.reviewed_ms > 0 {
+                when(r.reviewed_ms, &tz)
+            } else {
+                String::new()
+            },
             draft_sha256: r.draft_sha256.clone(),
         })
         .collect::<Vec<_>>();
@@ -344,7 +365,10 @@ async fn decision_page(
             .iter()
             .map(|m| (m.code.clone(), m.name.clone(), m.required, m.system))
             .collect(),
-        outcomes: ReviewOutcome::ALL.iter().map(|o| (o.code(), t.label(*o))).collect(),
+        outcomes: ReviewOutcome::ALL
+            .iter()
+            .map(|o| (o.code(), t.label(*o)))
+            .collect(),
         can_upload: v.can_manage && draftable,
         can_mark: v.can_manage
             && status == DecisionStatus::Draft

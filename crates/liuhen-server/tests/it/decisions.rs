@@ -47,7 +47,13 @@ async fn who(app: &TestApp, username: &str) -> Who {
     Who { client, csrf, id }
 }
 
-async fn call(app: &TestApp, w: &Who, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    app: &TestApp,
+    w: &Who,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = w
         .client
         .request(method, app.url(path))
@@ -58,13 +64,18 @@ async fn call(app: &TestApp, w: &Who, method: Method, path: &str, body: Option<V
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     let text = res.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 async fn put_draft(app: &TestApp, w: &Who, id: &str, text: &str) -> (u16, Value) {
     let res = w
         .client
-        .put(app.url(&format!("/api/v1/decisions/{id}/draft?file_name=决定书草案.txt")))
+        .put(app.url(&format!(
+            "/api/v1/decisions/{id}/draft?file_name=决定书草案.txt"
+        )))
         .header("X-CSRF-Token", &w.csrf)
         .body(text.as_bytes().to_vec())
         .send()
@@ -75,9 +86,12 @@ async fn put_draft(app: &TestApp, w: &Who, id: &str, text: &str) -> (u16, Value)
 
 async fn world() -> World {
     let app = TestApp::new().await;
-    app.user_named("zhangwei", "张伟", &[Role::Officer], GX).await;
-    app.user_named("chenjing", "陈静", &[Role::LegalOffice], GX).await;
-    app.user_named("zhoujie", "周杰", &[Role::LegalOffice], GX).await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    app.user_named("chenjing", "陈静", &[Role::LegalOffice], GX)
+        .await;
+    app.user_named("zhoujie", "周杰", &[Role::LegalOffice], GX)
+        .await;
     app.user_named("liuna", "刘娜", &[Role::Officer, Role::LegalOffice], GX)
         .await;
     app.user("sysadmin", &[Role::SystemAdmin], GX).await;
@@ -113,7 +127,15 @@ async fn world() -> World {
     .await;
     assert_eq!(status, 201, "{v}");
     let case = v["id"].as_str().unwrap().to_owned();
-    World { app, admin, officer, legal, uncertified, own, case }
+    World {
+        app,
+        admin,
+        officer,
+        legal,
+        uncertified,
+        own,
+        case,
+    }
 }
 
 impl World {
@@ -135,13 +157,26 @@ impl World {
         .await;
         assert_eq!(status, 201, "{v}");
         let id = v["decision"]["id"].as_str().unwrap().to_owned();
-        let (status, _) = put_draft(&self.app, &self.officer, &id, "行政处罚决定书（草案）第一版").await;
+        let (status, _) = put_draft(
+            &self.app,
+            &self.officer,
+            &id,
+            "行政处罚决定书（草案）第一版",
+        )
+        .await;
         assert_eq!(status, 200);
         id
     }
 
     async fn post(&self, w: &Who, id: &str, op: &str, body: Value) -> (u16, Value) {
-        call(&self.app, w, Method::POST, &format!("/api/v1/decisions/{id}/{op}"), Some(body)).await
+        call(
+            &self.app,
+            w,
+            Method::POST,
+            &format!("/api/v1/decisions/{id}/{op}"),
+            Some(body),
+        )
+        .await
     }
 
     async fn submit(&self, id: &str) -> (u16, Value) {
@@ -159,7 +194,14 @@ impl World {
     }
 
     async fn status(&self, id: &str) -> String {
-        let (_, v) = call(&self.app, &self.officer, Method::GET, &format!("/api/v1/decisions/{id}"), None).await;
+        let (_, v) = call(
+            &self.app,
+            &self.officer,
+            Method::GET,
+            &format!("/api/v1/decisions/{id}"),
+            None,
+        )
+        .await;
         v["decision"]["status"].as_str().unwrap().to_owned()
     }
 
@@ -174,14 +216,19 @@ impl World {
             .into_iter()
             .any(|e| {
                 let body: Value = serde_json::from_str(&e.body).unwrap();
-                e.actor == w.id && e.action == "access.refused" && body["details"]["reason"] == reason
+                e.actor == w.id
+                    && e.action == "access.refused"
+                    && body["details"]["reason"] == reason
             })
     }
 
     async fn refused(&self, (status, v): (u16, Value), w: &Who, id: &str, reason: &str) {
         assert_eq!(status, 403, "{v}");
         assert_eq!(v["error"]["code"], reason, "{v}");
-        assert!(self.refused_logged(w, id, reason).await, "refusal {reason} not logged");
+        assert!(
+            self.refused_logged(w, id, reason).await,
+            "refusal {reason} not logged"
+        );
     }
 }
 
@@ -189,7 +236,14 @@ impl World {
 async fn issuing_a_large_fine_without_legal_review_is_refused_and_logged() {
     let w = world().await;
     let id = w.draft_fine("200000", "organisation").await;
-    let (_, v) = call(&w.app, &w.officer, Method::GET, &format!("/api/v1/decisions/{id}"), None).await;
+    let (_, v) = call(
+        &w.app,
+        &w.officer,
+        Method::GET,
+        &format!("/api/v1/decisions/{id}"),
+        None,
+    )
+    .await;
     assert_eq!(v["legal_review_required"], true);
     assert_eq!(v["catalog_entries"][0]["code"], "penalty.large_fine");
     let r = w.issue(&id).await;
@@ -205,7 +259,14 @@ async fn issuing_a_large_fine_without_legal_review_is_refused_and_logged() {
     let r = w.submit(&own).await;
     w.refused(r, &w.officer, &own, "not_in_catalog").await;
     // Marked "other … by law" with a reason, it needs review too.
-    let (status, _) = w.post(&w.officer, &own, "mark", json!({"reason": "依《安全生产法》须审核"})).await;
+    let (status, _) = w
+        .post(
+            &w.officer,
+            &own,
+            "mark",
+            json!({"reason": "依《安全生产法》须审核"}),
+        )
+        .await;
     assert_eq!(status, 200);
     let r = w.issue(&own).await;
     w.refused(r, &w.officer, &own, "review_required").await;
@@ -215,16 +276,27 @@ async fn issuing_a_large_fine_without_legal_review_is_refused_and_logged() {
 async fn reviewers_must_be_qualified_legal_office_staff_outside_the_case() {
     let w = world().await;
     let id = w.draft_fine("200000", "organisation").await;
-    let r = w.post(&w.officer, &id, "submit", json!({"materials": ["draft_decision"]})).await;
+    let r = w
+        .post(
+            &w.officer,
+            &id,
+            "submit",
+            json!({"materials": ["draft_decision"]}),
+        )
+        .await;
     w.refused(r, &w.officer, &id, "materials_missing").await;
     let (status, round) = w.submit(&id).await;
     assert_eq!(status, 200, "{round}");
     let materials = round["materials"].as_array().unwrap();
-    assert!(materials.iter().any(|m| m == "compliance_report"), "{round}");
+    assert!(
+        materials.iter().any(|m| m == "compliance_report"),
+        "{round}"
+    );
     assert_eq!(w.status(&id).await, "under_review");
     // A reviewer without a recorded legal qualification.
     let r = w.review(&w.uncertified, &id, "approve").await;
-    w.refused(r, &w.uncertified, &id, "no_legal_qualification").await;
+    w.refused(r, &w.uncertified, &id, "no_legal_qualification")
+        .await;
     // A qualified reviewer who is on the case team (reviewing one's own case).
     let r = w.review(&w.own, &id, "approve").await;
     w.refused(r, &w.own, &id, "own_case").await;
@@ -232,8 +304,18 @@ async fn reviewers_must_be_qualified_legal_office_staff_outside_the_case() {
     let r = w.review(&w.officer, &id, "approve").await;
     w.refused(r, &w.officer, &id, "role_not_permitted").await;
     // No opinion, no decision.
-    let (status, v) = w.post(&w.legal, &id, "review", json!({"outcome": "approve", "opinion": " "})).await;
-    assert_eq!((status, v["error"]["code"].as_str()), (403, Some("opinion_missing")));
+    let (status, v) = w
+        .post(
+            &w.legal,
+            &id,
+            "review",
+            json!({"outcome": "approve", "opinion": " "}),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("opinion_missing"))
+    );
     assert_eq!(w.status(&id).await, "under_review");
 }
 
@@ -259,17 +341,27 @@ async fn an_approval_of_an_earlier_draft_is_not_reused_after_the_draft_changed()
     assert_eq!(w.submit(&id).await.0, 200);
     // A new draft cannot slip in while the review runs.
     let (status, v) = put_draft(&w.app, &w.officer, &id, "第二版").await;
-    assert_eq!((status, v["error"]["code"].as_str()), (403, Some("review_pending")));
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("review_pending"))
+    );
     assert_eq!(w.review(&w.legal, &id, "approve").await.0, 200);
     assert_eq!(w.status(&id).await, "reviewed");
-    let (status, v) = put_draft(&w.app, &w.officer, &id, "行政处罚决定书（草案）第二版：罚款改为 30 万元").await;
+    let (status, v) = put_draft(
+        &w.app,
+        &w.officer,
+        &id,
+        "行政处罚决定书（草案）第二版：罚款改为 30 万元",
+    )
+    .await;
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["status"], "draft", "a changed draft voids the approval");
     let r = w.issue(&id).await;
     w.refused(r, &w.officer, &id, "draft_changed").await;
     // Reviewed again, approved with changes, then issued and served.
     assert_eq!(w.submit(&id).await.0, 200);
-    let body = json!({"outcome": "approve_with_changes", "opinion": "同意", "changes": "补充送达地址"});
+    let body =
+        json!({"outcome": "approve_with_changes", "opinion": "同意", "changes": "补充送达地址"});
     assert_eq!(w.post(&w.legal, &id, "review", body).await.0, 200);
     let (status, v) = w.issue(&id).await;
     assert_eq!((status, v["status"].as_str()), (200, Some("issued")), "{v}");
@@ -286,10 +378,24 @@ async fn an_approval_of_an_earlier_draft_is_not_reused_after_the_draft_changed()
     assert_eq!(res.status(), 200);
     let pdf = res.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
-    pdf_text_contains(&w.app, &pdf, &["法制审核意见书", "修改后同意", "A20161234567", "补充送达地址"]);
+    pdf_text_contains(
+        &w.app,
+        &pdf,
+        &[
+            "法制审核意见书",
+            "修改后同意",
+            "A20161234567",
+            "补充送达地址",
+        ],
+    );
     assert_verifies(&w.app).await;
     // A hand edit of a decision row shows in verify.
-    sql(&w.app, "UPDATE decisions SET status = 'reviewed' WHERE id = $1", &id).await;
+    sql(
+        &w.app,
+        "UPDATE decisions SET status = 'reviewed' WHERE id = $1",
+        &id,
+    )
+    .await;
     let report = verify(&w.app).await;
     assert!(
         report.problems.iter().any(|p| p.code == "decision_edited"),
@@ -309,18 +415,39 @@ async fn overdue_reviews_are_listed_as_the_clock_moves_and_extended_once() {
     assert!(!pending[0].overdue);
     let later = now + SignedDuration::from_hours(24 * 30);
     let pending = w.app.custody.pending_reviews(later).await.unwrap();
-    assert!(pending[0].overdue, "a month later the 5 working days are past");
+    assert!(
+        pending[0].overdue,
+        "a month later the 5 working days are past"
+    );
     let (status, v) = call(&w.app, &w.legal, Method::GET, "/api/v1/legal-review", None).await;
     assert_eq!(status, 200);
     assert_eq!(v["pending"][0]["decision"]["id"], id.as_str());
     let due = v["pending"][0]["due_date"].as_str().unwrap().to_owned();
-    let (status, r) = w.post(&w.legal, &id, "extend", json!({"reason": "案情复杂，需补充调查"})).await;
+    let (status, r) = w
+        .post(
+            &w.legal,
+            &id,
+            "extend",
+            json!({"reason": "案情复杂，需补充调查"}),
+        )
+        .await;
     assert_eq!(status, 200, "{r}");
     assert!(r["due_date"].as_str().unwrap() > due.as_str());
-    let r = w.post(&w.legal, &id, "extend", json!({"reason": "再次延期"})).await;
+    let r = w
+        .post(&w.legal, &id, "extend", json!({"reason": "再次延期"}))
+        .await;
     w.refused(r, &w.legal, &id, "already_extended").await;
     // The inbox page shows it.
-    let html = w.legal.client.get(w.app.url("/legal-review")).send().await.unwrap().text().await.unwrap();
+    let html = w
+        .legal
+        .client
+        .get(w.app.url("/legal-review"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("平高应急罚〔2026〕88号"), "{html}");
     assert_verifies(&w.app).await;
 }
@@ -328,21 +455,51 @@ async fn overdue_reviews_are_listed_as_the_clock_moves_and_extended_once() {
 #[tokio::test]
 async fn an_administrator_records_a_certificate_on_the_users_page() {
     let w = world().await;
-    let html = w.admin.client.get(w.app.url("/admin/users")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("A20161234567"), "chenjing's certificate is shown");
+    let html = w
+        .admin
+        .client
+        .get(w.app.url("/admin/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("A20161234567"),
+        "chenjing's certificate is shown"
+    );
     let res = w
         .admin
         .client
-        .post(w.app.url(&format!("/admin/users/{}/legal-qualification", w.uncertified.id)))
+        .post(w.app.url(&format!(
+            "/admin/users/{}/legal-qualification",
+            w.uncertified.id
+        )))
         .form(&[("csrf", w.admin.csrf.as_str()), ("cert_no", "A20200001111")])
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let cert = w.app.custody.legal_qualification(&w.uncertified.id).await.unwrap();
+    let cert = w
+        .app
+        .custody
+        .legal_qualification(&w.uncertified.id)
+        .await
+        .unwrap();
     assert_eq!(cert.as_deref(), Some("A20200001111"));
-    let logged = w.app.custody.db().entries_for(&format!("user:{}", w.uncertified.id)).await.unwrap();
-    assert!(logged.iter().any(|e| e.action == "account.legal_qualification" && e.actor == w.admin.id));
+    let logged = w
+        .app
+        .custody
+        .db()
+        .entries_for(&format!("user:{}", w.uncertified.id))
+        .await
+        .unwrap();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.action == "account.legal_qualification" && e.actor == w.admin.id)
+    );
     // The officer may not record one.
     let (status, _) = call(
         &w.app,
@@ -390,12 +547,18 @@ fn pdf_text_contains(app: &TestApp, pdf: &[u8], needles: &[&str]) {
     std::fs::write(&path, pdf).unwrap();
     let out = Command::new("pdftotext").arg(&path).arg("-").output();
     let Some(out) = out.ok().filter(|o| o.status.success()) else {
-        assert!(std::env::var("CI").is_err(), "pdftotext is required under CI");
+        assert!(
+            std::env::var("CI").is_err(),
+            "pdftotext is required under CI"
+        );
         eprintln!("skipped: pdftotext not usable");
         return;
     };
     let text = String::from_utf8_lossy(&out.stdout);
     for n in needles {
-        assert!(text.contains(n), "{n} missing from the opinion PDF:\n{text}");
+        assert!(
+            text.contains(n),
+            "{n} missing from the opinion PDF:\n{text}"
+        );
     }
 }

@@ -4,8 +4,8 @@
 mod access;
 mod cases;
 mod corpus;
-mod decisions;
 mod crash;
+mod decisions;
 mod ingest;
 mod scale_out;
 mod serve;
