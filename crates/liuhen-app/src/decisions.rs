@@ -157,7 +157,8 @@ impl Custody {
             .ok_or_else(|| AppError::NotFound(format!("decision {id}")))
     }
 
-    /// Logs a refusal of the gate (who, what, why) and returns it as an error.
+    /// Logs a refusal of the gate (who, what, why) and returns it as an error; incomplete
+    /// input is bad input (nothing logged, nothing changed).
     pub(crate) async fn refuse_gate(
         &self,
         who: &Principal,
@@ -165,6 +166,9 @@ impl Custody {
         decision: &str,
         why: GateRefusal,
     ) -> AppError {
+        if why.is_input() {
+            return AppError::Invalid(why.message_zh().to_owned());
+        }
         let logged = self
             .log_event(NewEntry {
                 actor: who.user_id.clone(),

@@ -74,6 +74,15 @@ impl GateRefusal {
         }
     }
 
+    /// Incomplete input (a missing opinion, reason, draft or material), not an attempt
+    /// around the gate: answered as bad input, not logged as a refusal.
+    pub fn is_input(self) -> bool {
+        matches!(
+            self,
+            Self::NoDraft | Self::OpinionMissing | Self::MaterialsMissing | Self::ReasonMissing
+        )
+    }
+
     pub fn message_zh(self) -> &'static str {
         match self {
             Self::NoDraft => "请先上传决定文书草案",

@@ -284,7 +284,21 @@ async fn reviewers_must_be_qualified_legal_office_staff_outside_the_case() {
             json!({"materials": ["draft_decision"]}),
         )
         .await;
-    w.refused(r, &w.officer, &id, "materials_missing").await;
+    // Incomplete materials are bad input: refused, not logged as an attempt.
+    let (status, v) = r;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("invalid")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("送审材料不全")
+    );
+    assert!(!w.refused_logged(&w.officer, &id, "materials_missing").await);
+    assert_eq!(w.status(&id).await, "draft");
     let (status, round) = w.submit(&id).await;
     assert_eq!(status, 200, "{round}");
     let materials = round["materials"].as_array().unwrap();
@@ -314,7 +328,7 @@ async fn reviewers_must_be_qualified_legal_office_staff_outside_the_case() {
         .await;
     assert_eq!(
         (status, v["error"]["code"].as_str()),
-        (403, Some("opinion_missing"))
+        (400, Some("invalid"))
     );
     assert_eq!(w.status(&id).await, "under_review");
 }
