@@ -2,4 +2,5 @@
 //! `LIUHEN_TEST_PG_URL` names an admin URL): projection of the audit contract, search,
 //! export, scope, signals and acknowledgement.
 
+mod decisions;
 mod register;

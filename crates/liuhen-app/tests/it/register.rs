@@ -10,7 +10,7 @@ use liuhen_domain::signals::SignalKind;
 use liuhen_domain::{AuditAction, Role};
 use serde_json::json;
 
-async fn for_each_backend<F, Fut>(test: F)
+pub(crate) async fn for_each_backend<F, Fut>(test: F)
 where
     F: Fn(Custody) -> Fut,
     Fut: Future<Output = ()>,
@@ -39,7 +39,13 @@ where
     }
 }
 
-async fn user(c: &Custody, username: &str, name: &str, roles: &[Role], unit: &str) -> Principal {
+pub(crate) async fn user(
+    c: &Custody,
+    username: &str,
+    name: &str,
+    roles: &[Role],
+    unit: &str,
+) -> Principal {
     let id = c
         .create_user_unchecked(
             "test",
