@@ -10,7 +10,7 @@ use liuhen_domain::signals::SignalKind;
 use liuhen_domain::{AuditAction, Role};
 use serde_json::json;
 
-pub(crate) async fn for_each_backend<F, Fut>(test: F)
+async fn for_each_backend<F, Fut>(test: F)
 where
     F: Fn(Custody) -> Fut,
     Fut: Future<Output = ()>,
@@ -39,13 +39,7 @@ where
     }
 }
 
-pub(crate) async fn user(
-    c: &Custody,
-    username: &str,
-    name: &str,
-    roles: &[Role],
-    unit: &str,
-) -> Principal {
+async fn user(c: &Custody, username: &str, name: &str, roles: &[Role], unit: &str) -> Principal {
     let id = c
         .create_user_unchecked(
             "test",
