@@ -15,7 +15,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use liuhen_db::NewEntry;
-pub use liuhen_db::{DecisionRow, QualificationRow, RoundRow};
+pub use liuhen_db::{AuditEntry, DecisionRow, QualificationRow, RoundRow};
 use liuhen_domain::AuditAction;
 use liuhen_domain::authz::{Action, Principal, Target};
 use liuhen_domain::decision::calendar::Calendar;
@@ -469,6 +469,12 @@ impl Custody {
         self.write_decision(who, now, AuditAction::DecisionServed, &d, None, json!({}))
             .await?;
         Ok(d)
+    }
+
+    /// The decision's log entries, oldest first (the caller has authorized viewing it):
+    /// every change and every refused attempt.
+    pub async fn decision_history(&self, id: &str) -> Result<Vec<AuditEntry>, AppError> {
+        Ok(self.db.entries_for(&format!("decision:{id}")).await?)
     }
 
     /// The decisions of a case (the caller has authorized viewing the case).

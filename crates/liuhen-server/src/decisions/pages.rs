@@ -266,14 +266,21 @@ struct DecisionPage {
     can_serve: bool,
     can_decide: bool,
     can_extend: bool,
+    /// The decision's log entries: (seq, time, actor, action).
+    history: Vec<(u64, String, String, String)>,
     error: Option<String>,
 }
 
-async fn names(s: &AppState, v: &DecisionView) -> HashMap<String, String> {
+async fn names(
+    s: &AppState,
+    v: &DecisionView,
+    history: &[liuhen_app::decisions::AuditEntry],
+) -> HashMap<String, String> {
     let mut who: Vec<String> = v
         .rounds
         .iter()
         .flat_map(|r| [r.submitted_by.clone(), r.reviewer.clone()])
+        .chain(history.iter().map(|e| e.actor.clone()))
         .filter(|x| !x.is_empty())
         .collect();
     who.sort();
@@ -294,7 +301,12 @@ async fn decision_page(
         .await
         .map_err(|e| PageError::new(e, t))?;
     let tz = tz(s);
-    let names = names(s, &v).await;
+    let entries = s
+        .custody
+        .decision_history(id)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    let names = names(s, &v, &entries).await;
     let name = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_owned());
     let catalog = s.custody.decision_catalog();
     let material_name = |code: &str| {
@@ -379,6 +391,14 @@ async fn decision_page(
         can_serve: v.can_manage && status == DecisionStatus::Issued,
         can_decide: v.can_review && status == DecisionStatus::UnderReview,
         can_extend: v.can_review && pending.is_some_and(|r| r.extend_reason.is_empty()),
+        history: entries
+            .iter()
+            .map(|e| {
+                let action = liuhen_domain::AuditAction::parse(&e.action)
+                    .map_or_else(|| e.action.clone(), |a| t.label(a).to_owned());
+                (e.seq, when(e.at_ms, &tz), name(&e.actor), action)
+            })
+            .collect(),
         error,
         c: Chrome::new(t, Some(user), "cases"),
     })

@@ -249,6 +249,28 @@ async fn issuing_a_large_fine_without_legal_review_is_refused_and_logged() {
     let r = w.issue(&id).await;
     w.refused(r, &w.officer, &id, "review_required").await;
     assert_eq!(w.status(&id).await, "draft");
+    // The decision page shows its history, the refused attempt included.
+    let html = w
+        .officer
+        .client
+        .get(w.app.url(&format!("/decisions/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "4. 较大数额罚款。",
+        "创建执法决定",
+        "上传决定文书草案",
+        "拒绝访问",
+    ] {
+        assert!(
+            html.contains(needle),
+            "{needle} missing from the decision page"
+        );
+    }
     // Just below the individual threshold: no review, issued at once.
     let small = w.draft_fine("19999.99", "individual").await;
     let (status, v) = w.issue(&small).await;
