@@ -533,7 +533,10 @@ impl Custody {
             &self.policy,
             who,
             action,
-            Target::Case(crate::case_work::case_scope(case)),
+            Target::Case(crate::case_work::case_scope(
+                case,
+                &crate::case_work::team_ids(case),
+            )),
         ) == liuhen_domain::authz::Decision::Allow
     }
 }

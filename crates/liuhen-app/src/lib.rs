@@ -18,6 +18,7 @@ pub mod demo;
 mod demo_cases;
 pub mod derivatives;
 mod error;
+pub mod identity;
 pub mod ingest;
 mod journal;
 pub mod log;

@@ -104,9 +104,10 @@ impl Custody {
         Ok(round)
     }
 
-    /// Whether `who` handles the decision's case: on its team, or drafted or submitted it.
+    /// Whether `who` handles the decision's case: on its team (by account), or drafted or
+    /// submitted it.
     fn handles_case(who: &Principal, case: &CaseRow, d: &DecisionRow, rounds: &[RoundRow]) -> bool {
-        (!who.officer_name.is_empty() && case.team.contains(&who.officer_name))
+        crate::case_work::team_ids(case).contains(&who.user_id)
             || d.created_by == who.user_id
             || rounds.iter().any(|r| r.submitted_by == who.user_id)
     }

@@ -129,7 +129,10 @@ async fn case_page(
         s.custody.policy(),
         &user.principal,
         Action::ManageCase,
-        liuhen_domain::authz::Target::Case(liuhen_app::case_work::case_scope(&case)),
+        liuhen_domain::authz::Target::Case(liuhen_app::case_work::case_scope(
+            &case,
+            &liuhen_app::case_work::team_ids(&case),
+        )),
     ) == liuhen_domain::authz::Decision::Allow;
     let catalog = s.custody.decision_catalog();
     let measures = catalog
