@@ -17,6 +17,8 @@ pub mod decisions;
 pub mod demo;
 mod demo_cases;
 pub mod derivatives;
+pub mod draws;
+mod draws_print;
 mod error;
 pub mod identity;
 pub mod ingest;

@@ -102,6 +102,11 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// A random draw was announced: population, parameters and how its seed will be fixed
+    /// (R6.4); the entry is the commitment.
+    DrawAnnounced,
+    /// A random draw was made from its announced seed; the entry carries seed and result.
+    DrawPerformed,
     /// A decision (决定) was drafted on a case; the entry carries the decision's row.
     DecisionCreated,
     /// A new version of the draft decision document was stored; the entry names its digest.
@@ -123,7 +128,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 57] = [
+    pub const ALL: [AuditAction; 59] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -172,6 +177,8 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::DrawAnnounced,
+        Self::DrawPerformed,
         Self::DecisionCreated,
         Self::DecisionDraftUploaded,
         Self::DecisionMarked,
@@ -233,6 +240,8 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::DrawAnnounced => "draw.announced",
+            Self::DrawPerformed => "draw.performed",
             Self::DecisionCreated => "decision.created",
             Self::DecisionDraftUploaded => "decision.draft_uploaded",
             Self::DecisionMarked => "decision.marked",
@@ -308,6 +317,8 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::DrawAnnounced => "公布随机抽取",
+            Self::DrawPerformed => "实施随机抽取",
             Self::DecisionCreated => "创建执法决定",
             Self::DecisionDraftUploaded => "上传决定文书草案",
             Self::DecisionMarked => "标记需法制审核",

@@ -88,6 +88,8 @@ pub enum Action {
     AcknowledgeAlert,
     /// Delete an original: never allowed (only the disposal procedure removes records).
     DeleteRecord,
+    /// Announce and make a random draw (R6.4, R3.12): supervisors and the legal office.
+    RunDraw,
     /// Decide a legal review of a major decision (R5; the reviewer's qualification and
     /// distance from the case are checked by the gate in the use case).
     ReviewDecision,
@@ -96,7 +98,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Self::ViewRecord,
         Self::PlayRecord,
         Self::DownloadOriginal,
@@ -121,6 +123,7 @@ impl Action {
         Self::ViewAlerts,
         Self::AcknowledgeAlert,
         Self::DeleteRecord,
+        Self::RunDraw,
         Self::ReviewDecision,
         Self::IssueDecision,
     ];
@@ -151,6 +154,7 @@ impl Action {
             Self::ViewAlerts => "alerts.view",
             Self::AcknowledgeAlert => "alerts.acknowledge",
             Self::DeleteRecord => "record.delete",
+            Self::RunDraw => "draw.run",
             Self::ReviewDecision => "decision.review",
             Self::IssueDecision => "decision.issue",
         }

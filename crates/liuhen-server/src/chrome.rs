@@ -18,6 +18,7 @@ pub struct Menu {
     pub access: bool,
     pub view_register: bool,
     pub view_alerts: bool,
+    pub run_draws: bool,
     /// The legal office's review inbox (R5).
     pub legal_review: bool,
 }
@@ -34,6 +35,7 @@ impl Menu {
             access: may(Action::ListRequests),
             view_register: may(Action::ViewRegister),
             view_alerts: may(Action::ViewAlerts),
+            run_draws: may(Action::RunDraw),
             legal_review: may(Action::ReviewDecision),
         }
     }
@@ -56,6 +58,7 @@ pub struct Chrome {
     pub can_access: bool,
     pub can_view_register: bool,
     pub can_view_alerts: bool,
+    pub can_run_draws: bool,
     pub can_legal_review: bool,
 }
 
@@ -78,6 +81,7 @@ impl Chrome {
             can_access: menu.access,
             can_view_register: menu.view_register,
             can_view_alerts: menu.view_alerts,
+            can_run_draws: menu.run_draws,
             can_legal_review: menu.legal_review,
         }
     }

@@ -14,6 +14,8 @@ mod chrome;
 mod cookies;
 pub mod csrf;
 mod decisions;
+mod draws;
+mod draws_pages;
 mod error;
 mod home;
 pub mod i18n;
@@ -65,6 +67,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(register::routes())
         .merge(alerts::routes())
         .merge(decisions::routes())
+        .merge(draws::routes())
+        .merge(draws_pages::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

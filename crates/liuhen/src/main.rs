@@ -5,6 +5,7 @@ mod case_cmd;
 mod cli;
 mod decision_cmd;
 mod demo_cmd;
+mod draw_cmd;
 mod identity_cmd;
 mod progress;
 mod record_cmd;

@@ -3,4 +3,6 @@
 //! export, scope, signals and acknowledgement.
 
 mod decisions;
+mod draws;
 mod register;
+mod support;

@@ -3,3 +3,4 @@
 mod checklist;
 mod compliance;
 mod decision;
+mod draw;

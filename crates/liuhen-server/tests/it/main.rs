@@ -7,6 +7,7 @@ mod access_world;
 mod auth;
 mod cases;
 mod decisions;
+mod draws;
 mod identity;
 mod openapi;
 mod playback;

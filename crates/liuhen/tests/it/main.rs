@@ -6,6 +6,7 @@ mod cases;
 mod corpus;
 mod crash;
 mod decisions;
+mod draws;
 mod identity;
 mod ingest;
 mod scale_out;
