@@ -85,7 +85,8 @@ impl Custody {
         };
         let from_ms = start(from)?;
         let to_ms = start(to.tomorrow().unwrap_or(to))?;
-        let t = settings.thresholds(offset.seconds());
+        let mut t = settings.thresholds(offset.seconds());
+        self.config.decisions.share_calendar(&mut t);
         let mut found = self.signals_between(&t, from_ms, to_ms).await?;
         if let Some(k) = q.kind {
             found.retain(|s| s.kind == k);

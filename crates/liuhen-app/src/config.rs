@@ -27,6 +27,7 @@ pub struct Config {
     #[serde(default)]
     pub pdf: PdfSettings,
     pub limits: Limits,
+    pub decisions: crate::decision_config::DecisionSettings,
 }
 
 /// Printed forms (`crate::pdf`): the red header and the font. Empty values: no header, the
@@ -244,6 +245,7 @@ impl Config {
         }
         config.validate(&path)?;
         config.load_checklist(data_dir)?;
+        config.decisions.load(data_dir)?;
         Ok(config)
     }
 

@@ -342,6 +342,9 @@ fn generate(plan: &Plan, n: usize, at: Timestamp, dir: &Path) -> Result<PathBuf,
     Ok(path)
 }
 
+/// The legal qualification certificate number the demo records for 陈静 (chenjing).
+pub const DEMO_LEGAL_CERTIFICATE: &str = "A20194104000123";
+
 impl Custody {
     /// Fills a fresh custody with the demo bureau. `work` is a scratch folder for the
     /// generated files; `progress` hears one line per step.
@@ -370,8 +373,13 @@ impl Custody {
             ids.insert(a.username, id);
             report.accounts.push(a);
         }
-        std::fs::create_dir_all(work).map_err(|e| AppError::io(work, e))?;
         let now = Timestamp::now();
+        // The legal office's reviewer holds a legal qualification certificate (R5).
+        if let Some(id) = ids.get("chenjing") {
+            self.record_qualification("demo", id, DEMO_LEGAL_CERTIFICATE, now)
+                .await?;
+        }
+        std::fs::create_dir_all(work).map_err(|e| AppError::io(work, e))?;
         let mut stored = Vec::new();
         for (n, plan) in plans().iter().enumerate() {
             let start = now - SignedDuration::from_hours(plan.hours_ago);

@@ -14,6 +14,8 @@ mod confidential;
 pub mod config;
 mod custody;
 pub mod dashboard;
+pub mod decision_config;
+pub mod decisions;
 pub mod demo;
 mod demo_cases;
 pub mod derivatives;
@@ -38,6 +40,7 @@ pub mod uploads;
 pub mod use_log;
 pub mod verify;
 mod verify_cases;
+mod verify_decisions;
 
 pub use config::Config;
 pub use custody::{Custody, OpenOptions};

@@ -114,6 +114,7 @@ impl Custody {
             .await?;
         let records = self.check_records(bindings, obs, &mut report).await?;
         self.check_case_rows(&case_entries, &mut report).await?;
+        self.check_decision_rows(&case_entries, &mut report).await?;
         if opts.fixity {
             self.check_fixity(&records, obs, &mut report).await?;
         }
@@ -273,7 +274,9 @@ impl Custody {
                             report.problem("entry_row_mismatch", &subject, format!("entry #{}: columns (actor {:?}, action {:?}, subject {:?}) differ from its body (actor {:?}, action {:?}, subject {:?})", e.seq, e.actor, e.action, e.subject, body.actor, body.action, body.subject));
                         }
                         track_binding(&body, &mut bindings);
-                        if crate::verify_cases::replays(&body) {
+                        if crate::verify_cases::replays(&body)
+                            || crate::verify_decisions::replays(&body)
+                        {
                             case_entries.push(body);
                         }
                     }

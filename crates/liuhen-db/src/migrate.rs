@@ -28,6 +28,7 @@ const SQLITE: &[(i64, &str)] = &[
         15,
         include_str!("../migrations/sqlite/0015_request_inbox.sql"),
     ),
+    (18, include_str!("../migrations/sqlite/0018_decisions.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -54,6 +55,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         15,
         include_str!("../migrations/postgres/0015_request_inbox.sql"),
+    ),
+    (
+        18,
+        include_str!("../migrations/postgres/0018_decisions.sql"),
     ),
 ];
 

@@ -127,10 +127,28 @@ pub enum AuditAction {
     /// A court or reconsideration body requisitioned records (调卷, R4.6); carries the
     /// access contract's fields like `visit.outside`.
     FileRequisitioned,
+    /// A decision (决定) was drafted on a case; the entry carries the decision's row.
+    DecisionCreated,
+    /// A new version of the draft decision document was stored; the entry names its digest.
+    DecisionDraftUploaded,
+    /// A user marked a decision for legal review ("other … by law") with a reason.
+    DecisionMarked,
+    /// A decision was submitted for legal review with its materials checklist.
+    DecisionSubmitted,
+    /// The legal office decided a review round (outcome, written opinion, reviewer's certificate).
+    DecisionReviewed,
+    /// A review round's time limit was extended once, with a reason.
+    DecisionReviewExtended,
+    /// A decision was issued (作出).
+    DecisionIssued,
+    /// A decision was served on the party (送达).
+    DecisionServed,
+    /// An account's legal qualification certificate number was recorded or cleared.
+    LegalQualificationSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 58] = [
+    pub const ALL: [AuditAction; 67] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -189,6 +207,15 @@ impl AuditAction {
         Self::CasesExported,
         Self::CaseNoted,
         Self::FileRequisitioned,
+        Self::DecisionCreated,
+        Self::DecisionDraftUploaded,
+        Self::DecisionMarked,
+        Self::DecisionSubmitted,
+        Self::DecisionReviewed,
+        Self::DecisionReviewExtended,
+        Self::DecisionIssued,
+        Self::DecisionServed,
+        Self::LegalQualificationSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -251,6 +278,15 @@ impl AuditAction {
             Self::CasesExported => "cases.exported",
             Self::CaseNoted => "case.noted",
             Self::FileRequisitioned => "file.requisitioned",
+            Self::DecisionCreated => "decision.created",
+            Self::DecisionDraftUploaded => "decision.draft_uploaded",
+            Self::DecisionMarked => "decision.marked",
+            Self::DecisionSubmitted => "decision.submitted",
+            Self::DecisionReviewed => "decision.reviewed",
+            Self::DecisionReviewExtended => "decision.review_extended",
+            Self::DecisionIssued => "decision.issued",
+            Self::DecisionServed => "decision.served",
+            Self::LegalQualificationSet => "account.legal_qualification",
         }
     }
 
@@ -327,6 +363,15 @@ impl AuditAction {
             Self::CasesExported => "导出案件清单",
             Self::CaseNoted => "追加案卷说明",
             Self::FileRequisitioned => "调卷",
+            Self::DecisionCreated => "创建执法决定",
+            Self::DecisionDraftUploaded => "上传决定文书草案",
+            Self::DecisionMarked => "标记需法制审核",
+            Self::DecisionSubmitted => "提交法制审核",
+            Self::DecisionReviewed => "法制审核",
+            Self::DecisionReviewExtended => "延长审核期限",
+            Self::DecisionIssued => "作出执法决定",
+            Self::DecisionServed => "送达执法决定",
+            Self::LegalQualificationSet => "登记法律职业资格",
         }
     }
 }

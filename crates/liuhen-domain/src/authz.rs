@@ -90,10 +90,15 @@ pub enum Action {
     DeleteRecord,
     /// Announce and make a random draw (R6.4, R3.12): supervisors and the legal office.
     RunDraw,
+    /// Decide a legal review of a major decision (R5; the reviewer's qualification and
+    /// distance from the case are checked by the gate in the use case).
+    ReviewDecision,
+    /// Issue (作出) and serve a decision of a case one manages, once the gate lets it.
+    IssueDecision,
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 27] = [
         Self::ViewRecord,
         Self::PlayRecord,
         Self::DownloadOriginal,
@@ -119,6 +124,8 @@ impl Action {
         Self::AcknowledgeAlert,
         Self::DeleteRecord,
         Self::RunDraw,
+        Self::ReviewDecision,
+        Self::IssueDecision,
     ];
 
     pub fn code(self) -> &'static str {
@@ -148,6 +155,8 @@ impl Action {
             Self::AcknowledgeAlert => "alerts.acknowledge",
             Self::DeleteRecord => "record.delete",
             Self::RunDraw => "draw.run",
+            Self::ReviewDecision => "decision.review",
+            Self::IssueDecision => "decision.issue",
         }
     }
 

@@ -18,6 +18,7 @@ pub mod binding;
 pub mod case;
 pub mod checklist;
 pub mod compliance;
+pub mod decision;
 pub mod draw;
 pub mod org;
 pub mod playback;

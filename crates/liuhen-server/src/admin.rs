@@ -68,9 +68,19 @@ struct UsersPage {
     error: Option<String>,
     /// The form as submitted, kept when it is refused.
     form: UserForm,
+    /// Legal qualification certificates by user id (R5: legal-office reviewers).
+    certs: std::collections::HashMap<String, String>,
 }
 
 impl UsersPage {
+    fn cert(&self, id: &str) -> String {
+        self.certs.get(id).cloned().unwrap_or_default()
+    }
+
+    fn legal_office(&self, roles: &[Role]) -> bool {
+        roles.contains(&Role::LegalOffice)
+    }
+
     fn checked(&self, code: &str) -> bool {
         self.form.roles.iter().any(|r| r == code)
     }
@@ -120,6 +130,7 @@ async fn render_users(
         issued,
         error,
         form,
+        certs: s.custody.legal_qualifications().await.map_err(e)?,
     })
 }
 

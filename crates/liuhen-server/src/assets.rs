@@ -48,6 +48,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/access.js"),
     ),
     (
+        "decisions.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/decisions.js"),
+    ),
+    (
         "favicon.svg",
         "image/svg+xml",
         include_bytes!("../assets/favicon.svg"),

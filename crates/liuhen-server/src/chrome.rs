@@ -19,6 +19,8 @@ pub struct Menu {
     pub view_register: bool,
     pub view_alerts: bool,
     pub run_draws: bool,
+    /// The legal office's review inbox (R5).
+    pub legal_review: bool,
 }
 
 impl Menu {
@@ -34,6 +36,7 @@ impl Menu {
             view_register: may(Action::ViewRegister),
             view_alerts: may(Action::ViewAlerts),
             run_draws: may(Action::RunDraw),
+            legal_review: may(Action::ReviewDecision),
         }
     }
 }
@@ -56,6 +59,7 @@ pub struct Chrome {
     pub can_view_register: bool,
     pub can_view_alerts: bool,
     pub can_run_draws: bool,
+    pub can_legal_review: bool,
 }
 
 impl Chrome {
@@ -78,6 +82,7 @@ impl Chrome {
             can_view_register: menu.view_register,
             can_view_alerts: menu.view_alerts,
             can_run_draws: menu.run_draws,
+            can_legal_review: menu.legal_review,
         }
     }
 

@@ -19,6 +19,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("cases", include_str!("../i18n/cases.toml")),
     ("access", include_str!("../i18n/access.toml")),
     ("register", include_str!("../i18n/register.toml")),
+    ("decisions", include_str!("../i18n/decisions.toml")),
     ("domain", include_str!("../i18n/domain.toml")),
     ("draws", include_str!("../i18n/draws.toml")),
 ];
@@ -155,6 +156,10 @@ labelled! {
     liuhen_domain::review::ReviewItem => "review_item", code;
     liuhen_domain::review::ReviewVerdict => "review_verdict", code;
     liuhen_domain::AuditAction => "audit", as_str;
+    liuhen_domain::decision::DecisionKind => "decision_kind", code;
+    liuhen_domain::decision::PartyType => "party_type", code;
+    liuhen_domain::decision::DecisionStatus => "decision_status", code;
+    liuhen_domain::decision::ReviewOutcome => "review_outcome", code;
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Tr {
@@ -210,6 +215,10 @@ mod tests {
         check(&ReviewItem::ALL);
         check(&ReviewVerdict::ALL);
         check(&AuditAction::ALL);
+        check(liuhen_domain::decision::DecisionKind::ALL);
+        check(liuhen_domain::decision::PartyType::ALL);
+        check(liuhen_domain::decision::DecisionStatus::ALL);
+        check(liuhen_domain::decision::ReviewOutcome::ALL);
     }
 
     #[test]
@@ -224,6 +233,33 @@ mod tests {
             DenyReason::CaseNotArchived,
             DenyReason::GrantExpired,
             DenyReason::GrantRevoked,
+        ] {
+            let (zh, _) = catalog
+                .get(&format!("error.{}", r.code()))
+                .unwrap_or_else(|| panic!("i18n/domain.toml lacks error.{}", r.code()));
+            assert_eq!(zh, r.message_zh());
+        }
+    }
+
+    #[test]
+    fn every_refusal_of_the_decision_gate_has_both_messages() {
+        use liuhen_domain::decision::gate::GateRefusal as G;
+        let catalog = super::load().unwrap();
+        for r in [
+            G::NoDraft,
+            G::ReviewRequired,
+            G::ReviewPending,
+            G::ReviewReturned,
+            G::Disapproved,
+            G::DraftChanged,
+            G::WrongStatus,
+            G::OwnCase,
+            G::NoQualification,
+            G::OpinionMissing,
+            G::NotInCatalog,
+            G::MaterialsMissing,
+            G::AlreadyExtended,
+            G::ReasonMissing,
         ] {
             let (zh, _) = catalog
                 .get(&format!("error.{}", r.code()))

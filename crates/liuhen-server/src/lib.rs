@@ -13,6 +13,7 @@ mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
+mod decisions;
 mod disposition;
 mod draws;
 mod draws_pages;
@@ -77,6 +78,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(access_pages::routes())
         .merge(register::routes())
         .merge(alerts::routes())
+        .merge(decisions::routes())
         .merge(draws::routes())
         .merge(draws_pages::routes())
         .layer(csrf)

@@ -73,6 +73,9 @@ enum Command {
     /// Identity by account: officers and case team members without one, and resolving them.
     #[command(subcommand)]
     Identity(crate::identity_cmd::IdentityCommand),
+    /// Decisions and legal review (附件5): check a catalog or calendar file; overdue reviews.
+    #[command(subcommand)]
+    Decision(crate::decision_cmd::DecisionCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -156,6 +159,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if let Command::VerifyPackage(a) = &args.command {
         return crate::export_cmd::verify_package(a);
+    }
+    if let Command::Decision(cmd) = &args.command
+        && let Some(done) = crate::decision_cmd::check(cmd)
+    {
+        return done;
     }
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
@@ -267,6 +275,7 @@ async fn command(
         Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd).await,
         Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
         Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
+        Command::Decision(cmd) => crate::decision_cmd::run(&custody, cmd).await,
         Command::Demo | Command::VerifyPackage(_) => {
             unreachable!("handled before the data directory is opened")
         }

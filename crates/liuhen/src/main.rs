@@ -3,6 +3,7 @@
 mod access_cmd;
 mod case_cmd;
 mod cli;
+mod decision_cmd;
 mod demo_cmd;
 mod draw_cmd;
 mod export_cmd;

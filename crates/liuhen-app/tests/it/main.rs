@@ -3,6 +3,7 @@
 //! export, scope, signals and acknowledgement.
 
 mod archived_cases;
+mod decisions;
 mod draws;
 mod export;
 mod register;

@@ -20,7 +20,7 @@ fn t(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-fn sample_case(n: u8) -> CaseRow {
+pub(crate) fn sample_case(n: u8) -> CaseRow {
     CaseRow {
         id: format!("0190f3a0-0000-7000-8000-0000000c00{n:02x}"),
         number: format!("平高应急罚〔2026〕{n}号"),

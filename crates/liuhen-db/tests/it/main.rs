@@ -3,6 +3,7 @@
 mod access;
 mod accounts;
 mod cases;
+mod decisions;
 mod inbox;
 mod register;
 mod search;

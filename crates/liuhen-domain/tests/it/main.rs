@@ -2,6 +2,7 @@
 
 mod checklist;
 mod compliance;
+mod decision;
 mod draw;
 mod recording_modes;
 mod requirements_trace;

@@ -8,6 +8,7 @@ mod archived;
 mod auth;
 mod bindings;
 mod cases;
+mod decisions;
 mod draws;
 mod durability;
 mod identity;

@@ -5,6 +5,7 @@ mod access;
 mod cases;
 mod corpus;
 mod crash;
+mod decisions;
 mod draws;
 mod export;
 mod fsync_faults;

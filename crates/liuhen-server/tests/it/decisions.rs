@@ -1,0 +1,600 @@
+//! Decisions and their legal review over HTTP (issue 13, R5): every way around the gate is
+//! refused and logged — issuing without review, reviewing one's own case, a reviewer
+//! without a recorded qualification, an approval of an earlier draft reused after the
+//! draft changed, a returned review treated as passed; the full loop then issues; overdue
+//! reviews are listed when the clock moves; `verify` replays the rows and sees a hand edit.
+
+use std::process::Command;
+
+use jiff::{SignedDuration, Timestamp};
+use liuhen_domain::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::support::{TEST_PASSWORD, TestApp};
+
+const GX: &str = "平顶山高新区应急管理局";
+
+struct Who {
+    client: reqwest::Client,
+    csrf: String,
+    id: String,
+}
+
+struct World {
+    app: TestApp,
+    admin: Who,
+    officer: Who,
+    legal: Who,
+    /// Legal office, no certificate recorded.
+    uncertified: Who,
+    /// Legal office and on the case team (qualified).
+    own: Who,
+    case: String,
+}
+
+async fn who(app: &TestApp, username: &str) -> Who {
+    let client = app.client();
+    let csrf = app.login(&client, username, TEST_PASSWORD).await;
+    let id = app
+        .custody
+        .db()
+        .user_by_username(username)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    Who { client, csrf, id }
+}
+
+async fn call(
+    app: &TestApp,
+    w: &Who,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = w
+        .client
+        .request(method, app.url(path))
+        .header("X-CSRF-Token", &w.csrf);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+async fn put_draft(app: &TestApp, w: &Who, id: &str, text: &str) -> (u16, Value) {
+    let res = w
+        .client
+        .put(app.url(&format!(
+            "/api/v1/decisions/{id}/draft?file_name=决定书草案.txt"
+        )))
+        .header("X-CSRF-Token", &w.csrf)
+        .body(text.as_bytes().to_vec())
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
+async fn world() -> World {
+    let app = TestApp::new().await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    app.user_named("chenjing", "陈静", &[Role::LegalOffice], GX)
+        .await;
+    app.user_named("zhoujie", "周杰", &[Role::LegalOffice], GX)
+        .await;
+    app.user_named("liuna", "刘娜", &[Role::Officer, Role::LegalOffice], GX)
+        .await;
+    app.user("sysadmin", &[Role::SystemAdmin], GX).await;
+    let admin = who(&app, "sysadmin").await;
+    let officer = who(&app, "zhangwei").await;
+    let legal = who(&app, "chenjing").await;
+    let uncertified = who(&app, "zhoujie").await;
+    let own = who(&app, "liuna").await;
+    for (w, cert) in [(&legal, "A20161234567"), (&own, "A20187654321")] {
+        let (status, v) = call(
+            &app,
+            &admin,
+            Method::PUT,
+            &format!("/api/v1/users/{}/legal-qualification", w.id),
+            Some(json!({ "cert_no": cert })),
+        )
+        .await;
+        assert_eq!(status, 200, "{v}");
+    }
+    let (status, v) = call(
+        &app,
+        &officer,
+        Method::POST,
+        "/api/v1/cases",
+        Some(json!({
+            "number": "平高应急罚〔2026〕88号",
+            "name": "某化工有限公司重大事故隐患案",
+            "category": "penalty",
+            "department": "执法监察大队",
+            "team": ["张伟", "刘娜"],
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{v}");
+    let case = v["id"].as_str().unwrap().to_owned();
+    World {
+        app,
+        admin,
+        officer,
+        legal,
+        uncertified,
+        own,
+        case,
+    }
+}
+
+impl World {
+    async fn draft_fine(&self, yuan: &str, party_type: &str) -> String {
+        let (status, v) = call(
+            &self.app,
+            &self.officer,
+            Method::POST,
+            &format!("/api/v1/cases/{}/decisions", self.case),
+            Some(json!({
+                "kind": "penalty",
+                "measure": "fine",
+                "party_type": party_type,
+                "party_name": "平顶山市某化工有限公司",
+                "fine_yuan": yuan,
+                "summary": "未按规定对重大危险源进行辨识评估",
+            })),
+        )
+        .await;
+        assert_eq!(status, 201, "{v}");
+        let id = v["decision"]["id"].as_str().unwrap().to_owned();
+        let (status, _) = put_draft(
+            &self.app,
+            &self.officer,
+            &id,
+            "行政处罚决定书（草案）第一版",
+        )
+        .await;
+        assert_eq!(status, 200);
+        id
+    }
+
+    async fn post(&self, w: &Who, id: &str, op: &str, body: Value) -> (u16, Value) {
+        call(
+            &self.app,
+            w,
+            Method::POST,
+            &format!("/api/v1/decisions/{id}/{op}"),
+            Some(body),
+        )
+        .await
+    }
+
+    async fn submit(&self, id: &str) -> (u16, Value) {
+        let materials = json!({ "materials": ["draft_decision", "investigation_report", "evidence", "legal_basis"] });
+        self.post(&self.officer, id, "submit", materials).await
+    }
+
+    async fn review(&self, w: &Who, id: &str, outcome: &str) -> (u16, Value) {
+        let body = json!({ "outcome": outcome, "opinion": "事实清楚，证据确凿，适用依据正确，程序合法。" });
+        self.post(w, id, "review", body).await
+    }
+
+    async fn issue(&self, id: &str) -> (u16, Value) {
+        self.post(&self.officer, id, "issue", json!({})).await
+    }
+
+    async fn status(&self, id: &str) -> String {
+        let (_, v) = call(
+            &self.app,
+            &self.officer,
+            Method::GET,
+            &format!("/api/v1/decisions/{id}"),
+            None,
+        )
+        .await;
+        v["decision"]["status"].as_str().unwrap().to_owned()
+    }
+
+    /// Whether `w`'s refusal with this reason is in the log (subject `decision:<id>`).
+    async fn refused_logged(&self, w: &Who, id: &str, reason: &str) -> bool {
+        self.app
+            .custody
+            .db()
+            .entries_for(&format!("decision:{id}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .any(|e| {
+                let body: Value = serde_json::from_str(&e.body).unwrap();
+                e.actor == w.id
+                    && e.action == "access.refused"
+                    && body["details"]["reason"] == reason
+            })
+    }
+
+    async fn refused(&self, (status, v): (u16, Value), w: &Who, id: &str, reason: &str) {
+        assert_eq!(status, 403, "{v}");
+        assert_eq!(v["error"]["code"], reason, "{v}");
+        assert!(
+            self.refused_logged(w, id, reason).await,
+            "refusal {reason} not logged"
+        );
+    }
+}
+
+#[tokio::test]
+async fn issuing_a_large_fine_without_legal_review_is_refused_and_logged() {
+    let w = world().await;
+    let id = w.draft_fine("200000", "organisation").await;
+    let (_, v) = call(
+        &w.app,
+        &w.officer,
+        Method::GET,
+        &format!("/api/v1/decisions/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(v["legal_review_required"], true);
+    assert_eq!(v["catalog_entries"][0]["code"], "penalty.large_fine");
+    let r = w.issue(&id).await;
+    w.refused(r, &w.officer, &id, "review_required").await;
+    assert_eq!(w.status(&id).await, "draft");
+    // The decision page shows its history, the refused attempt included.
+    let html = w
+        .officer
+        .client
+        .get(w.app.url(&format!("/decisions/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for needle in [
+        "4. 较大数额罚款。",
+        "创建执法决定",
+        "上传决定文书草案",
+        "拒绝访问",
+    ] {
+        assert!(
+            html.contains(needle),
+            "{needle} missing from the decision page"
+        );
+    }
+    // Just below the individual threshold: no review, issued at once.
+    let small = w.draft_fine("19999.99", "individual").await;
+    let (status, v) = w.issue(&small).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "issued");
+    // Submitting it for review anyway is refused: it is not in the catalog.
+    let own = w.draft_fine("100", "individual").await;
+    let r = w.submit(&own).await;
+    w.refused(r, &w.officer, &own, "not_in_catalog").await;
+    // Marked "other … by law" with a reason, it needs review too.
+    let (status, _) = w
+        .post(
+            &w.officer,
+            &own,
+            "mark",
+            json!({"reason": "依《安全生产法》须审核"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let r = w.issue(&own).await;
+    w.refused(r, &w.officer, &own, "review_required").await;
+}
+
+#[tokio::test]
+async fn reviewers_must_be_qualified_legal_office_staff_outside_the_case() {
+    let w = world().await;
+    let id = w.draft_fine("200000", "organisation").await;
+    let r = w
+        .post(
+            &w.officer,
+            &id,
+            "submit",
+            json!({"materials": ["draft_decision"]}),
+        )
+        .await;
+    // Incomplete materials are bad input: refused, not logged as an attempt.
+    let (status, v) = r;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("invalid")),
+        "{v}"
+    );
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("送审材料不全")
+    );
+    assert!(!w.refused_logged(&w.officer, &id, "materials_missing").await);
+    assert_eq!(w.status(&id).await, "draft");
+    let (status, round) = w.submit(&id).await;
+    assert_eq!(status, 200, "{round}");
+    let materials = round["materials"].as_array().unwrap();
+    assert!(
+        materials.iter().any(|m| m == "compliance_report"),
+        "{round}"
+    );
+    assert_eq!(w.status(&id).await, "under_review");
+    // A reviewer without a recorded legal qualification.
+    let r = w.review(&w.uncertified, &id, "approve").await;
+    w.refused(r, &w.uncertified, &id, "no_legal_qualification")
+        .await;
+    // A qualified reviewer who is on the case team (reviewing one's own case).
+    let r = w.review(&w.own, &id, "approve").await;
+    w.refused(r, &w.own, &id, "own_case").await;
+    // The officer is not the legal office at all.
+    let r = w.review(&w.officer, &id, "approve").await;
+    w.refused(r, &w.officer, &id, "role_not_permitted").await;
+    // No opinion, no decision.
+    let (status, v) = w
+        .post(
+            &w.legal,
+            &id,
+            "review",
+            json!({"outcome": "approve", "opinion": " "}),
+        )
+        .await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (400, Some("invalid"))
+    );
+    assert_eq!(w.status(&id).await, "under_review");
+}
+
+#[tokio::test]
+async fn a_returned_review_is_not_treated_as_passed() {
+    let w = world().await;
+    let id = w.draft_fine("200000", "organisation").await;
+    assert_eq!(w.submit(&id).await.0, 200);
+    let (status, v) = w.review(&w.legal, &id, "return").await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(w.status(&id).await, "draft");
+    let r = w.issue(&id).await;
+    w.refused(r, &w.officer, &id, "review_returned").await;
+    // The loop: supplemented and resubmitted, a second round.
+    let (status, round) = w.submit(&id).await;
+    assert_eq!((status, round["round"].as_i64()), (200, Some(2)));
+}
+
+#[tokio::test]
+async fn an_approval_of_an_earlier_draft_is_not_reused_after_the_draft_changed() {
+    let w = world().await;
+    let id = w.draft_fine("200000", "organisation").await;
+    assert_eq!(w.submit(&id).await.0, 200);
+    // A new draft cannot slip in while the review runs.
+    let (status, v) = put_draft(&w.app, &w.officer, &id, "第二版").await;
+    assert_eq!(
+        (status, v["error"]["code"].as_str()),
+        (403, Some("review_pending"))
+    );
+    assert_eq!(w.review(&w.legal, &id, "approve").await.0, 200);
+    assert_eq!(w.status(&id).await, "reviewed");
+    let (status, v) = put_draft(
+        &w.app,
+        &w.officer,
+        &id,
+        "行政处罚决定书（草案）第二版：罚款改为 30 万元",
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "draft", "a changed draft voids the approval");
+    let r = w.issue(&id).await;
+    w.refused(r, &w.officer, &id, "draft_changed").await;
+    // Reviewed again, approved with changes, then issued and served.
+    assert_eq!(w.submit(&id).await.0, 200);
+    let body =
+        json!({"outcome": "approve_with_changes", "opinion": "同意", "changes": "补充送达地址"});
+    assert_eq!(w.post(&w.legal, &id, "review", body).await.0, 200);
+    let (status, v) = w.issue(&id).await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("issued")), "{v}");
+    let (status, v) = w.post(&w.officer, &id, "serve", json!({})).await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("served")), "{v}");
+    // The opinion form of the last round.
+    let res = w
+        .officer
+        .client
+        .get(w.app.url(&format!("/decisions/{id}/opinion.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let pdf = res.bytes().await.unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    pdf_text_contains(
+        &w.app,
+        &pdf,
+        &[
+            "法制审核意见书",
+            "修改后同意",
+            "A20161234567",
+            "补充送达地址",
+        ],
+    );
+    assert_verifies(&w.app).await;
+    // A hand edit of a decision row shows in verify.
+    sql(
+        &w.app,
+        "UPDATE decisions SET status = 'reviewed' WHERE id = $1",
+        &id,
+    )
+    .await;
+    let report = verify(&w.app).await;
+    assert!(
+        report.problems.iter().any(|p| p.code == "decision_edited"),
+        "{:#?}",
+        report.problems
+    );
+}
+
+#[tokio::test]
+async fn overdue_reviews_are_listed_as_the_clock_moves_and_extended_once() {
+    let w = world().await;
+    let id = w.draft_fine("50000", "organisation").await;
+    assert_eq!(w.submit(&id).await.0, 200);
+    let now = Timestamp::now();
+    let pending = w.app.custody.pending_reviews(now).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert!(!pending[0].overdue);
+    let later = now + SignedDuration::from_hours(24 * 30);
+    let pending = w.app.custody.pending_reviews(later).await.unwrap();
+    assert!(
+        pending[0].overdue,
+        "a month later the 5 working days are past"
+    );
+    let (status, v) = call(&w.app, &w.legal, Method::GET, "/api/v1/legal-review", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(v["pending"][0]["decision"]["id"], id.as_str());
+    let due = v["pending"][0]["due_date"].as_str().unwrap().to_owned();
+    let (status, r) = w
+        .post(
+            &w.legal,
+            &id,
+            "extend",
+            json!({"reason": "案情复杂，需补充调查"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert!(r["due_date"].as_str().unwrap() > due.as_str());
+    let r = w
+        .post(&w.legal, &id, "extend", json!({"reason": "再次延期"}))
+        .await;
+    w.refused(r, &w.legal, &id, "already_extended").await;
+    // The inbox page shows it.
+    let html = w
+        .legal
+        .client
+        .get(w.app.url("/legal-review"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("平高应急罚〔2026〕88号"), "{html}");
+    assert_verifies(&w.app).await;
+}
+
+#[tokio::test]
+async fn an_administrator_records_a_certificate_on_the_users_page() {
+    let w = world().await;
+    let html = w
+        .admin
+        .client
+        .get(w.app.url("/admin/users"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("A20161234567"),
+        "chenjing's certificate is shown"
+    );
+    let res = w
+        .admin
+        .client
+        .post(w.app.url(&format!(
+            "/admin/users/{}/legal-qualification",
+            w.uncertified.id
+        )))
+        .form(&[("csrf", w.admin.csrf.as_str()), ("cert_no", "A20200001111")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let cert = w
+        .app
+        .custody
+        .legal_qualification(&w.uncertified.id)
+        .await
+        .unwrap();
+    assert_eq!(cert.as_deref(), Some("A20200001111"));
+    let logged = w
+        .app
+        .custody
+        .db()
+        .entries_for(&format!("user:{}", w.uncertified.id))
+        .await
+        .unwrap();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.action == "account.legal_qualification" && e.actor == w.admin.id)
+    );
+    // The officer may not record one.
+    let (status, _) = call(
+        &w.app,
+        &w.officer,
+        Method::PUT,
+        &format!("/api/v1/users/{}/legal-qualification", w.officer.id),
+        Some(json!({ "cert_no": "X" })),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_verifies(&w.app).await;
+}
+
+async fn verify(app: &TestApp) -> liuhen_app::verify::VerifyReport {
+    app.custody
+        .verify(
+            liuhen_app::verify::VerifyOptions { fixity: false },
+            &liuhen_app::verify::Quiet,
+        )
+        .await
+        .unwrap()
+}
+
+async fn assert_verifies(app: &TestApp) {
+    let report = verify(app).await;
+    assert!(report.problems.is_empty(), "{:#?}", report.problems);
+}
+
+async fn sql(app: &TestApp, statement: &str, arg: &str) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", app.data.join("liuhen.db").display());
+    let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(statement.to_owned()))
+        .bind(arg)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
+/// The PDF's text (pdftotext) contains every needle; without pdftotext the check is
+/// skipped, except under CI where it fails.
+fn pdf_text_contains(app: &TestApp, pdf: &[u8], needles: &[&str]) {
+    let path = app.data.parent().unwrap().join("opinion.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdftotext").arg(&path).arg("-").output();
+    let Some(out) = out.ok().filter(|o| o.status.success()) else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "pdftotext is required under CI"
+        );
+        eprintln!("skipped: pdftotext not usable");
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    for n in needles {
+        assert!(
+            text.contains(n),
+            "{n} missing from the opinion PDF:\n{text}"
+        );
+    }
+}
