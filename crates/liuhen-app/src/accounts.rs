@@ -156,10 +156,6 @@ pub fn generate_password() -> Result<String, AppError> {
     sessions::random_password()
 }
 
-pub(crate) fn now() -> Timestamp {
-    Timestamp::now()
-}
-
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
@@ -252,7 +248,7 @@ impl Custody {
             return Err(AppError::Invalid("填写部门时必须同时填写所属单位".into()));
         }
         let hash = sessions::hash_password(new.password.clone()).await?;
-        let at = now();
+        let at = self.now();
         let id = new_id();
         let mut tx = self.db.begin().await?;
         if tx.user_by_username(username.as_str()).await?.is_some() {
@@ -304,7 +300,7 @@ impl Custody {
     /// Every account with its lock state (for the administrators' pages; the caller
     /// authorizes).
     pub async fn user_listing(&self) -> Result<Vec<UserListing>, AppError> {
-        let now_ms = now().as_millisecond();
+        let now_ms = self.now().as_millisecond();
         let mut out = Vec::new();
         for u in self.db.users().await? {
             let locked = self.db.login_failures(&u.username).await?.is_locked(now_ms);
@@ -329,7 +325,7 @@ impl Custody {
         if disabled && by.user_id == user_id {
             return Err(AppError::Invalid("不能停用自己的账号".into()));
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -370,7 +366,7 @@ impl Custody {
             .await?;
         let password = sessions::random_password()?;
         let hash = sessions::hash_password(password.clone()).await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -401,7 +397,7 @@ impl Custody {
     pub async fn unlock_user(&self, by: &Principal, username: &str) -> Result<(), AppError> {
         self.authorize(by, Action::ManageSecurity, Target::System, None)
             .await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_username(username)
@@ -428,7 +424,7 @@ impl Custody {
     pub async fn reset_totp(&self, by: &Principal, user_id: &str) -> Result<(), AppError> {
         self.authorize(by, Action::ManageSecurity, Target::System, None)
             .await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -472,7 +468,7 @@ impl Custody {
         {
             return Err(AppError::Invalid("名称不能超过100个字符".into()));
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let had_unit = tx.unit_id(&unit).await?;
         if let Some(uid) = &had_unit {

@@ -346,7 +346,7 @@ impl Custody {
             details.insert((*k).to_owned(), json!({ "from": old[*k], "to": new[*k] }));
         }
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::CaseEdited,
@@ -367,7 +367,7 @@ impl Custody {
         who: &Principal,
         step_id: &str,
     ) -> Result<Vec<(Proposal, Record)>, AppError> {
-        let now = Timestamp::now().as_millisecond();
+        let now = self.now().as_millisecond();
         self.proposals_among(Some(&record_visibility(&self.policy, who, now)), step_id)
             .await
     }

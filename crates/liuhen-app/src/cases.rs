@@ -272,7 +272,7 @@ impl Custody {
 
     pub async fn create_case(&self, new: &NewCase, actor: &str) -> Result<CaseRow, AppError> {
         let parties = checked_parties(&new.parties)?;
-        let now = Timestamp::now();
+        let now = self.now();
         let case = CaseRow {
             id: uuid::Uuid::now_v7().to_string(),
             number: required(&new.number, "案件编号", "case number")?,
@@ -338,7 +338,7 @@ impl Custody {
         }
         *flag.slot(&mut row.flags) = value;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::CaseChanged,
@@ -387,7 +387,7 @@ impl Custody {
                 new.window.1, new.window.0
             )));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let step = Step {
             id: uuid::Uuid::now_v7().to_string(),
             checklist_row: row.map(|r| r.id.clone()),
@@ -448,7 +448,7 @@ impl Custody {
                 step.step.name
             )));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let link = StepRecordRow {
             step_id: step.step.id.clone(),
             record_id: record.id.clone(),
@@ -486,7 +486,7 @@ impl Custody {
         let mut tx = self.db.begin().await?;
         let step = self.step(step_id).await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::RecordUnlinked,
@@ -544,7 +544,7 @@ impl Custody {
         interruption
             .accept(explanation)
             .map_err(|e| invalid(e.to_string()))?;
-        let now = Timestamp::now();
+        let now = self.now();
         let row = ExplanationRow {
             step_id: step.step.id.clone(),
             explanation: explanation.clone(),

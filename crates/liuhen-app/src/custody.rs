@@ -9,7 +9,7 @@ use liuhen_db::{Db, NewEntry};
 use liuhen_domain::AuditAction;
 use liuhen_merkle::keys::SigningKeys;
 
-use crate::{AppError, Config};
+use crate::{AppError, Clock, Config, SystemClock};
 
 pub struct OpenOptions {
     pub data_dir: PathBuf,
@@ -17,6 +17,8 @@ pub struct OpenOptions {
     pub blobs: Option<Arc<dyn BlobStore>>,
     /// Replaces the configured database URL.
     pub database_url: Option<String>,
+    /// Replaces the system clock (tests move time forward with [`crate::MovableClock`]).
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 impl OpenOptions {
@@ -25,6 +27,7 @@ impl OpenOptions {
             data_dir: data_dir.into(),
             blobs: None,
             database_url: None,
+            clock: None,
         }
     }
 }
@@ -41,6 +44,7 @@ pub struct Custody {
     /// Hashing state of the uploads in progress (see `uploads`).
     pub(crate) uploads: Arc<crate::uploads::Sessions>,
     pub(crate) policy: Arc<liuhen_domain::access::Policy>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Custody {
@@ -63,8 +67,9 @@ impl Custody {
         let (keys, created) =
             SigningKeys::load_or_create(&key_dir).map_err(|e| AppError::Keys(e.to_string()))?;
         let origin = format!("liuhen/{}", instance_id(&dir)?);
+        let clock = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let custody = Custody {
-            journal: Arc::new(crate::journal::Journal::start(db.clone())),
+            journal: Arc::new(crate::journal::Journal::start(db.clone(), clock.clone())),
             db,
             blobs,
             keys: Arc::new(keys),
@@ -73,11 +78,21 @@ impl Custody {
             data_dir: dir,
             uploads: Default::default(),
             policy: Arc::new(policy),
+            clock,
         };
         if created {
             custody.log_keys_created().await?;
         }
         Ok(custody)
+    }
+
+    /// The time of the use cases (the injected clock; the system's in production).
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn db(&self) -> &Db {
@@ -124,7 +139,7 @@ impl Custody {
         let public = self.keys.public_keys();
         let mut tx = self.db.begin().await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: "system".into(),
                 action: AuditAction::KeysCreated,

@@ -371,7 +371,7 @@ impl Custody {
             report.accounts.push(a);
         }
         std::fs::create_dir_all(work).map_err(|e| AppError::io(work, e))?;
-        let now = Timestamp::now();
+        let now = self.now();
         let mut stored = Vec::new();
         for (n, plan) in plans().iter().enumerate() {
             let start = now - SignedDuration::from_hours(plan.hours_ago);

@@ -220,7 +220,7 @@ impl Custody {
         };
         let logged = async {
             let mut tx = self.db.begin().await?;
-            tx.append(Timestamp::now(), entry).await?;
+            tx.append(self.now(), entry).await?;
             tx.commit().await
         };
         if let Err(e) = logged.await {
@@ -262,7 +262,7 @@ impl Custody {
         }
 
         let info = self.probe_file(&file.path).await?;
-        let retain_until = self.retain_until_for(&info, Timestamp::now());
+        let retain_until = self.retain_until_for(&info, self.now());
 
         let blobs = self.blobs.clone();
         let path = file.path.clone();
@@ -292,12 +292,8 @@ impl Custody {
             retain_until,
         };
         let (status, record) = self.commit_stored(&mut tx, stored, opts).await?;
-        tx.remember_source(
-            &source_key,
-            record.id.as_str(),
-            Timestamp::now().as_millisecond(),
-        )
-        .await?;
+        tx.remember_source(&source_key, record.id.as_str(), self.now().as_millisecond())
+            .await?;
         tx.commit().await?;
 
         let mut report = report_for(&file.path, status, &record);
@@ -335,7 +331,7 @@ impl Custody {
         s: Stored<'_>,
         opts: &IngestOptions,
     ) -> Result<(FileStatus, Record), AppError> {
-        let stored_at = Timestamp::now();
+        let stored_at = self.now();
         if let Some(existing) = tx.record_by_sha256(&s.digests.sha256).await? {
             tx.append(
                 stored_at,
@@ -485,7 +481,7 @@ impl Custody {
         std::fs::remove_file(path).map_err(|e| AppError::io(path, e))?;
         let mut tx = self.db.begin().await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: opts.actor.clone(),
                 action: AuditAction::SourceCleared,

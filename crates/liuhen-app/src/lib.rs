@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod authz;
 pub mod case_work;
 pub mod cases;
+pub mod clock;
 mod confidential;
 pub mod config;
 mod custody;
@@ -31,6 +32,7 @@ pub mod uploads;
 pub mod verify;
 mod verify_cases;
 
+pub use clock::{Clock, MovableClock, SystemClock};
 pub use config::Config;
 pub use custody::{Custody, OpenOptions};
 pub use error::AppError;

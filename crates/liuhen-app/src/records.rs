@@ -102,7 +102,7 @@ impl Custody {
         let updated = change(&current)?;
         let entry = tx
             .append(
-                Timestamp::now(),
+                self.now(),
                 NewEntry {
                     actor: actor.to_owned(),
                     action,

@@ -7,7 +7,7 @@ use liuhen_domain::requires_second_factor;
 use liuhen_domain::totp::{TotpError, TotpSecret};
 
 use super::sessions::{API_TOKEN_PREFIX, random_bytes, random_token, token_hash};
-use super::{UserInfo, entry, new_id, now};
+use super::{UserInfo, entry, new_id};
 use crate::{AppError, Custody};
 
 /// A second factor being enrolled: the secret as text and as an `otpauth://` URI.
@@ -22,7 +22,7 @@ impl Custody {
     pub async fn start_totp_enrollment(&self, user_id: &str) -> Result<TotpEnrollment, AppError> {
         let secret = TotpSecret::from_bytes(random_bytes::<20>()?.to_vec())
             .map_err(|e| AppError::Task(e.to_string()))?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -77,7 +77,7 @@ impl Custody {
 
     /// Puts the enrolled second factor in force once the user proves it with a code.
     pub async fn confirm_totp(&self, user_id: &str, code: &str) -> Result<(), AppError> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -114,7 +114,7 @@ impl Custody {
     /// Turns the user's own second factor off (proven by a current code). The three
     /// administrators cannot: for them it is required.
     pub async fn disable_totp(&self, user_id: &str, code: &str) -> Result<(), AppError> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -155,7 +155,7 @@ impl Custody {
             ));
         }
         let token = format!("{API_TOKEN_PREFIX}{}", random_token()?);
-        let at = now();
+        let at = self.now();
         let row = ApiTokenRow {
             id: new_id(),
             user_id: user_id.to_owned(),
@@ -186,7 +186,7 @@ impl Custody {
 
     /// Revokes one of the user's own tokens.
     pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<(), AppError> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         if !tx
             .revoke_api_token(token_id, user_id, at.as_millisecond())
@@ -229,7 +229,7 @@ impl Custody {
         if user.disabled {
             return Ok(None);
         }
-        let now_ms = now().as_millisecond();
+        let now_ms = self.now().as_millisecond();
         if t.last_used_ms.is_none_or(|last| now_ms - last >= 60_000) {
             self.db.touch_api_token(&t.id, now_ms).await?;
         }

@@ -12,7 +12,7 @@ use liuhen_domain::auth::{FailureCounter, Username, check_password};
 use liuhen_domain::totp::TotpError;
 use sha2::{Digest, Sha256};
 
-use super::{UserInfo, entry, now};
+use super::{UserInfo, entry};
 use crate::{AppError, Custody};
 
 /// How long a half-finished sign-in (password given, code not yet) stays usable.
@@ -156,7 +156,7 @@ impl Custody {
         let name = Username::parse(username)
             .map(|u| u.as_str().to_owned())
             .unwrap_or_else(|_| username.trim().to_lowercase());
-        let start = now();
+        let start = self.now();
         let idle = self.config.security.idle_timeout_ms();
         self.db
             .purge_sessions(start.as_millisecond() - idle, start.as_millisecond())
@@ -174,7 +174,7 @@ impl Custody {
             return self.login_failed(&name, reason).await;
         };
         let pending = user.totp_enabled;
-        let at = now();
+        let at = self.now();
         let tokens = SessionTokens {
             token: random_token()?,
             csrf: random_token()?,
@@ -234,7 +234,7 @@ impl Custody {
 
     /// Counts a failure against the name (locking it at the limit) and logs it.
     async fn login_failed(&self, name: &str, reason: &str) -> Result<LoginOutcome, AppError> {
-        let at = now();
+        let at = self.now();
         let policy = self.config.security.lockout();
         let mut tx = self.db.begin().await?;
         let user = tx.user_by_username(name).await?;
@@ -286,7 +286,7 @@ impl Custody {
             return Ok(LoginOutcome::Refused(LoginRefusal::BadCredentials));
         };
         let name = pending.user.username.clone();
-        let at = now();
+        let at = self.now();
         let policy = self.config.security.lockout();
         let mut tx = self.db.begin().await?;
         let user = tx
@@ -369,7 +369,7 @@ impl Custody {
             return Ok(None);
         };
         Ok(self
-            .alive(&s, now().as_millisecond())
+            .alive(&s, self.now().as_millisecond())
             .then_some(s.csrf_token))
     }
 
@@ -382,7 +382,7 @@ impl Custody {
         let Some(s) = self.db.session(&hash).await? else {
             return Ok(None);
         };
-        let now_ms = now().as_millisecond();
+        let now_ms = self.now().as_millisecond();
         if s.pending_totp != pending || !self.alive(&s, now_ms) {
             return Ok(None);
         }
@@ -409,7 +409,7 @@ impl Custody {
         let Some(s) = self.db.session(&hash).await? else {
             return Ok(());
         };
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         if tx.delete_session(&hash).await? {
             tx.append(
@@ -448,7 +448,7 @@ impl Custody {
         }
         check_password(new, &user.username).map_err(|e| AppError::Invalid(e.to_string()))?;
         let hash = hash_password(new.to_owned()).await?;
-        let at = now();
+        let at = self.now();
         let tokens = SessionTokens {
             token: random_token()?,
             csrf: random_token()?,

@@ -29,6 +29,7 @@ where
             .unwrap();
         let custody = Custody::open(OpenOptions {
             database_url: Some(url),
+            clock: None,
             ..OpenOptions::new(dir.path().join("pg"))
         })
         .await
