@@ -21,6 +21,7 @@ pub mod org;
 pub mod playback;
 pub mod proposal;
 pub mod register;
+pub mod retention;
 pub mod review;
 pub mod rollup;
 pub mod signals;
