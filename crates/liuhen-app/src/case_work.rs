@@ -357,6 +357,10 @@ impl Custody {
         .await?;
         tx.update_case(&after).await?;
         tx.commit().await?;
+        if changed.iter().any(|k| ["status", "category"].contains(k)) {
+            self.follow_case_retention(&after.id, actor, "案件状态或类别变更")
+                .await?;
+        }
         Ok(after)
     }
 

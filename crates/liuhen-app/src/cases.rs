@@ -353,6 +353,8 @@ impl Custody {
         .await?;
         tx.update_case_flags(&row.id, &row.flags).await?;
         tx.commit().await?;
+        self.follow_case_retention(&row.id, actor, "案件标记变更")
+            .await?;
         Ok(row)
     }
 
@@ -471,6 +473,8 @@ impl Custody {
         .await?;
         tx.link_record(&link).await?;
         tx.commit().await?;
+        // Retention follows the case (R3.5): its own entry once the link is committed.
+        self.follow_retention(record_id, actor, "关联到案件").await?;
         Ok(link)
     }
 

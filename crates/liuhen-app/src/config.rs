@@ -14,6 +14,7 @@ pub const DEFAULT_CONFIG: &str = include_str!("../default-config.toml");
 pub struct Config {
     pub bureau: Bureau,
     pub custody: CustodyRules,
+    pub retention: RetentionSettings,
     pub storage: Storage,
     pub security: Security,
     pub uploads: UploadSettings,
@@ -84,6 +85,18 @@ pub struct CustodyRules {
     pub ingest_deadline_hours: u32,
     pub default_retention_years: u16,
     pub probe_timeout_seconds: u32,
+}
+
+/// How long records are kept (R2.10, R3.5, R3.7): see `liuhen_domain::retention`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub complex_years: u16,
+    pub hearing_or_enforced_execution_years: u16,
+    pub ordinary_years: u16,
+    pub period_start: String,
+    pub hold_years: u16,
+    pub permanent_lock_years: u16,
 }
 
 /// Sign-in and session rules.
@@ -254,6 +267,7 @@ impl Config {
                 "custody.default_retention_years must be at least 1".into()
             ));
         }
+        self.retention_rules().map_err(bad)?;
         let sec = &self.security;
         if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
             return Err(bad(
@@ -281,6 +295,40 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The retention rules in force, validated.
+    pub fn retention_rules(&self) -> Result<liuhen_domain::retention::RetentionRules, String> {
+        use liuhen_domain::case::RetentionPeriods;
+        use liuhen_domain::retention::{PeriodStart, RetentionRules};
+        let r = &self.retention;
+        let start = PeriodStart::parse(r.period_start.trim()).ok_or_else(|| {
+            format!(
+                "retention.period_start must be \"year_after_archiving\" or \"archiving\", not {:?}",
+                r.period_start
+            )
+        })?;
+        let years = [
+            r.complex_years,
+            r.hearing_or_enforced_execution_years,
+            r.ordinary_years,
+            r.hold_years,
+            r.permanent_lock_years,
+        ];
+        if years.contains(&0) || r.permanent_lock_years > 500 {
+            return Err("retention: every period must be at least 1 year (permanent_lock_years at most 500)".into());
+        }
+        Ok(RetentionRules {
+            minimum_years: self.custody.default_retention_years,
+            periods: RetentionPeriods {
+                complex_years: Some(r.complex_years),
+                hearing_or_enforced_execution_years: Some(r.hearing_or_enforced_execution_years),
+                ordinary_years: Some(r.ordinary_years),
+            },
+            start,
+            hold_years: r.hold_years,
+            permanent_lock_years: r.permanent_lock_years,
+        })
     }
 
     pub fn utc_offset(&self) -> Result<jiff::tz::TimeZone, String> {

@@ -313,13 +313,22 @@ impl Custody {
         Ok(tokio::task::spawn_blocking(move || liuhen_media::probe(&path, &probe_cfg)).await?)
     }
 
+    /// A new record's retain-until: the own minimum (R3.5) from its record date and from
+    /// `now`, the day it enters custody, whatever the camera's clock said (a 2017 clip
+    /// ingested today is kept 3 years from today, not until 2020). Its cases come later.
     pub(crate) fn retain_until_for(&self, info: &MediaInfo, now: Timestamp) -> Timestamp {
-        rules::default_retain_until(
-            info.capture_end.or(info.capture_start),
+        liuhen_domain::retention::retention(
+            &self.retention_rules(),
+            &liuhen_domain::retention::RecordFacts {
+                capture: info.capture_end.or(info.capture_start),
+                stored_at: now,
+                cases: &[],
+                held: false,
+            },
             now,
-            self.config.custody.default_retention_years as i16,
             &self.tz(),
         )
+        .until
     }
 
     /// The common tail of every ingest (CLI file or web upload), inside the caller's

@@ -25,6 +25,7 @@ pub mod playback;
 mod projection;
 pub mod records;
 pub mod register;
+pub mod retention;
 pub mod reviews;
 pub mod search;
 pub mod supervision_config;

@@ -16,6 +16,7 @@ mod error;
 mod migrate;
 mod records;
 mod register;
+mod retention;
 mod reviews;
 mod search;
 mod sources;

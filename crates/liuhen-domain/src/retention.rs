@@ -3,7 +3,8 @@
 //! time are passed in.
 //!
 //! - Own minimum (R3.5): `minimum_years` from the record date (capture, else storage) and,
-//!   whatever the camera's clock said, from the day the record entered custody.
+//!   whatever the camera's clock said, through the day the record entered custody
+//!   `minimum_years` later (to the end of that local day).
 //! - A case's class (permanent / complex / hearing or enforced execution / ordinary, see
 //!   [`crate::case::retention_class`]) gives its years; they are counted from the start of
 //!   the period ([`PeriodStart`]: by default 1 January of the year after archiving). A case
@@ -132,6 +133,18 @@ fn plus_years(t: Timestamp, years: u16, tz: &TimeZone) -> Timestamp {
         .unwrap_or(Timestamp::MAX)
 }
 
+/// The end of the local day `years` after the day of `t` (the day counts whole: a record
+/// that entered custody at 18:00 is kept through that day `years` later).
+fn end_of_day_years_later(t: Timestamp, years: u16, tz: &TimeZone) -> Timestamp {
+    t.to_zoned_datetime(tz.clone())
+        .date()
+        .checked_add(Span::new().years(i64::from(years)).days(1))
+        .ok()
+        .and_then(|d| d.to_zoned_datetime(tz.clone()).ok())
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::MAX)
+}
+
 fn period_start(archived: Timestamp, start: PeriodStart, tz: &TimeZone) -> Timestamp {
     match start {
         PeriodStart::Archiving => archived,
@@ -162,7 +175,7 @@ pub fn retention(
                 basis: basis.clone(),
             },
             Retention {
-                until: plus_years(facts.stored_at, years, tz),
+                until: end_of_day_years_later(facts.stored_at, years, tz),
                 permanent: false,
                 basis: match basis {
                     Basis::RecordDate { years } => Basis::Custody { years },
