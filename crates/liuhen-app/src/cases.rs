@@ -474,7 +474,8 @@ impl Custody {
         tx.link_record(&link).await?;
         tx.commit().await?;
         // Retention follows the case (R3.5): its own entry once the link is committed.
-        self.follow_retention(record_id, actor, "关联到案件").await?;
+        self.follow_retention(record_id, actor, "关联到案件")
+            .await?;
         Ok(link)
     }
 

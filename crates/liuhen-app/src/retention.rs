@@ -235,7 +235,11 @@ impl Custody {
         let mut cache = HashMap::new();
         let mut extended = 0;
         for id in self.db.records_of_case(case_id).await? {
-            if self.follow_one(&id, actor, why, &mut cache).await?.is_some() {
+            if self
+                .follow_one(&id, actor, why, &mut cache)
+                .await?
+                .is_some()
+            {
                 extended += 1;
             }
         }

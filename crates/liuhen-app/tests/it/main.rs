@@ -1,5 +1,6 @@
 //! Use cases of the register and the alerts on both backends (SQLite, and PostgreSQL when
 //! `LIUHEN_TEST_PG_URL` names an admin URL): projection of the audit contract, search,
-//! export, scope, signals and acknowledgement.
+//! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
 mod register;
+mod retention;

@@ -1,0 +1,225 @@
+//! Retention follows the case (issue 12), on both backends, with the clock moved by years:
+//! linking, flags and archiving extend the row, its log entry and the store's lock (local
+//! sidecar); nothing ever shortens it.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use liuhen_app::case_work::CaseEdit;
+use liuhen_app::cases::{CaseFlag, NewCase, NewStep};
+use liuhen_app::ingest::{IngestOptions, NoProgress};
+use liuhen_app::verify::{Quiet, VerifyOptions};
+use liuhen_app::{Custody, MovableClock, OpenOptions};
+use liuhen_domain::RecordId;
+use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus};
+
+async fn for_each_backend<F, Fut>(test: F)
+where
+    F: Fn(Custody, Arc<MovableClock>, std::path::PathBuf) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let clock = MovableClock::new();
+    let opts = OpenOptions {
+        clock: Some(clock.clone()),
+        ..OpenOptions::new(dir.path().join("sqlite"))
+    };
+    test(Custody::open(opts).await.unwrap(), clock, dir.path().into()).await;
+    if let Ok(admin) = std::env::var("LIUHEN_TEST_PG_URL") {
+        let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
+        let url = liuhen_db::testing::create_pg_database(&admin, &name)
+            .await
+            .unwrap();
+        let clock = MovableClock::new();
+        let custody = Custody::open(OpenOptions {
+            database_url: Some(url),
+            clock: Some(clock.clone()),
+            ..OpenOptions::new(dir.path().join("pg"))
+        })
+        .await
+        .unwrap();
+        test(custody.clone(), clock, dir.path().into()).await;
+        custody.db().close().await;
+        liuhen_db::testing::drop_pg_database(&admin, &name).await;
+    }
+}
+
+fn beijing() -> TimeZone {
+    TimeZone::fixed(jiff::tz::offset(8))
+}
+
+/// 1 January (Beijing) of the year after `t`, plus `years`: worked out here with the
+/// calendar, not with the rules under test.
+fn jan_first_after(t: Timestamp, years: i16) -> Timestamp {
+    let year = t.to_zoned_datetime(beijing()).year();
+    Date::new(year + 1 + years, 1, 1)
+        .unwrap()
+        .to_zoned_datetime(beijing())
+        .unwrap()
+        .timestamp()
+}
+
+async fn ingest_one(c: &Custody, dir: &std::path::Path, content: &str) -> RecordId {
+    let path = dir.join(format!("{}.bin", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&path, content).unwrap();
+    let opts = IngestOptions {
+        actor: "keeper".into(),
+        classification: Default::default(),
+        returned_at: None,
+        clear_source: false,
+    };
+    let summary = c.ingest(&[path], &opts, Arc::new(NoProgress)).await;
+    let id = summary.reports[0].record_id.clone().expect("ingested");
+    RecordId::parse(&id).unwrap()
+}
+
+async fn case_with_step(c: &Custody, number: &str) -> (String, String) {
+    let case = c
+        .create_case(
+            &NewCase {
+                number: number.into(),
+                name: format!("案件 {number}"),
+                category: CaseCategory::Penalty,
+                agency: "甲局".into(),
+                department: "执法一科".into(),
+                parties: vec![],
+                team: vec!["张伟".into()],
+                flags: CaseFlags::default(),
+            },
+            "keeper",
+        )
+        .await
+        .unwrap();
+    let now = c.now();
+    let step = c
+        .add_step(
+            &case.id,
+            &NewStep {
+                checklist_row: None,
+                name: Some("现场检查".into()),
+                window: (now, now + jiff::SignedDuration::from_mins(30)),
+                place: "厂区".into(),
+                officers: vec!["张伟".into()],
+                on_site: true,
+                disputed: false,
+            },
+            "keeper",
+        )
+        .await
+        .unwrap();
+    (case.id, step.step.id)
+}
+
+async fn lock_of(c: &Custody, id: &RecordId) -> Timestamp {
+    let r = c.record(id).await.unwrap();
+    c.blobs().retention(&r.sha256).unwrap().unwrap()
+}
+
+#[tokio::test]
+async fn retention_follows_links_flags_and_archiving() {
+    for_each_backend(|c, clock, dir| async move {
+        let id = ingest_one(&c, &dir, &format!("clip {}", dir.display())).await;
+        let ingested = c.record(&id).await.unwrap();
+        // No capture time: 3 years from the day it entered custody, to the end of that day.
+        let day = ingested.stored_at.to_zoned_datetime(beijing()).date();
+        let three = day
+            .checked_add(jiff::Span::new().years(3).days(1))
+            .unwrap()
+            .to_zoned_datetime(beijing())
+            .unwrap()
+            .timestamp();
+        assert_eq!(ingested.retain_until, three);
+
+        // Linked to an open ordinary case: at least 5 years from 1 January next year.
+        let (case, step) = case_with_step(&c, "2026-001").await;
+        c.link_record(&step, &id, "keeper").await.unwrap();
+        let linked = c.record(&id).await.unwrap();
+        assert_eq!(linked.retain_until, jan_first_after(c.now(), 5));
+        assert_eq!(lock_of(&c, &id).await, linked.retain_until);
+        let history = c.record_history(&id).await.unwrap();
+        let last = history.last().unwrap();
+        assert_eq!(last.action, "record.retention_extended");
+        let body = liuhen_db::EntryBody::parse(&last.body).unwrap();
+        assert_eq!(body.details["basis"]["kind"], "case");
+        assert_eq!(body.details["basis"]["case"], case.as_str());
+        assert_eq!(body.details["basis"]["class"], "ordinary");
+        assert_eq!(body.details["basis"]["open"], true);
+
+        // Two years on the case is archived: counted from 1 January after archiving.
+        clock.advance_years(2);
+        let archived_at = c.now();
+        c.edit_case(
+            &case,
+            &CaseEdit {
+                status: Some(CaseStatus::Archived),
+                ..Default::default()
+            },
+            "归档",
+            "keeper",
+        )
+        .await
+        .unwrap();
+        let after_archive = c.record(&id).await.unwrap();
+        assert_eq!(after_archive.retain_until, jan_first_after(archived_at, 5));
+        assert_eq!(lock_of(&c, &id).await, after_archive.retain_until);
+
+        // A complex case: 30 years; then permanent: the lock reaches 100 years ahead.
+        c.set_case_flag(&case, CaseFlag::Complex, true, "多个法律关系", "keeper")
+            .await
+            .unwrap();
+        let complex = c.record(&id).await.unwrap();
+        assert_eq!(complex.retain_until, jan_first_after(archived_at, 30));
+        c.set_case_flag(&case, CaseFlag::MajorPenalty, true, "重大处罚", "keeper")
+            .await
+            .unwrap();
+        let permanent = c.record(&id).await.unwrap();
+        let hundred = c
+            .now()
+            .to_zoned_datetime(beijing())
+            .checked_add(jiff::Span::new().years(100))
+            .unwrap()
+            .timestamp();
+        let diff = hundred
+            .duration_since(permanent.retain_until)
+            .as_secs()
+            .abs();
+        assert!(
+            diff < 60,
+            "permanent lock {} vs {hundred}",
+            permanent.retain_until
+        );
+        assert_eq!(lock_of(&c, &id).await, permanent.retain_until);
+        let shown = c.record_retention(&id).await.unwrap();
+        assert!(shown.target.permanent);
+        assert_eq!(shown.basis_case().unwrap().number, "2026-001");
+
+        // Clearing the flags, unlinking, six more years: nothing shrinks by itself.
+        c.set_case_flag(&case, CaseFlag::MajorPenalty, false, "更正", "keeper")
+            .await
+            .unwrap();
+        c.unlink_record(&step, &id, "误关联", "keeper")
+            .await
+            .unwrap();
+        clock.advance_years(6);
+        assert_eq!(
+            c.follow_retention(&id, "keeper", "复核").await.unwrap(),
+            None
+        );
+        assert_eq!(
+            c.record(&id).await.unwrap().retain_until,
+            permanent.retain_until
+        );
+        assert_eq!(lock_of(&c, &id).await, permanent.retain_until);
+
+        // The row, its entries and the log still agree.
+        let report = c
+            .verify(VerifyOptions { fixity: true }, &Quiet)
+            .await
+            .unwrap();
+        assert!(report.ok, "{:?}", report.problems);
+    })
+    .await;
+}
