@@ -223,3 +223,78 @@ async fn retention_follows_links_flags_and_archiving() {
     })
     .await;
 }
+
+/// A fresh Object Lock bucket on the SeaweedFS of `scripts/s3-up.sh`; `None` (skip) without
+/// `LIUHEN_TEST_S3_ENDPOINT`, a failure under `CI=true`.
+fn fresh_s3() -> Option<liuhen_blob::S3Store> {
+    let Ok(endpoint) = std::env::var("LIUHEN_TEST_S3_ENDPOINT") else {
+        assert_ne!(
+            std::env::var("CI").as_deref(),
+            Ok("true"),
+            "CI=true but LIUHEN_TEST_S3_ENDPOINT is not set: run `eval \"$(scripts/s3-up.sh)\"`"
+        );
+        eprintln!("skipping S3 test: LIUHEN_TEST_S3_ENDPOINT not set (see scripts/s3-up.sh)");
+        return None;
+    };
+    let var =
+        |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} must be set with the endpoint"));
+    let store = liuhen_blob::S3Store::new(liuhen_blob::S3Config {
+        endpoint,
+        region: "us-east-1".into(),
+        bucket: format!("liuhen-test-{}", uuid::Uuid::now_v7().simple()),
+        access_key: var("LIUHEN_TEST_S3_ACCESS_KEY"),
+        secret_key: var("LIUHEN_TEST_S3_SECRET_KEY"),
+    })
+    .unwrap();
+    store.create_bucket_with_object_lock().unwrap();
+    Some(store)
+}
+
+/// SeaweedFS, real: a record linked to a permanent case gets its object's COMPLIANCE
+/// retain-until extended to the permanent lock (today's 3-year lock would lapse).
+#[tokio::test]
+async fn s3_retention_follows_a_permanent_case() {
+    let Some(store) = fresh_s3() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let clock = MovableClock::new();
+    let c = Custody::open(OpenOptions {
+        blobs: Some(Arc::new(store)),
+        clock: Some(clock.clone()),
+        ..OpenOptions::new(dir.path().join("data"))
+    })
+    .await
+    .unwrap();
+    let id = ingest_one(&c, dir.path(), "a permanent case's clip").await;
+    let before = lock_of(&c, &id).await;
+    assert_eq!(before, c.record(&id).await.unwrap().retain_until);
+    assert!(before < c.now() + jiff::SignedDuration::from_hours(4 * 8766));
+
+    let (case, step) = case_with_step(&c, "2026-900").await;
+    c.set_case_flag(
+        &case,
+        CaseFlag::MajorPenalty,
+        true,
+        "重大行政处罚",
+        "keeper",
+    )
+    .await
+    .unwrap();
+    c.link_record(&step, &id, "keeper").await.unwrap();
+    let row = c.record(&id).await.unwrap().retain_until;
+    assert!(row > c.now() + jiff::SignedDuration::from_hours(99 * 8766));
+    assert_eq!(
+        lock_of(&c, &id).await,
+        row,
+        "the S3 object's retain-until follows"
+    );
+
+    // Renewed: years later a recomputation carries the permanent lock further.
+    clock.advance_years(10);
+    let renewed = c
+        .follow_retention(&id, "keeper", "续期")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(renewed.retain_until > row);
+    assert_eq!(lock_of(&c, &id).await, renewed.retain_until);
+}
