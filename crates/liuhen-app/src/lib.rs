@@ -32,6 +32,7 @@ pub mod supervision_config;
 pub mod uploads;
 pub mod verify;
 mod verify_cases;
+mod verify_retention;
 
 pub use clock::{Clock, MovableClock, SystemClock};
 pub use config::Config;

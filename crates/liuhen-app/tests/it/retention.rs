@@ -298,3 +298,34 @@ async fn s3_retention_follows_a_permanent_case() {
     assert!(renewed.retain_until > row);
     assert_eq!(lock_of(&c, &id).await, renewed.retain_until);
 }
+
+/// Regression (issue 12): a local retention sidecar shortened by hand to 2020 passed
+/// `verify`. Now it is `lock_short`.
+#[tokio::test]
+async fn a_sidecar_shortened_by_hand_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let c = Custody::open(OpenOptions::new(&data)).await.unwrap();
+    let id = ingest_one(&c, dir.path(), "kept three years").await;
+    let verify = |c: Custody| async move {
+        c.verify(VerifyOptions { fixity: true }, &Quiet)
+            .await
+            .unwrap()
+    };
+    assert!(verify(c.clone()).await.ok);
+
+    let hex = c.record(&id).await.unwrap().sha256.to_hex();
+    let sidecar = data
+        .join("blobs/retention")
+        .join(&hex[0..2])
+        .join(&hex[2..4])
+        .join(&hex);
+    assert!(sidecar.exists(), "{}", sidecar.display());
+    std::fs::remove_file(&sidecar).unwrap();
+    std::fs::write(&sidecar, "2020-01-01T00:00:00Z").unwrap();
+    let report = verify(c.clone()).await;
+    assert!(!report.ok);
+    let codes: Vec<&str> = report.problems.iter().map(|p| p.code).collect();
+    assert_eq!(codes, ["lock_short"], "{:?}", report.problems);
+    assert_eq!(report.problems[0].subject, format!("record:{id}"));
+}
