@@ -97,6 +97,19 @@ pub struct RetentionSettings {
     pub period_start: String,
     pub hold_years: u16,
     pub permanent_lock_years: u16,
+    pub hold_place_roles: Vec<String>,
+    pub hold_lift_roles: Vec<String>,
+    pub hold_grounds: Vec<HoldGroundSettings>,
+}
+
+/// One ground of a preservation hold (R3.7).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldGroundSettings {
+    pub code: String,
+    pub label: String,
+    #[serde(default)]
+    pub case_flags: Vec<String>,
 }
 
 /// Sign-in and session rules.
@@ -268,6 +281,7 @@ impl Config {
             ));
         }
         self.retention_rules().map_err(bad)?;
+        self.hold_policy().map_err(bad)?;
         let sec = &self.security;
         if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
             return Err(bad(
@@ -328,6 +342,56 @@ impl Config {
             start,
             hold_years: r.hold_years,
             permanent_lock_years: r.permanent_lock_years,
+        })
+    }
+
+    /// The preservation-hold policy in force, validated.
+    pub fn hold_policy(&self) -> Result<liuhen_domain::hold::HoldPolicy, String> {
+        use liuhen_domain::hold::{Ground, HoldPolicy};
+        let r = &self.retention;
+        let roles = |list: &[String], key: &str| -> Result<Vec<liuhen_domain::Role>, String> {
+            list.iter()
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| format!("retention.{key}: unknown role {s:?}"))
+                })
+                .collect()
+        };
+        let flags = [
+            "major_hazard",
+            "disputed",
+            "hearing",
+            "enforced_execution",
+            "complex",
+            "major_penalty",
+        ];
+        let mut grounds = Vec::new();
+        for g in &r.hold_grounds {
+            if g.code.trim().is_empty() || g.label.trim().is_empty() {
+                return Err("retention.hold_grounds: every ground needs a code and a label".into());
+            }
+            if grounds.iter().any(|x: &Ground| x.code == g.code) {
+                return Err(format!(
+                    "retention.hold_grounds: ground {:?} appears twice",
+                    g.code
+                ));
+            }
+            if let Some(f) = g.case_flags.iter().find(|f| !flags.contains(&f.as_str())) {
+                return Err(format!(
+                    "retention.hold_grounds: unknown case flag {f:?} (one of {})",
+                    flags.join(", ")
+                ));
+            }
+            grounds.push(Ground {
+                code: g.code.clone(),
+                label: g.label.clone(),
+                case_flags: g.case_flags.clone(),
+            });
+        }
+        Ok(HoldPolicy {
+            grounds,
+            place_roles: roles(&r.hold_place_roles, "hold_place_roles")?,
+            lift_roles: roles(&r.hold_lift_roles, "hold_lift_roles")?,
         })
     }
 

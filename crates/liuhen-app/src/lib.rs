@@ -17,6 +17,7 @@ pub mod demo;
 mod demo_cases;
 pub mod derivatives;
 mod error;
+pub mod holds;
 pub mod ingest;
 mod journal;
 pub mod log;
@@ -32,6 +33,7 @@ pub mod supervision_config;
 pub mod uploads;
 pub mod verify;
 mod verify_cases;
+mod verify_holds;
 mod verify_retention;
 
 pub use clock::{Clock, MovableClock, SystemClock};

@@ -2,7 +2,8 @@
 //! pure rules (`liuhen_domain::retention`) when it is linked to a case, when a case's flags
 //! or status change, and it only ever grows by itself. The store's lock (S3 COMPLIANCE
 //! retain-until, the local sidecar) is extended first, then the row and its
-//! `record.retention_extended` entry (with the basis) in one transaction.
+//! `record.retention_extended` entry (with the basis) in one transaction. A preservation
+//! hold in force on the record or one of its cases (`holds`) raises the minimum.
 
 use std::collections::HashMap;
 
@@ -137,6 +138,14 @@ impl Custody {
             };
             cases.push(c);
         }
+        let mut targets = vec![format!("record:{}", record.id)];
+        targets.extend(cases.iter().map(|c| format!("case:{}", c.id)));
+        let held = self
+            .db
+            .holds_on(&targets)
+            .await?
+            .iter()
+            .any(|h| h.in_force());
         let facts: Vec<retention::CaseFacts<'_>> = cases
             .iter()
             .map(|c| retention::CaseFacts {
@@ -151,7 +160,7 @@ impl Custody {
                 capture: record.media.capture_end.or(record.media.capture_start),
                 stored_at: record.stored_at,
                 cases: &facts,
-                held: false,
+                held,
             },
             self.now(),
             &self.tz(),
@@ -205,6 +214,7 @@ impl Custody {
                 c.number,
                 class_label_zh(c.class)
             ),
+            None if r.target.basis.code() == "hold" => format!("{why}：保全标记最少保存期限"),
             None => format!("{why}：保存期限按规则重新计算"),
         };
         let updated = self

@@ -2,7 +2,8 @@
 //! log is complete and unaltered (tree recomputed, every checkpoint signature and root
 //! checked), that every record row is the one its log entries describe, and that the case
 //! tables and reviewer sheets hold what their log entries say (`verify_cases`), and that
-//! each original's lock reaches its record's retain-until (`verify_retention`).
+//! each original's lock reaches its record's retain-until (`verify_retention`) and the holds
+//! table is what its entries say (`verify_holds`).
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -116,6 +117,7 @@ impl Custody {
         let records = self.check_records(bindings, obs, &mut report).await?;
         self.check_case_rows(&case_entries, &mut report).await?;
         self.check_locks(&records, &mut report).await?;
+        self.check_holds(&mut report).await?;
         if opts.fixity {
             self.check_fixity(&records, obs, &mut report).await?;
         }

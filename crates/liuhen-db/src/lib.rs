@@ -13,6 +13,7 @@ mod case_search;
 mod cases;
 mod checkpoints;
 mod error;
+mod holds;
 mod migrate;
 mod records;
 mod register;
@@ -47,6 +48,7 @@ pub use case_search::{CaseFilter, CasePage, FlagColumn};
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
+pub use holds::HoldRow;
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,

@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/sqlite/0011_search_cover.sql"),
     ),
+    (16, include_str!("../migrations/sqlite/0016_holds.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -37,6 +38,7 @@ const POSTGRES: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/postgres/0011_search_text.sql"),
     ),
+    (16, include_str!("../migrations/postgres/0016_holds.sql")),
 ];
 
 pub(crate) async fn run(db: &Db) -> Result<(), DbError> {

@@ -31,3 +31,13 @@ pub async fn drop_pg_database(admin: &str, name: &str) {
         .await;
     }
 }
+
+/// Runs `sql` on `db` around liuhen (tests that tamper with tables, as someone with
+/// database access could).
+pub async fn tamper(db: &crate::Db, sql: &str) -> Result<u64, DbError> {
+    let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(db.pool())
+        .await
+        .ctx("tampering in a test")?;
+    Ok(done.rows_affected())
+}

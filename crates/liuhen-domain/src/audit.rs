@@ -102,10 +102,14 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// A preservation hold was placed on a record or a case (R3.7): hold, target, ground.
+    HoldPlaced,
+    /// A preservation hold was lifted with a reason and its approver (R3.7).
+    HoldLifted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 50] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -154,6 +158,8 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::HoldPlaced,
+        Self::HoldLifted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +212,8 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::HoldPlaced => "hold.placed",
+            Self::HoldLifted => "hold.lifted",
         }
     }
 
@@ -272,6 +280,8 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::HoldPlaced => "设置保全标记",
+            Self::HoldLifted => "解除保全标记",
         }
     }
 }

@@ -2,5 +2,6 @@
 //! `LIUHEN_TEST_PG_URL` names an admin URL): projection of the audit contract, search,
 //! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
+mod holds;
 mod register;
 mod retention;

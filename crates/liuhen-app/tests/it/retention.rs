@@ -16,7 +16,7 @@ use liuhen_app::{Custody, MovableClock, OpenOptions};
 use liuhen_domain::RecordId;
 use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus};
 
-async fn for_each_backend<F, Fut>(test: F)
+pub(crate) async fn for_each_backend<F, Fut>(test: F)
 where
     F: Fn(Custody, Arc<MovableClock>, std::path::PathBuf) -> Fut,
     Fut: Future<Output = ()>,
@@ -62,7 +62,7 @@ fn jan_first_after(t: Timestamp, years: i16) -> Timestamp {
         .timestamp()
 }
 
-async fn ingest_one(c: &Custody, dir: &std::path::Path, content: &str) -> RecordId {
+pub(crate) async fn ingest_one(c: &Custody, dir: &std::path::Path, content: &str) -> RecordId {
     let path = dir.join(format!("{}.bin", uuid::Uuid::now_v7().simple()));
     std::fs::write(&path, content).unwrap();
     let opts = IngestOptions {
@@ -76,7 +76,7 @@ async fn ingest_one(c: &Custody, dir: &std::path::Path, content: &str) -> Record
     RecordId::parse(&id).unwrap()
 }
 
-async fn case_with_step(c: &Custody, number: &str) -> (String, String) {
+pub(crate) async fn case_with_step(c: &Custody, number: &str) -> (String, String) {
     let case = c
         .create_case(
             &NewCase {
