@@ -4,7 +4,8 @@
 //! approver lifts them with a reason. Each placement and lifting is one `hold.placed` /
 //! `hold.lifted` entry in the same transaction as its row; refusals are logged.
 
-use liuhen_db::{HoldRow, NewEntry};
+pub use liuhen_db::HoldRow;
+use liuhen_db::NewEntry;
 use liuhen_domain::authz::Principal;
 use liuhen_domain::hold::{Ground, HoldPolicy, HoldRefusal};
 use liuhen_domain::{AuditAction, RecordId};
@@ -163,6 +164,13 @@ impl Custody {
         }
         tx.commit().await?;
         Ok(self.db.hold(&hold.id).await?.unwrap_or(hold))
+    }
+
+    pub async fn hold(&self, id: &str) -> Result<HoldRow, AppError> {
+        self.db
+            .hold(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("hold {id}")))
     }
 
     /// Every hold (in force or lifted) on the record or on one of its cases.

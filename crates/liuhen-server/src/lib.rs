@@ -14,6 +14,7 @@ mod chrome;
 mod cookies;
 pub mod csrf;
 mod error;
+mod holds;
 mod home;
 pub mod i18n;
 mod openapi;
@@ -55,6 +56,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(admin::routes())
         .merge(records::routes())
         .merge(cases::routes())
+        .merge(holds::routes())
         .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())

@@ -111,6 +111,8 @@ struct RecordPage {
     review: crate::reviews::Sheet,
     /// How long the record is kept and why (R2.10, R3.5).
     ret: retention::RetentionView,
+    /// Preservation holds on the record or its cases (R3.7).
+    holds: Vec<crate::holds::HoldView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -143,6 +145,14 @@ async fn record_page(
         .await
         .map(|x| retention::RetentionView::new(&x, t))
         .map_err(|e| PageError::new(e, t))?;
+    let holds = s
+        .custody
+        .holds_of_record(&view.record.id)
+        .await
+        .map_err(|e| PageError::new(e, t))?
+        .iter()
+        .map(|h| crate::holds::HoldView::new(h, &s))
+        .collect();
     let player = crate::playback::player_view(&s, &view.record, &user, t).await;
     let can_label = match s.custody.record_facts(&user.principal, &view.record).await {
         Ok(f) => s.custody.allows(
@@ -176,6 +186,7 @@ async fn record_page(
             .await
             .map_err(|e| PageError::new(e, t))?,
         ret,
+        holds,
     })
 }
 
