@@ -99,6 +99,7 @@ pub struct RetentionSettings {
     pub permanent_lock_years: u16,
     pub hold_place_roles: Vec<String>,
     pub hold_lift_roles: Vec<String>,
+    pub disposal_roles: Vec<String>,
     pub hold_grounds: Vec<HoldGroundSettings>,
 }
 
@@ -282,6 +283,7 @@ impl Config {
         }
         self.retention_rules().map_err(bad)?;
         self.hold_policy().map_err(bad)?;
+        self.disposal_roles().map_err(bad)?;
         let sec = &self.security;
         if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
             return Err(bad(
@@ -343,6 +345,18 @@ impl Config {
             hold_years: r.hold_years,
             permanent_lock_years: r.permanent_lock_years,
         })
+    }
+
+    /// Who draws up the disposal list.
+    pub fn disposal_roles(&self) -> Result<Vec<liuhen_domain::Role>, String> {
+        self.retention
+            .disposal_roles
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("retention.disposal_roles: unknown role {s:?}"))
+            })
+            .collect()
     }
 
     /// The preservation-hold policy in force, validated.

@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod demo;
 mod demo_cases;
 pub mod derivatives;
+pub mod disposal;
 mod error;
 pub mod holds;
 pub mod ingest;

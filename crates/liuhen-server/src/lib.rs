@@ -13,6 +13,7 @@ mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
+mod disposal;
 mod error;
 mod holds;
 mod home;
@@ -57,6 +58,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(records::routes())
         .merge(cases::routes())
         .merge(holds::routes())
+        .merge(disposal::routes())
         .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())

@@ -2,6 +2,7 @@
 //! `LIUHEN_TEST_PG_URL` names an admin URL): projection of the audit contract, search,
 //! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
+mod disposal;
 mod holds;
 mod register;
 mod retention;

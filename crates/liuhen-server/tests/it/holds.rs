@@ -158,3 +158,60 @@ async fn the_keeper_places_a_proposed_hold_and_the_leader_lifts_it() {
     assert!(html.contains("复议结束，维持原决定"));
     assert!(!c.holds_of_case(&case.id).await.unwrap()[0].in_force());
 }
+
+/// Six years on (the server's clock moved), the keeper's disposal list shows the record
+/// in no case and leaves the held one out; an officer may not draw it up.
+#[tokio::test]
+async fn the_disposal_list_six_years_later_leaves_held_records_out() {
+    let app = TestApp::new().await;
+    app.user_named("zhaomin", "赵敏", &[Role::RecordsKeeper], GX)
+        .await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    let c = &app.custody;
+    let dir = app.data.parent().unwrap().join("incoming");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut ids = Vec::new();
+    for n in 1..=2 {
+        let path = dir.join(format!("DSJ-03_000{n}.MP4"));
+        std::fs::write(&path, format!("clip {n}")).unwrap();
+        let opts = IngestOptions {
+            actor: "test".into(),
+            ..Default::default()
+        };
+        let summary = c.ingest(&[path], &opts, Arc::new(NoProgress)).await;
+        ids.push(summary.reports[0].record_id.clone().unwrap());
+    }
+    let keeper = liuhen_domain::authz::Principal {
+        user_id: "k".into(),
+        roles: vec![Role::RecordsKeeper],
+        unit: Some(GX.into()),
+        department: None,
+        officer_name: "赵敏".into(),
+    };
+    c.place_hold(
+        &keeper,
+        &liuhen_app::holds::HoldTarget::Record(RecordId::parse(&ids[1]).unwrap()),
+        "mass_incident",
+        "",
+    )
+    .await
+    .unwrap();
+
+    let (client, _) = signed_in(&app, "zhaomin").await;
+    let (status, html) = get(&client, &app, "/disposal").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(r#"id="disposal-empty""#));
+
+    app.clock.advance_years(6);
+    let (client, _) = signed_in(&app, "zhaomin").await;
+    let (status, html) = get(&client, &app, "/disposal").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains(r#"id="disposal-list""#));
+    assert!(html.contains(&ids[0]), "the record in no case is due");
+    assert!(!html.contains(&ids[1]), "the held record is never listed");
+
+    let (officer, _) = signed_in(&app, "zhangwei").await;
+    let (status, _) = get(&officer, &app, "/disposal").await;
+    assert_eq!(status, 403);
+}
