@@ -136,7 +136,8 @@ mod tests {
             Err(HoldRefusal::MayNotPlace)
         );
         // (roles, reason, lifted, expected)
-        let lifts: &[(&[Role], &str, bool, Result<(), HoldRefusal>)] = &[
+        type Lift<'a> = (&'a [Role], &'a str, bool, Result<(), HoldRefusal>);
+        let lifts: &[Lift] = &[
             (&[EnforcementLeader], "异议已处理完毕", false, Ok(())),
             (
                 &[EnforcementLeader],
