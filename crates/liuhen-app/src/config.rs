@@ -97,6 +97,7 @@ pub struct RetentionSettings {
     pub period_start: String,
     pub hold_years: u16,
     pub permanent_lock_years: u16,
+    pub recompute_every_hours: u32,
     pub hold_place_roles: Vec<String>,
     pub hold_lift_roles: Vec<String>,
     pub disposal_roles: Vec<String>,
@@ -331,6 +332,9 @@ impl Config {
             r.hold_years,
             r.permanent_lock_years,
         ];
+        if r.recompute_every_hours == 0 {
+            return Err("retention.recompute_every_hours must be at least 1".into());
+        }
         if years.contains(&0) || r.permanent_lock_years > 500 {
             return Err("retention: every period must be at least 1 year (permanent_lock_years at most 500)".into());
         }

@@ -200,10 +200,10 @@ impl Custody {
     ) -> Result<Option<Record>, AppError> {
         let record = self.record(id).await?;
         let r = self.retention_of(&record, cache).await?;
-        let until = retention::applied(record.retain_until, r.target.until);
-        if until <= record.retain_until {
+        if !retention::must_extend(record.retain_until, &r.target) {
             return Ok(None);
         }
+        let until = retention::applied(record.retain_until, r.target.until);
         let blobs = self.blobs.clone();
         let sha = record.sha256;
         tokio::task::spawn_blocking(move || blobs.extend_retention(&sha, until)).await??;
@@ -232,6 +232,32 @@ impl Custody {
             )
             .await?;
         Ok(Some(updated))
+    }
+
+    /// Recomputes the retention of every record (the server does it every
+    /// `retention.recompute_every_hours`): renews permanent locks before they lapse and
+    /// catches up a recomputation interrupted after its cause was committed. Returns how
+    /// many were extended.
+    pub async fn follow_all_retention(&self, actor: &str) -> Result<usize, AppError> {
+        let mut cache = HashMap::new();
+        let mut extended = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.db.records_page(after.as_deref(), 1000).await?;
+            let Some((last, _)) = page.last() else { break };
+            after = Some(last.clone());
+            for (_, row) in page {
+                let Ok((record, _)) = row else { continue };
+                if self
+                    .follow_one(&record.id, actor, "定期复核保存期限", &mut cache)
+                    .await?
+                    .is_some()
+                {
+                    extended += 1;
+                }
+            }
+        }
+        Ok(extended)
     }
 
     /// Recomputes the retention of every record of `case` (after its flags or status

@@ -232,5 +232,19 @@ pub fn applied(current: Timestamp, target: Timestamp) -> Timestamp {
     current.max(target)
 }
 
+/// Whether a record kept until `current` must be extended for `target`: for any later
+/// date, except that a permanent lock is renewed only once it has fallen a year behind its
+/// horizon, so a daily recomputation does not extend (and log) every permanent record
+/// every day.
+pub fn must_extend(current: Timestamp, target: &Retention) -> bool {
+    if target.permanent {
+        current.as_millisecond() < target.until.as_millisecond() - RENEW_PERMANENT_MS
+    } else {
+        target.until > current
+    }
+}
+
+const RENEW_PERMANENT_MS: i64 = 366 * 86_400_000;
+
 #[cfg(test)]
 mod tests;

@@ -89,6 +89,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
     tokio::spawn(playback::background(custody.clone()));
     tokio::spawn(register::background(custody.clone()));
+    tokio::spawn(retention_loop(custody.clone()));
     axum::serve(listener, router(custody.clone()))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -105,6 +106,21 @@ async fn checkpoint_loop(custody: Custody) {
         tick.tick().await;
         if let Err(e) = custody.checkpoint().await {
             tracing::error!(error = %e, "periodic checkpoint failed");
+        }
+    }
+}
+
+/// Recomputes every record's retention periodically (`retention.recompute_every_hours`),
+/// first at start.
+async fn retention_loop(custody: Custody) {
+    let hours = u64::from(custody.config().retention.recompute_every_hours.max(1));
+    let mut tick = tokio::time::interval(Duration::from_secs(hours * 3600));
+    loop {
+        tick.tick().await;
+        match custody.follow_all_retention("system").await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(extended = n, "retention recomputed"),
+            Err(e) => tracing::error!(error = %e, "retention recomputation failed"),
         }
     }
 }

@@ -329,3 +329,29 @@ async fn a_sidecar_shortened_by_hand_fails_verify() {
     assert_eq!(codes, ["lock_short"], "{:?}", report.problems);
     assert_eq!(report.problems[0].subject, format!("record:{id}"));
 }
+
+/// The server's periodic recomputation renews a permanent record's lock once it has
+/// fallen more than a year behind its horizon, and leaves other records alone.
+#[tokio::test]
+async fn the_periodic_recomputation_renews_permanent_locks() {
+    for_each_backend(|c, clock, dir| async move {
+        let kept = ingest_one(&c, &dir, &format!("permanent {}", dir.display())).await;
+        let other = ingest_one(&c, &dir, &format!("ordinary {}", dir.display())).await;
+        let (case, step) = case_with_step(&c, "2026-P").await;
+        c.set_case_flag(&case, CaseFlag::MajorPenalty, true, "重大处罚", "keeper")
+            .await
+            .unwrap();
+        c.link_record(&step, &kept, "keeper").await.unwrap();
+        let first = c.record(&kept).await.unwrap().retain_until;
+        let other_until = c.record(&other).await.unwrap().retain_until;
+        assert_eq!(c.follow_all_retention("system").await.unwrap(), 0);
+        clock.advance_years(2);
+        assert_eq!(c.follow_all_retention("system").await.unwrap(), 1);
+        let renewed = c.record(&kept).await.unwrap().retain_until;
+        assert!(renewed > first);
+        assert_eq!(lock_of(&c, &kept).await, renewed);
+        assert_eq!(c.record(&other).await.unwrap().retain_until, other_until);
+        assert_eq!(c.follow_all_retention("system").await.unwrap(), 0);
+    })
+    .await;
+}

@@ -370,3 +370,51 @@ fn retention_never_shrinks_without_disposal() {
         }
     }
 }
+
+#[test]
+fn permanent_locks_are_renewed_yearly_dated_ones_at_once() {
+    let at = |s: &str| ts(s);
+    let dated = |until: &str| Retention {
+        until: at(until),
+        permanent: false,
+        basis: Basis::Custody { years: 3 },
+    };
+    let permanent = |until: &str| Retention {
+        until: at(until),
+        permanent: true,
+        basis: on_case("c", Permanent, None, false),
+    };
+    // (current, target, must extend)
+    let rows = [
+        ("2029-12-01T00:00:00Z", dated("2029-12-01T00:00:01Z"), true),
+        ("2029-12-01T00:00:00Z", dated("2029-12-01T00:00:00Z"), false),
+        ("2029-12-01T00:00:00Z", dated("2028-01-01T00:00:00Z"), false),
+        (
+            "2029-12-01T00:00:00Z",
+            permanent("2127-06-01T00:00:00Z"),
+            true,
+        ),
+        (
+            "2127-01-01T00:00:00Z",
+            permanent("2127-06-01T00:00:00Z"),
+            false,
+        ),
+        (
+            "2126-05-31T00:00:00Z",
+            permanent("2127-06-01T00:00:00Z"),
+            false,
+        ),
+        (
+            "2126-05-30T23:59:59Z",
+            permanent("2127-06-01T00:00:00Z"),
+            true,
+        ),
+    ];
+    for (current, target, want) in rows {
+        assert_eq!(
+            must_extend(at(current), &target),
+            want,
+            "{current} {target:?}"
+        );
+    }
+}
