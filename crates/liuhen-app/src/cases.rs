@@ -476,6 +476,7 @@ impl Custody {
         // Retention follows the case (R3.5): its own entry once the link is committed.
         self.follow_retention(record_id, actor, "关联到案件")
             .await?;
+        self.mirror_hold_on_link(record_id).await?;
         Ok(link)
     }
 

@@ -2,7 +2,8 @@
 //! configured list, they raise the minimum retention of the records concerned to
 //! `retention.hold_years` (recomputed at once, store lock first) and stay in force until an
 //! approver lifts them with a reason. Each placement and lifting is one `hold.placed` /
-//! `hold.lifted` entry in the same transaction as its row; refusals are logged.
+//! `hold.lifted` entry in the same transaction as its row; refusals are logged. Where the
+//! store has legal holds (S3 Object Lock) they mirror the holds in force.
 
 pub use liuhen_db::HoldRow;
 use liuhen_db::NewEntry;
@@ -104,6 +105,7 @@ impl Custody {
         .await?;
         tx.insert_hold(&row).await?;
         tx.commit().await?;
+        self.mirror_legal_holds(&row.target).await?;
         let why = format!("保全标记（{}）", ground.label);
         match target {
             HoldTarget::Record(id) => {
@@ -163,7 +165,39 @@ impl Custody {
             });
         }
         tx.commit().await?;
+        self.mirror_legal_holds(&hold.target).await?;
         Ok(self.db.hold(&hold.id).await?.unwrap_or(hold))
+    }
+
+    /// Mirrors the holds of `target`'s records as the store's legal hold where it has one
+    /// (S3): on while any hold is in force on the record or one of its cases, else off.
+    async fn mirror_legal_holds(&self, target: &str) -> Result<(), AppError> {
+        let records = match target.split_once(':') {
+            Some(("record", id)) => {
+                vec![RecordId::parse(id).map_err(|e| AppError::Invalid(e.to_string()))?]
+            }
+            Some(("case", id)) => self.db.records_of_case(id).await?,
+            _ => Vec::new(),
+        };
+        for id in records {
+            let on = self
+                .holds_of_record(&id)
+                .await?
+                .iter()
+                .any(|h| h.in_force());
+            let sha = self.record(&id).await?.sha256;
+            let blobs = self.blobs.clone();
+            tokio::task::spawn_blocking(move || blobs.set_legal_hold(&sha, on)).await??;
+        }
+        Ok(())
+    }
+
+    /// A record just linked to a held case gets the store's legal hold too.
+    pub(crate) async fn mirror_hold_on_link(&self, id: &RecordId) -> Result<(), AppError> {
+        if self.holds_of_record(id).await?.iter().any(|h| h.in_force()) {
+            self.mirror_legal_holds(&format!("record:{id}")).await?;
+        }
+        Ok(())
     }
 
     pub async fn hold(&self, id: &str) -> Result<HoldRow, AppError> {

@@ -288,6 +288,41 @@ async fn s3_retention_follows_a_permanent_case() {
         "the S3 object's retain-until follows"
     );
 
+    // A hold on the case is mirrored as the object's legal hold (also for a record linked
+    // later), and released when lifted.
+    let keeper = liuhen_domain::authz::Principal {
+        user_id: "keeper".into(),
+        roles: vec![liuhen_domain::Role::RecordsKeeper],
+        unit: None,
+        department: None,
+        officer_name: "赵敏".into(),
+    };
+    let leader = liuhen_domain::authz::Principal {
+        user_id: "leader".into(),
+        roles: vec![liuhen_domain::Role::EnforcementLeader],
+        ..keeper.clone()
+    };
+    let hold = c
+        .place_hold(
+            &keeper,
+            &liuhen_app::holds::HoldTarget::Case(case.clone()),
+            "important_case",
+            "",
+        )
+        .await
+        .unwrap();
+    let sha = c.record(&id).await.unwrap().sha256;
+    assert_eq!(c.blobs().legal_hold(&sha).unwrap(), Some(true));
+    let later = ingest_one(&c, dir.path(), "linked after the hold").await;
+    c.link_record(&step, &later, "keeper").await.unwrap();
+    let later_sha = c.record(&later).await.unwrap().sha256;
+    assert_eq!(c.blobs().legal_hold(&later_sha).unwrap(), Some(true));
+    c.lift_hold(&leader, &hold.id, "案件复议结束")
+        .await
+        .unwrap();
+    assert_eq!(c.blobs().legal_hold(&sha).unwrap(), Some(false));
+    assert_eq!(c.blobs().legal_hold(&later_sha).unwrap(), Some(false));
+
     // Renewed: years later a recomputation carries the permanent lock further.
     clock.advance_years(10);
     let renewed = c
