@@ -1,6 +1,7 @@
 //! The disposal list (销毁清册, R6.3): the records whose retention has ended, that no
 //! preservation hold keeps and that no open case holds (`liuhen_domain::disposal`). Drawing
-//! it up is for `retention.disposal_roles`; a refusal is logged. Approval and execution of
+//! it up is for `retention.disposal_roles`, over the records the access policy lets them
+//! see (their unit; labels); a refusal is logged. Approval and execution of
 //! the list are not part of this module yet: nothing here deletes anything.
 
 use liuhen_db::NewEntry;
@@ -51,7 +52,8 @@ impl Custody {
         Ok((disposal::standing(facts, self.now()), numbers))
     }
 
-    /// The draft disposal list: every record due now, oldest retain-until first.
+    /// The draft disposal list: every record `who` may see that is due now, oldest
+    /// retain-until first.
     pub async fn disposal_due(&self, who: &Principal) -> Result<Vec<DueRecord>, AppError> {
         let roles = self.config.disposal_roles().unwrap_or_default();
         if !who.roles.iter().any(|r| roles.contains(r)) {
@@ -78,6 +80,11 @@ impl Custody {
                 // A malformed row is `verify`'s to report; it is never listed for disposal.
                 let Ok((record, _)) = row else { continue };
                 if record.retain_until > now {
+                    continue;
+                }
+                // Only what the keeper may see (own unit, labels): the access policy decides.
+                let facts = self.record_facts(who, &record).await?;
+                if !self.allows(who, liuhen_domain::authz::Action::ViewRecord, &facts) {
                     continue;
                 }
                 let (standing, cases) = self.standing_with_cases(&record).await?;

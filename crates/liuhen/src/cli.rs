@@ -130,6 +130,27 @@ enum KeysCommand {
     Export,
 }
 
+/// Builds with the `test-clock` feature (browser end-to-end tests only) move the clock
+/// forward by `LIUHEN_TEST_CLOCK_OFFSET_DAYS`; other builds have no way to move it.
+#[cfg(feature = "test-clock")]
+fn test_clock() -> anyhow::Result<Option<std::sync::Arc<dyn liuhen_app::Clock>>> {
+    let Ok(days) = std::env::var("LIUHEN_TEST_CLOCK_OFFSET_DAYS") else {
+        return Ok(None);
+    };
+    let days: u32 = days
+        .parse()
+        .context("LIUHEN_TEST_CLOCK_OFFSET_DAYS must be a number of days")?;
+    let clock = liuhen_app::MovableClock::new();
+    clock.advance(jiff::SignedDuration::from_hours(i64::from(days) * 24));
+    eprintln!("TEST BUILD: clock moved forward by {days} days");
+    Ok(Some(clock))
+}
+
+#[cfg(not(feature = "test-clock"))]
+fn test_clock() -> anyhow::Result<Option<std::sync::Arc<dyn liuhen_app::Clock>>> {
+    Ok(None)
+}
+
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Access(crate::access_cmd::AccessCommand::CheckPolicy { file }) = &args.command {
         return crate::access_cmd::check_policy(file);
@@ -137,9 +158,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
-    let custody = Custody::open(OpenOptions::new(&args.data_dir))
-        .await
-        .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
+    let custody = Custody::open(OpenOptions {
+        clock: test_clock()?,
+        ..OpenOptions::new(&args.data_dir)
+    })
+    .await
+    .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
     match args.command {
         Command::Serve { listen } => {
             let listener = tokio::net::TcpListener::bind(&listen)

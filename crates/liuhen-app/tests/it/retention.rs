@@ -67,7 +67,10 @@ pub(crate) async fn ingest_one(c: &Custody, dir: &std::path::Path, content: &str
     std::fs::write(&path, content).unwrap();
     let opts = IngestOptions {
         actor: "keeper".into(),
-        classification: Default::default(),
+        classification: liuhen_domain::Classification {
+            agency: Some("甲局".into()),
+            ..Default::default()
+        },
         returned_at: None,
         clear_source: false,
     };

@@ -172,11 +172,16 @@ async fn the_disposal_list_six_years_later_leaves_held_records_out() {
     let dir = app.data.parent().unwrap().join("incoming");
     std::fs::create_dir_all(&dir).unwrap();
     let mut ids = Vec::new();
-    for n in 1..=2 {
+    // Two of this unit, one of another unit (never on this keeper's list).
+    for (n, unit) in [(1, GX), (2, GX), (3, "卫东区应急管理局")] {
         let path = dir.join(format!("DSJ-03_000{n}.MP4"));
         std::fs::write(&path, format!("clip {n}")).unwrap();
         let opts = IngestOptions {
             actor: "test".into(),
+            classification: Classification {
+                agency: Some(unit.into()),
+                ..Default::default()
+            },
             ..Default::default()
         };
         let summary = c.ingest(&[path], &opts, Arc::new(NoProgress)).await;
@@ -210,6 +215,10 @@ async fn the_disposal_list_six_years_later_leaves_held_records_out() {
     assert!(html.contains(r#"id="disposal-list""#));
     assert!(html.contains(&ids[0]), "the record in no case is due");
     assert!(!html.contains(&ids[1]), "the held record is never listed");
+    assert!(
+        !html.contains(&ids[2]),
+        "another unit's record is not this keeper's"
+    );
 
     let (officer, _) = signed_in(&app, "zhangwei").await;
     let (status, _) = get(&officer, &app, "/disposal").await;
