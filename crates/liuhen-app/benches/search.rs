@@ -192,6 +192,7 @@ fn synthetic(i: u64, rng: &mut Rng, w: &World, now: Timestamp) -> Record {
             case_name: Some(case_name),
             party: Some(party),
         },
+        officer_id: None,
         record_date: Some(local.date()),
         stored_at: stored,
         returned_at: None,

@@ -339,10 +339,11 @@ impl Custody {
             Ok(rid) => self.db.record(&rid).await.ok().flatten().map(|(r, _)| r),
             Err(_) => None,
         };
-        let c = record.as_ref().map(|r| &r.classification);
         let scope = RecordScope::plain(
-            c.and_then(|c| c.agency.as_deref()),
-            c.and_then(|c| c.officer.as_deref()),
+            record
+                .as_ref()
+                .and_then(|r| r.classification.agency.as_deref()),
+            record.as_ref().and_then(|r| r.officer_id.as_deref()),
         );
         let subject = format!("record:{id}");
         match self

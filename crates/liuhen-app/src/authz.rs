@@ -7,7 +7,8 @@
 
 use liuhen_db::NewEntry;
 use liuhen_domain::authz::{
-    Action, CaseFacts, Decision, GrantFacts, Principal, RecordScope, Target, decide_detail,
+    Action, CaseFacts, Decision, DenyReason, GrantFacts, Principal, RecordScope, Target,
+    decide_detail, manages_record,
 };
 use liuhen_domain::{AuditAction, Record};
 
@@ -27,7 +28,8 @@ pub struct GrantFact {
 #[derive(Debug, Clone, Default)]
 pub struct RecordFacts {
     pub agency: Option<String>,
-    pub officer: Option<String>,
+    /// The account of the record's officer (never its name).
+    pub officer_id: Option<String>,
     pub cases: Vec<liuhen_db::RecordCase>,
     /// Labels of the record and of its cases, without repeats.
     pub labels: Vec<String>,
@@ -67,7 +69,7 @@ impl RecordFacts {
                 id: &c.id,
                 department: &c.department,
                 archived: c.archived,
-                team: &c.team,
+                team_ids: &c.team_ids,
             })
             .collect();
         let grants: Vec<GrantFacts<'_>> = self
@@ -82,7 +84,7 @@ impl RecordFacts {
             .collect();
         f(RecordScope {
             agency: self.agency.as_deref(),
-            officer: self.officer.as_deref(),
+            officer_id: self.officer_id.as_deref(),
             cases: &cases,
             labels: &self.labels,
             grants: &grants,
@@ -132,7 +134,7 @@ impl Custody {
             .collect();
         Ok(RecordFacts {
             agency: record.classification.agency.clone(),
-            officer: record.classification.officer.clone(),
+            officer_id: record.officer_id.clone(),
             cases,
             labels,
             grants,
@@ -183,6 +185,34 @@ impl Custody {
         }
     }
 
+    /// Authorizes linking `record` to a step of `case` (issue 10.2): linking widens who
+    /// sees the record (the case's team), so it needs the right to manage the case and
+    /// the record — its own officer or who may edit it, never a grant — and the record
+    /// must be of the case's unit. A refusal is logged.
+    pub async fn authorize_link(
+        &self,
+        who: &Principal,
+        case: &crate::cases::CaseRow,
+        record: &Record,
+    ) -> Result<(), AppError> {
+        self.authorize_case(who, Action::ManageCase, case).await?;
+        let facts = self.record_facts(who, record).await?;
+        let manages = facts.with_scope(|r| manages_record(&self.policy, who, &r));
+        let same_unit = record.classification.agency.as_deref() == Some(case.agency.as_str());
+        if manages && same_unit {
+            return Ok(());
+        }
+        let subject = format!("record:{}", record.id);
+        Err(self
+            .refuse(
+                who,
+                Action::ManageCase,
+                DenyReason::OutsideScope,
+                Some(&subject),
+            )
+            .await)
+    }
+
     /// `subject` names the target for the log (`record:<id>`, or `None` for system actions).
     pub async fn authorize(
         &self,
@@ -205,7 +235,7 @@ impl Custody {
         &self,
         who: &Principal,
         action: Action,
-        reason: liuhen_domain::authz::DenyReason,
+        reason: DenyReason,
         subject: Option<&str>,
     ) -> AppError {
         let logged = self

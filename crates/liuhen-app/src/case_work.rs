@@ -14,19 +14,24 @@ use liuhen_domain::{AuditAction, Record};
 use serde_json::json;
 
 use crate::cases::{
-    CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow, case_json, checked_parties,
+    CaseRow, ExplanationRow, NewCase, PartyRow, StepRecordRow, StepRow, case_json, checked_parties,
     linked_recording, officer_list, required,
 };
 use crate::{AppError, Custody};
 use liuhen_domain::authz::{Decision, decide};
 use liuhen_domain::compliance::CaseVerdict;
 
-/// The authorization scope of a case.
-pub fn case_scope(c: &CaseRow) -> CaseScope<'_> {
+/// The accounts of a case's team (members without one are nobody).
+pub fn team_ids(c: &CaseRow) -> Vec<String> {
+    c.team_ids.iter().flatten().cloned().collect()
+}
+
+/// The authorization scope of a case; `team_ids` from [`team_ids`].
+pub fn case_scope<'a>(c: &'a CaseRow, team_ids: &'a [String]) -> CaseScope<'a> {
     CaseScope {
         agency: Some(c.agency.as_str()).filter(|a| !a.is_empty()),
         department: Some(c.department.as_str()),
-        team: &c.team,
+        team_ids,
     }
 }
 
@@ -132,10 +137,11 @@ impl Custody {
         action: Action,
         case: &CaseRow,
     ) -> Result<(), AppError> {
+        let ids = team_ids(case);
         self.authorize(
             who,
             action,
-            Target::Case(case_scope(case)),
+            Target::Case(case_scope(case, &ids)),
             Some(&format!("case:{}", case.id)),
         )
         .await
@@ -190,11 +196,12 @@ impl Custody {
         }
         let verdict = self.case_compliance(&case.id).await?;
         let events = self.case_events(&case.id).await?;
+        let ids = team_ids(&case);
         let can_manage = decide(
             &self.policy,
             who,
             Action::ManageCase,
-            Target::Case(case_scope(&case)),
+            Target::Case(case_scope(&case, &ids)),
         ) == Decision::Allow;
         Ok(CaseDossier {
             case,
@@ -272,16 +279,45 @@ impl Custody {
             .await?)
     }
 
+    /// Creates a case for a person (issue 10.3): the case is of `who`'s unit (a request
+    /// naming another is refused), its team accounts of that unit, and `who` must be able
+    /// to manage it (on the team, or the unit's records keeper). A refusal is logged.
+    pub async fn create_case_as(
+        &self,
+        who: &Principal,
+        new: &NewCase,
+    ) -> Result<CaseRow, AppError> {
+        let unit = self.own_unit(who, Some(&new.agency))?;
+        let team = officer_list(&new.team, "办案人员", "the team")?;
+        let ids = self.team_accounts(&unit, &team, None, true).await?;
+        let known: Vec<String> = ids.iter().flatten().cloned().collect();
+        self.authorize(
+            who,
+            Action::ManageCase,
+            Target::Case(CaseScope {
+                agency: Some(&unit),
+                department: Some(new.department.trim()),
+                team_ids: &known,
+            }),
+            None,
+        )
+        .await?;
+        self.insert_new_case(new, &unit, team, ids, &who.user_id)
+            .await
+    }
+
     /// Edits a case's fields. The reason is required whenever the change alters what the
     /// case is (anything but its name); nothing changes, and nothing is logged, when no
-    /// field differs.
+    /// field differs. The case stays in `who`'s unit, and its team holds accounts of that
+    /// unit only (issue 10.2, 10.3: cross-unit help is a grant).
     pub async fn edit_case(
         &self,
+        who: &Principal,
         case: &str,
         edit: &CaseEdit,
         reason: &str,
-        actor: &str,
     ) -> Result<CaseRow, AppError> {
+        let actor = who.user_id.as_str();
         let mut tx = self.db.begin().await?;
         let before = self.case(case).await?;
         let mut after = before.clone();
@@ -294,8 +330,10 @@ impl Custody {
         if let Some(v) = edit.category {
             after.category = v;
         }
-        if let Some(v) = &edit.agency {
-            after.agency = v.trim().to_owned();
+        if let Some(v) = &edit.agency
+            && v.trim() != before.agency
+        {
+            after.agency = self.own_unit(who, Some(v))?;
         }
         if let Some(v) = &edit.department {
             after.department = required(v, "办案部门", "department")?;
@@ -309,6 +347,11 @@ impl Custody {
         if let Some(v) = &edit.team {
             after.team = officer_list(v, "办案人员", "the team")?;
         }
+        if after.team != before.team || after.agency != before.agency {
+            after.team_ids = self
+                .team_accounts(&after.agency, &after.team, Some(&before), true)
+                .await?;
+        }
         let (old, new) = (case_json(&before), case_json(&after));
         let changed: Vec<&str> = [
             "number",
@@ -319,6 +362,7 @@ impl Custody {
             "status",
             "parties",
             "team",
+            "team_ids",
         ]
         .into_iter()
         .filter(|k| old[k] != new[k])

@@ -270,7 +270,25 @@ impl Custody {
         Ok(self.db.entries_for(&format!("case:{case_id}")).await?)
     }
 
+    /// Creates a case as the local operator (CLI, demo): the unit as given; a team name
+    /// without exactly one account of the unit is kept without one (listed to resolve).
     pub async fn create_case(&self, new: &NewCase, actor: &str) -> Result<CaseRow, AppError> {
+        let team = officer_list(&new.team, "办案人员", "the team")?;
+        let ids = self
+            .team_accounts(new.agency.trim(), &team, None, false)
+            .await?;
+        self.insert_new_case(new, new.agency.trim(), team, ids, actor)
+            .await
+    }
+
+    pub(crate) async fn insert_new_case(
+        &self,
+        new: &NewCase,
+        agency: &str,
+        team: Vec<String>,
+        team_ids: Vec<Option<String>>,
+        actor: &str,
+    ) -> Result<CaseRow, AppError> {
         let parties = checked_parties(&new.parties)?;
         let now = self.now();
         let case = CaseRow {
@@ -278,13 +296,14 @@ impl Custody {
             number: required(&new.number, "案件编号", "case number")?,
             name: required(&new.name, "案件名称", "case name")?,
             category: new.category,
-            agency: new.agency.trim().to_owned(),
+            agency: agency.to_owned(),
             department: required(&new.department, "办案部门", "department")?,
             status: CaseStatus::Open,
             flags: new.flags,
             created_at: now,
             parties,
-            team: officer_list(&new.team, "办案人员", "the team")?,
+            team,
+            team_ids,
         };
         let mut tx = self.db.begin().await?;
         if self.db.case(&case.number).await?.is_some() {
@@ -648,5 +667,6 @@ pub fn case_json(c: &CaseRow) -> serde_json::Value {
             "id_or_credit_code": p.id_or_credit_code,
         })).collect::<Vec<_>>(),
         "team": c.team,
+        "team_ids": c.team_ids,
     })
 }

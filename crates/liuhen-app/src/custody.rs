@@ -83,6 +83,10 @@ impl Custody {
         if created {
             custody.log_keys_created().await?;
         }
+        if custody.db.migrated_now(13) {
+            // Rows made before identity by account: map what maps to exactly one account.
+            custody.backfill_identities().await?;
+        }
         Ok(custody)
     }
 

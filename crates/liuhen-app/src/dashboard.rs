@@ -65,7 +65,7 @@ impl Custody {
                 Target::Case(CaseScope {
                     agency: None,
                     department: None,
-                    team: &[],
+                    team_ids: &[],
                 }),
                 None,
             )

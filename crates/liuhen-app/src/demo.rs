@@ -394,6 +394,7 @@ impl Custody {
                     .returned_hours_ago
                     .map(|h| now - SignedDuration::from_hours(h)),
                 clear_source: false,
+                officer_id: None,
             };
             let summary = self
                 .ingest(std::slice::from_ref(&path), &opts, Arc::new(NoProgress))

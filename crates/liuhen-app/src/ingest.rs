@@ -30,6 +30,10 @@ pub struct IngestOptions {
     pub returned_at: Option<Timestamp>,
     /// Delete each source file once its stored copy is read back and both digests match.
     pub clear_source: bool,
+    /// The officer's account when the caller already knows it (a web upload checked it);
+    /// `None`: the officer's name (given, or the device's binding) is mapped to the one
+    /// account of the unit carrying it, else the record is nobody's own (issue 10.1).
+    pub officer_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -358,7 +362,7 @@ impl Custody {
             .await?;
             return Ok((FileStatus::Duplicate, existing));
         }
-        let record = self.build_record(
+        let mut record = self.build_record(
             s.original_name,
             opts,
             s.info,
@@ -366,6 +370,14 @@ impl Custody {
             stored_at,
             s.retain_until,
         );
+        let c = &record.classification;
+        record.officer_id = match &opts.officer_id {
+            Some(id) => Some(id.clone()),
+            None => {
+                self.officer_account(c.agency.as_deref(), c.officer.as_deref())
+                    .await?
+            }
+        };
         let entry = tx
             .append(
                 stored_at,
@@ -425,6 +437,7 @@ impl Custody {
                 probe_error: info.probe_error,
             },
             classification,
+            officer_id: None,
             stored_at,
             returned_at: opts.returned_at,
             lateness_ms: lateness.delay_ms,

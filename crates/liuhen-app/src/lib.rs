@@ -19,6 +19,7 @@ pub mod derivatives;
 pub mod disposal;
 mod error;
 pub mod holds;
+pub mod identity;
 pub mod ingest;
 mod journal;
 pub mod log;

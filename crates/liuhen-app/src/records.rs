@@ -63,6 +63,17 @@ impl Custody {
                 "a reason is required to change a record (修改理由不能为空)".into(),
             ));
         }
+        // A changed officer or unit is mapped to its account again (issue 10.1).
+        let current = self.record(id).await?;
+        let wanted = change.apply(&current.classification);
+        let officer_id = if wanted.agency == current.classification.agency
+            && wanted.officer == current.classification.officer
+        {
+            current.officer_id.clone()
+        } else {
+            self.officer_account(wanted.agency.as_deref(), wanted.officer.as_deref())
+                .await?
+        };
         self.rebind(
             id,
             AuditAction::RecordMetadataChanged,
@@ -71,6 +82,9 @@ impl Custody {
             |current| {
                 let mut updated = current.clone();
                 updated.classification = change.apply(&current.classification);
+                if updated.classification == wanted {
+                    updated.officer_id = officer_id;
+                }
                 if &updated == current {
                     return Err(AppError::Invalid(
                         "the change changes nothing (内容未变化)".into(),
@@ -85,7 +99,7 @@ impl Custody {
     /// Changes a record row with a logged, reasoned entry that carries the old and new
     /// snapshots, and rebinds the row to that entry, all in one transaction. `change`
     /// sees the row as it is under the transaction's lock.
-    async fn rebind(
+    pub(crate) async fn rebind(
         &self,
         id: &RecordId,
         action: AuditAction,

@@ -239,7 +239,8 @@ impl Custody {
     }
 
     /// Changes a record's classification for `who` (records keeper of the record's unit),
-    /// with a required reason; refusals are logged by the authorization point.
+    /// with a required reason; refusals are logged by the authorization point. The record
+    /// stays in `who`'s unit: moving it to another is refused (issue 10.3).
     pub async fn reclassify(
         &self,
         who: &Principal,
@@ -250,6 +251,15 @@ impl Custody {
         let record = self.record(id).await?;
         self.authorize_record(who, Action::EditRecord, &record)
             .await?;
+        if let Some(agency) = change.agency.as_deref().map(str::trim)
+            && Some(agency) != record.classification.agency.as_deref()
+            && (agency.is_empty() || self.own_unit(who, Some(agency)).is_err())
+        {
+            return Err(AppError::Forbidden {
+                code: "other_unit",
+                message: "只能在本单位新建记录或案件，不能写入其他单位",
+            });
+        }
         self.change_classification(id, change, reason, &who.user_id)
             .await
     }

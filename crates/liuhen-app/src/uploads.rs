@@ -65,6 +65,10 @@ pub struct UploadMeta {
     pub party: Option<String>,
     /// Declared return from out-of-town work (ms since the epoch).
     pub returned_at_ms: Option<i64>,
+    /// The officer's account, checked when the upload was created (never from the
+    /// client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer_id: Option<String>,
 }
 
 const MAX_FIELD_CHARS: usize = 200;
@@ -147,6 +151,7 @@ impl UploadMeta {
                 .returned_at_ms
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok()),
             clear_source: false,
+            officer_id: self.officer_id.clone(),
         }
     }
 }
@@ -266,6 +271,7 @@ impl Custody {
         if length > max {
             return Err(UploadError::TooLarge { length, max }.into());
         }
+        let meta = self.writer_classification(who, meta).await?;
         let id = uuid::Uuid::now_v7().to_string();
         let dir = self.upload_dir();
         let path = self.partial_path(&id);

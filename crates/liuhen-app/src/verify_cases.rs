@@ -43,6 +43,12 @@ fn s(v: &Value) -> String {
     v.as_str().unwrap_or_default().to_owned()
 }
 
+/// A team's accounts as entries older than issue 10 imply: none, one `null` per member.
+fn no_accounts(team: &Value) -> Value {
+    let n = team.as_array().map_or(0, Vec::len);
+    Value::Array(vec![Value::Null; n])
+}
+
 /// Replays the entries (in log order) into the rows they should have produced.
 pub fn replay(entries: &[EntryBody]) -> Replayed {
     let mut r = Replayed::default();
@@ -55,6 +61,10 @@ pub fn replay(entries: &[EntryBody]) -> Replayed {
                 let mut c = d["case"].clone();
                 if c.get("agency").is_none() {
                     c["agency"] = json!("");
+                }
+                if c.get("team_ids").is_none() {
+                    // Logged before identity by account (issue 10): no member had one.
+                    c["team_ids"] = no_accounts(&c["team"]);
                 }
                 r.cases.insert(case_id, c);
             }
@@ -84,6 +94,9 @@ pub fn replay(entries: &[EntryBody]) -> Replayed {
                 {
                     for (k, v) in changes {
                         c[k.as_str()] = v["to"].clone();
+                    }
+                    if changes.contains_key("team") && !changes.contains_key("team_ids") {
+                        c["team_ids"] = no_accounts(&c["team"]);
                     }
                 }
             }
@@ -302,6 +315,35 @@ mod tests {
             prev: String::new(),
             details,
         }
+    }
+
+    /// Entries logged before identity by account carry team names only: each member had
+    /// no account; a later edit of `team_ids` (the mapping after 0013, a person's
+    /// resolution) and an old-style edit of `team` replay on top of that.
+    #[test]
+    fn replay_of_teams_logged_before_accounts() {
+        let created = json!({"case": {"id": "c1", "team": ["张伟", "李娜"]}});
+        let mapped = json!({"changes": {"team_ids": {"from": [null, null], "to": ["u1", null]}},
+            "reason": "x"});
+        let old_edit = json!({"changes": {"team": {"from": ["张伟", "李娜"], "to": ["王芳"]}},
+            "reason": "x"});
+        let r = replay(&[entry(
+            1,
+            AuditAction::CaseCreated,
+            "case:c1",
+            created.clone(),
+        )]);
+        assert_eq!(r.cases["c1"]["team_ids"], json!([null, null]));
+        let r = replay(&[
+            entry(1, AuditAction::CaseCreated, "case:c1", created.clone()),
+            entry(2, AuditAction::CaseEdited, "case:c1", mapped),
+        ]);
+        assert_eq!(r.cases["c1"]["team_ids"], json!(["u1", null]));
+        let r = replay(&[
+            entry(1, AuditAction::CaseCreated, "case:c1", created),
+            entry(2, AuditAction::CaseEdited, "case:c1", old_edit),
+        ]);
+        assert_eq!(r.cases["c1"]["team_ids"], json!([null]));
     }
 
     #[test]

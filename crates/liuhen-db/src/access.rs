@@ -123,7 +123,8 @@ pub struct RecordCase {
     pub id: String,
     pub department: String,
     pub archived: bool,
-    pub team: Vec<String>,
+    /// Account ids of the case team (members without an account are left out).
+    pub team_ids: Vec<String>,
 }
 
 const REQUEST_COLUMNS: &str = "id, kind, outside_action, flow, filed_by, requester_name, \

@@ -107,7 +107,7 @@ impl Db {
         }
         if let Some(o) = &vis.team_member {
             scope.push(format!(
-                "id IN (SELECT case_id FROM case_team WHERE officer = {})",
+                "id IN (SELECT case_id FROM case_team WHERE user_id = {})",
                 w.param(o.as_str())
             ));
         }

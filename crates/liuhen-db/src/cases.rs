@@ -35,8 +35,11 @@ pub struct CaseRow {
     pub flags: CaseFlags,
     pub created_at: Timestamp,
     pub parties: Vec<PartyRow>,
-    /// 办案人员, in the order given.
+    /// 办案人员 (names, for display), in the order given.
     pub team: Vec<String>,
+    /// The account of each member of `team` (same order and length); `None` for a member
+    /// no account was found for (rows older than issue 10, listed for a person to resolve).
+    pub team_ids: Vec<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,6 +126,7 @@ pub(crate) fn decode_case(row: &AnyRow) -> Result<CaseRow, DbError> {
         created_at: ts(row.try_get("created_ms").ctx(c)?, "case creation time")?,
         parties: Vec::new(),
         team: Vec::new(),
+        team_ids: Vec::new(),
         id,
     })
 }
@@ -226,10 +230,14 @@ impl Tx {
             .ctx("inserting a case party")?;
         }
         for (i, officer) in case.team.iter().enumerate() {
-            sqlx::query("INSERT INTO case_team (case_id, position, officer) VALUES ($1, $2, $3)")
+            let user_id = case.team_ids.get(i).cloned().flatten();
+            sqlx::query(
+                "INSERT INTO case_team (case_id, position, officer, user_id) VALUES ($1, $2, $3, $4)",
+            )
                 .bind(case.id.as_str())
                 .bind(i as i64)
                 .bind(officer.as_str())
+                .bind(user_id)
                 .execute(&mut *self.inner)
                 .await
                 .ctx("inserting a case team member")?;
@@ -364,17 +372,19 @@ impl Db {
             })
             .collect::<Result<_, sqlx::Error>>()
             .ctx("decoding case parties")?;
-        let rows =
-            sqlx::query("SELECT officer FROM case_team WHERE case_id = $1 ORDER BY position")
-                .bind(case.id.as_str())
-                .fetch_all(self.pool())
-                .await
-                .ctx("reading a case team")?;
-        case.team = rows
-            .iter()
-            .map(|r| r.try_get("officer"))
-            .collect::<Result<_, sqlx::Error>>()
-            .ctx("decoding a case team")?;
+        let rows = sqlx::query(
+            "SELECT officer, user_id FROM case_team WHERE case_id = $1 ORDER BY position",
+        )
+        .bind(case.id.as_str())
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading a case team")?;
+        for r in &rows {
+            case.team
+                .push(r.try_get("officer").ctx("decoding a case team")?);
+            case.team_ids
+                .push(r.try_get("user_id").ctx("decoding a case team")?);
+        }
         Ok(case)
     }
 

@@ -14,6 +14,7 @@ mod cases;
 mod checkpoints;
 mod error;
 mod holds;
+mod identity;
 mod migrate;
 mod records;
 mod register;
@@ -49,6 +50,7 @@ pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use error::DbError;
 pub use holds::HoldRow;
+pub use identity::{UnmappedMember, UnmappedRecord};
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,
@@ -72,6 +74,8 @@ pub struct Db {
     /// Transactions committed through this handle (and its clones): lets a reader cache
     /// what it read and notice any change this process made since.
     commits: Arc<AtomicU64>,
+    /// Migrations applied by this connect (see [`Db::migrated_now`]).
+    migrated_now: Arc<[i64]>,
 }
 
 /// SQLite memory-mapped reads, up to the size SQLite builds allow by default (~2 GiB; the
@@ -118,9 +122,19 @@ impl Db {
             pool,
             backend,
             commits: Arc::default(),
+            migrated_now: Arc::new([]),
         };
-        migrate::run(&db).await?;
-        Ok(db)
+        let now = migrate::run(&db).await?;
+        Ok(Db {
+            migrated_now: now.into(),
+            ..db
+        })
+    }
+
+    /// Whether migration `version` was applied by this connect (a one-time data step that
+    /// follows it, such as mapping names to accounts after 0013, runs then).
+    pub fn migrated_now(&self, version: i64) -> bool {
+        self.migrated_now.contains(&version)
     }
 
     /// Refreshes the SQLite query planner's statistics where they are missing or stale

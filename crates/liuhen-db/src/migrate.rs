@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/sqlite/0011_search_cover.sql"),
     ),
+    (13, include_str!("../migrations/sqlite/0013_identity.sql")),
     (16, include_str!("../migrations/sqlite/0016_holds.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
@@ -38,10 +39,12 @@ const POSTGRES: &[(i64, &str)] = &[
         11,
         include_str!("../migrations/postgres/0011_search_text.sql"),
     ),
+    (13, include_str!("../migrations/postgres/0013_identity.sql")),
     (16, include_str!("../migrations/postgres/0016_holds.sql")),
 ];
 
-pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
+/// Runs the migrations not yet applied; returns the versions applied now.
+pub(crate) async fn run(db: &Db) -> Result<Vec<i64>, DbError> {
     let steps = match db.backend {
         Backend::Sqlite => SQLITE,
         Backend::Postgres => POSTGRES,
@@ -62,6 +65,7 @@ pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
         .map(|r| r.try_get("version"))
         .collect::<Result<_, _>>()
         .ctx("reading the schema version")?;
+    let mut now = Vec::new();
     for (version, sql) in steps.iter().filter(|(v, _)| !applied.contains(v)) {
         let mut tx = db.pool().begin().await.ctx("starting a migration")?;
         sqlx::raw_sql(*sql)
@@ -78,6 +82,7 @@ pub(crate) async fn run(db: &Db) -> Result<(), DbError> {
             .await
             .ctx("recording a migration")?;
         tx.commit().await.ctx("committing a migration")?;
+        now.push(*version);
     }
-    Ok(())
+    Ok(now)
 }

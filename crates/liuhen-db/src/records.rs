@@ -16,14 +16,16 @@ use crate::{Db, DbError, Tx};
 pub(crate) const COLUMNS: &str = "id, sha256, sm3, size_bytes, kind, original_name, container, video_codec, \
     audio_codec, width, height, duration_ms, capture_start_ms, capture_end_ms, device_make, \
     device_model, device_serial, prober, probe_error, agency, device, officer, case_name, party, \
-    record_date, stored_at_ms, returned_at_ms, lateness_ms, late, retain_until_ms, entry_seq";
+    record_date, stored_at_ms, returned_at_ms, lateness_ms, late, retain_until_ms, officer_id, entry_seq";
 
-/// Every column of the row except `entry_seq`, keyed by column name.
+/// Every column of the row except `entry_seq`, keyed by column name. `officer_id` is
+/// there only when set: snapshots logged before it existed (issue 10) stay the snapshots
+/// of their rows while the row has none.
 pub fn record_snapshot(r: &Record) -> Value {
     let m = &r.media;
     let c = &r.classification;
     let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
-    json!({
+    let mut v = json!({
         "id": r.id.as_str(),
         "sha256": r.sha256.to_hex(),
         "sm3": r.sm3.to_hex(),
@@ -54,7 +56,11 @@ pub fn record_snapshot(r: &Record) -> Value {
         "lateness_ms": r.lateness_ms,
         "late": r.late,
         "retain_until_ms": r.retain_until.as_millisecond(),
-    })
+    });
+    if let (Some(id), Some(map)) = (&r.officer_id, v.as_object_mut()) {
+        map.insert("officer_id".into(), id.clone().into());
+    }
+    v
 }
 
 pub fn record_row_hash(r: &Record) -> String {
@@ -134,6 +140,7 @@ pub(crate) fn decode(row: &AnyRow) -> Result<(Record, u64), DbError> {
         lateness_ms: get_i("lateness_ms")?,
         late: req_i("late")? != 0,
         retain_until: ts(req_i("retain_until_ms")?, "retain-until")?,
+        officer_id: get_s("officer_id")?,
     };
     let seq = req_i("entry_seq")? as u64;
     Ok((record, seq))
@@ -145,7 +152,7 @@ impl Tx {
         let sql = format!(
             "INSERT INTO records ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
              $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, \
-             $27, $28, $29, $30, $31)"
+             $27, $28, $29, $30, $31, $32)"
         );
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
             .execute(&mut *self.inner)
@@ -223,6 +230,7 @@ fn bind_all<'q>(q: AnyQuery<'q>, r: &Record, entry_seq: u64) -> AnyQuery<'q> {
         .bind(r.lateness_ms)
         .bind(i64::from(r.late))
         .bind(r.retain_until.as_millisecond())
+        .bind(r.officer_id.clone())
         .bind(entry_seq as i64)
 }
 

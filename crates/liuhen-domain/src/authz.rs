@@ -22,8 +22,9 @@ pub struct Principal {
     pub unit: Option<String>,
     /// Name of the user's department, compared with a case's handling department.
     pub department: Option<String>,
-    /// The name under which recordings are classified as this user's (执法人员); case teams
-    /// name their members by it too.
+    /// The user's display name (执法人员): for display and form defaults only. Identity —
+    /// own records, case teams, label clearance — is the account id (`user_id`): two
+    /// accounts may carry the same name (issue 10).
     pub officer_name: String,
 }
 
@@ -178,8 +179,8 @@ pub struct CaseFacts<'a> {
     /// The case-handling department (案件承办处室).
     pub department: &'a str,
     pub archived: bool,
-    /// Officer names of the case team.
-    pub team: &'a [String],
+    /// Account ids of the case team's members (names are for display only).
+    pub team_ids: &'a [String],
 }
 
 /// A grant of the principal that names the record.
@@ -195,7 +196,9 @@ pub struct GrantFacts<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordScope<'a> {
     pub agency: Option<&'a str>,
-    pub officer: Option<&'a str>,
+    /// Account id of the record's officer; `None` when the officer maps to no account
+    /// (the record is nobody's own).
+    pub officer_id: Option<&'a str>,
     /// The cases the record belongs to (through its enforcement steps).
     pub cases: &'a [CaseFacts<'a>],
     /// Confidentiality labels of the record and of its cases.
@@ -208,10 +211,10 @@ pub struct RecordScope<'a> {
 
 impl<'a> RecordScope<'a> {
     /// A record of no case, unlabelled, without grants.
-    pub fn plain(agency: Option<&'a str>, officer: Option<&'a str>) -> Self {
+    pub fn plain(agency: Option<&'a str>, officer_id: Option<&'a str>) -> Self {
         Self {
             agency,
-            officer,
+            officer_id,
             cases: &[],
             labels: &[],
             grants: &[],
@@ -291,7 +294,7 @@ pub struct Verdict<'a> {
 
 fn scope_holds(p: &Principal, scope: Scope, r: &RecordScope<'_>) -> bool {
     match scope {
-        Scope::Own => r.officer == Some(p.officer_name.as_str()),
+        Scope::Own => is_own(p, r),
         Scope::Team => on_team(p, r),
         Scope::Department => {
             let (Some(unit), Some(dept)) = (p.unit.as_deref(), p.department.as_deref()) else {
@@ -304,8 +307,14 @@ fn scope_holds(p: &Principal, scope: Scope, r: &RecordScope<'_>) -> bool {
     }
 }
 
+/// The record's officer is this account (never compared by name).
+fn is_own(p: &Principal, r: &RecordScope<'_>) -> bool {
+    !p.user_id.is_empty() && r.officer_id == Some(p.user_id.as_str())
+}
+
+/// The account is on the team of one of the record's cases.
 fn on_team(p: &Principal, r: &RecordScope<'_>) -> bool {
-    r.cases.iter().any(|c| c.team.contains(&p.officer_name))
+    !p.user_id.is_empty() && r.cases.iter().any(|c| c.team_ids.contains(&p.user_id))
 }
 
 fn cases_hold(cond: CaseCond, r: &RecordScope<'_>) -> bool {
@@ -319,7 +328,7 @@ fn active(g: &GrantFacts<'_>, now_ms: i64) -> bool {
 /// Whether every label of the record is cleared for `p` (own records and the case team
 /// always are: need to know); `granted`: an active grant covers the action.
 fn labels_cleared(policy: &Policy, p: &Principal, r: &RecordScope<'_>, granted: bool) -> bool {
-    if r.labels.is_empty() || r.officer == Some(p.officer_name.as_str()) || on_team(p, r) {
+    if r.labels.is_empty() || is_own(p, r) || on_team(p, r) {
         return true;
     }
     r.labels.iter().all(|code| match policy.label(code) {
@@ -327,6 +336,21 @@ fn labels_cleared(policy: &Policy, p: &Principal, r: &RecordScope<'_>, granted: 
         // An unknown label (a policy changed since it was set) hides the record.
         None => false,
     })
+}
+
+/// Whether `p` may widen who sees the record — link it to a case, or let a case's team
+/// reach it (issue 10.2): its own officer (by account), or whoever may edit it by a rule of
+/// their roles (the unit's records keeper). Never through a grant: a grant stays what it
+/// was approved as.
+pub fn manages_record(policy: &Policy, p: &Principal, r: &RecordScope<'_>) -> bool {
+    let without_grants = RecordScope { grants: &[], ..*r };
+    is_own(p, r)
+        || decide(
+            policy,
+            p,
+            Action::EditRecord,
+            Target::Record(without_grants),
+        ) == Decision::Allow
 }
 
 pub fn decide(policy: &Policy, p: &Principal, action: Action, target: Target<'_>) -> Decision {
@@ -418,7 +442,7 @@ pub fn decide_detail<'a>(
 /// Each `Some` scope is the widest case condition of the rules giving it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordVisibility {
-    /// The principal's officer name (own records; case team membership).
+    /// The principal's account id (own records; case team membership).
     pub me: String,
     pub own: Option<CaseCond>,
     pub team: Option<CaseCond>,
@@ -449,7 +473,7 @@ impl RecordVisibility {
 
 pub fn record_visibility(policy: &Policy, p: &Principal, now_ms: i64) -> RecordVisibility {
     let mut v = RecordVisibility {
-        me: p.officer_name.clone(),
+        me: p.user_id.clone(),
         own: None,
         team: None,
         department: None,
@@ -497,8 +521,8 @@ impl RecordVisibility {
     /// Whether a record is in the list; the SQL of the list queries says the same.
     pub fn admits(&self, r: &RecordScope<'_>) -> bool {
         let cases = |c: CaseCond| cases_hold(c, r);
-        let own = r.officer == Some(self.me.as_str());
-        let team = r.cases.iter().any(|c| c.team.contains(&self.me));
+        let own = !self.me.is_empty() && r.officer_id == Some(self.me.as_str());
+        let team = !self.me.is_empty() && r.cases.iter().any(|c| c.team_ids.contains(&self.me));
         let granted = self.grantee.as_ref().is_some_and(|(_, now)| {
             !r.in_open_case()
                 && r.grants.iter().any(|g| {

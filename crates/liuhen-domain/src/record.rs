@@ -83,6 +83,9 @@ pub struct Record {
     pub original_name: String,
     pub media: TechnicalMetadata,
     pub classification: Classification,
+    /// The account of the officer named by the classification (issue 10.1); `None` when
+    /// the officer maps to no account of the unit: the record is nobody's own.
+    pub officer_id: Option<String>,
     /// 记录日期, `YYYY-MM-DD` in the bureau's time zone.
     pub record_date: Option<jiff::civil::Date>,
     /// 存储日期: when the original became durable in custody.

@@ -21,7 +21,7 @@ use axum::routing::{delete, get, post};
 use liuhen_app::AppError;
 use liuhen_app::case_work::CaseEdit;
 use liuhen_app::cases::NewCase;
-use liuhen_domain::authz::{Action, CaseScope, Target};
+use liuhen_domain::authz::Action;
 use liuhen_domain::case::CaseFlags;
 
 use self::forms::{ListQuery, Pairs};
@@ -241,26 +241,14 @@ async fn new_page(
     })
 }
 
+/// A case made by a person: of their own unit, its team accounts of that unit
+/// (`Custody::create_case_as` checks and authorizes).
 async fn create_case(
     s: &AppState,
     user: &CurrentUser,
     new: &NewCase,
 ) -> Result<liuhen_app::cases::CaseRow, AppError> {
-    let team: Vec<String> = new.team.iter().map(|n| n.trim().to_owned()).collect();
-    let scope = CaseScope {
-        agency: Some(new.agency.trim()).filter(|a| !a.is_empty()),
-        department: Some(new.department.trim()),
-        team: &team,
-    };
-    s.custody
-        .authorize(
-            &user.principal,
-            Action::ManageCase,
-            Target::Case(scope),
-            None,
-        )
-        .await?;
-    s.custody.create_case(new, &user.user_id).await
+    s.custody.create_case_as(&user.principal, new).await
 }
 
 async fn create(
@@ -369,7 +357,7 @@ async fn edit(
             team: Some(forms::names(&p.get("team"))),
         };
         s.custody
-            .edit_case(&case.id, &edit, &p.get("reason"), &user.user_id)
+            .edit_case(&user.principal, &case.id, &edit, &p.get("reason"))
             .await
     }
     .await;

@@ -62,6 +62,9 @@ enum Command {
     /// Access control: check a bureau's policy file; overdue loans.
     #[command(subcommand)]
     Access(crate::access_cmd::AccessCommand),
+    /// Identity by account: officers and case team members without one, and resolving them.
+    #[command(subcommand)]
+    Identity(crate::identity_cmd::IdentityCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -228,6 +231,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
+        Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Demo => unreachable!("handled before the data directory is opened"),
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
@@ -268,6 +272,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         },
         returned_at,
         clear_source: a.clear_source,
+        officer_id: None,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;

@@ -35,13 +35,13 @@ async fn six_years_on_the_disposal_list_leaves_held_and_open_case_records_out() 
         let (held_case, step) = case_with_step(&c, "2026-H").await;
         c.link_record(&step, &held, "keeper").await.unwrap();
         c.edit_case(
+            &crate::retention::keeper(),
             &held_case,
             &CaseEdit {
                 status: Some(CaseStatus::Archived),
                 ..Default::default()
             },
             "归档",
-            "keeper",
         )
         .await
         .unwrap();
@@ -58,13 +58,13 @@ async fn six_years_on_the_disposal_list_leaves_held_and_open_case_records_out() 
         let (closed_case, step) = case_with_step(&c, "2026-C").await;
         c.link_record(&step, &closed, "keeper").await.unwrap();
         c.edit_case(
+            &crate::retention::keeper(),
             &closed_case,
             &CaseEdit {
                 status: Some(CaseStatus::Archived),
                 ..Default::default()
             },
             "归档",
-            "keeper",
         )
         .await
         .unwrap();

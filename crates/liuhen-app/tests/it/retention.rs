@@ -47,6 +47,17 @@ where
     }
 }
 
+/// The records keeper of 甲局 (the unit of the test cases and records).
+pub(crate) fn keeper() -> liuhen_domain::authz::Principal {
+    liuhen_domain::authz::Principal {
+        user_id: "keeper".into(),
+        roles: vec![liuhen_domain::Role::RecordsKeeper],
+        unit: Some("甲局".into()),
+        department: None,
+        officer_name: "赵敏".into(),
+    }
+}
+
 fn beijing() -> TimeZone {
     TimeZone::fixed(jiff::tz::offset(8))
 }
@@ -71,8 +82,7 @@ pub(crate) async fn ingest_one(c: &Custody, dir: &std::path::Path, content: &str
             agency: Some("甲局".into()),
             ..Default::default()
         },
-        returned_at: None,
-        clear_source: false,
+        ..Default::default()
     };
     let summary = c.ingest(&[path], &opts, Arc::new(NoProgress)).await;
     let id = summary.reports[0].record_id.clone().expect("ingested");
@@ -155,13 +165,13 @@ async fn retention_follows_links_flags_and_archiving() {
         clock.advance_years(2);
         let archived_at = c.now();
         c.edit_case(
+            &crate::retention::keeper(),
             &case,
             &CaseEdit {
                 status: Some(CaseStatus::Archived),
                 ..Default::default()
             },
             "归档",
-            "keeper",
         )
         .await
         .unwrap();

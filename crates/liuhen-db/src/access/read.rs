@@ -267,20 +267,22 @@ impl Db {
         for row in &rows {
             let id: String = row.try_get("id").ctx(c)?;
             let status: String = row.try_get("status").ctx(c)?;
-            let team =
-                sqlx::query("SELECT officer FROM case_team WHERE case_id = $1 ORDER BY position")
-                    .bind(id.as_str())
-                    .fetch_all(self.pool())
-                    .await
-                    .ctx("reading a case team")?
-                    .iter()
-                    .map(|r| r.try_get("officer").ctx(c))
-                    .collect::<Result<Vec<String>, _>>()?;
+            let team = sqlx::query(
+                "SELECT user_id FROM case_team WHERE case_id = $1 AND user_id IS NOT NULL \
+                 ORDER BY position",
+            )
+            .bind(id.as_str())
+            .fetch_all(self.pool())
+            .await
+            .ctx("reading a case team")?
+            .iter()
+            .map(|r| r.try_get("user_id").ctx(c))
+            .collect::<Result<Vec<String>, _>>()?;
             out.push(RecordCase {
                 department: row.try_get("department").ctx(c)?,
                 archived: status == "archived",
                 id,
-                team,
+                team_ids: team,
             });
         }
         Ok(out)

@@ -88,7 +88,7 @@ impl Db {
         let mut v = v.clone();
         let on_team = self
             .exists(
-                "SELECT 1 FROM case_team WHERE officer = $1 LIMIT 1",
+                "SELECT 1 FROM case_team WHERE user_id = $1 LIMIT 1",
                 &[Arg::Text(v.me.clone())],
             )
             .await?;
@@ -156,10 +156,10 @@ pub(super) fn visibility_sql(w: &mut Where, p: &Pruned, unary: &str) -> Option<S
         return None;
     }
     let me = w.text(&v.me);
-    let own = format!("officer = {me}");
+    let own = format!("officer_id = {me}");
     let team = format!(
         "records.id IN (SELECT sr.record_id FROM case_team t JOIN steps s ON s.case_id = t.case_id \
-         JOIN step_records sr ON sr.step_id = s.id WHERE t.officer = {me})"
+         JOIN step_records sr ON sr.step_id = s.id WHERE t.user_id = {me})"
     );
     let with_cond = |base: String, c: CaseCond| match c {
         CaseCond::Any => base,

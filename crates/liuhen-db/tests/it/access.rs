@@ -37,6 +37,7 @@ fn case(n: u8, team: &[&str], status: CaseStatus) -> CaseRow {
             id_or_credit_code: "9141".into(),
         }],
         team: team.iter().map(|t| (*t).to_owned()).collect(),
+        team_ids: team.iter().map(|t| Some(format!("u-{t}"))).collect(),
     }
 }
 
@@ -96,6 +97,7 @@ async fn fill(db: &Db, now: i64) -> Vec<String> {
     for (n, officer, c, labels, grant) in FIXTURES {
         let mut r = sample_record(*n);
         r.classification.officer = Some((*officer).into());
+        r.officer_id = Some(format!("u-{officer}"));
         tx.insert_record(&r, 0).await.unwrap();
         if let Some((cn, team, archived)) = c {
             let status = if *archived {
@@ -218,15 +220,16 @@ async fn list_visibility_agrees_with_the_policy_on_both_backends() {
                 let mut want = std::collections::BTreeSet::new();
                 for (n, officer, c, labels, grant) in FIXTURES {
                     let team: Vec<String> = c
-                        .map(|c| c.1.iter().map(|t| (*t).to_owned()).collect())
+                        .map(|c| c.1.iter().map(|t| format!("u-{t}")).collect())
                         .unwrap_or_default();
+                    let officer_id = format!("u-{officer}");
                     let cases: Vec<CaseFacts> = c
                         .iter()
                         .map(|(_, _, archived)| CaseFacts {
                             id: "c",
                             department: DEPT,
                             archived: *archived,
-                            team: &team,
+                            team_ids: &team,
                         })
                         .collect();
                     let mut labels: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
@@ -246,7 +249,7 @@ async fn list_visibility_agrees_with_the_policy_on_both_backends() {
                         .collect();
                     let scope = RecordScope {
                         agency: Some(GX),
-                        officer: Some(officer),
+                        officer_id: Some(&officer_id),
                         cases: &cases,
                         labels: &labels,
                         grants: &grants,
@@ -397,7 +400,10 @@ async fn access_rows_round_trip() {
         );
         let cases = db.record_cases(rid(1).as_str()).await.unwrap();
         assert_eq!(cases.len(), 1);
-        assert_eq!(cases[0].team, vec!["张伟".to_owned(), "李娜".to_owned()]);
+        assert_eq!(
+            cases[0].team_ids,
+            vec!["u-张伟".to_owned(), "u-李娜".to_owned()]
+        );
         assert!(!cases[0].archived);
         let g = db.grants_for("u-张伟", rid(8).as_str()).await.unwrap();
         assert!(g[0].revoked_ms.is_some());

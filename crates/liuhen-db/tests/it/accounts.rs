@@ -248,3 +248,82 @@ async fn audit_entries_newest_first() {
     })
     .await;
 }
+
+/// Issue 10.1 on both backends: which accounts of a unit a name means (user name or
+/// display name, that unit only), the rows still without an account, and setting a team
+/// member's account.
+#[tokio::test]
+async fn names_map_to_accounts_of_their_unit_only() {
+    for_each_backend(|db: Db| async move {
+        let mut tx = db.begin().await.unwrap();
+        tx.insert_unit("gx", "高新区", 1).await.unwrap();
+        tx.insert_unit("wd", "卫东区", 1).await.unwrap();
+        for (id, username, name, unit) in [
+            ("u1", "zhangwei", "张伟", "gx"),
+            ("u2", "zhangwei2", "张伟", "wd"),
+            ("u3", "chen1", "陈某", "gx"),
+            ("u4", "chen2", "陈某", "gx"),
+        ] {
+            tx.insert_user(&NewUserRow {
+                id,
+                username,
+                display_name: name,
+                unit_id: Some(unit),
+                department_id: None,
+                roles: &[Role::Officer],
+                password_hash: "x",
+                must_change_password: false,
+                now_ms: 1,
+            })
+            .await
+            .unwrap();
+        }
+        let mut unmapped = crate::sample_record(40);
+        unmapped.classification.agency = Some("高新区".into());
+        unmapped.classification.officer = Some("陈某".into());
+        let mut mapped = crate::sample_record(41);
+        mapped.officer_id = Some("u1".into());
+        tx.insert_record(&unmapped, 0).await.unwrap();
+        tx.insert_record(&mapped, 0).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            db.accounts_named("高新区", "张伟").await.unwrap(),
+            vec!["u1"]
+        );
+        assert_eq!(
+            db.accounts_named("高新区", "zhangwei").await.unwrap(),
+            vec!["u1"]
+        );
+        assert_eq!(
+            db.accounts_named("卫东区", "张伟").await.unwrap(),
+            vec!["u2"]
+        );
+        assert_eq!(
+            db.accounts_named("高新区", "陈某").await.unwrap(),
+            vec!["u3", "u4"]
+        );
+        assert!(
+            db.accounts_named("高新区", "王芳")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(db.account_in_unit("u1", "高新区").await.unwrap());
+        assert!(!db.account_in_unit("u2", "高新区").await.unwrap());
+        let left = db.unmapped_records(10).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].record_id, unmapped.id.to_string());
+        assert_eq!(left[0].officer, "陈某");
+        assert_eq!(
+            db.record(&mapped.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .0
+                .officer_id
+                .as_deref(),
+            Some("u1")
+        );
+    })
+    .await;
+}

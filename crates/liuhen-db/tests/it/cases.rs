@@ -47,6 +47,7 @@ fn sample_case(n: u8) -> CaseRow {
             },
         ],
         team: vec!["张伟".into(), "李娜".into()],
+        team_ids: vec![Some("u-张伟".into()), None],
     }
 }
 
@@ -218,6 +219,7 @@ async fn search_edit_and_reviews() {
         b.agency = "卫东区应急管理局".into();
         b.department = "执法二科".into();
         b.team = vec!["王芳".into()];
+        b.team_ids = vec![Some("u-王芳".into())];
         b.flags = CaseFlags::default();
         b.parties[0].name = "某物流有限公司".into();
         b.created_at = t("2026-03-02T00:00:00Z");
@@ -269,7 +271,7 @@ async fn search_edit_and_reviews() {
         );
         // Text over number, name and party; a wildcard is literal.
         let team = CaseVisibility {
-            team_member: Some("王芳".into()),
+            team_member: Some("u-王芳".into()),
             ..CaseVisibility::default()
         };
         for (text, hits) in [("物流", 1), ("动火 某物流有限", 1), ("化工", 0), ("%", 0)]
@@ -309,6 +311,7 @@ async fn search_edit_and_reviews() {
         edited.name = "改名后的案件".into();
         edited.status = CaseStatus::Archived;
         edited.team = vec!["赵敏".into()];
+        edited.team_ids = vec![None];
         edited.parties.truncate(1);
         let mut tx = db.begin().await.unwrap();
         assert!(tx.update_case(&edited).await.unwrap());
@@ -363,8 +366,10 @@ async fn search_edit_and_reviews() {
 async fn proposal_candidates_and_lateness_groups() {
     for_each_backend(|db: Db| async move {
         let mut tx = db.begin().await.unwrap();
-        let a = sample_record(21); // 张伟, 高新区, 01:00–01:05, on time
+        let mut a = sample_record(21); // 张伟, 高新区, 01:00–01:05, on time
+        a.officer_id = Some("u-张伟".into());
         let mut b = sample_record(22);
+        b.officer_id = Some("u-张伟".into());
         b.media.capture_start = Some(t("2026-03-01T03:00:00Z"));
         b.late = true;
         b.lateness_ms = Some(30 * 3_600_000);

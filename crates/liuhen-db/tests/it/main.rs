@@ -45,6 +45,7 @@ fn sample_record(n: u8) -> Record {
             case_name: Some("某化工厂安全检查".into()),
             party: Some("某化工有限公司".into()),
         },
+        officer_id: None,
         record_date: Some("2026-03-01".parse().unwrap()),
         stored_at: "2026-03-01T09:00:00Z".parse().unwrap(),
         returned_at: None,

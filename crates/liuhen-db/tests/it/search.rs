@@ -65,6 +65,7 @@ fn record(s: &Spec) -> Record {
             case_name: Some(s.case_name.into()),
             party: Some(s.party.into()),
         },
+        officer_id: Some(format!("u-{}", s.officer)),
         record_date: Some(s.day.parse().unwrap()),
         stored_at: stored,
         returned_at: None,
@@ -122,7 +123,7 @@ async fn filled(db: &Db) {
 /// Visibility by unit and/or own records, any case state, no labels cleared, no grants.
 fn vis(unit: Option<&str>, officer: Option<&str>) -> RecordVisibility {
     RecordVisibility {
-        me: officer.unwrap_or("（无）").to_owned(),
+        me: officer.map_or("（无）".to_owned(), |o| format!("u-{o}")),
         own: officer.map(|_| CaseCond::Any),
         team: None,
         department: None,

@@ -10,7 +10,8 @@ use crate::org::Role;
 pub struct CaseScope<'a> {
     pub agency: Option<&'a str>,
     pub department: Option<&'a str>,
-    pub team: &'a [String],
+    /// Account ids of the case team's members.
+    pub team_ids: &'a [String],
 }
 
 /// Roles that may manage a case: the team's officers and the unit's records keeper.
@@ -46,7 +47,7 @@ pub struct CaseVisibility {
     pub unit: Option<String>,
     /// Cases of this unit handled by this department: (unit, department).
     pub department: Option<(String, String)>,
-    /// Cases whose team includes this officer.
+    /// Cases whose team includes this account (id).
     pub team_member: Option<String>,
 }
 
@@ -69,7 +70,7 @@ pub fn case_visibility(p: &Principal) -> CaseVisibility {
             .then(|| unit.zip(p.department.clone().filter(|d| !d.is_empty())))
             .flatten(),
         team_member: (p.has(Role::Officer) || p.has(Role::CameraOperator))
-            .then(|| p.officer_name.clone())
+            .then(|| p.user_id.clone())
             .filter(|n| !n.is_empty()),
     }
 }
@@ -84,7 +85,7 @@ fn views_case(p: &Principal, c: CaseScope<'_>) -> bool {
     let team_ok = v
         .team_member
         .as_ref()
-        .is_some_and(|n| c.team.iter().any(|t| t == n));
+        .is_some_and(|n| c.team_ids.iter().any(|t| t == n));
     unit_ok || dept_ok || team_ok
 }
 
@@ -93,8 +94,8 @@ fn manages_case(p: &Principal, c: CaseScope<'_>) -> bool {
         && p.unit.as_deref().is_some_and(|u| !u.is_empty())
         && p.unit.as_deref() == c.agency;
     let member = (p.has(Role::Officer) || p.has(Role::CameraOperator))
-        && !p.officer_name.is_empty()
-        && c.team.contains(&p.officer_name);
+        && !p.user_id.is_empty()
+        && c.team_ids.contains(&p.user_id);
     keeper || member
 }
 

@@ -152,15 +152,16 @@ const STATES: &[State] = &[
 fn with_scope<T>(s: &State, f: impl FnOnce(RecordScope<'_>) -> T) -> T {
     let team: Vec<String> = s
         .case
-        .map(|c| c.2.iter().map(|m| (*m).to_owned()).collect())
+        .map(|c| c.2.iter().map(|m| format!("u-{m}")).collect())
         .unwrap_or_default();
+    let officer_id = format!("u-{}", s.officer);
     let cases: Vec<CaseFacts> = s
         .case
         .map(|(dept, archived, _)| CaseFacts {
             id: "c1",
             department: dept,
             archived,
-            team: &team,
+            team_ids: &team,
         })
         .into_iter()
         .collect();
@@ -178,7 +179,7 @@ fn with_scope<T>(s: &State, f: impl FnOnce(RecordScope<'_>) -> T) -> T {
         .collect();
     f(RecordScope {
         agency: Some(s.agency),
-        officer: Some(s.officer),
+        officer_id: Some(&officer_id),
         cases: &cases,
         labels: &labels,
         grants: &grants,
@@ -377,16 +378,16 @@ fn visibility_agrees_with_decide() {
 #[test]
 fn case_policy_table() {
     let policy = Policy::default_shipped();
-    let team = vec!["张伟".to_owned(), "李娜".to_owned()];
+    let team = vec!["u-张伟".to_owned(), "u-李娜".to_owned()];
     let case = CaseScope {
         agency: Some(GX),
         department: Some("执法一科"),
-        team: &team,
+        team_ids: &team,
     };
     let other_unit = CaseScope {
         agency: Some(WD),
         department: Some("执法一科"),
-        team: &[],
+        team_ids: &[],
     };
     let member = who(&[Officer], GX, None, "张伟");
     let outsider = who(&[Officer], GX, None, "王芳");
@@ -404,8 +405,8 @@ fn case_policy_table() {
     let wrong = Decision::Deny(DenyReason::WrongTarget);
     let c = Target::Case(case);
     let o = Target::Case(other_unit);
-    let rec = Target::Record(RecordScope::plain(Some(GX), Some("张伟")));
-    let rec_other = Target::Record(RecordScope::plain(Some(WD), Some("王芳")));
+    let rec = Target::Record(RecordScope::plain(Some(GX), Some("u-张伟")));
+    let rec_other = Target::Record(RecordScope::plain(Some(WD), Some("u-王芳")));
     let rows: Vec<(&Principal, Action, Target, Decision)> = vec![
         (&member, ViewCase, c, allow),
         (&member, ManageCase, c, allow),
@@ -451,9 +452,77 @@ fn case_visibility_agrees_with_decide() {
     assert_eq!(v.department, Some(("甲局".into(), "一科".into())));
     assert!(v.unit.is_none() && v.team_member.is_none());
     let officer = case_visibility(&who(&[Officer], "甲局", None, "张伟"));
-    assert_eq!(officer.team_member.as_deref(), Some("张伟"));
+    assert_eq!(officer.team_member.as_deref(), Some("u-张伟"));
     assert!(officer.unit.is_none());
     let supervisor = case_visibility(&who(&[Supervisor], "甲局", None, "x"));
     assert_eq!(supervisor.unit.as_deref(), Some("甲局"));
     assert!(case_visibility(&who(&[SecurityAdmin], "甲局", None, "x")).nothing());
+}
+
+/// Issue 10.1: the same display name in another unit is another person. An account of
+/// 卫东区 named 张伟 is neither the officer of 高新区 张伟's records nor on his case team,
+/// so it sees none of them, a 国家秘密-labelled one included; an unmapped officer's
+/// record is nobody's own.
+#[test]
+fn same_display_name_in_another_unit_is_not_the_officer() {
+    let policy = Policy::default_shipped();
+    let mut other = who(&[Officer], WD, Some("大队"), "张伟");
+    other.user_id = "u-wd-zhangwei".into();
+    let mine = who(&[Officer], GX, Some("大队"), "张伟");
+    let team = vec!["u-张伟".to_owned()];
+    let cases = [CaseFacts {
+        id: "c1",
+        department: "大队",
+        archived: false,
+        team_ids: &team,
+    }];
+    let secret = vec!["state_secret".to_owned()];
+    let own = RecordScope::plain(Some(GX), Some("u-张伟"));
+    let in_case = RecordScope {
+        cases: &cases,
+        ..RecordScope::plain(Some(GX), None)
+    };
+    let labelled = RecordScope {
+        labels: &secret,
+        ..own
+    };
+    let case = Target::Case(CaseScope {
+        agency: Some(GX),
+        department: Some("大队"),
+        team_ids: &team,
+    });
+    // (who, action, target, allowed) written out by hand.
+    let rows: Vec<(&Principal, Action, Target, bool)> = vec![
+        (&mine, ViewRecord, Target::Record(own), true),
+        (&mine, ViewRecord, Target::Record(in_case), true),
+        (&mine, ViewRecord, Target::Record(labelled), true),
+        (&mine, ManageCase, case, true),
+        (&other, ViewRecord, Target::Record(own), false),
+        (&other, EditRecord, Target::Record(own), false),
+        (&other, ViewRecord, Target::Record(in_case), false),
+        (&other, ViewRecord, Target::Record(labelled), false),
+        (&other, ViewCase, case, false),
+        (&other, ManageCase, case, false),
+        // Unmapped officer: nobody's own, whatever the name.
+        (
+            &mine,
+            ViewRecord,
+            Target::Record(RecordScope::plain(Some(GX), None)),
+            false,
+        ),
+    ];
+    for (p, action, target, allowed) in rows {
+        assert_eq!(
+            decide(&policy, p, action, target) == Decision::Allow,
+            allowed,
+            "{} {action:?} {target:?}",
+            p.user_id
+        );
+        if action == ViewRecord
+            && let Target::Record(r) = target
+        {
+            let v = record_visibility(&policy, p, 0);
+            assert_eq!(v.admits(&r), allowed, "visibility {} {r:?}", p.user_id);
+        }
+    }
 }

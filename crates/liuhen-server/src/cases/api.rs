@@ -40,16 +40,21 @@ where
 }
 
 /// Linking needs the right to see the record.
-pub(crate) async fn authorize_record(
+/// Linking widens who sees the record: the user must see it and manage both the case
+/// and the record (never through a grant), and the record must be of the case's unit.
+pub(crate) async fn authorize_link(
     s: &AppState,
     user: &CurrentUser,
+    case: &CaseRow,
     id: &RecordId,
 ) -> Result<(), AppError> {
     let record = s.custody.record(id).await?;
     s.custody
         .authorize_record(&user.principal, Action::ViewRecord, &record)
+        .await?;
+    s.custody
+        .authorize_link(&user.principal, case, &record)
         .await
-        .map(drop)
 }
 
 #[derive(Serialize)]
@@ -288,7 +293,7 @@ pub async fn edit(
     };
     let case = s
         .custody
-        .edit_case(&case.id, &edit, &b.reason, &user.user_id)
+        .edit_case(&user.principal, &case.id, &edit, &b.reason)
         .await?;
     Ok(Json(case_json(&case)))
 }
@@ -385,7 +390,7 @@ pub async fn link(
     let case = managed(&s, &user, &id).await?;
     let st = step_of(&s, &case, &step).await?;
     let rid = record_id(&b.record_id)?;
-    authorize_record(&s, &user, &rid).await?;
+    authorize_link(&s, &user, &case, &rid).await?;
     let l = s
         .custody
         .link_record(&st.step.id, &rid, &user.user_id)

@@ -292,7 +292,7 @@ pub async fn link(
     let p = Pairs(p);
     let result = async {
         let rid = parse_record(&p.get("record_id"))?;
-        super::api::authorize_record(&s, &user, &rid).await?;
+        super::api::authorize_link(&s, &user, &case, &rid).await?;
         s.custody
             .link_record(&st.step.id, &rid, &user.user_id)
             .await

@@ -28,15 +28,34 @@ struct State {
 }
 
 impl State {
-    fn expected(&self, policy: &Policy, p: &Principal, key: &str, action: Action) -> bool {
+    fn expected(
+        &self,
+        w: &World,
+        policy: &Policy,
+        p: &Principal,
+        key: &str,
+        action: Action,
+    ) -> bool {
+        // Names become the accounts they are in the record's unit (identity by account).
+        let ids: Vec<Vec<String>> = self
+            .case
+            .iter()
+            .map(|(team, _)| {
+                team.iter()
+                    .filter_map(|n| w.account(self.agency, n))
+                    .collect()
+            })
+            .collect();
+        let officer_id = w.account(self.agency, self.officer);
         let cases: Vec<CaseFacts> = self
             .case
             .iter()
-            .map(|(team, archived)| CaseFacts {
+            .zip(&ids)
+            .map(|((_, archived), team_ids)| CaseFacts {
                 id: "c",
                 department: DEPT,
                 archived: *archived,
-                team,
+                team_ids,
             })
             .collect();
         let actions = [Action::ViewRecord, Action::PlayRecord];
@@ -53,7 +72,7 @@ impl State {
             .collect();
         let scope = RecordScope {
             agency: Some(self.agency),
-            officer: Some(self.officer),
+            officer_id: officer_id.as_deref(),
             cases: &cases,
             labels: &self.labels,
             grants: &grants,
@@ -296,7 +315,7 @@ async fn every_role_action_and_record_state_matches_the_policy() {
                 ),
             ];
             for (action, method, path, body) in probes {
-                let want = s.expected(&policy, &p.principal, p.key, action);
+                let want = s.expected(&w, &policy, &p.principal, p.key, action);
                 let status = if action == Action::EditRecord {
                     // The same values again: allowed → "unchanged" (303), refused → 403.
                     let agency = s.agency;
@@ -395,4 +414,121 @@ async fn every_role_action_and_record_state_matches_the_policy() {
         refusals.len()
     );
     assert!(missing.is_empty(), "refusals not logged: {missing:#?}");
+}
+
+/// Issue 10's cases against an oracle written out by hand, not computed by `decide`: the
+/// same display name in two units, a grant then a link, a cross-unit team. Who sees which
+/// record (GET, and the list), which links go through, which teams are accepted.
+#[tokio::test]
+async fn identity_cases_match_the_hand_written_oracle() {
+    let w = World::new().await;
+    let own = w.record(GX, "张伟").await;
+    let secret = w.record(GX, "张伟").await;
+    let in_case = w.record(GX, "李娜").await;
+    let granted = w.record(GX, "李娜").await;
+    let wd_own = w.record(WD, "张伟").await;
+    let case_a = w
+        .case("高新应急检〔2026〕71号", &["张伟"], &[&in_case], false)
+        .await;
+    let case_b = w
+        .case("高新应急检〔2026〕72号", &["刘洋"], &[], false)
+        .await;
+    let (s, v) = w
+        .post(
+            "keeper",
+            &format!("/api/v1/records/{secret}/labels"),
+            json!({ "label": "state_secret", "set": true, "reason": "涉及国家秘密" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let req = w
+        .file(
+            "camera",
+            json!({ "kind": "view", "records": [&granted], "purpose": "案件研究" }),
+        )
+        .await;
+    assert_eq!(w.decide("dept", &req, "approve").await.0, 200);
+    let records = [
+        ("own", &own),
+        ("secret", &secret),
+        ("in_case", &in_case),
+        ("granted", &granted),
+        ("wd_own", &wd_own),
+    ];
+    // Who may view what: 1 = yes. Columns: own, secret, in_case, granted, wd_own.
+    let oracle: &[(&str, [u8; 5])] = &[
+        ("officer", [1, 1, 1, 0, 0]), // GX 张伟: own (label: need to know), his team
+        ("other_zhangwei", [0, 0, 0, 0, 1]), // WD 张伟: only his own
+        ("camera", [0, 0, 0, 1, 0]),  // 刘洋: his grant only
+        ("keeper", [1, 1, 1, 1, 0]),  // GX keeper: the unit, cleared for 国家秘密
+        ("other_keeper", [0, 0, 0, 0, 1]), // WD keeper: WD only
+        ("other_unit", [0, 0, 0, 0, 0]), // WD 王芳: nothing of these
+    ];
+    let mut wrong = Vec::new();
+    for (key, row) in oracle {
+        let (_, list) = w.get(key, "/api/v1/records?page_size=100").await;
+        let listed: BTreeSet<String> = list["records"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| r["id"].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for ((name, id), want) in records.iter().zip(row) {
+            let (s, _) = w.get(key, &format!("/api/v1/records/{id}")).await;
+            let got = s == 200;
+            if got != (*want == 1) || listed.contains(*id) != got {
+                wrong.push(format!(
+                    "{key} {name}: status {s}, listed {}",
+                    listed.contains(*id)
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+    // Linking: (who, record, case, expected status).
+    let custody = &w.app.custody;
+    let step_a = custody.case_steps(&case_a).await.unwrap()[0]
+        .step
+        .id
+        .clone();
+    let step_b = custody.case_steps(&case_b).await.unwrap()[0]
+        .step
+        .id
+        .clone();
+    let links: &[(&str, &str, &str, &str, u16)] = &[
+        ("camera", &granted, &case_b, &step_b, 403), // grant + own case: refused
+        ("officer", &in_case, &case_b, &step_b, 403), // not his case
+        ("other_zhangwei", &own, &case_a, &step_a, 403), // same name, other unit
+        ("officer", &own, &case_a, &step_a, 201),    // his record, his case
+        ("keeper", &granted, &case_b, &step_b, 201), // the unit's keeper
+    ];
+    for (key, record, case, step, want) in links {
+        let (s, v) = w
+            .post(
+                key,
+                &format!("/api/v1/cases/{case}/steps/{step}/links"),
+                json!({ "record_id": record }),
+            )
+            .await;
+        assert_eq!(s, *want, "{key} links {record} into {case}: {v}");
+    }
+    // Teams: (who, case, team, expected status).
+    let teams: &[(&str, &str, &[&str], u16)] = &[
+        ("officer", &case_a, &["张伟", "王芳"], 400), // 王芳 is of WD
+        ("keeper", &case_b, &["刘洋", "何明"], 400),  // WD keeper
+        ("officer", &case_a, &["张伟", "刘洋"], 200), // same unit
+    ];
+    for (key, case, team, want) in teams {
+        let (s, v) = w
+            .call(
+                key,
+                reqwest::Method::PATCH,
+                &format!("/api/v1/cases/{case}"),
+                Some(json!({ "team": team, "reason": "调整办案人员" })),
+            )
+            .await;
+        assert_eq!(s, *want, "{key} sets {case} team {team:?}: {v}");
+    }
 }

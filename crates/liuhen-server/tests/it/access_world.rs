@@ -129,6 +129,14 @@ pub const PEOPLE: &[Spec] = &[
         Some(WD),
         Some("执法监察大队"),
     ),
+    // Same display name as GX's officer, another unit, another person (issue 10.1).
+    (
+        "other_zhangwei",
+        "张伟",
+        &[Role::Officer],
+        Some(WD),
+        Some("执法监察大队"),
+    ),
     (
         "other_keeper",
         "何明",
@@ -198,6 +206,21 @@ impl World {
             app,
             people,
             seq: Default::default(),
+        }
+    }
+
+    /// The one account of `unit` whose display name is `name`, if exactly one.
+    pub fn account(&self, unit: &str, name: &str) -> Option<String> {
+        let found: Vec<&Person> = self
+            .people
+            .iter()
+            .filter(|p| {
+                p.principal.unit.as_deref() == Some(unit) && p.principal.officer_name == name
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Some(one.principal.user_id.clone()),
+            _ => None,
         }
     }
 

@@ -399,6 +399,9 @@ async fn api_creates_lists_and_refuses_bad_input() {
     let app = TestApp::new().await;
     app.user_named("zhaomin", "赵敏", &[Role::RecordsKeeper], GX)
         .await;
+    // The team names accounts of the case's unit.
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
     let (keeper, csrf) = signed_in(&app, "zhaomin").await;
     let body = json!({
         "number": "平高应急检〔2026〕1号",

@@ -7,6 +7,7 @@ mod access_world;
 mod auth;
 mod cases;
 mod holds;
+mod identity;
 mod openapi;
 mod playback;
 mod records;

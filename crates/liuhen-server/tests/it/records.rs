@@ -53,13 +53,14 @@ struct World {
 
 async fn world() -> World {
     let app = TestApp::new().await;
-    let own = record(&app, 1, GX, "张伟", "某化工有限公司安全生产检查").await;
-    let colleague = record(&app, 2, GX, "李娜", "某加油站动火作业违规案").await;
-    let other_unit = record(&app, 3, WD, "王芳", "烟花爆竹违规储存案").await;
+    // Accounts first: ingest maps the officer's name to the one account of the unit.
     app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
         .await;
     app.user_named("zhaomin", "赵敏", &[Role::RecordsKeeper], GX)
         .await;
+    let own = record(&app, 1, GX, "张伟", "某化工有限公司安全生产检查").await;
+    let colleague = record(&app, 2, GX, "李娜", "某加油站动火作业违规案").await;
+    let other_unit = record(&app, 3, WD, "王芳", "烟花爆竹违规储存案").await;
     World {
         app,
         own,
@@ -306,6 +307,17 @@ async fn the_keeper_reclassifies_with_a_reason_and_others_cannot() {
     let (_, html) = get(&keeper, &w.app, &location(&res)).await;
     assert!(html.contains("某液化气站检查") && html.contains("案件名称录入错误"));
     assert!(html.contains("修改元数据"));
+    assert_eq!(
+        api_ids(&keeper, &w.app, "?q=液化").await,
+        vec![w.colleague.clone()]
+    );
+    // Moving the record to another unit (or to none) is refused; it stays (issue 10.3).
+    for agency in [WD, ""] {
+        let mut away = form("移交", "某液化气站检查");
+        away[1].1 = agency.to_owned();
+        let res = post(away).await.unwrap();
+        assert_eq!(res.status(), 403, "agency {agency:?}");
+    }
     assert_eq!(
         api_ids(&keeper, &w.app, "?q=液化").await,
         vec![w.colleague.clone()]

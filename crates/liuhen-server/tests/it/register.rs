@@ -103,10 +103,11 @@ struct World {
 
 async fn world(config: &str) -> World {
     let app = TestApp::with_config(config).await;
-    let rec = record(&app, 1, GX, "某化工有限公司安全生产检查").await;
-    let wd_rec = record(&app, 2, WD, "烟花爆竹违规储存案").await;
+    // The account first: ingest maps the officer's name to the one account of the unit.
     app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
         .await;
+    let rec = record(&app, 1, GX, "某化工有限公司安全生产检查").await;
+    let wd_rec = record(&app, 2, WD, "烟花爆竹违规储存案").await;
     app.user_named("zhaomin", "赵敏", &[Role::RecordsKeeper], GX)
         .await;
     app.user_named("wdkeeper", "孙丽", &[Role::RecordsKeeper], WD)

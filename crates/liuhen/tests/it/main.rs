@@ -5,6 +5,7 @@ mod access;
 mod cases;
 mod corpus;
 mod crash;
+mod identity;
 mod ingest;
 mod scale_out;
 mod serve;

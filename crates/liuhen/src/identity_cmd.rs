@@ -1,0 +1,121 @@
+//! `liuhen identity unresolved|resolve-record|resolve-member`: rows whose officer or team
+//! member maps to no account (names that matched no account, or several, of the unit when
+//! migration 0013 mapped them), and a person's logged resolution of one (issue 10.1).
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use liuhen_app::Custody;
+use liuhen_domain::RecordId;
+
+#[derive(Subcommand)]
+pub enum IdentityCommand {
+    /// Records and case team members whose officer has no account (nobody's own until resolved).
+    Unresolved {
+        #[arg(long, default_value_t = 500)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a record's officer the account USER (user name), which must be of the record's unit.
+    ResolveRecord {
+        record: String,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Make the team member at POSITION (0-based, as `unresolved` lists) of a case the account USER.
+    ResolveMember {
+        case: String,
+        position: i64,
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+}
+
+pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        IdentityCommand::Unresolved { limit, json } => {
+            let u = custody.unresolved_identities(limit).await?;
+            for r in &u.records {
+                let agency = r.agency.as_deref().unwrap_or("");
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"kind": "record", "record": r.record_id,
+                            "agency": agency, "officer": r.officer})
+                    );
+                } else {
+                    println!("记录 record {}  {agency}  {}", r.record_id, r.officer);
+                }
+            }
+            for m in &u.members {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"kind": "team_member", "case": m.case_number,
+                            "case_id": m.case_id, "position": m.position,
+                            "agency": m.agency, "officer": m.officer})
+                    );
+                } else {
+                    println!(
+                        "办案人员 case {} #{}  {}  {}",
+                        m.case_number, m.position, m.agency, m.officer
+                    );
+                }
+            }
+            if !json {
+                println!(
+                    "待人工对应 / to resolve: {} records, {} team members",
+                    u.records.len(),
+                    u.members.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IdentityCommand::ResolveRecord {
+            record,
+            user,
+            reason,
+            actor,
+        } => {
+            let id = RecordId::parse(record.trim())?;
+            custody
+                .resolve_record_officer(
+                    &id,
+                    &user,
+                    &reason,
+                    &actor.unwrap_or_else(crate::cli::default_actor),
+                )
+                .await?;
+            println!("已对应 / resolved: record {id} → {user}");
+            Ok(ExitCode::SUCCESS)
+        }
+        IdentityCommand::ResolveMember {
+            case,
+            position,
+            user,
+            reason,
+            actor,
+        } => {
+            custody
+                .resolve_team_member(
+                    &case,
+                    position,
+                    &user,
+                    &reason,
+                    &actor.unwrap_or_else(crate::cli::default_actor),
+                )
+                .await?;
+            println!("已对应 / resolved: case {case} #{position} → {user}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
