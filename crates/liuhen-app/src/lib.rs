@@ -17,6 +17,8 @@ pub mod demo;
 mod demo_cases;
 pub mod derivatives;
 pub mod disposal;
+pub mod draws;
+mod draws_print;
 mod error;
 pub mod holds;
 pub mod identity;

@@ -106,10 +106,15 @@ pub enum AuditAction {
     HoldPlaced,
     /// A preservation hold was lifted with a reason and its approver (R3.7).
     HoldLifted,
+    /// A random draw was announced: population, parameters and how its seed will be fixed
+    /// (R6.4); the entry is the commitment.
+    DrawAnnounced,
+    /// A random draw was made from its announced seed; the entry carries seed and result.
+    DrawPerformed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 50] = [
+    pub const ALL: [AuditAction; 52] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -160,6 +165,8 @@ impl AuditAction {
         Self::PaperViewed,
         Self::HoldPlaced,
         Self::HoldLifted,
+        Self::DrawAnnounced,
+        Self::DrawPerformed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -214,6 +221,8 @@ impl AuditAction {
             Self::PaperViewed => "access.paper_viewed",
             Self::HoldPlaced => "hold.placed",
             Self::HoldLifted => "hold.lifted",
+            Self::DrawAnnounced => "draw.announced",
+            Self::DrawPerformed => "draw.performed",
         }
     }
 
@@ -282,6 +291,8 @@ impl AuditAction {
             Self::PaperViewed => "查看申请材料扫描件",
             Self::HoldPlaced => "设置保全标记",
             Self::HoldLifted => "解除保全标记",
+            Self::DrawAnnounced => "公布随机抽取",
+            Self::DrawPerformed => "实施随机抽取",
         }
     }
 }

@@ -18,6 +18,7 @@ pub mod case;
 pub mod checklist;
 pub mod compliance;
 pub mod disposal;
+pub mod draw;
 pub mod hold;
 pub mod org;
 pub mod playback;

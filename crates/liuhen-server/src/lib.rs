@@ -14,6 +14,8 @@ mod chrome;
 mod cookies;
 pub mod csrf;
 mod disposal;
+mod draws;
+mod draws_pages;
 mod error;
 mod holds;
 mod home;
@@ -67,6 +69,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(access_pages::routes())
         .merge(register::routes())
         .merge(alerts::routes())
+        .merge(draws::routes())
+        .merge(draws_pages::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

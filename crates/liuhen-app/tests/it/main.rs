@@ -3,6 +3,8 @@
 //! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
 mod disposal;
+mod draws;
 mod holds;
 mod register;
 mod retention;
+mod support;
