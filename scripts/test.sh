@@ -186,7 +186,8 @@ elif ! command -v ffmpeg >/dev/null; then
 else
     BOUT="$(mktemp)"
     BSTATUS=1
-    if cargo build -p liuhen --locked &&
+    # test-clock: retention.test.mjs moves the server's clock (never in release builds).
+    if cargo build -p liuhen --features test-clock --locked &&
         (cd e2e/browser && if [[ -f package-lock.json ]]; then
             npm ci --no-audit --no-fund --loglevel=error
         else

@@ -67,6 +67,7 @@ fn main() {
                 let (url, name) = fresh_pg(&admin).await;
                 let custody = Custody::open(OpenOptions {
                     database_url: Some(url),
+                    clock: None,
                     ..OpenOptions::new(dir.path().join("data-pg"))
                 })
                 .await

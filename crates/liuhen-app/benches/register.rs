@@ -48,6 +48,7 @@ fn main() {
             let url = create_pg_database(&admin, &name).await.expect("create db");
             let custody = Custody::open(OpenOptions {
                 database_url: Some(url),
+                clock: None,
                 ..OpenOptions::new(dir.path().join("data-pg"))
             })
             .await

@@ -439,6 +439,7 @@ fn main() {
                 };
                 let custody = Custody::open(OpenOptions {
                     database_url: Some(url.clone()),
+                    clock: None,
                     ..OpenOptions::new(dir.join("data-pg"))
                 })
                 .await

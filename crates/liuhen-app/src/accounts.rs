@@ -159,10 +159,6 @@ pub fn generate_password() -> Result<String, AppError> {
     sessions::random_password()
 }
 
-pub(crate) fn now() -> Timestamp {
-    Timestamp::now()
-}
-
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
@@ -255,7 +251,7 @@ impl Custody {
             return Err(AppError::Invalid("填写部门时必须同时填写所属单位".into()));
         }
         let hash = sessions::hash_password(new.password.clone()).await?;
-        let at = now();
+        let at = self.now();
         let id = new_id();
         let mut tx = self.db.begin().await?;
         if tx.user_by_username(username.as_str()).await?.is_some() {
@@ -307,7 +303,7 @@ impl Custody {
     /// Every account with its lock state (for the administrators' pages; the caller
     /// authorizes).
     pub async fn user_listing(&self) -> Result<Vec<UserListing>, AppError> {
-        let now_ms = now().as_millisecond();
+        let now_ms = self.now().as_millisecond();
         let mut out = Vec::new();
         for u in self.db.users().await? {
             let locked = self
@@ -335,7 +331,7 @@ impl Custody {
         if disabled && by.user_id == user_id {
             return Err(AppError::Invalid("不能停用自己的账号".into()));
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -381,7 +377,7 @@ impl Custody {
             .await?;
         let password = sessions::random_password()?;
         let hash = sessions::hash_password(password.clone()).await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -416,7 +412,7 @@ impl Custody {
     pub async fn unlock_user(&self, by: &Principal, username: &str) -> Result<(), AppError> {
         self.authorize(by, Action::ManageSecurity, Target::System, None)
             .await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_username(username)
@@ -443,7 +439,7 @@ impl Custody {
     pub async fn reset_totp(&self, by: &Principal, user_id: &str) -> Result<(), AppError> {
         self.authorize(by, Action::ManageSecurity, Target::System, None)
             .await?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -487,7 +483,7 @@ impl Custody {
         {
             return Err(AppError::Invalid("名称不能超过100个字符".into()));
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let had_unit = tx.unit_id(&unit).await?;
         if let Some(uid) = &had_unit {

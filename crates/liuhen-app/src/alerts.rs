@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use jiff::Timestamp;
 use jiff::civil::Date;
 use liuhen_db::NewEntry;
 pub use liuhen_db::{AlertAck, AuditEntry, EntryBody};
@@ -65,7 +64,7 @@ impl Custody {
         self.authorize(by, Action::ViewAlerts, Target::System, None)
             .await?;
         let offset = self.bureau_offset();
-        let today = offset.to_datetime(Timestamp::now()).date();
+        let today = offset.to_datetime(self.now()).date();
         let settings = &self.config.supervision.signals;
         let to = q.to.unwrap_or(today);
         let from = match q.from {
@@ -298,7 +297,7 @@ impl Custody {
         if !about_actor {
             return Err(bad());
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         if tx.alert_acknowledged(key).await? {
             return Err(AppError::Invalid("该预警已确认".into()));

@@ -5,7 +5,6 @@
 //! one record for one principal: its cases (team, department, archived), its labels and the
 //! principal's grants naming it.
 
-use jiff::Timestamp;
 use liuhen_db::NewEntry;
 use liuhen_domain::authz::{
     Action, CaseFacts, Decision, DenyReason, GrantFacts, Principal, RecordScope, Target,
@@ -139,7 +138,7 @@ impl Custody {
             cases,
             labels,
             grants,
-            now_ms: Timestamp::now().as_millisecond(),
+            now_ms: self.now().as_millisecond(),
         })
     }
 

@@ -450,7 +450,7 @@ impl Custody {
             details.insert((*k).to_owned(), json!({ "from": old[*k], "to": new[*k] }));
         }
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::CaseEdited,
@@ -461,6 +461,10 @@ impl Custody {
         .await?;
         tx.update_case(&after).await?;
         tx.commit().await?;
+        if changed.iter().any(|k| ["status", "category"].contains(k)) {
+            self.follow_case_retention(&after.id, actor, "案件状态或类别变更")
+                .await?;
+        }
         Ok(after)
     }
 
@@ -471,7 +475,7 @@ impl Custody {
         who: &Principal,
         step_id: &str,
     ) -> Result<Vec<(Proposal, Record)>, AppError> {
-        let now = Timestamp::now().as_millisecond();
+        let now = self.now().as_millisecond();
         self.proposals_among(Some(&record_visibility(&self.policy, who, now)), step_id)
             .await
     }

@@ -288,7 +288,7 @@ impl Custody {
         actor: &str,
     ) -> Result<CaseRow, AppError> {
         let parties = checked_parties(&new.parties)?;
-        let now = Timestamp::now();
+        let now = self.now();
         let case = CaseRow {
             id: uuid::Uuid::now_v7().to_string(),
             number: required(&new.number, "案件编号", "case number")?,
@@ -356,7 +356,7 @@ impl Custody {
         }
         *flag.slot(&mut row.flags) = value;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::CaseChanged,
@@ -371,6 +371,8 @@ impl Custody {
         .await?;
         tx.update_case_flags(&row.id, &row.flags).await?;
         tx.commit().await?;
+        self.follow_case_retention(&row.id, actor, "案件标记变更")
+            .await?;
         Ok(row)
     }
 
@@ -405,7 +407,7 @@ impl Custody {
                 new.window.1, new.window.0
             )));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let step = Step {
             id: uuid::Uuid::now_v7().to_string(),
             checklist_row: row.map(|r| r.id.clone()),
@@ -468,7 +470,7 @@ impl Custody {
                 step.step.name
             )));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let link = StepRecordRow {
             step_id: step.step.id.clone(),
             record_id: record.id.clone(),
@@ -491,6 +493,10 @@ impl Custody {
         .await?;
         tx.link_record(&link).await?;
         tx.commit().await?;
+        // Retention follows the case (R3.5): its own entry once the link is committed.
+        self.follow_retention(record_id, actor, "关联到案件")
+            .await?;
+        self.mirror_hold_on_link(record_id).await?;
         Ok(link)
     }
 
@@ -507,7 +513,7 @@ impl Custody {
         let step = self.step(step_id).await?;
         crate::case_archive::ensure_not_archived(&self.case(&step.case_id).await?)?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::RecordUnlinked,
@@ -566,7 +572,7 @@ impl Custody {
         interruption
             .accept(explanation)
             .map_err(|e| invalid(e.to_string()))?;
-        let now = Timestamp::now();
+        let now = self.now();
         let row = ExplanationRow {
             step_id: step.step.id.clone(),
             explanation: explanation.clone(),

@@ -14,6 +14,7 @@ pub const DEFAULT_CONFIG: &str = include_str!("../default-config.toml");
 pub struct Config {
     pub bureau: Bureau,
     pub custody: CustodyRules,
+    pub retention: RetentionSettings,
     pub storage: Storage,
     pub security: Security,
     pub uploads: UploadSettings,
@@ -124,6 +125,33 @@ pub struct CustodyRules {
     pub ingest_deadline_hours: u32,
     pub default_retention_years: u16,
     pub probe_timeout_seconds: u32,
+}
+
+/// How long records are kept (R2.10, R3.5, R3.7): see `liuhen_domain::retention`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    pub complex_years: u16,
+    pub hearing_or_enforced_execution_years: u16,
+    pub ordinary_years: u16,
+    pub period_start: String,
+    pub hold_years: u16,
+    pub permanent_lock_years: u16,
+    pub recompute_every_hours: u32,
+    pub hold_place_roles: Vec<String>,
+    pub hold_lift_roles: Vec<String>,
+    pub disposal_roles: Vec<String>,
+    pub hold_grounds: Vec<HoldGroundSettings>,
+}
+
+/// One ground of a preservation hold (R3.7).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldGroundSettings {
+    pub code: String,
+    pub label: String,
+    #[serde(default)]
+    pub case_flags: Vec<String>,
 }
 
 /// Sign-in and session rules.
@@ -322,6 +350,9 @@ impl Config {
                 "custody.default_retention_years must be at least 1".into()
             ));
         }
+        self.retention_rules().map_err(bad)?;
+        self.hold_policy().map_err(bad)?;
+        self.disposal_roles().map_err(bad)?;
         let sec = &self.security;
         if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
             return Err(bad(
@@ -383,6 +414,105 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The retention rules in force, validated.
+    pub fn retention_rules(&self) -> Result<liuhen_domain::retention::RetentionRules, String> {
+        use liuhen_domain::case::RetentionPeriods;
+        use liuhen_domain::retention::{PeriodStart, RetentionRules};
+        let r = &self.retention;
+        let start = PeriodStart::parse(r.period_start.trim()).ok_or_else(|| {
+            format!(
+                "retention.period_start must be \"year_after_archiving\" or \"archiving\", not {:?}",
+                r.period_start
+            )
+        })?;
+        let years = [
+            r.complex_years,
+            r.hearing_or_enforced_execution_years,
+            r.ordinary_years,
+            r.hold_years,
+            r.permanent_lock_years,
+        ];
+        if r.recompute_every_hours == 0 {
+            return Err("retention.recompute_every_hours must be at least 1".into());
+        }
+        if years.contains(&0) || r.permanent_lock_years > 500 {
+            return Err("retention: every period must be at least 1 year (permanent_lock_years at most 500)".into());
+        }
+        Ok(RetentionRules {
+            minimum_years: self.custody.default_retention_years,
+            periods: RetentionPeriods {
+                complex_years: Some(r.complex_years),
+                hearing_or_enforced_execution_years: Some(r.hearing_or_enforced_execution_years),
+                ordinary_years: Some(r.ordinary_years),
+            },
+            start,
+            hold_years: r.hold_years,
+            permanent_lock_years: r.permanent_lock_years,
+        })
+    }
+
+    /// Who draws up the disposal list.
+    pub fn disposal_roles(&self) -> Result<Vec<liuhen_domain::Role>, String> {
+        self.retention
+            .disposal_roles
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("retention.disposal_roles: unknown role {s:?}"))
+            })
+            .collect()
+    }
+
+    /// The preservation-hold policy in force, validated.
+    pub fn hold_policy(&self) -> Result<liuhen_domain::hold::HoldPolicy, String> {
+        use liuhen_domain::hold::{Ground, HoldPolicy};
+        let r = &self.retention;
+        let roles = |list: &[String], key: &str| -> Result<Vec<liuhen_domain::Role>, String> {
+            list.iter()
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| format!("retention.{key}: unknown role {s:?}"))
+                })
+                .collect()
+        };
+        let flags = [
+            "major_hazard",
+            "disputed",
+            "hearing",
+            "enforced_execution",
+            "complex",
+            "major_penalty",
+        ];
+        let mut grounds = Vec::new();
+        for g in &r.hold_grounds {
+            if g.code.trim().is_empty() || g.label.trim().is_empty() {
+                return Err("retention.hold_grounds: every ground needs a code and a label".into());
+            }
+            if grounds.iter().any(|x: &Ground| x.code == g.code) {
+                return Err(format!(
+                    "retention.hold_grounds: ground {:?} appears twice",
+                    g.code
+                ));
+            }
+            if let Some(f) = g.case_flags.iter().find(|f| !flags.contains(&f.as_str())) {
+                return Err(format!(
+                    "retention.hold_grounds: unknown case flag {f:?} (one of {})",
+                    flags.join(", ")
+                ));
+            }
+            grounds.push(Ground {
+                code: g.code.clone(),
+                label: g.label.clone(),
+                case_flags: g.case_flags.clone(),
+            });
+        }
+        Ok(HoldPolicy {
+            grounds,
+            place_roles: roles(&r.hold_place_roles, "hold_place_roles")?,
+            lift_roles: roles(&r.hold_lift_roles, "hold_lift_roles")?,
+        })
     }
 
     pub fn utc_offset(&self) -> Result<jiff::tz::TimeZone, String> {

@@ -9,7 +9,7 @@ use liuhen_db::{Db, NewEntry};
 use liuhen_domain::AuditAction;
 use liuhen_merkle::keys::SigningKeys;
 
-use crate::{AppError, Config};
+use crate::{AppError, Clock, Config, SystemClock};
 
 pub struct OpenOptions {
     pub data_dir: PathBuf,
@@ -21,6 +21,8 @@ pub struct OpenOptions {
     /// export): no directory, key, instance id or database is created, nothing migrated
     /// or cleaned; what is missing is an error that names it.
     pub read_only: bool,
+    /// Replaces the system clock (tests move time forward with [`crate::MovableClock`]).
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 impl OpenOptions {
@@ -30,6 +32,7 @@ impl OpenOptions {
             blobs: None,
             database_url: None,
             read_only: false,
+            clock: None,
         }
     }
 
@@ -56,6 +59,7 @@ pub struct Custody {
     pub(crate) pdf_style: Arc<crate::pdf::Style>,
     /// Seals secrets stored in the database (TOTP), see [`crate::secrets`].
     pub(crate) secrets: Arc<crate::secrets::SecretKey>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl Custody {
@@ -89,7 +93,8 @@ impl Custody {
         };
         // A failure from here on closes the database before answering, so that nothing
         // of it (SQLite's -wal/-shm files) stays behind.
-        match Self::assemble(db.clone(), opts.blobs, config, policy, dir, read_only).await {
+        let clock = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        match Self::assemble(db.clone(), opts.blobs, config, policy, dir, read_only, clock).await {
             Ok(custody) => Ok(custody),
             Err(e) => {
                 db.close().await;
@@ -105,6 +110,7 @@ impl Custody {
         policy: liuhen_domain::access::Policy,
         dir: PathBuf,
         read_only: bool,
+        clock: Arc<dyn Clock>,
     ) -> Result<Custody, AppError> {
         let blobs: Arc<dyn BlobStore> = match blobs {
             Some(b) => b,
@@ -124,7 +130,7 @@ impl Custody {
         let pdf_style = pdf_style(&config, &dir)?;
         let secrets = crate::secrets::SecretKey::load(&key_dir, !read_only)?;
         let custody = Custody {
-            journal: Arc::new(crate::journal::Journal::start(db.clone())),
+            journal: Arc::new(crate::journal::Journal::start(db.clone(), clock.clone())),
             db,
             blobs,
             keys: Arc::new(keys),
@@ -135,6 +141,7 @@ impl Custody {
             policy: Arc::new(policy),
             pdf_style: Arc::new(pdf_style),
             secrets: Arc::new(secrets),
+            clock,
         };
         if created {
             custody.log_keys_created().await?;
@@ -147,6 +154,15 @@ impl Custody {
             custody.seal_plain_totp_secrets().await?;
         }
         Ok(custody)
+    }
+
+    /// The time of the use cases (the injected clock; the system's in production).
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
     }
 
     pub fn db(&self) -> &Db {
@@ -198,7 +214,7 @@ impl Custody {
         let public = self.keys.public_keys();
         let mut tx = self.db.begin().await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: "system".into(),
                 action: AuditAction::KeysCreated,

@@ -133,7 +133,7 @@ impl Custody {
             .collect();
         let (by_officer, by_step_type) = tally_findings(&rows);
 
-        let records = record_visibility(&self.policy, who, jiff::Timestamp::now().as_millisecond());
+        let records = record_visibility(&self.policy, who, self.now().as_millisecond());
         let late = self
             .db
             .search_records(

@@ -373,7 +373,7 @@ impl Custody {
             ids.insert(a.username, id);
             report.accounts.push(a);
         }
-        let now = Timestamp::now();
+        let now = self.now();
         // The legal office's reviewer holds a legal qualification certificate (R5).
         if let Some(id) = ids.get("chenjing") {
             self.record_qualification("demo", id, DEMO_LEGAL_CERTIFICATE, now)

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use jiff::Timestamp;
 use liuhen_db::{DerivativeRow, NewEntry};
 use liuhen_domain::playback::{MediaFacts, needs_proxy};
 use liuhen_domain::{AuditAction, Record, RecordId};
@@ -168,7 +167,7 @@ impl Custody {
         kind: &str,
         made: Result<PathBuf, String>,
     ) -> Result<(), AppError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let mut row = DerivativeRow {
             original_sha256: record.sha256.to_hex(),
             kind: kind.to_owned(),

@@ -7,7 +7,6 @@
 //! announcement. [`Custody::verify_draw`] recomputes a past draw from the log alone.
 //! The algorithm is `liuhen_domain::draw`, specified in `docs/draws.md`.
 
-use jiff::Timestamp;
 use liuhen_db::{AuditEntry, EntryBody, NewEntry, StoredCheckpoint};
 use liuhen_domain::AuditAction;
 use liuhen_domain::authz::{Action, Principal, Target};
@@ -106,7 +105,7 @@ impl Custody {
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = self.db.begin().await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: by.user_id.clone(),
                 action: AuditAction::DrawAnnounced,
@@ -208,7 +207,7 @@ impl Custody {
         let picked = draw::select(method, key.as_bytes(), population.len(), count).map_err(bad)?;
         let selected: Vec<String> = picked.iter().map(|i| population[*i].clone()).collect();
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: by.user_id.clone(),
                 action: AuditAction::DrawPerformed,

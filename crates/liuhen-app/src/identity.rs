@@ -5,7 +5,6 @@
 //! a person to resolve ([`Custody::unresolved_identities`], `liuhen identity …`), never
 //! guessed. Every mapping is a logged change.
 
-use jiff::Timestamp;
 use liuhen_db::{NewEntry, UnmappedMember, UnmappedRecord};
 use liuhen_domain::authz::Principal;
 use liuhen_domain::{AuditAction, RecordId, Role};
@@ -312,7 +311,7 @@ impl Custody {
         }
         *slot = Some(user.to_owned());
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::CaseEdited,

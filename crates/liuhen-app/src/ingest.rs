@@ -224,7 +224,7 @@ impl Custody {
         };
         let logged = async {
             let mut tx = self.db.begin().await?;
-            tx.append(Timestamp::now(), entry).await?;
+            tx.append(self.now(), entry).await?;
             tx.commit().await
         };
         if let Err(e) = logged.await {
@@ -266,7 +266,7 @@ impl Custody {
         }
 
         let info = self.probe_file(&file.path).await?;
-        let retain_until = self.retain_until_for(&info, Timestamp::now());
+        let retain_until = self.retain_until_for(&info, self.now());
 
         let blobs = self.blobs.clone();
         let path = file.path.clone();
@@ -296,12 +296,8 @@ impl Custody {
             retain_until,
         };
         let (status, record) = self.commit_stored(&mut tx, stored, opts).await?;
-        tx.remember_source(
-            &source_key,
-            record.id.as_str(),
-            Timestamp::now().as_millisecond(),
-        )
-        .await?;
+        tx.remember_source(&source_key, record.id.as_str(), self.now().as_millisecond())
+            .await?;
         tx.commit().await?;
 
         let mut report = report_for(&file.path, status, &record);
@@ -321,13 +317,22 @@ impl Custody {
         Ok(tokio::task::spawn_blocking(move || liuhen_media::probe(&path, &probe_cfg)).await?)
     }
 
+    /// A new record's retain-until: the own minimum (R3.5) from its record date and from
+    /// `now`, the day it enters custody, whatever the camera's clock said (a 2017 clip
+    /// ingested today is kept 3 years from today, not until 2020). Its cases come later.
     pub(crate) fn retain_until_for(&self, info: &MediaInfo, now: Timestamp) -> Timestamp {
-        rules::default_retain_until(
-            info.capture_end.or(info.capture_start),
+        liuhen_domain::retention::retention(
+            &self.retention_rules(),
+            &liuhen_domain::retention::RecordFacts {
+                capture: info.capture_end.or(info.capture_start),
+                stored_at: now,
+                cases: &[],
+                held: false,
+            },
             now,
-            self.config.custody.default_retention_years as i16,
             &self.tz(),
         )
+        .until
     }
 
     /// The common tail of every ingest (CLI file or web upload), inside the caller's
@@ -339,7 +344,7 @@ impl Custody {
         s: Stored<'_>,
         opts: &IngestOptions,
     ) -> Result<(FileStatus, Record), AppError> {
-        let stored_at = Timestamp::now();
+        let stored_at = self.now();
         if let Some(existing) = tx.record_by_sha256(&s.digests.sha256).await? {
             tx.append(
                 stored_at,
@@ -498,7 +503,7 @@ impl Custody {
         std::fs::remove_file(path).map_err(|e| AppError::io(path, e))?;
         let mut tx = self.db.begin().await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: opts.actor.clone(),
                 action: AuditAction::SourceCleared,

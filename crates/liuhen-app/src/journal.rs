@@ -7,7 +7,9 @@ use jiff::Timestamp;
 use liuhen_db::{AuditEntry, Db, NewEntry, StorageFault};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::AppError;
+use std::sync::Arc;
+
+use crate::{AppError, Clock};
 
 /// At most this many events share one transaction.
 const MAX_BATCH: usize = 512;
@@ -18,19 +20,20 @@ type Reply = oneshot::Sender<Result<AuditEntry, Failure>>;
 
 pub(crate) struct Journal {
     queue: mpsc::Sender<(Timestamp, NewEntry, Reply)>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Journal {
-    pub(crate) fn start(db: Db) -> Journal {
+    pub(crate) fn start(db: Db, clock: Arc<dyn Clock>) -> Journal {
         let (queue, rx) = mpsc::channel(4 * MAX_BATCH);
         tokio::spawn(run(db, rx));
-        Journal { queue }
+        Journal { queue, clock }
     }
 
     pub(crate) async fn append(&self, entry: NewEntry) -> Result<AuditEntry, AppError> {
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send((Timestamp::now(), entry, reply))
+            .send((self.clock.now(), entry, reply))
             .await
             .map_err(|_| AppError::Task("the audit journal has stopped".into()))?;
         answer

@@ -1,6 +1,5 @@
 //! Signed checkpoints and proofs over the audit log.
 
-use jiff::Timestamp;
 use liuhen_db::StoredCheckpoint;
 use liuhen_merkle::{Checkpoint, Hash, SignedCheckpoint};
 use serde::Serialize;
@@ -60,7 +59,7 @@ impl Custody {
                 leaves.len()
             )));
         }
-        let now = Timestamp::now().as_millisecond();
+        let now = self.now().as_millisecond();
         let timestamp_ms = previous.map_or(now, |p| now.max(p.timestamp_ms));
         let checkpoint = Checkpoint {
             origin: self.origin.clone(),

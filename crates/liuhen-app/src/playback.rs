@@ -1,7 +1,6 @@
 //! Playback: what a browser is given for a record (the original, or its proxy), its
 //! thumbnail, and the log of what was watched.
 
-use jiff::Timestamp;
 use liuhen_db::NewEntry;
 use liuhen_domain::authz::Principal;
 use liuhen_domain::playback::{browser_playable, content_type, validate_intervals};
@@ -98,7 +97,7 @@ impl Custody {
         via.annotate(&mut details);
         let mut tx = self.db.begin().await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: who.user_id.clone(),
                 action: AuditAction::RecordPlayed,

@@ -107,6 +107,20 @@ impl Custody {
         reason: &str,
         change: impl FnOnce(&Record) -> Result<Record, AppError>,
     ) -> Result<Record, AppError> {
+        self.rebind_with(id, action, actor, reason, serde_json::Value::Null, change)
+            .await
+    }
+
+    /// [`Self::rebind`] with more details in the entry (`extra`'s keys, e.g. `basis`).
+    pub(crate) async fn rebind_with(
+        &self,
+        id: &RecordId,
+        action: AuditAction,
+        actor: &str,
+        reason: &str,
+        extra: serde_json::Value,
+        change: impl FnOnce(&Record) -> Result<Record, AppError>,
+    ) -> Result<Record, AppError> {
         let mut tx = self.db.begin().await?;
         let (current, _) = self
             .db
@@ -114,19 +128,23 @@ impl Custody {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("record {id}")))?;
         let updated = change(&current)?;
+        let mut details = serde_json::json!({
+            "reason": reason.trim(),
+            "before": snapshot(&current),
+            "record": snapshot(&updated),
+            "row_hash": record_row_hash(&updated),
+        });
+        if let (Some(map), serde_json::Value::Object(more)) = (details.as_object_mut(), extra) {
+            map.extend(more);
+        }
         let entry = tx
             .append(
-                Timestamp::now(),
+                self.now(),
                 NewEntry {
                     actor: actor.to_owned(),
                     action,
                     subject: Some(format!("record:{id}")),
-                    details: serde_json::json!({
-                        "reason": reason.trim(),
-                        "before": snapshot(&current),
-                        "record": snapshot(&updated),
-                        "row_hash": record_row_hash(&updated),
-                    }),
+                    details,
                 },
             )
             .await?;

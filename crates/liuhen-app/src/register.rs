@@ -227,7 +227,7 @@ impl Custody {
             .redact_register_rows(by, &mut rows, hidden_match)
             .await?;
         let total = total.saturating_sub(dropped as u64);
-        let now = jiff::Timestamp::now();
+        let now = self.now();
         let bytes = match format {
             ExportFormat::Csv => self.register_csv(&rows),
             ExportFormat::Pdf => self

@@ -2,7 +2,6 @@
 //! unit's records keeper ticks the 8 focus items and the opening statement. Each tick is
 //! stored with who and when, and logged in the same transaction (subject `record:<id>`).
 
-use jiff::Timestamp;
 use liuhen_db::NewEntry;
 pub use liuhen_db::ReviewRow;
 use liuhen_domain::authz::{Action, Principal};
@@ -51,7 +50,7 @@ impl Custody {
         }
         let mut tx = self.db.begin().await?;
         let current = self.db.reviews(id).await?;
-        let now = Timestamp::now();
+        let now = self.now();
         let changed: Vec<&Tick> = ticks
             .iter()
             .filter(|t| {

@@ -157,7 +157,7 @@ impl Custody {
         let found = self
             .db
             .search_records(
-                &record_visibility(&self.policy, who, Timestamp::now().as_millisecond()),
+                &record_visibility(&self.policy, who, self.now().as_millisecond()),
                 &filter,
                 req.sort,
                 offset,
@@ -198,7 +198,7 @@ impl Custody {
         allowed.annotate(&mut details);
         let mut tx = self.db.begin().await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: who.user_id.clone(),
                 action: AuditAction::RecordViewed,

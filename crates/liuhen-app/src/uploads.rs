@@ -301,7 +301,7 @@ impl Custody {
         })
         .await?
         .map_err(|e| AppError::io(&path, e))?;
-        let now = Timestamp::now();
+        let now = self.now();
         let metadata = serde_json::to_string(&meta).expect("metadata serialises");
         let row = UploadRow {
             id: id.clone(),
@@ -346,7 +346,7 @@ impl Custody {
         if row.owner_id != who.user_id {
             let mut tx = self.db.begin().await?;
             tx.append(
-                Timestamp::now(),
+                self.now(),
                 NewEntry {
                     actor: who.user_id.clone(),
                     action: AuditAction::AccessRefused,
@@ -508,7 +508,7 @@ impl Custody {
         actor: &str,
         reason: &str,
     ) -> Result<(), AppError> {
-        let now = Timestamp::now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         if tx
             .close_upload(&row.id, state, None, now.as_millisecond())
@@ -588,7 +588,7 @@ impl Custody {
             }
         };
         let info = self.probe_file(&path).await?;
-        let retain_until = self.retain_until_for(&info, Timestamp::now());
+        let retain_until = self.retain_until_for(&info, self.now());
         let blobs = self.blobs.clone();
         let p = path.clone();
         // The file's content is what was hashed (each write was read back and compared, or
@@ -611,7 +611,7 @@ impl Custody {
             &row.id,
             UploadState::Completed,
             Some(record.id.as_str()),
-            Timestamp::now().as_millisecond(),
+            self.now().as_millisecond(),
         )
         .await?;
         tx.commit().await?;
@@ -782,7 +782,7 @@ impl PatchWriter {
         }
         let offset = self.row.offset + done.written;
         let c = self.custody.clone();
-        c.db.set_upload_offset(&self.row.id, offset, Timestamp::now().as_millisecond())
+        c.db.set_upload_offset(&self.row.id, offset, c.now().as_millisecond())
             .await?;
         let mut row = self.row.clone();
         row.offset = offset;

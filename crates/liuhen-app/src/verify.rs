@@ -1,7 +1,9 @@
 //! `liuhen verify`: proves that every original is present and unaltered (fixity), that the
 //! log is complete and unaltered (tree recomputed, every checkpoint signature and root
 //! checked), that every record row is the one its log entries describe, and that the case
-//! tables and reviewer sheets hold what their log entries say (`verify_cases`).
+//! tables and reviewer sheets hold what their log entries say (`verify_cases`), and that
+//! each original's lock reaches its record's retain-until (`verify_retention`) and the holds
+//! table is what its entries say (`verify_holds`).
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -115,6 +117,8 @@ impl Custody {
         let records = self.check_records(bindings, obs, &mut report).await?;
         self.check_case_rows(&case_entries, &mut report).await?;
         self.check_decision_rows(&case_entries, &mut report).await?;
+        self.check_locks(&records, &mut report).await?;
+        self.check_holds(&mut report).await?;
         if opts.fixity {
             self.check_fixity(&records, obs, &mut report).await?;
         }

@@ -129,6 +129,20 @@ pub trait BlobStore: Send + Sync {
     /// [`BlobError::RetentionShortening`] and nothing changes.
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError>;
 
+    /// Mirrors a preservation hold (R3.7) as the store's legal hold where it has one (S3
+    /// Object Lock). Returns `false` when the store has no such thing (local, memory): the
+    /// hold then lives in the metadata only. A legal hold never shortens anything.
+    fn set_legal_hold(&self, sha: &Sha256Digest, on: bool) -> Result<bool, BlobError> {
+        let _ = (sha, on);
+        Ok(false)
+    }
+
+    /// The store's legal hold of a blob; `None` when the store has none.
+    fn legal_hold(&self, sha: &Sha256Digest) -> Result<Option<bool>, BlobError> {
+        let _ = sha;
+        Ok(None)
+    }
+
     fn list(&self) -> Result<Vec<Sha256Digest>, BlobError>;
 
     /// Stores a complete, fsynced file whose digests were computed while it was written

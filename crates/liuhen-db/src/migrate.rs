@@ -28,6 +28,7 @@ const SQLITE: &[(i64, &str)] = &[
         15,
         include_str!("../migrations/sqlite/0015_request_inbox.sql"),
     ),
+    (16, include_str!("../migrations/sqlite/0016_holds.sql")),
     (18, include_str!("../migrations/sqlite/0018_decisions.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
@@ -56,6 +57,7 @@ const POSTGRES: &[(i64, &str)] = &[
         15,
         include_str!("../migrations/postgres/0015_request_inbox.sql"),
     ),
+    (16, include_str!("../migrations/postgres/0016_holds.sql")),
     (
         18,
         include_str!("../migrations/postgres/0018_decisions.sql"),

@@ -32,6 +32,16 @@ pub async fn drop_pg_database(admin: &str, name: &str) {
     }
 }
 
+/// Runs `sql` on `db` around liuhen (tests that tamper with tables, as someone with
+/// database access could).
+pub async fn tamper(db: &crate::Db, sql: &str) -> Result<u64, DbError> {
+    let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(db.pool())
+        .await
+        .ctx("tampering in a test")?;
+    Ok(done.rows_affected())
+}
+
 /// Overwrites one log entry's body and leaf hash, as an attacker with database access
 /// would (tamper tests only).
 pub async fn rewrite_entry(

@@ -102,6 +102,10 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// A preservation hold was placed on a record or a case (R3.7): hold, target, ground.
+    HoldPlaced,
+    /// A preservation hold was lifted with a reason and its approver (R3.7).
+    HoldLifted,
     /// A random draw was announced: population, parameters and how its seed will be fixed
     /// (R6.4); the entry is the commitment.
     DrawAnnounced,
@@ -148,7 +152,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 67] = [
+    pub const ALL: [AuditAction; 69] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -197,6 +201,8 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::HoldPlaced,
+        Self::HoldLifted,
         Self::DrawAnnounced,
         Self::DrawPerformed,
         Self::PackageExported,
@@ -268,6 +274,8 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::HoldPlaced => "hold.placed",
+            Self::HoldLifted => "hold.lifted",
             Self::DrawAnnounced => "draw.announced",
             Self::DrawPerformed => "draw.performed",
             Self::PackageExported => "package.exported",
@@ -353,6 +361,8 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::HoldPlaced => "设置保全标记",
+            Self::HoldLifted => "解除保全标记",
             Self::DrawAnnounced => "公布随机抽取",
             Self::DrawPerformed => "实施随机抽取",
             Self::PackageExported => "导出证据包",

@@ -438,7 +438,7 @@ async fn grants_page(
     let c = &s.custody;
     let p = &user.principal;
     let tz = tz(s);
-    let now = jiff::Timestamp::now();
+    let now = c.now();
     let mine = c.my_grants(p).await.map_err(|e| PageError::new(e, t))?;
     let unit = if c.allows_system(p, liuhen_domain::authz::Action::RevokeGrant) {
         c.unit_grants(p).await.map_err(|e| PageError::new(e, t))?

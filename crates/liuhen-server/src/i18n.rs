@@ -21,6 +21,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("register", include_str!("../i18n/register.toml")),
     ("decisions", include_str!("../i18n/decisions.toml")),
     ("domain", include_str!("../i18n/domain.toml")),
+    ("holds", include_str!("../i18n/holds.toml")),
     ("draws", include_str!("../i18n/draws.toml")),
 ];
 

@@ -14,6 +14,7 @@ mod chrome;
 mod cookies;
 pub mod csrf;
 mod decisions;
+mod disposal;
 mod disposition;
 mod draws;
 mod draws_pages;
@@ -21,6 +22,7 @@ pub mod edge;
 mod error;
 #[cfg(test)]
 mod fuzz;
+mod holds;
 mod home;
 pub mod i18n;
 mod openapi;
@@ -70,6 +72,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(admin::routes())
         .merge(records::routes())
         .merge(cases::routes())
+        .merge(holds::routes())
+        .merge(disposal::routes())
         .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
@@ -123,6 +127,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
     tokio::spawn(playback::background(custody.clone()));
     tokio::spawn(register::background(custody.clone()));
+    tokio::spawn(retention_loop(custody.clone()));
     let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
     let app = router(custody.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -159,6 +164,21 @@ async fn checkpoint_loop(custody: Custody) {
         tick.tick().await;
         if let Err(e) = custody.checkpoint().await {
             tracing::error!(error = %e, "periodic checkpoint failed");
+        }
+    }
+}
+
+/// Recomputes every record's retention periodically (`retention.recompute_every_hours`),
+/// first at start.
+async fn retention_loop(custody: Custody) {
+    let hours = u64::from(custody.config().retention.recompute_every_hours.max(1));
+    let mut tick = tokio::time::interval(Duration::from_secs(hours * 3600));
+    loop {
+        tick.tick().await;
+        match custody.follow_all_retention("system").await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(extended = n, "retention recomputed"),
+            Err(e) => tracing::error!(error = %e, "retention recomputation failed"),
         }
     }
 }

@@ -61,7 +61,8 @@ pub async fn player_view(
         .config()
         .utc_offset()
         .unwrap_or(jiff::tz::TimeZone::UTC);
-    let now = jiff::Timestamp::now()
+    let now = custody
+        .now()
         .to_zoned_datetime(tz)
         .strftime("%Y-%m-%d %H:%M:%S")
         .to_string();

@@ -9,6 +9,7 @@
 
 mod api;
 pub(crate) mod params;
+mod retention;
 pub(crate) mod views;
 
 use askama::Template;
@@ -108,6 +109,10 @@ struct RecordPage {
     edit_error: Option<String>,
     /// The reviewer sheet (R2.3, R2.4).
     review: crate::reviews::Sheet,
+    /// How long the record is kept and why (R2.10, R3.5).
+    ret: retention::RetentionView,
+    /// Preservation holds on the record or its cases (R3.7).
+    holds: Vec<crate::holds::HoldView>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -134,6 +139,20 @@ async fn record_page(
         .map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
     let r = Detail::new(&view.record, &tz, t);
+    let ret = s
+        .custody
+        .record_retention(&view.record.id)
+        .await
+        .map(|x| retention::RetentionView::new(&x, t))
+        .map_err(|e| PageError::new(e, t))?;
+    let holds = s
+        .custody
+        .holds_of_record(&view.record.id)
+        .await
+        .map_err(|e| PageError::new(e, t))?
+        .iter()
+        .map(|h| crate::holds::HoldView::new(h, &s))
+        .collect();
     let player = crate::playback::player_view(&s, &view.record, &user, t).await;
     let can_label = match s.custody.record_facts(&user.principal, &view.record).await {
         Ok(f) => s.custody.allows(
@@ -166,6 +185,8 @@ async fn record_page(
         review: crate::reviews::sheet(&s, &user, &view.record, &q.reviewed, &tz, t)
             .await
             .map_err(|e| PageError::new(e, t))?,
+        ret,
+        holds,
     })
 }
 

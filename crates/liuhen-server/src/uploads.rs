@@ -334,7 +334,7 @@ pub(crate) async fn sweep_loop(custody: liuhen_app::Custody) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         tick.tick().await;
-        match custody.sweep_uploads(jiff::Timestamp::now()).await {
+        match custody.sweep_uploads(custody.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired idle uploads"),
             Err(e) => tracing::error!(error = %e, "upload sweep failed"),

@@ -153,6 +153,27 @@ enum KeysCommand {
     Export,
 }
 
+/// Builds with the `test-clock` feature (browser end-to-end tests only) move the clock
+/// forward by `LIUHEN_TEST_CLOCK_OFFSET_DAYS`; other builds have no way to move it.
+#[cfg(feature = "test-clock")]
+fn test_clock() -> anyhow::Result<Option<std::sync::Arc<dyn liuhen_app::Clock>>> {
+    let Ok(days) = std::env::var("LIUHEN_TEST_CLOCK_OFFSET_DAYS") else {
+        return Ok(None);
+    };
+    let days: u32 = days
+        .parse()
+        .context("LIUHEN_TEST_CLOCK_OFFSET_DAYS must be a number of days")?;
+    let clock = liuhen_app::MovableClock::new();
+    clock.advance(jiff::SignedDuration::from_hours(i64::from(days) * 24));
+    eprintln!("TEST BUILD: clock moved forward by {days} days");
+    Ok(Some(clock))
+}
+
+#[cfg(not(feature = "test-clock"))]
+fn test_clock() -> anyhow::Result<Option<std::sync::Arc<dyn liuhen_app::Clock>>> {
+    Ok(None)
+}
+
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Access(crate::access_cmd::AccessCommand::CheckPolicy { file }) = &args.command {
         return crate::access_cmd::check_policy(file);
@@ -182,6 +203,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     let mut options = OpenOptions::new(&args.data_dir);
     options.read_only = read_only;
+    options.clock = test_clock()?;
     let custody = Custody::open(options)
         .await
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;

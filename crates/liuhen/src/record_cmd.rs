@@ -55,6 +55,10 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
             let id = RecordId::parse(&id)?;
             let record = custody.record(&id).await?;
             let history = custody.record_history(&id).await?;
+            let retention = custody.record_retention(&id).await?;
+            let basis =
+                liuhen_app::retention::basis_json(&retention.target, retention.basis_case());
+            let holds = custody.holds_of_record(&id).await?;
             if json {
                 let entries: Vec<serde_json::Value> = history
                     .iter()
@@ -63,10 +67,26 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
                 let v = serde_json::json!({
                     "record": liuhen_app::records::snapshot(&record),
                     "history": entries,
+                    "retention": basis,
+                    "holds": holds.iter().map(|h| serde_json::json!({
+                        "hold": h.id,
+                        "target": h.target,
+                        "ground": h.ground,
+                        "in_force": h.in_force(),
+                    })).collect::<Vec<_>>(),
                 });
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 print_record(&record);
+                println!("  保存依据 basis   {basis}");
+                for h in &holds {
+                    let state = if h.in_force() {
+                        "有效 in force"
+                    } else {
+                        "已解除 lifted"
+                    };
+                    println!("  保全标记 hold    {} {} ({state})", h.ground, h.target);
+                }
                 println!("\n审计记录 (audit trail):");
                 for e in &history {
                     let at = jiff::Timestamp::from_millisecond(e.at_ms)

@@ -122,7 +122,7 @@ impl Custody {
         }
         let extractor = needs_text("提取人", &st.extractor)?;
         let proves = needs_text("证明对象", &st.proves)?;
-        let now = Timestamp::now();
+        let now = self.now();
         let extracted = st.extracted_at.unwrap_or(now);
         if extracted > now {
             return Err(bad("提取时间不能晚于现在"));
@@ -243,7 +243,7 @@ impl Custody {
             return Err(bad("该申请的费用已经登记"));
         }
         let receipt = needs_text("收据编号", receipt_no)?;
-        let now = Timestamp::now();
+        let now = self.now();
         let approvals = self.db.approvals(request_id).await?;
         let mut tx = self.db.begin().await?;
         if !tx
@@ -282,7 +282,7 @@ impl Custody {
         if self.db.loan(request_id).await?.is_some() {
             return Err(bad("该申请已经借出"));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let due_ms = request.due_ms.unwrap_or_default();
         if due_ms <= now.as_millisecond() {
             return Err(bad("归还日期已过，请重新申请"));
@@ -344,7 +344,7 @@ impl Custody {
             .loan(request_id)
             .await?
             .ok_or_else(|| bad("该申请没有借出记录"))?;
-        let now = Timestamp::now();
+        let now = self.now();
         let approvals = self.db.approvals(request_id).await?;
         let mut tx = self.db.begin().await?;
         if !tx
@@ -388,7 +388,7 @@ impl Custody {
         let Some(unit) = who.unit.as_deref() else {
             return Ok(Vec::new());
         };
-        let now = Timestamp::now().as_millisecond();
+        let now = self.now().as_millisecond();
         Ok(self
             .db
             .open_loans(unit, 500)
@@ -431,7 +431,7 @@ impl Custody {
         }
         let file_name = needs_text("文件名", &up.file_name)?;
         let size = up.bytes.len() as i64;
-        let now = Timestamp::now();
+        let now = self.now();
         // Papers are kept as long as the default retention of records.
         let years = i64::from(self.config.custody.default_retention_years);
         let until = now
@@ -489,7 +489,7 @@ impl Custody {
         if kind_of(&request)? != RequestKind::Outside {
             return Err(bad("该申请不是外部调阅申请"));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let visit = VisitRow {
             id: uuid::Uuid::now_v7().to_string(),
             request_id: request_id.to_owned(),
@@ -592,7 +592,7 @@ impl Custody {
         }
         let (on_case, id) = self.authorize_labelling(who, target).await?;
         let subject = format!("{}:{id}", if on_case { "case" } else { "record" });
-        let now = Timestamp::now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let changed = if conclusive {
             tx.set_conclusive(&id, on, &who.user_id, now.as_millisecond())

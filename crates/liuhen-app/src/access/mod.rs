@@ -198,7 +198,7 @@ impl Custody {
         if ids.len() > MAX_RECORDS {
             return Err(bad(format!("一次申请最多 {MAX_RECORDS} 条记录")));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let mut agency: Option<String> = None;
         let mut case: Option<(String, String)> = None;
         let mut no_case = false;
@@ -473,7 +473,7 @@ impl Custody {
         let domain = approvals_domain(&approvals);
         let mut status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::Pending);
         if status == RequestStatus::Pending
-            && lapsed(&self.policy, &domain, Timestamp::now().as_millisecond())
+            && lapsed(&self.policy, &domain, self.now().as_millisecond())
         {
             status = RequestStatus::Expired;
         }

@@ -68,7 +68,7 @@ impl Custody {
             Vec::new()
         };
         let status = RequestStatus::parse(&request.status).unwrap_or(RequestStatus::Pending);
-        let now = Timestamp::now();
+        let now = self.now();
         let state = RequestState {
             requester_id: &request.filed_by,
             status,
@@ -268,7 +268,7 @@ impl Custody {
         if reason.is_empty() {
             return Err(bad("请填写撤销理由"));
         }
-        let now = Timestamp::now();
+        let now = self.now();
         let approvals = self.db.approvals(&request.id).await?;
         let mut tx = self.db.begin().await?;
         if !tx

@@ -7,7 +7,7 @@ use liuhen_domain::requires_second_factor;
 use liuhen_domain::totp::{TotpError, TotpSecret};
 
 use super::sessions::random_bytes;
-use super::{entry, now};
+use super::entry;
 use crate::secrets::SecretKey;
 use crate::{AppError, Custody};
 
@@ -23,7 +23,7 @@ impl Custody {
     pub async fn start_totp_enrollment(&self, user_id: &str) -> Result<TotpEnrollment, AppError> {
         let secret = TotpSecret::from_bytes(random_bytes::<20>()?.to_vec())
             .map_err(|e| AppError::Task(e.to_string()))?;
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -71,7 +71,7 @@ impl Custody {
 
     /// Puts the enrolled second factor in force once the user proves it with a code.
     pub async fn confirm_totp(&self, user_id: &str, code: &str) -> Result<(), AppError> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -110,7 +110,7 @@ impl Custody {
     /// Turns the user's own second factor off (proven by a current code). The three
     /// administrators cannot: for them it is required.
     pub async fn disable_totp(&self, user_id: &str, code: &str) -> Result<(), AppError> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(user_id)
@@ -183,7 +183,7 @@ impl Custody {
         if plain.is_empty() {
             return Ok(0);
         }
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         for u in &plain {
             let Some(stored) = u.totp_secret.as_deref() else {

@@ -13,7 +13,7 @@ use liuhen_domain::totp::TotpError;
 use sha2::{Digest, Sha256};
 
 use super::throttle::Attempt;
-use super::{UserInfo, entry, now};
+use super::{UserInfo, entry};
 use crate::{AppError, Custody};
 
 /// How long a half-finished sign-in (password given, code not yet) stays usable.
@@ -168,7 +168,7 @@ impl Custody {
     ) -> Result<LoginOutcome, AppError> {
         let attempt = Attempt::new(username, client);
         let name = attempt.name.clone();
-        let start = now();
+        let start = self.now();
         let idle = self.config.security.idle_timeout_ms();
         self.db
             .purge_sessions(start.as_millisecond() - idle, start.as_millisecond())
@@ -184,7 +184,7 @@ impl Custody {
             return self.login_failed(&attempt, reason).await;
         };
         let pending = user.totp_enabled;
-        let at = now();
+        let at = self.now();
         let tokens = SessionTokens {
             token: random_token()?,
             csrf: random_token()?,
@@ -245,7 +245,7 @@ impl Custody {
     /// Counts a failure against the attempt's counters (locking at the limits) and logs
     /// it, with the user name bounded.
     async fn login_failed(&self, a: &Attempt, reason: &str) -> Result<LoginOutcome, AppError> {
-        let at = now();
+        let at = self.now();
         let at_ms = at.as_millisecond();
         let mut tx = self.db.begin().await?;
         let user = tx.user_by_username(&a.name).await?;
@@ -298,7 +298,7 @@ impl Custody {
         };
         let name = pending.user.username.clone();
         let attempt = Attempt::new(&name, client);
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         let user = tx
             .user_by_id(&pending.user.id)
@@ -385,7 +385,7 @@ impl Custody {
             return Ok(None);
         };
         Ok(self
-            .alive(&s, now().as_millisecond())
+            .alive(&s, self.now().as_millisecond())
             .then_some(s.csrf_token))
     }
 
@@ -398,7 +398,7 @@ impl Custody {
         let Some(s) = self.db.session(&hash).await? else {
             return Ok(None);
         };
-        let now_ms = now().as_millisecond();
+        let now_ms = self.now().as_millisecond();
         if s.pending_totp != pending || !self.alive(&s, now_ms) {
             return Ok(None);
         }
@@ -425,7 +425,7 @@ impl Custody {
         let Some(s) = self.db.session(&hash).await? else {
             return Ok(());
         };
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         if tx.delete_session(&hash).await? {
             tx.append(
@@ -464,7 +464,7 @@ impl Custody {
         }
         check_password(new, &user.username).map_err(|e| AppError::Invalid(e.to_string()))?;
         let hash = hash_password(new.to_owned()).await?;
-        let at = now();
+        let at = self.now();
         let tokens = SessionTokens {
             token: random_token()?,
             csrf: random_token()?,

@@ -8,7 +8,7 @@ use liuhen_domain::AuditAction;
 use liuhen_domain::auth::TokenScope;
 
 use super::sessions::{API_TOKEN_PREFIX, random_token, token_hash};
-use super::{UserInfo, entry, new_id, now};
+use super::{UserInfo, entry, new_id};
 use crate::{AppError, Custody};
 
 const DAY_MS: i64 = 86_400_000;
@@ -56,7 +56,7 @@ impl Custody {
             )));
         }
         let token = format!("{API_TOKEN_PREFIX}{}", random_token()?);
-        let at = now();
+        let at = self.now();
         let row = ApiTokenRow {
             id: new_id(),
             user_id: user_id.to_owned(),
@@ -92,7 +92,7 @@ impl Custody {
 
     /// Revokes one of the user's own tokens.
     pub async fn revoke_api_token(&self, user_id: &str, token_id: &str) -> Result<(), AppError> {
-        let at = now();
+        let at = self.now();
         let mut tx = self.db.begin().await?;
         if !tx
             .revoke_api_token(token_id, user_id, at.as_millisecond())
@@ -133,7 +133,7 @@ impl Custody {
         let Some(t) = self.db.api_token_by_hash(&token_hash(token)).await? else {
             return Ok(None);
         };
-        let now_ms = now().as_millisecond();
+        let now_ms = self.now().as_millisecond();
         if t.revoked_ms.is_some() || t.expires_ms.is_some_and(|e| now_ms >= e) {
             return Ok(None);
         }

@@ -1,10 +1,13 @@
 //! Use cases of the register and the alerts on both backends (SQLite, and PostgreSQL when
 //! `LIUHEN_TEST_PG_URL` names an admin URL): projection of the audit contract, search,
-//! export, scope, signals and acknowledgement.
+//! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
 mod archived_cases;
 mod decisions;
+mod disposal;
 mod draws;
 mod export;
+mod holds;
 mod register;
+mod retention;
 mod support;

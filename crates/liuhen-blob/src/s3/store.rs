@@ -308,6 +308,35 @@ impl BlobStore for S3Store {
             })
     }
 
+    fn set_legal_hold(&self, sha: &Sha256Digest, on: bool) -> Result<bool, BlobError> {
+        let status = if on { "ON" } else { "OFF" };
+        let body = format!(
+            "<LegalHold xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>{status}</Status></LegalHold>"
+        );
+        let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(body.as_bytes()));
+        let key = blob_key(sha);
+        let req = Req::new("PutObjectLegalHold", "PUT", Some(&key))
+            .query("legal-hold", "")
+            .header("content-md5", md5)
+            .header("content-type", "application/xml")
+            .body(body.as_bytes());
+        self.ok(req).map(|_| true)
+    }
+
+    fn legal_hold(&self, sha: &Sha256Digest) -> Result<Option<bool>, BlobError> {
+        let key = blob_key(sha);
+        let req = Req::new("GetObjectLegalHold", "GET", Some(&key)).query("legal-hold", "");
+        match self.ok(req) {
+            Ok((_, text)) => Ok(Some(xml::first(&text, "Status").as_deref() == Some("ON"))),
+            Err(BlobError::S3 {
+                status: 404, code, ..
+            }) if code == "NoSuchKey" => Err(BlobError::NotFound(*sha)),
+            // No legal hold was ever set on the object.
+            Err(BlobError::S3 { status: 404, .. }) => Ok(Some(false)),
+            Err(e) => Err(e),
+        }
+    }
+
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
         let until = ceil_to_second(until);
         if let Some(current) = self.retention(sha)? {

@@ -89,3 +89,18 @@ fn s3_server_refuses_to_destroy_locked_original() {
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
     assert!(err.to_string().contains(&sha.to_hex()));
 }
+
+/// A preservation hold (R3.7) is mirrored as the object's legal hold, and released.
+#[test]
+fn s3_legal_hold_is_set_and_released() {
+    let Some(store) = fresh_store() else { return };
+    let out = store
+        .put(&mut &b"held evidence"[..], ts("2030-01-01T00:00:00Z"))
+        .unwrap();
+    let sha = out.digests.sha256;
+    assert_eq!(store.legal_hold(&sha).unwrap(), Some(false));
+    assert!(store.set_legal_hold(&sha, true).unwrap());
+    assert_eq!(store.legal_hold(&sha).unwrap(), Some(true));
+    assert!(store.set_legal_hold(&sha, false).unwrap());
+    assert_eq!(store.legal_hold(&sha).unwrap(), Some(false));
+}

@@ -244,7 +244,7 @@ impl DetailView {
             })
             .unwrap_or_default();
         let names: HashMap<String, String> = HashMap::new();
-        let now = Timestamp::now();
+        let now = s.custody.now();
         Self {
             id: r.id.clone(),
             kind: kind_label(d.kind, t),

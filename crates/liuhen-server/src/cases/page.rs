@@ -126,7 +126,7 @@ pub async fn compliance(
         d: page.d,
         summary: page.summary,
         steps: page.steps,
-        checked: crate::records::views::time(jiff::Timestamp::now(), &tz(&s)),
+        checked: crate::records::views::time(s.custody.now(), &tz(&s)),
     })
 }
 

@@ -11,6 +11,7 @@ mod cases;
 mod decisions;
 mod draws;
 mod durability;
+mod holds;
 mod identity;
 mod openapi;
 mod packages;

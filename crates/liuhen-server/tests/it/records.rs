@@ -375,3 +375,72 @@ async fn the_english_interface_shows_the_domain_labels_in_english() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_record_page_shows_retention_and_the_case_it_follows() {
+    use liuhen_app::cases::{CaseFlag, NewCase, NewStep};
+    let w = world().await;
+    let keeper = signed_in(&w.app, "zhaomin").await;
+    let (status, html) = get(&keeper, &w.app, &format!("/records/{}", w.own)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("自入库之日起最少保存 3 年"),
+        "own minimum shown"
+    );
+
+    let c = &w.app.custody;
+    let case = c
+        .create_case(
+            &NewCase {
+                number: "平高应急罚〔2026〕7号".into(),
+                name: "某化工有限公司安全生产违法案".into(),
+                category: liuhen_domain::case::CaseCategory::Penalty,
+                agency: GX.into(),
+                department: "执法一科".into(),
+                parties: vec![],
+                team: vec!["张伟".into()],
+                flags: Default::default(),
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let now = c.now();
+    let step = c
+        .add_step(
+            &case.id,
+            &NewStep {
+                checklist_row: None,
+                name: Some("现场检查".into()),
+                window: (now, now + jiff::SignedDuration::from_mins(10)),
+                place: "厂区".into(),
+                officers: vec!["张伟".into()],
+                on_site: true,
+                disputed: false,
+            },
+            "test",
+        )
+        .await
+        .unwrap();
+    let id = liuhen_domain::RecordId::parse(&w.own).unwrap();
+    c.link_record(&step.step.id, &id, "test").await.unwrap();
+    c.set_case_flag(
+        &case.id,
+        CaseFlag::MajorPenalty,
+        true,
+        "重大行政处罚",
+        "test",
+    )
+    .await
+    .unwrap();
+    let (status, html) = get(&keeper, &w.app, &format!("/records/{}", w.own)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("随案件档案保管期限"), "the case is the basis");
+    assert!(html.contains("平高应急罚〔2026〕7号"));
+    assert!(html.contains("永久（重大行政处罚、重大社会影响）"));
+    assert!(html.contains("永久保存"));
+    assert!(
+        html.contains("案件尚未归档"),
+        "an open case's period has not started"
+    );
+}

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use liuhen_app::accounts::NewUser;
-use liuhen_app::{Custody, OpenOptions};
+use liuhen_app::{Custody, MovableClock, OpenOptions};
 use liuhen_domain::Role;
 use liuhen_domain::totp::{TotpSecret, step_of};
 
@@ -16,6 +16,8 @@ pub const TEST_PASSWORD: &str = "Test-Passw0rd!";
 
 pub struct TestApp {
     pub custody: Custody,
+    /// The server's clock: tests move it forward (retention, disposal), never sleep.
+    pub clock: std::sync::Arc<MovableClock>,
     pub base: String,
     pub data: PathBuf,
     _dir: tempfile::TempDir,
@@ -46,7 +48,13 @@ impl TestApp {
             std::fs::create_dir_all(&data).unwrap();
             std::fs::write(data.join("liuhen.toml"), toml).unwrap();
         }
-        let custody = Custody::open(OpenOptions::new(&data)).await.unwrap();
+        let clock = MovableClock::new();
+        let custody = Custody::open(OpenOptions {
+            clock: Some(clock.clone()),
+            ..OpenOptions::new(&data)
+        })
+        .await
+        .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let router = liuhen_server::router(custody.clone());
@@ -56,6 +64,7 @@ impl TestApp {
         });
         Self {
             custody,
+            clock,
             base,
             data,
             _dir: dir,

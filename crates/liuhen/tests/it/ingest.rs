@@ -321,6 +321,9 @@ async fn retention_is_extended_with_a_reason_and_never_shortened() {
     let until = shown["record"]["retain_until_ms"].as_i64().unwrap();
     assert!(until > 4_000_000_000_000, "{until}");
     assert_eq!(shown["history"][1]["action"], "record.retention_extended");
+    // What the rules ask for (3 years from custody), below the hand-made extension.
+    assert_eq!(shown["retention"]["kind"], "custody", "{shown}");
+    assert_eq!(shown["holds"], serde_json::json!([]));
     let sidecar = app.data.join("blobs/retention");
     assert!(sidecar.exists());
     app.assert_verifies();
