@@ -27,6 +27,7 @@ pub mod records;
 pub mod register;
 pub mod reviews;
 pub mod search;
+pub mod station;
 pub mod supervision_config;
 pub mod uploads;
 pub mod verify;

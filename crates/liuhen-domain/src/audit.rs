@@ -102,10 +102,16 @@ pub enum AuditAction {
     AlertAcknowledged,
     /// The scan of an outside requester's paper was opened; the entry names paper and digest.
     PaperViewed,
+    /// The keeper bound a camera (serial → unit, officer) or a police number → account for
+    /// the offload station (issue 15); the entry is the binding.
+    StationBound,
+    /// The offload station saw, held or finished a camera; the entry names the camera,
+    /// officer, files and problems.
+    StationEvent,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 48] = [
+    pub const ALL: [AuditAction; 50] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -154,6 +160,8 @@ impl AuditAction {
         Self::AlertsViewed,
         Self::AlertAcknowledged,
         Self::PaperViewed,
+        Self::StationBound,
+        Self::StationEvent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -206,6 +214,8 @@ impl AuditAction {
             Self::AlertsViewed => "alerts.viewed",
             Self::AlertAcknowledged => "alert.acknowledged",
             Self::PaperViewed => "access.paper_viewed",
+            Self::StationBound => "station.bound",
+            Self::StationEvent => "station.event",
         }
     }
 
@@ -272,6 +282,8 @@ impl AuditAction {
             Self::AlertsViewed => "查看违规预警",
             Self::AlertAcknowledged => "确认违规预警",
             Self::PaperViewed => "查看申请材料扫描件",
+            Self::StationBound => "采集站登记记录仪",
+            Self::StationEvent => "采集站事件",
         }
     }
 }

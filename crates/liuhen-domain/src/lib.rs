@@ -24,6 +24,7 @@ pub mod register;
 pub mod review;
 pub mod rollup;
 pub mod signals;
+pub mod station;
 pub mod totp;
 
 pub use audit::AuditAction;

@@ -65,6 +65,9 @@ enum Command {
     /// Identity by account: officers and case team members without one, and resolving them.
     #[command(subcommand)]
     Identity(crate::identity_cmd::IdentityCommand),
+    /// The offload station: watch for cameras, offload them, hold unknown ones for the keeper.
+    #[command(subcommand)]
+    Station(crate::station_cmd::StationCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -208,6 +211,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
         Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
+        Command::Station(cmd) => crate::station_cmd::run(&custody, cmd).await,
         Command::Demo => unreachable!("handled before the data directory is opened"),
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
@@ -294,7 +298,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<jiff::Timestamp> {
+pub(crate) fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<jiff::Timestamp> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Ok(t);
     }

@@ -7,6 +7,7 @@ mod demo_cmd;
 mod identity_cmd;
 mod progress;
 mod record_cmd;
+mod station_cmd;
 
 use std::process::ExitCode;
 

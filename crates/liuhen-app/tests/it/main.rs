@@ -3,3 +3,4 @@
 //! export, scope, signals and acknowledgement.
 
 mod register;
+mod station;
