@@ -9,5 +9,6 @@ mod identity;
 mod ingest;
 mod scale_out;
 mod serve;
+mod station;
 mod support;
 mod tamper;
