@@ -215,7 +215,11 @@ impl Custody {
         summary
     }
 
-    pub(crate) async fn log_failure(&self, mut report: FileReport, opts: &IngestOptions) -> FileReport {
+    pub(crate) async fn log_failure(
+        &self,
+        mut report: FileReport,
+        opts: &IngestOptions,
+    ) -> FileReport {
         let entry = NewEntry {
             actor: opts.actor.clone(),
             action: AuditAction::IngestFailed,

@@ -116,12 +116,22 @@ mod tests {
             NamePattern {
                 name: "GA/T 947".into(),
                 separator: "_".into(),
-                fields: vec!["serial".into(), "police".into(), "time".into(), "seq".into()],
+                fields: vec![
+                    "serial".into(),
+                    "police".into(),
+                    "time".into(),
+                    "seq".into(),
+                ],
             },
             NamePattern {
                 name: "vendor".into(),
                 separator: "_".into(),
-                fields: vec!["police".into(), "date".into(), "clock".into(), "serial".into()],
+                fields: vec![
+                    "police".into(),
+                    "date".into(),
+                    "clock".into(),
+                    "serial".into(),
+                ],
             },
         ]
     }
@@ -137,9 +147,16 @@ mod tests {
         );
         let v = recognise("012345_20261207_083015_DSJ9", &gat947()).unwrap();
         assert_eq!(v.serial.as_deref(), Some("DSJ9"));
-        assert_eq!(v.recorded, Some(jiff::civil::date(2026, 12, 7).at(8, 30, 15, 0)));
+        assert_eq!(
+            v.recorded,
+            Some(jiff::civil::date(2026, 12, 7).at(8, 30, 15, 0))
+        );
         assert_eq!(recognise("MOV_0001", &gat947()), None);
-        assert_eq!(recognise("A_B_20261399083015_1", &gat947()), None, "month 13");
+        assert_eq!(
+            recognise("A_B_20261399083015_1", &gat947()),
+            None,
+            "month 13"
+        );
     }
 
     #[test]

@@ -113,9 +113,8 @@ async fn watch(custody: &Custody, a: WatchArgs, forever: bool) -> anyhow::Result
         .as_deref()
         .map(|s| crate::cli::parse_time(s, &tz))
         .transpose()?;
-    let poll = std::time::Duration::from_secs(u64::from(
-        custody.config().station.poll_seconds.max(1),
-    ));
+    let poll =
+        std::time::Duration::from_secs(u64::from(custody.config().station.poll_seconds.max(1)));
     loop {
         let slots = station.scan_once(jiff::Timestamp::now()).await;
         if let Err(e) = custody.checkpoint().await {

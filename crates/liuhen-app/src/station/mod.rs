@@ -43,7 +43,9 @@ impl Station {
     /// A station acting as `actor` (an account; every write is logged under it).
     pub fn new(custody: Custody, actor: String) -> Result<Self, AppError> {
         if actor.trim().is_empty() {
-            return Err(AppError::Invalid("采集站须以账号运行 / the station needs an actor".into()));
+            return Err(AppError::Invalid(
+                "采集站须以账号运行 / the station needs an actor".into(),
+            ));
         }
         let roots = custody.config.station.roots.clone();
         Ok(Self {
@@ -72,9 +74,8 @@ impl Station {
     pub async fn scan_once(&mut self, now: Timestamp) -> Vec<SlotStatus> {
         let volumes = find_volumes(&self.roots);
         let present: HashSet<&PathBuf> = volumes.iter().collect();
-        self.slots.retain(|v, s| {
-            present.contains(v) || s.status.state != SlotState::Done
-        });
+        self.slots
+            .retain(|v, s| present.contains(v) || s.status.state != SlotState::Done);
         for (v, s) in self.slots.iter_mut() {
             if !present.contains(v) && s.status.state != SlotState::Unplugged {
                 s.status.unplugged();
@@ -83,7 +84,10 @@ impl Station {
         self.seen.retain(|p, _| p.exists());
         for v in volumes {
             if let Err(e) = self.scan_volume(&v, now).await {
-                let s = self.slots.entry(v.clone()).or_insert_with(|| slot::Slot::new(&v));
+                let s = self
+                    .slots
+                    .entry(v.clone())
+                    .or_insert_with(|| slot::Slot::new(&v));
                 s.status.problems.push(format!("错误 / error: {e}"));
             }
         }
@@ -111,8 +115,12 @@ impl Station {
         slot.status.officer = binding.officer.clone();
         slot.status.officer_id = binding.officer_id.clone();
         let reason = match (&binding.unit, &binding.officer_id) {
-            (None, _) => Some("未登记的记录仪，等待管理员登记 / unknown camera, held for the keeper"),
-            (_, None) => Some("未登记的执法人员，等待管理员登记 / unknown officer, held for the keeper"),
+            (None, _) => {
+                Some("未登记的记录仪，等待管理员登记 / unknown camera, held for the keeper")
+            }
+            (_, None) => {
+                Some("未登记的执法人员，等待管理员登记 / unknown officer, held for the keeper")
+            }
             _ => None,
         };
         if let Some(reason) = reason {
@@ -131,7 +139,10 @@ impl Station {
         let mut ready = Vec::new();
         for f in &files {
             let mtime = mtime_ns(&f.path);
-            let e = self.seen.entry(f.path.clone()).or_insert((f.size, mtime, 0));
+            let e = self
+                .seen
+                .entry(f.path.clone())
+                .or_insert((f.size, mtime, 0));
             if (e.0, e.1) == (f.size, mtime) {
                 e.2 += 1;
             } else {
@@ -190,7 +201,11 @@ impl Station {
             if !volume.exists() {
                 break;
             }
-            match self.custody.ingest_file(&f, &opts, Arc::new(NoProgress)).await {
+            match self
+                .custody
+                .ingest_file(&f, &opts, Arc::new(NoProgress))
+                .await
+            {
                 Ok(r) if r.status != FileStatus::Failed => {
                     slot.done.insert(key);
                     slot.status.files_done += 1;
@@ -219,9 +234,7 @@ impl Station {
                         crate::ingest::error_chain(&e),
                     );
                     let report = self.custody.log_failure(report, &opts).await;
-                    slot.status
-                        .problems
-                        .push(report.error.unwrap_or_default());
+                    slot.status.problems.push(report.error.unwrap_or_default());
                 }
             }
         }
@@ -230,7 +243,10 @@ impl Station {
             return Ok(());
         }
         let all_done = slot.status.files_done == files.len()
-            && files.iter().all(|f| slot.done.contains(&(f.path.clone(), f.size, mtime_ns(&f.path))));
+            && files.iter().all(|f| {
+                slot.done
+                    .contains(&(f.path.clone(), f.size, mtime_ns(&f.path)))
+            });
         if all_done && slot.status.problems.iter().all(|p| !p.starts_with("错误")) {
             slot.status.finished();
             if !slot.done_logged {
@@ -286,7 +302,8 @@ impl Custody {
             .record_id
             .as_deref()
             .ok_or_else(|| AppError::Invalid("no record".into()))?;
-        let id = liuhen_domain::RecordId::parse(id).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let id =
+            liuhen_domain::RecordId::parse(id).map_err(|e| AppError::Invalid(e.to_string()))?;
         let Some((record, _)) = self.db.record(&id).await? else {
             return Err(AppError::Invalid(format!("record {id} not found")));
         };

@@ -134,7 +134,9 @@ impl Custody {
     ) -> Result<u64, AppError> {
         let police = police.trim();
         if police.is_empty() {
-            return Err(AppError::Invalid("警号不能为空 / police number is required".into()));
+            return Err(AppError::Invalid(
+                "警号不能为空 / police number is required".into(),
+            ));
         }
         if self
             .officer_account(Some(unit), Some(account))

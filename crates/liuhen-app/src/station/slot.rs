@@ -96,7 +96,9 @@ impl SlotStatus {
         self.can_unplug = false;
         self.speed_bytes_per_second = None;
         self.eta_seconds = None;
-        self.message = "导入未完成即被拔出，请重新插入以继续 / unplugged before done: plug in again to resume".into();
+        self.message =
+            "导入未完成即被拔出，请重新插入以继续 / unplugged before done: plug in again to resume"
+                .into();
     }
 
     pub(super) fn replugged(&mut self) {

@@ -68,7 +68,9 @@ async fn account(c: &Custody, username: &str, name: &str) -> String {
 }
 
 fn noise(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
             x ^= x << 13;
@@ -80,9 +82,18 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 }
 
 /// A GA/T 947 name for a recording made `ago` before `now`, in the bureau's +08:00.
-fn camera_name(serial: &str, police: &str, now: Timestamp, ago: SignedDuration, seq: u32) -> String {
+fn camera_name(
+    serial: &str,
+    police: &str,
+    now: Timestamp,
+    ago: SignedDuration,
+    seq: u32,
+) -> String {
     let t = (now - ago).to_zoned_datetime(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
-    format!("{serial}_{police}_{}_{seq:04}.MP4", t.strftime("%Y%m%d%H%M%S"))
+    format!(
+        "{serial}_{police}_{}_{seq:04}.MP4",
+        t.strftime("%Y%m%d%H%M%S")
+    )
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -112,7 +123,10 @@ async fn records(c: &Custody) -> Vec<(String, Option<String>, Option<String>, Op
 }
 
 async fn verify_ok(c: &Custody) {
-    let report = c.verify(VerifyOptions { fixity: true }, &Quiet).await.unwrap();
+    let report = c
+        .verify(VerifyOptions { fixity: true }, &Quiet)
+        .await
+        .unwrap();
     assert!(report.ok, "verify: {:?}", report.problems);
 }
 
@@ -142,11 +156,23 @@ async fn camera_offloads_exactly_once_across_a_write_and_an_unplug() {
         for i in 0..3u32 {
             let data = noise(20_000 + i as usize, u64::from(i) + 1);
             expected.push(sha256_hex(&data));
-            let name = camera_name("DSJ001", "010002", now, SignedDuration::from_hours(2), i + 1);
+            let name = camera_name(
+                "DSJ001",
+                "010002",
+                now,
+                SignedDuration::from_hours(2),
+                i + 1,
+            );
             std::fs::write(dir.join(name), data).unwrap();
         }
         // A fourth file the camera is still writing.
-        let growing = dir.join(camera_name("DSJ001", "010002", now, SignedDuration::from_hours(1), 4));
+        let growing = dir.join(camera_name(
+            "DSJ001",
+            "010002",
+            now,
+            SignedDuration::from_hours(1),
+            4,
+        ));
         let mut tail = noise(30_000, 99);
         std::fs::write(&growing, &tail[..10_000]).unwrap();
 
@@ -155,9 +181,17 @@ async fn camera_offloads_exactly_once_across_a_write_and_an_unplug() {
             .with_roots(vec![root.clone()]);
         let s = st.scan_once(now).await;
         assert_eq!(s.len(), 1);
-        assert_eq!((s[0].files_done, s[0].files_total), (0, 4), "first sight: nothing stable yet");
+        assert_eq!(
+            (s[0].files_done, s[0].files_total),
+            (0, 4),
+            "first sight: nothing stable yet"
+        );
         assert_eq!(s[0].camera.as_deref(), Some("DSJ001"));
-        assert_eq!(s[0].officer_id.as_deref(), Some(lisi.as_str()), "police number → 李四");
+        assert_eq!(
+            s[0].officer_id.as_deref(),
+            Some(lisi.as_str()),
+            "police number → 李四"
+        );
         std::fs::write(&growing, &tail[..20_000]).unwrap();
         let s = st.scan_once(now).await;
         assert_eq!(s[0].files_done, 3, "{s:?}");
@@ -165,13 +199,21 @@ async fn camera_offloads_exactly_once_across_a_write_and_an_unplug() {
         assert_eq!(s[0].state, SlotState::Waiting);
 
         // Unplugged before the last file: the tree disappears, then comes back finished.
-        let away = root.parent().unwrap().join(format!("away-{}", uuid::Uuid::now_v7()));
+        let away = root
+            .parent()
+            .unwrap()
+            .join(format!("away-{}", uuid::Uuid::now_v7()));
         std::fs::rename(root.join("CAM1"), &away).unwrap();
         let s = st.scan_once(now).await;
         assert_eq!(s[0].state, SlotState::Unplugged);
         assert!(!s[0].can_unplug);
         tail.truncate(30_000);
-        std::fs::write(away.join("DCIM/100MEDIA").join(growing.file_name().unwrap()), &tail).unwrap();
+        std::fs::write(
+            away.join("DCIM/100MEDIA")
+                .join(growing.file_name().unwrap()),
+            &tail,
+        )
+        .unwrap();
         expected.push(sha256_hex(&tail));
         std::fs::rename(&away, root.join("CAM1")).unwrap();
         st.scan_once(now).await;
@@ -187,7 +229,10 @@ async fn camera_offloads_exactly_once_across_a_write_and_an_unplug() {
 
         let rows = records(&c).await;
         expected.sort();
-        assert_eq!(rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(), expected);
+        assert_eq!(
+            rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+            expected
+        );
         for r in &rows {
             assert_eq!(r.1.as_deref(), Some(lisi.as_str()));
             assert_eq!(r.2.as_deref(), Some("执法记录仪-01"));
@@ -225,7 +270,10 @@ async fn unknown_camera_is_held_then_bound_by_the_keeper_and_ingested() {
         let s = st.scan_once(now).await;
         assert_eq!(s[0].state, SlotState::Held, "{s:?}");
         assert_eq!(s[0].files_done, 0);
-        assert!(records(&c).await.is_empty(), "an unknown camera is not guessed");
+        assert!(
+            records(&c).await.is_empty(),
+            "an unknown camera is not guessed"
+        );
         let held = c.station_held().await.unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].serial.as_deref(), Some("DSJ999"));
@@ -255,7 +303,10 @@ async fn unknown_camera_is_held_then_bound_by_the_keeper_and_ingested() {
 }
 
 fn blob_path(data: &Path, sha: &str) -> PathBuf {
-    data.join("blobs/sha256").join(&sha[0..2]).join(&sha[2..4]).join(sha)
+    data.join("blobs/sha256")
+        .join(&sha[0..2])
+        .join(&sha[2..4])
+        .join(sha)
 }
 
 #[tokio::test]
@@ -272,7 +323,13 @@ async fn clearing_removes_only_files_whose_read_back_matched() {
         let mut paths = Vec::new();
         for i in 0..3u32 {
             let data = noise(8_000 + i as usize, 40 + u64::from(i));
-            let p = dir.join(camera_name("DSJ001", "010002", now, SignedDuration::from_hours(3), i + 1));
+            let p = dir.join(camera_name(
+                "DSJ001",
+                "010002",
+                now,
+                SignedDuration::from_hours(3),
+                i + 1,
+            ));
             std::fs::write(&p, &data).unwrap();
             paths.push((p, sha256_hex(&data)));
         }
@@ -283,7 +340,11 @@ async fn clearing_removes_only_files_whose_read_back_matched() {
             ..Default::default()
         };
         let sum = c
-            .ingest(&[paths[1].0.clone()], &opts, std::sync::Arc::new(liuhen_app::ingest::NoProgress))
+            .ingest(
+                &[paths[1].0.clone()],
+                &opts,
+                std::sync::Arc::new(liuhen_app::ingest::NoProgress),
+            )
             .await;
         assert_eq!(sum.stored, 1);
         let blob = blob_path(c.data_dir(), &paths[1].1);
@@ -302,9 +363,15 @@ async fn clearing_removes_only_files_whose_read_back_matched() {
         let s = st.scan_once(now).await;
         assert_eq!(s[0].files_done, 3, "{s:?}");
         assert_eq!(s[0].cleared, 2, "{s:?}");
-        assert!(!paths[0].0.exists() && !paths[2].0.exists(), "read back and matched: cleared");
+        assert!(
+            !paths[0].0.exists() && !paths[2].0.exists(),
+            "read back and matched: cleared"
+        );
         assert!(paths[1].0.exists(), "read-back failed: kept on the card");
-        assert!(s[0].problems.iter().any(|p| p.contains("kept on the card")), "{s:?}");
+        assert!(
+            s[0].problems.iter().any(|p| p.contains("kept on the card")),
+            "{s:?}"
+        );
         assert_eq!(records(&c).await.len(), 3);
     })
     .await;

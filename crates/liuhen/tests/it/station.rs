@@ -11,11 +11,19 @@ fn station_cli_holds_an_unknown_camera_and_refuses_a_bad_binding() {
     let root = app.work.join("media");
     let dcim = root.join("CAM/DCIM/100MEDIA");
     std::fs::create_dir_all(&dcim).unwrap();
-    std::fs::write(dcim.join("DSJ777_010009_20261207083015_0001.MP4"), b"recording").unwrap();
+    std::fs::write(
+        dcim.join("DSJ777_010009_20261207083015_0001.MP4"),
+        b"recording",
+    )
+    .unwrap();
     let root_s = root.to_str().unwrap();
     for _ in 0..2 {
         let out = app.run(&["station", "scan", "--root", root_s, "--json"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let slots: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(slots[0]["state"], "held", "{slots}");
         assert_eq!(slots[0]["camera"], "DSJ777");
@@ -31,7 +39,13 @@ fn station_cli_holds_an_unknown_camera_and_refuses_a_bad_binding() {
     assert_eq!(held[0]["serial"], "DSJ777");
     assert_eq!(held[0]["police"], "010009");
     let out = app.run(&[
-        "station", "bind", "--serial", "DSJ777", "--unit", "平顶山高新区应急管理局", "--officer",
+        "station",
+        "bind",
+        "--serial",
+        "DSJ777",
+        "--unit",
+        "平顶山高新区应急管理局",
+        "--officer",
         "无此人",
     ]);
     assert!(!out.status.success(), "no such account: refused");
