@@ -35,12 +35,11 @@ fn digits(s: &str, n: usize) -> bool {
 
 fn civil(date: &str, clock: &str) -> Option<DateTime> {
     let n = |s: &str| s.parse::<i16>().ok();
-    let dt = jiff::civil::date(n(&date[..4])?, n(&date[4..6])? as i8, n(&date[6..8])? as i8);
-    let _ = jiff::civil::Date::new(dt.year(), dt.month(), dt.day()).ok()?;
-    jiff::civil::DateTime::new(
-        dt.year(),
-        dt.month(),
-        dt.day(),
+    // `DateTime::new` checks ranges (month 13, 25:00 …) instead of panicking.
+    DateTime::new(
+        n(&date[..4])?,
+        n(&date[4..6])? as i8,
+        n(&date[6..8])? as i8,
         n(&clock[..2])? as i8,
         n(&clock[2..4])? as i8,
         n(&clock[4..6])? as i8,
