@@ -15,6 +15,8 @@ pub mod dashboard;
 pub mod demo;
 mod demo_cases;
 pub mod derivatives;
+pub mod draws;
+mod draws_print;
 mod error;
 pub mod identity;
 pub mod ingest;

@@ -64,6 +64,26 @@ impl Db {
             .ctx("decoding checkpoints")
     }
 
+    /// The first checkpoint stored whose tree covers entry `seq` (tree size > `seq`): the
+    /// seed of a draw announced in entry `seq`.
+    pub async fn first_checkpoint_covering(
+        &self,
+        seq: u64,
+    ) -> Result<Option<StoredCheckpoint>, DbError> {
+        let row = sqlx::query(
+            "SELECT id, tree_size, root, timestamp_ms, body, ed25519_sig, sm2_sig FROM checkpoints \
+             WHERE tree_size > $1 ORDER BY id LIMIT 1",
+        )
+        .bind(seq as i64)
+        .fetch_optional(self.pool())
+        .await
+        .ctx("reading the checkpoint covering an entry")?;
+        row.as_ref()
+            .map(decode)
+            .transpose()
+            .ctx("decoding a checkpoint")
+    }
+
     pub async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError> {
         let row = sqlx::query(
             "SELECT id, tree_size, root, timestamp_ms, body, ed25519_sig, sm2_sig FROM checkpoints ORDER BY id DESC LIMIT 1",

@@ -245,6 +245,29 @@ impl Db {
         row.as_ref().map(decode).transpose()
     }
 
+    /// Ids of the records of an agency whose record date (the bureau's local calendar,
+    /// `YYYY-MM-DD`) lies in `[from, to]`, in id order: a draw's population.
+    pub async fn record_ids_of_agency(
+        &self,
+        agency: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id FROM records WHERE agency = $1 AND record_date >= $2 AND record_date <= $3 ORDER BY id",
+        )
+        .bind(agency)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await
+        .ctx("listing an agency's records")?;
+        rows.iter()
+            .map(|row| row.try_get::<String, _>("id"))
+            .collect::<Result<_, _>>()
+            .ctx("listing an agency's records")
+    }
+
     /// Records after `after` in id order, with the sequence number bound to each.
     /// A row that does not decode is returned as its id and the error.
     pub async fn records_page(

@@ -31,3 +31,21 @@ pub async fn drop_pg_database(admin: &str, name: &str) {
         .await;
     }
 }
+
+/// Overwrites one log entry's body and leaf hash, as an attacker with database access
+/// would (tamper tests only).
+pub async fn rewrite_entry(
+    db: &crate::Db,
+    seq: u64,
+    body: &str,
+    leaf_hash: &[u8],
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE audit_entries SET body = $1, leaf_hash = $2 WHERE seq = $3")
+        .bind(body.to_owned())
+        .bind(leaf_hash.to_vec())
+        .bind(seq as i64)
+        .execute(db.pool())
+        .await
+        .ctx("rewriting a log entry")?;
+    Ok(())
+}

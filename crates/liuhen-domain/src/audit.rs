@@ -108,10 +108,15 @@ pub enum AuditAction {
     /// The offload station saw, held or finished a camera; the entry names the camera,
     /// officer, files and problems.
     StationEvent,
+    /// A random draw was announced: population, parameters and how its seed will be fixed
+    /// (R6.4); the entry is the commitment.
+    DrawAnnounced,
+    /// A random draw was made from its announced seed; the entry carries seed and result.
+    DrawPerformed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 50] = [
+    pub const ALL: [AuditAction; 52] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -162,6 +167,8 @@ impl AuditAction {
         Self::PaperViewed,
         Self::StationBound,
         Self::StationEvent,
+        Self::DrawAnnounced,
+        Self::DrawPerformed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -216,6 +223,8 @@ impl AuditAction {
             Self::PaperViewed => "access.paper_viewed",
             Self::StationBound => "station.bound",
             Self::StationEvent => "station.event",
+            Self::DrawAnnounced => "draw.announced",
+            Self::DrawPerformed => "draw.performed",
         }
     }
 
@@ -284,6 +293,8 @@ impl AuditAction {
             Self::PaperViewed => "查看申请材料扫描件",
             Self::StationBound => "采集站登记记录仪",
             Self::StationEvent => "采集站事件",
+            Self::DrawAnnounced => "公布随机抽取",
+            Self::DrawPerformed => "实施随机抽取",
         }
     }
 }

@@ -88,10 +88,12 @@ pub enum Action {
     AcknowledgeAlert,
     /// Delete an original: never allowed (only the disposal procedure removes records).
     DeleteRecord,
+    /// Announce and make a random draw (R6.4, R3.12): supervisors and the legal office.
+    RunDraw,
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Self::ViewRecord,
         Self::PlayRecord,
         Self::DownloadOriginal,
@@ -116,6 +118,7 @@ impl Action {
         Self::ViewAlerts,
         Self::AcknowledgeAlert,
         Self::DeleteRecord,
+        Self::RunDraw,
     ];
 
     pub fn code(self) -> &'static str {
@@ -144,6 +147,7 @@ impl Action {
             Self::ViewAlerts => "alerts.view",
             Self::AcknowledgeAlert => "alerts.acknowledge",
             Self::DeleteRecord => "record.delete",
+            Self::RunDraw => "draw.run",
         }
     }
 

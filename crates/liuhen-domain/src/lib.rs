@@ -17,6 +17,7 @@ pub mod authz;
 pub mod case;
 pub mod checklist;
 pub mod compliance;
+pub mod draw;
 pub mod org;
 pub mod playback;
 pub mod proposal;

@@ -18,6 +18,7 @@ pub struct Menu {
     pub access: bool,
     pub view_register: bool,
     pub view_alerts: bool,
+    pub run_draws: bool,
 }
 
 impl Menu {
@@ -32,6 +33,7 @@ impl Menu {
             access: may(Action::ListRequests),
             view_register: may(Action::ViewRegister),
             view_alerts: may(Action::ViewAlerts),
+            run_draws: may(Action::RunDraw),
         }
     }
 }
@@ -53,6 +55,7 @@ pub struct Chrome {
     pub can_access: bool,
     pub can_view_register: bool,
     pub can_view_alerts: bool,
+    pub can_run_draws: bool,
 }
 
 impl Chrome {
@@ -74,6 +77,7 @@ impl Chrome {
             can_access: menu.access,
             can_view_register: menu.view_register,
             can_view_alerts: menu.view_alerts,
+            can_run_draws: menu.run_draws,
         }
     }
 

@@ -20,6 +20,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("access", include_str!("../i18n/access.toml")),
     ("register", include_str!("../i18n/register.toml")),
     ("domain", include_str!("../i18n/domain.toml")),
+    ("draws", include_str!("../i18n/draws.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -13,6 +13,8 @@ mod cases;
 mod chrome;
 mod cookies;
 pub mod csrf;
+mod draws;
+mod draws_pages;
 mod error;
 mod home;
 pub mod i18n;
@@ -63,6 +65,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(access_pages::routes())
         .merge(register::routes())
         .merge(alerts::routes())
+        .merge(draws::routes())
+        .merge(draws_pages::routes())
         .layer(csrf)
         .layer(axum::middleware::from_fn(security::headers))
         .with_state(state)

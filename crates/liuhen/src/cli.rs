@@ -62,6 +62,9 @@ enum Command {
     /// Access control: check a bureau's policy file; overdue loans.
     #[command(subcommand)]
     Access(crate::access_cmd::AccessCommand),
+    /// Reproducible random draws (R6.4): announce, perform, verify, show, print.
+    #[command(subcommand)]
+    Draw(crate::draw_cmd::DrawCommand),
     /// Identity by account: officers and case team members without one, and resolving them.
     #[command(subcommand)]
     Identity(crate::identity_cmd::IdentityCommand),
@@ -210,6 +213,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
+        Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd).await,
         Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Station(cmd) => crate::station_cmd::run(&custody, cmd).await,
         Command::Demo => unreachable!("handled before the data directory is opened"),

@@ -4,6 +4,7 @@ mod access_cmd;
 mod case_cmd;
 mod cli;
 mod demo_cmd;
+mod draw_cmd;
 mod identity_cmd;
 mod progress;
 mod record_cmd;

@@ -2,5 +2,7 @@
 //! `LIUHEN_TEST_PG_URL` names an admin URL): projection of the audit contract, search,
 //! export, scope, signals and acknowledgement.
 
+mod draws;
 mod register;
 mod station;
+mod support;

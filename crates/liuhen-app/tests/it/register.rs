@@ -1,67 +1,13 @@
-use std::future::Future;
-
-use liuhen_app::accounts::NewUser;
 use liuhen_app::alerts::AlertQuery;
 use liuhen_app::register::{ExportFormat, RegisterQuery};
-use liuhen_app::{AppError, Custody, OpenOptions};
+use liuhen_app::{AppError, Custody};
+
 use liuhen_db::NewEntry;
-use liuhen_domain::authz::Principal;
 use liuhen_domain::signals::SignalKind;
 use liuhen_domain::{AuditAction, Role};
 use serde_json::json;
 
-async fn for_each_backend<F, Fut>(test: F)
-where
-    F: Fn(Custody) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    test(
-        Custody::open(OpenOptions::new(dir.path().join("sqlite")))
-            .await
-            .unwrap(),
-    )
-    .await;
-    if let Ok(admin) = std::env::var("LIUHEN_TEST_PG_URL") {
-        let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
-        let url = liuhen_db::testing::create_pg_database(&admin, &name)
-            .await
-            .unwrap();
-        let custody = Custody::open(OpenOptions {
-            database_url: Some(url),
-            ..OpenOptions::new(dir.path().join("pg"))
-        })
-        .await
-        .unwrap();
-        test(custody.clone()).await;
-        custody.db().close().await;
-        liuhen_db::testing::drop_pg_database(&admin, &name).await;
-    }
-}
-
-async fn user(c: &Custody, username: &str, name: &str, roles: &[Role], unit: &str) -> Principal {
-    let id = c
-        .create_user_unchecked(
-            "test",
-            NewUser {
-                username: username.into(),
-                display_name: name.into(),
-                password: "Test-Passw0rd!".into(),
-                unit: Some(unit.into()),
-                department: None,
-                roles: roles.to_vec(),
-            },
-        )
-        .await
-        .unwrap();
-    Principal {
-        user_id: id,
-        roles: roles.to_vec(),
-        unit: Some(unit.into()),
-        department: None,
-        officer_name: name.into(),
-    }
-}
+use crate::support::{for_each_backend, user};
 
 async fn log(
     c: &Custody,

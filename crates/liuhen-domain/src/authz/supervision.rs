@@ -18,6 +18,7 @@ pub(super) fn decide_supervision(
         }
         Action::ViewAlerts => p.has(Role::Supervisor) || p.has(Role::AuditAdmin),
         Action::AcknowledgeAlert => p.has(Role::Supervisor),
+        Action::RunDraw => p.has(Role::Supervisor) || p.has(Role::LegalOffice),
         Action::DeleteRecord => false,
         _ => return None,
     };
@@ -157,6 +158,10 @@ mod tests {
             ),
             (&[Role::Supervisor], None, ViewRegister, rec, wrong),
             (&[Role::Supervisor], None, ViewAlerts, Target::System, allow),
+            (&[Role::Supervisor], unit, RunDraw, Target::System, allow),
+            (&[Role::LegalOffice], unit, RunDraw, Target::System, allow),
+            (&[Role::Officer], unit, RunDraw, Target::System, role),
+            (&[Role::AuditAdmin], None, RunDraw, Target::System, role),
             (&[Role::AuditAdmin], None, ViewAlerts, Target::System, allow),
             (
                 &[Role::ArchiveKeeper],

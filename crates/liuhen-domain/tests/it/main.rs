@@ -2,3 +2,4 @@
 
 mod checklist;
 mod compliance;
+mod draw;

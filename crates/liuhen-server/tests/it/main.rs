@@ -6,6 +6,7 @@ mod access_matrix;
 mod access_world;
 mod auth;
 mod cases;
+mod draws;
 mod identity;
 mod openapi;
 mod playback;

@@ -5,6 +5,7 @@ mod access;
 mod cases;
 mod corpus;
 mod crash;
+mod draws;
 mod identity;
 mod ingest;
 mod scale_out;
