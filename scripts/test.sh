@@ -41,6 +41,22 @@ if ! command -v pdftotext >/dev/null; then
     apt_install poppler-utils || true
 fi
 command -v pdftotext >/dev/null || missing "pdftotext (poppler-utils)"
+# Export packages (issue 19): xorriso writes and reads disc images, genisoimage's isoinfo
+# reads them independently, pdffonts (poppler-utils) checks embedded fonts; PyPI bagit
+# (bagit.py --validate) and cryptography (the independent Python verifier).
+if ! command -v xorriso >/dev/null || ! command -v isoinfo >/dev/null; then
+    echo "installing xorriso genisoimage" >&2
+    apt_install xorriso genisoimage || true
+fi
+command -v xorriso >/dev/null || missing "xorriso"
+command -v isoinfo >/dev/null || missing "isoinfo (genisoimage)"
+command -v pdffonts >/dev/null || missing "pdffonts (poppler-utils)"
+if ! command -v bagit.py >/dev/null || ! python3 -c 'import cryptography' 2>/dev/null; then
+    echo "installing bagit cryptography (PyPI)" >&2
+    python3 -m pip install -q bagit cryptography >/dev/null 2>&1 || true
+fi
+command -v bagit.py >/dev/null || missing "bagit.py (PyPI bagit)"
+python3 -c 'import cryptography' 2>/dev/null || missing "python3 cryptography (PyPI)"
 
 # PostgreSQL: the machine's own on 127.0.0.1:5432, started if stopped; else a throwaway cluster.
 PG_URL="${LIUHEN_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"

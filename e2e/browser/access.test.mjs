@@ -5,7 +5,9 @@
 // b. the legal office (陈静) finds it in her inbox and approves the legal review;
 // c. the leader in charge of enforcement (杨军) approves; the request is approved;
 // d. the records keeper (赵敏) makes the copy (extractor, what it proves) and records the
-//    fee's receipt number;
+//    fee's receipt number; builds the export package (证据包) and downloads its ISO image;
+//    the package's offline verifier (data/verify.html, opened from the extracted disc)
+//    says 核验通过, and after one byte of an original is changed it fails naming the file;
 // e. the officer sees the copy bound to the original's digest, the fee and the receipt on
 //    his request page; the approval trail names both approvers;
 // f. the archive keeper (徐明) opens 查阅登记簿 and finds the copy: its fee, receipt,
@@ -17,10 +19,11 @@
 // Shared helpers (binary, browser): support.mjs.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BIN, CHROMIUM, launchBrowser, pageHelpers, runCli, startServer } from "./support.mjs";
+import { ARTIFACTS, BIN, CHROMIUM, launchBrowser, pageHelpers, runCli, startServer } from "./support.mjs";
 
 const DEMO_PASSWORD = "Liuhen@2026demo";
 const PURPOSE = "行政诉讼举证（某化工有限公司诉我局行政处罚案）";
@@ -115,6 +118,45 @@ test("a copy request passes legal review and leader approval; the copy appears w
     await clickAndLoad("#fee-form [type=submit]");
     assert.equal((await page.textContent("#receipt-no")).trim(), RECEIPT);
     await shot("access-copy-made");
+
+    // d2. The keeper builds the export package, downloads its disc image, and checks the
+    //     extracted disc with the offline verifier it carries.
+    await clickAndLoad("#package-form [type=submit]");
+    assert.equal(path(), requestUrl);
+    const isoLink = page.locator("#packages a.iso-link");
+    assert.equal(await isoLink.count(), 1, "the package and its image are listed");
+    const [isoDownload] = await Promise.all([page.waitForEvent("download"), isoLink.click()]);
+    const iso = join(work, "package.iso");
+    await isoDownload.saveAs(iso);
+    const disc = join(work, "disc");
+    const x = spawnSync("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/", disc], { encoding: "utf8" });
+    assert.equal(x.status, 0, x.stderr);
+    await shot("access-package");
+    const verifier = await context.newPage();
+    const check = async () => {
+      await verifier.goto(`file://${join(disc, "data", "verify.html")}`);
+      await verifier.setInputFiles("#dir", disc);
+      await verifier.waitForFunction(() => !document.getElementById("verdict").classList.contains("busy")
+        && !document.getElementById("verdict").hidden);
+      return {
+        verdict: await verifier.textContent("#verdict"),
+        problems: await verifier.textContent("#problems"),
+        unchecked: await verifier.textContent("#unchecked"),
+      };
+    };
+    const intact = await check();
+    assert.match(intact.verdict, /核验通过/, JSON.stringify(intact));
+    assert.match(intact.unchecked, /SM3/, "says what it could not check");
+    const originals = join(disc, "data", "originals");
+    const name = readdirSync(originals)[0];
+    const bytes = readFileSync(join(originals, name));
+    bytes[bytes.length >> 1] ^= 1;
+    writeFileSync(join(originals, name), bytes);
+    const changed = await check();
+    assert.match(changed.verdict, /核验未通过/, JSON.stringify(changed));
+    assert.ok(changed.problems.includes(`changed file: data/originals/${name}`), changed.problems);
+    await verifier.screenshot({ path: join(ARTIFACTS, "access-verify-html.png") }).catch(() => {});
+    await verifier.close();
     await signOut();
 
     // e. The requester sees the copy, its digest binding, the fee and the receipt.

@@ -25,6 +25,8 @@ pub struct Config {
     pub access: AccessSettings,
     pub supervision: crate::supervision_config::Supervision,
     pub station: StationSettings,
+    #[serde(default)]
+    pub pdf: PdfSettings,
 }
 
 /// The offload station (issue 15): where cameras appear and how they are recognised.
@@ -47,6 +49,23 @@ pub struct StationSettings {
 pub struct StationOfficer {
     pub police_number: String,
     pub account: String,
+}
+
+/// Printed forms (`crate::pdf`): the red header and the font. Empty values: no header, the
+/// built-in font (a GB 2312 subset of Noto Serif CJK SC).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PdfSettings {
+    /// Red header (红头) printed above every form's title, e.g. the unit's name.
+    #[serde(default)]
+    pub header: String,
+    /// An OpenType/TrueType font file (or collection) to print with instead of the built-in
+    /// one, relative to the data directory or absolute.
+    #[serde(default)]
+    pub font: String,
+    /// Index of the face in a font collection (`.ttc`).
+    #[serde(default)]
+    pub font_index: u32,
 }
 
 /// Cases and compliance: the checklist and the continuity tolerance.

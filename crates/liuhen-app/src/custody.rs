@@ -41,6 +41,8 @@ pub struct Custody {
     /// Hashing state of the uploads in progress (see `uploads`).
     pub(crate) uploads: Arc<crate::uploads::Sessions>,
     pub(crate) policy: Arc<liuhen_domain::access::Policy>,
+    /// How printed forms look (`[pdf]`: red header, font).
+    pub(crate) pdf_style: Arc<crate::pdf::Style>,
 }
 
 impl Custody {
@@ -63,6 +65,7 @@ impl Custody {
         let (keys, created) =
             SigningKeys::load_or_create(&key_dir).map_err(|e| AppError::Keys(e.to_string()))?;
         let origin = format!("liuhen/{}", instance_id(&dir)?);
+        let pdf_style = pdf_style(&config, &dir)?;
         let custody = Custody {
             journal: Arc::new(crate::journal::Journal::start(db.clone())),
             db,
@@ -73,6 +76,7 @@ impl Custody {
             data_dir: dir,
             uploads: Default::default(),
             policy: Arc::new(policy),
+            pdf_style: Arc::new(pdf_style),
         };
         if created {
             custody.log_keys_created().await?;
@@ -105,6 +109,11 @@ impl Custody {
     /// The access policy in force.
     pub fn policy(&self) -> &liuhen_domain::access::Policy {
         &self.policy
+    }
+
+    /// How printed forms look.
+    pub fn pdf_style(&self) -> &crate::pdf::Style {
+        &self.pdf_style
     }
 
     pub fn config(&self) -> &Config {
@@ -174,4 +183,16 @@ fn instance_id(dir: &Path) -> Result<String, AppError> {
             Ok(id)
         }
     }
+}
+
+/// The printed forms' style from `[pdf]`; a font that cannot be read stops the start.
+fn pdf_style(config: &Config, dir: &Path) -> Result<crate::pdf::Style, AppError> {
+    let font = config.pdf.font.trim();
+    let path = (!font.is_empty()).then(|| dir.join(font).to_string_lossy().into_owned());
+    let header = config.pdf.header.trim();
+    let mut style = crate::pdf::Style::default();
+    style.header = (!header.is_empty()).then(|| header.to_owned());
+    style
+        .with_font(path.as_deref(), config.pdf.font_index)
+        .map_err(|e| AppError::Invalid(format!("[pdf] font: {e}")))
 }

@@ -230,7 +230,9 @@ impl Custody {
         let now = jiff::Timestamp::now();
         let bytes = match format {
             ExportFormat::Csv => self.register_csv(&rows),
-            ExportFormat::Pdf => crate::pdf::render(&self.register_table(q, &rows, total, now)),
+            ExportFormat::Pdf => self
+                .register_table(q, &rows, total, now)
+                .render_with(&self.pdf_style),
         };
         let stamp = self
             .bureau_offset()

@@ -113,6 +113,11 @@ pub enum AuditAction {
     DrawAnnounced,
     /// A random draw was made from its announced seed; the entry carries seed and result.
     DrawPerformed,
+    /// An export package (BagIt) was built for a copy request; the entry names the request,
+    /// the records, the package id and the digest of its manifest.
+    PackageExported,
+    /// An original re-hashed for an export did not match its digests: the export stopped.
+    PackageHashMismatch,
 }
 
 impl AuditAction {
@@ -169,6 +174,8 @@ impl AuditAction {
         Self::StationEvent,
         Self::DrawAnnounced,
         Self::DrawPerformed,
+        Self::PackageExported,
+        Self::PackageHashMismatch,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -225,6 +232,8 @@ impl AuditAction {
             Self::StationEvent => "station.event",
             Self::DrawAnnounced => "draw.announced",
             Self::DrawPerformed => "draw.performed",
+            Self::PackageExported => "package.exported",
+            Self::PackageHashMismatch => "package.hash_mismatch",
         }
     }
 
@@ -295,6 +304,8 @@ impl AuditAction {
             Self::StationEvent => "采集站事件",
             Self::DrawAnnounced => "公布随机抽取",
             Self::DrawPerformed => "实施随机抽取",
+            Self::PackageExported => "导出证据包",
+            Self::PackageHashMismatch => "导出时原始文件校验不符",
         }
     }
 }

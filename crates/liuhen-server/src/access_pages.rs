@@ -2,6 +2,7 @@
 //! keeper's queue, the request form, a request with its approval trail and the forms that
 //! carry it on, grants (revoke), loans (return, overdue), labels.
 
+mod packages;
 mod views;
 
 use askama::Template;
@@ -16,6 +17,7 @@ use liuhen_domain::RecordId;
 use liuhen_domain::approval::RequestKind;
 use serde::Deserialize;
 
+pub use self::views::PackageView;
 use self::views::{DetailView, GrantLine, LoanLine, ReqRow, tz};
 use crate::access_api::{FileJson, OutsideJson, attempt};
 use crate::auth::CurrentUser;
@@ -31,6 +33,11 @@ pub fn routes() -> Router<AppState> {
         .route("/access/requests/{id}", get(detail))
         .route("/access/requests/{id}/decide", post(decide))
         .route("/access/requests/{id}/copy", post(copy))
+        .route("/access/requests/{id}/package", post(packages::build))
+        .route(
+            "/access/requests/{id}/packages/{package}",
+            get(packages::image),
+        )
         .route("/access/requests/{id}/fee", post(fee))
         .route("/access/requests/{id}/loan", post(loan))
         .route("/access/requests/{id}/return", post(return_loan))
@@ -251,7 +258,17 @@ async fn render_detail(
         .request_detail(&user.principal, id)
         .await
         .map_err(|e| PageError::new(e, t))?;
-    let view = DetailView::new(s, &d, user, &t);
+    let mut view = DetailView::new(s, &d, user, &t);
+    if view.can_package {
+        view.packages = s
+            .custody
+            .request_packages(id)
+            .await
+            .map_err(|e| PageError::new(e, t))?
+            .iter()
+            .map(|p| views::PackageView::new(s, p))
+            .collect();
+    }
     Ok(DetailPage {
         c: Chrome::new(t, Some(user), "access"),
         d: view,
@@ -271,7 +288,7 @@ async fn detail(
 }
 
 /// After a form: back to the request, or the page again with the message.
-async fn after<T>(
+pub(crate) async fn after<T>(
     s: &AppState,
     t: Tr,
     user: &CurrentUser,

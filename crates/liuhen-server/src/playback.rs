@@ -286,11 +286,11 @@ pub(crate) async fn serve_blob(
 }
 
 /// A response body fed by a blocking reader on its own thread, a few chunks ahead.
-struct ReaderBody {
+pub(crate) struct ReaderBody {
     rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
 }
 
-fn stream_reader(mut reader: Box<dyn std::io::Read + Send>) -> ReaderBody {
+pub(crate) fn stream_reader(mut reader: Box<dyn std::io::Read + Send>) -> ReaderBody {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     tokio::task::spawn_blocking(move || {
         loop {

@@ -65,6 +65,11 @@ enum Command {
     /// Reproducible random draws (R6.4): announce, perform, verify, show, print.
     #[command(subcommand)]
     Draw(crate::draw_cmd::DrawCommand),
+    /// Export packages of made copies (BagIt, optionally as an ISO image).
+    #[command(subcommand)]
+    Export(crate::export_cmd::ExportCommand),
+    /// Check an export package (directory or .iso) offline: no data directory needed.
+    VerifyPackage(crate::export_cmd::VerifyPackageArgs),
     /// Identity by account: officers and case team members without one, and resolving them.
     #[command(subcommand)]
     Identity(crate::identity_cmd::IdentityCommand),
@@ -143,6 +148,9 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Command::Access(crate::access_cmd::AccessCommand::CheckPolicy { file }) = &args.command {
         return crate::access_cmd::check_policy(file);
     }
+    if let Command::VerifyPackage(a) = &args.command {
+        return crate::export_cmd::verify_package(a);
+    }
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
@@ -214,9 +222,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
         Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd).await,
+        Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
         Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Station(cmd) => crate::station_cmd::run(&custody, cmd).await,
-        Command::Demo => unreachable!("handled before the data directory is opened"),
+        Command::Demo | Command::VerifyPackage(_) => {
+            unreachable!("handled before the data directory is opened")
+        }
         Command::Keys(KeysCommand::Export) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
             println!(

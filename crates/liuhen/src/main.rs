@@ -5,6 +5,7 @@ mod case_cmd;
 mod cli;
 mod demo_cmd;
 mod draw_cmd;
+mod export_cmd;
 mod identity_cmd;
 mod progress;
 mod record_cmd;

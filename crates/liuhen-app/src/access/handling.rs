@@ -57,7 +57,7 @@ fn needs_text(field: &str, s: &str) -> Result<String, AppError> {
 impl Custody {
     /// The request `id` of `who`'s unit, for an `action` on it (authorized and logged by the
     /// authorization point); another unit's request is not found.
-    async fn unit_request(
+    pub(crate) async fn unit_request(
         &self,
         who: &Principal,
         action: Action,

@@ -3,6 +3,7 @@
 //! export, scope, signals and acknowledgement.
 
 mod draws;
+mod export;
 mod register;
 mod station;
 mod support;

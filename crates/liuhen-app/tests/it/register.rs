@@ -65,7 +65,7 @@ async fn register_projection_search_export_and_signals() {
         assert!(csv.bytes.starts_with("\u{FEFF}日志序号".as_bytes()));
         assert_eq!(csv.rows, 1);
         let pdf = c.export_register(&archive, &q, ExportFormat::Pdf).await.unwrap();
-        assert!(pdf.bytes.starts_with(b"%PDF-1.4"));
+        assert!(pdf.bytes.starts_with(b"%PDF-"));
         assert!(matches!(
             c.register(&officer, &RegisterQuery::default()).await,
             Err(AppError::Forbidden { .. })

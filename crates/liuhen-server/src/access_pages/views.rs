@@ -145,6 +145,9 @@ pub struct DetailView {
     pub next_step: String,
     pub can_decide: bool,
     pub can_copy: bool,
+    /// The copy is made: the keeper may build its export package (issue 19).
+    pub can_package: bool,
+    pub packages: Vec<PackageView>,
     pub can_fee: bool,
     pub can_issue_loan: bool,
     pub can_return: bool,
@@ -156,6 +159,31 @@ pub struct DetailView {
     pub copies: Vec<CopyLine>,
     pub loan: String,
     pub visits: Vec<(String, String)>,
+}
+
+/// An export package of the request, as listed on its page and the case page.
+pub struct PackageView {
+    pub package: String,
+    pub request: String,
+    pub at: String,
+    pub maker: String,
+    pub records: usize,
+    pub manifest_sha256: String,
+    pub image: bool,
+}
+
+impl PackageView {
+    pub fn new(s: &AppState, p: &liuhen_app::package::PackageLine) -> Self {
+        Self {
+            package: p.package.clone(),
+            request: p.request.clone(),
+            at: when(p.at_ms, &tz(s)),
+            maker: p.maker.clone(),
+            records: p.records,
+            manifest_sha256: p.manifest_sha256.clone(),
+            image: p.image,
+        }
+    }
 }
 
 impl DetailView {
@@ -253,6 +281,8 @@ impl DetailView {
                 .to_owned(),
             can_decide,
             can_copy: handler && approved && copying && d.copies.is_empty(),
+            can_package: handler && copying && !d.copies.is_empty(),
+            packages: Vec::new(),
             can_fee: handler && r.fee_cents.is_some_and(|f| f > 0) && r.paid_ms.is_none(),
             can_issue_loan: handler && approved && d.kind == RequestKind::Loan && d.loan.is_none(),
             can_return: handler && d.loan.as_ref().is_some_and(|l| l.returned_ms.is_none()),

@@ -40,6 +40,8 @@ pub struct CasePage {
     reasons: Vec<Opt>,
     done: Option<&'static str>,
     error: Option<String>,
+    /// Export packages of the case's copy requests (issue 19).
+    packages: Vec<crate::access_pages::PackageView>,
 }
 
 pub fn case_page(
@@ -90,6 +92,7 @@ pub fn case_page(
         reasons: views::reasons(t),
         done: None,
         error: None,
+        packages: Vec::new(),
     }
 }
 
@@ -161,6 +164,14 @@ async fn render(
     );
     page.done = done;
     page.error = error;
+    page.packages = s
+        .custody
+        .case_packages(&dossier.case.id)
+        .await
+        .map_err(|e| PageError::new(e, t))?
+        .iter()
+        .map(|p| crate::access_pages::PackageView::new(s, p))
+        .collect();
     page.can_label = s
         .custody
         .allows_system(&user.principal, liuhen_domain::authz::Action::LabelCase);

@@ -9,6 +9,7 @@ mod cases;
 mod draws;
 mod identity;
 mod openapi;
+mod packages;
 mod playback;
 mod records;
 mod register;

@@ -343,7 +343,7 @@ async fn exports_are_csv_with_bom_and_a_chinese_pdf_and_are_logged() {
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], "application/pdf");
     let pdf = res.bytes().await.unwrap();
-    assert!(pdf.starts_with(b"%PDF-1.4"));
+    assert!(pdf.starts_with(b"%PDF-"));
     let file = app.data.parent().unwrap().join("register.pdf");
     std::fs::write(&file, &pdf).unwrap();
     if let Some(text) = crate::support::pdf_text(&file) {

@@ -6,6 +6,7 @@ mod cases;
 mod corpus;
 mod crash;
 mod draws;
+mod export;
 mod identity;
 mod ingest;
 mod scale_out;

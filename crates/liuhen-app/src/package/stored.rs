@@ -1,0 +1,131 @@
+//! Packages built from the browser: kept under `<data dir>/packages/<package id>/` (the bag
+//! in `bag/`, its disc image beside it) for download, and listed from the log
+//! (`package.exported`) on the request's and the case's pages.
+
+use std::path::PathBuf;
+
+use liuhen_domain::authz::{Action, Principal};
+use serde::Serialize;
+
+use super::{ExportReport, iso};
+use crate::{AppError, Custody};
+
+/// One package as the log tells it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PackageLine {
+    pub package: String,
+    pub request: String,
+    pub maker: String,
+    pub at_ms: i64,
+    pub records: usize,
+    pub manifest_sha256: String,
+    /// Its disc image is kept on the server (built from the browser).
+    pub image: bool,
+}
+
+impl Custody {
+    fn package_dir(&self, package: &str) -> PathBuf {
+        self.data_dir.join("packages").join(package)
+    }
+
+    /// Builds the package of a made copy on the server and its ISO image (xorriso); the
+    /// package stays even if the image cannot be made (it is then missing from the list).
+    pub async fn export_package_stored(
+        &self,
+        who: &Principal,
+        who_name: &str,
+        request_id: &str,
+    ) -> Result<ExportReport, AppError> {
+        let staging = self
+            .data_dir
+            .join("packages")
+            .join(format!("building-{}", uuid::Uuid::now_v7()));
+        let mut report = self
+            .export_package(who, who_name, request_id, &staging.join("bag"))
+            .await?;
+        let dir = self.package_dir(&report.package);
+        std::fs::rename(&staging, &dir).map_err(|e| AppError::io(&dir, e))?;
+        report.dir = dir.join("bag");
+        let bag = report.dir.clone();
+        let image = dir.join(format!("{}.iso", report.package));
+        let label = iso::volume_label(&report.package);
+        let made =
+            tokio::task::spawn_blocking(move || iso::make_image(&bag, &image, &label)).await?;
+        if let Err(e) = made {
+            tracing::warn!(package = %report.package, "no disc image: {e}");
+        }
+        Ok(report)
+    }
+
+    fn lines(&self, entries: Vec<liuhen_db::AuditEntry>) -> Vec<PackageLine> {
+        entries
+            .into_iter()
+            .filter(|e| e.action == "package.exported")
+            .filter_map(|e| {
+                let b: serde_json::Value = serde_json::from_str(&e.body).ok()?;
+                let d = &b["details"];
+                let package = d["package"].as_str()?.to_owned();
+                let image = self
+                    .package_dir(&package)
+                    .join(format!("{package}.iso"))
+                    .is_file();
+                Some(PackageLine {
+                    request: d["request"].as_str()?.to_owned(),
+                    maker: d["maker"].as_str().unwrap_or_default().to_owned(),
+                    at_ms: e.at_ms,
+                    records: d["records"].as_array().map_or(0, Vec::len),
+                    manifest_sha256: d["manifest_sha256"].as_str().unwrap_or_default().to_owned(),
+                    image,
+                    package,
+                })
+            })
+            .collect()
+    }
+
+    /// The packages built for a request, oldest first.
+    pub async fn request_packages(&self, request_id: &str) -> Result<Vec<PackageLine>, AppError> {
+        let entries = self
+            .db
+            .entries_for(&format!("request:{request_id}"))
+            .await?;
+        Ok(self.lines(entries))
+    }
+
+    /// The packages of a case's requests, oldest first (for the case page; the caller has
+    /// authorized viewing the case).
+    pub async fn case_packages(&self, case_id: &str) -> Result<Vec<PackageLine>, AppError> {
+        let size = self.db.log_size().await?;
+        let entries = self
+            .db
+            .entries_with_actions(None, size, &["package.exported"], 10_000)
+            .await?;
+        let of_case: Vec<_> = entries
+            .into_iter()
+            .filter(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.body)
+                    .is_ok_and(|b| b["details"]["case"].as_str() == Some(case_id))
+            })
+            .collect();
+        Ok(self.lines(of_case))
+    }
+
+    /// The disc image of a package of request `request_id`, for a keeper of its unit.
+    pub async fn package_image(
+        &self,
+        who: &Principal,
+        request_id: &str,
+        package: &str,
+    ) -> Result<PathBuf, AppError> {
+        self.unit_request(who, Action::HandleRequest, request_id)
+            .await?;
+        let known = self
+            .request_packages(request_id)
+            .await?
+            .into_iter()
+            .any(|p| p.package == package && p.image);
+        if !known {
+            return Err(AppError::NotFound(format!("package {package}")));
+        }
+        Ok(self.package_dir(package).join(format!("{package}.iso")))
+    }
+}

@@ -1,0 +1,116 @@
+//! Export packages from the browser (issue 19): after the copy is made, the keeper builds
+//! the package on the request page, downloads its ISO image, and the case page lists it.
+
+use serde_json::json;
+
+use crate::access_world::{GX, World};
+
+fn require(tool: &str) -> bool {
+    let found = std::process::Command::new(tool)
+        .arg("-version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{tool} is required under CI=true"
+        );
+        eprintln!("note: {tool} not installed; the image is not checked");
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it() {
+    let w = World::new().await;
+    let recs = vec![w.record(GX, "李娜").await];
+    let refs: Vec<&str> = recs.iter().map(String::as_str).collect();
+    let case = w
+        .case("高新应急检〔2026〕19号", &["李娜"], &refs, true)
+        .await;
+    let req = w
+        .file(
+            "officer",
+            json!({ "kind": "copy", "records": recs, "purpose": "行政诉讼举证", "discs": 1, "pages": 0 }),
+        )
+        .await;
+    assert_eq!(w.decide("legal", &req, "approve").await.0, 200);
+    assert_eq!(w.decide("leader", &req, "approve").await.0, 200);
+    let rid = req["id"].as_str().unwrap().to_owned();
+    let token = &w.who("keeper").token;
+    let http = w.app.client();
+    let page = |path: String| {
+        let http = http.clone();
+        let url = w.app.url(&path);
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (_, html) = page(format!("/access/requests/{rid}")).await;
+    assert!(
+        !html.contains("package-form"),
+        "no package before the copy is made"
+    );
+    let (s, v) = w
+        .post(
+            "keeper",
+            &format!("/api/v1/access/requests/{rid}/copies"),
+            json!({ "extractor": "李娜", "proves": "现场检查过程" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, html) = page(format!("/access/requests/{rid}")).await;
+    assert!(
+        html.contains("package-form") && html.contains("导出证据包"),
+        "{html}"
+    );
+
+    let res = http
+        .post(w.app.url(&format!("/access/requests/{rid}/package")))
+        .bearer_auth(token)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let log = w.entries(&format!("request:{rid}")).await;
+    let exported = log
+        .iter()
+        .find(|(_, a, _)| a == "package.exported")
+        .expect("export logged");
+    let package = exported.2["package"].as_str().unwrap().to_owned();
+    assert_eq!(exported.2["case"], case.as_str());
+    assert_eq!(exported.2["manifest_sha256"].as_str().unwrap().len(), 64);
+
+    let (_, html) = page(format!("/access/requests/{rid}")).await;
+    assert!(html.contains(&package), "the request lists its package");
+    if require("xorriso") {
+        let href = format!("/access/requests/{rid}/packages/{package}");
+        assert!(html.contains(&href), "{html}");
+        let res = http
+            .get(w.app.url(&href))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let iso = res.bytes().await.unwrap();
+        assert_eq!(&iso[0x8001..0x8006], b"CD001", "an ISO 9660 image");
+        // Another person without the keeper's rights gets nothing.
+        let other = &w.who("officer").token;
+        let res = http
+            .get(w.app.url(&href))
+            .bearer_auth(other)
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(res.status(), 200);
+    }
+    let (s, html) = page(format!("/cases/{case}")).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains(&package) && html.contains("证据包"),
+        "the case lists its package"
+    );
+}
