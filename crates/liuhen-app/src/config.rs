@@ -25,10 +25,33 @@ pub struct Config {
     #[serde(default)]
     pub access: AccessSettings,
     pub supervision: crate::supervision_config::Supervision,
+    pub station: StationSettings,
     #[serde(default)]
     pub pdf: PdfSettings,
     pub limits: Limits,
     pub decisions: crate::decision_config::DecisionSettings,
+}
+
+/// The offload station (issue 15): where cameras appear and how they are recognised.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationSettings {
+    pub roots: Vec<PathBuf>,
+    pub poll_seconds: u32,
+    pub stable_scans: u32,
+    pub identity_files: Vec<String>,
+    pub clear_units: Vec<String>,
+    pub name_patterns: Vec<liuhen_domain::station::NamePattern>,
+    #[serde(default)]
+    pub officers: Vec<StationOfficer>,
+}
+
+/// A police number (警号) and the account it belongs to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationOfficer {
+    pub police_number: String,
+    pub account: String,
 }
 
 /// Printed forms (`crate::pdf`): the red header and the font. Empty values: no header, the

@@ -94,7 +94,17 @@ impl Custody {
         // A failure from here on closes the database before answering, so that nothing
         // of it (SQLite's -wal/-shm files) stays behind.
         let clock = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        match Self::assemble(db.clone(), opts.blobs, config, policy, dir, read_only, clock).await {
+        match Self::assemble(
+            db.clone(),
+            opts.blobs,
+            config,
+            policy,
+            dir,
+            read_only,
+            clock,
+        )
+        .await
+        {
             Ok(custody) => Ok(custody),
             Err(e) => {
                 db.close().await;

@@ -65,7 +65,7 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    fn failed(path: &Path, size: u64, error: String) -> Self {
+    pub(crate) fn failed(path: &Path, size: u64, error: String) -> Self {
         Self {
             path: path.display().to_string(),
             status: FileStatus::Failed,
@@ -215,7 +215,11 @@ impl Custody {
         summary
     }
 
-    async fn log_failure(&self, mut report: FileReport, opts: &IngestOptions) -> FileReport {
+    pub(crate) async fn log_failure(
+        &self,
+        mut report: FileReport,
+        opts: &IngestOptions,
+    ) -> FileReport {
         let entry = NewEntry {
             actor: opts.actor.clone(),
             action: AuditAction::IngestFailed,
@@ -494,7 +498,7 @@ impl Custody {
         self.clear_source(path, record, opts).await
     }
 
-    async fn clear_source(
+    pub(crate) async fn clear_source(
         &self,
         path: &Path,
         record: &Record,
@@ -580,7 +584,7 @@ fn source_key(path: &Path) -> Result<String, AppError> {
     Ok(format!("{}|{}|{}", abs.display(), meta.len(), mtime))
 }
 
-async fn hash_file(path: &Path) -> Result<Digests, AppError> {
+pub(crate) async fn hash_file(path: &Path) -> Result<Digests, AppError> {
     let path = path.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut f = std::fs::File::open(&path).map_err(|e| AppError::io(&path, e))?;

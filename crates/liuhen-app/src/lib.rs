@@ -39,6 +39,7 @@ pub mod retention;
 pub mod reviews;
 pub mod search;
 pub mod secrets;
+pub mod station;
 pub mod supervision_config;
 pub mod uploads;
 pub mod use_log;

@@ -106,6 +106,12 @@ pub enum AuditAction {
     HoldPlaced,
     /// A preservation hold was lifted with a reason and its approver (R3.7).
     HoldLifted,
+    /// The keeper bound a camera (serial → unit, officer) or a police number → account for
+    /// the offload station (issue 15); the entry is the binding.
+    StationBound,
+    /// The offload station saw, held or finished a camera; the entry names the camera,
+    /// officer, files and problems.
+    StationEvent,
     /// A random draw was announced: population, parameters and how its seed will be fixed
     /// (R6.4); the entry is the commitment.
     DrawAnnounced,
@@ -152,7 +158,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 69] = [
+    pub const ALL: [AuditAction; 71] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -203,6 +209,8 @@ impl AuditAction {
         Self::PaperViewed,
         Self::HoldPlaced,
         Self::HoldLifted,
+        Self::StationBound,
+        Self::StationEvent,
         Self::DrawAnnounced,
         Self::DrawPerformed,
         Self::PackageExported,
@@ -276,6 +284,8 @@ impl AuditAction {
             Self::PaperViewed => "access.paper_viewed",
             Self::HoldPlaced => "hold.placed",
             Self::HoldLifted => "hold.lifted",
+            Self::StationBound => "station.bound",
+            Self::StationEvent => "station.event",
             Self::DrawAnnounced => "draw.announced",
             Self::DrawPerformed => "draw.performed",
             Self::PackageExported => "package.exported",
@@ -363,6 +373,8 @@ impl AuditAction {
             Self::PaperViewed => "查看申请材料扫描件",
             Self::HoldPlaced => "设置保全标记",
             Self::HoldLifted => "解除保全标记",
+            Self::StationBound => "采集站登记记录仪",
+            Self::StationEvent => "采集站事件",
             Self::DrawAnnounced => "公布随机抽取",
             Self::DrawPerformed => "实施随机抽取",
             Self::PackageExported => "导出证据包",

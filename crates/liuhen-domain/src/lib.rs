@@ -30,6 +30,7 @@ pub mod retention;
 pub mod review;
 pub mod rollup;
 pub mod signals;
+pub mod station;
 pub mod totp;
 
 pub use audit::AuditAction;

@@ -76,6 +76,9 @@ enum Command {
     /// Decisions and legal review (附件5): check a catalog or calendar file; overdue reviews.
     #[command(subcommand)]
     Decision(crate::decision_cmd::DecisionCommand),
+    /// The offload station: watch for cameras, offload them, hold unknown ones for the keeper.
+    #[command(subcommand)]
+    Station(crate::station_cmd::StationCommand),
     /// Fill a NEW, empty data directory with a demo bureau (accounts, devices, recordings; needs ffmpeg).
     Demo,
 }
@@ -298,6 +301,7 @@ async fn command(
         Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
         Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Decision(cmd) => crate::decision_cmd::run(&custody, cmd).await,
+        Command::Station(cmd) => crate::station_cmd::run(&custody, cmd).await,
         Command::Demo | Command::VerifyPackage(_) => {
             unreachable!("handled before the data directory is opened")
         }
@@ -386,7 +390,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<jiff::Timestamp> {
+pub(crate) fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<jiff::Timestamp> {
     if let Ok(t) = s.parse::<jiff::Timestamp>() {
         return Ok(t);
     }

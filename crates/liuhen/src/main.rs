@@ -10,6 +10,7 @@ mod export_cmd;
 mod identity_cmd;
 mod progress;
 mod record_cmd;
+mod station_cmd;
 
 use std::process::ExitCode;
 

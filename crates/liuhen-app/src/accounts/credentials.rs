@@ -6,8 +6,8 @@ use liuhen_domain::AuditAction;
 use liuhen_domain::requires_second_factor;
 use liuhen_domain::totp::{TotpError, TotpSecret};
 
-use super::sessions::random_bytes;
 use super::entry;
+use super::sessions::random_bytes;
 use crate::secrets::SecretKey;
 use crate::{AppError, Custody};
 

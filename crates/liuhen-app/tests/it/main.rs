@@ -10,4 +10,5 @@ mod export;
 mod holds;
 mod register;
 mod retention;
+mod station;
 mod support;

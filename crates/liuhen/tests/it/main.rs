@@ -15,5 +15,6 @@ mod outside_verifier;
 mod read_only;
 mod scale_out;
 mod serve;
+mod station;
 mod support;
 mod tamper;

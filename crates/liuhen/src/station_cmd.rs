@@ -1,0 +1,163 @@
+//! `liuhen station run|scan|held|bind`: the offload station (issue 15). It runs as an
+//! account (`--actor` / `LIUHEN_ACTOR`): every write is logged under it.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use liuhen_app::Custody;
+use liuhen_app::station::{SlotStatus, Station};
+
+#[derive(Subcommand)]
+pub enum StationCommand {
+    /// Watch the roots and offload every camera that appears, until stopped.
+    Run(WatchArgs),
+    /// One scan of the roots (files still being written are left for a later scan).
+    Scan(WatchArgs),
+    /// Cameras held because they or their officer are not registered.
+    Held {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register a camera (serial → unit, assigned officer) or a police number (→ account).
+    Bind {
+        /// The camera's serial number.
+        #[arg(long, conflicts_with = "police", required_unless_present = "police")]
+        serial: Option<String>,
+        /// A police number (警号); needs --officer.
+        #[arg(long, requires = "officer")]
+        police: Option<String>,
+        /// The unit (执法机构).
+        #[arg(long)]
+        unit: String,
+        /// The officer's account (user name or display name) in the unit.
+        #[arg(long)]
+        officer: Option<String>,
+        #[arg(long, env = "LIUHEN_ACTOR")]
+        actor: Option<String>,
+    },
+}
+
+#[derive(clap::Args)]
+pub struct WatchArgs {
+    /// Watch these folders instead of `[station] roots` of the configuration.
+    #[arg(long = "root")]
+    roots: Vec<PathBuf>,
+    /// Out-of-town exception (R3.3): when the officer returned, RFC 3339 or "YYYY-MM-DD HH:MM".
+    #[arg(long)]
+    returned_at: Option<String>,
+    /// Write the slots as JSON to this file after each scan (for a kiosk page).
+    #[arg(long)]
+    status_file: Option<PathBuf>,
+    /// Print the slots as one JSON array per scan.
+    #[arg(long)]
+    json: bool,
+    #[arg(long, env = "LIUHEN_ACTOR")]
+    actor: Option<String>,
+}
+
+pub async fn run(custody: &Custody, cmd: StationCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        StationCommand::Run(a) => watch(custody, a, true).await,
+        StationCommand::Scan(a) => watch(custody, a, false).await,
+        StationCommand::Held { json } => {
+            for h in custody.station_held().await? {
+                if json {
+                    println!("{}", serde_json::to_string(&h)?);
+                } else {
+                    println!(
+                        "待登记 held  记录仪 {}  警号 {}  {}  ({})",
+                        h.serial.as_deref().unwrap_or("?"),
+                        h.police.as_deref().unwrap_or("?"),
+                        h.volume,
+                        h.reason
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        StationCommand::Bind {
+            serial,
+            police,
+            unit,
+            officer,
+            actor,
+        } => {
+            let actor = actor.unwrap_or_else(crate::cli::default_actor);
+            let seq = match (serial, police, officer) {
+                (Some(s), _, o) => {
+                    custody
+                        .station_bind_device(&actor, &s, &unit, o.as_deref())
+                        .await?
+                }
+                (None, Some(p), Some(o)) => {
+                    custody.station_bind_police(&actor, &p, &unit, &o).await?
+                }
+                _ => anyhow::bail!("--serial or --police with --officer"),
+            };
+            println!("已登记 / bound (log entry {seq})");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn watch(custody: &Custody, a: WatchArgs, forever: bool) -> anyhow::Result<ExitCode> {
+    let tz = custody.config().utc_offset().map_err(anyhow::Error::msg)?;
+    let actor = a.actor.unwrap_or_else(crate::cli::default_actor);
+    let mut station = Station::new(custody.clone(), actor)?;
+    if !a.roots.is_empty() {
+        station = station.with_roots(a.roots);
+    }
+    station.returned_at = a
+        .returned_at
+        .as_deref()
+        .map(|s| crate::cli::parse_time(s, &tz))
+        .transpose()?;
+    let poll =
+        std::time::Duration::from_secs(u64::from(custody.config().station.poll_seconds.max(1)));
+    loop {
+        let slots = station.scan_once(jiff::Timestamp::now()).await;
+        if let Err(e) = custody.checkpoint().await {
+            eprintln!("警告: 无法签署日志检查点 (could not sign a checkpoint): {e:#}");
+        }
+        report(&slots, &a.status_file, a.json)?;
+        if !forever {
+            return Ok(ExitCode::SUCCESS);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(ExitCode::SUCCESS),
+        }
+    }
+}
+
+fn report(slots: &[SlotStatus], file: &Option<PathBuf>, json: bool) -> anyhow::Result<()> {
+    if let Some(f) = file {
+        let tmp = f.with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(slots)?)?;
+        std::fs::rename(&tmp, f)?;
+    }
+    if json {
+        println!("{}", serde_json::to_string(slots)?);
+        return Ok(());
+    }
+    for s in slots {
+        println!(
+            "{}  记录仪 {}  警号 {}  {}/{} 个文件  {}/{} 字节  {}{}",
+            s.volume,
+            s.camera.as_deref().unwrap_or("?"),
+            s.police_number.as_deref().unwrap_or("?"),
+            s.files_done,
+            s.files_total,
+            s.bytes_done,
+            s.bytes_total,
+            s.message,
+            if s.problems.is_empty() {
+                String::new()
+            } else {
+                format!("  问题: {}", s.problems.join("; "))
+            }
+        );
+    }
+    Ok(())
+}

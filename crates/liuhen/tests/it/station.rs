@@ -1,0 +1,54 @@
+//! `liuhen station scan|held|bind` wiring: a camera nobody registered is held and listed,
+//! a binding to no account is refused, and the log still verifies.
+
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+#[test]
+fn station_cli_holds_an_unknown_camera_and_refuses_a_bad_binding() {
+    let app = TestApp::new();
+    let root = app.work.join("media");
+    let dcim = root.join("CAM/DCIM/100MEDIA");
+    std::fs::create_dir_all(&dcim).unwrap();
+    std::fs::write(
+        dcim.join("DSJ777_010009_20261207083015_0001.MP4"),
+        b"recording",
+    )
+    .unwrap();
+    let root_s = root.to_str().unwrap();
+    for _ in 0..2 {
+        let out = app.run(&["station", "scan", "--root", root_s, "--json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let slots: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(slots[0]["state"], "held", "{slots}");
+        assert_eq!(slots[0]["camera"], "DSJ777");
+        assert_eq!(slots[0]["files_done"], 0);
+    }
+    let out = app.run(&["station", "held", "--json"]);
+    assert!(out.status.success());
+    let held: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["serial"], "DSJ777");
+    assert_eq!(held[0]["police"], "010009");
+    let out = app.run(&[
+        "station",
+        "bind",
+        "--serial",
+        "DSJ777",
+        "--unit",
+        "平顶山高新区应急管理局",
+        "--officer",
+        "无此人",
+    ]);
+    assert!(!out.status.success(), "no such account: refused");
+    let (ok, report) = app.verify();
+    assert!(ok, "{report}");
+}
