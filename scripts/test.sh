@@ -125,7 +125,7 @@ log "cargo test"
 # Doc tests and benches are left out (benches run in release: see docs/benchmarks.md).
 OUT="$(mktemp)"
 set +e
-cargo test --workspace --locked --lib --bins --tests 2>&1 | tee "$OUT"
+cargo test --workspace --locked --no-fail-fast --lib --bins --tests 2>&1 | tee "$OUT"
 STATUS=${PIPESTATUS[0]}
 set -e
 read -r PASSED FAILED < <(grep -Eo 'test result: [A-Za-z]+\. [0-9]+ passed; [0-9]+ failed' "$OUT" |

@@ -88,7 +88,8 @@ async fn grant_or_label_edited_in_the_database_is_refused_and_alerted() {
     assert_eq!(s, 200, "{v}");
     let path = format!("/api/v1/records/{}", recs[1]);
     let (s, _) = w.get("supervisor", &path).await;
-    assert_eq!(s, 403, "not cleared for state secrets");
+    // Not cleared and never granted: as if it did not exist (404), the refusal logged.
+    assert_eq!(s, 404, "not cleared for state secrets");
     w.sql("DELETE FROM record_labels WHERE record_id = ?", &recs[1])
         .await;
     let (s, v) = w.get("supervisor", &path).await;

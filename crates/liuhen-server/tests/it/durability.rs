@@ -104,7 +104,9 @@ fn acknowledged(o: &Outcome) -> bool {
         (o.op, o.status),
         (Op::CreateUpload, StatusCode::CREATED)
             | (Op::View, StatusCode::OK)
-            | (Op::RefusedView, StatusCode::FORBIDDEN)
+            // Another's record one was never granted answers 404 (as if it did not exist),
+            // and the refusal is logged all the same.
+            | (Op::RefusedView, StatusCode::NOT_FOUND)
     )
 }
 
