@@ -239,6 +239,31 @@ fn every_refusal_code_in_the_sources_is_documented() {
     );
 }
 
+/// Regression (schemathesis found a `case_view` row outside the enum): the register's kinds
+/// in the document are exactly the domain's, in the row schema and in both filters.
+#[test]
+fn register_kinds_in_the_document_are_the_domains() {
+    let doc = document();
+    let domain: BTreeSet<&str> = liuhen_domain::register::REGISTER_KINDS
+        .iter()
+        .map(|k| k.code)
+        .collect();
+    let enums = [
+        &doc["components"]["schemas"]["RegisterRow"]["properties"]["kind"]["enum"],
+        &doc["paths"]["/api/v1/register"]["get"]["parameters"][2]["schema"]["enum"],
+        &doc["paths"]["/api/v1/register/export"]["get"]["parameters"][2]["schema"]["enum"],
+    ];
+    for e in enums {
+        let listed: BTreeSet<&str> = e
+            .as_array()
+            .unwrap_or_else(|| panic!("no enum: {e}"))
+            .iter()
+            .map(|c| c.as_str().unwrap())
+            .collect();
+        assert_eq!(listed, domain);
+    }
+}
+
 #[test]
 fn every_api_route_in_the_sources_is_documented() {
     let doc = document();
