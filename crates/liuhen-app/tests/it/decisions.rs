@@ -11,69 +11,9 @@ use liuhen_domain::Role;
 use liuhen_domain::case::{CaseCategory, CaseFlags};
 use liuhen_domain::decision::{DecisionKind, DecisionStatus, PartyType, ReviewOutcome};
 
-use std::future::Future;
-
-use liuhen_app::accounts::NewUser;
-use liuhen_app::{Custody, OpenOptions};
-use liuhen_domain::authz::Principal;
+use crate::support::{for_each_backend, user};
 
 const GX: &str = "平顶山高新区应急管理局";
-
-/// A fresh custody on SQLite, then on PostgreSQL when `LIUHEN_TEST_PG_URL` names an admin
-/// URL (kept here rather than shared with `register.rs`, which another branch reworks).
-async fn for_each_backend<F, Fut>(test: F)
-where
-    F: Fn(Custody) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = Custody::open(OpenOptions::new(dir.path().join("sqlite")));
-    test(sqlite.await.unwrap()).await;
-    let admin = match std::env::var("LIUHEN_TEST_PG_URL") {
-        Ok(url) => url,
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but LIUHEN_TEST_PG_URL is not set")
-        }
-        Err(_) => return,
-    };
-    let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
-    let url = liuhen_db::testing::create_pg_database(&admin, &name)
-        .await
-        .unwrap();
-    let custody = Custody::open(OpenOptions {
-        database_url: Some(url),
-        ..OpenOptions::new(dir.path().join("pg"))
-    })
-    .await
-    .unwrap();
-    test(custody.clone()).await;
-    custody.db().close().await;
-    liuhen_db::testing::drop_pg_database(&admin, &name).await;
-}
-
-async fn user(c: &Custody, username: &str, name: &str, roles: &[Role], unit: &str) -> Principal {
-    let id = c
-        .create_user_unchecked(
-            "test",
-            NewUser {
-                username: username.into(),
-                display_name: name.into(),
-                password: "Test-Passw0rd!".into(),
-                unit: Some(unit.into()),
-                department: None,
-                roles: roles.to_vec(),
-            },
-        )
-        .await
-        .unwrap();
-    Principal {
-        user_id: id,
-        roles: roles.to_vec(),
-        unit: Some(unit.into()),
-        department: None,
-        officer_name: name.into(),
-    }
-}
 
 /// Beijing time (the shipped `bureau.utc_offset` is +08:00).
 fn at(local: &str) -> Timestamp {

@@ -20,7 +20,14 @@ where
             .unwrap(),
     )
     .await;
-    if let Ok(admin) = std::env::var("LIUHEN_TEST_PG_URL") {
+    let admin = match std::env::var("LIUHEN_TEST_PG_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but LIUHEN_TEST_PG_URL is not set")
+        }
+        Err(_) => None,
+    };
+    if let Some(admin) = admin {
         let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
         let url = liuhen_db::testing::create_pg_database(&admin, &name)
             .await
