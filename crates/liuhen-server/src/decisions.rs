@@ -12,7 +12,6 @@ use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use jiff::Timestamp;
 use liuhen_app::decisions::{
     DecisionView, InboxItem, MAX_DRAFT_BYTES, NewDecision, decision_json, round_json,
 };
@@ -161,11 +160,11 @@ async fn api_create(
     let new = b.parse()?;
     let d = s
         .custody
-        .create_decision(&user.principal, &id, &new, Timestamp::now())
+        .create_decision(&user.principal, &id, &new, s.custody.now())
         .await?;
     let v = s
         .custody
-        .decision_view(&user.principal, &d.id, Timestamp::now())
+        .decision_view(&user.principal, &d.id, s.custody.now())
         .await?;
     Ok((StatusCode::CREATED, Json(view_json(&v))))
 }
@@ -177,7 +176,7 @@ async fn api_show(
 ) -> Result<Json<Value>, ApiError> {
     let v = s
         .custody
-        .decision_view(&user.principal, &id, Timestamp::now())
+        .decision_view(&user.principal, &id, s.custody.now())
         .await?;
     Ok(Json(view_json(&v)))
 }
@@ -202,7 +201,7 @@ async fn api_draft(
     };
     let d = s
         .custody
-        .upload_draft(&user.principal, &id, &name, body.to_vec(), Timestamp::now())
+        .upload_draft(&user.principal, &id, &name, body.to_vec(), s.custody.now())
         .await?;
     Ok(Json(decision_json(&d)))
 }
@@ -252,7 +251,7 @@ async fn api_mark(
 ) -> Result<Json<Value>, ApiError> {
     let d = s
         .custody
-        .mark_decision(&user.principal, &id, &b.reason, Timestamp::now())
+        .mark_decision(&user.principal, &id, &b.reason, s.custody.now())
         .await?;
     Ok(Json(decision_json(&d)))
 }
@@ -271,7 +270,7 @@ async fn api_submit(
 ) -> Result<Json<Value>, ApiError> {
     let r = s
         .custody
-        .submit_for_review(&user.principal, &id, &b.materials, Timestamp::now())
+        .submit_for_review(&user.principal, &id, &b.materials, s.custody.now())
         .await?;
     Ok(Json(round_json(&r)))
 }
@@ -298,7 +297,7 @@ async fn api_review(
             outcome(&b.outcome)?,
             &b.opinion,
             &b.changes,
-            Timestamp::now(),
+            s.custody.now(),
         )
         .await?;
     Ok(Json(round_json(&r)))
@@ -312,7 +311,7 @@ async fn api_extend(
 ) -> Result<Json<Value>, ApiError> {
     let r = s
         .custody
-        .extend_review(&user.principal, &id, &b.reason, Timestamp::now())
+        .extend_review(&user.principal, &id, &b.reason, s.custody.now())
         .await?;
     Ok(Json(round_json(&r)))
 }
@@ -324,7 +323,7 @@ async fn api_issue(
 ) -> Result<Json<Value>, ApiError> {
     let d = s
         .custody
-        .issue_decision(&user.principal, &id, Timestamp::now())
+        .issue_decision(&user.principal, &id, s.custody.now())
         .await?;
     Ok(Json(decision_json(&d)))
 }
@@ -336,7 +335,7 @@ async fn api_serve(
 ) -> Result<Json<Value>, ApiError> {
     let d = s
         .custody
-        .serve_decision(&user.principal, &id, Timestamp::now())
+        .serve_decision(&user.principal, &id, s.custody.now())
         .await?;
     Ok(Json(decision_json(&d)))
 }
@@ -370,7 +369,7 @@ async fn opinion_pdf(
 async fn api_inbox(State(s): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {
     let items = s
         .custody
-        .review_inbox(&user.principal, Timestamp::now())
+        .review_inbox(&user.principal, s.custody.now())
         .await?;
     Ok(Json(json!({
         "pending": items.iter().map(inbox_json).collect::<Vec<_>>(),
@@ -392,7 +391,7 @@ async fn api_qualification(
 ) -> Result<Json<Value>, ApiError> {
     let q = s
         .custody
-        .set_legal_qualification(&user.principal, &id, &b.cert_no, Timestamp::now())
+        .set_legal_qualification(&user.principal, &id, &b.cert_no, s.custody.now())
         .await?;
     Ok(Json(liuhen_app::decisions::qualification_json(&q)))
 }

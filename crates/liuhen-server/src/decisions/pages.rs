@@ -205,7 +205,7 @@ async fn create(
     let result = match j.parse() {
         Ok(new) => s
             .custody
-            .create_decision(&user.principal, &id, &new, Timestamp::now())
+            .create_decision(&user.principal, &id, &new, s.custody.now())
             .await
             .map_err(ApiError::from),
         Err(e) => Err(e),
@@ -300,7 +300,7 @@ async fn decision_page(
 ) -> Result<DecisionPage, PageError> {
     let v = s
         .custody
-        .decision_view(&user.principal, id, Timestamp::now())
+        .decision_view(&user.principal, id, s.custody.now())
         .await
         .map_err(|e| PageError::new(e, t))?;
     let tz = tz(s);
@@ -434,7 +434,7 @@ async fn act(
     };
     let c = &s.custody;
     let p = &user.principal;
-    let now = Timestamp::now();
+    let now = s.custody.now();
     let result: Result<(), AppError> = match op.as_str() {
         "mark" => c.mark_decision(p, &id, &get("reason"), now).await.map(drop),
         "submit" => {
@@ -497,7 +497,7 @@ async fn inbox(
     let user = user.map_err(|e| PageError::new(e, t))?;
     let items = s
         .custody
-        .review_inbox(&user.principal, Timestamp::now())
+        .review_inbox(&user.principal, s.custody.now())
         .await
         .map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
@@ -542,7 +542,7 @@ async fn qualify(
 ) -> Result<Redirect, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
     s.custody
-        .set_legal_qualification(&user.principal, &id, &f.cert_no, Timestamp::now())
+        .set_legal_qualification(&user.principal, &id, &f.cert_no, s.custody.now())
         .await
         .map_err(|e| PageError::new(e, t))?;
     Ok(Redirect::to("/admin/users"))
