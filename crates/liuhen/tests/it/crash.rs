@@ -16,6 +16,11 @@ fn kill_9_during_ingest_loses_nothing_reported_done() {
     let card = app.work.join("card");
     let card = card.to_str().unwrap();
 
+    // The store exists before the first kill: a kill before the database was ever created
+    // leaves nothing to verify, and read-only `verify` rightly refuses to create it.
+    let init = app.cmd().args(["log", "checkpoint"]).output().unwrap();
+    assert!(init.status.success(), "{init:?}");
+
     let mut seed = jiff::Timestamp::now().as_nanosecond() as u64 | 1;
     eprintln!("crash test seed {seed}");
     let mut done: HashMap<String, String> = HashMap::new();
