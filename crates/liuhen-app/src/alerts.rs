@@ -84,6 +84,7 @@ impl Custody {
         };
         let from_ms = start(from)?;
         let to_ms = start(to.tomorrow().unwrap_or(to))?;
+        self.raise_overdue_reviews(self.now()).await?;
         let mut t = settings.thresholds(offset.seconds());
         self.config.decisions.share_calendar(&mut t);
         let mut found = self.signals_between(&t, from_ms, to_ms).await?;
@@ -260,7 +261,46 @@ impl Custody {
             t,
         );
         // Signals made only of lookback events belong to the previous period.
-        Ok(found.into_iter().filter(|s| s.last_ms >= from_ms).collect())
+        let mut found: Vec<Signal> = found.into_iter().filter(|s| s.last_ms >= from_ms).collect();
+        found.extend(self.overdue_review_signals(from_ms, to_ms).await?);
+        found.sort_by_key(|s| std::cmp::Reverse((s.last_ms, s.kind)));
+        Ok(found)
+    }
+
+    /// One signal per overdue-review alert raised in `[from_ms, to_ms)` (the entry is its
+    /// evidence; detail: case number, round and time limit).
+    async fn overdue_review_signals(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<Signal>, AppError> {
+        let entries = self
+            .db
+            .entries_of_action_between(AuditAction::DecisionReviewOverdue.as_str(), from_ms, to_ms)
+            .await?;
+        Ok(entries
+            .into_iter()
+            .map(|e| {
+                let d = EntryBody::parse(&e.body)
+                    .map(|b| b.details)
+                    .unwrap_or_default();
+                let s = |k: &str| d.get(k).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+                Signal {
+                    kind: SignalKind::ReviewOverdue,
+                    actor: e.actor,
+                    first_ms: e.at_ms,
+                    last_ms: e.at_ms,
+                    evidence: vec![e.seq],
+                    context: Vec::new(),
+                    detail: format!(
+                        "{} · {} · {}",
+                        s("case_number"),
+                        d.get("round").and_then(|v| v.as_i64()).unwrap_or(0),
+                        s("due_date")
+                    ),
+                }
+            })
+            .collect())
     }
 
     /// A supervisor acknowledges a signal, with a note of what was found (stored, logged).

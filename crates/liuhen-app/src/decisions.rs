@@ -6,6 +6,7 @@
 //! (`verify_decisions` replays them).
 
 mod opinion;
+mod overdue;
 mod qualification;
 mod review;
 

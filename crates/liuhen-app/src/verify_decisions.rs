@@ -25,6 +25,7 @@ pub fn replays(body: &EntryBody) -> bool {
                 | AuditAction::DecisionSubmitted
                 | AuditAction::DecisionReviewed
                 | AuditAction::DecisionReviewExtended
+                | AuditAction::DecisionReviewOverdue
                 | AuditAction::DecisionIssued
                 | AuditAction::DecisionServed
                 | AuditAction::LegalQualificationSet
@@ -37,6 +38,15 @@ struct Rows {
     decisions: BTreeMap<String, Value>,
     rounds: BTreeMap<String, Value>,
     qualifications: BTreeMap<String, Value>,
+    /// Overdue-review alerts raised, by "round id/time limit".
+    overdue_alerts: BTreeMap<String, Value>,
+}
+
+fn alert_row(round_id: &str, due_date: &str) -> (String, Value) {
+    (
+        format!("{round_id}/{due_date}"),
+        serde_json::json!({ "round_id": round_id, "due_date": due_date }),
+    )
 }
 
 fn key(v: &Value, field: &str) -> String {
@@ -48,6 +58,11 @@ fn replay(entries: &[EntryBody]) -> Rows {
     let mut r = Rows::default();
     for e in entries.iter().filter(|e| replays(e)) {
         let d = &e.details;
+        if e.action == AuditAction::DecisionReviewOverdue.as_str() {
+            let (k, v) = alert_row(&key(d, "round_id"), &key(d, "due_date"));
+            r.overdue_alerts.insert(k, v);
+            continue;
+        }
         if let Some(x) = d.get("decision").filter(|x| x.is_object()) {
             r.decisions.insert(key(x, "id"), x.clone());
         }
@@ -126,6 +141,10 @@ impl Custody {
             r.qualifications
                 .insert(q.user_id.clone(), qualification_json(&q));
         }
+        for (round_id, due_date) in self.db.overdue_alerts().await? {
+            let (k, v) = alert_row(&round_id, &due_date);
+            r.overdue_alerts.insert(k, v);
+        }
         Ok(r)
     }
 
@@ -168,6 +187,18 @@ impl Custody {
             codes,
             &want.qualifications,
             &have.qualifications,
+        );
+        let codes = [
+            "review_alert_unlogged",
+            "review_alert_missing",
+            "review_alert_edited",
+        ];
+        compare(
+            report,
+            "review_alert",
+            codes,
+            &want.overdue_alerts,
+            &have.overdue_alerts,
         );
         Ok(())
     }

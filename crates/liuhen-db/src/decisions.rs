@@ -233,6 +233,27 @@ impl Tx {
         Ok(())
     }
 
+    /// Claims the overdue alert of a review round's time limit: true the first time only
+    /// (the caller then writes the `decision.review_overdue` entry in this transaction).
+    pub async fn claim_overdue_alert(
+        &mut self,
+        round_id: &str,
+        due_date: &str,
+        raised_ms: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "INSERT INTO decision_review_alerts (round_id, due_date, raised_ms) \
+             VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(round_id)
+        .bind(due_date)
+        .bind(raised_ms)
+        .execute(self.conn())
+        .await
+        .in_tx(&self.health, "claiming an overdue-review alert")?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Records (or, with an empty number, clears) an account's legal qualification.
     pub async fn put_qualification(&mut self, q: &QualificationRow) -> Result<(), DbError> {
         sqlx::query("DELETE FROM legal_qualifications WHERE user_id = $1")
@@ -315,6 +336,20 @@ impl Db {
         .await
         .ctx("reading pending reviews")?;
         rows.iter().map(round_of).collect()
+    }
+
+    /// The overdue alerts raised: (round id, time limit), for `verify`.
+    pub async fn overdue_alerts(&self) -> Result<Vec<(String, String)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT round_id, due_date FROM decision_review_alerts ORDER BY round_id, due_date",
+        )
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading overdue-review alerts")?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("round_id")?, r.try_get("due_date")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .ctx("reading overdue-review alerts")
     }
 
     /// Every review round (for `verify`), by id.

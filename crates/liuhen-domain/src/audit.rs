@@ -149,6 +149,9 @@ pub enum AuditAction {
     DecisionReviewed,
     /// A review round's time limit was extended once, with a reason.
     DecisionReviewExtended,
+    /// A review round passed its time limit without an outcome: the overdue alert, raised
+    /// once per round and time limit (actor `system`).
+    DecisionReviewOverdue,
     /// A decision was issued (作出).
     DecisionIssued,
     /// A decision was served on the party (送达).
@@ -158,7 +161,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 71] = [
+    pub const ALL: [AuditAction; 72] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -227,6 +230,7 @@ impl AuditAction {
         Self::DecisionSubmitted,
         Self::DecisionReviewed,
         Self::DecisionReviewExtended,
+        Self::DecisionReviewOverdue,
         Self::DecisionIssued,
         Self::DecisionServed,
         Self::LegalQualificationSet,
@@ -302,6 +306,7 @@ impl AuditAction {
             Self::DecisionSubmitted => "decision.submitted",
             Self::DecisionReviewed => "decision.reviewed",
             Self::DecisionReviewExtended => "decision.review_extended",
+            Self::DecisionReviewOverdue => "decision.review_overdue",
             Self::DecisionIssued => "decision.issued",
             Self::DecisionServed => "decision.served",
             Self::LegalQualificationSet => "account.legal_qualification",
@@ -391,6 +396,7 @@ impl AuditAction {
             Self::DecisionSubmitted => "提交法制审核",
             Self::DecisionReviewed => "法制审核",
             Self::DecisionReviewExtended => "延长审核期限",
+            Self::DecisionReviewOverdue => "法制审核逾期预警",
             Self::DecisionIssued => "作出执法决定",
             Self::DecisionServed => "送达执法决定",
             Self::LegalQualificationSet => "登记法律职业资格",

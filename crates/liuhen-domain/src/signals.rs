@@ -22,15 +22,19 @@ pub enum SignalKind {
     OddHours,
     /// An attempt to delete or alter an original.
     TamperAttempt,
+    /// A legal review (法制审核) past its time limit without an outcome: one per
+    /// `decision.review_overdue` entry (raised once per round and time limit).
+    ReviewOverdue,
 }
 
 impl SignalKind {
-    pub const ALL: [SignalKind; 5] = [
+    pub const ALL: [SignalKind; 6] = [
         Self::RepeatedRefusals,
         Self::OutsideGrant,
         Self::BulkTakeaway,
         Self::OddHours,
         Self::TamperAttempt,
+        Self::ReviewOverdue,
     ];
 
     pub fn code(self) -> &'static str {
@@ -40,6 +44,7 @@ impl SignalKind {
             Self::BulkTakeaway => "bulk_takeaway",
             Self::OddHours => "odd_hours",
             Self::TamperAttempt => "tamper_attempt",
+            Self::ReviewOverdue => "review_overdue",
         }
     }
 

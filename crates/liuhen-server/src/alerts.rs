@@ -179,6 +179,19 @@ fn detail_text(t: Tr, kind: SignalKind, detail: &str) -> String {
         SignalKind::RepeatedRefusals | SignalKind::BulkTakeaway => {
             format!("{} {detail}", t.s("alerts.d.burst"))
         }
+        SignalKind::ReviewOverdue => {
+            let mut parts = detail.split(" · ");
+            let (case, round, due) = (
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+                parts.next().unwrap_or(""),
+            );
+            format!(
+                "{case}，{} {round}，{} {due}",
+                t.s("alerts.d.review_round"),
+                t.s("alerts.d.review_due")
+            )
+        }
         _ => detail
             .split(',')
             .map(|code| {

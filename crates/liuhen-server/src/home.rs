@@ -25,6 +25,10 @@ struct HomePage {
     c: Chrome,
     records: u64,
     log_entries: u64,
+    /// The legal office: reviews waiting in its inbox (`None`: not the legal office) and
+    /// how many of them are overdue (alerted).
+    reviews_pending: Option<usize>,
+    reviews_overdue: usize,
 }
 
 async fn home(
@@ -36,10 +40,23 @@ async fn home(
     let db = s.custody.db();
     let records = db.record_count().await.map_err(|e| PageError::new(e, t))?;
     let log_entries = db.log_size().await.map_err(|e| PageError::new(e, t))?;
+    let c = Chrome::new(t, Some(&user), "home");
+    let (mut reviews_pending, mut reviews_overdue) = (None, 0);
+    if c.can_legal_review {
+        let items = s
+            .custody
+            .review_inbox(&user.principal, s.custody.now())
+            .await
+            .map_err(|e| PageError::new(e, t))?;
+        reviews_pending = Some(items.len());
+        reviews_overdue = items.iter().filter(|i| i.overdue).count();
+    }
     Ok(HomePage {
-        c: Chrome::new(t, Some(&user), "home"),
+        c,
         records,
         log_entries,
+        reviews_pending,
+        reviews_overdue,
     })
 }
 

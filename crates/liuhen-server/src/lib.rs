@@ -51,6 +51,8 @@ pub use state::AppState;
 
 /// How often the server signs a checkpoint when the log has grown.
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
+/// How often `serve` looks for legal reviews past their time limit (alerted once each).
+pub const OVERDUE_EVERY: Duration = Duration::from_secs(15 * 60);
 /// After SIGTERM / Ctrl-C: how long requests in flight may still finish, and then how long
 /// the final checkpoint may take, before the process ends regardless.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
@@ -128,6 +130,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     tokio::spawn(playback::background(custody.clone()));
     tokio::spawn(register::background(custody.clone()));
     tokio::spawn(retention_loop(custody.clone()));
+    tokio::spawn(overdue_reviews_loop(custody.clone()));
     let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
     let app = router(custody.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -179,6 +182,20 @@ async fn retention_loop(custody: Custody) {
             Ok(0) => {}
             Ok(n) => tracing::info!(extended = n, "retention recomputed"),
             Err(e) => tracing::error!(error = %e, "retention recomputation failed"),
+        }
+    }
+}
+
+/// Raises the alert of legal reviews past their time limit (once each), first at start,
+/// then every [`OVERDUE_EVERY`].
+async fn overdue_reviews_loop(custody: Custody) {
+    let mut tick = tokio::time::interval(OVERDUE_EVERY);
+    loop {
+        tick.tick().await;
+        match custody.raise_overdue_reviews(custody.now()).await {
+            Ok(raised) if raised.is_empty() => {}
+            Ok(raised) => tracing::warn!(alerts = raised.len(), "overdue legal reviews alerted"),
+            Err(e) => tracing::error!(error = %e, "overdue legal reviews: check failed"),
         }
     }
 }

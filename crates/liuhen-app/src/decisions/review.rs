@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use liuhen_domain::AuditAction;
 use liuhen_domain::authz::{Action, Principal, Target};
+use liuhen_domain::decision::calendar::{BeyondCalendar, CALENDAR_NOT_COVERED};
 use liuhen_domain::decision::gate::{self, ReviewerFacts};
 use liuhen_domain::decision::{DecisionStatus, ReviewOutcome};
 use serde_json::json;
@@ -24,6 +25,15 @@ pub struct InboxItem {
     /// The calendar lists the holidays of the due date's year.
     pub calendar_covers: bool,
     pub overdue: bool,
+}
+
+/// A time limit the calendar cannot count (a year it does not list): refused, nothing
+/// changed, with the year to add named.
+fn beyond_calendar(e: BeyondCalendar) -> AppError {
+    AppError::Refused {
+        code: CALENDAR_NOT_COVERED,
+        message: e.message_zh(),
+    }
 }
 
 impl Custody {
@@ -67,7 +77,8 @@ impl Custody {
         let start = self.local_date(now);
         let due = self
             .work_calendar()
-            .add_working_days(start, catalog.review_working_days);
+            .add_working_days(start, catalog.review_working_days)
+            .map_err(beyond_calendar)?;
         let round = RoundRow {
             id: uuid::Uuid::now_v7().to_string(),
             decision_id: d.id.clone(),
@@ -196,6 +207,7 @@ impl Custody {
         round.due_date = self
             .work_calendar()
             .add_working_days(due, extra)
+            .map_err(beyond_calendar)?
             .to_string();
         round.extend_reason = reason.trim().to_owned();
         self.write_decision(
@@ -219,6 +231,7 @@ impl Custody {
     ) -> Result<Vec<InboxItem>, AppError> {
         self.authorize(who, Action::ReviewDecision, Target::System, None)
             .await?;
+        self.raise_overdue_reviews(now).await?;
         let items = self.pending_reviews(now).await?;
         Ok(items
             .into_iter()

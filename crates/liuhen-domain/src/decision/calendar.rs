@@ -25,6 +25,36 @@ pub struct CalendarError {
     pub en: String,
 }
 
+/// The refusal code of a time limit that would count a day of a year the calendar does not
+/// list (its holidays are unknown until the State Council's notice for it is added).
+pub const CALENDAR_NOT_COVERED: &str = "calendar_not_covered";
+
+/// A time limit reached a day of a year the calendar does not list: counting it as
+/// Monday–Friday would give a wrong deadline, so the computation refuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the working-day calendar does not list {year} (day {date}); covered: {covered}")]
+pub struct BeyondCalendar {
+    /// The first day counted that the calendar does not cover.
+    pub date: Date,
+    pub year: i16,
+    /// The years the calendar lists, e.g. "2026" (empty: none).
+    pub covered: String,
+}
+
+impl BeyondCalendar {
+    pub fn message_zh(&self) -> String {
+        let covered = if self.covered.is_empty() {
+            "无".to_owned()
+        } else {
+            self.covered.clone()
+        };
+        format!(
+            "工作日历未载入 {} 年的节假日安排（计算期限时遇到 {}；现有年份：{}），无法计算法制审核期限。请系统管理员按国务院办公厅关于 {} 年部分节假日安排的通知更新工作日历（[decisions] calendar）后再试",
+            self.year, self.date, covered, self.year
+        )
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -143,7 +173,8 @@ impl Calendar {
         Ok(cal)
     }
 
-    /// Whether the calendar lists the holidays of `year` (else weekends only count).
+    /// Whether the calendar lists the holidays of `year` (a time limit that reaches another
+    /// year is refused: [`BeyondCalendar`]).
     pub fn covers(&self, year: i16) -> bool {
         self.years.contains_key(&year)
     }
@@ -170,29 +201,53 @@ impl Calendar {
     }
 
     /// The `n`-th working day after `start` (the start day itself does not count; `n = 0`
-    /// gives `start`).
-    pub fn add_working_days(&self, start: Date, n: u32) -> Date {
+    /// gives `start`). Every day counted must lie in a year the calendar lists, else
+    /// [`BeyondCalendar`] names the first one that does not.
+    pub fn add_working_days(&self, start: Date, n: u32) -> Result<Date, BeyondCalendar> {
         let mut d = start;
         let mut left = n;
         while left > 0 {
-            d = d.tomorrow().expect("dates stay far from the end of time");
+            d = self.next_covered(d)?;
             if self.is_working_day(d) {
                 left -= 1;
             }
         }
-        d
+        Ok(d)
     }
 
-    /// Working days after `from` up to and including `to` (0 when `to <= from`).
-    pub fn working_days_between(&self, from: Date, to: Date) -> u32 {
+    /// Working days after `from` up to and including `to` (0 when `to <= from`); refused
+    /// like [`Self::add_working_days`] when a day counted is in a year not listed.
+    pub fn working_days_between(&self, from: Date, to: Date) -> Result<u32, BeyondCalendar> {
         let mut n = 0;
         let mut d = from;
         while d < to {
-            d = d.tomorrow().expect("dates stay far from the end of time");
+            d = self.next_covered(d)?;
             if self.is_working_day(d) {
                 n += 1;
             }
         }
-        n
+        Ok(n)
+    }
+
+    fn next_covered(&self, d: Date) -> Result<Date, BeyondCalendar> {
+        let next = d.tomorrow().map_err(|_| self.beyond(d))?;
+        if self.covers(next.year()) {
+            Ok(next)
+        } else {
+            Err(self.beyond(next))
+        }
+    }
+
+    fn beyond(&self, date: Date) -> BeyondCalendar {
+        BeyondCalendar {
+            date,
+            year: date.year(),
+            covered: self
+                .years
+                .keys()
+                .map(|y| y.to_string())
+                .collect::<Vec<_>>()
+                .join("、"),
+        }
     }
 }

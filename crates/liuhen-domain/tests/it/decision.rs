@@ -400,8 +400,12 @@ fn working_days_skip_holidays_and_count_make_up_days() {
         (d(2026, 3, 6), 0, d(2026, 3, 6)),
     ];
     for (start, n, due) in rows {
-        assert_eq!(cal.add_working_days(start, n), due, "{start} + {n}");
-        assert_eq!(cal.working_days_between(start, due), n, "{start}..{due}");
+        assert_eq!(cal.add_working_days(start, n), Ok(due), "{start} + {n}");
+        assert_eq!(
+            cal.working_days_between(start, due),
+            Ok(n),
+            "{start}..{due}"
+        );
     }
     assert!(
         cal.is_working_day(d(2026, 9, 20)),
@@ -409,9 +413,54 @@ fn working_days_skip_holidays_and_count_make_up_days() {
     );
     assert!(!cal.is_working_day(d(2026, 6, 19)), "Dragon Boat Festival");
     assert!(cal.covers(2026));
-    // A year the data does not list counts weekends only (and says so: covers = false).
     assert!(!cal.covers(2027));
-    assert_eq!(cal.add_working_days(d(2026, 12, 30), 5), d(2027, 1, 6));
+}
+
+#[test]
+fn a_time_limit_reaching_a_year_the_calendar_does_not_list_is_refused() {
+    let cal = Calendar::default_shipped();
+    // The last limits that stay in 2026 (counted by hand: Thu 31 Dec is the last day).
+    assert_eq!(
+        cal.add_working_days(d(2026, 12, 24), 5),
+        Ok(d(2026, 12, 31))
+    );
+    assert_eq!(
+        cal.add_working_days(d(2026, 12, 31), 0),
+        Ok(d(2026, 12, 31))
+    );
+    // One more working day needs 2027, which the shipped data does not list.
+    let e = cal.add_working_days(d(2026, 12, 25), 5).unwrap_err();
+    assert_eq!((e.date, e.year), (d(2027, 1, 1), 2027));
+    assert_eq!(e.covered, "2026");
+    assert!(
+        e.message_zh().contains("未载入 2027 年"),
+        "{}",
+        e.message_zh()
+    );
+    assert!(
+        cal.working_days_between(d(2026, 12, 30), d(2027, 1, 4))
+            .is_err()
+    );
+    // A year before the listed ones is refused too (no guess about 2025's holidays).
+    let e = cal.add_working_days(d(2025, 12, 20), 1).unwrap_err();
+    assert_eq!(e.date, d(2025, 12, 21));
+    // A bureau calendar listing 2027 counts into it.
+    let both = Calendar::parse(
+        "weekend = [\"saturday\", \"sunday\"]\n[[years]]\nyear = 2026\n[[years]]\nyear = 2027\n",
+    )
+    .unwrap();
+    assert_eq!(both.add_working_days(d(2026, 12, 30), 5), Ok(d(2027, 1, 6)));
+    // A gap year between listed ones is refused as well.
+    let gap = Calendar::parse(
+        "weekend = [\"saturday\", \"sunday\"]\n[[years]]\nyear = 2026\n[[years]]\nyear = 2028\n",
+    )
+    .unwrap();
+    assert_eq!(
+        gap.add_working_days(d(2026, 12, 31), 1)
+            .unwrap_err()
+            .covered,
+        "2026、2028"
+    );
 }
 
 #[test]

@@ -20,6 +20,8 @@ pub struct TestApp {
     pub clock: std::sync::Arc<MovableClock>,
     pub base: String,
     pub data: PathBuf,
+    /// The store is a PostgreSQL database ([`TestApp::for_each_backend`]).
+    pub on_postgres: bool,
     _dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
     /// Second-factor secrets of the test users that have one, and the last step used.
@@ -34,23 +36,70 @@ impl TestApp {
     /// A server whose data directory has this `liuhen.toml` (overrides the defaults),
     /// e.g. `"[security]\nidle_timeout_seconds = 1\n"`.
     pub async fn with_config(toml: &str) -> Self {
-        Self::build(tempfile::tempdir().unwrap(), toml).await
+        Self::build(tempfile::tempdir().unwrap(), toml, &[], None).await
     }
 
     /// A server whose data directory lies under `parent` (e.g. a small file system).
     pub async fn new_in(parent: &std::path::Path) -> Self {
-        Self::build(tempfile::tempdir_in(parent).unwrap(), "").await
+        Self::build(tempfile::tempdir_in(parent).unwrap(), "", &[], None).await
     }
 
-    async fn build(dir: tempfile::TempDir, toml: &str) -> Self {
+    /// Runs `test` on a server over SQLite, then on one over a throwaway PostgreSQL
+    /// database (`LIUHEN_TEST_PG_URL`; required under `CI=true`). The data directory gets
+    /// `liuhen.toml` = `toml` and the `files` (name, text) beside it.
+    pub async fn for_each_backend<F, Fut>(toml: &str, files: &[(&str, &str)], test: F)
+    where
+        F: Fn(TestApp) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        test(Self::build(tempfile::tempdir().unwrap(), toml, files, None).await).await;
+        let admin = match std::env::var("LIUHEN_TEST_PG_URL") {
+            Ok(url) => url,
+            Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
+                panic!("CI=true but LIUHEN_TEST_PG_URL is not set")
+            }
+            Err(_) => {
+                eprintln!("skipped the PostgreSQL run: LIUHEN_TEST_PG_URL is not set");
+                return;
+            }
+        };
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = format!(
+            "liuhen_t_{}_{}_{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_millisecond(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let url = liuhen_db::testing::create_pg_database(&admin, &name)
+            .await
+            .unwrap();
+        let app = Self::build(tempfile::tempdir().unwrap(), toml, files, Some(url)).await;
+        assert!(app.on_postgres);
+        let custody = app.custody.clone();
+        test(app).await;
+        custody.db().close().await;
+        liuhen_db::testing::drop_pg_database(&admin, &name).await;
+    }
+
+    async fn build(
+        dir: tempfile::TempDir,
+        toml: &str,
+        files: &[(&str, &str)],
+        database_url: Option<String>,
+    ) -> Self {
         let data = dir.path().join("data");
-        if !toml.is_empty() {
+        if !toml.is_empty() || !files.is_empty() {
             std::fs::create_dir_all(&data).unwrap();
             std::fs::write(data.join("liuhen.toml"), toml).unwrap();
         }
+        for (name, text) in files {
+            std::fs::write(data.join(name), text).unwrap();
+        }
         let clock = MovableClock::new();
+        let on_postgres = database_url.is_some();
         let custody = Custody::open(OpenOptions {
             clock: Some(clock.clone()),
+            database_url,
             ..OpenOptions::new(&data)
         })
         .await
@@ -67,6 +116,7 @@ impl TestApp {
             clock,
             base,
             data,
+            on_postgres,
             _dir: dir,
             server,
             totp: Mutex::new(HashMap::new()),
