@@ -13,12 +13,26 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, CHROMIUM, launchBrowser, pageHelpers, runCli, startServer } from "./support.mjs";
 
 const DEMO_PASSWORD = "Liuhen@2026demo";
+
+// The shipped calendar lists 2026 only and refuses a time limit reaching another year
+// (calendar_not_covered, tested in Rust); this flow is about the gate, so it runs on a
+// calendar of weekends only for the years around today, whatever day it runs.
+function useWeekendsCalendar(data) {
+  const year = new Date().getUTCFullYear();
+  let cal = 'weekend = ["saturday", "sunday"]\n';
+  for (let y = year - 1; y <= year + 2; y++) cal += `[[years]]\nyear = ${y}\nsource = "e2e"\n`;
+  writeFileSync(join(data, "e2e-calendar.toml"), cal);
+  const toml = join(data, "liuhen.toml");
+  const text = existsSync(toml) ? readFileSync(toml, "utf8") : "";
+  assert.ok(!text.includes("[decisions]"), "the demo's liuhen.toml has its own [decisions]");
+  appendFileSync(toml, '\n[decisions]\ncalendar = "e2e-calendar.toml"\n');
+}
 const CASE = "平高应急罚〔2026〕1号";
 const PARTY = "平顶山市某化工有限公司";
 const OPINION = "事实清楚，证据确凿，适用依据正确，程序合法，同意作出罚款决定。";
@@ -35,6 +49,7 @@ before(async () => {
   work = mkdtempSync(join(tmpdir(), "liuhen-e2e-decisions-"));
   const data = join(work, "data");
   runCli(data, ["demo"], { timeout: 600_000 });
+  useWeekendsCalendar(data);
   server = await startServer(data);
   ({ base } = server);
   ({ browser, page } = await launchBrowser());

@@ -72,7 +72,7 @@ pub async fn run(custody: &Custody, cmd: DecisionCommand) -> anyhow::Result<Exit
     let DecisionCommand::Overdue { json } = cmd else {
         unreachable!("the checks are handled above")
     };
-    let mut items = custody.pending_reviews(jiff::Timestamp::now()).await?;
+    let mut items = custody.pending_reviews(custody.now()).await?;
     items.sort_by_key(|i| (!i.overdue, i.due));
     for i in &items {
         if json {

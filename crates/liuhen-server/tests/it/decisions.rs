@@ -1,39 +1,40 @@
 //! Decisions and their legal review over HTTP (issue 13, R5): every way around the gate is
 //! refused and logged — issuing without review, reviewing one's own case, a reviewer
 //! without a recorded qualification, an approval of an earlier draft reused after the
-//! draft changed, a returned review treated as passed; the full loop then issues; overdue
-//! reviews are listed when the clock moves; `verify` replays the rows and sees a hand edit.
+//! draft changed, a returned review treated as passed; the full loop then issues; `verify`
+//! replays the rows and sees a hand edit. Each runs on SQLite and on PostgreSQL
+//! ([`each_backend`]). Time limits and their alerts: `decisions_time`.
 
 use std::process::Command;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use liuhen_domain::Role;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::support::{TEST_PASSWORD, TestApp};
 
-const GX: &str = "平顶山高新区应急管理局";
+pub(crate) const GX: &str = "平顶山高新区应急管理局";
 
-struct Who {
-    client: reqwest::Client,
-    csrf: String,
-    id: String,
+pub(crate) struct Who {
+    pub(crate) client: reqwest::Client,
+    pub(crate) csrf: String,
+    pub(crate) id: String,
 }
 
-struct World {
-    app: TestApp,
-    admin: Who,
-    officer: Who,
-    legal: Who,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) admin: Who,
+    pub(crate) officer: Who,
+    pub(crate) legal: Who,
     /// Legal office, no certificate recorded.
-    uncertified: Who,
+    pub(crate) uncertified: Who,
     /// Legal office and on the case team (qualified).
-    own: Who,
-    case: String,
+    pub(crate) own: Who,
+    pub(crate) case: String,
 }
 
-async fn who(app: &TestApp, username: &str) -> Who {
+pub(crate) async fn who(app: &TestApp, username: &str) -> Who {
     let client = app.client();
     let csrf = app.login(&client, username, TEST_PASSWORD).await;
     let id = app
@@ -47,7 +48,7 @@ async fn who(app: &TestApp, username: &str) -> Who {
     Who { client, csrf, id }
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     w: &Who,
     method: Method,
@@ -70,7 +71,7 @@ async fn call(
     )
 }
 
-async fn put_draft(app: &TestApp, w: &Who, id: &str, text: &str) -> (u16, Value) {
+pub(crate) async fn put_draft(app: &TestApp, w: &Who, id: &str, text: &str) -> (u16, Value) {
     let res = w
         .client
         .put(app.url(&format!(
@@ -97,7 +98,7 @@ fn weekends_calendar() -> String {
 }
 
 /// Runs `test` over SQLite and over PostgreSQL with [`weekends_calendar`].
-async fn each_backend<F, Fut>(test: F)
+pub(crate) async fn each_backend<F, Fut>(test: F)
 where
     F: Fn(TestApp) -> Fut,
     Fut: std::future::Future<Output = ()>,
@@ -111,7 +112,7 @@ where
     .await;
 }
 
-async fn world(app: TestApp) -> World {
+pub(crate) async fn world(app: TestApp) -> World {
     app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
         .await;
     app.user_named("chenjing", "陈静", &[Role::LegalOffice], GX)
@@ -165,7 +166,7 @@ async fn world(app: TestApp) -> World {
 }
 
 impl World {
-    async fn draft_fine(&self, yuan: &str, party_type: &str) -> String {
+    pub(crate) async fn draft_fine(&self, yuan: &str, party_type: &str) -> String {
         let (status, v) = call(
             &self.app,
             &self.officer,
@@ -194,7 +195,7 @@ impl World {
         id
     }
 
-    async fn post(&self, w: &Who, id: &str, op: &str, body: Value) -> (u16, Value) {
+    pub(crate) async fn post(&self, w: &Who, id: &str, op: &str, body: Value) -> (u16, Value) {
         call(
             &self.app,
             w,
@@ -205,21 +206,21 @@ impl World {
         .await
     }
 
-    async fn submit(&self, id: &str) -> (u16, Value) {
+    pub(crate) async fn submit(&self, id: &str) -> (u16, Value) {
         let materials = json!({ "materials": ["draft_decision", "investigation_report", "evidence", "legal_basis"] });
         self.post(&self.officer, id, "submit", materials).await
     }
 
-    async fn review(&self, w: &Who, id: &str, outcome: &str) -> (u16, Value) {
+    pub(crate) async fn review(&self, w: &Who, id: &str, outcome: &str) -> (u16, Value) {
         let body = json!({ "outcome": outcome, "opinion": "事实清楚，证据确凿，适用依据正确，程序合法。" });
         self.post(w, id, "review", body).await
     }
 
-    async fn issue(&self, id: &str) -> (u16, Value) {
+    pub(crate) async fn issue(&self, id: &str) -> (u16, Value) {
         self.post(&self.officer, id, "issue", json!({})).await
     }
 
-    async fn status(&self, id: &str) -> String {
+    pub(crate) async fn status(&self, id: &str) -> String {
         let (_, v) = call(
             &self.app,
             &self.officer,
@@ -232,7 +233,7 @@ impl World {
     }
 
     /// Whether `w`'s refusal with this reason is in the log (subject `decision:<id>`).
-    async fn refused_logged(&self, w: &Who, id: &str, reason: &str) -> bool {
+    pub(crate) async fn refused_logged(&self, w: &Who, id: &str, reason: &str) -> bool {
         self.app
             .custody
             .db()
@@ -248,7 +249,7 @@ impl World {
             })
     }
 
-    async fn refused(&self, (status, v): (u16, Value), w: &Who, id: &str, reason: &str) {
+    pub(crate) async fn refused(&self, (status, v): (u16, Value), w: &Who, id: &str, reason: &str) {
         assert_eq!(status, 403, "{v}");
         assert_eq!(v["error"]["code"], reason, "{v}");
         assert!(
@@ -307,7 +308,16 @@ async fn issuing_a_large_fine_without_legal_review_is_refused_and_logged() {
         let own = w.draft_fine("100", "individual").await;
         let r = w.submit(&own).await;
         w.refused(r, &w.officer, &own, "not_in_catalog").await;
-        // Marked "other … by law" with a reason, it needs review too.
+        // Marking "other … by law" needs a reason (bad input, nothing changed).
+        let (status, v) = w
+            .post(&w.officer, &own, "mark", json!({"reason": "  "}))
+            .await;
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (400, Some("invalid")),
+            "{v}"
+        );
+        // Marked with a reason, it needs review too, under the "other" entry of its kind.
         let (status, _) = w
             .post(
                 &w.officer,
@@ -317,8 +327,41 @@ async fn issuing_a_large_fine_without_legal_review_is_refused_and_logged() {
             )
             .await;
         assert_eq!(status, 200);
+        let (_, v) = call(
+            &w.app,
+            &w.officer,
+            Method::GET,
+            &format!("/api/v1/decisions/{own}"),
+            None,
+        )
+        .await;
+        assert_eq!(v["catalog_entries"][0]["code"], "penalty.other", "{v}");
+        assert_eq!(v["legal_review_required"], true);
         let r = w.issue(&own).await;
         w.refused(r, &w.officer, &own, "review_required").await;
+        // 附件5 has no "other" entry for payments (行政给付): marking one is refused, named.
+        let (status, v) = call(
+            &w.app,
+            &w.officer,
+            Method::POST,
+            &format!("/api/v1/cases/{}/decisions", w.case),
+            Some(json!({
+                "kind": "payment",
+                "measure": "other",
+                "party_type": "individual",
+                "party_name": "王某",
+                "summary": "临时救助",
+            })),
+        )
+        .await;
+        assert_eq!(status, 201, "{v}");
+        let pay = v["decision"]["id"].as_str().unwrap().to_owned();
+        let (status, v) = w
+            .post(&w.officer, &pay, "mark", json!({"reason": "须审核"}))
+            .await;
+        assert_eq!(status, 400, "{v}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains("行政给付"), "{message}");
     })
     .await;
 }
@@ -359,6 +402,34 @@ async fn reviewers_must_be_qualified_legal_office_staff_outside_the_case() {
             "{round}"
         );
         assert_eq!(w.status(&id).await, "under_review");
+        // The reviewer sees the case's recording compliance report with its violations, as
+        // counted at submission (the entry carries the counts).
+        let submitted = w
+            .app
+            .custody
+            .db()
+            .entries_for(&format!("decision:{id}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "decision.submitted")
+            .unwrap();
+        let report = liuhen_db::EntryBody::parse(&submitted.body)
+            .unwrap()
+            .details["compliance_report"]
+            .clone();
+        let html = text(&w.app, &w.legal, &format!("/decisions/{id}")).await;
+        let (_, b) = html
+            .split_once("id=\"compliance-report\"")
+            .expect("report shown");
+        let card = b.split("</div>").next().unwrap();
+        for n in [&report["violations"], &report["warnings"]] {
+            assert!(
+                card.contains(&format!("<strong>{n}</strong>")),
+                "{n}: {card}"
+            );
+        }
+        assert!(card.contains("违规"), "{card}");
         // A reviewer without a recorded legal qualification.
         let r = w.review(&w.uncertified, &id, "approve").await;
         w.refused(r, &w.uncertified, &id, "no_legal_qualification")
@@ -478,122 +549,7 @@ async fn an_approval_of_an_earlier_draft_is_not_reused_after_the_draft_changed()
     .await;
 }
 
-#[tokio::test]
-async fn overdue_reviews_are_listed_as_the_clock_moves_and_extended_once() {
-    each_backend(|app| async move {
-        let w = world(app).await;
-        let id = w.draft_fine("50000", "organisation").await;
-        assert_eq!(w.submit(&id).await.0, 200);
-        let now = w.app.custody.now();
-        let pending = w.app.custody.pending_reviews(now).await.unwrap();
-        assert_eq!(pending.len(), 1);
-        assert!(!pending[0].overdue);
-        let later = now + SignedDuration::from_hours(24 * 30);
-        let pending = w.app.custody.pending_reviews(later).await.unwrap();
-        assert!(
-            pending[0].overdue,
-            "a month later the 5 working days are past"
-        );
-        let (status, v) = call(&w.app, &w.legal, Method::GET, "/api/v1/legal-review", None).await;
-        assert_eq!(status, 200);
-        assert_eq!(v["pending"][0]["decision"]["id"], id.as_str());
-        let due = v["pending"][0]["due_date"].as_str().unwrap().to_owned();
-        let (status, r) = w
-            .post(
-                &w.legal,
-                &id,
-                "extend",
-                json!({"reason": "案情复杂，需补充调查"}),
-            )
-            .await;
-        assert_eq!(status, 200, "{r}");
-        assert!(r["due_date"].as_str().unwrap() > due.as_str());
-        let r = w
-            .post(&w.legal, &id, "extend", json!({"reason": "再次延期"}))
-            .await;
-        w.refused(r, &w.legal, &id, "already_extended").await;
-        // The inbox page shows it.
-        let html = w
-            .legal
-            .client
-            .get(w.app.url("/legal-review"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(html.contains("平高应急罚〔2026〕88号"), "{html}");
-        assert_verifies(&w.app).await;
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn an_administrator_records_a_certificate_on_the_users_page() {
-    each_backend(|app| async move {
-        let w = world(app).await;
-        let html = w
-            .admin
-            .client
-            .get(w.app.url("/admin/users"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(
-            html.contains("A20161234567"),
-            "chenjing's certificate is shown"
-        );
-        let res = w
-            .admin
-            .client
-            .post(w.app.url(&format!(
-                "/admin/users/{}/legal-qualification",
-                w.uncertified.id
-            )))
-            .form(&[("csrf", w.admin.csrf.as_str()), ("cert_no", "A20200001111")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 303);
-        let cert = w
-            .app
-            .custody
-            .legal_qualification(&w.uncertified.id)
-            .await
-            .unwrap();
-        assert_eq!(cert.as_deref(), Some("A20200001111"));
-        let logged = w
-            .app
-            .custody
-            .db()
-            .entries_for(&format!("user:{}", w.uncertified.id))
-            .await
-            .unwrap();
-        assert!(
-            logged
-                .iter()
-                .any(|e| e.action == "account.legal_qualification" && e.actor == w.admin.id)
-        );
-        // The officer may not record one.
-        let (status, _) = call(
-            &w.app,
-            &w.officer,
-            Method::PUT,
-            &format!("/api/v1/users/{}/legal-qualification", w.officer.id),
-            Some(json!({ "cert_no": "X" })),
-        )
-        .await;
-        assert_eq!(status, 403);
-        assert_verifies(&w.app).await;
-    })
-    .await;
-}
-
-async fn verify(app: &TestApp) -> liuhen_app::verify::VerifyReport {
+pub(crate) async fn verify(app: &TestApp) -> liuhen_app::verify::VerifyReport {
     app.custody
         .verify(
             liuhen_app::verify::VerifyOptions { fixity: false },
@@ -603,7 +559,7 @@ async fn verify(app: &TestApp) -> liuhen_app::verify::VerifyReport {
         .unwrap()
 }
 
-async fn assert_verifies(app: &TestApp) {
+pub(crate) async fn assert_verifies(app: &TestApp) {
     let report = verify(app).await;
     assert!(report.problems.is_empty(), "{:#?}", report.problems);
 }
@@ -631,141 +587,7 @@ fn pdf_text_contains(app: &TestApp, pdf: &[u8], needles: &[&str]) {
     }
 }
 
-#[tokio::test]
-async fn a_time_limit_beyond_the_calendar_is_refused() {
-    // The shipped calendar lists 2026 only: from Fri 25 Dec 2026 the 5 working days of the
-    // review reach 2027, whose holidays it does not know.
-    let mut w = world(TestApp::new().await).await;
-    let late = "2026-12-28T02:00:00Z".parse::<Timestamp>().unwrap();
-    let now = w.app.custody.now();
-    if now < late {
-        w.app.clock.advance(late.duration_since(now));
-        w.officer = who(&w.app, "zhangwei").await;
-    }
-    let id = w.draft_fine("200000", "organisation").await;
-    let (status, v) = w.submit(&id).await;
-    assert_eq!(
-        (status, v["error"]["code"].as_str()),
-        (403, Some("calendar_not_covered")),
-        "{v}"
-    );
-    let message = v["error"]["message"].as_str().unwrap();
-    assert!(message.contains("未载入 2027 年"), "{message}");
-    assert_eq!(w.status(&id).await, "draft", "nothing changed");
-    assert!(
-        w.app
-            .custody
-            .pending_reviews(w.app.custody.now())
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_verifies(&w.app).await;
-}
-
-#[tokio::test]
-async fn an_overdue_review_is_alerted_once_on_the_alerts_page_inbox_and_home() {
-    each_backend(|app| async move {
-        app.user_named("ducha", "督察", &[Role::Supervisor], GX)
-            .await;
-        let mut w = world(app).await;
-        let id = w.draft_fine("200000", "organisation").await;
-        assert_eq!(w.submit(&id).await.0, 200);
-        let raised = |w: &World| {
-            let db = w.app.custody.db().clone();
-            let subject = format!("decision:{id}");
-            async move {
-                db.entries_for(&subject)
-                    .await
-                    .unwrap()
-                    .into_iter()
-                    .filter(|e| e.action == "decision.review_overdue")
-                    .collect::<Vec<_>>()
-            }
-        };
-        // Within its limit: waiting, not overdue, nothing raised.
-        let sup = who(&w.app, "ducha").await;
-        let home = text(&w.app, &w.legal, "/").await;
-        assert!(home.contains("id=\"home-reviews\""), "{home}");
-        assert!(home.contains("件待法制审核"));
-        let path = "/api/v1/alerts?kind=review_overdue";
-        let (_, v) = call(&w.app, &sup, Method::GET, path, None).await;
-        assert_eq!(v["alerts"].as_array().map(Vec::len), Some(0), "{v}");
-        assert!(raised(&w).await.is_empty());
-        // A month later (the injected clock) the 5 working days are past; sessions have
-        // lapsed, so everyone signs in again.
-        w.app.clock.advance(SignedDuration::from_hours(24 * 30));
-        let sup = who(&w.app, "ducha").await;
-        w.legal = who(&w.app, "chenjing").await;
-        let (status, v) = call(&w.app, &sup, Method::GET, path, None).await;
-        assert_eq!(status, 200, "{v}");
-        let alerts = v["alerts"].as_array().unwrap().clone();
-        assert_eq!(alerts.len(), 1, "{v}");
-        let html = text(&w.app, &sup, "/alerts").await;
-        assert!(html.contains("法制审核逾期未办结"), "{html}");
-        assert!(html.contains("平高应急罚〔2026〕88号"), "{html}");
-        let inbox = text(&w.app, &w.legal, "/legal-review").await;
-        assert!(inbox.contains("id=\"overdue-alert\""), "{inbox}");
-        let home = text(&w.app, &w.legal, "/").await;
-        assert!(home.contains("id=\"home-reviews-overdue\""), "{home}");
-        assert!(
-            home.contains("<span class=\"num\">1</span><span>件法制审核已逾期"),
-            "{home}"
-        );
-        // Looked at again and again, and by the background check: raised once, logged.
-        text(&w.app, &sup, "/alerts").await;
-        text(&w.app, &w.legal, "/legal-review").await;
-        let again = w
-            .app
-            .custody
-            .raise_overdue_reviews(w.app.custody.now())
-            .await
-            .unwrap();
-        assert!(again.is_empty(), "already raised");
-        let entries = raised(&w).await;
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].actor, "system");
-        let details = liuhen_db::EntryBody::parse(&entries[0].body)
-            .unwrap()
-            .details;
-        assert_eq!(details["round"], 1);
-        assert_eq!(alerts[0]["evidence"], json!([entries[0].seq]));
-        // Extended once: the new limit, when it passes too, is alerted again (once).
-        let body = json!({"reason": "案情复杂，需补充调查"});
-        assert_eq!(w.post(&w.legal, &id, "extend", body).await.0, 200);
-        w.app.clock.advance(SignedDuration::from_hours(24 * 30));
-        w.legal = who(&w.app, "chenjing").await;
-        text(&w.app, &w.legal, "/legal-review").await;
-        text(&w.app, &w.legal, "/").await;
-        assert_eq!(raised(&w).await.len(), 2);
-        // Decided: no longer pending, nothing more raised.
-        assert_eq!(w.review(&w.legal, &id, "approve").await.0, 200);
-        w.app.clock.advance(SignedDuration::from_hours(24 * 30));
-        w.app
-            .custody
-            .raise_overdue_reviews(w.app.custody.now())
-            .await
-            .unwrap();
-        assert_eq!(raised(&w).await.len(), 2);
-        assert_verifies(&w.app).await;
-        // A raised alert deleted from its table shows in verify.
-        liuhen_db::testing::tamper(w.app.custody.db(), "DELETE FROM decision_review_alerts")
-            .await
-            .unwrap();
-        let report = verify(&w.app).await;
-        assert!(
-            report
-                .problems
-                .iter()
-                .any(|p| p.code == "review_alert_missing"),
-            "{:#?}",
-            report.problems
-        );
-    })
-    .await;
-}
-
-async fn text(app: &TestApp, w: &Who, path: &str) -> String {
+pub(crate) async fn text(app: &TestApp, w: &Who, path: &str) -> String {
     let res = w.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(res.status(), 200, "{path}");
     res.text().await.unwrap()
