@@ -1,5 +1,5 @@
-//! Appending to and reading the audit log. Each entry's body is canonical JSON (sorted keys,
-//! no whitespace) and its leaf hash is RFC 6962's SHA-256(0x00 ‖ body). The body names its
+//! Appending to and reading the audit log. Each entry's body is canonical JSON (RFC 8785,
+//! [`crate::canonical`]; format version [`BODY_VERSION`]) and its leaf hash is RFC 6962's SHA-256(0x00 ‖ body). The body names its
 //! own sequence number and the previous entry's leaf hash, so a reordered, removed or
 //! edited entry shows even before a checkpoint covers it.
 
@@ -12,7 +12,10 @@ use sqlx::any::AnyRow;
 use crate::error::{InTx, QueryContext};
 use crate::{Db, DbError, Tx};
 
-pub const BODY_VERSION: u32 = 1;
+/// Version 1 (the first entries) was `serde_json`'s compact form, which differs from JCS only
+/// in floats (`12.0` for JCS's `12`); version 2 is RFC 8785. Both verify the same way: the
+/// body is hashed as stored, never re-serialised (`docs/log-format.md`).
+pub const BODY_VERSION: u32 = 2;
 
 #[derive(Debug, Clone)]
 pub struct NewEntry {
@@ -56,8 +59,7 @@ impl EntryBody {
 }
 
 pub(crate) fn encode_body(seq: u64, at: Timestamp, prev: &[u8; 32], e: &NewEntry) -> String {
-    // serde_json's map keeps keys sorted, which makes the encoding canonical.
-    serde_json::json!({
+    let body = serde_json::json!({
         "v": BODY_VERSION,
         "seq": seq,
         "at_ms": at.as_millisecond(),
@@ -67,8 +69,8 @@ pub(crate) fn encode_body(seq: u64, at: Timestamp, prev: &[u8; 32], e: &NewEntry
         "subject": e.subject,
         "prev": hex::encode(prev),
         "details": e.details,
-    })
-    .to_string()
+    });
+    crate::canonical::to_jcs(&body)
 }
 
 impl Tx {
@@ -277,4 +279,40 @@ pub(crate) fn decode_head(row: &AnyRow) -> Result<(u64, [u8; 32]), DbError> {
         detail: "last leaf hash is not 32 bytes".into(),
     })?;
     Ok((size as u64, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A body in format version 2, written out by hand (and its leaf hash computed outside
+    /// Rust): if key order, number printing, escaping or the version change, this fails.
+    #[test]
+    fn body_is_pinned_rfc_8785_version_2() {
+        let at: Timestamp = "2026-12-07T18:35:58.928Z".parse().unwrap();
+        let entry = NewEntry {
+            actor: "cli:张三".into(),
+            action: AuditAction::RecordPlayed,
+            subject: Some("record:x".into()),
+            details: serde_json::json!({
+                "seconds": 12.0,
+                "intervals": [[0.0, 12.5]],
+                "note": "a\"b\\c\n",
+                "Z": 1,
+            }),
+        };
+        let body = encode_body(7, at, &[0xab; 32], &entry);
+        let expected = concat!(
+            r#"{"action":"record.played","actor":"cli:张三","at":"2026-12-07T18:35:58.928Z","#,
+            r#""at_ms":1796668558928,"details":{"Z":1,"intervals":[[0,12.5]],"#,
+            r#""note":"a\"b\\c\n","seconds":12},"#,
+            r#""prev":"abababababababababababababababababababababababababababababababab","#,
+            r#""seq":7,"subject":"record:x","v":2}"#,
+        );
+        assert_eq!(body, expected);
+        assert_eq!(
+            hex::encode(liuhen_merkle::leaf_hash(body.as_bytes())),
+            "93e26f60fb0c5e6d794d25d5816bfad23c519cb2ac4d021aec7aabffa58ca664"
+        );
+    }
 }

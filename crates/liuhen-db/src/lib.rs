@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod audit;
+pub mod canonical;
 mod case_search;
 mod cases;
 mod checkpoints;

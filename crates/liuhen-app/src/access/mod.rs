@@ -150,9 +150,14 @@ pub fn details(
     d
 }
 
-/// SHA-256 over what is asked: an approval is bound to exactly this.
+/// SHA-256 over what is asked, in RFC 8785 canonical JSON: an approval is bound to exactly
+/// this (`docs/log-format.md`, "Approval basis").
 fn basis_of(r: &RequestRow) -> String {
-    let canonical = serde_json::json!({
+    hex::encode(Sha256::digest(basis_json(r).as_bytes()))
+}
+
+fn basis_json(r: &RequestRow) -> String {
+    let basis = serde_json::json!({
         "kind": r.kind,
         "outside_action": r.outside_action,
         "flow": r.flow,
@@ -165,7 +170,7 @@ fn basis_of(r: &RequestRow) -> String {
         "due_ms": r.due_ms,
         "agency": r.agency,
     });
-    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    liuhen_db::canonical::to_jcs(&basis)
 }
 
 impl Custody {
@@ -580,5 +585,46 @@ impl Custody {
             }
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod basis_tests {
+    use super::*;
+
+    /// The basis bytes and digest, written out by hand (digest computed outside Rust). Only
+    /// strings and integers occur, for which `serde_json`'s compact form (used before JCS)
+    /// is the same text, so the digests of existing approvals still match.
+    #[test]
+    fn basis_is_pinned_rfc_8785() {
+        let r = RequestRow {
+            kind: "outside".into(),
+            outside_action: Some("copy".into()),
+            flow: vec!["unit_head".into(), "legal".into()],
+            records: vec!["r1".into(), "r2".into()],
+            purpose: "辩护律师\"阅卷\"\n".into(),
+            filed_by: "u1".into(),
+            requester_name: "李四".into(),
+            requester_type: "lawyer".into(),
+            legal_basis: Some("刑诉法第52条".into()),
+            discs: 1,
+            pages: 0,
+            due_ms: Some(1_796_668_558_928),
+            agency: "某县公安局".into(),
+            ..RequestRow::default()
+        };
+        let expected = concat!(
+            r#"{"agency":"某县公安局","discs":1,"due_ms":1796668558928,"#,
+            r#""flow":["unit_head","legal"],"kind":"outside","legal_basis":"刑诉法第52条","#,
+            r#""outside_action":"copy","pages":0,"purpose":"辩护律师\"阅卷\"\n","#,
+            r#""records":["r1","r2"],"requester":["u1","李四","lawyer"]}"#,
+        );
+        assert_eq!(basis_json(&r), expected);
+        let old: serde_json::Value = serde_json::from_str(expected).unwrap();
+        assert_eq!(old.to_string(), expected, "the pre-JCS form is the same text");
+        assert_eq!(
+            basis_of(&r),
+            "5e9dae2695580c872e8e7a90d8336308cb4dbf9e9e7435f97691a8e155f86b97"
+        );
     }
 }

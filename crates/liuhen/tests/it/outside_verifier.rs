@@ -104,7 +104,7 @@ fn an_outside_verifier_checks_entries_against_the_signed_checkpoint_from_cli_out
     forged["body"] = v["body"]
         .as_str()
         .unwrap()
-        .replace("\"v\":1", "\"v\":2")
+        .replace("\"v\":2", "\"v\":3")
         .into();
     let (ok, text) = outside(dir.path(), &note, &forged.to_string(), &keys);
     assert!(!ok && text.contains("leaf hash differs"), "{text}");
