@@ -13,6 +13,7 @@ pub mod cases;
 pub mod clock;
 mod confidential;
 pub mod config;
+pub mod csv;
 mod custody;
 pub mod dashboard;
 pub mod decision_config;

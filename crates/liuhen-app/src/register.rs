@@ -264,7 +264,7 @@ impl Custody {
     }
 
     fn register_csv(&self, rows: &[RegisterRow]) -> Vec<u8> {
-        let mut out = String::from("\u{FEFF}");
+        let mut out = crate::csv::CsvWriter::new();
         let header = [
             "日志序号",
             "登记时间",
@@ -285,13 +285,11 @@ impl Custody {
             "收据号",
             "备注",
         ];
-        push_csv(&mut out, header.iter().map(|s| s.to_string()));
+        out.row(header);
         for r in rows {
             let kind = register::kind(&r.kind).map_or(r.kind.as_str(), |k| k.label_zh);
             let o = |v: &Option<String>| v.clone().unwrap_or_default();
-            push_csv(
-                &mut out,
-                [
+            out.row([
                     r.seq.to_string(),
                     self.local_time(r.at_ms),
                     kind.to_owned(),
@@ -310,11 +308,9 @@ impl Custody {
                     r.fee_cents.map(register::yuan).unwrap_or_default(),
                     o(&r.receipt_no),
                     o(&r.note),
-                ]
-                .into_iter(),
-            );
+                ]);
         }
-        out.into_bytes()
+        out.finish().into_bytes()
     }
 
     fn register_table(
@@ -396,41 +392,9 @@ impl Custody {
     }
 }
 
-fn push_csv(out: &mut String, fields: impl Iterator<Item = String>) {
-    let fields: Vec<String> = fields
-        .map(|f| {
-            // A leading = + - @ would be a formula in a spreadsheet: keep it text.
-            let f = if f.starts_with(['=', '+', '-', '@']) {
-                format!("'{f}")
-            } else {
-                f
-            };
-            if f.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", f.replace('"', "\"\""))
-            } else {
-                f
-            }
-        })
-        .collect();
-    out.push_str(&fields.join(","));
-    out.push_str("\r\n");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        let mut s = String::new();
-        push_csv(
-            &mut s,
-            ["a,b", "say \"hi\"", "=SUM(A1)", "-3.00", "普通"]
-                .into_iter()
-                .map(String::from),
-        );
-        assert_eq!(s, "\"a,b\",\"say \"\"hi\"\"\",'=SUM(A1),'-3.00,普通\r\n");
-    }
 
     #[test]
     fn query_checks() {

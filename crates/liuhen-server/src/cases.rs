@@ -413,7 +413,7 @@ async fn export_list(
             ]);
         }
     }
-    let body = dashboard::csv(
+    let body = liuhen_app::csv::document(
         &[
             "案件编号",
             "案件名称",

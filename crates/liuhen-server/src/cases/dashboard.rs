@@ -304,31 +304,6 @@ pub async fn page(
     })
 }
 
-/// CSV for Excel: UTF-8 with BOM, CRLF, every field quoted when needed; a field that a
-/// spreadsheet would run as a formula is prefixed with `'`.
-pub fn csv(header: &[&str], rows: &[Vec<String>]) -> String {
-    fn field(s: &str) -> String {
-        let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{s}")
-        } else {
-            s.to_owned()
-        };
-        if s.contains([',', '"', '\n', '\r']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s
-        }
-    }
-    let mut out = String::from("\u{feff}");
-    for row in std::iter::once(header.iter().map(|h| h.to_string()).collect::<Vec<_>>())
-        .chain(rows.iter().cloned())
-    {
-        out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
 pub async fn export(
     State(s): State<AppState>,
     t: Tr,
@@ -338,7 +313,7 @@ pub async fn export(
     let (u, d) = load(&s, t, &user).await?;
     let tz = tz(&s);
     let body = match file.as_str() {
-        "findings.csv" => csv(
+        "findings.csv" => liuhen_app::csv::document(
             &[
                 "案件编号",
                 "案件名称",
@@ -379,7 +354,7 @@ pub async fn export(
                     names.push(n.clone());
                 }
             }
-            csv(
+            liuhen_app::csv::document(
                 &[
                     "执法人员",
                     "违规",
@@ -412,7 +387,7 @@ pub async fn export(
                     .collect::<Vec<_>>(),
             )
         }
-        "late.csv" => csv(
+        "late.csv" => liuhen_app::csv::document(
             &[
                 "记录编号",
                 "文件名",
@@ -469,21 +444,6 @@ pub async fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn csv_has_a_bom_quotes_and_defuses_formulas() {
-        let out = csv(
-            &["a", "b"],
-            &[
-                vec!["张伟, 李娜".into(), "=1+1".into()],
-                vec!["\"x\"".into(), "".into()],
-            ],
-        );
-        assert_eq!(
-            out,
-            "\u{feff}a,b\r\n\"张伟, 李娜\",'=1+1\r\n\"\"\"x\"\"\",\r\n"
-        );
-    }
 
     #[test]
     fn bars_scale_to_the_longest() {
