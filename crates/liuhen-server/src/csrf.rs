@@ -76,27 +76,16 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
     })
 }
 
+/// A form value: `+` is a space, `%XX` a byte, malformed escapes kept as they are; invalid
+/// UTF-8 replaced.
 pub(crate) fn percent_decode(s: &[u8]) -> String {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        match s[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < s.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&s[i + 1..i + 3]).unwrap_or("zz"), 16)
-                {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let plus_as_space: Vec<u8> = s
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    percent_encoding::percent_decode(&plus_as_space)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Compares in time independent of where the strings differ.
@@ -112,6 +101,21 @@ fn same(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decodes_form_values() {
+        for (input, expected) in [
+            ("a+b%20c", "a b c"),
+            ("%E5%8C%96%e5%b7%a5", "化工"),
+            ("%2B%25", "+%"),
+            ("100%", "100%"),
+            ("%4", "%4"),
+            ("%zz1", "%zz1"),
+            ("%FF", "\u{fffd}"),
+        ] {
+            assert_eq!(percent_decode(input.as_bytes()), expected, "{input:?}");
+        }
+    }
 
     #[test]
     fn finds_form_fields() {

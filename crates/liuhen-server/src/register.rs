@@ -121,18 +121,7 @@ impl Params {
     }
 }
 
-pub(crate) fn urlencode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub(crate) use crate::records::params::encode as urlencode;
 
 pub(crate) struct KindOption {
     pub code: &'static str,

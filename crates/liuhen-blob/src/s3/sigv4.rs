@@ -2,6 +2,7 @@
 //! weight of an SDK. Every request signs `host`, `x-amz-date`, `x-amz-content-sha256` and
 //! any other header it carries explicitly.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::Timestamp;
 use sha2::{Digest as _, Sha256};
@@ -21,18 +22,17 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
 /// RFC 3986 encoding as SigV4 wants it: everything but unreserved characters, and `/`
 /// too unless `keep_slash` (object keys in paths).
 pub(crate) fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    let set = if keep_slash { UNRESERVED_AND_SLASH } else { UNRESERVED };
+    utf8_percent_encode(s, set).to_string()
 }
+
+/// Everything but RFC 3986's unreserved characters `A-Z a-z 0-9 - _ . ~` is encoded.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// The canonical (sorted, encoded) query string; also used verbatim in the request URL.
 pub(crate) fn canonical_query(query: &[(&str, String)]) -> String {
@@ -138,6 +138,8 @@ mod tests {
     fn encodes_query_and_keys() {
         assert_eq!(uri_encode("staging/a b+c", true), "staging/a%20b%2Bc");
         assert_eq!(uri_encode("a/b", false), "a%2Fb");
+        assert_eq!(uri_encode("AZaz09-_.~", false), "AZaz09-_.~");
+        assert_eq!(uri_encode("证据 1.mp4", true), "%E8%AF%81%E6%8D%AE%201.mp4");
         let q = canonical_query(&[("uploadId", "x/y=".into()), ("partNumber", "2".into())]);
         assert_eq!(q, "partNumber=2&uploadId=x%2Fy%3D");
     }
