@@ -76,7 +76,7 @@ impl From<tokio::task::JoinError> for AppError {
 }
 
 /// An error and its sources, "outer: inner: …" (the database's own words included).
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+pub fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -59,7 +59,7 @@ async fn run(db: Db, mut rx: mpsc::Receiver<(Timestamp, NewEntry, Reply)>) {
             Err(e) => {
                 // Nothing of the batch is stored (one transaction, rolled back) and every
                 // caller hears so; the next batch reads the log head afresh.
-                tracing::error!(error = %e, "audit journal batch failed");
+                tracing::error!(error = %crate::error::chain(&e), "audit journal batch failed");
                 let failure = (e.storage_fault(), crate::error::chain(&e));
                 for (_, _, reply) in batch.drain(..) {
                     let _ = reply.send(Err(failure.clone()));

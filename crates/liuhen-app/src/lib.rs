@@ -53,5 +53,5 @@ mod verify_retention;
 pub use clock::{Clock, MovableClock, SystemClock};
 pub use config::Config;
 pub use custody::{Custody, OpenOptions};
-pub use error::AppError;
+pub use error::{AppError, chain as error_chain};
 pub use liuhen_db::{DbError, StorageFault};

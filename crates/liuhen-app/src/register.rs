@@ -290,25 +290,25 @@ impl Custody {
             let kind = register::kind(&r.kind).map_or(r.kind.as_str(), |k| k.label_zh);
             let o = |v: &Option<String>| v.clone().unwrap_or_default();
             out.row([
-                    r.seq.to_string(),
-                    self.local_time(r.at_ms),
-                    kind.to_owned(),
-                    r.actor_name.clone(),
-                    o(&r.actor_unit),
-                    o(&r.requester_type),
-                    o(&r.approved_by),
-                    r.record_id.clone(),
-                    o(&r.record_name),
-                    o(&r.case_name),
-                    o(&r.party),
-                    o(&r.device),
-                    o(&r.purpose),
-                    o(&r.request_id),
-                    o(&r.grant_id),
-                    r.fee_cents.map(register::yuan).unwrap_or_default(),
-                    o(&r.receipt_no),
-                    o(&r.note),
-                ]);
+                r.seq.to_string(),
+                self.local_time(r.at_ms),
+                kind.to_owned(),
+                r.actor_name.clone(),
+                o(&r.actor_unit),
+                o(&r.requester_type),
+                o(&r.approved_by),
+                r.record_id.clone(),
+                o(&r.record_name),
+                o(&r.case_name),
+                o(&r.party),
+                o(&r.device),
+                o(&r.purpose),
+                o(&r.request_id),
+                o(&r.grant_id),
+                r.fee_cents.map(register::yuan).unwrap_or_default(),
+                o(&r.receipt_no),
+                o(&r.note),
+            ]);
         }
         out.finish().into_bytes()
     }

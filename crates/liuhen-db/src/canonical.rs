@@ -76,7 +76,12 @@ pub fn es6_number(x: f64) -> String {
     // length, the one closest to `x`, the even one on a tie, as ECMAScript requires
     // (1424953923781206.25 prints as ...206.2, where `{:e}` alone gives ...206.3).
     let shortest = format!("{:e}", x.abs());
-    let len = shortest.split('e').next().unwrap_or("").replace('.', "").len();
+    let len = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .replace('.', "")
+        .len();
     let sci = format!("{:.*e}", len.saturating_sub(1), x.abs());
     let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
     let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
@@ -168,7 +173,13 @@ mod tests {
         // serde_json's default parser may miss the nearest double by one unit, so the
         // numbers are parsed by the standard library here.
         let mut numbers = Vec::new();
-        for text in ["333333333.33333329", "1E30", "4.50", "2e-3", "0.000000000000000000000000001"] {
+        for text in [
+            "333333333.33333329",
+            "1E30",
+            "4.50",
+            "2e-3",
+            "0.000000000000000000000000001",
+        ] {
             let n = serde_json::Number::from_f64(text.parse().unwrap()).unwrap();
             numbers.push(Value::Number(n));
         }

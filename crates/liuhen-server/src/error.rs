@@ -263,6 +263,8 @@ struct ErrorPage {
     status: u16,
     code: &'static str,
     message: String,
+    /// The request's id (`X-Request-Id`), for a report to the administrator.
+    request_id: Option<String>,
 }
 
 impl IntoResponse for PageError {
@@ -282,6 +284,7 @@ impl IntoResponse for PageError {
             status: status.as_u16(),
             code,
             message: self.t.error_message(code).map_or(message, str::to_owned),
+            request_id: crate::request_id::current(),
         };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),

@@ -30,6 +30,7 @@ mod permits;
 pub mod playback;
 mod records;
 mod register;
+pub mod request_id;
 mod reviews;
 mod security;
 mod state;
@@ -65,6 +66,7 @@ pub fn router(custody: Custody) -> Router {
     let csrf = axum::middleware::from_fn_with_state(state.clone(), csrf::protect);
     let bound = axum::middleware::from_fn_with_state(state.clone(), edge::bound);
     let headers = axum::middleware::from_fn_with_state(state.clone(), security::headers);
+    let request_id = axum::middleware::from_fn_with_state(state.clone(), request_id::assign);
     Router::new()
         .route("/healthz", get(healthz))
         .merge(assets::routes())
@@ -91,6 +93,7 @@ pub fn router(custody: Custody) -> Router {
         .layer(bound)
         .layer(axum::middleware::from_fn(error::api_rejections))
         .layer(headers)
+        .layer(request_id)
         .with_state(state)
 }
 
@@ -155,7 +158,9 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     checkpointer.abort();
     match tokio::time::timeout(DRAIN_DEADLINE, custody.checkpoint()).await {
         Ok(Ok(_)) => {}
-        Ok(Err(e)) => tracing::error!(error = %e, "final checkpoint failed"),
+        Ok(Err(e)) => {
+            tracing::error!(error = %liuhen_app::error_chain(&e), "final checkpoint failed")
+        }
         Err(_) => tracing::error!("final checkpoint did not finish by the drain deadline"),
     }
     Ok(())
@@ -166,7 +171,7 @@ async fn checkpoint_loop(custody: Custody) {
     loop {
         tick.tick().await;
         if let Err(e) = custody.checkpoint().await {
-            tracing::error!(error = %e, "periodic checkpoint failed");
+            tracing::error!(error = %liuhen_app::error_chain(&e), "periodic checkpoint failed");
         }
     }
 }
@@ -181,7 +186,9 @@ async fn retention_loop(custody: Custody) {
         match custody.follow_all_retention("system").await {
             Ok(0) => {}
             Ok(n) => tracing::info!(extended = n, "retention recomputed"),
-            Err(e) => tracing::error!(error = %e, "retention recomputation failed"),
+            Err(e) => {
+                tracing::error!(error = %liuhen_app::error_chain(&e), "retention recomputation failed")
+            }
         }
     }
 }
@@ -195,7 +202,9 @@ async fn overdue_reviews_loop(custody: Custody) {
         match custody.raise_overdue_reviews(custody.now()).await {
             Ok(raised) if raised.is_empty() => {}
             Ok(raised) => tracing::warn!(alerts = raised.len(), "overdue legal reviews alerted"),
-            Err(e) => tracing::error!(error = %e, "overdue legal reviews: check failed"),
+            Err(e) => {
+                tracing::error!(error = %liuhen_app::error_chain(&e), "overdue legal reviews: check failed")
+            }
         }
     }
 }

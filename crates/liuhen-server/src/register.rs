@@ -34,7 +34,7 @@ pub async fn background(custody: liuhen_app::Custody) {
     loop {
         tick.tick().await;
         if let Err(e) = custody.sync_register().await {
-            tracing::error!(error = %e, "register projection failed");
+            tracing::error!(error = %liuhen_app::error_chain(&e), "register projection failed");
         }
     }
 }

@@ -337,7 +337,7 @@ pub(crate) async fn sweep_loop(custody: liuhen_app::Custody) {
         match custody.sweep_uploads(custody.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(expired = n, "expired idle uploads"),
-            Err(e) => tracing::error!(error = %e, "upload sweep failed"),
+            Err(e) => tracing::error!(error = %liuhen_app::error_chain(&e), "upload sweep failed"),
         }
     }
 }

@@ -621,7 +621,11 @@ mod basis_tests {
         );
         assert_eq!(basis_json(&r), expected);
         let old: serde_json::Value = serde_json::from_str(expected).unwrap();
-        assert_eq!(old.to_string(), expected, "the pre-JCS form is the same text");
+        assert_eq!(
+            old.to_string(),
+            expected,
+            "the pre-JCS form is the same text"
+        );
         assert_eq!(
             basis_of(&r),
             "5e9dae2695580c872e8e7a90d8336308cb4dbf9e9e7435f97691a8e155f86b97"

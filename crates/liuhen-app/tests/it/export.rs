@@ -16,24 +16,7 @@ use liuhen_domain::access::Step;
 use liuhen_domain::approval::{RequestKind, StepDecision};
 use liuhen_domain::{Classification, RecordId, Role};
 
-use crate::support::{for_each_backend, user};
-
-/// A tool the test needs: present, or (outside CI only) a skip note.
-fn tool(name: &str) -> bool {
-    let found = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name}"))
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{name} is required under CI=true"
-        );
-        eprintln!("note: {name} not available; its checks are skipped");
-    }
-    found
-}
+use crate::support::{for_each_backend, require_tool as tool, user};
 
 fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().unwrap();

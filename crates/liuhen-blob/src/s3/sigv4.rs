@@ -2,9 +2,9 @@
 //! weight of an SDK. Every request signs `host`, `x-amz-date`, `x-amz-content-sha256` and
 //! any other header it carries explicitly.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::Timestamp;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest as _, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -22,7 +22,11 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
 /// RFC 3986 encoding as SigV4 wants it: everything but unreserved characters, and `/`
 /// too unless `keep_slash` (object keys in paths).
 pub(crate) fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let set = if keep_slash { UNRESERVED_AND_SLASH } else { UNRESERVED };
+    let set = if keep_slash {
+        UNRESERVED_AND_SLASH
+    } else {
+        UNRESERVED
+    };
     utf8_percent_encode(s, set).to_string()
 }
 

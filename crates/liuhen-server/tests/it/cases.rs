@@ -29,7 +29,7 @@ async fn video(app: &TestApp, name: &str, start: Timestamp, secs: u32) -> Option
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        eprintln!("skipped: ffmpeg not usable");
+        crate::support::missing("a working ffmpeg (lavfi, libx264)");
         return None;
     }
     let opts = IngestOptions {

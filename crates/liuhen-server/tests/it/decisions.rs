@@ -571,11 +571,7 @@ fn pdf_text_contains(app: &TestApp, pdf: &[u8], needles: &[&str]) {
     std::fs::write(&path, pdf).unwrap();
     let out = Command::new("pdftotext").arg(&path).arg("-").output();
     let Some(out) = out.ok().filter(|o| o.status.success()) else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "pdftotext is required under CI"
-        );
-        eprintln!("skipped: pdftotext not usable");
+        crate::support::missing("a working pdftotext");
         return;
     };
     let text = String::from_utf8_lossy(&out.stdout);

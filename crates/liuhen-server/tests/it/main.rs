@@ -20,6 +20,7 @@ mod playback;
 mod records;
 mod register;
 mod register_contract;
+mod request_id;
 mod requisition;
 mod secrets_at_rest;
 mod security_edge;

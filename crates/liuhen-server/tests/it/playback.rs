@@ -211,7 +211,7 @@ async fn playback_reports_are_logged_with_their_intervals() {
 async fn proxies_are_made_for_what_browsers_cannot_play() {
     let app = TestApp::new().await;
     if app.custody.ffmpeg().is_none() {
-        eprintln!("skipped: ffmpeg not installed");
+        crate::support::missing("ffmpeg");
         return;
     }
     let (_, token) = api_user(&app, "zhangwei", "张伟", "甲局").await;
