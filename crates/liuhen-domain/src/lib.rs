@@ -32,6 +32,7 @@ pub mod rollup;
 pub mod signals;
 pub mod station;
 pub mod totp;
+pub mod uri;
 
 pub use audit::AuditAction;
 pub use org::{Role, RoleSetError, UnknownRole, check_roles, requires_second_factor};

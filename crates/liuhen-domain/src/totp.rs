@@ -3,6 +3,8 @@
 
 use hmac::{KeyInit, Mac};
 
+use crate::uri::encode as pct;
+
 pub const STEP_SECONDS: i64 = 30;
 pub const DIGITS: u32 = 6;
 
@@ -121,16 +123,6 @@ pub fn step_of(unix_seconds: i64) -> i64 {
 
 fn constant_eq(a: u32, b: u32) -> bool {
     (a ^ b) == 0
-}
-
-/// Percent-encodes all but RFC 3986's unreserved characters.
-fn pct(s: &str) -> String {
-    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
 }
 
 #[cfg(test)]

@@ -4,7 +4,6 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::Timestamp;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest as _, Sha256};
 
 type HmacSha256 = Hmac<Sha256>;
@@ -22,21 +21,12 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
 /// RFC 3986 encoding as SigV4 wants it: everything but unreserved characters, and `/`
 /// too unless `keep_slash` (object keys in paths).
 pub(crate) fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let set = if keep_slash {
-        UNRESERVED_AND_SLASH
+    if keep_slash {
+        liuhen_domain::uri::encode_path(s)
     } else {
-        UNRESERVED
-    };
-    utf8_percent_encode(s, set).to_string()
+        liuhen_domain::uri::encode(s)
+    }
 }
-
-/// Everything but RFC 3986's unreserved characters `A-Z a-z 0-9 - _ . ~` is encoded.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// The canonical (sorted, encoded) query string; also used verbatim in the request URL.
 pub(crate) fn canonical_query(query: &[(&str, String)]) -> String {

@@ -152,34 +152,11 @@ impl Params {
 
 /// Percent-encoding for a query value (UTF-8 bytes; unreserved characters kept).
 /// The one query encoder of the server's links.
-pub(crate) fn encode(s: &str) -> String {
-    const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
-}
+pub(crate) use liuhen_domain::uri::encode;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Value in, encoded value out (hand-written; the same as the hand-written encoder the
-    /// `percent-encoding` crate replaced).
-    #[test]
-    fn encode_keeps_only_unreserved_characters() {
-        for (input, expected) in [
-            ("", ""),
-            ("AZaz09-_.~", "AZaz09-_.~"),
-            (" &=+/?#%", "%20%26%3D%2B%2F%3F%23%25"),
-            ("化工", "%E5%8C%96%E5%B7%A5"),
-            ("a'b\"c<>", "a%27b%22c%3C%3E"),
-            ("\u{7f}\n", "%7F%0A"),
-        ] {
-            assert_eq!(encode(input), expected, "{input:?}");
-        }
-    }
 
     #[test]
     fn links_keep_the_search_and_encode_it() {
