@@ -324,7 +324,7 @@ pub async fn export(
                 "依据",
                 "说明",
             ],
-            &d.findings
+            d.findings
                 .iter()
                 .map(|f| {
                     vec![
@@ -364,7 +364,7 @@ pub async fn export(
                     "逾期入库",
                     "逾期比例(%)",
                 ],
-                &names
+                names
                     .iter()
                     .map(|n| {
                         let f = d
@@ -399,7 +399,7 @@ pub async fn export(
                 "入库时间",
                 "逾期(小时)",
             ],
-            &d.late_records
+            d.late_records
                 .iter()
                 .map(|r| {
                     vec![

@@ -23,17 +23,7 @@ pub fn corpus() -> PathBuf {
 }
 
 /// Whether a required external tool is present; under CI=true a missing one fails the test.
-pub fn require_tool(name: &str) -> bool {
-    let found = Command::new(name).arg("-version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but {name} is not installed"
-        );
-        eprintln!("note: {name} not installed, test skipped");
-    }
-    found
-}
+pub use liuhen_test_support::require_tool;
 
 impl TestApp {
     pub fn new() -> Self {
