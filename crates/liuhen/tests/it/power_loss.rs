@@ -23,7 +23,8 @@ struct LazyFs {
     child: Child,
     mount: PathBuf,
     fifo: PathBuf,
-    done: PathBuf,
+    /// Lines LazyFS writes to its "completed" FIFO (which it keeps open).
+    done: std::sync::mpsc::Receiver<String>,
 }
 
 impl LazyFs {
@@ -31,7 +32,8 @@ impl LazyFs {
         let (root, mount) = (work.join("lazy-root"), work.join("lazy-mnt"));
         std::fs::create_dir_all(&root).unwrap();
         std::fs::create_dir_all(&mount).unwrap();
-        let (fifo, done) = (work.join("faults.fifo"), work.join("faults-done.fifo"));
+        let fifo = work.join("faults.fifo");
+        let done = done_fifo_path(&fifo);
         for f in [&fifo, &done] {
             assert!(Command::new("mkfifo").arg(f).status().unwrap().success());
         }
@@ -70,6 +72,16 @@ impl LazyFs {
             std::thread::sleep(Duration::from_millis(50));
         }
         assert!(mounted(), "LazyFS did not mount");
+        let (tx, done) = std::sync::mpsc::channel();
+        let done_fifo = done_fifo_path(&fifo);
+        std::thread::spawn(move || {
+            let f = std::fs::File::open(done_fifo).unwrap();
+            for line in BufReader::new(f).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         LazyFs {
             child,
             mount,
@@ -80,17 +92,22 @@ impl LazyFs {
 
     /// The power cut: everything not synced is gone.
     fn clear_cache(&self) {
-        let done = self.done.clone();
-        let reader = std::thread::spawn(move || std::fs::read_to_string(done).unwrap());
         std::fs::OpenOptions::new()
             .write(true)
             .open(&self.fifo)
             .unwrap()
             .write_all(b"lazyfs::clear-cache\n")
             .unwrap();
-        let answer = reader.join().unwrap();
+        let answer = self
+            .done
+            .recv_timeout(Duration::from_secs(60))
+            .expect("LazyFS confirms clear-cache");
         assert!(answer.contains("clear-cache"), "LazyFS answered {answer:?}");
     }
+}
+
+fn done_fifo_path(fifo: &Path) -> PathBuf {
+    fifo.with_file_name("faults-done.fifo")
 }
 
 impl Drop for LazyFs {
@@ -170,9 +187,20 @@ fn power_loss_during_ingest_loses_nothing_acknowledged() {
             done.len()
         );
     }
-    let (ok, reports) = app.ingest(&[card.to_str().unwrap()]);
-    assert!(ok);
-    assert_eq!(reports.len(), 24);
+    let out = app.run(&["ingest", "--json", card.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stored = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            l.contains("\"status\":\"stored\"") || l.contains("\"status\":\"already_done\"")
+        })
+        .count();
+    assert_eq!(stored, 24);
     fs.clear_cache();
     let (ok, report) = app.verify();
     assert!(ok, "{report:#}");
@@ -192,7 +220,7 @@ fn power_loss_during_tus_uploads_loses_nothing_acknowledged() {
     for round in 0..8u64 {
         let data = noise(2 * crate::tus_faults::HALF + 99, 500 + round);
         let server = Server::start(&app, None);
-        let delay = Duration::from_millis(next(&mut seed) % 400);
+        let delay = Duration::from_millis(next(&mut seed) % 900);
         let (addr, t, d) = (server.addr.clone(), token.clone(), data.clone());
         let uploader = std::thread::spawn(move || {
             let mut acked = Acked::default();
