@@ -804,3 +804,7 @@ impl PatchWriter {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "uploads_crash_tests.rs"]
+mod crash_tests;

@@ -40,7 +40,12 @@ fn remove_if_abandoned(path: &Path) -> io::Result<()> {
     }
     match File::open(path.join(".lock")) {
         Ok(lock) => match lock.try_lock() {
-            Ok(()) => fs::remove_dir_all(path),
+            Ok(()) => {
+                // Closed first: on FUSE (and NFS) an open file that is removed lives on as
+                // a hidden file, and the directory would not be empty.
+                drop(lock);
+                fs::remove_dir_all(path)
+            }
             Err(fs::TryLockError::WouldBlock) => Ok(()),
             Err(fs::TryLockError::Error(e)) => Err(e),
         },

@@ -101,11 +101,32 @@ const SQLITE_MMAP: &str = "PRAGMA mmap_size = 2147418112";
 const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
 
+/// Syncs the directory of a SQLite database once its WAL file exists (the pool's anchor
+/// connection keeps it from being deleted while the store is open): the names of the
+/// database and its WAL are durable before any commit is acknowledged. SQLite syncs that
+/// directory too, on each connection's first commit, but ignores a failure there; this
+/// sync's failure is an error.
+fn sync_sqlite_dir(url: &str) -> std::io::Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::File::open(dir)?.sync_all()
+}
+
 impl Db {
     /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…` and migrates forward.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         let db = Self::open_pool(url).await?;
         let now = migrate::run(&db).await?;
+        if let Err(e) = sync_sqlite_dir(url) {
+            db.close().await;
+            return Err(DbError::connect(redact(url), sqlx::Error::Io(e)));
+        }
         Ok(Db {
             migrated_now: now.into(),
             ..db
