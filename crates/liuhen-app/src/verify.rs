@@ -119,6 +119,7 @@ impl Custody {
         self.check_decision_rows(&case_entries, &mut report).await?;
         self.check_locks(&records, &mut report).await?;
         self.check_holds(&mut report).await?;
+        self.check_access_rows(&mut report).await?;
         if opts.fixity {
             self.check_fixity(&records, obs, &mut report).await?;
         }
@@ -460,16 +461,17 @@ impl Custody {
             obs.advance(r.size_bytes);
         }
         // Derivatives, copy statements and paper scans are blobs of their own, bound by
-        // their tables: not orphans (the real orphans would hide among them).
-        for sha in self.db.secondary_blobs().await? {
+        // their tables: not orphans (the real orphans would hide among them), and re-hashed.
+        for (kind, owner, sha, size) in self.db.secondary_blob_refs().await? {
             match sha.parse::<liuhen_domain::Sha256Digest>() {
                 Ok(d) => {
                     known.insert(d);
+                    self.check_secondary(&kind, &owner, d, size, report).await?;
                 }
                 Err(_) => report.problem(
                     "blob_reference_malformed",
                     format!("blob:{sha}"),
-                    format!("a derivative, statement or scan names an invalid SHA-256 {sha:?}"),
+                    format!("{kind} {owner} names an invalid SHA-256 {sha:?}"),
                 ),
             }
         }
@@ -477,6 +479,52 @@ impl Custody {
         let stored = tokio::task::spawn_blocking(move || blobs.list()).await??;
         for sha in stored.into_iter().filter(|s| !known.contains(s)) {
             report.warning("blob_orphan", format!("blob:{sha}"), format!("stored original {sha} has no record (an ingest interrupted before its commit; ingesting the file again binds it)"));
+        }
+        Ok(())
+    }
+}
+
+impl Custody {
+    /// A derivative, copy statement or paper scan: present, and its bytes hash to the
+    /// SHA-256 that names it (and are as long as its row says, where it says).
+    async fn check_secondary(
+        &self,
+        kind: &str,
+        owner: &str,
+        sha: liuhen_domain::Sha256Digest,
+        size: Option<i64>,
+        report: &mut VerifyReport,
+    ) -> Result<(), AppError> {
+        let what = match kind {
+            "derivative" => format!("derivative of original {owner}"),
+            "statement" => format!("statement of copy {owner}"),
+            _ => format!("scan of paper {owner}"),
+        };
+        let subject = format!("blob:{sha}");
+        let blobs = self.blobs.clone();
+        match tokio::task::spawn_blocking(move || blobs.rehash(&sha)).await? {
+            Ok(d) => {
+                report.blobs_checked += 1;
+                report.bytes_checked += d.size;
+                let size_differs = size.is_some_and(|s| u64::try_from(s).ok() != Some(d.size));
+                if d.sha256 != sha || size_differs {
+                    report.problem(
+                        "blob_corrupt",
+                        &subject,
+                        format!("{what} is altered: expected SHA-256 {sha}, found {} ({} bytes)", d.sha256, d.size),
+                    );
+                }
+            }
+            Err(BlobError::NotFound(_)) => report.problem(
+                "blob_missing",
+                &subject,
+                format!("{what} (SHA-256 {sha}) is missing from the store"),
+            ),
+            Err(e) => report.problem(
+                "blob_unreadable",
+                &subject,
+                format!("{what} cannot be read: {}", crate::ingest::error_chain(&e)),
+            ),
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ mod cli;
 mod decision_cmd;
 mod demo_cmd;
 mod draw_cmd;
+mod fixity_cmd;
 mod export_cmd;
 mod identity_cmd;
 mod progress;

@@ -10,6 +10,7 @@ mod bindings;
 mod cases;
 mod decisions;
 mod draws;
+mod fixity;
 mod durability;
 mod holds;
 mod identity;
