@@ -14,8 +14,11 @@ async fn problems(w: &World) -> Vec<(String, String)> {
         .verify(VerifyOptions { fixity: true }, &Quiet)
         .await
         .unwrap();
+    // The world archives its cases directly in the database (`case_edited`, rightly):
+    // that is not what these tests are about.
     r.problems
         .iter()
+        .filter(|p| p.code != "case_edited")
         .map(|p| (p.code.to_owned(), p.subject.clone()))
         .collect()
 }
