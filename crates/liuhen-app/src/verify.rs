@@ -3,7 +3,9 @@
 //! checked), that every record row is the one its log entries describe, and that the case
 //! tables and reviewer sheets hold what their log entries say (`verify_cases`), and that
 //! each original's lock reaches its record's retain-until (`verify_retention`) and the holds
-//! table is what its entries say (`verify_holds`).
+//! table is what its entries say (`verify_holds`), that the access tables are what their
+//! entries say (`verify_access`), and that derivatives, copy statements and paper scans
+//! hash to the digests that name them.
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -11,6 +11,7 @@ mod cases;
 mod decisions;
 mod draws;
 mod fixity;
+mod fixity_bench;
 mod durability;
 mod holds;
 mod identity;
