@@ -267,7 +267,10 @@ impl Custody {
                     seq: e.seq,
                     at_ms: e.at_ms,
                     actor: e.actor,
-                    outcome: d["outcome"].as_str().unwrap_or("download_aborted").to_owned(),
+                    outcome: d["outcome"]
+                        .as_str()
+                        .unwrap_or("download_aborted")
+                        .to_owned(),
                 });
             }
         }

@@ -33,7 +33,9 @@ pub struct FixitySettings {
 impl FixitySettings {
     pub(crate) fn validate(&self) -> Result<(), String> {
         if self.every_days == 0 || self.check_every_minutes == 0 {
-            return Err("fixity.every_days and fixity.check_every_minutes must be at least 1".into());
+            return Err(
+                "fixity.every_days and fixity.check_every_minutes must be at least 1".into(),
+            );
         }
         Ok(())
     }
@@ -289,7 +291,14 @@ impl Custody {
                     "blob_corrupt",
                     format!(
                         "记录 {} 的原始文件（{}）已被改动：应为 SHA-256 {}、SM3 {}、{} 字节，实为 SHA-256 {}、SM3 {}、{} 字节",
-                        r.id, r.original_name, r.sha256, r.sm3, r.size_bytes, d.sha256, d.sm3, d.size
+                        r.id,
+                        r.original_name,
+                        r.sha256,
+                        r.sm3,
+                        r.size_bytes,
+                        d.sha256,
+                        d.sm3,
+                        d.size
                     ),
                     json!({ "sha256": d.sha256.to_hex(), "sm3": d.sm3.to_hex(), "size_bytes": d.size }),
                 )

@@ -513,7 +513,10 @@ impl Custody {
                     report.problem(
                         "blob_corrupt",
                         &subject,
-                        format!("{what} is altered: expected SHA-256 {sha}, found {} ({} bytes)", d.sha256, d.size),
+                        format!(
+                            "{what} is altered: expected SHA-256 {sha}, found {} ({} bytes)",
+                            d.sha256, d.size
+                        ),
                     );
                 }
             }

@@ -45,7 +45,10 @@ fn request_diff(r: &RequestRow, e: &AuditEntry) -> Vec<&'static str> {
     check(records == r.records, "records");
     check(d["purpose"].as_str() == Some(r.purpose.as_str()), "purpose");
     check(d["case"].as_str() == r.case_id.as_deref(), "case");
-    check(d["requester"]["user"].as_str() == Some(r.filed_by.as_str()), "filed_by");
+    check(
+        d["requester"]["user"].as_str() == Some(r.filed_by.as_str()),
+        "filed_by",
+    );
     check(e.actor == r.filed_by, "filed_by");
     check(
         d["requester"]["name"].as_str() == Some(r.requester_name.as_str()),
@@ -61,7 +64,10 @@ fn request_diff(r: &RequestRow, e: &AuditEntry) -> Vec<&'static str> {
 }
 
 impl Custody {
-    pub(crate) async fn check_access_rows(&self, report: &mut VerifyReport) -> Result<(), AppError> {
+    pub(crate) async fn check_access_rows(
+        &self,
+        report: &mut VerifyReport,
+    ) -> Result<(), AppError> {
         let mut ids: BTreeSet<String> = self.db.all_request_ids().await?.into_iter().collect();
         ids.extend(self.db.access_row_request_ids().await?);
         let db = &self.db;
@@ -85,7 +91,9 @@ impl Custody {
         // Grants: each row against its entries; each granted entry against a row.
         let rows: HashSet<String> = self.db.all_grant_ids().await?.into_iter().collect();
         for id in &rows {
-            let Some(g) = self.db.grant(id).await? else { continue };
+            let Some(g) = self.db.grant(id).await? else {
+                continue;
+            };
             if let Err(b) = self.grant_binding(&g).await? {
                 report.push_problem(
                     "grant_edited",
@@ -107,8 +115,20 @@ impl Custody {
         }
         // Labels: every record and case with a label row or a label entry.
         let mut targets: BTreeSet<(bool, String)> = BTreeSet::new();
-        targets.extend(self.db.labelled_records().await?.into_iter().map(|r| (false, r)));
-        targets.extend(self.db.labelled_cases().await?.into_iter().map(|c| (true, c)));
+        targets.extend(
+            self.db
+                .labelled_records()
+                .await?
+                .into_iter()
+                .map(|r| (false, r)),
+        );
+        targets.extend(
+            self.db
+                .labelled_cases()
+                .await?
+                .into_iter()
+                .map(|c| (true, c)),
+        );
         for e in all(AuditAction::LabelChanged).await? {
             match e.subject.as_deref().and_then(|s| s.split_once(':')) {
                 Some(("record", id)) => targets.insert((false, id.to_owned())),
@@ -119,7 +139,11 @@ impl Custody {
         for (on_case, id) in targets {
             if let Err(b) = self.labels_binding(on_case, &id).await? {
                 let kind = if on_case { "case" } else { "record" };
-                report.push_problem("labels_edited", format!("labels:{kind}:{id}"), b.to_string());
+                report.push_problem(
+                    "labels_edited",
+                    format!("labels:{kind}:{id}"),
+                    b.to_string(),
+                );
             }
         }
         Ok(())
@@ -186,7 +210,10 @@ impl Custody {
                 report.push_problem(
                     "approval_unlogged",
                     &s,
-                    format!("申请 {id} 的“{}”审批没有审计日志条目（在 liuhen 之外插入）", a.step),
+                    format!(
+                        "申请 {id} 的“{}”审批没有审计日志条目（在 liuhen 之外插入）",
+                        a.step
+                    ),
                 );
                 continue;
             };
@@ -224,7 +251,10 @@ impl Custody {
             report.push_problem(
                 "approval_missing",
                 format!("approval:{id}:{step}"),
-                format!("申请 {id} 的“{step}”审批（日志 #{}）不在审批表中（被删除）", e.seq),
+                format!(
+                    "申请 {id} 的“{step}”审批（日志 #{}）不在审批表中（被删除）",
+                    e.seq
+                ),
             );
         }
         // Copies of this request.
@@ -267,7 +297,10 @@ impl Custody {
             (None, Some(e)) => report.push_problem(
                 "loan_missing",
                 format!("loan:{id}"),
-                format!("申请 {id} 的借出记录（日志 #{}）不在借出表中（被删除）", e.seq),
+                format!(
+                    "申请 {id} 的借出记录（日志 #{}）不在借出表中（被删除）",
+                    e.seq
+                ),
             ),
             (Some(l), Some(e)) => {
                 let d = details(e);

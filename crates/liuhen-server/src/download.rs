@@ -32,7 +32,11 @@ pub(crate) async fn serve_original(
         content_type: "application/octet-stream",
         derived: false,
     };
-    let get = |h| headers.get(h).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    let get = |h| {
+        headers
+            .get(h)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
     let whole = get(IF_NONE_MATCH).is_none()
         && (get(IF_RANGE).is_some()
             || parse_range(get(RANGE), record.size_bytes) == RangeAsk::Full);
@@ -51,9 +55,14 @@ pub(crate) async fn serve_original(
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
         let cut = |found: Option<Sha256Digest>, read: u64, why: String| {
-            if let Err(e) =
-                handle.block_on(custody.download_aborted(&actor, &id, &sha, found.as_ref(), read, &why))
-            {
+            if let Err(e) = handle.block_on(custody.download_aborted(
+                &actor,
+                &id,
+                &sha,
+                found.as_ref(),
+                read,
+                &why,
+            )) {
                 tracing::error!(error = %e, record = %id, "logging a cut download failed");
             }
         };
@@ -167,7 +176,12 @@ mod tests {
         bad[10] ^= 1;
         let (got, cut, err) = run(&bad, sha(&data), data.len() as u64);
         assert!(cut && err);
-        assert!(got.len() < data.len(), "sent {} of {}", got.len(), data.len());
+        assert!(
+            got.len() < data.len(),
+            "sent {} of {}",
+            got.len(),
+            data.len()
+        );
         // a small original is never sent at all
         let small = b"hello".to_vec();
         let (got, cut, _) = run(b"hellp", sha(&small), 5);

@@ -21,9 +21,9 @@ mod draws;
 mod draws_pages;
 pub mod edge;
 mod error;
-mod health;
 #[cfg(test)]
 mod fuzz;
+mod health;
 mod holds;
 mod home;
 pub mod i18n;
@@ -198,7 +198,11 @@ async fn fixity_loop(custody: Custody) {
         match custody.fixity_run_if_due().await {
             Ok(None) => {}
             Ok(Some(r)) if r.findings.is_empty() => {
-                tracing::info!(originals = r.originals, bytes = r.bytes, "fixity pass: all as recorded")
+                tracing::info!(
+                    originals = r.originals,
+                    bytes = r.bytes,
+                    "fixity pass: all as recorded"
+                )
             }
             Ok(Some(r)) => tracing::error!(
                 originals = r.originals,

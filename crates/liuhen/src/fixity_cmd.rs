@@ -51,7 +51,10 @@ pub async fn run(custody: &Custody, cmd: FixityCommand) -> anyhow::Result<ExitCo
                     r.seq
                 );
                 for f in &r.findings {
-                    println!("  ✗ [{}] record:{} — {}（日志 #{}）", f.outcome, f.record_id, f.message, f.seq);
+                    println!(
+                        "  ✗ [{}] record:{} — {}（日志 #{}）",
+                        f.outcome, f.record_id, f.message, f.seq
+                    );
                 }
             }
             Ok(if r.findings.is_empty() {

@@ -49,12 +49,18 @@ async fn a_pass_finds_a_flipped_byte_and_a_missing_blob_logs_and_alerts() {
         }
         assert_eq!(first.bytes, total);
         assert_eq!(
-            actions(&c, &format!("record:{a}")).await.last().map(String::as_str),
+            actions(&c, &format!("record:{a}"))
+                .await
+                .last()
+                .map(String::as_str),
             Some("fixity.checked")
         );
         let last = c.fixity_last_pass().await.unwrap().unwrap();
         assert_eq!((last.originals, last.failed), (3, 0));
-        assert_eq!(last.next_due, last.finished + SignedDuration::from_hours(90 * 24));
+        assert_eq!(
+            last.next_due,
+            last.finished + SignedDuration::from_hours(90 * 24)
+        );
         // Not due again for 90 days (the configured period).
         assert!(c.fixity_run_if_due().await.unwrap().is_none());
         clock.advance(SignedDuration::from_hours(89 * 24));
@@ -71,7 +77,11 @@ async fn a_pass_finds_a_flipped_byte_and_a_missing_blob_logs_and_alerts() {
         std::fs::remove_file(c.blobs().local_path(&rb.sha256).unwrap()).unwrap();
 
         clock.advance(SignedDuration::from_hours(2 * 24));
-        let second = c.fixity_run_if_due().await.unwrap().expect("due after 90 days");
+        let second = c
+            .fixity_run_if_due()
+            .await
+            .unwrap()
+            .expect("due after 90 days");
         assert_eq!((second.originals, second.ok), (3, 1));
         let mut found: Vec<(String, &str)> = second
             .findings
@@ -79,15 +89,24 @@ async fn a_pass_finds_a_flipped_byte_and_a_missing_blob_logs_and_alerts() {
             .map(|f| (f.record_id.clone(), f.outcome))
             .collect();
         found.sort();
-        let mut want = vec![(a.to_string(), "blob_corrupt"), (b.to_string(), "blob_missing")];
+        let mut want = vec![
+            (a.to_string(), "blob_corrupt"),
+            (b.to_string(), "blob_missing"),
+        ];
         want.sort();
         assert_eq!(found, want);
         assert_eq!(
-            actions(&c, &format!("record:{a}")).await.last().map(String::as_str),
+            actions(&c, &format!("record:{a}"))
+                .await
+                .last()
+                .map(String::as_str),
             Some("fixity.failed")
         );
         assert_eq!(
-            actions(&c, &format!("record:{d}")).await.last().map(String::as_str),
+            actions(&c, &format!("record:{d}"))
+                .await
+                .last()
+                .map(String::as_str),
             Some("fixity.checked")
         );
         let passes = actions(&c, "fixity").await;
@@ -160,11 +179,17 @@ async fn s3_object_changed_around_liuhen_is_found() {
     assert_eq!(pass.findings[0].record_id, a.to_string());
     assert_eq!(pass.findings[0].outcome, "blob_corrupt");
     assert_eq!(
-        actions(&c, &format!("record:{a}")).await.last().map(String::as_str),
+        actions(&c, &format!("record:{a}"))
+            .await
+            .last()
+            .map(String::as_str),
         Some("fixity.failed")
     );
     assert_eq!(
-        actions(&c, &format!("record:{b}")).await.last().map(String::as_str),
+        actions(&c, &format!("record:{b}"))
+            .await
+            .last()
+            .map(String::as_str),
         Some("fixity.checked")
     );
 }

@@ -35,7 +35,12 @@ async fn a_corrupted_original_download_is_cut_and_alerted() {
     let token = &w.who("keeper").token;
 
     // Intact: the whole file, as recorded.
-    let res = http.get(w.app.url(&path)).bearer_auth(token).send().await.unwrap();
+    let res = http
+        .get(w.app.url(&path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let body = res.bytes().await.unwrap();
     assert_eq!(body.len() as u64, record.size_bytes);
@@ -50,7 +55,12 @@ async fn a_corrupted_original_download_is_cut_and_alerted() {
     std::fs::set_permissions(&blob, perms).unwrap();
     std::fs::write(&blob, &bytes).unwrap();
 
-    let res = http.get(w.app.url(&path)).bearer_auth(token).send().await.unwrap();
+    let res = http
+        .get(w.app.url(&path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "headers go before the bytes are checked");
     let got = res.bytes().await;
     match got {

@@ -42,7 +42,9 @@ async fn range_clients(w: &World, ids: &[String], stop: Arc<AtomicBool>) -> u64 
         tasks.push(tokio::spawn(async move {
             let mut i: u64 = n as u64 * 7919;
             while !stop.load(Ordering::Relaxed) {
-                i = i.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                i = i
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 let url = &urls[(i >> 33) as usize % urls.len()];
                 let start = (i >> 20) % (FILE_MIB as u64 * MIB as u64 - RANGE);
                 let res = http
@@ -95,7 +97,11 @@ async fn fixity_bench() {
         },
         ..Default::default()
     };
-    let summary = w.app.custody.ingest(&paths, &opts, Arc::new(NoProgress)).await;
+    let summary = w
+        .app
+        .custody
+        .ingest(&paths, &opts, Arc::new(NoProgress))
+        .await;
     assert_eq!(summary.stored, FILES, "{:?}", summary.reports);
     for p in &paths {
         std::fs::remove_file(p).unwrap();
