@@ -285,8 +285,8 @@ impl Custody {
             }
         }
         // The loan of this request.
-        let issued = of(AuditAction::LoanIssued).last();
-        let returned = of(AuditAction::LoanReturned).last();
+        let issued = of(AuditAction::LoanIssued).next_back();
+        let returned = of(AuditAction::LoanReturned).next_back();
         match (self.db.loan(id).await?, issued) {
             (None, None) => {}
             (Some(_), None) => report.push_problem(
