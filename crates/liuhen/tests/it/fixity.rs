@@ -30,7 +30,10 @@ async fn fixity_run_finds_a_flipped_byte_and_status_shows_the_pass() {
 
     let (ok, pass) = run_json(&app, &["fixity", "run", "--budget", "0", "--json"]);
     assert!(ok, "{pass:#}");
-    assert_eq!((pass["originals"].as_u64(), pass["ok"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (pass["originals"].as_u64(), pass["ok"].as_u64()),
+        (Some(3), Some(3))
+    );
     app.assert_verifies();
 
     let sha = reports[2]["sha256"].as_str().unwrap();
