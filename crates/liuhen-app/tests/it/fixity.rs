@@ -193,3 +193,72 @@ async fn s3_object_changed_around_liuhen_is_found() {
         Some("fixity.checked")
     );
 }
+
+/// Derivative locks: a derivative blob locked short of its original's retain-until gets
+/// the original's lock from the pass; `verify` re-hashes derivatives (no orphan warning)
+/// and names an altered one.
+#[tokio::test]
+async fn derivatives_get_their_originals_lock_and_are_rehashed_by_verify() {
+    use liuhen_app::verify::{Quiet, VerifyOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let c = Custody::open(OpenOptions::new(dir.path().join("data")))
+        .await
+        .unwrap();
+    let id = ingest_one(&c, dir.path(), "an original with a thumbnail").await;
+    let original = c.record(&id).await.unwrap();
+    let blobs = c.blobs().clone();
+    let short = c.now() + SignedDuration::from_hours(24);
+    let put = blobs
+        .put(
+            &mut std::io::Cursor::new(b"thumbnail bytes".to_vec()),
+            short,
+        )
+        .unwrap();
+    let thumb = put.digests.sha256;
+    liuhen_db::testing::tamper(
+        c.db(),
+        &format!(
+            "INSERT INTO derivatives (original_sha256, kind, derivative_sha256, size_bytes, \
+             status, created_ms) VALUES ('{}', 'thumbnail', '{}', {}, 'ready', 0)",
+            original.sha256.to_hex(),
+            thumb.to_hex(),
+            put.digests.size
+        ),
+    )
+    .await
+    .unwrap();
+
+    let pass = c.fixity_pass("system", 0).await.unwrap();
+    assert_eq!(pass.derivative_locks, 1);
+    assert!(blobs.retention(&thumb).unwrap().unwrap() >= original.retain_until);
+    assert_eq!(
+        c.fixity_pass("system", 0).await.unwrap().derivative_locks,
+        0
+    );
+
+    let report = c
+        .verify(VerifyOptions { fixity: true }, &Quiet)
+        .await
+        .unwrap();
+    assert!(report.ok, "{:?}", report.problems);
+    assert!(
+        report.warnings.iter().all(|w| w.code != "blob_orphan"),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(report.blobs_checked, 2, "the original and its derivative");
+
+    let path = blobs.local_path(&thumb).unwrap();
+    writable(&path);
+    std::fs::write(&path, b"thumbnail bytez").unwrap();
+    let report = c
+        .verify(VerifyOptions { fixity: true }, &Quiet)
+        .await
+        .unwrap();
+    let found: Vec<(&str, String)> = report
+        .problems
+        .iter()
+        .map(|p| (p.code, p.subject.clone()))
+        .collect();
+    assert_eq!(found, [("blob_corrupt", format!("blob:{thumb}"))]);
+}
