@@ -15,6 +15,7 @@ pub struct Config {
     pub bureau: Bureau,
     pub custody: CustodyRules,
     pub retention: RetentionSettings,
+    pub fixity: crate::fixity::FixitySettings,
     pub storage: Storage,
     pub security: Security,
     pub uploads: UploadSettings,
@@ -374,6 +375,7 @@ impl Config {
             ));
         }
         self.retention_rules().map_err(bad)?;
+        self.fixity.validate().map_err(bad)?;
         self.hold_policy().map_err(bad)?;
         self.disposal_roles().map_err(bad)?;
         let sec = &self.security;

@@ -3,7 +3,9 @@
 //! checked), that every record row is the one its log entries describe, and that the case
 //! tables and reviewer sheets hold what their log entries say (`verify_cases`), and that
 //! each original's lock reaches its record's retain-until (`verify_retention`) and the holds
-//! table is what its entries say (`verify_holds`).
+//! table is what its entries say (`verify_holds`), that the access tables are what their
+//! entries say (`verify_access`), and that derivatives, copy statements and paper scans
+//! hash to the digests that name them.
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -145,6 +147,9 @@ impl Custody {
         }
         if let Err(e) = self.check_holds(&mut report).await {
             unreadable(&mut report, "holds", &e);
+        }
+        if let Err(e) = self.check_access_rows(&mut report).await {
+            unreadable(&mut report, "access", &e);
         }
         if opts.fixity
             && let Err(e) = self.check_fixity(&records, obs, &mut report).await
@@ -489,16 +494,17 @@ impl Custody {
             obs.advance(r.size_bytes);
         }
         // Derivatives, copy statements and paper scans are blobs of their own, bound by
-        // their tables: not orphans (the real orphans would hide among them).
-        for sha in self.db.secondary_blobs().await? {
+        // their tables: not orphans (the real orphans would hide among them), and re-hashed.
+        for (kind, owner, sha, size) in self.db.secondary_blob_refs().await? {
             match sha.parse::<liuhen_domain::Sha256Digest>() {
                 Ok(d) => {
                     known.insert(d);
+                    self.check_secondary(&kind, &owner, d, size, report).await?;
                 }
                 Err(_) => report.problem(
                     "blob_reference_malformed",
                     format!("blob:{sha}"),
-                    format!("a derivative, statement or scan names an invalid SHA-256 {sha:?}"),
+                    format!("{kind} {owner} names an invalid SHA-256 {sha:?}"),
                 ),
             }
         }
@@ -522,6 +528,55 @@ fn unreadable(report: &mut VerifyReport, check: &str, e: &AppError) {
             crate::ingest::error_chain(e)
         ),
     );
+}
+
+impl Custody {
+    /// A derivative, copy statement or paper scan: present, and its bytes hash to the
+    /// SHA-256 that names it (and are as long as its row says, where it says).
+    async fn check_secondary(
+        &self,
+        kind: &str,
+        owner: &str,
+        sha: liuhen_domain::Sha256Digest,
+        size: Option<i64>,
+        report: &mut VerifyReport,
+    ) -> Result<(), AppError> {
+        let what = match kind {
+            "derivative" => format!("derivative of original {owner}"),
+            "statement" => format!("statement of copy {owner}"),
+            _ => format!("scan of paper {owner}"),
+        };
+        let subject = format!("blob:{sha}");
+        let blobs = self.blobs.clone();
+        match tokio::task::spawn_blocking(move || blobs.rehash(&sha)).await? {
+            Ok(d) => {
+                report.blobs_checked += 1;
+                report.bytes_checked += d.size;
+                let size_differs = size.is_some_and(|s| u64::try_from(s).ok() != Some(d.size));
+                if d.sha256 != sha || size_differs {
+                    report.problem(
+                        "blob_corrupt",
+                        &subject,
+                        format!(
+                            "{what} is altered: expected SHA-256 {sha}, found {} ({} bytes)",
+                            d.sha256, d.size
+                        ),
+                    );
+                }
+            }
+            Err(BlobError::NotFound(_)) => report.problem(
+                "blob_missing",
+                &subject,
+                format!("{what} (SHA-256 {sha}) is missing from the store"),
+            ),
+            Err(e) => report.problem(
+                "blob_unreadable",
+                &subject,
+                format!("{what} cannot be read: {}", crate::ingest::error_chain(&e)),
+            ),
+        }
+        Ok(())
+    }
 }
 
 fn track_binding(body: &EntryBody, bindings: &mut Bindings) {

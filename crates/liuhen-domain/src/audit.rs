@@ -158,10 +158,20 @@ pub enum AuditAction {
     DecisionServed,
     /// An account's legal qualification certificate number was recorded or cleared.
     LegalQualificationSet,
+    /// A scheduled fixity pass re-hashed an original and found it as recorded (R6.2); the
+    /// entry names the pass, the digests and the bytes read.
+    FixityChecked,
+    /// A fixity check found an original altered, missing or unreadable (R6.2): an alert.
+    FixityFailed,
+    /// A fixity pass over every original finished; the entry carries its counts and times.
+    FixityPass,
+    /// A download of an original was cut before its last bytes because what was read did
+    /// not hash to the record's digest (R6.2): an alert.
+    DownloadAborted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 72] = [
+    pub const ALL: [AuditAction; 76] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -234,6 +244,10 @@ impl AuditAction {
         Self::DecisionIssued,
         Self::DecisionServed,
         Self::LegalQualificationSet,
+        Self::FixityChecked,
+        Self::FixityFailed,
+        Self::FixityPass,
+        Self::DownloadAborted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -310,6 +324,10 @@ impl AuditAction {
             Self::DecisionIssued => "decision.issued",
             Self::DecisionServed => "decision.served",
             Self::LegalQualificationSet => "account.legal_qualification",
+            Self::FixityChecked => "fixity.checked",
+            Self::FixityFailed => "fixity.failed",
+            Self::FixityPass => "fixity.pass",
+            Self::DownloadAborted => "record.download_aborted",
         }
     }
 
@@ -400,6 +418,10 @@ impl AuditAction {
             Self::DecisionIssued => "作出执法决定",
             Self::DecisionServed => "送达执法决定",
             Self::LegalQualificationSet => "登记法律职业资格",
+            Self::FixityChecked => "定期校验原始文件",
+            Self::FixityFailed => "原始文件校验不符或缺失",
+            Self::FixityPass => "完成一轮定期校验",
+            Self::DownloadAborted => "下载时校验不符，已中断",
         }
     }
 }

@@ -12,7 +12,6 @@ use liuhen_app::access::{
     CopyStatement, LabelTarget, NewRequest, OutsideRequester, PaperUpload, RequestDetail,
     StepAttempt,
 };
-use liuhen_app::playback::Playable;
 use liuhen_domain::access::Step;
 use liuhen_domain::approval::{RequestKind, StepDecision};
 use serde::Deserialize;
@@ -594,13 +593,9 @@ async fn original(
 ) -> Result<Response, ApiError> {
     let rid = parse_id(&id)?;
     let record = s.custody.download_original(&user.principal, &rid).await?;
-    let p = Playable {
-        sha256: record.sha256,
-        size: record.size_bytes,
-        content_type: "application/octet-stream",
-        derived: false,
-    };
-    let mut res = crate::playback::serve_blob(&s.custody, &p, &headers).await?;
+    let mut res =
+        crate::download::serve_original(&s.custody, &record, &user.principal.user_id, &headers)
+            .await?;
     res.headers_mut().insert(
         CONTENT_DISPOSITION,
         crate::disposition::content_disposition(false, &record.original_name),

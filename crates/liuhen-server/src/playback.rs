@@ -224,7 +224,7 @@ pub fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
 
 /// Ranges of at most this many bytes are read in one go; larger ones stream.
 const ONE_SHOT: u64 = 2 * 1024 * 1024;
-const STREAM_CHUNK: u64 = 256 * 1024;
+pub(crate) const STREAM_CHUNK: u64 = 256 * 1024;
 
 pub(crate) async fn serve_blob(
     c: &Custody,
@@ -289,6 +289,13 @@ pub(crate) async fn serve_blob(
 /// A response body fed by a blocking reader on its own thread, a few chunks ahead.
 pub(crate) struct ReaderBody {
     rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+}
+
+impl ReaderBody {
+    /// A body fed by whatever sends on `rx` (an `Err` cuts the connection).
+    pub(crate) fn from_channel(rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
+        Self { rx }
+    }
 }
 
 pub(crate) fn stream_reader(mut reader: Box<dyn std::io::Read + Send>) -> ReaderBody {

@@ -47,6 +47,9 @@ enum Command {
         #[arg(long)]
         no_fixity: bool,
     },
+    /// Scheduled fixity (R6.2): one pass over every original now, or the last pass.
+    #[command(subcommand)]
+    Fixity(crate::fixity_cmd::FixityCommand),
     /// The tamper-evident log: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
@@ -298,6 +301,7 @@ async fn command(
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
         Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd).await,
+        Command::Fixity(cmd) => crate::fixity_cmd::run(&custody, cmd).await,
         Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
         Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Decision(cmd) => crate::decision_cmd::run(&custody, cmd).await,

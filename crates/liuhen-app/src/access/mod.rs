@@ -151,7 +151,7 @@ pub fn details(
 }
 
 /// SHA-256 over what is asked: an approval is bound to exactly this.
-fn basis_of(r: &RequestRow) -> String {
+pub(crate) fn basis_of(r: &RequestRow) -> String {
     let canonical = serde_json::json!({
         "kind": r.kind,
         "outside_action": r.outside_action,

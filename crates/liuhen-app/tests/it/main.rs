@@ -7,6 +7,7 @@ mod decisions;
 mod disposal;
 mod draws;
 mod export;
+mod fixity;
 mod holds;
 mod register;
 mod retention;

@@ -250,7 +250,7 @@ async fn retention_follows_links_flags_and_archiving() {
 
 /// A fresh Object Lock bucket on the SeaweedFS of `scripts/s3-up.sh`; `None` (skip) without
 /// `LIUHEN_TEST_S3_ENDPOINT`, a failure under `CI=true`.
-fn fresh_s3() -> Option<liuhen_blob::S3Store> {
+pub(crate) fn fresh_s3() -> Option<liuhen_blob::S3Store> {
     let Ok(endpoint) = std::env::var("LIUHEN_TEST_S3_ENDPOINT") else {
         assert_ne!(
             std::env::var("CI").as_deref(),

@@ -12,6 +12,8 @@ mod decisions;
 mod decisions_time;
 mod draws;
 mod durability;
+mod fixity;
+mod fixity_bench;
 mod holds;
 mod identity;
 mod openapi;

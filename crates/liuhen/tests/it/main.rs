@@ -8,6 +8,7 @@ mod crash;
 mod decisions;
 mod draws;
 mod export;
+mod fixity;
 mod fsync_faults;
 mod identity;
 mod ingest;
