@@ -94,7 +94,7 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
         let c = &r.classification;
         fields.push(Field::new(format!("记录 {}", n + 1), r.id.as_str()));
         fields.push(Field::new("执法人员", opt(&c.officer)));
-        fields.push(Field::new("摄录人员", opt(&c.officer)));
+        fields.push(Field::new("摄录人员", opt(&c.camera_operator)));
         fields.push(Field::new(
             "起止时间",
             format!(
@@ -125,7 +125,11 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
     }
     let mut signatures: Vec<String> = records
         .iter()
-        .filter_map(|r| r.classification.officer.clone())
+        .flat_map(|r| {
+            let c = &r.classification;
+            [c.officer.clone(), c.camera_operator.clone()]
+        })
+        .flatten()
         .collect();
     signatures.sort();
     signatures.dedup();
@@ -139,7 +143,9 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
         title: "执法音像记录设备摄录内容刻盘存储记录表".into(),
         info: vec![],
         fields,
-        notes: vec!["摄录人员按记录的执法人员预填；实际摄录人员不同时，请手工更正并签名。".into()],
+        notes: vec![
+            "摄录人员取自记录的“摄录人员”字段（采集时登记，修改须说明理由并留痕）；为空的，请先在系统中补录。".into(),
+        ],
         signatures,
     }
 }

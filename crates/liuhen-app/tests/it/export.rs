@@ -69,6 +69,7 @@ async fn made_copy(c: &Custody, work: &Path) -> (liuhen_domain::authz::Principal
             agency: Some("甲局".into()),
             officer: Some("张伟".into()),
             case_name: Some("某公司安全生产检查".into()),
+            camera_operator: Some("李娜".into()),
             ..Default::default()
         },
         ..Default::default()
@@ -458,6 +459,7 @@ async fn forms_are_pdfs_with_embedded_fonts_and_their_fields() {
             vec![
                 "刻盘存储记录表",
                 "摄录人员",
+                "李娜",
                 "张伟",
                 "部门负责人",
                 "某公司安全生产检查",

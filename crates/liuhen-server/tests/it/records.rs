@@ -30,6 +30,7 @@ async fn record(app: &TestApp, n: u32, agency: &str, officer: &str, case_name: &
             officer: Some(officer.into()),
             case_name: Some(case_name.into()),
             party: Some(party.into()),
+            camera_operator: None,
         },
         ..Default::default()
     };
