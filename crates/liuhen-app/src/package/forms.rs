@@ -82,8 +82,14 @@ pub fn statement(
     }
 }
 
-/// 执法音像记录设备摄录内容刻盘存储记录表, one row group per record.
-pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> Form {
+/// 执法音像记录设备摄录内容刻盘存储记录表, one row group per record; one signature line per
+/// participant, with their confirmation in the system when there is one.
+pub fn burn_form(
+    records: &[Record],
+    request: &RequestRow,
+    people: &[super::burn::Participant],
+    tz: &TimeZone,
+) -> Form {
     let mut fields = vec![
         Field::new("申请编号", &request.id),
         Field::new("用途", &request.purpose),
@@ -123,22 +129,17 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
         ));
         fields.push(Field::new("时长", duration(m.duration_ms)));
     }
-    let mut signatures: Vec<String> = records
+    let mut signatures: Vec<String> = people
         .iter()
-        .flat_map(|r| {
-            let c = &r.classification;
-            [c.officer.clone(), c.camera_operator.clone()]
+        .map(|p| match p.confirmed_ms {
+            Some(ms) => format!("{} {}（{} 已在系统确认）", p.role, p.name, at(Some(ms), tz)),
+            None => format!("{} {}", p.role, p.name),
         })
-        .flatten()
-        .collect();
-    signatures.sort();
-    signatures.dedup();
-    let mut signatures: Vec<String> = signatures
-        .into_iter()
-        .map(|o| format!("参与人员 {o}"))
         .collect();
     signatures.push("刻录人".into());
-    signatures.push("部门负责人".into());
+    if !people.iter().any(|p| p.role == "部门负责人") {
+        signatures.push("部门负责人".into());
+    }
     Form {
         title: "执法音像记录设备摄录内容刻盘存储记录表".into(),
         info: vec![],

@@ -7,6 +7,7 @@
 //! with no database and no network; [`iso`] writes it as a disc image.
 
 pub mod bag;
+pub mod burn;
 mod forms;
 pub use forms::DiscLabel;
 pub mod iso;
@@ -18,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use jiff::Timestamp;
 use liuhen_db::NewEntry;
 use liuhen_domain::approval::RequestStatus;
 use liuhen_domain::authz::{Action, Principal};
@@ -297,7 +297,8 @@ impl Custody {
                 statement,
             });
         }
-        let burn = forms::burn_form(records, request, &tz);
+        let people = self.burn_people(request, records).await?;
+        let burn = forms::burn_form(records, request, &people, &tz);
         write(
             out,
             "data/刻盘存储记录表.pdf",
@@ -376,7 +377,8 @@ impl Custody {
         let manifest = Manifest {
             format: FORMAT.into(),
             package: package.clone(),
-            created_at: Timestamp::now()
+            created_at: self
+                .now()
                 .to_zoned_datetime(tz.clone())
                 .strftime("%Y-%m-%dT%H:%M:%S%:z")
                 .to_string(),
@@ -414,7 +416,7 @@ impl Custody {
             ("Source-Organization", self.config.bureau.name.clone()),
             (
                 "Bagging-Date",
-                Timestamp::now()
+                self.now()
                     .to_zoned_datetime(tz)
                     .strftime("%Y-%m-%d")
                     .to_string(),
@@ -496,7 +498,8 @@ impl Custody {
             package: package.to_owned(),
             disc: 1,
             discs: 1,
-            date: Timestamp::now()
+            date: self
+                .now()
                 .to_zoned_datetime(self.tz())
                 .strftime("%Y-%m-%d")
                 .to_string(),

@@ -3,6 +3,7 @@
 //! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
 mod archived_cases;
+mod burn_form;
 mod camera_operator;
 mod decisions;
 mod disposal;
