@@ -37,6 +37,19 @@ pub struct Scan {
     pub by: String,
 }
 
+/// What the burn-form page shows to a participant or a keeper of the unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct BurnSheet {
+    pub request: String,
+    pub package: String,
+    pub people: Vec<Participant>,
+    pub scans: Vec<Scan>,
+    /// `who` keeps the unit's requests: prints the form, attaches the scan.
+    pub keeper: bool,
+    /// `who`'s own line, when listed with their account.
+    pub mine: Option<Participant>,
+}
+
 fn scan_kind(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(b"%PDF-") {
         Some("pdf")
@@ -289,6 +302,35 @@ impl Custody {
                 })
             })
             .collect())
+    }
+
+    /// The burn-form page of `package` for `who`: a listed participant or a keeper of the
+    /// request's unit; anyone else finds nothing.
+    pub async fn burn_sheet(
+        &self,
+        who: &Principal,
+        request_id: &str,
+        package: &str,
+    ) -> Result<BurnSheet, AppError> {
+        let people = self.burn_participants(request_id, package).await?;
+        let request = self.request_row(request_id).await?;
+        let keeper = who.unit.as_deref() == Some(request.agency.as_str())
+            && self.allows_system(who, Action::HandleRequest);
+        let mine = people
+            .iter()
+            .find(|p| p.user_id.as_deref() == Some(who.user_id.as_str()))
+            .cloned();
+        if !keeper && mine.is_none() {
+            return Err(AppError::NotFound(format!("package {package}")));
+        }
+        Ok(BurnSheet {
+            request: request_id.to_owned(),
+            package: package.to_owned(),
+            scans: self.burn_scans(request_id, package).await?,
+            people,
+            keeper,
+            mine,
+        })
     }
 
     /// The disc-burn record form of `package` as it stands: every field filled from the
