@@ -11,6 +11,7 @@ pub mod burn;
 mod forms;
 pub use forms::DiscLabel;
 pub mod iso;
+pub mod split;
 mod stored;
 pub mod verify;
 

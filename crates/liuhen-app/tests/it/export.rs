@@ -370,7 +370,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-async fn exported() -> (tempfile::TempDir, PathBuf) {
+pub(crate) async fn exported() -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
     let c = Custody::open(OpenOptions::new(work.path().join("data")))
         .await

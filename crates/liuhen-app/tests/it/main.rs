@@ -12,5 +12,6 @@ mod export;
 mod holds;
 mod register;
 mod retention;
+mod split;
 mod station;
 mod support;
