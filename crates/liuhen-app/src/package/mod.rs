@@ -469,13 +469,15 @@ impl Custody {
 }
 
 impl Custody {
-    /// The printable label of a package's disc image `image` (its SHA-256 is computed here).
+    /// The printable label of a package's disc image `image`, disc `disc` of `discs` (its
+    /// SHA-256 is computed here).
     pub async fn disc_label_pdf(
         &self,
         who: &Principal,
         request_id: &str,
         package: &str,
         image: &Path,
+        (disc, discs): (u32, u32),
     ) -> Result<Vec<u8>, AppError> {
         let request = self
             .unit_request(who, Action::HandleRequest, request_id)
@@ -497,8 +499,8 @@ impl Custody {
             case,
             request: request.id,
             package: package.to_owned(),
-            disc: 1,
-            discs: 1,
+            disc,
+            discs,
             date: self
                 .now()
                 .to_zoned_datetime(self.tz())
