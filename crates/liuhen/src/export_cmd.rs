@@ -36,6 +36,17 @@ pub enum ExportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Burn a package's disc image and read the disc back: its bytes against the image, and
+    /// every file re-hashed from the disc as a package. Success only when both hold.
+    Burn {
+        /// The disc image (from `export copy --iso`).
+        image: PathBuf,
+        /// The burner (`stdio:/path` writes to a file, for tests).
+        #[arg(long, default_value = iso::DEFAULT_DEVICE)]
+        device: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Args)]
@@ -54,6 +65,11 @@ pub struct VerifyPackageArgs {
 
 pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        ExportCommand::Burn {
+            image,
+            device,
+            json,
+        } => burn(&image, &device, json),
         ExportCommand::Copy {
             request,
             username,
@@ -157,6 +173,35 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn burn(image: &Path, device: &str, json: bool) -> anyhow::Result<ExitCode> {
+    iso::burn(image, device)?;
+    let scratch = tempfile::tempdir().context("a temporary directory for the read-back")?;
+    let back = iso::read_back(image, device, &scratch.path().join("disc"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&back)?);
+    } else {
+        for p in &back.verdict.problems {
+            println!("{p}");
+        }
+        if !back.image_matches {
+            println!("光盘内容与映像不一致 / the disc differs from the image");
+        }
+        if back.ok() {
+            println!(
+                "刻录完成并已回读核验 / burnt and read back: image SHA-256 {}, {} files re-hashed from the disc",
+                back.image_sha256, back.verdict.files_checked
+            );
+        } else {
+            println!("回读核验未通过 / read-back failed");
+        }
+    }
+    Ok(if back.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Runs `verify-package` (needs no data directory).

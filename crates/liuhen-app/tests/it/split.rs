@@ -155,3 +155,41 @@ async fn a_package_splits_into_self_contained_discs_that_fit() {
         v.problems
     );
 }
+
+#[tokio::test]
+async fn burning_reads_the_disc_back_and_names_a_bad_write() {
+    if !tool("xorriso") {
+        return;
+    }
+    let (work, pkg) = exported().await;
+    let image = work.path().join("package.iso");
+    iso::make_image(&pkg, &image, "LIUHEN_BURN").unwrap();
+    // No burner: a clear error, nothing written.
+    let e = iso::burn(&image, "/dev/liuhen-no-such-burner").unwrap_err();
+    assert!(e.to_string().contains("未找到刻录机"), "{e}");
+    // An ISO file stands in for the disc (xorriso's stdio: pseudo-drive).
+    let disc = work.path().join("disc.iso");
+    let device = format!("stdio:{}", disc.display());
+    iso::burn(&image, &device).unwrap();
+    let back = iso::read_back(&image, &device, &work.path().join("read-1")).unwrap();
+    assert!(back.ok(), "{back:?}");
+    assert!(back.verdict.files_checked > 2);
+    // One byte of an original written wrong on the disc: both checks see it.
+    let mut bytes = std::fs::read(&disc).unwrap();
+    let needle = b"not really a video, first file";
+    let at = bytes
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .expect("the original is on the disc");
+    bytes[at] ^= 1;
+    std::fs::write(&disc, bytes).unwrap();
+    let back = iso::read_back(&image, &device, &work.path().join("read-2")).unwrap();
+    assert!(!back.ok() && !back.image_matches);
+    assert!(
+        back.verdict.problems.iter().any(
+            |p| matches!(p, Problem::ChangedFile { path, .. } if path.contains("现场执法 01.MP4"))
+        ),
+        "{:?}",
+        back.verdict.problems
+    );
+}
