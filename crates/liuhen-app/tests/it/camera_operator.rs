@@ -101,3 +101,20 @@ async fn camera_operator_is_set_at_ingest_and_changed_with_a_logged_reason() {
     })
     .await;
 }
+
+#[test]
+fn upload_metadata_carries_the_camera_operator() {
+    use liuhen_app::uploads::UploadMeta;
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    let pairs = |v: &str| {
+        vec![
+            ("filename".to_owned(), "现场.mp4".to_owned()),
+            ("camera_operator".to_owned(), v.to_owned()),
+        ]
+    };
+    let meta = UploadMeta::from_pairs(&pairs(" 李娜 "), &tz).unwrap();
+    assert_eq!(meta.camera_operator.as_deref(), Some("李娜"));
+    let meta = UploadMeta::from_pairs(&pairs(""), &tz).unwrap();
+    assert_eq!(meta.camera_operator, None);
+    assert!(UploadMeta::from_pairs(&pairs(&"长".repeat(201)), &tz).is_err());
+}
