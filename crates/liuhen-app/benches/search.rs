@@ -191,6 +191,7 @@ fn synthetic(i: u64, rng: &mut Rng, w: &World, now: Timestamp) -> Record {
             officer: Some(officer),
             case_name: Some(case_name),
             party: Some(party),
+            camera_operator: None,
         },
         officer_id: None,
         record_date: Some(local.date()),

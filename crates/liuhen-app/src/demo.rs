@@ -397,6 +397,7 @@ impl Custody {
                     officer: (!by_device).then(|| plan.officer.to_owned()),
                     case_name: Some(plan.case_name.to_owned()),
                     party: Some(plan.party.to_owned()),
+                    camera_operator: (!by_device).then(|| plan.officer.to_owned()),
                 },
                 returned_at: plan
                     .returned_hours_ago

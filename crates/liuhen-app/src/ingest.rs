@@ -476,6 +476,7 @@ impl Custody {
             officer: pick(&flags.officer, device.map(|d| &d.officer)),
             case_name: flags.case_name.clone(),
             party: flags.party.clone(),
+            camera_operator: flags.camera_operator.clone(),
         }
     }
 

@@ -72,6 +72,9 @@ pub struct UploadMeta {
     /// client).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub officer_id: Option<String>,
+    /// 摄录人员 (issue 19).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_operator: Option<String>,
 }
 
 const MAX_FIELD_CHARS: usize = 200;
@@ -114,6 +117,7 @@ impl UploadMeta {
                 "device" => meta.device = text("执法记录设备")?,
                 "case_name" => meta.case_name = text("案件名称")?,
                 "party" => meta.party = text("当事人")?,
+                "camera_operator" => meta.camera_operator = text("摄录人员")?,
                 "returned_at" if value.is_empty() => {}
                 "returned_at" => {
                     let ts = value.parse::<Timestamp>().ok().or_else(|| {
@@ -149,6 +153,7 @@ impl UploadMeta {
                 officer: self.officer.clone(),
                 case_name: self.case_name.clone(),
                 party: self.party.clone(),
+                camera_operator: self.camera_operator.clone(),
             },
             returned_at: self
                 .returned_at_ms

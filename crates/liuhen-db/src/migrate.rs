@@ -34,6 +34,10 @@ const SQLITE: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
     ),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_camera_operator.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -69,6 +73,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         28,
         include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
+    ),
+    (
+        19,
+        include_str!("../migrations/postgres/0019_camera_operator.sql"),
     ),
 ];
 

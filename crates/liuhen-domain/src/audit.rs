@@ -122,6 +122,12 @@ pub enum AuditAction {
     PackageExported,
     /// An original re-hashed for an export did not match its digests: the export stopped.
     PackageHashMismatch,
+    /// A participant (case team, camera operator, head of department) confirmed the
+    /// disc-burn record form of a package in the system; the entry names them and the package.
+    PackageBurnConfirmed,
+    /// The hand-signed scan of a package's disc-burn record form was attached; the entry
+    /// carries its SHA-256 and size.
+    PackageScanAttached,
     /// A case page (its steps, linked records, compliance, history) was opened; the entry
     /// names the case and its linked records: a consultation of the case file (R4.1, R6.1).
     CaseViewed,
@@ -171,7 +177,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 76] = [
+    pub const ALL: [AuditAction; 78] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -228,6 +234,8 @@ impl AuditAction {
         Self::DrawPerformed,
         Self::PackageExported,
         Self::PackageHashMismatch,
+        Self::PackageBurnConfirmed,
+        Self::PackageScanAttached,
         Self::CaseViewed,
         Self::RecordsSearched,
         Self::CasesSearched,
@@ -308,6 +316,8 @@ impl AuditAction {
             Self::DrawPerformed => "draw.performed",
             Self::PackageExported => "package.exported",
             Self::PackageHashMismatch => "package.hash_mismatch",
+            Self::PackageBurnConfirmed => "package.burn_confirmed",
+            Self::PackageScanAttached => "package.scan_attached",
             Self::CaseViewed => "case.viewed",
             Self::RecordsSearched => "records.searched",
             Self::CasesSearched => "cases.searched",
@@ -402,6 +412,8 @@ impl AuditAction {
             Self::DrawPerformed => "实施随机抽取",
             Self::PackageExported => "导出证据包",
             Self::PackageHashMismatch => "导出时原始文件校验不符",
+            Self::PackageBurnConfirmed => "确认刻盘存储记录表",
+            Self::PackageScanAttached => "附加刻盘存储记录表签字扫描件",
             Self::CaseViewed => "查阅案卷",
             Self::RecordsSearched => "检索记录",
             Self::CasesSearched => "检索案件",

@@ -36,6 +36,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/access/requests/{id}/papers/{paper}",
             put(paper).get(paper_scan),
         )
+        .route(
+            "/api/v1/access/requests/{id}/packages/{package}/scan",
+            put(burn_scan),
+        )
         .route("/api/v1/access/grants", get(grants))
         .route("/api/v1/access/grants/{id}/revoke", post(revoke))
         .route("/api/v1/access/loans", get(loans))
@@ -422,6 +426,31 @@ async fn visit(
 #[serde(default)]
 struct PaperQuery {
     file_name: String,
+}
+
+/// The signed scan of a package's disc-burn record form (issue 19).
+async fn burn_scan(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path((id, package)): Path<(String, String)>,
+    Query(q): Query<PaperQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let name = if q.file_name.trim().is_empty() {
+        "scan".to_owned()
+    } else {
+        q.file_name
+    };
+    let scan = s
+        .custody
+        .attach_burn_scan(&user.principal, &id, &package, &name, &body)
+        .await?;
+    Ok(Json(json!({
+        "package": package,
+        "name": scan.name,
+        "sha256": scan.sha256,
+        "size": scan.size,
+    })))
 }
 
 async fn paper(

@@ -105,6 +105,9 @@ struct IngestArgs {
     /// 当事人姓名或单位名称 (party)
     #[arg(long)]
     party: Option<String>,
+    /// 摄录人员 (camera operator; the disc-burn record form shows it)
+    #[arg(long)]
+    camera_operator: Option<String>,
     /// Out-of-town exception (R3.3): when the officer returned, RFC 3339 or "YYYY-MM-DD HH:MM" local time.
     #[arg(long)]
     returned_at: Option<String>,
@@ -345,6 +348,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
             officer: a.officer,
             case_name: a.case_name,
             party: a.party,
+            camera_operator: a.camera_operator,
         },
         returned_at,
         clear_source: a.clear_source,

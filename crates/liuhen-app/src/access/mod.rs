@@ -417,7 +417,7 @@ impl Custody {
         Ok(row)
     }
 
-    async fn request_row(&self, id: &str) -> Result<RequestRow, AppError> {
+    pub(crate) async fn request_row(&self, id: &str) -> Result<RequestRow, AppError> {
         self.db
             .request(id)
             .await?

@@ -3,6 +3,8 @@
 //! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
 mod archived_cases;
+mod burn_form;
+mod camera_operator;
 mod decisions;
 mod disposal;
 mod draws;
@@ -11,5 +13,6 @@ mod fixity;
 mod holds;
 mod register;
 mod retention;
+mod split;
 mod station;
 mod support;

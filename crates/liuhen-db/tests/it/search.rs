@@ -64,6 +64,7 @@ fn record(s: &Spec) -> Record {
             officer: Some(s.officer.into()),
             case_name: Some(s.case_name.into()),
             party: Some(s.party.into()),
+            camera_operator: None,
         },
         officer_id: Some(format!("u-{}", s.officer)),
         record_date: Some(s.day.parse().unwrap()),
