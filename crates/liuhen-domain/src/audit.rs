@@ -155,10 +155,12 @@ pub enum AuditAction {
     DecisionServed,
     /// An account's legal qualification certificate number was recorded or cleared.
     LegalQualificationSet,
+    /// An account's police number (警号) was set, changed or cleared.
+    PoliceNumberSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 71] = [
+    pub const ALL: [AuditAction; 72] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -230,6 +232,7 @@ impl AuditAction {
         Self::DecisionIssued,
         Self::DecisionServed,
         Self::LegalQualificationSet,
+        Self::PoliceNumberSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -305,6 +308,7 @@ impl AuditAction {
             Self::DecisionIssued => "decision.issued",
             Self::DecisionServed => "decision.served",
             Self::LegalQualificationSet => "account.legal_qualification",
+            Self::PoliceNumberSet => "account.police_number",
         }
     }
 
@@ -394,6 +398,7 @@ impl AuditAction {
             Self::DecisionIssued => "作出执法决定",
             Self::DecisionServed => "送达执法决定",
             Self::LegalQualificationSet => "登记法律职业资格",
+            Self::PoliceNumberSet => "登记警号",
         }
     }
 }

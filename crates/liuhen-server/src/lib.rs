@@ -24,6 +24,7 @@ mod error;
 mod fuzz;
 mod holds;
 mod home;
+mod identities;
 pub mod i18n;
 mod openapi;
 mod permits;
@@ -70,6 +71,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(identities::routes())
         .merge(records::routes())
         .merge(cases::routes())
         .merge(holds::routes())
