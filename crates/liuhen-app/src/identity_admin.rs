@@ -38,14 +38,9 @@ impl Custody {
         limit: u32,
     ) -> Result<UnresolvedView, AppError> {
         if !self.may_see_unresolved(who) {
-            return Err(self
-                .authorize(who, Action::ManageUsers, Target::System, Some("identity"))
-                .await
-                .err()
-                .unwrap_or(AppError::Forbidden {
-                    code: "forbidden",
-                    message: "无权查看待对应的身份",
-                }));
+            // Refused, and the refusal logged, by the one authorization point.
+            self.authorize(who, Action::ManageUsers, Target::System, Some("identity"))
+                .await?;
         }
         let all = self.allows_system(who, Action::ManageUsers);
         let own = |agency: Option<&str>| all || (agency.is_some() && agency == who.unit.as_deref());
@@ -65,7 +60,10 @@ impl Custody {
                 },
                 Err(_) => false,
             };
-            view.records.push(Resolvable { row: r, can_resolve });
+            view.records.push(Resolvable {
+                row: r,
+                can_resolve,
+            });
         }
         for m in u.members {
             if !own(Some(m.agency.as_str())) {
@@ -79,7 +77,10 @@ impl Custody {
                 Action::ManageCase,
                 Target::Case(crate::case_work::case_scope(&case, &ids)),
             ) == liuhen_domain::authz::Decision::Allow;
-            view.members.push(Resolvable { row: m, can_resolve });
+            view.members.push(Resolvable {
+                row: m,
+                can_resolve,
+            });
         }
         Ok(view)
     }

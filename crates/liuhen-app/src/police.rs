@@ -69,7 +69,9 @@ impl Custody {
         };
         let before = tx.police_number_of(user_id).await?;
         if before == number {
-            return Err(AppError::Invalid("内容未变化 / the change changes nothing".into()));
+            return Err(AppError::Invalid(
+                "内容未变化 / the change changes nothing".into(),
+            ));
         }
         if let Some(n) = &number
             && let Some(holder) = tx.police_holder(n).await?
@@ -113,10 +115,7 @@ impl Custody {
     }
 
     /// The account carrying a police number, if any.
-    pub async fn account_by_police(
-        &self,
-        number: &str,
-    ) -> Result<Option<PoliceAccount>, AppError> {
+    pub async fn account_by_police(&self, number: &str) -> Result<Option<PoliceAccount>, AppError> {
         Ok(self.db.account_by_police(number.trim()).await?)
     }
 

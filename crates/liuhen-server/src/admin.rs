@@ -171,7 +171,10 @@ async fn create_user(
     let police = match liuhen_app::police::parse_police_number(&form.police_number) {
         Ok(Some(p)) => match s.custody.account_by_police(&p).await {
             Ok(Some(holder)) => {
-                let m = format!("警号 {p} 已登记在账户 {} 上，警号在本局内不能重复", holder.username);
+                let m = format!(
+                    "警号 {p} 已登记在账户 {} 上，警号在本局内不能重复",
+                    holder.username
+                );
                 return Ok((
                     StatusCode::BAD_REQUEST,
                     render_users(&s, t, &user, None, Some(m), form).await?,

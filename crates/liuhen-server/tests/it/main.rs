@@ -16,6 +16,7 @@ mod identity;
 mod openapi;
 mod packages;
 mod playback;
+mod police_identity;
 mod records;
 mod register;
 mod register_contract;
