@@ -25,5 +25,6 @@ mod secrets_at_rest;
 mod security_edge;
 mod support;
 mod token_scopes;
+mod tus_patch;
 mod uploads;
 mod use_log;

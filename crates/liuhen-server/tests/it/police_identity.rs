@@ -200,6 +200,38 @@ async fn a_tus_upload_naming_a_police_number_is_that_accounts_record() {
         assert!(listed.contains(&r.as_str()), "{r} listed");
     }
     assert!(left.records.iter().any(|r| r.officer == "警号 999999"));
+    // Who sees them, written out by hand (1 = GET answers 200): the officer his own
+    // (by police number) and nothing of the nobody's-own ones; the keeper all of the
+    // unit's; WD's 张伟 (who carries 077777) and WD's keeper none of GX's records.
+    let oracle: &[(&str, [u16; 3])] = &[
+        ("officer", [200, 404, 404]),
+        ("keeper", [200, 200, 200]),
+        ("other_zhangwei", [404, 404, 404]),
+        ("other_keeper", [404, 404, 404]),
+    ];
+    let ids = [&rec, &nobodys[0], &nobodys[1]];
+    for (key, row) in oracle {
+        for (id, want) in ids.iter().zip(row) {
+            let (s, v) = w.get(key, &format!("/api/v1/records/{id}")).await;
+            assert_eq!(s, *want, "{key} {id}: {v}");
+        }
+    }
+    // One answer for a record one may not know exists: the same as for none at all.
+    let (s, hidden) = w
+        .get("other_zhangwei", &format!("/api/v1/records/{rec}"))
+        .await;
+    let absent_id = format!(
+        "{}{}",
+        &rec[..35],
+        if rec.ends_with('0') { '1' } else { '0' }
+    );
+    let (s2, absent) = w
+        .get("other_zhangwei", &format!("/api/v1/records/{absent_id}"))
+        .await;
+    assert_eq!(
+        (s, hidden["error"]["code"].clone()),
+        (s2, absent["error"]["code"].clone())
+    );
     // An officer may not upload in the name of a number no account of the unit carries.
     let (s, _) = upload(
         &w,
