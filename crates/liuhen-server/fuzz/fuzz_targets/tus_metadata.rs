@@ -12,7 +12,11 @@ fn b64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -34,7 +38,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut again = Vec::new();
     for (k, v) in &pairs {
-        assert!(!k.is_empty() && k.bytes().all(|b| b.is_ascii_graphic()), "{k:?}");
+        assert!(
+            !k.is_empty() && k.bytes().all(|b| b.is_ascii_graphic()),
+            "{k:?}"
+        );
         assert!(!k.contains(','), "{k:?}");
         again.push(if v.is_empty() {
             k.clone()

@@ -11,6 +11,17 @@ use crate::uploads::{TUS, api_user, b64, sha256_b64};
 
 const UNIT: &str = "平顶山高新区应急管理局";
 
+/// (what, token, path, headers, body, expected status, expected code)
+type Case<'a> = (
+    &'a str,
+    Option<&'a str>,
+    String,
+    Vec<(&'a str, String)>,
+    &'a [u8],
+    u16,
+    &'a str,
+);
+
 #[tokio::test]
 async fn every_malformed_tus_patch_is_refused_with_its_documented_code_and_changes_nothing() {
     let app = TestApp::new().await;
@@ -30,20 +41,10 @@ async fn every_malformed_tus_patch_is_refused_with_its_documented_code_and_chang
     let loc = res.headers()["location"].to_str().unwrap().to_owned();
     let log_before = app.custody.db().log_size().await.unwrap();
 
-    // (what, token, path, headers, body, status, code)
-    type H = &'static [(&'static str, &'static str)];
     const OCTETS: (&str, &str) = ("Content-Type", "application/offset+octet-stream");
     const V: (&str, &str) = ("Tus-Resumable", "1.0.0");
     let good_sum = format!("sha256 {}", sha256_b64(b"01234"));
-    let cases: Vec<(
-        &str,
-        Option<&str>,
-        String,
-        Vec<(&str, String)>,
-        &[u8],
-        u16,
-        &str,
-    )> = vec![
+    let cases: Vec<Case> = vec![
         (
             "no credential",
             None,
@@ -222,7 +223,12 @@ async fn every_malformed_tus_patch_is_refused_with_its_documented_code_and_chang
     let refused = app
         .custody
         .db()
-        .entries_with_actions(log_before.checked_sub(1), size + 1, &["access.refused"], 100)
+        .entries_with_actions(
+            log_before.checked_sub(1),
+            size + 1,
+            &["access.refused"],
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(size - log_before, refused.len() as u64);
