@@ -8,6 +8,7 @@ mod disposal;
 mod draws;
 mod export;
 mod holds;
+mod police;
 mod register;
 mod retention;
 mod station;
