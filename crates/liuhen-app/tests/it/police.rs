@@ -9,6 +9,15 @@ use crate::support::{for_each_backend, user};
 const GX: &str = "平顶山高新区应急管理局";
 const WD: &str = "卫东区应急管理局";
 
+/// (agency given, number, officer id, officer text, agency after).
+type Expect<'a> = (
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+);
+
 #[tokio::test]
 async fn police_numbers_are_unique_and_map_only_within_the_unit() {
     for_each_backend(|c| async move {
@@ -41,7 +50,7 @@ async fn police_numbers_are_unique_and_map_only_within_the_unit() {
         assert_eq!(numbers.get(&zw.user_id).map(String::as_str), Some("012345"));
         assert_eq!(numbers.len(), 2);
         // (agency given, number) → (officer id, officer text, agency), written out by hand.
-        let cases: [(Option<&str>, &str, Option<&str>, &str, Option<&str>); 4] = [
+        let cases: [Expect; 4] = [
             (
                 Some(GX),
                 "012345",
