@@ -75,6 +75,9 @@ pub struct UploadMeta {
     /// 摄录人员 (issue 19).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub camera_operator: Option<String>,
+    /// The officer's police number (警号), mapped to an account when the upload is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police: Option<String>,
 }
 
 const MAX_FIELD_CHARS: usize = 200;
@@ -114,6 +117,10 @@ impl UploadMeta {
                 }
                 "officer" => meta.officer = text("执法人员")?,
                 "agency" => meta.agency = text("执法机构")?,
+                "police" | "police_number" => {
+                    meta.police = crate::police::parse_police_number(value)
+                        .map_err(|_| bad(format!("警号“{value}”格式不正确（字母和数字）")))?;
+                }
                 "device" => meta.device = text("执法记录设备")?,
                 "case_name" => meta.case_name = text("案件名称")?,
                 "party" => meta.party = text("当事人")?,

@@ -54,7 +54,7 @@ pub use decisions::{DecisionRow, QualificationRow, RoundRow};
 pub use error::{DbError, StorageFault};
 pub use health::WriteFault;
 pub use holds::HoldRow;
-pub use identity::{UnmappedMember, UnmappedRecord};
+pub use identity::{PoliceAccount, UnmappedMember, UnmappedRecord};
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,

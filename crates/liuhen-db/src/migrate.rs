@@ -38,6 +38,10 @@ const SQLITE: &[(i64, &str)] = &[
         19,
         include_str!("../migrations/sqlite/0019_camera_operator.sql"),
     ),
+    (
+        26,
+        include_str!("../migrations/sqlite/0026_police_numbers.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -77,6 +81,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         19,
         include_str!("../migrations/postgres/0019_camera_operator.sql"),
+    ),
+    (
+        26,
+        include_str!("../migrations/postgres/0026_police_numbers.sql"),
     ),
 ];
 

@@ -174,10 +174,12 @@ pub enum AuditAction {
     /// A download of an original was cut before its last bytes because what was read did
     /// not hash to the record's digest (R6.2): an alert.
     DownloadAborted,
+    /// An account's police number (警号) was set, changed or cleared.
+    PoliceNumberSet,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 78] = [
+    pub const ALL: [AuditAction; 79] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -256,6 +258,7 @@ impl AuditAction {
         Self::FixityFailed,
         Self::FixityPass,
         Self::DownloadAborted,
+        Self::PoliceNumberSet,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -338,6 +341,7 @@ impl AuditAction {
             Self::FixityFailed => "fixity.failed",
             Self::FixityPass => "fixity.pass",
             Self::DownloadAborted => "record.download_aborted",
+            Self::PoliceNumberSet => "account.police_number",
         }
     }
 
@@ -434,6 +438,7 @@ impl AuditAction {
             Self::FixityFailed => "原始文件校验不符或缺失",
             Self::FixityPass => "完成一轮定期校验",
             Self::DownloadAborted => "下载时校验不符，已中断",
+            Self::PoliceNumberSet => "登记警号",
         }
     }
 }

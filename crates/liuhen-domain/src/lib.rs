@@ -21,6 +21,7 @@ pub mod compliance;
 pub mod decision;
 pub mod disposal;
 pub mod draw;
+pub mod headers;
 pub mod hold;
 pub mod org;
 pub mod playback;

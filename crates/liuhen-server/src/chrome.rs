@@ -86,6 +86,11 @@ impl Chrome {
         }
     }
 
+    /// Sees the page of unresolved identities (records keepers, account managers).
+    pub fn can_resolve_identities(&self) -> bool {
+        self.can_manage_users || self.roles.contains(&"records_keeper")
+    }
+
     /// The display name of a role code in the current language.
     pub fn role_label(&self, code: &str) -> &'static str {
         self.t.s(&format!("role.{code}"))

@@ -24,6 +24,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("holds", include_str!("../i18n/holds.toml")),
     ("draws", include_str!("../i18n/draws.toml")),
     ("health", include_str!("../i18n/health.toml")),
+    ("identity", include_str!("../i18n/identity.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

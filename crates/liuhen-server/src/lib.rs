@@ -27,6 +27,7 @@ mod health;
 mod holds;
 mod home;
 pub mod i18n;
+mod identities;
 mod openapi;
 mod permits;
 pub mod playback;
@@ -74,6 +75,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(identities::routes())
         .merge(records::routes())
         .merge(cases::routes())
         .merge(holds::routes())

@@ -99,6 +99,11 @@ struct IngestArgs {
     /// 执法人员 (officer)
     #[arg(long)]
     officer: Option<String>,
+    /// 警号 (police number): the officer is the account carrying it (of --agency, or the
+    /// account's unit when no agency is given); an unknown number makes the records nobody's
+    /// own, listed by `liuhen identity unresolved`.
+    #[arg(long)]
+    police: Option<String>,
     /// 案件名称 (case name)
     #[arg(long)]
     case_name: Option<String>,
@@ -340,19 +345,33 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         ),
         _ => None,
     };
+    let mut classification = Classification {
+        agency: a.agency,
+        device: a.device,
+        officer: a.officer,
+        case_name: a.case_name,
+        party: a.party,
+        camera_operator: a.camera_operator,
+    };
+    let officer_id = match &a.police {
+        Some(p) => custody
+            .classify_by_police(&mut classification, p)
+            .await
+            .context("未导入任何文件 / nothing ingested")?,
+        None => None,
+    };
+    if let (Some(p), None) = (&a.police, &officer_id) {
+        eprintln!(
+            "警号 {p} 未对应到账户，记录暂无归属，待人工对应 / police number {p} maps to no \
+             account: the records are nobody's own until resolved (liuhen identity unresolved)"
+        );
+    }
     let opts = IngestOptions {
         actor: a.actor.unwrap_or_else(default_actor),
-        classification: Classification {
-            agency: a.agency,
-            device: a.device,
-            officer: a.officer,
-            case_name: a.case_name,
-            party: a.party,
-            camera_operator: a.camera_operator,
-        },
+        classification,
         returned_at,
         clear_source: a.clear_source,
-        officer_id: None,
+        officer_id,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;

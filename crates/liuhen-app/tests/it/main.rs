@@ -11,6 +11,7 @@ mod draws;
 mod export;
 mod fixity;
 mod holds;
+mod police;
 mod register;
 mod retention;
 mod split;
