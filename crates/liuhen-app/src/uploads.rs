@@ -72,6 +72,9 @@ pub struct UploadMeta {
     /// client).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub officer_id: Option<String>,
+    /// The recording's source (`RecordingSource` code) when declared (R2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 const MAX_FIELD_CHARS: usize = 200;
@@ -114,6 +117,13 @@ impl UploadMeta {
                 "device" => meta.device = text("执法记录设备")?,
                 "case_name" => meta.case_name = text("案件名称")?,
                 "party" => meta.party = text("当事人")?,
+                "source" if value.is_empty() => {}
+                "source" => {
+                    let source = value
+                        .parse::<liuhen_domain::case::RecordingSource>()
+                        .map_err(|e| bad(format!("记录来源无效：{e}")))?;
+                    meta.source = Some(source.code().to_owned());
+                }
                 "returned_at" if value.is_empty() => {}
                 "returned_at" => {
                     let ts = value.parse::<Timestamp>().ok().or_else(|| {
@@ -155,6 +165,7 @@ impl UploadMeta {
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok()),
             clear_source: false,
             officer_id: self.officer_id.clone(),
+            source: self.source.as_deref().and_then(|s| s.parse().ok()),
         }
     }
 }

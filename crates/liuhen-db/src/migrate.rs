@@ -30,6 +30,10 @@ const SQLITE: &[(i64, &str)] = &[
     ),
     (16, include_str!("../migrations/sqlite/0016_holds.sql")),
     (18, include_str!("../migrations/sqlite/0018_decisions.sql")),
+    (
+        27,
+        include_str!("../migrations/sqlite/0027_record_source.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -61,6 +65,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         18,
         include_str!("../migrations/postgres/0018_decisions.sql"),
+    ),
+    (
+        27,
+        include_str!("../migrations/postgres/0027_record_source.sql"),
     ),
 ];
 

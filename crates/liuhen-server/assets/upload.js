@@ -167,6 +167,7 @@
       device: field("device"),
       case_name: field("case_name"),
       party: field("party"),
+      source: field("source"),
       returned_at: field("returned_at")
     };
     files.forEach(function (f) { startFile(f, meta); });

@@ -96,6 +96,10 @@ struct IngestArgs {
     /// 执法人员 (officer)
     #[arg(long)]
     officer: Option<String>,
+    /// 记录来源 (R2.1): body_camera, handheld_camera, fixed_surveillance or audio_recorder
+    /// (or 执法记录仪, 手持摄像机, 固定视频监控, 录音设备); default: the device registry's.
+    #[arg(long)]
+    source: Option<String>,
     /// 案件名称 (case name)
     #[arg(long)]
     case_name: Option<String>,
@@ -345,6 +349,12 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         returned_at,
         clear_source: a.clear_source,
         officer_id: None,
+        source: a
+            .source
+            .as_deref()
+            .map(str::parse::<liuhen_domain::case::RecordingSource>)
+            .transpose()
+            .context("未导入任何文件 / nothing ingested")?,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;

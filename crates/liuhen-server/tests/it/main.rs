@@ -16,6 +16,7 @@ mod identity;
 mod openapi;
 mod packages;
 mod playback;
+mod record_source;
 mod records;
 mod register;
 mod register_contract;
