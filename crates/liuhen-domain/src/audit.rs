@@ -134,6 +134,12 @@ pub enum AuditAction {
     /// A note appended to a case file (after archiving, the only way to correct it, R4.7);
     /// the entry carries the note's text. The log is its only store.
     CaseNoted,
+    /// Reopening an archived case was requested, with a reason (R4.7); only a role of
+    /// `[cases] reopen_roles` other than the requester may approve it (then `case.edited`
+    /// with `reopened` and the request's entry) or decline it.
+    CaseReopenRequested,
+    /// A request to reopen an archived case was declined, with a reason.
+    CaseReopenDeclined,
     /// A court or reconsideration body requisitioned records (调卷, R4.6); carries the
     /// access contract's fields like `visit.outside`.
     FileRequisitioned,
@@ -158,7 +164,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 71] = [
+    pub const ALL: [AuditAction; 73] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -220,6 +226,8 @@ impl AuditAction {
         Self::CasesSearched,
         Self::CasesExported,
         Self::CaseNoted,
+        Self::CaseReopenRequested,
+        Self::CaseReopenDeclined,
         Self::FileRequisitioned,
         Self::DecisionCreated,
         Self::DecisionDraftUploaded,
@@ -295,6 +303,8 @@ impl AuditAction {
             Self::CasesSearched => "cases.searched",
             Self::CasesExported => "cases.exported",
             Self::CaseNoted => "case.noted",
+            Self::CaseReopenRequested => "case.reopen_requested",
+            Self::CaseReopenDeclined => "case.reopen_declined",
             Self::FileRequisitioned => "file.requisitioned",
             Self::DecisionCreated => "decision.created",
             Self::DecisionDraftUploaded => "decision.draft_uploaded",
@@ -384,6 +394,8 @@ impl AuditAction {
             Self::CasesSearched => "检索案件",
             Self::CasesExported => "导出案件清单",
             Self::CaseNoted => "追加案卷说明",
+            Self::CaseReopenRequested => "申请重新打开案件",
+            Self::CaseReopenDeclined => "不同意重新打开案件",
             Self::FileRequisitioned => "调卷",
             Self::DecisionCreated => "创建执法决定",
             Self::DecisionDraftUploaded => "上传决定文书草案",
