@@ -140,6 +140,9 @@ pub enum AuditAction {
     CaseReopenRequested,
     /// A request to reopen an archived case was declined, with a reason.
     CaseReopenDeclined,
+    /// The unit dashboard (standing findings and lateness of the cases one may see) was
+    /// shown; the entry counts what it showed (R6.1).
+    DashboardViewed,
     /// A court or reconsideration body requisitioned records (调卷, R4.6); carries the
     /// access contract's fields like `visit.outside`.
     FileRequisitioned,
@@ -164,7 +167,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 73] = [
+    pub const ALL: [AuditAction; 74] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -228,6 +231,7 @@ impl AuditAction {
         Self::CaseNoted,
         Self::CaseReopenRequested,
         Self::CaseReopenDeclined,
+        Self::DashboardViewed,
         Self::FileRequisitioned,
         Self::DecisionCreated,
         Self::DecisionDraftUploaded,
@@ -305,6 +309,7 @@ impl AuditAction {
             Self::CaseNoted => "case.noted",
             Self::CaseReopenRequested => "case.reopen_requested",
             Self::CaseReopenDeclined => "case.reopen_declined",
+            Self::DashboardViewed => "dashboard.viewed",
             Self::FileRequisitioned => "file.requisitioned",
             Self::DecisionCreated => "decision.created",
             Self::DecisionDraftUploaded => "decision.draft_uploaded",
@@ -396,6 +401,7 @@ impl AuditAction {
             Self::CaseNoted => "追加案卷说明",
             Self::CaseReopenRequested => "申请重新打开案件",
             Self::CaseReopenDeclined => "不同意重新打开案件",
+            Self::DashboardViewed => "查看单位合规看板",
             Self::FileRequisitioned => "调卷",
             Self::DecisionCreated => "创建执法决定",
             Self::DecisionDraftUploaded => "上传决定文书草案",
