@@ -328,7 +328,7 @@ impl Custody {
     ) -> Result<CasePage, AppError> {
         let found = self
             .db
-            .search_cases(&case_visibility(who), filter, page, page_size)
+            .search_cases(&case_visibility(&self.policy, who), filter, page, page_size)
             .await?;
         let mut details = crate::use_log::case_query_details(filter);
         details["page"] = page.into();
@@ -347,7 +347,7 @@ impl Custody {
         file: &str,
         format: &str,
     ) -> Result<Vec<CaseRow>, AppError> {
-        let vis = case_visibility(who);
+        let vis = case_visibility(&self.policy, who);
         let mut out = Vec::new();
         let mut page = 1;
         loop {
