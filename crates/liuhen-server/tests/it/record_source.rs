@@ -65,7 +65,8 @@ async fn records_carry_the_source_declared_at_upload_and_the_mode_follows() {
     let other_video = corpus("meta.mov");
 
     // (source metadata, file, expected stored source, expected mode) — by hand from R2.1.
-    let table: [(Option<&str>, &[u8], Option<RecordingSource>, RecordingMode); 2] = [
+    type Row<'a> = (Option<&'a str>, &'a [u8], Option<RecordingSource>, RecordingMode);
+    let table: [Row; 2] = [
         (
             Some("fixed_surveillance"),
             &video,
