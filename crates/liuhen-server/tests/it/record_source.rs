@@ -65,7 +65,12 @@ async fn records_carry_the_source_declared_at_upload_and_the_mode_follows() {
     let other_video = corpus("meta.mov");
 
     // (source metadata, file, expected stored source, expected mode) — by hand from R2.1.
-    type Row<'a> = (Option<&'a str>, &'a [u8], Option<RecordingSource>, RecordingMode);
+    type Row<'a> = (
+        Option<&'a str>,
+        &'a [u8],
+        Option<RecordingSource>,
+        RecordingMode,
+    );
     let table: [Row; 2] = [
         (
             Some("fixed_surveillance"),
