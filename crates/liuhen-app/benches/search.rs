@@ -201,6 +201,7 @@ fn synthetic(i: u64, rng: &mut Rng, w: &World, now: Timestamp) -> Record {
         late: delay_ms > 24 * 3_600_000,
         retain_until: Timestamp::from_millisecond(captured.as_millisecond() + 94_670_856_000)
             .unwrap(),
+        source: None,
     }
 }
 

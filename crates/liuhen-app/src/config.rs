@@ -584,13 +584,17 @@ impl Config {
             .find(|d| d.name.as_deref() == Some(name))
     }
 
-    /// The source of a record's device from the device registry (`[[devices]]`, matched by
-    /// the classified device name, else the serial in the file's metadata); a device it
-    /// does not know is a body camera.
+    /// The source of a record: as declared at upload or ingest (`Record::source`), else
+    /// its device's in the device registry (`[[devices]]`, matched by the classified device
+    /// name, else the serial in the file's metadata); a device it does not know is a body
+    /// camera.
     pub fn recording_source(
         &self,
         r: &liuhen_domain::Record,
     ) -> liuhen_domain::case::RecordingSource {
+        if let Some(declared) = r.source {
+            return declared;
+        }
         self.source_of_device(
             r.classification.device.as_deref(),
             r.media.device_serial.as_deref(),

@@ -56,7 +56,7 @@ pub struct Dashboard {
 
 impl Custody {
     pub async fn dashboard(&self, who: &Principal) -> Result<Dashboard, AppError> {
-        let vis = case_visibility(who);
+        let vis = case_visibility(&self.policy, who);
         if vis.nothing() {
             // Nothing in scope: refused (and logged) by the single authorization point.
             self.authorize(

@@ -404,6 +404,7 @@ impl Custody {
                     .map(|h| now - SignedDuration::from_hours(h)),
                 clear_source: false,
                 officer_id: None,
+                source: None,
             };
             let summary = self
                 .ingest(std::slice::from_ref(&path), &opts, Arc::new(NoProgress))

@@ -78,6 +78,9 @@ pub struct UploadMeta {
     /// The officer's police number (警号), mapped to an account when the upload is made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub police: Option<String>,
+    /// The recording's source (`RecordingSource` code) when declared (R2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 const MAX_FIELD_CHARS: usize = 200;
@@ -125,6 +128,13 @@ impl UploadMeta {
                 "case_name" => meta.case_name = text("案件名称")?,
                 "party" => meta.party = text("当事人")?,
                 "camera_operator" => meta.camera_operator = text("摄录人员")?,
+                "source" if value.is_empty() => {}
+                "source" => {
+                    let source = value
+                        .parse::<liuhen_domain::case::RecordingSource>()
+                        .map_err(|e| bad(format!("记录来源无效：{e}")))?;
+                    meta.source = Some(source.code().to_owned());
+                }
                 "returned_at" if value.is_empty() => {}
                 "returned_at" => {
                     let ts = value.parse::<Timestamp>().ok().or_else(|| {
@@ -167,6 +177,7 @@ impl UploadMeta {
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok()),
             clear_source: false,
             officer_id: self.officer_id.clone(),
+            source: self.source.as_deref().and_then(|s| s.parse().ok()),
         }
     }
 }

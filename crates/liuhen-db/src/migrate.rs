@@ -42,6 +42,10 @@ const SQLITE: &[(i64, &str)] = &[
         26,
         include_str!("../migrations/sqlite/0026_police_numbers.sql"),
     ),
+    (
+        27,
+        include_str!("../migrations/sqlite/0027_record_source.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -85,6 +89,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         26,
         include_str!("../migrations/postgres/0026_police_numbers.sql"),
+    ),
+    (
+        27,
+        include_str!("../migrations/postgres/0027_record_source.sql"),
     ),
 ];
 

@@ -140,6 +140,15 @@ pub enum AuditAction {
     /// A note appended to a case file (after archiving, the only way to correct it, R4.7);
     /// the entry carries the note's text. The log is its only store.
     CaseNoted,
+    /// Reopening an archived case was requested, with a reason (R4.7); only a role of
+    /// `[cases] reopen_roles` other than the requester may approve it (then `case.edited`
+    /// with `reopened` and the request's entry) or decline it.
+    CaseReopenRequested,
+    /// A request to reopen an archived case was declined, with a reason.
+    CaseReopenDeclined,
+    /// The unit dashboard (standing findings and lateness of the cases one may see) was
+    /// shown; the entry counts what it showed (R6.1).
+    DashboardViewed,
     /// A court or reconsideration body requisitioned records (调卷, R4.6); carries the
     /// access contract's fields like `visit.outside`.
     FileRequisitioned,
@@ -179,7 +188,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 79] = [
+    pub const ALL: [AuditAction; 82] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -243,6 +252,9 @@ impl AuditAction {
         Self::CasesSearched,
         Self::CasesExported,
         Self::CaseNoted,
+        Self::CaseReopenRequested,
+        Self::CaseReopenDeclined,
+        Self::DashboardViewed,
         Self::FileRequisitioned,
         Self::DecisionCreated,
         Self::DecisionDraftUploaded,
@@ -326,6 +338,9 @@ impl AuditAction {
             Self::CasesSearched => "cases.searched",
             Self::CasesExported => "cases.exported",
             Self::CaseNoted => "case.noted",
+            Self::CaseReopenRequested => "case.reopen_requested",
+            Self::CaseReopenDeclined => "case.reopen_declined",
+            Self::DashboardViewed => "dashboard.viewed",
             Self::FileRequisitioned => "file.requisitioned",
             Self::DecisionCreated => "decision.created",
             Self::DecisionDraftUploaded => "decision.draft_uploaded",
@@ -423,6 +438,9 @@ impl AuditAction {
             Self::CasesSearched => "检索案件",
             Self::CasesExported => "导出案件清单",
             Self::CaseNoted => "追加案卷说明",
+            Self::CaseReopenRequested => "申请重新打开案件",
+            Self::CaseReopenDeclined => "不同意重新打开案件",
+            Self::DashboardViewed => "查看单位合规看板",
             Self::FileRequisitioned => "调卷",
             Self::DecisionCreated => "创建执法决定",
             Self::DecisionDraftUploaded => "上传决定文书草案",

@@ -99,4 +99,7 @@ pub struct Record {
     pub lateness_ms: Option<i64>,
     pub late: bool,
     pub retain_until: Timestamp,
+    /// Where the recording comes from, as declared at upload or ingest (R2.1); `None`:
+    /// from the device registry (`[[devices]] source`), else a body camera.
+    pub source: Option<crate::case::RecordingSource>,
 }

@@ -31,7 +31,7 @@ impl Menu {
             manage_users: may(Action::ManageUsers),
             view_audit: may(Action::ViewAuditLog),
             manage_security: may(Action::ManageSecurity),
-            view_cases: !case_visibility(p).nothing(),
+            view_cases: !case_visibility(policy, p).nothing(),
             access: may(Action::ListRequests),
             view_register: may(Action::ViewRegister),
             view_alerts: may(Action::ViewAlerts),

@@ -104,6 +104,10 @@ struct IngestArgs {
     /// own, listed by `liuhen identity unresolved`.
     #[arg(long)]
     police: Option<String>,
+    /// 记录来源 (R2.1): body_camera, handheld_camera, fixed_surveillance or audio_recorder
+    /// (or 执法记录仪, 手持摄像机, 固定视频监控, 录音设备); default: the device registry's.
+    #[arg(long)]
+    source: Option<String>,
     /// 案件名称 (case name)
     #[arg(long)]
     case_name: Option<String>,
@@ -372,6 +376,12 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         returned_at,
         clear_source: a.clear_source,
         officer_id,
+        source: a
+            .source
+            .as_deref()
+            .map(str::parse::<liuhen_domain::case::RecordingSource>)
+            .transpose()
+            .context("未导入任何文件 / nothing ingested")?,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;

@@ -55,6 +55,7 @@ fn sample_record(n: u8) -> Record {
         lateness_ms: Some(28_500_000),
         late: false,
         retain_until: "2029-03-01T01:05:00Z".parse().unwrap(),
+        source: None,
     }
 }
 

@@ -73,6 +73,7 @@ fn record(s: &Spec) -> Record {
         lateness_ms: Some(3_600_000),
         late: s.late,
         retain_until: "2040-01-01T00:00:00Z".parse().unwrap(),
+        source: None,
     }
 }
 

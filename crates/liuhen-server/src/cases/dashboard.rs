@@ -211,20 +211,24 @@ fn late_items(rows: &[(String, LateTally)]) -> Vec<LateTallyItem> {
         .collect()
 }
 
+/// The dashboard of `user`; `view`: shown on the page, so the view is logged (R6.1; an
+/// export logs `cases.exported` instead).
 async fn load(
     s: &AppState,
     t: Tr,
     user: &Result<CurrentUser, ApiError>,
+    view: bool,
 ) -> Result<(CurrentUser, Dashboard), PageError> {
     let user = match user {
         Ok(u) => u.clone(),
         Err(_) => return Err(PageError::new(ApiError::Unauthenticated, t)),
     };
-    let d = s
-        .custody
-        .dashboard(&user.principal)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
+    let d = if view {
+        s.custody.view_dashboard(&user.principal).await
+    } else {
+        s.custody.dashboard(&user.principal).await
+    }
+    .map_err(|e| PageError::new(e, t))?;
     Ok((user, d))
 }
 
@@ -233,7 +237,7 @@ pub async fn page(
     t: Tr,
     user: Result<CurrentUser, ApiError>,
 ) -> Result<DashboardPage, PageError> {
-    let (user, d) = load(&s, t, &user).await?;
+    let (user, d) = load(&s, t, &user, true).await?;
     let tz = tz(&s);
     let charts = vec![
         Chart::new(
@@ -335,7 +339,7 @@ pub async fn export(
     user: Result<CurrentUser, ApiError>,
     Path(file): Path<String>,
 ) -> Result<Response, PageError> {
-    let (u, d) = load(&s, t, &user).await?;
+    let (u, d) = load(&s, t, &user, false).await?;
     let tz = tz(&s);
     let body = match file.as_str() {
         "findings.csv" => csv(

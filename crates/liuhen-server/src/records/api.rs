@@ -48,6 +48,9 @@ pub struct ApiRecord {
     lateness_ms: Option<i64>,
     late: bool,
     retain_until: String,
+    /// The declared recording source (R2.1), when one was declared at upload or ingest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
     media: ApiMedia,
 }
 
@@ -75,6 +78,7 @@ impl From<&Record> for ApiRecord {
             lateness_ms: r.lateness_ms,
             late: r.late,
             retain_until: r.retain_until.to_string(),
+            source: r.source.map(|s| s.code()),
             media: ApiMedia {
                 container: m.container.clone(),
                 video_codec: m.video_codec.clone(),

@@ -20,6 +20,7 @@ mod openapi;
 mod packages;
 mod playback;
 mod police_identity;
+mod record_source;
 mod records;
 mod register;
 mod register_contract;
