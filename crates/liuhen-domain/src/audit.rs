@@ -155,10 +155,18 @@ pub enum AuditAction {
     DecisionServed,
     /// An account's legal qualification certificate number was recorded or cleared.
     LegalQualificationSet,
+    /// A supervision plan was made (R3.12): period, scope, proportions, minimum.
+    SupervisionPlanned,
+    /// An inspection sheet of a sampled case was filed: the three checks (prefill, answer,
+    /// note) and the findings with the officers responsible.
+    InspectionFiled,
+    /// A consequence was decided against a finding (R3.14): kind, decider, reasoning and
+    /// the officer's statement.
+    ConsequenceDecided,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 71] = [
+    pub const ALL: [AuditAction; 74] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -230,6 +238,9 @@ impl AuditAction {
         Self::DecisionIssued,
         Self::DecisionServed,
         Self::LegalQualificationSet,
+        Self::SupervisionPlanned,
+        Self::InspectionFiled,
+        Self::ConsequenceDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -305,6 +316,9 @@ impl AuditAction {
             Self::DecisionIssued => "decision.issued",
             Self::DecisionServed => "decision.served",
             Self::LegalQualificationSet => "account.legal_qualification",
+            Self::SupervisionPlanned => "supervision.planned",
+            Self::InspectionFiled => "supervision.inspected",
+            Self::ConsequenceDecided => "supervision.consequence",
         }
     }
 
@@ -394,6 +408,9 @@ impl AuditAction {
             Self::DecisionIssued => "作出执法决定",
             Self::DecisionServed => "送达执法决定",
             Self::LegalQualificationSet => "登记法律职业资格",
+            Self::SupervisionPlanned => "制定监督抽查计划",
+            Self::InspectionFiled => "填写抽查检查表",
+            Self::ConsequenceDecided => "决定责任追究措施",
         }
     }
 }
