@@ -40,6 +40,7 @@ pub mod reviews;
 pub mod search;
 pub mod secrets;
 pub mod station;
+pub mod supervision;
 pub mod supervision_config;
 pub mod uploads;
 pub mod use_log;
