@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod alerts;
+pub mod assessment;
 pub mod authz;
 pub mod binding;
 pub mod case_archive;

@@ -11,4 +11,5 @@ mod holds;
 mod register;
 mod retention;
 mod station;
+mod supervision;
 mod support;

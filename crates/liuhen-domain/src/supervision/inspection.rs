@@ -97,7 +97,7 @@ pub struct Prefill {
 }
 
 /// Compliance codes that mean a required step was not (properly) recorded.
-const STEP_CODES: [&str; 6] = [
+pub const STEP_CODES: [&str; 6] = [
     codes::MISSING_RECORDING,
     codes::STEP_MISSING,
     codes::WRONG_MODE,
@@ -106,7 +106,7 @@ const STEP_CODES: [&str; 6] = [
     codes::MODE_KIND_MISMATCH,
 ];
 /// Compliance codes that mean the recording was interrupted without an accepted reason.
-const CONTINUITY_CODES: [&str; 4] = [
+pub const CONTINUITY_CODES: [&str; 4] = [
     codes::UNEXPLAINED_INTERRUPTION,
     codes::EXPLANATION_REFUSED,
     codes::NO_CONTINUOUS_RECORDING,
