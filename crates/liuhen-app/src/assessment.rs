@@ -29,7 +29,7 @@ pub struct AssessmentReport {
     pub consequence_kinds: Vec<(String, String)>,
 }
 
-const HEADER: [&str; 16] = [
+pub const HEADER: [&str; 16] = [
     "单位",
     "人员",
     "执法记录数",

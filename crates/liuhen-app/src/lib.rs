@@ -14,6 +14,7 @@ pub mod cases;
 pub mod clock;
 mod confidential;
 pub mod config;
+pub mod consequences;
 mod custody;
 pub mod dashboard;
 pub mod decision_config;

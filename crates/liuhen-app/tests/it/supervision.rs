@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use liuhen_app::cases::{NewCase, NewStep};
+use liuhen_app::consequences::ConsequenceSpec;
 use liuhen_app::draws::SeedPlan;
 use liuhen_app::ingest::{IngestOptions, NoProgress};
-use liuhen_app::supervision::ConsequenceSpec;
 use liuhen_app::{AppError, Custody};
 use liuhen_domain::case::{CaseCategory, CaseFlags};
 use liuhen_domain::compliance::Level;
