@@ -124,7 +124,10 @@ async fn fill(c: &Custody, cases: u64, records: u64, year_start: Timestamp) {
         }
         tx.commit().await.expect("commit");
         if k % 10_000 == 0 {
-            eprintln!("  filled {k} cases, {n} records in {:.0?}", started.elapsed());
+            eprintln!(
+                "  filled {k} cases, {n} records in {:.0?}",
+                started.elapsed()
+            );
         }
     }
     println!(
@@ -158,7 +161,10 @@ async fn run(name: &str, c: &Custody, cases: u64, records: u64) {
         department: None,
         officer_name: "监督员".into(),
     };
-    let (from, to) = (jiff::civil::date(2026, 1, 1), jiff::civil::date(2026, 12, 31));
+    let (from, to) = (
+        jiff::civil::date(2026, 1, 1),
+        jiff::civil::date(2026, 12, 31),
+    );
     for round in 1..=2 {
         let t = Instant::now();
         let report = c

@@ -49,8 +49,10 @@ pub struct Chart {
     pub bars: Vec<Bar>,
 }
 
-const BAR_MAX: u64 = 360;
-const ROW: u32 = 22;
+/// Longest bar (SVG units; the value is written after it) and height of one row (label
+/// line above its bar).
+const BAR_MAX: u64 = 320;
+const ROW: u32 = 34;
 
 /// A horizontal bar chart; `max` is the value of a full bar (at least 1).
 fn chart(title: &'static str, rows: Vec<(String, u64, String)>, max: u64) -> Chart {

@@ -394,3 +394,30 @@ async fn plan_draw_sheets_consequences_and_assessment() {
     })
     .await;
 }
+
+/// The dashboard with a period counts every visible case created in it (no cap), and
+/// none of a period before they existed.
+#[tokio::test]
+async fn dashboard_period_counts_all_cases_of_the_period() {
+    for_each_backend(|c: Custody| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let fx = fixture(&c, dir.path()).await;
+        let sup = user(&c, "jd", "监督员", &[Role::Supervisor], "甲局").await;
+        let p = plan(&c);
+        let d = c.dashboard_in(&sup, Some((p.from, p.to))).await.unwrap();
+        // A supervisor of 甲局 sees that unit's cases (4 of the 7).
+        let jia = fx.cases.iter().filter(|(n, _)| n.starts_with('甲')).count();
+        assert_eq!(d.cases, jia as u64);
+        assert!(!d.truncated);
+        // K2 lacks its recording, K3 is interrupted: two cases with violations.
+        assert_eq!(d.cases_with_violations, 2);
+        assert_eq!(d.late_total, 1);
+        let before = jiff::civil::date(2020, 1, 1);
+        let old = c
+            .dashboard_in(&sup, Some((before, before.tomorrow().unwrap())))
+            .await
+            .unwrap();
+        assert_eq!((old.cases, old.late_total), (0, 0));
+    })
+    .await;
+}
