@@ -8,12 +8,14 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 use liuhen_domain::authz::{Action, Principal, Target};
-use liuhen_domain::compliance::{Level, codes};
+use liuhen_domain::case::{Explanation, LinkedRecording};
+use liuhen_domain::compliance::{self, Level, StepEvidence, codes};
 use liuhen_domain::supervision::assessment::{
     Assessment, Facts, FindingFact, Line, RecordFact, SampleFact, SignalFact, StepFact, assess,
 };
 use liuhen_domain::supervision::inspection::{STEP_CODES, Verdict};
 
+use crate::cases::linked_recording;
 use crate::pdf::{Column, Table};
 use crate::register::push_csv;
 use crate::{AppError, Custody};
@@ -181,14 +183,39 @@ impl Custody {
                 .collect(),
             ..Facts::default()
         };
-        for case in self.db.cases_created_between(unit, from_ms, to_ms).await? {
-            let steps = self.db.steps_of_case(&case.id).await?;
-            let verdict = self.case_compliance(&case.id).await?;
+        let checklist = self.config.checklist();
+        let config = self.compliance_config();
+        for ev in self.db.case_evidence_between(unit, from_ms, to_ms).await? {
+            let case = &ev.case;
+            let evidence: Vec<(Vec<LinkedRecording>, Vec<Explanation>)> = ev
+                .steps
+                .iter()
+                .map(|(_, records, explanations)| {
+                    (
+                        records
+                            .iter()
+                            .map(|r| linked_recording(r, self.config.recording_source(r)))
+                            .collect(),
+                        explanations.iter().map(|e| e.explanation.clone()).collect(),
+                    )
+                })
+                .collect();
+            let inputs: Vec<StepEvidence<'_>> = ev
+                .steps
+                .iter()
+                .zip(&evidence)
+                .map(|((s, _, _), (recordings, explanations))| StepEvidence {
+                    step: &s.step,
+                    recordings,
+                    explanations,
+                })
+                .collect();
+            let verdict = compliance::evaluate_case(&checklist, &case.flags, &inputs, &config);
             for v in &verdict.steps {
-                let Some(step) = steps.iter().find(|s| s.step.id == v.step_id) else {
+                let Some((step, _, _)) = ev.steps.iter().find(|s| s.0.step.id == v.step_id) else {
                     continue;
                 };
-                let has = |pred: &dyn Fn(&liuhen_domain::compliance::Finding) -> bool| {
+                let has = |pred: &dyn Fn(&compliance::Finding) -> bool| {
                     v.findings.iter().filter(|f| pred(f)).count() as u32
                 };
                 facts.steps.push(StepFact {

@@ -3,9 +3,25 @@
 
 use sqlx::Row;
 
-use crate::cases::{CASE_COLUMNS, decode_case};
+use std::collections::HashMap;
+
+use liuhen_domain::Record;
+
+use crate::cases::{CASE_COLUMNS, STEP_COLUMNS, decode_case, decode_explanation, decode_step};
 use crate::error::QueryContext;
-use crate::{CaseRow, Db, DbError};
+use crate::{CaseRow, Db, DbError, ExplanationRow, StepRow};
+
+/// A case with everything its compliance needs: steps, each with its linked records (in
+/// link order) and its explanations. Read in five queries for a whole period.
+#[derive(Debug, Clone)]
+pub struct CaseEvidence {
+    pub case: CaseRow,
+    pub steps: Vec<(StepRow, Vec<Record>, Vec<ExplanationRow>)>,
+}
+
+/// The cases of a period as a SQL condition on `cases` (binds $1, $2, $3).
+const PERIOD_CASES: &str =
+    "SELECT id FROM cases WHERE created_ms >= $1 AND created_ms < $2 AND ($3 = '' OR agency = $3)";
 
 /// What the assessment needs of one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,5 +88,101 @@ impl Db {
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
             .ctx("counting the records of a period")
+    }
+
+    /// Every case created within `[from_ms, to_ms)` (of one unit, or all) with its team,
+    /// steps, linked records and explanations: five queries, whatever the number of cases.
+    pub async fn case_evidence_between(
+        &self,
+        agency: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseEvidence>, DbError> {
+        let unit = agency.unwrap_or("");
+        let ctx = "reading the cases of a period with their evidence";
+        let run = |sql: String| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(from_ms)
+                .bind(to_ms)
+                .bind(unit)
+                .fetch_all(self.pool())
+        };
+        let cases = run(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id IN ({PERIOD_CASES}) ORDER BY created_ms, id"
+        ))
+        .await
+        .ctx(ctx)?;
+        let mut out: Vec<CaseEvidence> = Vec::with_capacity(cases.len());
+        let mut case_at: HashMap<String, usize> = HashMap::with_capacity(cases.len());
+        for row in &cases {
+            let case = decode_case(row)?;
+            case_at.insert(case.id.clone(), out.len());
+            out.push(CaseEvidence {
+                case,
+                steps: Vec::new(),
+            });
+        }
+        for r in &run(format!(
+            "SELECT case_id, officer, user_id FROM case_team WHERE case_id IN ({PERIOD_CASES}) \
+             ORDER BY case_id, position"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let id: String = r.try_get("case_id").ctx(ctx)?;
+            if let Some(&i) = case_at.get(&id) {
+                out[i].case.team.push(r.try_get("officer").ctx(ctx)?);
+                out[i].case.team_ids.push(r.try_get("user_id").ctx(ctx)?);
+            }
+        }
+        let mut step_at: HashMap<String, (usize, usize)> = HashMap::new();
+        for row in &run(format!(
+            "SELECT {STEP_COLUMNS} FROM steps WHERE case_id IN ({PERIOD_CASES}) \
+             ORDER BY window_start_ms, id"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let step = decode_step(row)?;
+            if let Some(&i) = case_at.get(&step.case_id) {
+                step_at.insert(step.step.id.clone(), (i, out[i].steps.len()));
+                out[i].steps.push((step, Vec::new(), Vec::new()));
+            }
+        }
+        let record_columns: String = crate::records::COLUMNS
+            .split(',')
+            .map(|c| format!("records.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for row in &run(format!(
+            "SELECT step_records.step_id AS link_step, {record_columns} FROM step_records \
+             JOIN records ON records.id = step_records.record_id \
+             WHERE step_records.step_id IN (SELECT id FROM steps WHERE case_id IN ({PERIOD_CASES})) \
+             ORDER BY step_records.linked_ms, step_records.record_id"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let step: String = row.try_get("link_step").ctx(ctx)?;
+            let (record, _) = crate::records::decode(row)?;
+            if let Some(&(i, j)) = step_at.get(&step) {
+                out[i].steps[j].1.push(record);
+            }
+        }
+        for row in &run(format!(
+            "SELECT step_id, resumed_record_id, reason, text, spoken_at_offset_s, explained_ms, \
+             explained_by FROM interruption_explanations \
+             WHERE step_id IN (SELECT id FROM steps WHERE case_id IN ({PERIOD_CASES})) \
+             ORDER BY resumed_record_id"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let e = decode_explanation(row)?;
+            if let Some(&(i, j)) = step_at.get(&e.step_id) {
+                out[i].steps[j].2.push(e);
+            }
+        }
+        Ok(out)
     }
 }
