@@ -61,7 +61,14 @@ async fn supervisor_plans_and_reads_the_assessment_officers_are_refused() {
     assert_eq!(res.status(), 303);
     let plan = location(&res);
     assert!(plan.starts_with("/supervision/plans/"), "{plan}");
-    let html = sup.get(app.url(&plan)).send().await.unwrap().text().await.unwrap();
+    let html = sup
+        .get(app.url(&plan))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("2026年度执法音像记录抽查"));
     assert!(html.contains("公布随机抽取"));
 
@@ -73,21 +80,24 @@ async fn supervisor_plans_and_reads_the_assessment_officers_are_refused() {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("年度考评") && html.contains("<svg"), "{html}");
+    // No data yet: the charts say so; the period form is there.
+    assert!(
+        html.contains("各单位逾期存储率") && html.contains("id=\"period\""),
+        "{html}"
+    );
     let csv = sup
-        .get(app.url(
-            "/supervision/assessment?from=2026-01-01&to=2026-12-31&format=csv",
-        ))
+        .get(app.url("/supervision/assessment?from=2026-01-01&to=2026-12-31&format=csv"))
         .send()
         .await
         .unwrap();
     assert_eq!(csv.status(), 200);
     let body = csv.text().await.unwrap();
-    assert!(body.trim_start_matches('\u{feff}').starts_with("单位,人员,执法记录数"));
+    assert!(
+        body.trim_start_matches('\u{feff}')
+            .starts_with("单位,人员,执法记录数")
+    );
     let pdf = sup
-        .get(app.url(
-            "/supervision/assessment?from=2026-01-01&to=2026-12-31&format=pdf",
-        ))
+        .get(app.url("/supervision/assessment?from=2026-01-01&to=2026-12-31&format=pdf"))
         .send()
         .await
         .unwrap();
