@@ -104,7 +104,7 @@ async fn fill(c: &Custody, cases: u64, records: u64, year_start: Timestamp) {
             };
             tx.insert_step(&case.id, &step, t0).await.expect("step");
             // One case in ten has no recording: a violation of check one.
-            let linked = if k % 10 == 0 { 0 } else { per_case };
+            let linked = if k.is_multiple_of(10) { 0 } else { per_case };
             for j in 0..per_case {
                 let r = record(n, officer, t0 + SignedDuration::from_secs(j as i64 * 60));
                 tx.insert_record(&r, 0).await.expect("record");
@@ -123,7 +123,7 @@ async fn fill(c: &Custody, cases: u64, records: u64, year_start: Timestamp) {
             k += 1;
         }
         tx.commit().await.expect("commit");
-        if k % 10_000 == 0 {
+        if k.is_multiple_of(10_000) {
             eprintln!(
                 "  filled {k} cases, {n} records in {:.0?}",
                 started.elapsed()

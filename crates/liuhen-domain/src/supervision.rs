@@ -157,7 +157,8 @@ mod tests {
         assert_eq!(plan().validate(), Ok(()));
         assert_eq!(plan().permille_of("甲局"), 50);
         assert_eq!(plan().permille_of("乙局"), 100);
-        let cases: Vec<(fn(&mut Plan), PlanError)> = vec![
+        type Change = fn(&mut Plan);
+        let cases: Vec<(Change, PlanError)> = vec![
             (|p| p.title = " ".into(), PlanError::NoTitle),
             (|p| p.to = "2025-12-31".parse().unwrap(), PlanError::Period),
             (|p| p.units.clear(), PlanError::NoUnits),

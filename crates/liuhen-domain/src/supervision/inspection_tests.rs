@@ -182,7 +182,7 @@ fn settle_confirms_overrides_with_note_and_checks_findings() {
         note: " ".into(),
     };
     assert_eq!(
-        settle(&p, &[flip.clone()], &[]),
+        settle(&p, std::slice::from_ref(&flip), &[]),
         Err(SheetError::OverrideWithoutNote(Check::Steps.label_zh()))
     );
     let flip = Answer {
