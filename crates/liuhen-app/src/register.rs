@@ -396,7 +396,7 @@ impl Custody {
     }
 }
 
-fn push_csv(out: &mut String, fields: impl Iterator<Item = String>) {
+pub(crate) fn push_csv(out: &mut String, fields: impl Iterator<Item = String>) {
     let fields: Vec<String> = fields
         .map(|f| {
             // A leading = + - @ would be a formula in a spreadsheet: keep it text.

@@ -123,8 +123,9 @@ impl Custody {
     pub async fn view_dashboard(
         &self,
         who: &Principal,
+        period: Option<crate::dashboard::Period>,
     ) -> Result<crate::dashboard::Dashboard, AppError> {
-        let d = self.dashboard(who).await?;
+        let d = self.dashboard_in(who, period).await?;
         self.log_event(NewEntry {
             actor: who.user_id.clone(),
             action: AuditAction::DashboardViewed,
@@ -134,6 +135,7 @@ impl Custody {
                 "truncated": d.truncated,
                 "findings": d.findings.len(),
                 "late_records": d.late_total,
+                "period": period.map(|(from, to)| [from.to_string(), to.to_string()]),
             }),
         })
         .await?;

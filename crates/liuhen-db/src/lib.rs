@@ -24,6 +24,7 @@ mod retention;
 mod reviews;
 mod search;
 mod sources;
+mod supervision;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -62,6 +63,7 @@ pub use register::{
 };
 pub use reviews::ReviewRow;
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
+pub use supervision::{CaseEvidence, RecordFactRow};
 pub use tx::Tx;
 pub use uploads::{DerivativeRow, UploadRow, UploadState};
 

@@ -185,10 +185,18 @@ pub enum AuditAction {
     DownloadAborted,
     /// An account's police number (警号) was set, changed or cleared.
     PoliceNumberSet,
+    /// A supervision plan was made (R3.12): period, scope, proportions, minimum.
+    SupervisionPlanned,
+    /// An inspection sheet of a sampled case was filed: the three checks (prefill, answer,
+    /// note) and the findings with the officers responsible.
+    InspectionFiled,
+    /// A consequence was decided against a finding (R3.14): kind, decider, reasoning and
+    /// the officer's statement.
+    ConsequenceDecided,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 82] = [
+    pub const ALL: [AuditAction; 85] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -271,6 +279,9 @@ impl AuditAction {
         Self::FixityPass,
         Self::DownloadAborted,
         Self::PoliceNumberSet,
+        Self::SupervisionPlanned,
+        Self::InspectionFiled,
+        Self::ConsequenceDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -357,6 +368,9 @@ impl AuditAction {
             Self::FixityPass => "fixity.pass",
             Self::DownloadAborted => "record.download_aborted",
             Self::PoliceNumberSet => "account.police_number",
+            Self::SupervisionPlanned => "supervision.planned",
+            Self::InspectionFiled => "supervision.inspected",
+            Self::ConsequenceDecided => "supervision.consequence",
         }
     }
 
@@ -457,6 +471,9 @@ impl AuditAction {
             Self::FixityPass => "完成一轮定期校验",
             Self::DownloadAborted => "下载时校验不符，已中断",
             Self::PoliceNumberSet => "登记警号",
+            Self::SupervisionPlanned => "制定监督抽查计划",
+            Self::InspectionFiled => "填写抽查检查表",
+            Self::ConsequenceDecided => "决定责任追究措施",
         }
     }
 }

@@ -32,6 +32,7 @@ pub mod review;
 pub mod rollup;
 pub mod signals;
 pub mod station;
+pub mod supervision;
 pub mod totp;
 
 pub use audit::AuditAction;

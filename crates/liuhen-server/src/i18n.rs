@@ -25,6 +25,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("draws", include_str!("../i18n/draws.toml")),
     ("health", include_str!("../i18n/health.toml")),
     ("identity", include_str!("../i18n/identity.toml")),
+    ("supervision", include_str!("../i18n/supervision.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

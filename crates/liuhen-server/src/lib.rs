@@ -7,6 +7,7 @@ mod access_pages;
 mod account;
 mod admin;
 mod alerts;
+mod assessment_pages;
 mod assets;
 pub mod auth;
 mod cases;
@@ -36,6 +37,7 @@ mod register;
 mod reviews;
 mod security;
 mod state;
+mod supervision_pages;
 mod uploads;
 
 use std::net::SocketAddr;
@@ -92,6 +94,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(decisions::routes())
         .merge(draws::routes())
         .merge(draws_pages::routes())
+        .merge(supervision_pages::routes())
+        .merge(assessment_pages::routes())
         .layer(csrf)
         .layer(bound)
         .layer(axum::middleware::from_fn(error::api_rejections))

@@ -16,4 +16,5 @@ mod register;
 mod retention;
 mod split;
 mod station;
+mod supervision;
 mod support;

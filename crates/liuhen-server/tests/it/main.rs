@@ -27,6 +27,7 @@ mod register_contract;
 mod requisition;
 mod secrets_at_rest;
 mod security_edge;
+mod supervision;
 mod support;
 mod token_scopes;
 mod tus_patch;
