@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use crate::hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, next_chunk};
-use crate::{BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, ceil_to_second};
+use crate::{
+    BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, Warrant, ceil_to_second,
+    check_disposable,
+};
 
 pub struct LocalStore {
     root: PathBuf,
@@ -486,5 +489,33 @@ impl BlobStore for LocalStore {
         }
         out.sort();
         Ok(out)
+    }
+
+    /// Checks the sidecar under the retention lock, then unlinks the blob and its sidecar
+    /// and syncs their directories. A blob without a sidecar has no lock to wait for.
+    fn dispose(&self, sha: &Sha256Digest, warrant: &Warrant) -> Result<(), BlobError> {
+        self.writable()?;
+        if self.size(sha)?.is_none() {
+            return Err(BlobError::NotFound(*sha));
+        }
+        let _lock = self.retention_lock()?;
+        check_disposable(sha, warrant, self.read_retention(sha)?)?;
+        let blob = self.blob_path(sha);
+        let ctx = || format!("disposing of blob {sha}");
+        fs::remove_file(&blob).map_err(io_err(ctx()))?;
+        if let Some(dir) = blob.parent() {
+            fsync_dir(dir).map_err(io_err(ctx()))?;
+        }
+        let sidecar = self.fanout("retention", sha);
+        match fs::remove_file(&sidecar) {
+            Ok(()) => {
+                if let Some(dir) = sidecar.parent() {
+                    fsync_dir(dir).map_err(io_err(ctx()))?;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(BlobError::io(ctx(), e)),
+        }
+        Ok(())
     }
 }

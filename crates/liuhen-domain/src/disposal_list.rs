@@ -84,7 +84,9 @@ pub enum DisposalRefusal {
     Empty,
     #[error("每一项都需要鉴定意见 / every item needs an appraisal note")]
     AppraisalRequired,
-    #[error("记录不在可销毁之列（未到期、有保全标记或案件未归档） / a record is not due for disposal (kept, held or in an open case)")]
+    #[error(
+        "记录不在可销毁之列（未到期、有保全标记或案件未归档） / a record is not due for disposal (kept, held or in an open case)"
+    )]
     NotDue,
     #[error("该销毁清册不在审批中 / the disposal list is not waiting for approval")]
     NotPending,
