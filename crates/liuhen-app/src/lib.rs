@@ -21,6 +21,8 @@ pub mod demo;
 mod demo_cases;
 pub mod derivatives;
 pub mod disposal;
+pub mod disposal_execute;
+pub mod disposal_list;
 pub mod draws;
 mod draws_print;
 mod error;

@@ -55,7 +55,8 @@ pub struct TombstoneRow {
 
 const LIST_COLUMNS: &str =
     "id, drafted_ms, drafted_by, note, chain, status, executed_ms, executed_by";
-const TOMB_COLUMNS: &str = "record_id, list_id, sha256, sm3, size_bytes, derivatives, approvals, executed_ms, executed_by";
+const TOMB_COLUMNS: &str =
+    "record_id, list_id, sha256, sm3, size_bytes, derivatives, approvals, executed_ms, executed_by";
 
 fn decode_list(r: &AnyRow) -> Result<DisposalListRow, DbError> {
     let c = "decoding a disposal list";

@@ -59,10 +59,7 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0015_request_inbox.sql"),
     ),
     (16, include_str!("../migrations/postgres/0016_holds.sql")),
-    (
-        17,
-        include_str!("../migrations/postgres/0017_disposal.sql"),
-    ),
+    (17, include_str!("../migrations/postgres/0017_disposal.sql")),
     (
         18,
         include_str!("../migrations/postgres/0018_decisions.sql"),
