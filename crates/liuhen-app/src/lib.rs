@@ -48,6 +48,7 @@ pub mod use_log;
 pub mod verify;
 mod verify_cases;
 mod verify_decisions;
+mod verify_disposal;
 mod verify_holds;
 mod verify_retention;
 

@@ -61,6 +61,15 @@ impl VerifyReport {
             message: message.into(),
         });
     }
+    pub(crate) fn push_warning(
+        &mut self,
+        code: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.warning(code, subject, message);
+    }
+
     fn warning(
         &mut self,
         code: &'static str,
@@ -115,6 +124,8 @@ impl Custody {
             .check_log(&by_size, obs, &mut report, &mut case_entries)
             .await?;
         let records = self.check_records(bindings, obs, &mut report).await?;
+        // Disposed originals are expected absent: only the live ones are checked below.
+        let records = self.check_tombstones(records, &mut report).await?;
         self.check_case_rows(&case_entries, &mut report).await?;
         self.check_decision_rows(&case_entries, &mut report).await?;
         self.check_locks(&records, &mut report).await?;
