@@ -5,6 +5,7 @@
 mod archived_cases;
 mod decisions;
 mod disposal;
+mod disposal_procedure;
 mod draws;
 mod export;
 mod holds;
