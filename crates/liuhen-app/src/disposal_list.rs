@@ -157,19 +157,21 @@ impl Custody {
         })
     }
 
-    /// Every disposal list, newest first (for `disposal_roles` and the chain's roles).
-    pub async fn disposal_lists(&self, who: &Principal) -> Result<Vec<DisposalList>, AppError> {
+    /// The keepers and the chain's roles see the lists; others are refused (logged).
+    pub(crate) async fn disposal_lists_allowed(&self, who: &Principal) -> Result<(), AppError> {
         let chain = self.config.disposal_chain().unwrap_or_default();
         if !self.may_draw_up(who) && !who.roles.iter().any(|r| chain.contains(r)) {
+            let r = DisposalRefusal::NotAllowed;
             return Err(self
-                .refuse_disposal(
-                    who,
-                    "disposal",
-                    "disposal.lists",
-                    DisposalRefusal::NotAllowed,
-                )
+                .refuse_disposal(who, "disposal", "disposal.lists", r)
                 .await);
         }
+        Ok(())
+    }
+
+    /// Every disposal list, newest first (for `disposal_roles` and the chain's roles).
+    pub async fn disposal_lists(&self, who: &Principal) -> Result<Vec<DisposalList>, AppError> {
+        self.disposal_lists_allowed(who).await?;
         let mut out = Vec::new();
         for row in self.db.disposal_lists().await? {
             out.push(self.disposal_list(&row.id).await?);

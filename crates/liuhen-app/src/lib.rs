@@ -21,6 +21,7 @@ pub mod demo;
 mod demo_cases;
 pub mod derivatives;
 pub mod disposal;
+mod disposal_certificate;
 pub mod disposal_execute;
 pub mod disposal_list;
 pub mod draws;

@@ -102,10 +102,14 @@ pub enum DisposalRefusal {
     NotApproved,
     #[error("销毁清册已执行 / the disposal list was executed already")]
     AlreadyExecuted,
+    #[error(
+        "销毁清册尚未执行，无销毁记录 / the disposal list was not executed: no certificate yet"
+    )]
+    NotExecuted,
 }
 
 impl DisposalRefusal {
-    pub const ALL: [DisposalRefusal; 11] = [
+    pub const ALL: [DisposalRefusal; 12] = [
         Self::NotAllowed,
         Self::Empty,
         Self::AppraisalRequired,
@@ -117,6 +121,7 @@ impl DisposalRefusal {
         Self::ReasonRequired,
         Self::NotApproved,
         Self::AlreadyExecuted,
+        Self::NotExecuted,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -131,6 +136,7 @@ impl DisposalRefusal {
             Self::ReasonRequired => "disposal_reason_required",
             Self::NotApproved => "disposal_not_approved",
             Self::AlreadyExecuted => "disposal_already_executed",
+            Self::NotExecuted => "disposal_not_executed",
         }
     }
 }

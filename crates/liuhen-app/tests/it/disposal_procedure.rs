@@ -117,6 +117,10 @@ async fn six_years_on_a_list_is_approved_executed_and_verified() {
             refused(c.execute_disposal_list(&keeper, &id).await),
             "disposal_not_approved"
         );
+        assert_eq!(
+            refused(c.disposal_certificate(&keeper, &id).await),
+            "disposal_not_executed"
+        );
         approve(keeper2.clone()).await.unwrap();
         approve(legal.clone()).await.unwrap();
         let list = approve(lead.clone()).await.unwrap();
@@ -150,6 +154,29 @@ async fn six_years_on_a_list_is_approved_executed_and_verified() {
             refused(c.execute_disposal_list(&keeper, &id).await),
             "disposal_already_executed"
         );
+        let pdf = c.disposal_certificate(&keeper, &id).await.unwrap();
+        let rec = c.record(&gone).await.unwrap();
+        certificate_says(
+            &dir,
+            &pdf,
+            &[
+                "音像记录销毁记录",
+                &id,
+                gone.as_str(),
+                &rec.sha256.to_hex(),
+                &rec.sm3.to_hex(),
+                "保管期限届满，经鉴定无继续保存价值",
+                "第1环节",
+                "keeper2",
+                "法制审核机构",
+                "legal",
+                "分管领导",
+                "lead",
+                "同意销毁",
+                "执行人",
+                "已销毁1项",
+            ],
+        );
         // The held record's original is untouched.
         let held_sha = c.record(&held).await.unwrap().sha256;
         assert!(c.blobs().size(&held_sha).unwrap().is_some());
@@ -178,4 +205,36 @@ async fn six_years_on_a_list_is_approved_executed_and_verified() {
         assert_eq!(codes, ["blob_missing"], "{:?}", report.problems);
     })
     .await;
+}
+
+/// `pdftotext` finds every needle (whitespace ignored) in the PDF. Under CI=true the tool
+/// must be there.
+fn certificate_says(dir: &std::path::Path, pdf: &[u8], needles: &[&str]) {
+    let found = std::process::Command::new("sh")
+        .args(["-c", "command -v pdftotext"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "pdftotext is required under CI=true"
+        );
+        eprintln!("note: pdftotext not available; the certificate's text is not checked");
+        return;
+    }
+    let path = dir.join(format!("{}.pdf", uuid::Uuid::now_v7().simple()));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let flat: String = text.split_whitespace().collect();
+    for n in needles {
+        let n: String = n.split_whitespace().collect();
+        assert!(flat.contains(&n), "certificate lacks {n}:\n{text}");
+    }
 }
