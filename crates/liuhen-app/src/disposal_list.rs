@@ -158,7 +158,7 @@ impl Custody {
     }
 
     /// The keepers and the chain's roles see the lists; others are refused (logged).
-    pub(crate) async fn disposal_lists_allowed(&self, who: &Principal) -> Result<(), AppError> {
+    pub async fn disposal_lists_allowed(&self, who: &Principal) -> Result<(), AppError> {
         let chain = self.config.disposal_chain().unwrap_or_default();
         if !self.may_draw_up(who) && !who.roles.iter().any(|r| chain.contains(r)) {
             let r = DisposalRefusal::NotAllowed;

@@ -15,6 +15,7 @@ mod cookies;
 pub mod csrf;
 mod decisions;
 mod disposal;
+mod disposal_api;
 mod disposition;
 mod draws;
 mod draws_pages;
@@ -74,6 +75,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(cases::routes())
         .merge(holds::routes())
         .merge(disposal::routes())
+        .merge(disposal_api::routes())
         .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
