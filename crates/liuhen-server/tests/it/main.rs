@@ -9,6 +9,7 @@ mod auth;
 mod bindings;
 mod cases;
 mod decisions;
+mod disposal;
 mod draws;
 mod durability;
 mod holds;
