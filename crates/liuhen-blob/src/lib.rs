@@ -141,6 +141,20 @@ pub trait BlobStore: Send + Sync {
     /// [`BlobError::RetentionShortening`] and nothing changes.
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError>;
 
+    /// Extends the retain-until of many blobs at once (a case's records after its class
+    /// changed): each to `max(current, until)`, never shortening. All or nothing is not
+    /// promised, but every lock that is written is complete and durable when this returns.
+    /// The default extends one by one; [`LocalStore`] batches its durability barriers.
+    fn extend_retention_many(&self, items: &[(Sha256Digest, Timestamp)]) -> Result<(), BlobError> {
+        for (sha, until) in items {
+            match self.retention(sha)? {
+                Some(current) if current >= ceil_to_second(*until) => {}
+                _ => self.extend_retention(sha, *until)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Mirrors a preservation hold (R3.7) as the store's legal hold where it has one (S3
     /// Object Lock). Returns `false` when the store has no such thing (local, memory): the
     /// hold then lives in the metadata only. A legal hold never shortens anything.

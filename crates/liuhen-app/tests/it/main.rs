@@ -3,6 +3,7 @@
 //! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
 mod archived_cases;
+mod bench_retention;
 mod decisions;
 mod disposal;
 mod disposal_procedure;

@@ -172,6 +172,19 @@ pub fn conformance(store: &dyn BlobStore) {
     assert!(!store.put(&mut &b"abc"[..], t3).unwrap().newly_stored);
     assert_eq!(store.retention(&abc).unwrap(), Some(t3));
 
+    // Many at once: each raised to the later date, an earlier one left as it is.
+    let t4 = ts("2050-01-01T00:00:00Z");
+    store
+        .extend_retention_many(&[(abc, t4), (empty.digests.sha256, t1), (big_sha, t2)])
+        .unwrap();
+    assert_eq!(store.retention(&abc).unwrap(), Some(t4));
+    assert_eq!(store.retention(&empty.digests.sha256).unwrap(), Some(t1));
+    assert_eq!(store.retention(&big_sha).unwrap(), Some(t2));
+    assert!(matches!(
+        store.extend_retention_many(&[(ABC_SHA256.parse().unwrap(), t1), (sha256_of(b"none"), t4)]),
+        Err(BlobError::NotFound(_))
+    ));
+
     adopt_conformance(store);
 }
 
