@@ -23,6 +23,15 @@ fn approved(step: usize, by: &str) -> Decision {
     }
 }
 
+type Row<'a> = (
+    &'a [Decision],
+    ListStatus,
+    &'a Principal,
+    StepDecision,
+    &'a str,
+    Result<(usize, Role, ListStatus), DisposalRefusal>,
+);
+
 #[test]
 fn decide_table() {
     let keeper2 = person("k2", &[Role::RecordsKeeper]);
@@ -37,14 +46,7 @@ fn decide_table() {
     // (decisions so far, status, who, decision, reason, expected)
     use DisposalRefusal as R;
     use StepDecision::{Approve, Reject};
-    let rows: Vec<(
-        &[Decision],
-        ListStatus,
-        &Principal,
-        StepDecision,
-        &str,
-        Result<(usize, Role, ListStatus), R>,
-    )> = vec![
+    let rows: Vec<Row<'_>> = vec![
         (
             &none,
             ListStatus::Pending,
