@@ -61,7 +61,11 @@ async fn six_years_on_a_list_is_approved_executed_and_verified() {
             .into_iter()
             .map(|d| d.record.id)
             .collect();
-        assert_eq!(due, [gone.clone()], "the held record is never on the list");
+        assert_eq!(
+            due,
+            std::slice::from_ref(&gone),
+            "the held record is never on the list"
+        );
 
         let item = |id: &liuhen_domain::RecordId, note: &str| DraftItem {
             record: id.clone(),
