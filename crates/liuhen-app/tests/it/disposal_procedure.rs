@@ -207,6 +207,26 @@ async fn six_years_on_a_list_is_approved_executed_and_verified() {
         assert!(!report.ok);
         let codes: Vec<_> = report.problems.iter().map(|p| p.code).collect();
         assert_eq!(codes, ["blob_missing"], "{:?}", report.problems);
+
+        // A tombstone inserted by hand to cover it is caught, and the blob is still missing.
+        let mut fake = tomb.clone();
+        fake.record_id = held.to_string();
+        fake.sha256 = held_sha.to_hex();
+        let mut tx = c.db().begin().await.unwrap();
+        tx.insert_tombstone(&fake).await.unwrap();
+        tx.commit().await.unwrap();
+        let report = c
+            .verify(VerifyOptions { fixity: true }, &Quiet)
+            .await
+            .unwrap();
+        let mut codes: Vec<_> = report.problems.iter().map(|p| p.code).collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            ["blob_missing", "tombstone_unlogged"],
+            "{:?}",
+            report.problems
+        );
     })
     .await;
 }
