@@ -165,6 +165,7 @@ pub struct RetentionSettings {
     pub hold_place_roles: Vec<String>,
     pub hold_lift_roles: Vec<String>,
     pub disposal_roles: Vec<String>,
+    pub disposal_chain: Vec<String>,
     pub hold_grounds: Vec<HoldGroundSettings>,
 }
 
@@ -378,6 +379,7 @@ impl Config {
         self.fixity.validate().map_err(bad)?;
         self.hold_policy().map_err(bad)?;
         self.disposal_roles().map_err(bad)?;
+        self.disposal_chain().map_err(bad)?;
         let sec = &self.security;
         if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
             return Err(bad(
@@ -488,6 +490,25 @@ impl Config {
                     .map_err(|_| format!("retention.disposal_roles: unknown role {s:?}"))
             })
             .collect()
+    }
+
+    /// The approval chain of a disposal list: at least one step.
+    pub fn disposal_chain(&self) -> Result<Vec<liuhen_domain::Role>, String> {
+        let chain: Vec<liuhen_domain::Role> = self
+            .retention
+            .disposal_chain
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("retention.disposal_chain: unknown role {s:?}"))
+            })
+            .collect::<Result<_, _>>()?;
+        if chain.is_empty() {
+            return Err(
+                "retention.disposal_chain: a disposal list needs at least one approval step".into(),
+            );
+        }
+        Ok(chain)
     }
 
     /// The preservation-hold policy in force, validated.

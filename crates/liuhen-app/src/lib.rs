@@ -23,6 +23,9 @@ pub mod demo;
 mod demo_cases;
 pub mod derivatives;
 pub mod disposal;
+mod disposal_certificate;
+pub mod disposal_execute;
+pub mod disposal_list;
 pub mod draws;
 mod draws_print;
 mod error;
@@ -53,6 +56,7 @@ pub mod verify;
 mod verify_access;
 mod verify_cases;
 mod verify_decisions;
+mod verify_disposal;
 mod verify_holds;
 mod verify_retention;
 

@@ -63,6 +63,15 @@ impl VerifyReport {
             message: message.into(),
         });
     }
+    pub(crate) fn push_warning(
+        &mut self,
+        code: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.warning(code, subject, message);
+    }
+
     fn warning(
         &mut self,
         code: &'static str,
@@ -134,6 +143,14 @@ impl Custody {
             Err(e) => {
                 unreadable(&mut report, "records", &e);
                 Vec::new()
+            }
+        };
+        // Disposed originals are expected absent: only the live ones are checked below.
+        let records = match self.check_tombstones(records.clone(), &mut report).await {
+            Ok(live) => live,
+            Err(e) => {
+                unreadable(&mut report, "tombstones", &e);
+                records
             }
         };
         if let Err(e) = self.check_case_rows(&case_entries, &mut report).await {
@@ -495,8 +512,14 @@ impl Custody {
         }
         // Derivatives, copy statements and paper scans are blobs of their own, bound by
         // their tables: not orphans (the real orphans would hide among them), and re-hashed.
+        // A disposed original's derivatives went with it (their rows stay): expected absent.
+        let disposed: std::collections::BTreeSet<String> =
+            self.db.tombstones().await?.into_iter().map(|t| t.sha256).collect();
         for (kind, owner, sha, size) in self.db.secondary_blob_refs().await? {
             match sha.parse::<liuhen_domain::Sha256Digest>() {
+                Ok(d) if kind == "derivative" && disposed.contains(&owner) => {
+                    known.insert(d);
+                }
                 Ok(d) => {
                     known.insert(d);
                     self.check_secondary(&kind, &owner, d, size, report).await?;

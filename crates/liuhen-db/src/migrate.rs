@@ -29,6 +29,7 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0015_request_inbox.sql"),
     ),
     (16, include_str!("../migrations/sqlite/0016_holds.sql")),
+    (17, include_str!("../migrations/sqlite/0017_disposal.sql")),
     (18, include_str!("../migrations/sqlite/0018_decisions.sql")),
     (
         28,
@@ -74,6 +75,7 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0015_request_inbox.sql"),
     ),
     (16, include_str!("../migrations/postgres/0016_holds.sql")),
+    (17, include_str!("../migrations/postgres/0017_disposal.sql")),
     (
         18,
         include_str!("../migrations/postgres/0018_decisions.sql"),

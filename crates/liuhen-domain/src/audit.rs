@@ -106,6 +106,15 @@ pub enum AuditAction {
     HoldPlaced,
     /// A preservation hold was lifted with a reason and its approver (R3.7).
     HoldLifted,
+    /// A keeper drew up a disposal list (销毁清册, R6.3): list, chain, items with appraisals.
+    DisposalDrafted,
+    /// A step of a disposal list's approval chain was decided, with its reason.
+    DisposalDecided,
+    /// An approved disposal list was executed: list, executor, items disposed and withheld.
+    DisposalExecuted,
+    /// One original (and its derivatives) was deleted by an approved disposal list; the
+    /// entry is its tombstone.
+    RecordDisposed,
     /// The keeper bound a camera (serial → unit, officer) or a police number → account for
     /// the offload station (issue 15); the entry is the binding.
     StationBound,
@@ -196,7 +205,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 85] = [
+    pub const ALL: [AuditAction; 89] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -247,6 +256,10 @@ impl AuditAction {
         Self::PaperViewed,
         Self::HoldPlaced,
         Self::HoldLifted,
+        Self::DisposalDrafted,
+        Self::DisposalDecided,
+        Self::DisposalExecuted,
+        Self::RecordDisposed,
         Self::StationBound,
         Self::StationEvent,
         Self::DrawAnnounced,
@@ -336,6 +349,10 @@ impl AuditAction {
             Self::PaperViewed => "access.paper_viewed",
             Self::HoldPlaced => "hold.placed",
             Self::HoldLifted => "hold.lifted",
+            Self::DisposalDrafted => "disposal.drafted",
+            Self::DisposalDecided => "disposal.decided",
+            Self::DisposalExecuted => "disposal.executed",
+            Self::RecordDisposed => "record.disposed",
             Self::StationBound => "station.bound",
             Self::StationEvent => "station.event",
             Self::DrawAnnounced => "draw.announced",
@@ -439,6 +456,10 @@ impl AuditAction {
             Self::PaperViewed => "查看申请材料扫描件",
             Self::HoldPlaced => "设置保全标记",
             Self::HoldLifted => "解除保全标记",
+            Self::DisposalDrafted => "编制销毁清册",
+            Self::DisposalDecided => "审批销毁清册",
+            Self::DisposalExecuted => "执行销毁清册",
+            Self::RecordDisposed => "销毁原始记录",
             Self::StationBound => "采集站登记记录仪",
             Self::StationEvent => "采集站事件",
             Self::DrawAnnounced => "公布随机抽取",

@@ -20,6 +20,7 @@ pub mod checklist;
 pub mod compliance;
 pub mod decision;
 pub mod disposal;
+pub mod disposal_list;
 pub mod draw;
 pub mod headers;
 pub mod hold;

@@ -16,6 +16,7 @@ mod cookies;
 pub mod csrf;
 mod decisions;
 mod disposal;
+mod disposal_api;
 mod disposition;
 mod download;
 mod draws;
@@ -83,6 +84,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(holds::routes())
         .merge(disposal::routes())
         .merge(health::routes())
+        .merge(disposal_api::routes())
         .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())

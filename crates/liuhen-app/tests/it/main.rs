@@ -5,8 +5,10 @@
 mod archived_cases;
 mod burn_form;
 mod camera_operator;
+mod bench_retention;
 mod decisions;
 mod disposal;
+mod disposal_procedure;
 mod draws;
 mod export;
 mod fixity;

@@ -10,6 +10,7 @@ mod bindings;
 mod cases;
 mod decisions;
 mod decisions_time;
+mod disposal;
 mod draws;
 mod durability;
 mod fixity;
