@@ -32,10 +32,6 @@ const SQLITE: &[(i64, &str)] = &[
     (17, include_str!("../migrations/sqlite/0017_disposal.sql")),
     (18, include_str!("../migrations/sqlite/0018_decisions.sql")),
     (
-        28,
-        include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
-    ),
-    (
         19,
         include_str!("../migrations/sqlite/0019_camera_operator.sql"),
     ),
@@ -46,6 +42,10 @@ const SQLITE: &[(i64, &str)] = &[
     (
         27,
         include_str!("../migrations/sqlite/0027_record_source.sql"),
+    ),
+    (
+        28,
+        include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
     ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
@@ -81,10 +81,6 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0018_decisions.sql"),
     ),
     (
-        28,
-        include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
-    ),
-    (
         19,
         include_str!("../migrations/postgres/0019_camera_operator.sql"),
     ),
@@ -95,6 +91,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         27,
         include_str!("../migrations/postgres/0027_record_source.sql"),
+    ),
+    (
+        28,
+        include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
     ),
 ];
 
