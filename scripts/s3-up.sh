@@ -4,6 +4,8 @@
 # Usage:   eval "$(scripts/s3-up.sh)"   # exports LIUHEN_TEST_S3_* for `cargo test`
 #          scripts/s3-down.sh            # stops it and removes its data
 #
+# volume.max is generous: every test bucket is a collection with volumes of its own, and a
+# long session of parallel suites ran out of 100 ("No writable volumes").
 # All ports are explicit and free-checked (never 8080: that is liuhen's own default).
 # State lives in $LIUHEN_S3_STATE (default /tmp/liuhen-s3): data dir, pid file, log, env.
 # Only the `export ...` lines go to stdout; progress goes to stderr.
@@ -83,7 +85,7 @@ setsid "$WEED_BIN" server \
     -s3 -s3.port=$S3 -s3.port.grpc=$((S3 + 10000)) \
     -s3.port.iceberg=0 -s3.port.lance=0 \
     -s3.config="$STATE/s3.json" \
-    -master.volumeSizeLimitMB=64 -volume.max=100 \
+    -master.volumeSizeLimitMB=64 -volume.max=1000 \
     >"$STATE/weed.log" 2>&1 </dev/null &
 echo $! >"$STATE/weed.pid"
 

@@ -9,7 +9,8 @@
 //    the package's offline verifier (data/verify.html, opened from the extracted disc)
 //    says 核验通过, and after one byte of an original is changed it fails naming the file;
 // e. the officer sees the copy bound to the original's digest, the fee and the receipt on
-//    his request page; the approval trail names both approvers;
+//    his request page; the approval trail names both approvers; he confirms the package's
+//    disc-burn record form (刻盘存储记录表) in the system;
 // f. the archive keeper (徐明) opens 查阅登记簿 and finds the copy: its fee, receipt,
 //    both approvers, the purpose, and the log entry the row comes from;
 // g. (second test) a court's outside request is refused consent until the keeper attaches
@@ -132,6 +133,8 @@ test("a copy request passes legal review and leader approval; the copy appears w
     const x = spawnSync("xorriso", ["-osirrox", "on", "-indev", iso, "-extract", "/", disc], { encoding: "utf8" });
     assert.equal(x.status, 0, x.stderr);
     await shot("access-package");
+    const burnUrl = await page.locator("#packages a.burn-link").first().getAttribute("href");
+    assert.ok(burnUrl && burnUrl.endsWith("/burn"), "the package links its disc-burn record form");
     const verifier = await context.newPage();
     const check = async () => {
       await verifier.goto(`file://${join(disc, "data", "verify.html")}`);
@@ -159,8 +162,15 @@ test("a copy request passes legal review and leader approval; the copy appears w
     await verifier.close();
     await signOut();
 
-    // e. The requester sees the copy, its digest binding, the fee and the receipt.
+    // e. The requester sees the copy, its digest binding, the fee and the receipt; as the
+    //    recording's officer he is listed on the disc-burn record form and confirms it.
     await as("zhangwei");
+    await go(burnUrl);
+    assert.ok((await page.textContent("#burn-people")).includes("张伟"), "listed as a participant");
+    await clickAndLoad("#burn-confirm [type=submit]");
+    assert.equal(path(), burnUrl);
+    assert.match(await page.textContent("#burn-mine"), /您已确认/);
+    await shot("access-burn-confirmed");
     await go(requestUrl);
     const copies = await page.textContent("#copies");
     assert.ok(copies.includes(recordId), "the copy names the original");

@@ -191,6 +191,7 @@ fn synthetic(i: u64, rng: &mut Rng, w: &World, now: Timestamp) -> Record {
             officer: Some(officer),
             case_name: Some(case_name),
             party: Some(party),
+            camera_operator: None,
         },
         officer_id: None,
         record_date: Some(local.date()),
@@ -200,6 +201,7 @@ fn synthetic(i: u64, rng: &mut Rng, w: &World, now: Timestamp) -> Record {
         late: delay_ms > 24 * 3_600_000,
         retain_until: Timestamp::from_millisecond(captured.as_millisecond() + 94_670_856_000)
             .unwrap(),
+        source: None,
     }
 }
 

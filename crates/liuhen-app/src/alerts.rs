@@ -9,7 +9,9 @@ use jiff::civil::Date;
 use liuhen_db::NewEntry;
 pub use liuhen_db::{AlertAck, AuditEntry, EntryBody};
 use liuhen_domain::authz::{Action, Principal, RecordScope, Target};
-use liuhen_domain::signals::{self, Grant, Input, Refusal, Signal, SignalKind, Use};
+use liuhen_domain::signals::{
+    self, Grant, Input, IntegrityEvent, Refusal, Signal, SignalKind, Use,
+};
 use liuhen_domain::{AuditAction, RecordId};
 
 use crate::{AppError, Custody};
@@ -252,11 +254,33 @@ impl Custody {
                 seqs: g.seqs,
             })
             .collect();
+        let mut integrity = Vec::new();
+        for action in [AuditAction::FixityFailed, AuditAction::DownloadAborted] {
+            for e in self
+                .db
+                .entries_of_action_between(action.as_str(), from_ms, to_ms)
+                .await?
+            {
+                let d = EntryBody::parse(&e.body)
+                    .map(|b| b.details)
+                    .unwrap_or_default();
+                integrity.push(IntegrityEvent {
+                    seq: e.seq,
+                    at_ms: e.at_ms,
+                    actor: e.actor,
+                    outcome: d["outcome"]
+                        .as_str()
+                        .unwrap_or("download_aborted")
+                        .to_owned(),
+                });
+            }
+        }
         let found = signals::detect(
             &Input {
                 refusals: &refusals,
                 uses: &uses,
                 grants: &grants,
+                integrity: &integrity,
             },
             t,
         );

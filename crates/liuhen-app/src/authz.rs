@@ -171,27 +171,9 @@ impl Custody {
             .broken_binding(&who.user_id, record.id.as_str())
             .await?
         {
-            let logged = self
-                .log_event(NewEntry {
-                    actor: who.user_id.clone(),
-                    action: AuditAction::AccessRefused,
-                    subject: Some(subject),
-                    details: serde_json::json!({
-                        "action": action.code(),
-                        "reason": crate::binding::BINDING_BROKEN,
-                        "binding": row,
-                        "detail": why.to_string(),
-                        "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
-                    }),
-                })
-                .await;
-            return Err(match logged {
-                Ok(_) => AppError::Forbidden {
-                    code: crate::binding::BINDING_BROKEN,
-                    message: "授权或密级标识与审计日志不符，已拒绝并报警 / a grant or label row does not match the audit log: refused and alerted",
-                },
-                Err(e) => e,
-            });
+            return Err(self
+                .refuse_broken_binding(who, action.code(), record.id.as_str(), &row, &why, None)
+                .await);
         }
         let facts = self.record_facts(who, record).await?;
         let via = facts.with_scope(|r| {

@@ -3,9 +3,14 @@
 //! may call them for the tables); [`Custody::broken_binding`] is what the authorization
 //! point asks before deciding on a record: a broken binding is a refusal (logged with
 //! reason `binding_broken`, which the misconduct signals count as a tamper attempt).
+//! Lists selected in SQL from the grant and label tables (record searches) go through the
+//! same check per row ([`Custody::drop_broken_rows`]): a row whose binding does not verify
+//! is left out of the list, refused and alerted alike.
 
-use liuhen_db::{EntryBody, GrantRow};
+use liuhen_db::{EntryBody, GrantRow, NewEntry};
 use liuhen_domain::AuditAction;
+use liuhen_domain::Record;
+use liuhen_domain::authz::Principal;
 use liuhen_domain::binding::{
     BindingBroken, GrantState, check_grant, check_labels, labels_from_log,
 };
@@ -128,5 +133,82 @@ impl Custody {
             }
         }
         Ok(None)
+    }
+
+    /// Logs the refusal of `action` on `record` because the binding of `row` does not
+    /// verify (reason `binding_broken`, counted as a tamper attempt) and returns the error
+    /// to answer. `list`: the query of the list the row was dropped from.
+    pub(crate) async fn refuse_broken_binding(
+        &self,
+        who: &Principal,
+        action: &str,
+        record: &str,
+        row: &str,
+        why: &BindingBroken,
+        list: Option<serde_json::Value>,
+    ) -> AppError {
+        let mut details = serde_json::json!({
+            "action": action,
+            "reason": BINDING_BROKEN,
+            "binding": row,
+            "detail": why.to_string(),
+            "roles": who.roles.iter().map(|r| r.code()).collect::<Vec<_>>(),
+        });
+        if let Some(q) = list {
+            details["list"] = q;
+        }
+        let logged = self
+            .log_event(NewEntry {
+                actor: who.user_id.clone(),
+                action: AuditAction::AccessRefused,
+                subject: Some(format!("record:{record}")),
+                details,
+            })
+            .await;
+        match logged {
+            Ok(_) => AppError::Forbidden {
+                code: BINDING_BROKEN,
+                message: "授权或密级标识与审计日志不符，已拒绝并报警 / a grant or label row does not match the audit log: refused and alerted",
+            },
+            Err(e) => e,
+        }
+    }
+
+    /// Drops from a list the rows whose grant or label binding does not verify (the list
+    /// was selected in SQL from those tables): each is refused as a single record would
+    /// be, logged with the list's query and counted as a tamper attempt. Returns how
+    /// many were dropped.
+    pub(crate) async fn drop_broken_rows(
+        &self,
+        who: &Principal,
+        records: &mut Vec<Record>,
+        query: &serde_json::Value,
+    ) -> Result<usize, AppError> {
+        let mut kept = Vec::with_capacity(records.len());
+        let mut dropped = 0;
+        for r in records.drain(..) {
+            match self.broken_binding(&who.user_id, r.id.as_str()).await? {
+                None => kept.push(r),
+                Some((row, why)) => {
+                    dropped += 1;
+                    let e = self
+                        .refuse_broken_binding(
+                            who,
+                            "record.view",
+                            r.id.as_str(),
+                            &row,
+                            &why,
+                            Some(query.clone()),
+                        )
+                        .await;
+                    // the refusal is logged; only a failure to log it ends the list
+                    if !matches!(e, AppError::Forbidden { .. }) {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+        *records = kept;
+        Ok(dropped)
     }
 }

@@ -1,10 +1,11 @@
 //! Archived case files are closed (R4.7, A4.8: no dismantling, altering, marking, adding or
 //! removing material): once a case is archived, its fields, flags, steps, links and
-//! explanations cannot be changed by anyone; reopening is a reasoned act of a role the
-//! configuration names (`[cases] reopen_roles`), logged like any other change of status.
+//! explanations cannot be changed by anyone; reopening is an approved, reasoned act: a
+//! request with a reason (the case team, the unit's keepers), approved or declined by a
+//! role the configuration names (`[cases] reopen_roles`), never the requester; request,
+//! decision and the change of status are logged.
 
-use jiff::Timestamp;
-use liuhen_db::{CaseRow, NewEntry};
+use liuhen_db::{CaseRow, EntryBody, NewEntry};
 use liuhen_domain::AuditAction;
 use liuhen_domain::authz::Principal;
 use liuhen_domain::case::CaseStatus;
@@ -15,6 +16,29 @@ use crate::{AppError, Custody};
 
 /// The refusal code of a change to an archived case.
 pub const CASE_ARCHIVED: &str = "case_archived";
+/// The refusal code of an approval of reopening without a pending request.
+pub const CASE_REOPEN_NO_REQUEST: &str = "case_reopen_no_request";
+/// The refusal code of an approval of one's own request to reopen.
+pub const CASE_REOPEN_SELF: &str = "case_reopen_self";
+
+/// A pending request to reopen an archived case (its `case.reopen_requested` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReopenRequest {
+    pub seq: u64,
+    pub requested_by: String,
+    pub reason: String,
+    pub at_ms: i64,
+}
+
+fn not_archived_invalid(case: &CaseRow) -> Result<(), AppError> {
+    if case.status != CaseStatus::Archived {
+        return Err(AppError::Invalid(format!(
+            "案件 {} 未归档，无需重新打开 / case {} is not archived",
+            case.number, case.number
+        )));
+    }
+    Ok(())
+}
 
 /// Refuses any change to `case` once it is archived (R4.7).
 pub fn ensure_not_archived(case: &CaseRow) -> Result<(), AppError> {
@@ -44,52 +68,178 @@ impl Custody {
             && (case.agency.is_empty() || who.unit.as_deref() == Some(case.agency.as_str()))
     }
 
-    /// Reopens an archived case (status back to 办理中) with a stated reason, by a person
-    /// holding one of the configured `reopen_roles`. Logged as a change of status with
-    /// `reopened` and the reason, so `verify` replays it like any other edit.
-    pub async fn reopen_case(
+    /// The pending request to reopen `case`, if any: the newest `case.reopen_requested`
+    /// entry not followed by a decline or a reopening.
+    pub async fn pending_reopen(&self, case: &str) -> Result<Option<ReopenRequest>, AppError> {
+        let entries = self
+            .db
+            .entries_for_actions(
+                &format!("case:{case}"),
+                &[
+                    AuditAction::CaseReopenRequested.as_str(),
+                    AuditAction::CaseReopenDeclined.as_str(),
+                    AuditAction::CaseEdited.as_str(),
+                ],
+            )
+            .await?;
+        let mut pending = None;
+        for e in entries {
+            let d = EntryBody::parse(&e.body)
+                .map(|b| b.details)
+                .unwrap_or_default();
+            if e.action == AuditAction::CaseReopenRequested.as_str() {
+                pending = Some(ReopenRequest {
+                    seq: e.seq,
+                    requested_by: e.actor.clone(),
+                    reason: d["reason"].as_str().unwrap_or_default().to_owned(),
+                    at_ms: e.at_ms,
+                });
+            } else if e.action == AuditAction::CaseReopenDeclined.as_str()
+                || d["reopened"].as_bool() == Some(true)
+            {
+                pending = None;
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Whether `who` may ask for `case` to be reopened: whoever may manage it (its team,
+    /// the unit's keepers) or a reopening role of its unit.
+    pub fn may_request_reopen(&self, who: &Principal, case: &CaseRow) -> bool {
+        let ids = crate::case_work::team_ids(case);
+        let manages = liuhen_domain::authz::decide(
+            &self.policy,
+            who,
+            liuhen_domain::authz::Action::ManageCase,
+            liuhen_domain::authz::Target::Case(crate::case_work::case_scope(case, &ids)),
+        ) == liuhen_domain::authz::Decision::Allow;
+        manages || self.may_reopen(who, case)
+    }
+
+    /// Asks for an archived case to be reopened, with a reason (R4.7): the first half of
+    /// the approved act. Logged `case.reopen_requested`; nothing else changes.
+    pub async fn request_reopen(
         &self,
         who: &Principal,
         case: &str,
         reason: &str,
-    ) -> Result<CaseRow, AppError> {
+    ) -> Result<ReopenRequest, AppError> {
         let reason = required(reason, "重新打开理由", "a reason")?;
+        let case = self.case(case).await?;
+        if !self.may_request_reopen(who, &case) {
+            return Err(AppError::Refused {
+                code: "case_reopen_role",
+                message: "只有案件承办人员、本单位档案管理人员或有权审批人员可以申请重新打开案件 / only the case team, the unit's keepers or an approver may ask for reopening".into(),
+            });
+        }
+        not_archived_invalid(&case)?;
+        if let Some(p) = self.pending_reopen(&case.id).await? {
+            return Err(AppError::Invalid(format!(
+                "案件 {} 已有待审批的重新打开申请（第 {} 号日志） / a request is already pending",
+                case.number, p.seq
+            )));
+        }
+        let at = self.now();
+        let mut tx = self.db.begin().await?;
+        let entry = tx
+            .append(
+                at,
+                NewEntry {
+                    actor: who.user_id.clone(),
+                    action: AuditAction::CaseReopenRequested,
+                    subject: Some(format!("case:{}", case.id)),
+                    details: json!({ "reopen_request": true, "reason": reason }),
+                },
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(ReopenRequest {
+            seq: entry.seq,
+            requested_by: who.user_id.clone(),
+            reason: reason.to_owned(),
+            at_ms: at.as_millisecond(),
+        })
+    }
+
+    /// Decides the pending request to reopen an archived case (R4.7): by a person holding
+    /// one of the configured `reopen_roles` in the case's unit, never the requester, with
+    /// a stated reason. Approved: the status goes back to 办理中, logged as a change of
+    /// status with `reopened`, the request's entry, the requester and both reasons, so
+    /// `verify` replays it like any other edit. Declined: `case.reopen_declined`.
+    pub async fn reopen_case(
+        &self,
+        who: &Principal,
+        case: &str,
+        approve: bool,
+        reason: &str,
+    ) -> Result<CaseRow, AppError> {
+        let reason = required(reason, "审批意见", "the decision's reason")?;
         let roles = &self.config.cases.reopen_roles;
         if !self.holds_reopen_role(who) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",
                 message: format!(
-                    "只有 {} 可以重新打开已归档的案件 / only {} may reopen an archived case",
+                    "只有 {} 可以审批重新打开已归档的案件 / only {} may approve reopening an archived case",
                     roles.join("、"),
                     roles.join(", ")
                 ),
             });
         }
-        let mut tx = self.db.begin().await?;
         let before = self.case(case).await?;
         if !before.agency.is_empty() && who.unit.as_deref() != Some(before.agency.as_str()) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",
                 message: format!(
-                    "只能重新打开本单位的案件 / only a case of one's own unit ({})",
+                    "只能审批本单位的案件 / only a case of one's own unit ({})",
                     before.agency
                 ),
             });
         }
-        if before.status != CaseStatus::Archived {
-            return Err(AppError::Invalid(format!(
-                "案件 {} 未归档，无需重新打开 / case {} is not archived",
-                before.number, before.number
-            )));
+        not_archived_invalid(&before)?;
+        let Some(request) = self.pending_reopen(&before.id).await? else {
+            return Err(AppError::Refused {
+                code: CASE_REOPEN_NO_REQUEST,
+                message: format!(
+                    "案件 {} 没有待审批的重新打开申请：须先由承办人员说明理由提出申请 / no pending request to reopen case {}",
+                    before.number, before.number
+                ),
+            });
+        };
+        if request.requested_by == who.user_id {
+            return Err(AppError::Refused {
+                code: CASE_REOPEN_SELF,
+                message: "不能审批本人提出的重新打开申请 / one may not approve one's own request"
+                    .into(),
+            });
+        }
+        let mut tx = self.db.begin().await?;
+        let subject = Some(format!("case:{}", before.id));
+        if !approve {
+            tx.append(
+                self.now(),
+                NewEntry {
+                    actor: who.user_id.clone(),
+                    action: AuditAction::CaseReopenDeclined,
+                    subject,
+                    details: json!({
+                        "request": request.seq,
+                        "requested_by": request.requested_by,
+                        "reason": reason,
+                    }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(before);
         }
         let mut after = before.clone();
         after.status = CaseStatus::Open;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: who.user_id.clone(),
                 action: AuditAction::CaseEdited,
-                subject: Some(format!("case:{}", after.id)),
+                subject,
                 details: json!({
                     "changes": {
                         "status": {
@@ -97,7 +247,10 @@ impl Custody {
                             "to": case_json(&after)["status"],
                         }
                     },
-                    "reason": reason,
+                    "reason": request.reason,
+                    "approval": reason,
+                    "request": request.seq,
+                    "requested_by": request.requested_by,
                     "reopened": true,
                 }),
             },
@@ -126,7 +279,7 @@ impl Custody {
         let mut tx = self.db.begin().await?;
         let case = self.case(case).await?;
         tx.append(
-            Timestamp::now(),
+            self.now(),
             NewEntry {
                 actor: actor.to_owned(),
                 action: AuditAction::CaseNoted,

@@ -86,7 +86,17 @@ fn summary_zh(d: &serde_json::Value) -> String {
         return format!("说明：{note}");
     }
     if d.get("reopened").and_then(|v| v.as_bool()) == Some(true) {
-        return "重新打开已归档的案件".to_owned();
+        return format!(
+            "同意重新打开已归档的案件（申请理由：{}；审批意见：{}）",
+            s(&d["reason"]),
+            s(&d["approval"])
+        );
+    }
+    if d.get("reopen_request").and_then(|v| v.as_bool()) == Some(true) {
+        return format!("申请重新打开案件：{}", s(&d["reason"]));
+    }
+    if d.get("request").is_some() && d.get("requested_by").is_some() {
+        return format!("不同意重新打开案件：{}", s(&d["reason"]));
     }
     if let Some(flag) = d.get("flag").and_then(|f| f.as_str()) {
         let label = flag
@@ -130,8 +140,13 @@ pub struct CaseDossier {
     pub can_manage: bool,
     /// Whether the viewer may append notes to the case file (the case team and keepers).
     pub can_note: bool,
-    /// Whether the viewer may reopen the archived case (R4.7).
+    /// Whether the viewer may approve or decline the pending request to reopen the
+    /// archived case (R4.7): a reopening role of the unit, not the requester.
     pub can_reopen: bool,
+    /// Whether the viewer may ask for the archived case to be reopened (none pending).
+    pub can_request_reopen: bool,
+    /// The pending request to reopen the archived case.
+    pub reopen_request: Option<crate::case_archive::ReopenRequest>,
 }
 
 /// The longest recording a proposal search expects (body cameras split files far sooner).
@@ -225,7 +240,18 @@ impl Custody {
         ) == Decision::Allow;
         let archived = case.status == CaseStatus::Archived;
         let can_manage = can_note && !archived;
-        let can_reopen = archived && self.may_reopen(who, &case);
+        let reopen_request = if archived {
+            self.pending_reopen(&case.id).await?
+        } else {
+            None
+        };
+        let can_reopen = archived
+            && self.may_reopen(who, &case)
+            && reopen_request
+                .as_ref()
+                .is_some_and(|r| r.requested_by != who.user_id);
+        let can_request_reopen =
+            archived && reopen_request.is_none() && self.may_request_reopen(who, &case);
         Ok(CaseDossier {
             case,
             steps,
@@ -236,6 +262,8 @@ impl Custody {
             can_manage,
             can_note,
             can_reopen,
+            can_request_reopen,
+            reopen_request,
         })
     }
 
@@ -300,7 +328,7 @@ impl Custody {
     ) -> Result<CasePage, AppError> {
         let found = self
             .db
-            .search_cases(&case_visibility(who), filter, page, page_size)
+            .search_cases(&case_visibility(&self.policy, who), filter, page, page_size)
             .await?;
         let mut details = crate::use_log::case_query_details(filter);
         details["page"] = page.into();
@@ -319,7 +347,7 @@ impl Custody {
         file: &str,
         format: &str,
     ) -> Result<Vec<CaseRow>, AppError> {
-        let vis = case_visibility(who);
+        let vis = case_visibility(&self.policy, who);
         let mut out = Vec::new();
         let mut page = 1;
         loop {

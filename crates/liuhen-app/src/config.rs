@@ -15,6 +15,7 @@ pub struct Config {
     pub bureau: Bureau,
     pub custody: CustodyRules,
     pub retention: RetentionSettings,
+    pub fixity: crate::fixity::FixitySettings,
     pub storage: Storage,
     pub security: Security,
     pub uploads: UploadSettings,
@@ -164,6 +165,7 @@ pub struct RetentionSettings {
     pub hold_place_roles: Vec<String>,
     pub hold_lift_roles: Vec<String>,
     pub disposal_roles: Vec<String>,
+    pub disposal_chain: Vec<String>,
     pub hold_grounds: Vec<HoldGroundSettings>,
 }
 
@@ -374,8 +376,10 @@ impl Config {
             ));
         }
         self.retention_rules().map_err(bad)?;
+        self.fixity.validate().map_err(bad)?;
         self.hold_policy().map_err(bad)?;
         self.disposal_roles().map_err(bad)?;
+        self.disposal_chain().map_err(bad)?;
         let sec = &self.security;
         if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
             return Err(bad(
@@ -488,6 +492,25 @@ impl Config {
             .collect()
     }
 
+    /// The approval chain of a disposal list: at least one step.
+    pub fn disposal_chain(&self) -> Result<Vec<liuhen_domain::Role>, String> {
+        let chain: Vec<liuhen_domain::Role> = self
+            .retention
+            .disposal_chain
+            .iter()
+            .map(|s| {
+                s.parse()
+                    .map_err(|_| format!("retention.disposal_chain: unknown role {s:?}"))
+            })
+            .collect::<Result<_, _>>()?;
+        if chain.is_empty() {
+            return Err(
+                "retention.disposal_chain: a disposal list needs at least one approval step".into(),
+            );
+        }
+        Ok(chain)
+    }
+
     /// The preservation-hold policy in force, validated.
     pub fn hold_policy(&self) -> Result<liuhen_domain::hold::HoldPolicy, String> {
         use liuhen_domain::hold::{Ground, HoldPolicy};
@@ -582,13 +605,17 @@ impl Config {
             .find(|d| d.name.as_deref() == Some(name))
     }
 
-    /// The source of a record's device from the device registry (`[[devices]]`, matched by
-    /// the classified device name, else the serial in the file's metadata); a device it
-    /// does not know is a body camera.
+    /// The source of a record: as declared at upload or ingest (`Record::source`), else
+    /// its device's in the device registry (`[[devices]]`, matched by the classified device
+    /// name, else the serial in the file's metadata); a device it does not know is a body
+    /// camera.
     pub fn recording_source(
         &self,
         r: &liuhen_domain::Record,
     ) -> liuhen_domain::case::RecordingSource {
+        if let Some(declared) = r.source {
+            return declared;
+        }
         self.source_of_device(
             r.classification.device.as_deref(),
             r.media.device_serial.as_deref(),

@@ -2,7 +2,7 @@
 //! warnings, unexplained interruptions) per officer and per step type, and lateness (R2.6,
 //! R3.3) per record, per officer and per unit.
 
-use liuhen_db::{CaseFilter, RecordFilter, RecordSort};
+use liuhen_db::{CaseFilter, CasePage, CaseRow, RecordFilter, RecordSort};
 use liuhen_domain::Record;
 use liuhen_domain::authz::{
     Action, CaseScope, Principal, Target, case_visibility, record_visibility,
@@ -54,9 +54,24 @@ pub struct Dashboard {
     pub late_by_unit: Vec<(String, LateTally)>,
 }
 
+/// A period of the dashboard: inclusive days in the bureau's calendar. Cases count when
+/// created in it, late records when dated in it.
+pub type Period = (jiff::civil::Date, jiff::civil::Date);
+
 impl Custody {
+    /// The newest [`MAX_CASES`] visible cases, all time.
     pub async fn dashboard(&self, who: &Principal) -> Result<Dashboard, AppError> {
-        let vis = case_visibility(who);
+        self.dashboard_in(who, None).await
+    }
+
+    /// The visible cases created in `period` (all of them: no cap), or without a period the
+    /// newest [`MAX_CASES`].
+    pub async fn dashboard_in(
+        &self,
+        who: &Principal,
+        period: Option<Period>,
+    ) -> Result<Dashboard, AppError> {
+        let vis = case_visibility(&self.policy, who);
         if vis.nothing() {
             // Nothing in scope: refused (and logged) by the single authorization point.
             self.authorize(
@@ -77,10 +92,29 @@ impl Custody {
         let mut page = 1;
         let mut evaluated = 0u32;
         loop {
-            let found = self
-                .db
-                .search_cases(&vis, &CaseFilter::default(), page, 100)
-                .await?;
+            let found = match period {
+                Some((from, to)) => {
+                    let (from_ms, to_ms) = self.period_ms(from, to);
+                    let all: Vec<CaseRow> = self
+                        .db
+                        .cases_created_between(None, from_ms, to_ms)
+                        .await?
+                        .into_iter()
+                        .filter(|c| self.sees_case(who, c))
+                        .collect();
+                    CasePage {
+                        total: all.len() as u64,
+                        page: 1,
+                        page_size: u32::try_from(all.len()).unwrap_or(u32::MAX).max(1),
+                        cases: all,
+                    }
+                }
+                None => {
+                    self.db
+                        .search_cases(&vis, &CaseFilter::default(), page, 100)
+                        .await?
+                }
+            };
             cases = found.total;
             for case in &found.cases {
                 evaluated += 1;
@@ -110,7 +144,11 @@ impl Custody {
                     }
                 }
             }
-            if found.cases.is_empty() || page >= found.pages() || evaluated >= MAX_CASES {
+            if period.is_some()
+                || found.cases.is_empty()
+                || page >= found.pages()
+                || evaluated >= MAX_CASES
+            {
                 break;
             }
             page += 1;
@@ -140,6 +178,8 @@ impl Custody {
                 &records,
                 &RecordFilter {
                     late: Some(true),
+                    record_date_from: period.map(|p| p.0),
+                    record_date_to: period.map(|p| p.1),
                     ..RecordFilter::default()
                 },
                 RecordSort::default(),
@@ -152,7 +192,7 @@ impl Custody {
         Ok(Dashboard {
             cases,
             cases_with_violations: with_violations,
-            truncated: u64::from(evaluated) < cases,
+            truncated: period.is_none() && u64::from(evaluated) < cases,
             findings,
             by_officer,
             by_step_type,
@@ -161,5 +201,20 @@ impl Custody {
             late_by_officer,
             late_by_unit,
         })
+    }
+
+    /// Whether the single policy lets `who` view this case (as lists do).
+    fn sees_case(&self, who: &Principal, c: &CaseRow) -> bool {
+        let team_ids: Vec<String> = c.team_ids.iter().flatten().cloned().collect();
+        liuhen_domain::authz::decide(
+            &self.policy,
+            who,
+            Action::ViewCase,
+            Target::Case(CaseScope {
+                agency: Some(c.agency.as_str()),
+                department: Some(c.department.as_str()),
+                team_ids: &team_ids,
+            }),
+        ) == liuhen_domain::authz::Decision::Allow
     }
 }

@@ -397,12 +397,14 @@ impl Custody {
                     officer: (!by_device).then(|| plan.officer.to_owned()),
                     case_name: Some(plan.case_name.to_owned()),
                     party: Some(plan.party.to_owned()),
+                    camera_operator: (!by_device).then(|| plan.officer.to_owned()),
                 },
                 returned_at: plan
                     .returned_hours_ago
                     .map(|h| now - SignedDuration::from_hours(h)),
                 clear_source: false,
                 officer_id: None,
+                source: None,
             };
             let summary = self
                 .ingest(std::slice::from_ref(&path), &opts, Arc::new(NoProgress))

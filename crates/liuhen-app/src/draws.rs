@@ -43,6 +43,8 @@ pub struct DrawSpec {
     pub seed: SeedPlan,
     /// The 随机抽查 step of a case this draw is the record of, if any.
     pub step: Option<String>,
+    /// The supervision plan this draw samples for, if any (`supervision.planned`).
+    pub plan: Option<String>,
 }
 
 /// A draw as the log tells it.
@@ -122,6 +124,7 @@ impl Custody {
                     "population_sha256": draw::population_digest(&population),
                     "seed": seed,
                     "step": spec.step,
+                    "plan": spec.plan,
                 }),
             },
         )

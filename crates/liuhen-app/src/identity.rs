@@ -131,6 +131,26 @@ impl Custody {
     ) -> Result<crate::uploads::UploadMeta, AppError> {
         let unit = self.own_unit(who, meta.agency.as_deref())?;
         meta.agency = Some(unit.clone());
+        if let Some(police) = meta.police.clone() {
+            // A police number names the officer (issue 10.1): its account, of this unit;
+            // a number no account of the unit carries only for the unit's records keeper
+            // (the record is then nobody's own and listed as unresolved).
+            let mut c = liuhen_domain::Classification {
+                agency: meta.agency.clone(),
+                officer: meta.officer.clone(),
+                ..Default::default()
+            };
+            let id = self.classify_by_police(&mut c, &police).await?;
+            if id.is_none() && !who.has(Role::RecordsKeeper) {
+                return Err(AppError::Forbidden {
+                    code: "officer_not_in_unit",
+                    message: "所填执法人员不是本单位的账户，不能以其名义上传",
+                });
+            }
+            meta.officer = c.officer;
+            meta.officer_id = id;
+            return Ok(meta);
+        }
         let named = meta.officer.clone().filter(|o| o != &who.officer_name);
         meta.officer_id = match named {
             None => {

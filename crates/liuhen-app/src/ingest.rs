@@ -34,6 +34,9 @@ pub struct IngestOptions {
     /// `None`: the officer's name (given, or the device's binding) is mapped to the one
     /// account of the unit carrying it, else the record is nobody's own (issue 10.1).
     pub officer_id: Option<String>,
+    /// The recording's source as declared (upload form, `--source`); `None`: from the
+    /// device registry (R2.1).
+    pub source: Option<liuhen_domain::case::RecordingSource>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -447,6 +450,7 @@ impl Custody {
             lateness_ms: lateness.delay_ms,
             late: lateness.late,
             retain_until,
+            source: opts.source,
         }
     }
 
@@ -476,6 +480,7 @@ impl Custody {
             officer: pick(&flags.officer, device.map(|d| &d.officer)),
             case_name: flags.case_name.clone(),
             party: flags.party.clone(),
+            camera_operator: flags.camera_operator.clone(),
         }
     }
 

@@ -16,6 +16,8 @@ pub struct ClassificationChange {
     pub officer: Option<String>,
     pub case_name: Option<String>,
     pub party: Option<String>,
+    /// 摄录人员 (issue 19).
+    pub camera_operator: Option<String>,
 }
 
 impl ClassificationChange {
@@ -31,6 +33,7 @@ impl ClassificationChange {
             officer: pick(&self.officer, &c.officer),
             case_name: pick(&self.case_name, &c.case_name),
             party: pick(&self.party, &c.party),
+            camera_operator: pick(&self.camera_operator, &c.camera_operator),
         }
     }
 }

@@ -208,15 +208,7 @@ impl Custody {
         let sha = record.sha256;
         tokio::task::spawn_blocking(move || blobs.extend_retention(&sha, until)).await??;
         let basis = basis_json(&r.target, r.basis_case());
-        let reason = match r.basis_case() {
-            Some(c) => format!(
-                "{why}：保存期限随案件 {}（{}）",
-                c.number,
-                class_label_zh(c.class)
-            ),
-            None if r.target.basis.code() == "hold" => format!("{why}：保全标记最少保存期限"),
-            None => format!("{why}：保存期限按规则重新计算"),
-        };
+        let reason = reason_for(&r, why);
         let updated = self
             .rebind_with(
                 id,
@@ -261,24 +253,95 @@ impl Custody {
     }
 
     /// Recomputes the retention of every record of `case` (after its flags or status
-    /// changed). Returns how many were extended.
+    /// changed). Returns how many were extended. Batched (a case may hold 10,000 records):
+    /// every lock that must grow is extended first in one store batch, then the rows and
+    /// their `record.retention_extended` entries are written in transactions of
+    /// [`BATCH`] records.
     pub async fn follow_case_retention(
         &self,
         case_id: &str,
         actor: &str,
         why: &str,
     ) -> Result<usize, AppError> {
+        let ids = self.db.records_of_case(case_id).await?;
+        self.follow_many(&ids, actor, why).await
+    }
+
+    async fn follow_many(
+        &self,
+        ids: &[RecordId],
+        actor: &str,
+        why: &str,
+    ) -> Result<usize, AppError> {
         let mut cache = HashMap::new();
-        let mut extended = 0;
-        for id in self.db.records_of_case(case_id).await? {
-            if self
-                .follow_one(&id, actor, why, &mut cache)
-                .await?
-                .is_some()
-            {
-                extended += 1;
+        let mut plan = Vec::new();
+        for id in ids {
+            let record = self.record(id).await?;
+            let r = self.retention_of(&record, &mut cache).await?;
+            if retention::must_extend(record.retain_until, &r.target) {
+                let until = retention::applied(record.retain_until, r.target.until);
+                plan.push((record, r, until));
             }
         }
-        Ok(extended)
+        if plan.is_empty() {
+            return Ok(0);
+        }
+        // The store's locks first: a lock is never behind its row.
+        let locks: Vec<_> = plan.iter().map(|(rec, _, u)| (rec.sha256, *u)).collect();
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || blobs.extend_retention_many(&locks)).await??;
+        let now = self.now();
+        for chunk in plan.chunks(BATCH) {
+            let mut tx = self.db.begin().await?;
+            for (planned, r, until) in chunk {
+                // The row as it is now (an edit may have landed since the plan).
+                let (current, _) = self
+                    .db
+                    .record(&planned.id)
+                    .await?
+                    .ok_or_else(|| AppError::NotFound(format!("record {}", planned.id)))?;
+                let mut updated = current.clone();
+                updated.retain_until = retention::applied(current.retain_until, *until);
+                if updated.retain_until == current.retain_until {
+                    continue;
+                }
+                let reason = reason_for(r, why);
+                let entry = tx
+                    .append(
+                        now,
+                        liuhen_db::NewEntry {
+                            actor: actor.to_owned(),
+                            action: AuditAction::RetentionExtended,
+                            subject: Some(format!("record:{}", current.id)),
+                            details: json!({
+                                "reason": reason,
+                                "before": liuhen_db::record_snapshot(&current),
+                                "record": liuhen_db::record_snapshot(&updated),
+                                "row_hash": liuhen_db::record_row_hash(&updated),
+                                "basis": basis_json(&r.target, r.basis_case()),
+                            }),
+                        },
+                    )
+                    .await?;
+                tx.update_record(&updated, entry.seq).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(plan.len())
+    }
+}
+
+/// Records per transaction when a case's records are extended together.
+const BATCH: usize = 500;
+
+fn reason_for(r: &RecordRetention, why: &str) -> String {
+    match r.basis_case() {
+        Some(c) => format!(
+            "{why}：保存期限随案件 {}（{}）",
+            c.number,
+            class_label_zh(c.class)
+        ),
+        None if r.target.basis.code() == "hold" => format!("{why}：保全标记最少保存期限"),
+        None => format!("{why}：保存期限按规则重新计算"),
     }
 }

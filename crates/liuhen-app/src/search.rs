@@ -154,7 +154,7 @@ impl Custody {
                 "按文字搜索时最多显示前 {COUNT_CAP} 条结果，请增加条件（如日期、执法人员）缩小范围"
             )));
         }
-        let found = self
+        let mut found = self
             .db
             .search_records(
                 &record_visibility(&self.policy, who, self.now().as_millisecond()),
@@ -164,6 +164,16 @@ impl Custody {
                 page_size,
             )
             .await?;
+        // The visibility read grants and labels straight from their tables: a row whose
+        // binding does not verify is refused and alerted, as for a single record.
+        let dropped = self
+            .drop_broken_rows(
+                who,
+                &mut found.records,
+                &crate::use_log::record_query_details(req),
+            )
+            .await?;
+        found.total = found.total.saturating_sub(dropped as u64);
         self.log_search(
             who,
             AuditAction::RecordsSearched,

@@ -2,6 +2,7 @@
 
 use liuhen_domain::register;
 use liuhen_domain::signals::Thresholds;
+use liuhen_domain::supervision::{ConsequenceKind, validate_consequences};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -10,6 +11,11 @@ pub struct Supervision {
     pub register_page_size: u32,
     pub register_export_max_rows: u32,
     pub signals: SignalSettings,
+    /// Consequences of a finding (附件3 第十八条); shipped list:
+    /// `liuhen-domain/src/supervision/consequences.toml`. A bureau may give its own as
+    /// `[[supervision.consequences]]` (code, zh, en).
+    #[serde(default = "liuhen_domain::supervision::default_consequences")]
+    pub consequences: Vec<ConsequenceKind>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +45,7 @@ impl Supervision {
         if self.register_export_max_rows == 0 {
             return Err("supervision.register_export_max_rows must be at least 1".into());
         }
+        validate_consequences(&self.consequences).map_err(|e| format!("supervision.{e}"))?;
         let s = &self.signals;
         let positive = [
             ("lookback_days", s.lookback_days),

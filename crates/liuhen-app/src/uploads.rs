@@ -72,6 +72,15 @@ pub struct UploadMeta {
     /// client).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub officer_id: Option<String>,
+    /// 摄录人员 (issue 19).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_operator: Option<String>,
+    /// The officer's police number (警号), mapped to an account when the upload is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police: Option<String>,
+    /// The recording's source (`RecordingSource` code) when declared (R2.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 const MAX_FIELD_CHARS: usize = 200;
@@ -111,9 +120,21 @@ impl UploadMeta {
                 }
                 "officer" => meta.officer = text("执法人员")?,
                 "agency" => meta.agency = text("执法机构")?,
+                "police" | "police_number" => {
+                    meta.police = crate::police::parse_police_number(value)
+                        .map_err(|_| bad(format!("警号“{value}”格式不正确（字母和数字）")))?;
+                }
                 "device" => meta.device = text("执法记录设备")?,
                 "case_name" => meta.case_name = text("案件名称")?,
                 "party" => meta.party = text("当事人")?,
+                "camera_operator" => meta.camera_operator = text("摄录人员")?,
+                "source" if value.is_empty() => {}
+                "source" => {
+                    let source = value
+                        .parse::<liuhen_domain::case::RecordingSource>()
+                        .map_err(|e| bad(format!("记录来源无效：{e}")))?;
+                    meta.source = Some(source.code().to_owned());
+                }
                 "returned_at" if value.is_empty() => {}
                 "returned_at" => {
                     let ts = value.parse::<Timestamp>().ok().or_else(|| {
@@ -149,12 +170,14 @@ impl UploadMeta {
                 officer: self.officer.clone(),
                 case_name: self.case_name.clone(),
                 party: self.party.clone(),
+                camera_operator: self.camera_operator.clone(),
             },
             returned_at: self
                 .returned_at_ms
                 .and_then(|ms| Timestamp::from_millisecond(ms).ok()),
             clear_source: false,
             officer_id: self.officer_id.clone(),
+            source: self.source.as_deref().and_then(|s| s.parse().ok()),
         }
     }
 }
@@ -804,3 +827,7 @@ impl PatchWriter {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "uploads_crash_tests.rs"]
+mod crash_tests;

@@ -1,5 +1,5 @@
-//! Every use is logged (R6.1): case page views, record and case searches (the query, never
-//! the results) and exports of case lists and dashboard tables, as record views already
+//! Every use is logged (R6.1): case page views, dashboard views, record and case searches
+//! (the query, never the results) and exports of case lists and dashboard tables, as record views already
 //! are. A case view names the case's linked records, so the access register shows it as a
 //! consultation (查阅案卷) of each of them (R4.1).
 
@@ -116,5 +116,29 @@ impl Custody {
         })
         .await?;
         Ok(())
+    }
+
+    /// The dashboard of `who`, its view logged (`dashboard.viewed`, R6.1): how many cases
+    /// and findings it showed and how many late records, not the rows themselves.
+    pub async fn view_dashboard(
+        &self,
+        who: &Principal,
+        period: Option<crate::dashboard::Period>,
+    ) -> Result<crate::dashboard::Dashboard, AppError> {
+        let d = self.dashboard_in(who, period).await?;
+        self.log_event(NewEntry {
+            actor: who.user_id.clone(),
+            action: AuditAction::DashboardViewed,
+            subject: None,
+            details: json!({
+                "cases": d.cases,
+                "truncated": d.truncated,
+                "findings": d.findings.len(),
+                "late_records": d.late_total,
+                "period": period.map(|(from, to)| [from.to_string(), to.to_string()]),
+            }),
+        })
+        .await?;
+        Ok(d)
     }
 }

@@ -3,7 +3,9 @@
 //! checked), that every record row is the one its log entries describe, and that the case
 //! tables and reviewer sheets hold what their log entries say (`verify_cases`), and that
 //! each original's lock reaches its record's retain-until (`verify_retention`) and the holds
-//! table is what its entries say (`verify_holds`).
+//! table is what its entries say (`verify_holds`), that the access tables are what their
+//! entries say (`verify_access`), and that derivatives, copy statements and paper scans
+//! hash to the digests that name them.
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -61,6 +63,15 @@ impl VerifyReport {
             message: message.into(),
         });
     }
+    pub(crate) fn push_warning(
+        &mut self,
+        code: &'static str,
+        subject: impl Into<String>,
+        message: impl Into<String>,
+    ) {
+        self.warning(code, subject, message);
+    }
+
     fn warning(
         &mut self,
         code: &'static str,
@@ -107,20 +118,60 @@ impl Custody {
         obs: &dyn VerifyObserver,
     ) -> Result<VerifyReport, AppError> {
         let mut report = VerifyReport::default();
-        let checkpoints = self.db.checkpoints().await?;
-        report.checkpoints = checkpoints.len() as u64;
+        let mut checkpoints = Vec::new();
+        for (id, row) in self.db.checkpoints_lenient().await? {
+            report.checkpoints += 1;
+            match row {
+                Ok(cp) => checkpoints.push(cp),
+                // Named and passed over: the other checkpoints and checks go on.
+                Err(e) => report.problem(
+                    "checkpoint_malformed",
+                    format!("checkpoint:{id}"),
+                    format!("checkpoint {id}: {e}"),
+                ),
+            }
+        }
         let by_size = self.check_checkpoints(&checkpoints, &mut report);
         let mut case_entries = Vec::new();
         let bindings = self
             .check_log(&by_size, obs, &mut report, &mut case_entries)
             .await?;
-        let records = self.check_records(bindings, obs, &mut report).await?;
-        self.check_case_rows(&case_entries, &mut report).await?;
-        self.check_decision_rows(&case_entries, &mut report).await?;
-        self.check_locks(&records, &mut report).await?;
-        self.check_holds(&mut report).await?;
-        if opts.fixity {
-            self.check_fixity(&records, obs, &mut report).await?;
+        // From here on a check that cannot read its rows (a row that does not decode, a
+        // read that fails) is one named problem; the checks after it still run.
+        let records = match self.check_records(bindings, obs, &mut report).await {
+            Ok(records) => records,
+            Err(e) => {
+                unreadable(&mut report, "records", &e);
+                Vec::new()
+            }
+        };
+        // Disposed originals are expected absent: only the live ones are checked below.
+        let records = match self.check_tombstones(records.clone(), &mut report).await {
+            Ok(live) => live,
+            Err(e) => {
+                unreadable(&mut report, "tombstones", &e);
+                records
+            }
+        };
+        if let Err(e) = self.check_case_rows(&case_entries, &mut report).await {
+            unreadable(&mut report, "cases", &e);
+        }
+        if let Err(e) = self.check_decision_rows(&case_entries, &mut report).await {
+            unreadable(&mut report, "decisions", &e);
+        }
+        if let Err(e) = self.check_locks(&records, &mut report).await {
+            unreadable(&mut report, "locks", &e);
+        }
+        if let Err(e) = self.check_holds(&mut report).await {
+            unreadable(&mut report, "holds", &e);
+        }
+        if let Err(e) = self.check_access_rows(&mut report).await {
+            unreadable(&mut report, "access", &e);
+        }
+        if opts.fixity
+            && let Err(e) = self.check_fixity(&records, obs, &mut report).await
+        {
+            unreadable(&mut report, "fixity", &e);
         }
         report.ok = report.problems.is_empty();
         Ok(report)
@@ -460,16 +511,28 @@ impl Custody {
             obs.advance(r.size_bytes);
         }
         // Derivatives, copy statements and paper scans are blobs of their own, bound by
-        // their tables: not orphans (the real orphans would hide among them).
-        for sha in self.db.secondary_blobs().await? {
+        // their tables: not orphans (the real orphans would hide among them), and re-hashed.
+        // A disposed original's derivatives went with it (their rows stay): expected absent.
+        let disposed: std::collections::BTreeSet<String> = self
+            .db
+            .tombstones()
+            .await?
+            .into_iter()
+            .map(|t| t.sha256)
+            .collect();
+        for (kind, owner, sha, size) in self.db.secondary_blob_refs().await? {
             match sha.parse::<liuhen_domain::Sha256Digest>() {
+                Ok(d) if kind == "derivative" && disposed.contains(&owner) => {
+                    known.insert(d);
+                }
                 Ok(d) => {
                     known.insert(d);
+                    self.check_secondary(&kind, &owner, d, size, report).await?;
                 }
                 Err(_) => report.problem(
                     "blob_reference_malformed",
                     format!("blob:{sha}"),
-                    format!("a derivative, statement or scan names an invalid SHA-256 {sha:?}"),
+                    format!("{kind} {owner} names an invalid SHA-256 {sha:?}"),
                 ),
             }
         }
@@ -477,6 +540,68 @@ impl Custody {
         let stored = tokio::task::spawn_blocking(move || blobs.list()).await??;
         for sha in stored.into_iter().filter(|s| !known.contains(s)) {
             report.warning("blob_orphan", format!("blob:{sha}"), format!("stored original {sha} has no record (an ingest interrupted before its commit; ingesting the file again binds it)"));
+        }
+        Ok(())
+    }
+}
+
+/// A check that could not read its rows: `rows_unreadable`, subject `check:<name>`, the
+/// message naming the row kind and the reason (e.g. "stored hold h-1 is invalid: …").
+fn unreadable(report: &mut VerifyReport, check: &str, e: &AppError) {
+    report.problem(
+        "rows_unreadable",
+        format!("check:{check}"),
+        format!(
+            "the {check} check could not read its rows and stopped (the other checks went on): {}",
+            crate::ingest::error_chain(e)
+        ),
+    );
+}
+
+impl Custody {
+    /// A derivative, copy statement or paper scan: present, and its bytes hash to the
+    /// SHA-256 that names it (and are as long as its row says, where it says).
+    async fn check_secondary(
+        &self,
+        kind: &str,
+        owner: &str,
+        sha: liuhen_domain::Sha256Digest,
+        size: Option<i64>,
+        report: &mut VerifyReport,
+    ) -> Result<(), AppError> {
+        let what = match kind {
+            "derivative" => format!("derivative of original {owner}"),
+            "statement" => format!("statement of copy {owner}"),
+            _ => format!("scan of paper {owner}"),
+        };
+        let subject = format!("blob:{sha}");
+        let blobs = self.blobs.clone();
+        match tokio::task::spawn_blocking(move || blobs.rehash(&sha)).await? {
+            Ok(d) => {
+                report.blobs_checked += 1;
+                report.bytes_checked += d.size;
+                let size_differs = size.is_some_and(|s| u64::try_from(s).ok() != Some(d.size));
+                if d.sha256 != sha || size_differs {
+                    report.problem(
+                        "blob_corrupt",
+                        &subject,
+                        format!(
+                            "{what} is altered: expected SHA-256 {sha}, found {} ({} bytes)",
+                            d.sha256, d.size
+                        ),
+                    );
+                }
+            }
+            Err(BlobError::NotFound(_)) => report.problem(
+                "blob_missing",
+                &subject,
+                format!("{what} (SHA-256 {sha}) is missing from the store"),
+            ),
+            Err(e) => report.problem(
+                "blob_unreadable",
+                &subject,
+                format!("{what} cannot be read: {}", crate::ingest::error_chain(&e)),
+            ),
         }
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Write-once, content-addressed storage of original recordings.
 //!
-//! Originals are evidence: the API has no delete and no overwrite. A blob is addressed by
+//! Originals are evidence: the API has no overwrite, and its one delete
+//! ([`BlobStore::dispose`]) needs the warrant of an approved disposal list and a lock that
+//! has passed. A blob is addressed by
 //! its SHA-256 and becomes visible only once it is complete and durable; every `put` also
 //! computes SM3 (GB/T 32905) in the same streaming pass. Retention ("retain until") can only
 //! be extended, never shortened; on S3 it is enforced by the server (Object Lock, COMPLIANCE).
@@ -16,6 +18,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
+pub use liuhen_domain::disposal_list::Warrant;
 pub use liuhen_domain::{Sha256Digest, Sm3Digest};
 
 pub use hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, hash_reader};
@@ -82,6 +85,14 @@ pub enum BlobError {
     },
     #[error("invalid S3 configuration: {0}")]
     InvalidConfig(String),
+    #[error("blob {sha} is not named by the warrant of disposal list {list}")]
+    NotWarranted { sha: Sha256Digest, list: String },
+    #[error("blob {sha} is locked until {until}: its retention has not passed at {at}")]
+    LockNotPassed {
+        sha: Sha256Digest,
+        until: Timestamp,
+        at: Timestamp,
+    },
 }
 
 impl BlobError {
@@ -93,7 +104,8 @@ impl BlobError {
     }
 }
 
-/// Write-once storage of originals, addressed by SHA-256. No delete, no overwrite.
+/// Write-once storage of originals, addressed by SHA-256. No overwrite; the only delete is
+/// [`BlobStore::dispose`], under an approved disposal list's warrant.
 pub trait BlobStore: Send + Sync {
     /// `"local"`, `"memory"` or `"s3"`.
     fn kind(&self) -> &'static str;
@@ -129,6 +141,20 @@ pub trait BlobStore: Send + Sync {
     /// [`BlobError::RetentionShortening`] and nothing changes.
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError>;
 
+    /// Extends the retain-until of many blobs at once (a case's records after its class
+    /// changed): each to `max(current, until)`, never shortening. All or nothing is not
+    /// promised, but every lock that is written is complete and durable when this returns.
+    /// The default extends one by one; [`LocalStore`] batches its durability barriers.
+    fn extend_retention_many(&self, items: &[(Sha256Digest, Timestamp)]) -> Result<(), BlobError> {
+        for (sha, until) in items {
+            match self.retention(sha)? {
+                Some(current) if current >= ceil_to_second(*until) => {}
+                _ => self.extend_retention(sha, *until)?,
+            }
+        }
+        Ok(())
+    }
+
     /// Mirrors a preservation hold (R3.7) as the store's legal hold where it has one (S3
     /// Object Lock). Returns `false` when the store has no such thing (local, memory): the
     /// hold then lives in the metadata only. A legal hold never shortens anything.
@@ -144,6 +170,13 @@ pub trait BlobStore: Send + Sync {
     }
 
     fn list(&self) -> Result<Vec<Sha256Digest>, BlobError>;
+
+    /// Deletes a blob for good, the one way anything leaves the store (R6.3, R2.7). Needs the
+    /// [`Warrant`] of an approved disposal list naming the blob (only the domain's disposal
+    /// rules issue one) and refuses with [`BlobError::LockNotPassed`], changing nothing,
+    /// while the blob's retain-until is later than the warrant's time; S3 also refuses by
+    /// its own clock. A blob not stored is [`BlobError::NotFound`].
+    fn dispose(&self, sha: &Sha256Digest, warrant: &Warrant) -> Result<(), BlobError>;
 
     /// Stores a complete, fsynced file whose digests were computed while it was written
     /// (a finished resumable upload). The stored blob is checked against `expected`; a
@@ -190,6 +223,28 @@ pub fn adopt_by_copy<S: BlobStore + ?Sized>(
         });
     }
     Ok(out)
+}
+
+/// The checks every backend's `dispose` makes before deleting anything.
+pub(crate) fn check_disposable(
+    sha: &Sha256Digest,
+    warrant: &Warrant,
+    lock: Option<Timestamp>,
+) -> Result<(), BlobError> {
+    if !warrant.covers(sha) {
+        return Err(BlobError::NotWarranted {
+            sha: *sha,
+            list: warrant.list_id().to_owned(),
+        });
+    }
+    match lock {
+        Some(until) if until > warrant.at() => Err(BlobError::LockNotPassed {
+            sha: *sha,
+            until,
+            at: warrant.at(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Rounds up to whole seconds: S3 keeps retain-until at second precision, and rounding

@@ -7,7 +7,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use jiff::Timestamp;
 
 use crate::hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, next_chunk};
-use crate::{BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, ceil_to_second};
+use crate::{
+    BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, Warrant, ceil_to_second,
+    check_disposable,
+};
 
 /// `Cursor` needs `AsRef<[u8]>`, which `Arc<Vec<u8>>` lacks.
 struct Shared(Arc<Vec<u8>>);
@@ -152,5 +155,13 @@ impl BlobStore for MemoryStore {
         let mut shas: Vec<_> = self.lock().keys().copied().collect();
         shas.sort();
         Ok(shas)
+    }
+
+    fn dispose(&self, sha: &Sha256Digest, warrant: &Warrant) -> Result<(), BlobError> {
+        let mut map = self.lock();
+        let entry = map.get(sha).ok_or(BlobError::NotFound(*sha))?;
+        check_disposable(sha, warrant, Some(entry.retain_until))?;
+        map.remove(sha);
+        Ok(())
     }
 }

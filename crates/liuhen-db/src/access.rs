@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use crate::error::{InTx, QueryContext};
 use crate::{DbError, Tx};
 
+mod listing;
 mod read;
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -68,7 +68,7 @@ pub struct ExplanationRow {
 pub(crate) const CASE_COLUMNS: &str = "id, number, name, category, department, status, \
     flag_major_hazard, flag_disputed, flag_hearing, flag_enforced, flag_complex, \
     flag_major_penalty, created_ms, agency";
-const STEP_COLUMNS: &str = "id, case_id, checklist_row, name, window_start_ms, window_end_ms, \
+pub(crate) const STEP_COLUMNS: &str = "id, case_id, checklist_row, name, window_start_ms, window_end_ms, \
     place, officers, on_site, disputed, created_ms";
 
 fn corrupt(what: String, detail: impl std::fmt::Display) -> DbError {
@@ -131,7 +131,7 @@ pub(crate) fn decode_case(row: &AnyRow) -> Result<CaseRow, DbError> {
     })
 }
 
-fn decode_step(row: &AnyRow) -> Result<StepRow, DbError> {
+pub(crate) fn decode_step(row: &AnyRow) -> Result<StepRow, DbError> {
     let c = "decoding a step";
     let officers: String = row.try_get("officers").ctx(c)?;
     Ok(StepRow {
@@ -485,26 +485,27 @@ impl Db {
         .fetch_all(self.pool())
         .await
         .ctx("reading explanations")?;
-        rows.iter()
-            .map(|r| {
-                let c = "decoding an explanation";
-                let what = || format!("explanation of step {step_id}");
-                let rid: String = r.try_get("resumed_record_id").ctx(c)?;
-                let reason: String = r.try_get("reason").ctx(c)?;
-                let offset: i64 = r.try_get("spoken_at_offset_s").ctx(c)?;
-                Ok(ExplanationRow {
-                    step_id: r.try_get("step_id").ctx(c)?,
-                    explanation: Explanation {
-                        resumed_record: RecordId::parse(&rid).map_err(|e| corrupt(what(), e))?,
-                        reason: reason.parse().map_err(|e| corrupt(what(), e))?,
-                        text: r.try_get("text").ctx(c)?,
-                        spoken_at_offset_s: u32::try_from(offset)
-                            .map_err(|e| corrupt(what(), e))?,
-                    },
-                    explained_at: ts(r.try_get("explained_ms").ctx(c)?, "explanation time")?,
-                    explained_by: r.try_get("explained_by").ctx(c)?,
-                })
-            })
-            .collect()
+        rows.iter().map(decode_explanation).collect()
     }
+}
+
+/// Decodes an `interruption_explanations` row.
+pub(crate) fn decode_explanation(r: &AnyRow) -> Result<ExplanationRow, DbError> {
+    let c = "decoding an explanation";
+    let step_id: String = r.try_get("step_id").ctx(c)?;
+    let what = || format!("explanation of step {step_id}");
+    let rid: String = r.try_get("resumed_record_id").ctx(c)?;
+    let reason: String = r.try_get("reason").ctx(c)?;
+    let offset: i64 = r.try_get("spoken_at_offset_s").ctx(c)?;
+    Ok(ExplanationRow {
+        step_id: step_id.clone(),
+        explanation: Explanation {
+            resumed_record: RecordId::parse(&rid).map_err(|e| corrupt(what(), e))?,
+            reason: reason.parse().map_err(|e| corrupt(what(), e))?,
+            text: r.try_get("text").ctx(c)?,
+            spoken_at_offset_s: u32::try_from(offset).map_err(|e| corrupt(what(), e))?,
+        },
+        explained_at: ts(r.try_get("explained_ms").ctx(c)?, "explanation time")?,
+        explained_by: r.try_get("explained_by").ctx(c)?,
+    })
 }

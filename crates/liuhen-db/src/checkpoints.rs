@@ -64,6 +64,30 @@ impl Db {
             .ctx("decoding checkpoints")
     }
 
+    /// Every checkpoint in the order stored, each row decoded on its own: a row that does
+    /// not decode is returned as its error (with its id), not as a failure of the whole
+    /// read (`verify` names it and goes on).
+    pub async fn checkpoints_lenient(
+        &self,
+    ) -> Result<Vec<(i64, Result<StoredCheckpoint, DbError>)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, tree_size, root, timestamp_ms, body, ed25519_sig, sm2_sig FROM checkpoints ORDER BY id",
+        )
+        .fetch_all(self.pool())
+        .await
+        .ctx("reading checkpoints")?;
+        rows.iter()
+            .map(|row| {
+                let id: i64 = row.try_get("id").ctx("reading checkpoints")?;
+                let cp = decode(row).map_err(|e| DbError::Corrupt {
+                    what: format!("checkpoint {id}"),
+                    detail: e.to_string(),
+                });
+                Ok((id, cp))
+            })
+            .collect()
+    }
+
     /// The first checkpoint stored whose tree covers entry `seq` (tree size > `seq`): the
     /// seed of a draw announced in entry `seq`.
     pub async fn first_checkpoint_covering(

@@ -14,6 +14,30 @@ pub struct UnmappedRecord {
     pub officer: String,
 }
 
+/// The account a police number (警号) belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoliceAccount {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub unit: Option<String>,
+    pub police_number: String,
+}
+
+const POLICE_SELECT: &str = "SELECT u.id, u.username, u.display_name, n.name AS unit_name, \
+    u.police_number FROM users u LEFT JOIN units n ON n.id = u.unit_id";
+
+fn decode_police(r: &sqlx::any::AnyRow) -> Result<PoliceAccount, DbError> {
+    let c = "decoding a police number";
+    Ok(PoliceAccount {
+        user_id: r.try_get("id").ctx(c)?,
+        username: r.try_get("username").ctx(c)?,
+        display_name: r.try_get("display_name").ctx(c)?,
+        unit: r.try_get("unit_name").ctx(c)?,
+        police_number: r.try_get("police_number").ctx(c)?,
+    })
+}
+
 /// A case team member without an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnmappedMember {
@@ -25,6 +49,27 @@ pub struct UnmappedMember {
 }
 
 impl Db {
+    /// The account carrying the police number `number` (unique in the bureau), if any.
+    pub async fn account_by_police(&self, number: &str) -> Result<Option<PoliceAccount>, DbError> {
+        let sql = format!("{POLICE_SELECT} WHERE u.police_number = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(number)
+            .fetch_optional(self.pool())
+            .await
+            .ctx("finding an account by police number")?;
+        row.as_ref().map(decode_police).transpose()
+    }
+
+    /// Every account's police number, by user id.
+    pub async fn police_numbers(&self) -> Result<Vec<PoliceAccount>, DbError> {
+        let sql = format!("{POLICE_SELECT} WHERE u.police_number IS NOT NULL ORDER BY u.username");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(self.pool())
+            .await
+            .ctx("listing police numbers")?;
+        rows.iter().map(decode_police).collect()
+    }
+
     /// Ids of the accounts of the unit named `unit` whose user name or display name is
     /// `name` (several: the name is ambiguous; none: unmapped).
     pub async fn accounts_named(&self, unit: &str, name: &str) -> Result<Vec<String>, DbError> {
@@ -107,6 +152,50 @@ impl Db {
 }
 
 impl Tx {
+    /// The user id carrying `number`, read in the transaction (uniqueness check).
+    pub async fn police_holder(&mut self, number: &str) -> Result<Option<String>, DbError> {
+        let row = sqlx::query("SELECT id FROM users WHERE police_number = $1")
+            .bind(number)
+            .fetch_optional(self.conn())
+            .await
+            .in_tx(&self.health, "finding a police number's holder")?;
+        row.map(|r| r.try_get("id"))
+            .transpose()
+            .in_tx(&self.health, "finding a police number's holder")
+    }
+
+    /// The police number of `user_id` as it is in the transaction.
+    pub async fn police_number_of(&mut self, user_id: &str) -> Result<Option<String>, DbError> {
+        let row = sqlx::query("SELECT police_number FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(self.conn())
+            .await
+            .in_tx(&self.health, "reading a police number")?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("police_number"))
+            .transpose()
+            .in_tx(&self.health, "reading a police number")?
+            .flatten())
+    }
+
+    /// Sets (or clears) the police number of an account.
+    pub async fn set_police_number(
+        &mut self,
+        user_id: &str,
+        number: Option<&str>,
+        now_ms: i64,
+    ) -> Result<bool, DbError> {
+        let done =
+            sqlx::query("UPDATE users SET police_number = $1, updated_ms = $2 WHERE id = $3")
+                .bind(number)
+                .bind(now_ms)
+                .bind(user_id)
+                .execute(self.conn())
+                .await
+                .in_tx(&self.health, "setting a police number")?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Sets the account of the team member at `position` of a case.
     pub async fn set_member_account(
         &mut self,

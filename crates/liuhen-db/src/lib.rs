@@ -14,6 +14,7 @@ mod case_search;
 mod cases;
 mod checkpoints;
 mod decisions;
+mod disposal;
 mod error;
 mod health;
 mod holds;
@@ -25,6 +26,7 @@ mod retention;
 mod reviews;
 mod search;
 mod sources;
+mod supervision;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tx;
@@ -52,10 +54,11 @@ pub use case_search::{CaseFilter, CasePage, FlagColumn};
 pub use cases::{CaseRow, ExplanationRow, PartyRow, StepRecordRow, StepRow};
 pub use checkpoints::StoredCheckpoint;
 pub use decisions::{DecisionRow, QualificationRow, RoundRow};
+pub use disposal::{DisposalDecisionRow, DisposalItemRow, DisposalListRow, TombstoneRow};
 pub use error::{DbError, StorageFault};
 pub use health::WriteFault;
 pub use holds::HoldRow;
-pub use identity::{UnmappedMember, UnmappedRecord};
+pub use identity::{PoliceAccount, UnmappedMember, UnmappedRecord};
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,
@@ -63,6 +66,7 @@ pub use register::{
 };
 pub use reviews::ReviewRow;
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
+pub use supervision::{CaseEvidence, RecordFactRow};
 pub use tx::Tx;
 pub use uploads::{DerivativeRow, UploadRow, UploadState};
 
@@ -102,11 +106,32 @@ const SQLITE_MMAP: &str = "PRAGMA mmap_size = 2147418112";
 const SQLITE_SETUP: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
      PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
 
+/// Syncs the directory of a SQLite database once its WAL file exists (the pool's anchor
+/// connection keeps it from being deleted while the store is open): the names of the
+/// database and its WAL are durable before any commit is acknowledged. SQLite syncs that
+/// directory too, on each connection's first commit, but ignores a failure there; this
+/// sync's failure is an error.
+fn sync_sqlite_dir(url: &str) -> std::io::Result<()> {
+    let Some(path) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    std::fs::File::open(dir)?.sync_all()
+}
+
 impl Db {
     /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…` and migrates forward.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         let db = Self::open_pool(url).await?;
         let now = migrate::run(&db).await?;
+        if let Err(e) = sync_sqlite_dir(url) {
+            db.close().await;
+            return Err(DbError::connect(redact(url), sqlx::Error::Io(e)));
+        }
         Ok(Db {
             migrated_now: now.into(),
             ..db

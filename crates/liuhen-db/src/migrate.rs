@@ -29,7 +29,20 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0015_request_inbox.sql"),
     ),
     (16, include_str!("../migrations/sqlite/0016_holds.sql")),
+    (17, include_str!("../migrations/sqlite/0017_disposal.sql")),
     (18, include_str!("../migrations/sqlite/0018_decisions.sql")),
+    (
+        19,
+        include_str!("../migrations/sqlite/0019_camera_operator.sql"),
+    ),
+    (
+        26,
+        include_str!("../migrations/sqlite/0026_police_numbers.sql"),
+    ),
+    (
+        27,
+        include_str!("../migrations/sqlite/0027_record_source.sql"),
+    ),
     (
         28,
         include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
@@ -62,9 +75,22 @@ const POSTGRES: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0015_request_inbox.sql"),
     ),
     (16, include_str!("../migrations/postgres/0016_holds.sql")),
+    (17, include_str!("../migrations/postgres/0017_disposal.sql")),
     (
         18,
         include_str!("../migrations/postgres/0018_decisions.sql"),
+    ),
+    (
+        19,
+        include_str!("../migrations/postgres/0019_camera_operator.sql"),
+    ),
+    (
+        26,
+        include_str!("../migrations/postgres/0026_police_numbers.sql"),
+    ),
+    (
+        27,
+        include_str!("../migrations/postgres/0027_record_source.sql"),
     ),
     (
         28,

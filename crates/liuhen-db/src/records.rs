@@ -16,10 +16,10 @@ use crate::{Db, DbError, Tx};
 pub(crate) const COLUMNS: &str = "id, sha256, sm3, size_bytes, kind, original_name, container, video_codec, \
     audio_codec, width, height, duration_ms, capture_start_ms, capture_end_ms, device_make, \
     device_model, device_serial, prober, probe_error, agency, device, officer, case_name, party, \
-    record_date, stored_at_ms, returned_at_ms, lateness_ms, late, retain_until_ms, officer_id, entry_seq";
+    record_date, stored_at_ms, returned_at_ms, lateness_ms, late, retain_until_ms, officer_id, source, entry_seq, camera_operator";
 
-/// Every column of the row except `entry_seq`, keyed by column name. `officer_id` is
-/// there only when set: snapshots logged before it existed (issue 10) stay the snapshots
+/// Every column of the row except `entry_seq`, keyed by column name. `officer_id`, `source` and
+/// `camera_operator` are there only when set: snapshots logged before they existed stay the snapshots
 /// of their rows while the row has none.
 pub fn record_snapshot(r: &Record) -> Value {
     let m = &r.media;
@@ -59,6 +59,13 @@ pub fn record_snapshot(r: &Record) -> Value {
     });
     if let (Some(id), Some(map)) = (&r.officer_id, v.as_object_mut()) {
         map.insert("officer_id".into(), id.clone().into());
+    }
+    // Likewise `camera_operator` (issue 19): absent from snapshots of rows without one.
+    if let (Some(op), Some(map)) = (&c.camera_operator, v.as_object_mut()) {
+        map.insert("camera_operator".into(), op.clone().into());
+    }
+    if let (Some(source), Some(map)) = (r.source, v.as_object_mut()) {
+        map.insert("source".into(), source.code().into());
     }
     v
 }
@@ -130,6 +137,7 @@ pub(crate) fn decode(row: &AnyRow) -> Result<(Record, u64), DbError> {
             officer: get_s("officer")?,
             case_name: get_s("case_name")?,
             party: get_s("party")?,
+            camera_operator: get_s("camera_operator")?,
         },
         record_date: get_s("record_date")?
             .map(|d| d.parse::<jiff::civil::Date>())
@@ -141,6 +149,10 @@ pub(crate) fn decode(row: &AnyRow) -> Result<(Record, u64), DbError> {
         late: req_i("late")? != 0,
         retain_until: ts(req_i("retain_until_ms")?, "retain-until")?,
         officer_id: get_s("officer_id")?,
+        source: get_s("source")?
+            .map(|s| s.parse::<liuhen_domain::case::RecordingSource>())
+            .transpose()
+            .map_err(|e| corrupt(&id, e))?,
     };
     let seq = req_i("entry_seq")? as u64;
     Ok((record, seq))
@@ -152,7 +164,7 @@ impl Tx {
         let sql = format!(
             "INSERT INTO records ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
              $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, \
-             $27, $28, $29, $30, $31, $32)"
+             $27, $28, $29, $30, $31, $32, $33, $34)"
         );
         bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), r, entry_seq)
             .execute(self.conn())
@@ -231,7 +243,9 @@ fn bind_all<'q>(q: AnyQuery<'q>, r: &Record, entry_seq: u64) -> AnyQuery<'q> {
         .bind(i64::from(r.late))
         .bind(r.retain_until.as_millisecond())
         .bind(r.officer_id.clone())
+        .bind(r.source.map(|s| s.code().to_owned()))
         .bind(entry_seq as i64)
+        .bind(c.camera_operator.clone())
 }
 
 impl Db {

@@ -198,6 +198,36 @@ impl Db {
             .ctx("listing derivative, statement and scan blobs")
     }
 
+    /// Every blob a derivative, copy statement or paper scan names, with what names it:
+    /// `(kind, owner, sha256, size)`; kind `derivative` (owner: the original's SHA-256),
+    /// `statement` (owner: the copy's id), `scan` (owner: `<request>:<paper>`). `verify`
+    /// re-hashes them; the fixity pass gives derivatives the lock of their original.
+    pub async fn secondary_blob_refs(
+        &self,
+    ) -> Result<Vec<(String, String, String, Option<i64>)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT 'derivative' AS kind, original_sha256 AS owner, derivative_sha256 AS sha, \
+             size_bytes AS size FROM derivatives WHERE derivative_sha256 IS NOT NULL \
+             UNION ALL SELECT 'statement', id, statement_sha256, NULL FROM access_copies \
+             UNION ALL SELECT 'scan', request_id || ':' || paper, sha256, size_bytes \
+             FROM access_papers",
+        )
+        .fetch_all(self.pool())
+        .await
+        .ctx("listing derivative, statement and scan blobs")?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>(0)?,
+                    r.try_get::<String, _>(1)?,
+                    r.try_get::<String, _>(2)?,
+                    r.try_get::<Option<i64>, _>(3)?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .ctx("listing derivative, statement and scan blobs")
+    }
+
     pub async fn videos_without_derivatives(&self, limit: u32) -> Result<Vec<String>, DbError> {
         let rows = sqlx::query(
             "SELECT r.id AS id FROM records r WHERE r.kind = 'video' AND NOT EXISTS \

@@ -209,7 +209,21 @@ pub struct Policy {
     pub papers: BTreeMap<String, String>,
     pub outside: Vec<OutsideType>,
     pub fees: FeeSchedule,
+    /// Roles that see every case of their unit, ongoing and archived (`[cases] unit_wide`;
+    /// R3.12, 附件3 第十六条: supervision checks ongoing work too). The records of those
+    /// cases they may view, play or review are the `[[rules]]`'.
+    pub unit_case_viewers: Vec<Role>,
 }
+
+/// The unit-wide case viewers of a policy without `[cases]` (the shipped list).
+pub const DEFAULT_UNIT_CASE_VIEWERS: [Role; 6] = [
+    Role::RecordsKeeper,
+    Role::LegalOffice,
+    Role::Supervisor,
+    Role::EnforcementLeader,
+    Role::DeputyHead,
+    Role::DepartmentHead,
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("查阅规则配置错误：{zh} / access policy: {en}")]
@@ -240,6 +254,14 @@ struct RawPolicy {
     papers: BTreeMap<String, String>,
     outside: Vec<RawOutside>,
     fees: RawFees,
+    #[serde(default)]
+    cases: Option<RawCases>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCases {
+    unit_wide: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -512,6 +534,11 @@ impl Policy {
             fees: FeeSchedule {
                 per_disc_cents: raw.fees.per_disc_cents,
                 per_page_cents: raw.fees.per_page_cents,
+            },
+            unit_case_viewers: match &raw.cases {
+                None => DEFAULT_UNIT_CASE_VIEWERS.to_vec(),
+                Some(c) if c.unit_wide.is_empty() => Vec::new(),
+                Some(c) => roles("cases.unit_wide", &c.unit_wide)?,
             },
         })
     }

@@ -106,6 +106,15 @@ pub enum AuditAction {
     HoldPlaced,
     /// A preservation hold was lifted with a reason and its approver (R3.7).
     HoldLifted,
+    /// A keeper drew up a disposal list (销毁清册, R6.3): list, chain, items with appraisals.
+    DisposalDrafted,
+    /// A step of a disposal list's approval chain was decided, with its reason.
+    DisposalDecided,
+    /// An approved disposal list was executed: list, executor, items disposed and withheld.
+    DisposalExecuted,
+    /// One original (and its derivatives) was deleted by an approved disposal list; the
+    /// entry is its tombstone.
+    RecordDisposed,
     /// The keeper bound a camera (serial → unit, officer) or a police number → account for
     /// the offload station (issue 15); the entry is the binding.
     StationBound,
@@ -122,6 +131,12 @@ pub enum AuditAction {
     PackageExported,
     /// An original re-hashed for an export did not match its digests: the export stopped.
     PackageHashMismatch,
+    /// A participant (case team, camera operator, head of department) confirmed the
+    /// disc-burn record form of a package in the system; the entry names them and the package.
+    PackageBurnConfirmed,
+    /// The hand-signed scan of a package's disc-burn record form was attached; the entry
+    /// carries its SHA-256 and size.
+    PackageScanAttached,
     /// A case page (its steps, linked records, compliance, history) was opened; the entry
     /// names the case and its linked records: a consultation of the case file (R4.1, R6.1).
     CaseViewed,
@@ -134,6 +149,15 @@ pub enum AuditAction {
     /// A note appended to a case file (after archiving, the only way to correct it, R4.7);
     /// the entry carries the note's text. The log is its only store.
     CaseNoted,
+    /// Reopening an archived case was requested, with a reason (R4.7); only a role of
+    /// `[cases] reopen_roles` other than the requester may approve it (then `case.edited`
+    /// with `reopened` and the request's entry) or decline it.
+    CaseReopenRequested,
+    /// A request to reopen an archived case was declined, with a reason.
+    CaseReopenDeclined,
+    /// The unit dashboard (standing findings and lateness of the cases one may see) was
+    /// shown; the entry counts what it showed (R6.1).
+    DashboardViewed,
     /// A court or reconsideration body requisitioned records (调卷, R4.6); carries the
     /// access contract's fields like `visit.outside`.
     FileRequisitioned,
@@ -158,10 +182,30 @@ pub enum AuditAction {
     DecisionServed,
     /// An account's legal qualification certificate number was recorded or cleared.
     LegalQualificationSet,
+    /// A scheduled fixity pass re-hashed an original and found it as recorded (R6.2); the
+    /// entry names the pass, the digests and the bytes read.
+    FixityChecked,
+    /// A fixity check found an original altered, missing or unreadable (R6.2): an alert.
+    FixityFailed,
+    /// A fixity pass over every original finished; the entry carries its counts and times.
+    FixityPass,
+    /// A download of an original was cut before its last bytes because what was read did
+    /// not hash to the record's digest (R6.2): an alert.
+    DownloadAborted,
+    /// An account's police number (警号) was set, changed or cleared.
+    PoliceNumberSet,
+    /// A supervision plan was made (R3.12): period, scope, proportions, minimum.
+    SupervisionPlanned,
+    /// An inspection sheet of a sampled case was filed: the three checks (prefill, answer,
+    /// note) and the findings with the officers responsible.
+    InspectionFiled,
+    /// A consequence was decided against a finding (R3.14): kind, decider, reasoning and
+    /// the officer's statement.
+    ConsequenceDecided,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 72] = [
+    pub const ALL: [AuditAction; 89] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -212,17 +256,26 @@ impl AuditAction {
         Self::PaperViewed,
         Self::HoldPlaced,
         Self::HoldLifted,
+        Self::DisposalDrafted,
+        Self::DisposalDecided,
+        Self::DisposalExecuted,
+        Self::RecordDisposed,
         Self::StationBound,
         Self::StationEvent,
         Self::DrawAnnounced,
         Self::DrawPerformed,
         Self::PackageExported,
         Self::PackageHashMismatch,
+        Self::PackageBurnConfirmed,
+        Self::PackageScanAttached,
         Self::CaseViewed,
         Self::RecordsSearched,
         Self::CasesSearched,
         Self::CasesExported,
         Self::CaseNoted,
+        Self::CaseReopenRequested,
+        Self::CaseReopenDeclined,
+        Self::DashboardViewed,
         Self::FileRequisitioned,
         Self::DecisionCreated,
         Self::DecisionDraftUploaded,
@@ -234,6 +287,14 @@ impl AuditAction {
         Self::DecisionIssued,
         Self::DecisionServed,
         Self::LegalQualificationSet,
+        Self::FixityChecked,
+        Self::FixityFailed,
+        Self::FixityPass,
+        Self::DownloadAborted,
+        Self::PoliceNumberSet,
+        Self::SupervisionPlanned,
+        Self::InspectionFiled,
+        Self::ConsequenceDecided,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -288,17 +349,26 @@ impl AuditAction {
             Self::PaperViewed => "access.paper_viewed",
             Self::HoldPlaced => "hold.placed",
             Self::HoldLifted => "hold.lifted",
+            Self::DisposalDrafted => "disposal.drafted",
+            Self::DisposalDecided => "disposal.decided",
+            Self::DisposalExecuted => "disposal.executed",
+            Self::RecordDisposed => "record.disposed",
             Self::StationBound => "station.bound",
             Self::StationEvent => "station.event",
             Self::DrawAnnounced => "draw.announced",
             Self::DrawPerformed => "draw.performed",
             Self::PackageExported => "package.exported",
             Self::PackageHashMismatch => "package.hash_mismatch",
+            Self::PackageBurnConfirmed => "package.burn_confirmed",
+            Self::PackageScanAttached => "package.scan_attached",
             Self::CaseViewed => "case.viewed",
             Self::RecordsSearched => "records.searched",
             Self::CasesSearched => "cases.searched",
             Self::CasesExported => "cases.exported",
             Self::CaseNoted => "case.noted",
+            Self::CaseReopenRequested => "case.reopen_requested",
+            Self::CaseReopenDeclined => "case.reopen_declined",
+            Self::DashboardViewed => "dashboard.viewed",
             Self::FileRequisitioned => "file.requisitioned",
             Self::DecisionCreated => "decision.created",
             Self::DecisionDraftUploaded => "decision.draft_uploaded",
@@ -310,6 +380,14 @@ impl AuditAction {
             Self::DecisionIssued => "decision.issued",
             Self::DecisionServed => "decision.served",
             Self::LegalQualificationSet => "account.legal_qualification",
+            Self::FixityChecked => "fixity.checked",
+            Self::FixityFailed => "fixity.failed",
+            Self::FixityPass => "fixity.pass",
+            Self::DownloadAborted => "record.download_aborted",
+            Self::PoliceNumberSet => "account.police_number",
+            Self::SupervisionPlanned => "supervision.planned",
+            Self::InspectionFiled => "supervision.inspected",
+            Self::ConsequenceDecided => "supervision.consequence",
         }
     }
 
@@ -378,17 +456,26 @@ impl AuditAction {
             Self::PaperViewed => "查看申请材料扫描件",
             Self::HoldPlaced => "设置保全标记",
             Self::HoldLifted => "解除保全标记",
+            Self::DisposalDrafted => "编制销毁清册",
+            Self::DisposalDecided => "审批销毁清册",
+            Self::DisposalExecuted => "执行销毁清册",
+            Self::RecordDisposed => "销毁原始记录",
             Self::StationBound => "采集站登记记录仪",
             Self::StationEvent => "采集站事件",
             Self::DrawAnnounced => "公布随机抽取",
             Self::DrawPerformed => "实施随机抽取",
             Self::PackageExported => "导出证据包",
             Self::PackageHashMismatch => "导出时原始文件校验不符",
+            Self::PackageBurnConfirmed => "确认刻盘存储记录表",
+            Self::PackageScanAttached => "附加刻盘存储记录表签字扫描件",
             Self::CaseViewed => "查阅案卷",
             Self::RecordsSearched => "检索记录",
             Self::CasesSearched => "检索案件",
             Self::CasesExported => "导出案件清单",
             Self::CaseNoted => "追加案卷说明",
+            Self::CaseReopenRequested => "申请重新打开案件",
+            Self::CaseReopenDeclined => "不同意重新打开案件",
+            Self::DashboardViewed => "查看单位合规看板",
             Self::FileRequisitioned => "调卷",
             Self::DecisionCreated => "创建执法决定",
             Self::DecisionDraftUploaded => "上传决定文书草案",
@@ -400,6 +487,14 @@ impl AuditAction {
             Self::DecisionIssued => "作出执法决定",
             Self::DecisionServed => "送达执法决定",
             Self::LegalQualificationSet => "登记法律职业资格",
+            Self::FixityChecked => "定期校验原始文件",
+            Self::FixityFailed => "原始文件校验不符或缺失",
+            Self::FixityPass => "完成一轮定期校验",
+            Self::DownloadAborted => "下载时校验不符，已中断",
+            Self::PoliceNumberSet => "登记警号",
+            Self::SupervisionPlanned => "制定监督抽查计划",
+            Self::InspectionFiled => "填写抽查检查表",
+            Self::ConsequenceDecided => "决定责任追究措施",
         }
     }
 }

@@ -392,7 +392,7 @@ pub fn decide_detail<'a>(
     }
     match (action.is_system(), target) {
         (_, Target::Case(c)) => Verdict {
-            decision: case_rules::decide_case(p, action, c),
+            decision: case_rules::decide_case(policy, p, action, c),
             via_grant: None,
         },
         _ if action.is_case() => deny(DenyReason::WrongTarget),
@@ -560,5 +560,7 @@ impl RecordVisibility {
     }
 }
 
+#[cfg(test)]
+mod supervision_tests;
 #[cfg(test)]
 mod tests;

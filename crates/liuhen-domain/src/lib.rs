@@ -20,7 +20,9 @@ pub mod checklist;
 pub mod compliance;
 pub mod decision;
 pub mod disposal;
+pub mod disposal_list;
 pub mod draw;
+pub mod headers;
 pub mod hold;
 pub mod org;
 pub mod playback;
@@ -31,6 +33,7 @@ pub mod review;
 pub mod rollup;
 pub mod signals;
 pub mod station;
+pub mod supervision;
 pub mod totp;
 pub mod uri;
 

@@ -51,6 +51,9 @@ pub struct Classification {
     pub case_name: Option<String>,
     /// 当事人姓名或单位名称
     pub party: Option<String>,
+    /// 摄录人员: who operated the recorder (not one of R3.2's fields; the disc-burn record
+    /// form of R3.6 needs it). Set at ingest or upload, changed with a reason.
+    pub camera_operator: Option<String>,
 }
 
 /// Technical metadata of the content, as probed at ingest.
@@ -96,4 +99,7 @@ pub struct Record {
     pub lateness_ms: Option<i64>,
     pub late: bool,
     pub retain_until: Timestamp,
+    /// Where the recording comes from, as declared at upload or ingest (R2.1); `None`:
+    /// from the device registry (`[[devices]] source`), else a body camera.
+    pub source: Option<crate::case::RecordingSource>,
 }

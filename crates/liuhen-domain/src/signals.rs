@@ -25,16 +25,20 @@ pub enum SignalKind {
     /// A legal review (法制审核) past its time limit without an outcome: one per
     /// `decision.review_overdue` entry (raised once per round and time limit).
     ReviewOverdue,
+    /// An original found altered, missing or unreadable: by a fixity pass, or by a
+    /// download cut because it did not hash to its digest (R6.2).
+    IntegrityFailure,
 }
 
 impl SignalKind {
-    pub const ALL: [SignalKind; 6] = [
+    pub const ALL: [SignalKind; 7] = [
         Self::RepeatedRefusals,
         Self::OutsideGrant,
         Self::BulkTakeaway,
         Self::OddHours,
         Self::TamperAttempt,
         Self::ReviewOverdue,
+        Self::IntegrityFailure,
     ];
 
     pub fn code(self) -> &'static str {
@@ -45,6 +49,7 @@ impl SignalKind {
             Self::OddHours => "odd_hours",
             Self::TamperAttempt => "tamper_attempt",
             Self::ReviewOverdue => "review_overdue",
+            Self::IntegrityFailure => "integrity_failure",
         }
     }
 
@@ -145,10 +150,22 @@ impl Signal {
     }
 }
 
+/// A `fixity.failed` or `record.download_aborted` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrityEvent {
+    pub seq: u64,
+    pub at_ms: i64,
+    /// `system` for a scheduled pass; the downloading user for a cut download.
+    pub actor: String,
+    /// What was found: `blob_corrupt`, `blob_missing`, `blob_unreadable`, `download_aborted`.
+    pub outcome: String,
+}
+
 pub struct Input<'a> {
     pub refusals: &'a [Refusal],
     pub uses: &'a [Use],
     pub grants: &'a [Grant],
+    pub integrity: &'a [IntegrityEvent],
 }
 
 /// All signals, newest first.
@@ -158,6 +175,7 @@ pub fn detect(input: &Input<'_>, t: &Thresholds) -> Vec<Signal> {
     out.extend(bulk_takeaway(input.uses, t));
     out.extend(odd_hours(input.uses, t));
     out.extend(tamper_attempts(input.refusals, t));
+    out.extend(integrity_failures(input.integrity));
     out.sort_by_key(|s| std::cmp::Reverse((s.last_ms, s.kind)));
     out
 }
@@ -326,6 +344,23 @@ pub fn tamper_attempts(refusals: &[Refusal], t: &Thresholds) -> Vec<Signal> {
         .map(|r| (r.actor.clone(), r.seq, r.at_ms, r.action.clone()))
         .collect();
     per_day(SignalKind::TamperAttempt, flagged, t)
+}
+
+/// Every integrity event is an alert of its own: nothing about an altered original may be
+/// merged away or wait for a threshold.
+pub fn integrity_failures(events: &[IntegrityEvent]) -> Vec<Signal> {
+    events
+        .iter()
+        .map(|e| Signal {
+            kind: SignalKind::IntegrityFailure,
+            actor: e.actor.clone(),
+            first_ms: e.at_ms,
+            last_ms: e.at_ms,
+            evidence: vec![e.seq],
+            context: Vec::new(),
+            detail: e.outcome.clone(),
+        })
+        .collect()
 }
 
 /// Why a use falls outside its grant, if it does.

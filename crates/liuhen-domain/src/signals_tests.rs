@@ -274,6 +274,7 @@ fn outside_grant_from_refusals_and_late_uses() {
         refusals: &refusals,
         uses: &uses,
         grants: &grants,
+        integrity: &[],
     };
     let got = outside_grant(&input, &t);
     assert_eq!(got.len(), 1);
@@ -292,4 +293,28 @@ fn kind_codes_round_trip() {
     for k in SignalKind::ALL {
         assert_eq!(SignalKind::parse(k.code()), Some(k));
     }
+}
+
+#[test]
+fn every_integrity_event_is_its_own_alert() {
+    let events = [
+        IntegrityEvent {
+            seq: 4,
+            at_ms: 1_000,
+            actor: "system".into(),
+            outcome: "blob_corrupt".into(),
+        },
+        IntegrityEvent {
+            seq: 9,
+            at_ms: 2_000,
+            actor: "system".into(),
+            outcome: "blob_missing".into(),
+        },
+    ];
+    let got = integrity_failures(&events);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0].kind, SignalKind::IntegrityFailure);
+    assert_eq!(got[0].evidence, vec![4]);
+    assert_eq!(got[1].detail, "blob_missing");
+    assert_eq!(got[1].key(), "integrity_failure:system:9");
 }

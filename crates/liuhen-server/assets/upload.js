@@ -167,6 +167,8 @@
       device: field("device"),
       case_name: field("case_name"),
       party: field("party"),
+      camera_operator: field("camera_operator"),
+      source: field("source"),
       returned_at: field("returned_at")
     };
     files.forEach(function (f) { startFile(f, meta); });

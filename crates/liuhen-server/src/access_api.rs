@@ -12,7 +12,6 @@ use liuhen_app::access::{
     CopyStatement, LabelTarget, NewRequest, OutsideRequester, PaperUpload, RequestDetail,
     StepAttempt,
 };
-use liuhen_app::playback::Playable;
 use liuhen_domain::access::Step;
 use liuhen_domain::approval::{RequestKind, StepDecision};
 use serde::Deserialize;
@@ -36,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/access/requests/{id}/papers/{paper}",
             put(paper).get(paper_scan),
+        )
+        .route(
+            "/api/v1/access/requests/{id}/packages/{package}/scan",
+            put(burn_scan),
         )
         .route("/api/v1/access/grants", get(grants))
         .route("/api/v1/access/grants/{id}/revoke", post(revoke))
@@ -425,6 +428,31 @@ struct PaperQuery {
     file_name: String,
 }
 
+/// The signed scan of a package's disc-burn record form (issue 19).
+async fn burn_scan(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path((id, package)): Path<(String, String)>,
+    Query(q): Query<PaperQuery>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let name = if q.file_name.trim().is_empty() {
+        "scan".to_owned()
+    } else {
+        q.file_name
+    };
+    let scan = s
+        .custody
+        .attach_burn_scan(&user.principal, &id, &package, &name, &body)
+        .await?;
+    Ok(Json(json!({
+        "package": package,
+        "name": scan.name,
+        "sha256": scan.sha256,
+        "size": scan.size,
+    })))
+}
+
 async fn paper(
     State(s): State<AppState>,
     user: CurrentUser,
@@ -594,13 +622,9 @@ async fn original(
 ) -> Result<Response, ApiError> {
     let rid = parse_id(&id)?;
     let record = s.custody.download_original(&user.principal, &rid).await?;
-    let p = Playable {
-        sha256: record.sha256,
-        size: record.size_bytes,
-        content_type: "application/octet-stream",
-        derived: false,
-    };
-    let mut res = crate::playback::serve_blob(&s.custody, &p, &headers).await?;
+    let mut res =
+        crate::download::serve_original(&s.custody, &record, &user.principal.user_id, &headers)
+            .await?;
     res.headers_mut().insert(
         CONTENT_DISPOSITION,
         crate::disposition::content_disposition(false, &record.original_name),

@@ -38,6 +38,18 @@ pub fn routes() -> Router<AppState> {
             "/access/requests/{id}/packages/{package}",
             get(packages::image),
         )
+        .route(
+            "/access/requests/{id}/packages/{package}/burn",
+            get(packages::burn_page),
+        )
+        .route(
+            "/access/requests/{id}/packages/{package}/burn/confirm",
+            post(packages::burn_confirm),
+        )
+        .route(
+            "/access/requests/{id}/packages/{package}/burn/form.pdf",
+            get(packages::burn_pdf),
+        )
         .route("/access/requests/{id}/fee", post(fee))
         .route("/access/requests/{id}/loan", post(loan))
         .route("/access/requests/{id}/return", post(return_loan))

@@ -70,9 +70,15 @@ struct UsersPage {
     form: UserForm,
     /// Legal qualification certificates by user id (R5: legal-office reviewers).
     certs: std::collections::HashMap<String, String>,
+    /// Police numbers (警号) by user id (issue 10.1).
+    police: std::collections::HashMap<String, String>,
 }
 
 impl UsersPage {
+    fn police_of(&self, id: &str) -> String {
+        self.police.get(id).cloned().unwrap_or_default()
+    }
+
     fn cert(&self, id: &str) -> String {
         self.certs.get(id).cloned().unwrap_or_default()
     }
@@ -92,6 +98,7 @@ struct UserForm {
     display_name: String,
     unit: String,
     department: String,
+    police_number: String,
     roles: Vec<String>,
 }
 
@@ -104,6 +111,7 @@ impl UserForm {
                 "display_name" => f.display_name = v,
                 "unit" => f.unit = v,
                 "department" => f.department = v,
+                "police_number" => f.police_number = v,
                 "roles" => f.roles.push(v),
                 _ => {}
             }
@@ -131,6 +139,7 @@ async fn render_users(
         error,
         form,
         certs: s.custody.legal_qualifications().await.map_err(e)?,
+        police: s.custody.police_numbers().await.map_err(e)?,
     })
 }
 
@@ -158,6 +167,33 @@ async fn create_user(
             Err(_) => return Err(PageError::new(ApiError::bad("invalid", "角色不存在"), t)),
         }
     }
+    // The police number is checked before the account is made (format, unique).
+    let police = match liuhen_app::police::parse_police_number(&form.police_number) {
+        Ok(Some(p)) => match s.custody.account_by_police(&p).await {
+            Ok(Some(holder)) => {
+                let m = format!(
+                    "警号 {p} 已登记在账户 {} 上，警号在本局内不能重复",
+                    holder.username
+                );
+                return Ok((
+                    StatusCode::BAD_REQUEST,
+                    render_users(&s, t, &user, None, Some(m), form).await?,
+                )
+                    .into_response());
+            }
+            Ok(None) => Some(p),
+            Err(e) => return Err(PageError::new(e, t)),
+        },
+        Ok(None) => None,
+        Err(AppError::Invalid(m)) => {
+            return Ok((
+                StatusCode::BAD_REQUEST,
+                render_users(&s, t, &user, None, Some(m), form).await?,
+            )
+                .into_response());
+        }
+        Err(e) => return Err(PageError::new(e, t)),
+    };
     let password = generate_password().map_err(|e| PageError::new(e, t))?;
     let new = NewUser {
         username: form.username.clone(),
@@ -169,6 +205,12 @@ async fn create_user(
     };
     match s.custody.create_user(&user.principal, new).await {
         Ok(id) => {
+            if let Some(p) = &police {
+                s.custody
+                    .set_police_number(&user.principal, &id, p)
+                    .await
+                    .map_err(|e| PageError::new(e, t))?;
+            }
             let created = s
                 .custody
                 .user(&id)

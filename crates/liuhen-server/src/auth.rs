@@ -152,10 +152,17 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// What an API token may reach: never administration (`/admin…`, `/audit`) nor the
+/// What an API token may reach: never administration (`/admin…`, `/audit`, the accounts
+/// under `/api/v1/users…`) nor the
 /// account (`/account…`: passwords, second factor, minting tokens) — those need a
 /// signed-in session that passed the second factor; otherwise the scope the request needs:
 /// `upload` for tus, `read` for GET/HEAD, `write` for any other change.
+/// `/api/v1/users/…`: accounts (police numbers, legal qualifications).
+fn accounts_api(path: &str) -> bool {
+    path.strip_prefix("/api/")
+        .is_some_and(|r| r == "v1/users" || r.starts_with("v1/users/"))
+}
+
 pub fn token_allows(method: &Method, path: &str, scopes: &[TokenScope]) -> Result<(), ApiError> {
     let under = |prefix: &str| {
         path == prefix
@@ -163,7 +170,7 @@ pub fn token_allows(method: &Method, path: &str, scopes: &[TokenScope]) -> Resul
                 .strip_prefix(prefix)
                 .is_some_and(|r| r.starts_with('/'))
     };
-    if under("/admin") || under("/audit") || under("/account") {
+    if under("/admin") || under("/audit") || under("/account") || accounts_api(path) {
         return Err(ApiError::Forbidden {
             code: "token_not_for_administration",
             message: "API 令牌不能用于账号和系统管理，请登录并通过双因素认证后操作".into(),

@@ -58,8 +58,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}/flags", post(api::flag))
         .route("/api/v1/cases/{id}/notes", post(archive::api_note))
         .route("/api/v1/cases/{id}/reopen", post(archive::api_reopen))
+        .route(
+            "/api/v1/cases/{id}/reopen-request",
+            post(archive::api_reopen_request),
+        )
         .route("/cases/{id}/notes", post(archive::note))
         .route("/cases/{id}/reopen", post(archive::reopen))
+        .route("/cases/{id}/reopen-request", post(archive::reopen_request))
         .route("/api/v1/cases/{id}/steps", post(api::add_step))
         .route(
             "/api/v1/cases/{id}/steps/{step}/proposals",

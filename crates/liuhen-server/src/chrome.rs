@@ -31,7 +31,7 @@ impl Menu {
             manage_users: may(Action::ManageUsers),
             view_audit: may(Action::ViewAuditLog),
             manage_security: may(Action::ManageSecurity),
-            view_cases: !case_visibility(p).nothing(),
+            view_cases: !case_visibility(policy, p).nothing(),
             access: may(Action::ListRequests),
             view_register: may(Action::ViewRegister),
             view_alerts: may(Action::ViewAlerts),
@@ -84,6 +84,11 @@ impl Chrome {
             can_run_draws: menu.run_draws,
             can_legal_review: menu.legal_review,
         }
+    }
+
+    /// Sees the page of unresolved identities (records keepers, account managers).
+    pub fn can_resolve_identities(&self) -> bool {
+        self.can_manage_users || self.roles.contains(&"records_keeper")
     }
 
     /// The display name of a role code in the current language.

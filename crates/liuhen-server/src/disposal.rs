@@ -1,6 +1,7 @@
 //! `GET /disposal`: the draft disposal list (销毁清册, R6.3) for the roles of
 //! `retention.disposal_roles`: records whose retention has ended, with no hold in force and
-//! no open case. Read-only: approval and execution are not implemented yet.
+//! no open case. Read-only: drawing up, approving and executing a list are the JSON API's
+//! (`disposal_api`).
 
 use askama::Template;
 use askama_web::WebTemplate;

@@ -90,6 +90,7 @@ async fn announce(
             SeedPlan::Sources(b.sources)
         },
         step: b.step.filter(|s| !s.trim().is_empty()),
+        plan: None,
     };
     let id = s.custody.announce_draw(&user.principal, &spec).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))

@@ -209,6 +209,7 @@ async fn announce(
             SeedPlan::Sources(sources)
         },
         step: Some(f.step.trim().to_owned()).filter(|s| !s.is_empty()),
+        plan: None,
     };
     let id = s
         .custody

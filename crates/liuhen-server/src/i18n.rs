@@ -23,6 +23,9 @@ const CATALOGS: &[(&str, &str)] = &[
     ("domain", include_str!("../i18n/domain.toml")),
     ("holds", include_str!("../i18n/holds.toml")),
     ("draws", include_str!("../i18n/draws.toml")),
+    ("health", include_str!("../i18n/health.toml")),
+    ("identity", include_str!("../i18n/identity.toml")),
+    ("supervision", include_str!("../i18n/supervision.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

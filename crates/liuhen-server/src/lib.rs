@@ -7,6 +7,7 @@ mod access_pages;
 mod account;
 mod admin;
 mod alerts;
+mod assessment_pages;
 mod assets;
 pub mod auth;
 mod cases;
@@ -15,16 +16,20 @@ mod cookies;
 pub mod csrf;
 mod decisions;
 mod disposal;
+mod disposal_api;
 mod disposition;
+mod download;
 mod draws;
 mod draws_pages;
 pub mod edge;
 mod error;
 #[cfg(test)]
 mod fuzz;
+mod health;
 mod holds;
 mod home;
 pub mod i18n;
+mod identities;
 mod openapi;
 mod permits;
 pub mod playback;
@@ -34,6 +39,7 @@ pub mod request_id;
 mod reviews;
 mod security;
 mod state;
+mod supervision_pages;
 mod uploads;
 
 use std::net::SocketAddr;
@@ -74,10 +80,13 @@ pub fn router(custody: Custody) -> Router {
         .merge(auth::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(identities::routes())
         .merge(records::routes())
         .merge(cases::routes())
         .merge(holds::routes())
         .merge(disposal::routes())
+        .merge(health::routes())
+        .merge(disposal_api::routes())
         .merge(reviews::routes())
         .merge(uploads::routes())
         .merge(playback::routes())
@@ -89,6 +98,8 @@ pub fn router(custody: Custody) -> Router {
         .merge(decisions::routes())
         .merge(draws::routes())
         .merge(draws_pages::routes())
+        .merge(supervision_pages::routes())
+        .merge(assessment_pages::routes())
         .layer(csrf)
         .layer(bound)
         .layer(axum::middleware::from_fn(error::api_rejections))
@@ -119,6 +130,7 @@ async fn healthz(State(s): State<AppState>) -> Response {
             "status": "ok",
             "log_entries": entries,
             "blob_store": custody.blobs().kind(),
+            "fixity": fixity_json(custody).await,
         }))
         .into_response(),
         Err(e) => ApiError::from(e).into_response(),
@@ -134,6 +146,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     tokio::spawn(register::background(custody.clone()));
     tokio::spawn(retention_loop(custody.clone()));
     tokio::spawn(overdue_reviews_loop(custody.clone()));
+    tokio::spawn(fixity_loop(custody.clone()));
     let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
     let app = router(custody.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -206,6 +219,48 @@ async fn overdue_reviews_loop(custody: Custody) {
                 tracing::error!(error = %liuhen_app::error_chain(&e), "overdue legal reviews: check failed")
             }
         }
+    }
+}
+
+/// Scheduled fixity (R6.2): every `fixity.check_every_minutes`, a full pass over the
+/// originals if the last one is `fixity.every_days` old by the custody's clock.
+async fn fixity_loop(custody: Custody) {
+    let minutes = u64::from(custody.config().fixity.check_every_minutes.max(1));
+    let mut tick = tokio::time::interval(Duration::from_secs(minutes * 60));
+    loop {
+        tick.tick().await;
+        match custody.fixity_run_if_due().await {
+            Ok(None) => {}
+            Ok(Some(r)) if r.findings.is_empty() => {
+                tracing::info!(
+                    originals = r.originals,
+                    bytes = r.bytes,
+                    "fixity pass: all as recorded"
+                )
+            }
+            Ok(Some(r)) => tracing::error!(
+                originals = r.originals,
+                failed = r.findings.len(),
+                "fixity pass: originals altered or missing (see the alerts)"
+            ),
+            Err(e) => tracing::error!(error = %e, "fixity pass failed"),
+        }
+    }
+}
+
+/// The last full fixity pass for `/healthz` and the health page.
+async fn fixity_json(custody: &Custody) -> serde_json::Value {
+    match custody.fixity_last_pass().await {
+        Ok(Some(p)) => serde_json::json!({
+            "last_full_pass": p.finished.to_string(),
+            "originals": p.originals,
+            "failed": p.failed,
+            "bytes": p.bytes,
+            "next_due": p.next_due.to_string(),
+            "entry": p.seq,
+        }),
+        Ok(None) => serde_json::json!({ "last_full_pass": null }),
+        Err(e) => serde_json::json!({ "error": e.to_string() }),
     }
 }
 

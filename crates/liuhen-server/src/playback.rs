@@ -177,54 +177,11 @@ async fn fetch(
     serve_blob(&s.custody, &playable, &parts.headers).await
 }
 
-/// What a `Range` header asks of a body of `size` bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeAsk {
-    Full,
-    /// Inclusive byte positions.
-    Part(u64, u64),
-    Unsatisfiable,
-}
-
-/// Parses a `Range` header (RFC 9110 §14). Other units are ignored; several ranges are
-/// answered with the whole content; a malformed or unsatisfiable byte range is 416.
-pub fn parse_range(header: Option<&str>, size: u64) -> RangeAsk {
-    let Some(h) = header.map(str::trim) else {
-        return RangeAsk::Full;
-    };
-    let Some(spec) = h.strip_prefix("bytes=") else {
-        return RangeAsk::Full;
-    };
-    if spec.contains(',') {
-        return RangeAsk::Full;
-    }
-    let Some((a, b)) = spec.trim().split_once('-') else {
-        return RangeAsk::Unsatisfiable;
-    };
-    let num = |s: &str| -> Option<u64> {
-        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
-            .then(|| s.parse().ok())
-            .flatten()
-    };
-    match (a.trim(), b.trim()) {
-        ("", n) => match num(n) {
-            Some(n) if n > 0 && size > 0 => RangeAsk::Part(size.saturating_sub(n), size - 1),
-            _ => RangeAsk::Unsatisfiable,
-        },
-        (a, "") => match num(a) {
-            Some(a) if a < size => RangeAsk::Part(a, size - 1),
-            _ => RangeAsk::Unsatisfiable,
-        },
-        (a, b) => match (num(a), num(b)) {
-            (Some(a), Some(b)) if a <= b && a < size => RangeAsk::Part(a, b.min(size - 1)),
-            _ => RangeAsk::Unsatisfiable,
-        },
-    }
-}
+pub use liuhen_domain::headers::{RangeAsk, parse_range};
 
 /// Ranges of at most this many bytes are read in one go; larger ones stream.
 const ONE_SHOT: u64 = 2 * 1024 * 1024;
-const STREAM_CHUNK: u64 = 256 * 1024;
+pub(crate) const STREAM_CHUNK: u64 = 256 * 1024;
 
 pub(crate) async fn serve_blob(
     c: &Custody,
@@ -289,6 +246,13 @@ pub(crate) async fn serve_blob(
 /// A response body fed by a blocking reader on its own thread, a few chunks ahead.
 pub(crate) struct ReaderBody {
     rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+}
+
+impl ReaderBody {
+    /// A body fed by whatever sends on `rx` (an `Err` cuts the connection).
+    pub(crate) fn from_channel(rx: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
+        Self { rx }
+    }
 }
 
 pub(crate) fn stream_reader(mut reader: Box<dyn std::io::Read + Send>) -> ReaderBody {

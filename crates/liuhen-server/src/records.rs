@@ -198,6 +198,9 @@ struct ReclassifyForm {
     officer: String,
     case_name: String,
     party: String,
+    /// 摄录人员; absent leaves it as it is.
+    #[serde(default)]
+    camera_operator: Option<String>,
     reason: String,
 }
 
@@ -220,6 +223,7 @@ async fn reclassify(
         officer: Some(form.officer),
         case_name: Some(form.case_name),
         party: Some(form.party),
+        camera_operator: form.camera_operator,
     };
     match s
         .custody

@@ -122,30 +122,10 @@ fn header_u64(h: &HeaderMap, name: &HeaderName, label: &str) -> Result<u64, ApiE
         .map_err(|_| ApiError::bad("bad_header", format!("请求头 {label} 的数值过大")))
 }
 
-/// `Upload-Metadata`: comma-separated `key base64value` pairs (value optional).
+/// `Upload-Metadata`: comma-separated `key base64value` pairs (value optional); the
+/// parser is `liuhen_domain::headers::parse_tus_metadata` (fuzzed).
 pub fn parse_metadata(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
-    let bad = |m: String| ApiError::bad("bad_metadata", m);
-    let mut out = Vec::new();
-    for pair in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let mut parts = pair.split(' ').filter(|p| !p.is_empty());
-        let key = parts.next().unwrap_or_default();
-        let value = parts.next();
-        if parts.next().is_some() || !key.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(bad(format!("元数据项“{key}”格式不正确")));
-        }
-        let value = match value {
-            None => String::new(),
-            Some(b64) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(b64)
-                    .map_err(|_| bad(format!("元数据项“{key}”不是有效的 Base64 编码")))?;
-                String::from_utf8(bytes)
-                    .map_err(|_| bad(format!("元数据项“{key}”不是有效的 UTF-8 文本")))?
-            }
-        };
-        out.push((key.to_owned(), value));
-    }
-    Ok(out)
+    liuhen_domain::headers::parse_tus_metadata(raw).map_err(|e| ApiError::bad("bad_metadata", e.0))
 }
 
 async fn create(

@@ -47,6 +47,9 @@ enum Command {
         #[arg(long)]
         no_fixity: bool,
     },
+    /// Scheduled fixity (R6.2): one pass over every original now, or the last pass.
+    #[command(subcommand)]
+    Fixity(crate::fixity_cmd::FixityCommand),
     /// The tamper-evident log: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
@@ -96,12 +99,24 @@ struct IngestArgs {
     /// 执法人员 (officer)
     #[arg(long)]
     officer: Option<String>,
+    /// 警号 (police number): the officer is the account carrying it (of --agency, or the
+    /// account's unit when no agency is given); an unknown number makes the records nobody's
+    /// own, listed by `liuhen identity unresolved`.
+    #[arg(long)]
+    police: Option<String>,
+    /// 记录来源 (R2.1): body_camera, handheld_camera, fixed_surveillance or audio_recorder
+    /// (or 执法记录仪, 手持摄像机, 固定视频监控, 录音设备); default: the device registry's.
+    #[arg(long)]
+    source: Option<String>,
     /// 案件名称 (case name)
     #[arg(long)]
     case_name: Option<String>,
     /// 当事人姓名或单位名称 (party)
     #[arg(long)]
     party: Option<String>,
+    /// 摄录人员 (camera operator; the disc-burn record form shows it)
+    #[arg(long)]
+    camera_operator: Option<String>,
     /// Out-of-town exception (R3.3): when the officer returned, RFC 3339 or "YYYY-MM-DD HH:MM" local time.
     #[arg(long)]
     returned_at: Option<String>,
@@ -298,6 +313,7 @@ async fn command(
         Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
         Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
         Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd).await,
+        Command::Fixity(cmd) => crate::fixity_cmd::run(&custody, cmd).await,
         Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
         Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
         Command::Decision(cmd) => crate::decision_cmd::run(&custody, cmd).await,
@@ -333,18 +349,39 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         ),
         _ => None,
     };
+    let mut classification = Classification {
+        agency: a.agency,
+        device: a.device,
+        officer: a.officer,
+        case_name: a.case_name,
+        party: a.party,
+        camera_operator: a.camera_operator,
+    };
+    let officer_id = match &a.police {
+        Some(p) => custody
+            .classify_by_police(&mut classification, p)
+            .await
+            .context("未导入任何文件 / nothing ingested")?,
+        None => None,
+    };
+    if let (Some(p), None) = (&a.police, &officer_id) {
+        eprintln!(
+            "警号 {p} 未对应到账户，记录暂无归属，待人工对应 / police number {p} maps to no \
+             account: the records are nobody's own until resolved (liuhen identity unresolved)"
+        );
+    }
     let opts = IngestOptions {
         actor: a.actor.unwrap_or_else(default_actor),
-        classification: Classification {
-            agency: a.agency,
-            device: a.device,
-            officer: a.officer,
-            case_name: a.case_name,
-            party: a.party,
-        },
+        classification,
         returned_at,
         clear_source: a.clear_source,
-        officer_id: None,
+        officer_id,
+        source: a
+            .source
+            .as_deref()
+            .map(str::parse::<liuhen_domain::case::RecordingSource>)
+            .transpose()
+            .context("未导入任何文件 / nothing ingested")?,
     };
     let bar = Arc::new(progress::IngestBar::new(a.json));
     let summary = custody.ingest(&a.paths, &opts, bar.clone()).await;

@@ -143,6 +143,7 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
                 minimum,
                 seed,
                 step,
+                plan: None,
             };
             println!("{}", custody.announce_draw(&by, &spec).await?);
             Ok(ExitCode::SUCCESS)

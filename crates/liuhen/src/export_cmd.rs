@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use liuhen_app::Custody;
-use liuhen_app::package::{iso, verify};
+use liuhen_app::package::{iso, split, verify};
 
 #[derive(Subcommand)]
 pub enum ExportCommand {
@@ -25,6 +25,25 @@ pub enum ExportCommand {
         /// Also write the package as an ISO 9660 + Joliet + Rock Ridge image (xorriso).
         #[arg(long)]
         iso: Option<PathBuf>,
+        /// Split across discs of this medium (cd, dvd, dvd-dl, bd): several discs are written
+        /// as IMAGE-1of3.iso … (each a complete package with the set's manifest), each with
+        /// its label.
+        #[arg(long, requires = "iso")]
+        medium: Option<String>,
+        /// Disc capacity in bytes instead of a medium's (for tests with tiny discs).
+        #[arg(long, requires = "iso", conflicts_with = "medium", hide = true)]
+        disc_bytes: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Burn a package's disc image and read the disc back: its bytes against the image, and
+    /// every file re-hashed from the disc as a package. Success only when both hold.
+    Burn {
+        /// The disc image (from `export copy --iso`).
+        image: PathBuf,
+        /// The burner (`stdio:/path` writes to a file, for tests).
+        #[arg(long, default_value = iso::DEFAULT_DEVICE)]
+        device: String,
         #[arg(long)]
         json: bool,
     },
@@ -46,11 +65,18 @@ pub struct VerifyPackageArgs {
 
 pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        ExportCommand::Burn {
+            image,
+            device,
+            json,
+        } => burn(&image, &device, json),
         ExportCommand::Copy {
             request,
             username,
             out,
             iso: image,
+            medium,
+            disc_bytes,
             json,
         } => {
             let user = custody
@@ -63,21 +89,72 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             let report = custody
                 .export_package(&user.principal(), &user.display_name, &request, &out)
                 .await?;
-            let mut label = None;
+            let capacity = match (&medium, disc_bytes) {
+                (Some(code), _) => Some(split::medium(code)?.bytes),
+                (None, bytes) => bytes,
+            };
+            let mut discs: Vec<(PathBuf, PathBuf)> = Vec::new();
             if let Some(image) = &image {
-                iso::make_image(&out, image, &iso::volume_label(&report.package))?;
-                let pdf = custody
-                    .disc_label_pdf(&user.principal(), &request, &report.package, image)
-                    .await?;
-                let path = image.with_extension("label.pdf");
-                std::fs::write(&path, pdf)
-                    .with_context(|| format!("writing {}", path.display()))?;
-                label = Some(path);
+                let who = user.principal();
+                let vol = iso::volume_label(&report.package);
+                let parts = match capacity {
+                    Some(capacity) => {
+                        let dir = image.with_extension("discs");
+                        split::split(&out, &dir, capacity)?
+                    }
+                    None => Vec::new(),
+                };
+                let targets: Vec<(PathBuf, PathBuf)> = if parts.len() > 1 {
+                    let stem = image.file_stem().unwrap_or_default().to_string_lossy();
+                    parts
+                        .iter()
+                        .map(|p| {
+                            let name = format!("{stem}-{}of{}.iso", p.disc, p.discs);
+                            (p.dir.clone(), image.with_file_name(name))
+                        })
+                        .collect()
+                } else {
+                    vec![(out.clone(), image.clone())]
+                };
+                let n = targets.len() as u32;
+                for (i, (dir, iso_path)) in targets.into_iter().enumerate() {
+                    iso::make_image(&dir, &iso_path, &vol)?;
+                    if let Some(cap) = capacity {
+                        let len = std::fs::metadata(&iso_path)?.len();
+                        anyhow::ensure!(
+                            len <= cap,
+                            "{} 为 {len} 字节，超过光盘容量 {cap} 字节",
+                            iso_path.display()
+                        );
+                    }
+                    let pdf = custody
+                        .disc_label_pdf(
+                            &who,
+                            &request,
+                            &report.package,
+                            &iso_path,
+                            (i as u32 + 1, n),
+                        )
+                        .await?;
+                    let label = iso_path.with_extension("label.pdf");
+                    std::fs::write(&label, pdf)
+                        .with_context(|| format!("writing {}", label.display()))?;
+                    discs.push((iso_path, label));
+                }
             }
             if json {
+                let list: Vec<_> = discs
+                    .iter()
+                    .map(|(iso, label)| serde_json::json!({ "iso": iso, "label": label }))
+                    .collect();
                 println!(
                     "{}",
-                    serde_json::json!({ "package": report, "iso": image, "label": label })
+                    serde_json::json!({
+                        "package": report,
+                        "iso": discs.first().map(|d| &d.0),
+                        "label": discs.first().map(|d| &d.1),
+                        "discs": list,
+                    })
                 );
             } else {
                 println!(
@@ -88,16 +165,43 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
                     report.bytes,
                     report.manifest_sha256
                 );
-                if let Some(image) = &image {
-                    println!("  光盘映像 / disc image: {}", image.display());
-                }
-                if let Some(label) = &label {
+                for (iso, label) in &discs {
+                    println!("  光盘映像 / disc image: {}", iso.display());
                     println!("  光盘标签 / disc label: {}", label.display());
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn burn(image: &Path, device: &str, json: bool) -> anyhow::Result<ExitCode> {
+    iso::burn(image, device)?;
+    let scratch = tempfile::tempdir().context("a temporary directory for the read-back")?;
+    let back = iso::read_back(image, device, &scratch.path().join("disc"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&back)?);
+    } else {
+        for p in &back.verdict.problems {
+            println!("{p}");
+        }
+        if !back.image_matches {
+            println!("光盘内容与映像不一致 / the disc differs from the image");
+        }
+        if back.ok() {
+            println!(
+                "刻录完成并已回读核验 / burnt and read back: image SHA-256 {}, {} files re-hashed from the disc",
+                back.image_sha256, back.verdict.files_checked
+            );
+        } else {
+            println!("回读核验未通过 / read-back failed");
+        }
+    }
+    Ok(if back.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Runs `verify-package` (needs no data directory).

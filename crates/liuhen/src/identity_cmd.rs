@@ -1,4 +1,4 @@
-//! `liuhen identity unresolved|resolve-record|resolve-member`: rows whose officer or team
+//! `liuhen identity unresolved|resolve-record|resolve-member|set-police|police`: rows whose officer or team
 //! member maps to no account (names that matched no account, or several, of the unit when
 //! migration 0013 mapped them), and a person's logged resolution of one (issue 10.1).
 
@@ -27,6 +27,16 @@ pub enum IdentityCommand {
         #[arg(long)]
         actor: Option<String>,
     },
+    /// Set (or, with an empty NUMBER, clear) the police number (警号) of the account USER;
+    /// unique in the bureau, logged.
+    SetPolice {
+        user: String,
+        number: String,
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Accounts with a police number.
+    Police,
     /// Make the team member at POSITION (0-based, as `unresolved` lists) of a case the account USER.
     ResolveMember {
         case: String,
@@ -77,6 +87,42 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
                     u.records.len(),
                     u.members.len()
                 );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IdentityCommand::SetPolice {
+            user,
+            number,
+            actor,
+        } => {
+            let Some(u) = custody.db().user_by_username(user.trim()).await? else {
+                anyhow::bail!("没有用户 {user} / no such user");
+            };
+            let set = custody
+                .record_police_number(
+                    &actor.unwrap_or_else(crate::cli::default_actor),
+                    &u.id,
+                    &number,
+                )
+                .await?;
+            match set {
+                Some(n) => println!("已登记 / set: {user} 警号 {n}"),
+                None => println!("已清除 / cleared: {user}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IdentityCommand::Police => {
+            let numbers = custody.police_numbers().await?;
+            let mut rows: Vec<_> = Vec::new();
+            for u in custody.user_listing().await? {
+                if let Some(n) = numbers.get(&u.user.id) {
+                    rows.push((n.clone(), u.user));
+                }
+            }
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            for (n, u) in rows {
+                let unit = u.unit.as_deref().unwrap_or("");
+                println!("{n}  {}  {}  {unit}", u.username, u.display_name);
             }
             Ok(ExitCode::SUCCESS)
         }

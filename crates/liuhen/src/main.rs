@@ -7,6 +7,7 @@ mod decision_cmd;
 mod demo_cmd;
 mod draw_cmd;
 mod export_cmd;
+mod fixity_cmd;
 mod identity_cmd;
 mod progress;
 mod record_cmd;

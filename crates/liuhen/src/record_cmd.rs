@@ -29,6 +29,9 @@ pub enum RecordCommand {
         case_name: Option<String>,
         #[arg(long)]
         party: Option<String>,
+        /// 摄录人员 (camera operator)
+        #[arg(long)]
+        camera_operator: Option<String>,
         /// Why the record is changed (修改理由), kept in the log.
         #[arg(long)]
         reason: String,
@@ -104,6 +107,7 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
             officer,
             case_name,
             party,
+            camera_operator,
             reason,
             actor,
         } => {
@@ -114,6 +118,7 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
                 officer,
                 case_name,
                 party,
+                camera_operator,
             };
             let actor = actor.unwrap_or_else(crate::cli::default_actor);
             let record = custody
@@ -164,6 +169,7 @@ fn print_record(r: &Record) {
     println!("  执法人员 officer {}", or(&c.officer));
     println!("  案件 case        {}", or(&c.case_name));
     println!("  当事人 party     {}", or(&c.party));
+    println!("  摄录人员 camera  {}", or(&c.camera_operator));
     println!(
         "  记录日期         {}",
         r.record_date.map(|d| d.to_string()).unwrap_or_default()

@@ -152,7 +152,7 @@ pub fn details(
 
 /// SHA-256 over what is asked, in RFC 8785 canonical JSON: an approval is bound to exactly
 /// this (`docs/log-format.md`, "Approval basis").
-fn basis_of(r: &RequestRow) -> String {
+pub(crate) fn basis_of(r: &RequestRow) -> String {
     hex::encode(Sha256::digest(basis_json(r).as_bytes()))
 }
 
@@ -422,7 +422,7 @@ impl Custody {
         Ok(row)
     }
 
-    async fn request_row(&self, id: &str) -> Result<RequestRow, AppError> {
+    pub(crate) async fn request_row(&self, id: &str) -> Result<RequestRow, AppError> {
         self.db
             .request(id)
             .await?

@@ -82,8 +82,14 @@ pub fn statement(
     }
 }
 
-/// 执法音像记录设备摄录内容刻盘存储记录表, one row group per record.
-pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> Form {
+/// 执法音像记录设备摄录内容刻盘存储记录表, one row group per record; one signature line per
+/// participant, with their confirmation in the system when there is one.
+pub fn burn_form(
+    records: &[Record],
+    request: &RequestRow,
+    people: &[super::burn::Participant],
+    tz: &TimeZone,
+) -> Form {
     let mut fields = vec![
         Field::new("申请编号", &request.id),
         Field::new("用途", &request.purpose),
@@ -94,7 +100,7 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
         let c = &r.classification;
         fields.push(Field::new(format!("记录 {}", n + 1), r.id.as_str()));
         fields.push(Field::new("执法人员", opt(&c.officer)));
-        fields.push(Field::new("摄录人员", opt(&c.officer)));
+        fields.push(Field::new("摄录人员", opt(&c.camera_operator)));
         fields.push(Field::new(
             "起止时间",
             format!(
@@ -123,23 +129,24 @@ pub fn burn_form(records: &[Record], request: &RequestRow, tz: &TimeZone) -> For
         ));
         fields.push(Field::new("时长", duration(m.duration_ms)));
     }
-    let mut signatures: Vec<String> = records
+    let mut signatures: Vec<String> = people
         .iter()
-        .filter_map(|r| r.classification.officer.clone())
-        .collect();
-    signatures.sort();
-    signatures.dedup();
-    let mut signatures: Vec<String> = signatures
-        .into_iter()
-        .map(|o| format!("参与人员 {o}"))
+        .map(|p| match p.confirmed_ms {
+            Some(ms) => format!("{} {}（{} 已在系统确认）", p.role, p.name, at(Some(ms), tz)),
+            None => format!("{} {}", p.role, p.name),
+        })
         .collect();
     signatures.push("刻录人".into());
-    signatures.push("部门负责人".into());
+    if !people.iter().any(|p| p.role == "部门负责人") {
+        signatures.push("部门负责人".into());
+    }
     Form {
         title: "执法音像记录设备摄录内容刻盘存储记录表".into(),
         info: vec![],
         fields,
-        notes: vec!["摄录人员按记录的执法人员预填；实际摄录人员不同时，请手工更正并签名。".into()],
+        notes: vec![
+            "摄录人员取自记录的“摄录人员”字段（采集时登记，修改须说明理由并留痕）；为空的，请先在系统中补录。".into(),
+        ],
         signatures,
     }
 }

@@ -7,9 +7,11 @@
 //! with no database and no network; [`iso`] writes it as a disc image.
 
 pub mod bag;
+pub mod burn;
 mod forms;
 pub use forms::DiscLabel;
 pub mod iso;
+pub mod split;
 mod stored;
 pub mod verify;
 
@@ -18,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use base64::Engine as _;
-use jiff::Timestamp;
 use liuhen_db::NewEntry;
 use liuhen_domain::approval::RequestStatus;
 use liuhen_domain::authz::{Action, Principal};
@@ -297,7 +298,8 @@ impl Custody {
                 statement,
             });
         }
-        let burn = forms::burn_form(records, request, &tz);
+        let people = self.burn_people(request, records).await?;
+        let burn = forms::burn_form(records, request, &people, &tz);
         write(
             out,
             "data/刻盘存储记录表.pdf",
@@ -376,7 +378,8 @@ impl Custody {
         let manifest = Manifest {
             format: FORMAT.into(),
             package: package.clone(),
-            created_at: Timestamp::now()
+            created_at: self
+                .now()
                 .to_zoned_datetime(tz.clone())
                 .strftime("%Y-%m-%dT%H:%M:%S%:z")
                 .to_string(),
@@ -414,7 +417,7 @@ impl Custody {
             ("Source-Organization", self.config.bureau.name.clone()),
             (
                 "Bagging-Date",
-                Timestamp::now()
+                self.now()
                     .to_zoned_datetime(tz)
                     .strftime("%Y-%m-%d")
                     .to_string(),
@@ -466,13 +469,15 @@ impl Custody {
 }
 
 impl Custody {
-    /// The printable label of a package's disc image `image` (its SHA-256 is computed here).
+    /// The printable label of a package's disc image `image`, disc `disc` of `discs` (its
+    /// SHA-256 is computed here).
     pub async fn disc_label_pdf(
         &self,
         who: &Principal,
         request_id: &str,
         package: &str,
         image: &Path,
+        (disc, discs): (u32, u32),
     ) -> Result<Vec<u8>, AppError> {
         let request = self
             .unit_request(who, Action::HandleRequest, request_id)
@@ -494,9 +499,10 @@ impl Custody {
             case,
             request: request.id,
             package: package.to_owned(),
-            disc: 1,
-            discs: 1,
-            date: Timestamp::now()
+            disc,
+            discs,
+            date: self
+                .now()
                 .to_zoned_datetime(self.tz())
                 .strftime("%Y-%m-%d")
                 .to_string(),

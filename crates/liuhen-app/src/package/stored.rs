@@ -24,7 +24,7 @@ pub struct PackageLine {
 }
 
 impl Custody {
-    fn package_dir(&self, package: &str) -> PathBuf {
+    pub(super) fn package_dir(&self, package: &str) -> PathBuf {
         self.data_dir.join("packages").join(package)
     }
 

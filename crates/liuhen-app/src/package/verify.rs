@@ -201,11 +201,59 @@ pub fn verify_dir(dir: &Path, trusted_key_ids: Option<(&str, &str)>) -> Verdict 
     };
     if let Some(m) = json::<Manifest>(dir, "data/manifest.json", &mut problems) {
         verdict.package = Some(m.package.clone());
+        let elsewhere = disc_elsewhere(dir, &m, &sha, &mut problems);
+        let sha: BTreeMap<String, String> = sha
+            .into_iter()
+            .chain(elsewhere.into_iter().filter_map(|p| {
+                let want = m.records.iter().find(|r| r.path == p)?.sha256.clone();
+                Some((p, want))
+            }))
+            .collect();
         verdict.entries_checked = check_contents(dir, &m, &sha, trusted_key_ids, &mut problems);
     }
     verdict.ok = problems.is_empty();
     verdict.problems = problems;
     verdict
+}
+
+/// The originals of the set that `data/disc.json` (a disc of a split package) places on
+/// other discs: they are not on this disc, so their manifest lines are taken as written.
+/// A disc file of another set, or one that claims a file present here, is a problem.
+fn disc_elsewhere(
+    dir: &Path,
+    m: &Manifest,
+    sha: &BTreeMap<String, String>,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
+    if !bag::join(dir, super::split::DISC_FILE).exists() {
+        return Vec::new();
+    }
+    let Some(d) = json::<super::split::DiscFile>(dir, super::split::DISC_FILE, problems) else {
+        return Vec::new();
+    };
+    let bad = |reason: String| Problem::Malformed {
+        part: super::split::DISC_FILE.into(),
+        reason,
+    };
+    if d.set != m.package || d.disc == 0 || d.disc > d.discs {
+        problems.push(bad(format!(
+            "disc {} of {} of set {}, the manifest is of {}",
+            d.disc, d.discs, d.set, m.package
+        )));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for e in d.elsewhere {
+        if sha.contains_key(&e.path) || !m.records.iter().any(|r| r.path == e.path) {
+            problems.push(bad(format!(
+                "{} is not an original on another disc",
+                e.path
+            )));
+        } else {
+            out.push(e.path);
+        }
+    }
+    out
 }
 
 fn check_contents(

@@ -189,6 +189,7 @@ impl Station {
             returned_at: self.returned_at,
             clear_source: false,
             officer_id: binding.officer_id.clone(),
+            source: None,
         };
         slot.status.state = SlotState::Ingesting;
         let started = Instant::now();

@@ -1,5 +1,6 @@
 //! The station's device registry: serial → unit and officer, police number → account.
-//! Shipped data first comes from configuration (`[[devices]]`, `[[station.officers]]`);
+//! A police number set on an account (`users.police_number`, [`crate::police`]) wins;
+//! otherwise shipped data first comes from configuration (`[[devices]]`, `[[station.officers]]`);
 //! the keeper's bindings (`liuhen station bind …`) are `station.bound` log entries, so the
 //! log itself is the registry table and needs no replay in `verify`. The latest binding of
 //! a subject wins over configuration.
@@ -74,6 +75,17 @@ impl Custody {
                 b.officer = d.officer.clone();
                 b.device = Some(d.name.clone().unwrap_or_else(|| serial.to_owned()));
             }
+        }
+        if let Some(police) = police
+            && let Some(acc) = self.account_by_police(police).await?
+        {
+            // The account's own police number (set by the administrator) comes first.
+            b.officer = Some(acc.display_name);
+            b.officer_id = acc
+                .unit
+                .filter(|u| b.unit.as_deref() == Some(u.as_str()))
+                .map(|_| acc.user_id);
+            return Ok(b);
         }
         if let Some(police) = police {
             if let Some(d) = self.latest_binding(&police_subject(police)).await? {

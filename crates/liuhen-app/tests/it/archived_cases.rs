@@ -99,25 +99,40 @@ async fn archived_case_file_is_closed_to_changes() {
         assert_eq!(c.case_steps(&case.id).await.unwrap().len(), 1);
         assert_eq!(c.case_history(&case.id).await.unwrap().len(), before);
 
-        // Reopening: a reasoned act of a role the configuration names.
+        // Reopening: a reasoned request, approved by a role the configuration names
+        // (never the requester).
         assert!(matches!(
-            c.reopen_case(&keeper, &case.id, "补充证据").await,
+            c.reopen_case(&keeper, &case.id, true, "补充证据").await,
             Err(AppError::Refused {
                 code: "case_reopen_role",
                 ..
             })
         ));
         assert!(matches!(
-            c.reopen_case(&deputy, &case.id, "  ").await,
+            c.reopen_case(&deputy, &case.id, true, "同意").await,
+            Err(AppError::Refused {
+                code: "case_reopen_no_request",
+                ..
+            })
+        ));
+        assert!(matches!(
+            c.request_reopen(&keeper, &case.id, "  ").await,
+            Err(AppError::Invalid(_))
+        ));
+        c.request_reopen(&keeper, &case.id, "行政复议决定撤销，重新调查")
+            .await
+            .unwrap();
+        assert!(matches!(
+            c.reopen_case(&deputy, &case.id, true, "  ").await,
             Err(AppError::Invalid(_))
         ));
         let reopened = c
-            .reopen_case(&deputy, &case.id, "行政复议决定撤销，重新调查")
+            .reopen_case(&deputy, &case.id, true, "同意")
             .await
             .unwrap();
         assert_eq!(reopened.status, CaseStatus::Open);
         assert!(matches!(
-            c.reopen_case(&deputy, &case.id, "再开").await,
+            c.request_reopen(&keeper, &case.id, "再开").await,
             Err(AppError::Invalid(_))
         ));
         let rename = CaseEdit {

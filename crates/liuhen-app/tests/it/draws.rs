@@ -21,6 +21,7 @@ fn spec(population: Vec<String>, method: Method, permille: u32, seed: SeedPlan) 
         minimum: 1,
         seed,
         step: None,
+        plan: None,
     }
 }
 

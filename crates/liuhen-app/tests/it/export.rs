@@ -30,7 +30,10 @@ fn run(cmd: &mut Command) -> (bool, String) {
 
 /// Two recordings ingested, a copy request approved by the legal office and the leader,
 /// the copy made by the keeper; returns the keeper and the request id.
-async fn made_copy(c: &Custody, work: &Path) -> (liuhen_domain::authz::Principal, String) {
+pub(crate) async fn made_copy(
+    c: &Custody,
+    work: &Path,
+) -> (liuhen_domain::authz::Principal, String) {
     let keeper = user(c, "zhaomin", "赵敏", &[Role::RecordsKeeper], "甲局").await;
     let legal = user(c, "fazhi", "法制员", &[Role::LegalOffice], "甲局").await;
     let leader = user(c, "lingdao", "王局长", &[Role::EnforcementLeader], "甲局").await;
@@ -52,6 +55,7 @@ async fn made_copy(c: &Custody, work: &Path) -> (liuhen_domain::authz::Principal
             agency: Some("甲局".into()),
             officer: Some("张伟".into()),
             case_name: Some("某公司安全生产检查".into()),
+            camera_operator: Some("李娜".into()),
             ..Default::default()
         },
         ..Default::default()
@@ -349,7 +353,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-async fn exported() -> (tempfile::TempDir, PathBuf) {
+pub(crate) async fn exported() -> (tempfile::TempDir, PathBuf) {
     let work = tempfile::tempdir().unwrap();
     let c = Custody::open(OpenOptions::new(work.path().join("data")))
         .await
@@ -441,6 +445,7 @@ async fn forms_are_pdfs_with_embedded_fonts_and_their_fields() {
             vec![
                 "刻盘存储记录表",
                 "摄录人员",
+                "李娜",
                 "张伟",
                 "部门负责人",
                 "某公司安全生产检查",

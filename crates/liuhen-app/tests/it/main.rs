@@ -3,12 +3,20 @@
 //! export, scope, signals and acknowledgement; retention following the case (moved clock).
 
 mod archived_cases;
+mod bench_retention;
+mod burn_form;
+mod camera_operator;
 mod decisions;
 mod disposal;
+mod disposal_procedure;
 mod draws;
 mod export;
+mod fixity;
 mod holds;
+mod police;
 mod register;
 mod retention;
+mod split;
 mod station;
+mod supervision;
 mod support;

@@ -179,8 +179,8 @@ async fn retention_follows_links_flags_and_archiving() {
         assert_eq!(after_archive.retain_until, jan_first_after(archived_at, 5));
         assert_eq!(lock_of(&c, &id).await, after_archive.retain_until);
 
-        // An archived file is closed (R4.7): reclassifying it needs the deputy head to reopen
-        // it with a reason. A complex case: 30 years; then permanent: the lock reaches 100
+        // An archived file is closed (R4.7): reclassifying it needs a reasoned request the deputy
+        // head approves. A complex case: 30 years; then permanent: the lock reaches 100
         // years ahead.
         let deputy = liuhen_domain::authz::Principal {
             user_id: "deputy".into(),
@@ -188,9 +188,10 @@ async fn retention_follows_links_flags_and_archiving() {
             officer_name: "王副局长".into(),
             ..keeper()
         };
-        c.reopen_case(&deputy, &case, "补充认定案件类别")
+        c.request_reopen(&keeper(), &case, "补充认定案件类别")
             .await
             .unwrap();
+        c.reopen_case(&deputy, &case, true, "同意").await.unwrap();
         c.set_case_flag(&case, CaseFlag::Complex, true, "多个法律关系", "keeper")
             .await
             .unwrap();
@@ -250,7 +251,7 @@ async fn retention_follows_links_flags_and_archiving() {
 
 /// A fresh Object Lock bucket on the SeaweedFS of `scripts/s3-up.sh`; `None` (skip) without
 /// `LIUHEN_TEST_S3_ENDPOINT`, a failure under `CI=true`.
-fn fresh_s3() -> Option<liuhen_blob::S3Store> {
+pub(crate) fn fresh_s3() -> Option<liuhen_blob::S3Store> {
     let Ok(endpoint) = std::env::var("LIUHEN_TEST_S3_ENDPOINT") else {
         assert_ne!(
             std::env::var("CI").as_deref(),

@@ -23,7 +23,7 @@ use md5::{Digest as _, Md5};
 use ureq::http::Response;
 
 use crate::hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, next_chunk};
-use crate::{BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, ceil_to_second};
+use crate::{BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, Warrant, ceil_to_second};
 
 #[cfg(feature = "test-hooks")]
 mod hooks;

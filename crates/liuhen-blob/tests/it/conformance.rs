@@ -3,7 +3,7 @@
 use std::io::{self, Read};
 
 use jiff::Timestamp;
-use liuhen_blob::{BlobError, BlobStore, Sha256Digest, Sm3Digest};
+use liuhen_blob::{BlobError, BlobStore, Sha256Digest, Sm3Digest, Warrant};
 
 pub const ABC_SHA256: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 pub const ABC_SM3: &str = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0";
@@ -172,6 +172,19 @@ pub fn conformance(store: &dyn BlobStore) {
     assert!(!store.put(&mut &b"abc"[..], t3).unwrap().newly_stored);
     assert_eq!(store.retention(&abc).unwrap(), Some(t3));
 
+    // Many at once: each raised to the later date, an earlier one left as it is.
+    let t4 = ts("2050-01-01T00:00:00Z");
+    store
+        .extend_retention_many(&[(abc, t4), (empty.digests.sha256, t1), (big_sha, t2)])
+        .unwrap();
+    assert_eq!(store.retention(&abc).unwrap(), Some(t4));
+    assert_eq!(store.retention(&empty.digests.sha256).unwrap(), Some(t1));
+    assert_eq!(store.retention(&big_sha).unwrap(), Some(t2));
+    assert!(matches!(
+        store.extend_retention_many(&[(ABC_SHA256.parse().unwrap(), t1), (sha256_of(b"none"), t4)]),
+        Err(BlobError::NotFound(_))
+    ));
+
     adopt_conformance(store);
 }
 
@@ -243,4 +256,69 @@ pub fn verified_read_detects_corruption(store: &dyn BlobStore, corrupt: &dyn Fn(
     assert!(
         matches!(inner, Some(BlobError::Corrupt { expected, actual: a }) if *expected == sha && *a == actual)
     );
+}
+
+/// The warrant of an approved three-step disposal list naming `blobs`, at `at`.
+pub fn warrant(blobs: &[Sha256Digest], at: Timestamp) -> Warrant {
+    use liuhen_domain::Role;
+    use liuhen_domain::approval::StepDecision;
+    use liuhen_domain::disposal_list::{Decision, ListState, ListStatus};
+    let chain = [Role::RecordsKeeper, Role::LegalOffice, Role::DeputyHead];
+    let decisions: Vec<Decision> = chain
+        .iter()
+        .enumerate()
+        .map(|(step, role)| Decision {
+            step,
+            role: *role,
+            approver_id: format!("approver-{step}"),
+            decision: StepDecision::Approve,
+            reason: "保管期限届满，经鉴定无保存价值".into(),
+            decided_ms: 0,
+        })
+        .collect();
+    let state = ListState {
+        drafted_by: "keeper",
+        status: ListStatus::Approved,
+        chain: &chain,
+        decisions: &decisions,
+    };
+    Warrant::issue("list-1", &state, blobs.iter().copied(), at).unwrap()
+}
+
+/// `dispose`: refused without the blob in the warrant and while the lock has not passed at
+/// the warrant's time (nothing changes); afterwards the blob is gone everywhere and the
+/// other blobs are untouched. `passed` is a time after 2035-01-01 the store accepts.
+pub fn dispose_conformance(store: &dyn BlobStore, locked: Timestamp, passed: Timestamp) {
+    let doomed = store.put(&mut &b"disposal: 2019 clip"[..], locked).unwrap();
+    let kept = store.put(&mut &b"disposal: kept clip"[..], locked).unwrap();
+    let (d, k) = (doomed.digests.sha256, kept.digests.sha256);
+    let before = store.list().unwrap();
+
+    match store.dispose(&d, &warrant(&[k], passed)) {
+        Err(BlobError::NotWarranted { sha, list }) => {
+            assert_eq!((sha, list.as_str()), (d, "list-1"))
+        }
+        other => panic!("a blob the warrant does not name must be refused, got {other:?}"),
+    }
+    let early = ts("2020-01-01T00:00:00Z");
+    match store.dispose(&d, &warrant(&[d], early)) {
+        Err(BlobError::LockNotPassed { sha, until, at }) => {
+            assert_eq!((sha, at), (d, early));
+            assert!(until >= locked, "{until} < {locked}");
+        }
+        other => panic!("a locked blob must be refused, got {other:?}"),
+    }
+    assert_eq!(store.list().unwrap(), before);
+    assert_eq!(store.size(&d).unwrap(), Some(19));
+
+    store.dispose(&d, &warrant(&[d], passed)).unwrap();
+    assert_eq!(store.size(&d).unwrap(), None);
+    assert!(matches!(store.open(&d), Err(BlobError::NotFound(_))));
+    assert!(matches!(store.retention(&d), Err(BlobError::NotFound(_))));
+    assert!(!store.list().unwrap().contains(&d));
+    assert_eq!(read_all(store, &k), b"disposal: kept clip");
+    assert!(matches!(
+        store.dispose(&d, &warrant(&[d], passed)),
+        Err(BlobError::NotFound(s)) if s == d
+    ));
 }

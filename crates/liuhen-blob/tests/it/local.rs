@@ -4,7 +4,9 @@ use std::os::unix::fs::PermissionsExt;
 
 use liuhen_blob::{BlobError, BlobStore, DualHasher, LocalStore, hash_reader};
 
-use crate::conformance::{conformance, noise, ts, verified_read_detects_corruption};
+use crate::conformance::{
+    conformance, dispose_conformance, noise, ts, verified_read_detects_corruption,
+};
 
 #[test]
 fn local_conformance() {
@@ -19,6 +21,30 @@ fn local_conformance() {
         f.seek(SeekFrom::Start(1234)).unwrap();
         f.write_all(b"\x00\xff").unwrap();
     });
+    dispose_conformance(
+        &store,
+        ts("2035-01-01T00:00:00Z"),
+        ts("2041-01-01T00:00:00Z"),
+    );
+    // The sidecar went with the blob.
+    let mut sidecars = 0;
+    for e in walk(&dir.path().join("retention")) {
+        sidecars += usize::from(e.is_file());
+    }
+    assert_eq!(sidecars, store.list().unwrap().len());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 #[test]

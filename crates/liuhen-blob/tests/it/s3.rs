@@ -5,7 +5,7 @@ use std::io::Read;
 
 use liuhen_blob::{BlobError, BlobStore, S3Config, S3Store};
 
-use crate::conformance::{conformance, ts};
+use crate::conformance::{conformance, ts, warrant};
 
 fn fresh_store() -> Option<S3Store> {
     let Ok(endpoint) = std::env::var("LIUHEN_TEST_S3_ENDPOINT") else {
@@ -103,4 +103,39 @@ fn s3_legal_hold_is_set_and_released() {
     assert_eq!(store.legal_hold(&sha).unwrap(), Some(true));
     assert!(store.set_legal_hold(&sha, false).unwrap());
     assert_eq!(store.legal_hold(&sha).unwrap(), Some(false));
+}
+
+/// `dispose` on S3: liuhen refuses by the warrant's time first; with a warrant whose time
+/// has passed but a lock the server still holds, the server refuses (403) and the object
+/// stays; once the server's clock passes the lock (a few real seconds), every version goes.
+#[test]
+fn s3_dispose_waits_for_the_server_lock() {
+    let Some(store) = fresh_store() else { return };
+    let lock = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(3);
+    let out = store.put(&mut &b"disposal on s3"[..], lock).unwrap();
+    let sha = out.digests.sha256;
+    let err = store
+        .dispose(&sha, &warrant(&[sha], ts("2020-01-01T00:00:00Z")))
+        .unwrap_err();
+    assert!(matches!(err, BlobError::LockNotPassed { .. }), "{err:?}");
+    let err = store
+        .dispose(&sha, &warrant(&[sha], ts("2100-01-01T00:00:00Z")))
+        .unwrap_err();
+    eprintln!("dispose before the server's lock passed: {err}");
+    assert!(matches!(&err, BlobError::S3 { status: 403, .. }), "{err:?}");
+    assert_eq!(store.size(&sha).unwrap(), Some(14));
+    // Real time must pass on the server (its clock is the one that counts).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match store.dispose(&sha, &warrant(&[sha], jiff::Timestamp::now())) {
+            Ok(()) => break,
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("waiting for the lock to pass: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            Err(e) => panic!("dispose after the lock passed: {e:?}"),
+        }
+    }
+    assert_eq!(store.size(&sha).unwrap(), None);
+    assert!(!store.list().unwrap().contains(&sha));
 }

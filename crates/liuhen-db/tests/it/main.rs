@@ -46,6 +46,7 @@ fn sample_record(n: u8) -> Record {
             officer: Some("张伟".into()),
             case_name: Some("某化工厂安全检查".into()),
             party: Some("某化工有限公司".into()),
+            camera_operator: None,
         },
         officer_id: None,
         record_date: Some("2026-03-01".parse().unwrap()),
@@ -54,6 +55,7 @@ fn sample_record(n: u8) -> Record {
         lateness_ms: Some(28_500_000),
         late: false,
         retain_until: "2029-03-01T01:05:00Z".parse().unwrap(),
+        source: None,
     }
 }
 

@@ -64,6 +64,7 @@ fn record(s: &Spec) -> Record {
             officer: Some(s.officer.into()),
             case_name: Some(s.case_name.into()),
             party: Some(s.party.into()),
+            camera_operator: None,
         },
         officer_id: Some(format!("u-{}", s.officer)),
         record_date: Some(s.day.parse().unwrap()),
@@ -72,6 +73,7 @@ fn record(s: &Spec) -> Record {
         lateness_ms: Some(3_600_000),
         late: s.late,
         retain_until: "2040-01-01T00:00:00Z".parse().unwrap(),
+        source: None,
     }
 }
 

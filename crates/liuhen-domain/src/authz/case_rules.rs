@@ -1,8 +1,10 @@
 //! Who sees and manages a case (issue 4): the case team's officers and the unit's records
-//! keeper manage it; the case-handling department, supervisors, the legal office and the
-//! leaders of the unit see it; the three administrators see no case.
+//! keeper manage it; the case-handling department sees its own; the roles the access
+//! policy names in `[cases] unit_wide` (shipped: keepers, supervisors, the legal office and
+//! the leaders) see every case of their unit; the three administrators see no case.
 
 use super::{Action, Decision, DenyReason, Principal};
+use crate::access::Policy;
 use crate::org::Role;
 
 /// What a case-level action is about.
@@ -30,20 +32,10 @@ const CASE_VIEWERS: [Role; 9] = [
     Role::DepartmentHead,
 ];
 
-/// Roles that oversee every case of their unit.
-const UNIT_WIDE_CASE_VIEWERS: [Role; 6] = [
-    Role::RecordsKeeper,
-    Role::LegalOffice,
-    Role::Supervisor,
-    Role::EnforcementLeader,
-    Role::DeputyHead,
-    Role::DepartmentHead,
-];
-
 /// Which cases a principal may see in lists; agrees with [`decide`] for `ViewCase`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CaseVisibility {
-    /// Every case of this unit (records keeper, legal office, supervisors, leaders).
+    /// Every case of this unit (the policy's `[cases] unit_wide` roles).
     pub unit: Option<String>,
     /// Cases of this unit handled by this department: (unit, department).
     pub department: Option<(String, String)>,
@@ -57,10 +49,12 @@ impl CaseVisibility {
     }
 }
 
-pub fn case_visibility(p: &Principal) -> CaseVisibility {
+/// The roles that oversee every case of their unit are the policy's (`[cases] unit_wide`).
+pub fn case_visibility(policy: &Policy, p: &Principal) -> CaseVisibility {
     let unit = p.unit.clone().filter(|u| !u.is_empty());
     CaseVisibility {
-        unit: UNIT_WIDE_CASE_VIEWERS
+        unit: policy
+            .unit_case_viewers
             .iter()
             .any(|r| p.has(*r))
             .then(|| unit.clone())
@@ -75,8 +69,8 @@ pub fn case_visibility(p: &Principal) -> CaseVisibility {
     }
 }
 
-fn views_case(p: &Principal, c: CaseScope<'_>) -> bool {
-    let v = case_visibility(p);
+fn views_case(policy: &Policy, p: &Principal, c: CaseScope<'_>) -> bool {
+    let v = case_visibility(policy, p);
     let unit_ok = v.unit.is_some() && v.unit.as_deref() == c.agency;
     let dept_ok = v
         .department
@@ -100,13 +94,20 @@ fn manages_case(p: &Principal, c: CaseScope<'_>) -> bool {
 }
 
 /// The decision on a case-level action ([`Action::ViewCase`], [`Action::ManageCase`]).
-pub(super) fn decide_case(p: &Principal, action: Action, c: CaseScope<'_>) -> Decision {
+pub(super) fn decide_case(
+    policy: &Policy,
+    p: &Principal,
+    action: Action,
+    c: CaseScope<'_>,
+) -> Decision {
     let (roles, holds): (&[Role], bool) = match action {
-        Action::ViewCase => (&CASE_VIEWERS, views_case(p, c)),
+        Action::ViewCase => (&CASE_VIEWERS, views_case(policy, p, c)),
         Action::ManageCase => (&CASE_MANAGERS, manages_case(p, c)),
         _ => return Decision::Deny(DenyReason::WrongTarget),
     };
-    if !roles.iter().any(|r| p.has(*r)) {
+    let unit_wide =
+        action == Action::ViewCase && policy.unit_case_viewers.iter().any(|r| p.has(*r));
+    if !unit_wide && !roles.iter().any(|r| p.has(*r)) {
         Decision::Deny(DenyReason::RoleNotPermitted)
     } else if holds {
         Decision::Allow

@@ -4,10 +4,10 @@ use super::*;
 use Action::*;
 use Role::*;
 
-const GX: &str = "高新区应急管理局";
+pub(super) const GX: &str = "高新区应急管理局";
 const WD: &str = "卫东区应急管理局";
 
-fn who(roles: &[Role], unit: &str, dept: Option<&str>, name: &str) -> Principal {
+pub(super) fn who(roles: &[Role], unit: &str, dept: Option<&str>, name: &str) -> Principal {
     Principal {
         user_id: format!("u-{name}"),
         roles: roles.to_vec(),
@@ -17,8 +17,8 @@ fn who(roles: &[Role], unit: &str, dept: Option<&str>, name: &str) -> Principal 
     }
 }
 
-struct State {
-    name: &'static str,
+pub(super) struct State {
+    pub(super) name: &'static str,
     agency: &'static str,
     officer: &'static str,
     case: Option<(&'static str, bool, &'static [&'static str])>,
@@ -26,7 +26,7 @@ struct State {
     grant: Option<(bool, bool)>, // (expired, revoked)
 }
 
-const STATES: &[State] = &[
+pub(super) const STATES: &[State] = &[
     State {
         name: "own, no case",
         agency: GX,
@@ -149,7 +149,7 @@ const STATES: &[State] = &[
     },
 ];
 
-fn with_scope<T>(s: &State, f: impl FnOnce(RecordScope<'_>) -> T) -> T {
+pub(super) fn with_scope<T>(s: &State, f: impl FnOnce(RecordScope<'_>) -> T) -> T {
     let team: Vec<String> = s
         .case
         .map(|c| c.2.iter().map(|m| format!("u-{m}")).collect())
@@ -473,15 +473,27 @@ fn case_policy_table() {
 #[test]
 fn case_visibility_agrees_with_decide() {
     let dept = who(&[CaseDepartment], "甲局", Some("一科"), "处室");
-    let v = case_visibility(&dept);
+    let v = case_visibility(&Policy::default_shipped(), &dept);
     assert_eq!(v.department, Some(("甲局".into(), "一科".into())));
     assert!(v.unit.is_none() && v.team_member.is_none());
-    let officer = case_visibility(&who(&[Officer], "甲局", None, "张伟"));
+    let officer = case_visibility(
+        &Policy::default_shipped(),
+        &who(&[Officer], "甲局", None, "张伟"),
+    );
     assert_eq!(officer.team_member.as_deref(), Some("u-张伟"));
     assert!(officer.unit.is_none());
-    let supervisor = case_visibility(&who(&[Supervisor], "甲局", None, "x"));
+    let supervisor = case_visibility(
+        &Policy::default_shipped(),
+        &who(&[Supervisor], "甲局", None, "x"),
+    );
     assert_eq!(supervisor.unit.as_deref(), Some("甲局"));
-    assert!(case_visibility(&who(&[SecurityAdmin], "甲局", None, "x")).nothing());
+    assert!(
+        case_visibility(
+            &Policy::default_shipped(),
+            &who(&[SecurityAdmin], "甲局", None, "x")
+        )
+        .nothing()
+    );
 }
 
 /// Issue 10.1: the same display name in another unit is another person. An account of

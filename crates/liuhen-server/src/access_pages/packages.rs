@@ -1,5 +1,6 @@
 //! Export packages on the request page (issue 19): build one for a made copy, download
-//! its disc image.
+//! its disc image; the disc-burn record form's page (participants confirm, the keeper
+//! prints it and attaches the signed scan).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -56,4 +57,144 @@ pub(super) async fn image(
         h.insert(axum::http::header::CONTENT_DISPOSITION, v);
     }
     Ok(res)
+}
+
+/// One line of the burn form's people.
+pub(super) struct PersonLine {
+    pub name: String,
+    pub role: &'static str,
+    pub confirmed: String,
+}
+
+/// One attached scan.
+pub(super) struct ScanLine {
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    pub at: String,
+}
+
+#[derive(askama::Template, askama_web::WebTemplate)]
+#[template(path = "burn_form.html")]
+pub(super) struct BurnPage {
+    c: crate::chrome::Chrome,
+    request: String,
+    package: String,
+    people: Vec<PersonLine>,
+    scans: Vec<ScanLine>,
+    keeper: bool,
+    may_confirm: bool,
+    confirmed: String,
+    error: Option<String>,
+}
+
+async fn render_burn(
+    s: &AppState,
+    t: Tr,
+    user: &CurrentUser,
+    id: &str,
+    package: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let sheet = s
+        .custody
+        .burn_sheet(&user.principal, id, package)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    let tz = super::views::tz(s);
+    let when = |ms: Option<i64>| ms.map(|ms| super::views::when(ms, &tz)).unwrap_or_default();
+    Ok(BurnPage {
+        c: crate::chrome::Chrome::new(t, Some(user), "access"),
+        request: sheet.request.clone(),
+        package: sheet.package.clone(),
+        people: sheet
+            .people
+            .iter()
+            .map(|p| PersonLine {
+                name: p.name.clone(),
+                role: p.role,
+                confirmed: when(p.confirmed_ms),
+            })
+            .collect(),
+        scans: sheet
+            .scans
+            .iter()
+            .map(|x| ScanLine {
+                name: x.name.clone(),
+                sha256: x.sha256.clone(),
+                size: x.size,
+                at: when(Some(x.at_ms)),
+            })
+            .collect(),
+        keeper: sheet.keeper,
+        may_confirm: sheet
+            .mine
+            .as_ref()
+            .is_some_and(|m| m.confirmed_ms.is_none()),
+        confirmed: when(sheet.mine.and_then(|m| m.confirmed_ms)),
+        error,
+    }
+    .into_response())
+}
+
+/// The disc-burn record form of a package: its people and their confirmations, the
+/// scans; a participant confirms here, a keeper prints the form and attaches the scan.
+pub(super) async fn burn_page(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path((id, package)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    render_burn(&s, t, &user, &id, &package, None).await
+}
+
+/// A participant confirms the form (logged with name and time).
+pub(super) async fn burn_confirm(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path((id, package)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let r = s
+        .custody
+        .confirm_burn_form(&user.principal, &user.display_name, &id, &package)
+        .await;
+    match r {
+        Ok(_) => Ok(axum::response::Redirect::to(&format!(
+            "/access/requests/{id}/packages/{package}/burn"
+        ))
+        .into_response()),
+        Err(e) => {
+            let m = super::flash(e, t)?;
+            render_burn(&s, t, &user, &id, &package, Some(m)).await
+        }
+    }
+}
+
+/// The form as a PDF with the confirmations so far, for printing and signing by hand.
+pub(super) async fn burn_pdf(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path((id, package)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let pdf = s
+        .custody
+        .burn_form_pdf(&user.principal, &id, &package)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf"),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "inline; filename=\"burn-form.pdf\"",
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
 }

@@ -205,6 +205,12 @@ fn dossier_json(d: &CaseDossier) -> Value {
         "can_manage": d.can_manage,
         "can_note": d.can_note,
         "can_reopen": d.can_reopen,
+        "can_request_reopen": d.can_request_reopen,
+        "reopen_request": d.reopen_request.as_ref().map(|r| json!({
+            "request": r.seq,
+            "requested_by": r.requested_by,
+            "reason": r.reason,
+        })),
     })
 }
 

@@ -1,5 +1,7 @@
-//! An archived case file (R4.7): notes appended to it and its reopening, as forms on the
-//! case page and as `POST /api/v1/cases/{id}/notes` and `…/reopen`.
+//! An archived case file (R4.7): notes appended to it and its reopening (a reasoned
+//! request, then an approval or a decline by a reopening role, never the requester), as
+//! forms on the case page and as `POST /api/v1/cases/{id}/notes`, `…/reopen-request` and
+//! `…/reopen`.
 
 use axum::Json;
 use axum::extract::{Form, Path, State};
@@ -25,8 +27,17 @@ pub struct ApiNote {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ApiReopenRequest {
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiReopen {
     reason: String,
+    /// Decline the pending request instead of approving it.
+    #[serde(default)]
+    decline: bool,
 }
 
 /// Appends a note (the case team or a keeper: whoever may manage the case).
@@ -43,7 +54,29 @@ pub async fn api_note(
     Ok((StatusCode::CREATED, Json(json!({ "case": case.id }))))
 }
 
-/// Reopens an archived case (a role named in `[cases] reopen_roles`, with a reason).
+/// Asks for an archived case to be reopened, with a reason (the case team, keepers).
+pub async fn api_reopen_request(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Body(b): Body<ApiReopenRequest>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let case = s.custody.case(&id).await?;
+    s.custody
+        .authorize_case(&user.principal, Action::ViewCase, &case)
+        .await?;
+    let r = s
+        .custody
+        .request_reopen(&user.principal, &case.id, &b.reason)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "case": case.id, "request": r.seq, "reason": r.reason })),
+    ))
+}
+
+/// Approves (or declines) the pending request to reopen an archived case: a role named
+/// in `[cases] reopen_roles` of the case's unit, not the requester, with a reason.
 pub async fn api_reopen(
     State(s): State<AppState>,
     user: CurrentUser,
@@ -56,7 +89,7 @@ pub async fn api_reopen(
         .await?;
     let case = s
         .custody
-        .reopen_case(&user.principal, &case.id, &b.reason)
+        .reopen_case(&user.principal, &case.id, !b.decline, &b.reason)
         .await?;
     Ok(Json(case_json(&case)))
 }
@@ -94,10 +127,42 @@ pub async fn reopen(
         .authorize_case(&user.principal, Action::ViewCase, &case)
         .await
         .map_err(|e| PageError::new(e, t))?;
+    let p = Pairs(p);
+    let approve = p.get("decision") != "decline";
     let result = s
         .custody
-        .reopen_case(&user.principal, &case.id, &Pairs(p).get("reason"))
+        .reopen_case(&user.principal, &case.id, approve, &p.get("reason"))
         .await
         .map(drop);
-    super::page::finish(&s, t, &user, &case, result, "reopened", "").await
+    let done = if approve {
+        "reopened"
+    } else {
+        "reopen_declined"
+    };
+    super::page::finish(&s, t, &user, &case, result, done, "").await
+}
+
+pub async fn reopen_request(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path(id): Path<String>,
+    Form(p): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    let case = s
+        .custody
+        .case(&id)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    s.custody
+        .authorize_case(&user.principal, Action::ViewCase, &case)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    let result = s
+        .custody
+        .request_reopen(&user.principal, &case.id, &Pairs(p).get("reason"))
+        .await
+        .map(drop);
+    super::page::finish(&s, t, &user, &case, result, "reopen_requested", "#archived").await
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use liuhen_app::dashboard::Dashboard;
@@ -168,6 +168,9 @@ pub struct LateTallyItem {
 #[template(path = "case_dashboard.html")]
 pub struct DashboardPage {
     c: Chrome,
+    from: String,
+    to: String,
+    export_suffix: String,
     cases: u64,
     cases_with_violations: usize,
     violations: usize,
@@ -211,20 +214,55 @@ fn late_items(rows: &[(String, LateTally)]) -> Vec<LateTallyItem> {
         .collect()
 }
 
+/// The period selector: both dates, or neither (the newest cases, all time).
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct PeriodQuery {
+    from: String,
+    to: String,
+}
+
+impl PeriodQuery {
+    fn period(&self) -> Result<Option<liuhen_app::dashboard::Period>, ApiError> {
+        let from = crate::register::date(&self.from, "起始日期")?;
+        let to = crate::register::date(&self.to, "结束日期")?;
+        match (from, to) {
+            (Some(f), Some(t)) => Ok(Some((f, t))),
+            (None, None) => Ok(None),
+            _ => Err(ApiError::bad("bad_date", "请同时填写起始日期和结束日期")),
+        }
+    }
+
+    /// `?from=…&to=…` for the export links, or empty.
+    fn suffix(&self) -> String {
+        if self.from.trim().is_empty() {
+            String::new()
+        } else {
+            format!("?from={}&to={}", self.from.trim(), self.to.trim())
+        }
+    }
+}
+
+/// The dashboard of `user`; `view`: shown on the page, so the view is logged (R6.1; an
+/// export logs `cases.exported` instead).
 async fn load(
     s: &AppState,
     t: Tr,
     user: &Result<CurrentUser, ApiError>,
+    view: bool,
+    q: &PeriodQuery,
 ) -> Result<(CurrentUser, Dashboard), PageError> {
     let user = match user {
         Ok(u) => u.clone(),
         Err(_) => return Err(PageError::new(ApiError::Unauthenticated, t)),
     };
-    let d = s
-        .custody
-        .dashboard(&user.principal)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
+    let period = q.period().map_err(|e| PageError::new(e, t))?;
+    let d = if view {
+        s.custody.view_dashboard(&user.principal, period).await
+    } else {
+        s.custody.dashboard_in(&user.principal, period).await
+    }
+    .map_err(|e| PageError::new(e, t))?;
     Ok((user, d))
 }
 
@@ -232,8 +270,9 @@ pub async fn page(
     State(s): State<AppState>,
     t: Tr,
     user: Result<CurrentUser, ApiError>,
+    Query(q): Query<PeriodQuery>,
 ) -> Result<DashboardPage, PageError> {
-    let (user, d) = load(&s, t, &user).await?;
+    let (user, d) = load(&s, t, &user, true, &q).await?;
     let tz = tz(&s);
     let charts = vec![
         Chart::new(
@@ -249,6 +288,9 @@ pub async fn page(
     ];
     Ok(DashboardPage {
         c: Chrome::new(t, Some(&user), "cases"),
+        from: q.from.trim().to_owned(),
+        to: q.to.trim().to_owned(),
+        export_suffix: q.suffix(),
         cases: d.cases,
         cases_with_violations: d.cases_with_violations,
         violations: d
@@ -309,8 +351,9 @@ pub async fn export(
     t: Tr,
     user: Result<CurrentUser, ApiError>,
     Path(file): Path<String>,
+    Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    let (u, d) = load(&s, t, &user).await?;
+    let (u, d) = load(&s, t, &user, false, &q).await?;
     let tz = tz(&s);
     let body = match file.as_str() {
         "findings.csv" => liuhen_app::csv::document(

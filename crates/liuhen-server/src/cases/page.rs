@@ -37,6 +37,9 @@ pub struct CasePage {
     archived: bool,
     can_note: bool,
     can_reopen: bool,
+    can_request_reopen: bool,
+    /// The pending request to reopen: (requester's name, reason).
+    reopen_request: Option<(String, String)>,
     /// The policy lets this user label cases (link to the case's labels).
     can_label: bool,
     rows: Vec<RowOpt>,
@@ -93,6 +96,16 @@ pub fn case_page(
         archived: dossier.case.status == liuhen_domain::case::CaseStatus::Archived,
         can_note: dossier.can_note,
         can_reopen: dossier.can_reopen,
+        can_request_reopen: dossier.can_request_reopen,
+        reopen_request: dossier.reopen_request.as_ref().map(|r| {
+            let name = dossier
+                .events
+                .iter()
+                .find(|e| e.seq == r.seq)
+                .and_then(|e| e.actor_name.clone())
+                .unwrap_or_else(|| r.requested_by.clone());
+            (name, r.reason.clone())
+        }),
         can_label: false,
         rows: views::checklist_rows(list, t),
         reasons: views::reasons(t),
@@ -143,6 +156,8 @@ fn done_key(code: &str) -> Option<&'static str> {
         "flag" => "case.done.flag",
         "noted" => "case.done.noted",
         "reopened" => "case.done.reopened",
+        "reopen_requested" => "case.done.reopen_requested",
+        "reopen_declined" => "case.done.reopen_declined",
         "step" => "case.done.step",
         "linked" => "case.done.linked",
         "unlinked" => "case.done.unlinked",

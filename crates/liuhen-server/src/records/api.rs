@@ -41,12 +41,16 @@ pub struct ApiRecord {
     officer: Option<String>,
     case_name: Option<String>,
     party: Option<String>,
+    camera_operator: Option<String>,
     record_date: Option<String>,
     stored_at: String,
     returned_at: Option<String>,
     lateness_ms: Option<i64>,
     late: bool,
     retain_until: String,
+    /// The declared recording source (R2.1), when one was declared at upload or ingest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'static str>,
     media: ApiMedia,
 }
 
@@ -67,12 +71,14 @@ impl From<&Record> for ApiRecord {
             officer: c.officer.clone(),
             case_name: c.case_name.clone(),
             party: c.party.clone(),
+            camera_operator: c.camera_operator.clone(),
             record_date: r.record_date.map(|d| d.to_string()),
             stored_at: r.stored_at.to_string(),
             returned_at: ts(r.returned_at),
             lateness_ms: r.lateness_ms,
             late: r.late,
             retain_until: r.retain_until.to_string(),
+            source: r.source.map(|s| s.code()),
             media: ApiMedia {
                 container: m.container.clone(),
                 video_codec: m.video_codec.clone(),

@@ -47,7 +47,10 @@ impl RetentionView {
             Basis::Case { open, .. } => (String::new(), *open),
         };
         RetentionView {
-            permanent: r.target.permanent && r.retain_until >= r.target.until,
+            // Kept permanently while the lock is within the renewal margin of its horizon
+            // (the horizon moves with the clock: a strict comparison flips a second later).
+            permanent: r.target.permanent
+                && !liuhen_domain::retention::must_extend(r.retain_until, &r.target),
             basis: t.s(&format!("retention.basis.{}", r.target.basis.code())),
             years,
             case: r.basis_case().map(line),

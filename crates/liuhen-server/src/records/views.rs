@@ -215,6 +215,7 @@ pub struct Detail {
     pub officer: String,
     pub case_name: String,
     pub party: String,
+    pub camera_operator: String,
     pub record_date: String,
     pub stored: String,
     pub sha256: String,
@@ -241,6 +242,7 @@ pub struct Detail {
     pub edit_officer: String,
     pub edit_case_name: String,
     pub edit_party: String,
+    pub edit_camera_operator: String,
 }
 
 impl Detail {
@@ -267,6 +269,7 @@ impl Detail {
             officer: text(&c.officer),
             case_name: text(&c.case_name),
             party: text(&c.party),
+            camera_operator: text(&c.camera_operator),
             record_date: r
                 .record_date
                 .map(|d| d.to_string())
@@ -302,6 +305,7 @@ impl Detail {
             edit_officer: raw(&c.officer),
             edit_case_name: raw(&c.case_name),
             edit_party: raw(&c.party),
+            edit_camera_operator: raw(&c.camera_operator),
         }
     }
 }

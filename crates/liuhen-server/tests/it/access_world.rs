@@ -243,6 +243,7 @@ impl World {
                 officer: Some(officer.into()),
                 case_name: Some("某化工有限公司安全生产检查".into()),
                 party: Some("平顶山市某化工有限公司".into()),
+                camera_operator: None,
             },
             ..Default::default()
         };

@@ -1,6 +1,7 @@
 //! R4.7 over HTTP (issue 17): an archived case file is closed: the API refuses changes with
 //! `case_archived`, the page offers notes and (to the deputy head) reopening instead of
-//! edit forms; reopening needs the role and a reason; notes are appended to the history.
+//! edit forms; reopening is a reasoned request approved by a reopening role who is not
+//! the requester (bypasses refused); notes are appended to the history.
 
 use jiff::{SignedDuration, Timestamp};
 use liuhen_domain::Role;
@@ -168,18 +169,92 @@ async fn archived_case_refuses_changes_and_offers_notes_and_reopening() {
         "{v}"
     );
 
-    // The deputy head reopens it, with a reason.
+    // Reopening is an approved, reasoned act (R4.7): a request with a reason, then the
+    // decision of a reopening role who is not the requester. Bypass attempts first.
+    app.user_named("wangqiang", "王强", &[Role::DeputyHead], GX)
+        .await;
     let dh = app.client();
     let dcsrf = app.login(&dh, "zhouli", TEST_PASSWORD).await;
-    let html = dh
-        .get(app.url(&format!("/cases/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(html.contains("/reopen\""), "{html}");
+    let page = |c: reqwest::Client| {
+        let url = app.url(&format!("/cases/{id}"));
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let html = page(dh.clone()).await;
+    assert!(!html.contains("/reopen\""), "no request pending: {html}");
+    // 1. approving with no request at all
+    let (s, v) = call(
+        &dh,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen"),
+        &dcsrf,
+        json!({ "reason": "直接打开" }),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("case_reopen_no_request")),
+        "{v}"
+    );
+    // 2. setting the status back by an edit
+    let (s, v) = call(
+        &dh,
+        &app,
+        Method::PATCH,
+        &path,
+        &dcsrf,
+        json!({ "status": "open", "reason": "直接打开" }),
+    )
+    .await;
+    assert!(s == 403 || s == 400, "{s} {v}");
+    // The officer asks, with a reason (an empty one is refused).
+    let (s, v) = call(
+        &zw,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen-request"),
+        &csrf,
+        json!({ "reason": " " }),
+    )
+    .await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = call(
+        &zw,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen-request"),
+        &csrf,
+        json!({ "reason": "行政复议决定撤销，重新调查" }),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = call(
+        &zw,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen-request"),
+        &csrf,
+        json!({ "reason": "再次申请" }),
+    )
+    .await;
+    assert_eq!(s, 400, "one pending request at a time: {v}");
+    // 3. the requester cannot decide it (no role), still archived
+    let (s, v) = call(
+        &zw,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen"),
+        &csrf,
+        json!({ "reason": "同意" }),
+    )
+    .await;
+    assert_eq!(v["error"]["code"], "case_reopen_role", "{s} {v}");
+    let html = page(dh.clone()).await;
+    assert!(
+        html.contains("/reopen\"") && html.contains("行政复议决定撤销，重新调查"),
+        "{html}"
+    );
+    // The deputy head declines (with a reason); the case stays archived.
     let (s, v) = call(
         &dh,
         &app,
@@ -196,10 +271,76 @@ async fn archived_case_refuses_changes_and_offers_notes_and_reopening() {
         Method::POST,
         &format!("{path}/reopen"),
         &dcsrf,
+        json!({ "reason": "理由不足", "decline": true }),
+    )
+    .await;
+    assert_eq!((s, &v["status"]), (200, &json!("archived")), "{v}");
+    // 4. a reopening role asking and approving alone
+    let (s, v) = call(
+        &dh,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen-request"),
+        &dcsrf,
         json!({ "reason": "行政复议决定撤销，重新调查" }),
     )
     .await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = call(
+        &dh,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen"),
+        &dcsrf,
+        json!({ "reason": "同意" }),
+    )
+    .await;
+    assert_eq!(
+        (s, v["error"]["code"].as_str()),
+        (403, Some("case_reopen_self")),
+        "{v}"
+    );
+    assert!(!page(dh.clone()).await.contains("/reopen\""));
+    // Another deputy head approves.
+    let dh2 = app.client();
+    let d2csrf = app.login(&dh2, "wangqiang", TEST_PASSWORD).await;
+    let (s, v) = call(
+        &dh2,
+        &app,
+        Method::POST,
+        &format!("{path}/reopen"),
+        &d2csrf,
+        json!({ "reason": "同意重新调查" }),
+    )
+    .await;
     assert_eq!((s, &v["status"]), (200, &json!("open")), "{v}");
+    // The history shows request, decline, request and approval, with their reasons.
+    let actions: Vec<String> = app
+        .custody
+        .db()
+        .entries_for(&format!("case:{id}"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("case.reopen") || a == "case.edited")
+        .collect();
+    let tail: Vec<&str> = actions
+        .iter()
+        .rev()
+        .take(4)
+        .rev()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            "case.reopen_requested",
+            "case.reopen_declined",
+            "case.reopen_requested",
+            "case.edited"
+        ]
+    );
     let (s, v) = call(
         &zw,
         &app,

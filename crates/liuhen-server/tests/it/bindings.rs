@@ -110,3 +110,64 @@ async fn grant_or_label_edited_in_the_database_is_refused_and_alerted() {
     assert_eq!(refused[0]["binding"], format!("labels:record:{}", recs[1]));
     assert_eq!(tamper_alerts(&w).await.len(), 3, "one per person and day");
 }
+
+/// Lists too (issue 17): a record search selects rows in SQL from the grant and label
+/// tables, so an edited row would put a record in someone's list; such a row is left out,
+/// refused with `binding_broken` (the list's query in the entry) and alerted.
+#[tokio::test]
+async fn list_rows_whose_grant_or_label_binding_is_broken_are_left_out_and_alerted() {
+    let w = World::new().await;
+    let mut recs = Vec::new();
+    for _ in 0..2 {
+        recs.push(w.record(GX, "李娜").await);
+    }
+    let refs: Vec<&str> = recs.iter().map(String::as_str).collect();
+    w.case("高新应急检〔2026〕62号", &["李娜"], &refs, true)
+        .await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The state-secret label hides the second record from the supervisor's list.
+    let (s, v) = w
+        .post(
+            "keeper",
+            &format!("/api/v1/records/{}/labels", recs[1]),
+            json!({ "label": "state_secret", "set": true, "reason": "涉及国家秘密" }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = w.get("supervisor", "/api/v1/records?officer=李娜").await;
+    assert_eq!(s, 200, "{v}");
+    let listed = ids(&v);
+    assert!(listed.contains(&recs[0]), "{v}");
+    assert!(!listed.contains(&recs[1]), "{v}");
+    assert!(tamper_alerts(&w).await.is_empty());
+
+    // The label row deleted in the database: without the check the record would now be
+    // listed to the supervisor.
+    w.sql("DELETE FROM record_labels WHERE record_id = ?", &recs[1])
+        .await;
+    let (s, v) = w.get("supervisor", "/api/v1/records?officer=李娜").await;
+    assert_eq!(s, 200, "{v}");
+    let listed = ids(&v);
+    assert!(listed.contains(&recs[0]), "{v}");
+    assert!(
+        !listed.contains(&recs[1]),
+        "the tampered row is left out: {v}"
+    );
+    let refused = binding_refusals(&w.entries(&format!("record:{}", recs[1])).await);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["binding"], format!("labels:record:{}", recs[1]));
+    assert_eq!(
+        refused[0]["list"]["query"]["officer"], "李娜",
+        "{refused:?}"
+    );
+    assert_eq!(tamper_alerts(&w).await.len(), 1);
+    // the unaffected record stays visible and its rows were not refused
+    assert!(binding_refusals(&w.entries(&format!("record:{}", recs[0])).await).is_empty());
+}

@@ -40,6 +40,7 @@ async fn video(app: &TestApp, name: &str, start: Timestamp, secs: u32) -> Option
             officer: Some("张伟".into()),
             case_name: Some("某化工有限公司案".into()),
             party: Some("某化工有限公司".into()),
+            camera_operator: None,
         },
         ..Default::default()
     };

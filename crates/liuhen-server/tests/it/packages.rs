@@ -113,4 +113,86 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
         html.contains(&package) && html.contains("证据包"),
         "the case lists its package"
     );
+    let burn = format!("/access/requests/{rid}/packages/{package}/burn");
+    assert!(html.contains(&burn), "the case links the burn form");
+
+    // The disc-burn record form: the head of department is listed and confirms in the
+    // system; someone not listed finds nothing; the keeper prints it and attaches the scan.
+    let as_who = |key: &'static str, path: String| {
+        let http = http.clone();
+        let url = w.app.url(&path);
+        let token = w.who(key).token.clone();
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await.unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (s, html) = as_who("head", burn.clone()).await;
+    assert_eq!(s, 200, "{html}");
+    assert!(
+        html.contains("孙鹏") && html.contains("部门负责人") && html.contains("burn-confirm"),
+        "{html}"
+    );
+    let (s, _) = as_who("officer", burn.clone()).await;
+    assert_ne!(s, 200, "not a participant");
+    let res = http
+        .post(w.app.url(&format!("{burn}/confirm")))
+        .bearer_auth(&w.who("head").token)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let (_, html) = as_who("head", burn.clone()).await;
+    assert!(
+        html.contains("burn-mine") && !html.contains("id=\"burn-confirm\""),
+        "{html}"
+    );
+    let confirmed: Vec<_> = w
+        .entries(&format!("request:{rid}"))
+        .await
+        .into_iter()
+        .filter(|(_, a, _)| a == "package.burn_confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1);
+    assert_eq!(confirmed[0].2["name"], "孙鹏");
+    assert_eq!(confirmed[0].2["package"], package.as_str());
+
+    let res = http
+        .get(w.app.url(&format!("{burn}/form.pdf")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.bytes().await.unwrap().starts_with(b"%PDF-"));
+    let scan_url =
+        format!("/api/v1/access/requests/{rid}/packages/{package}/scan?file_name=signed.pdf");
+    let put = |key: &'static str, body: &'static [u8]| {
+        let http = http.clone();
+        let url = w.app.url(&scan_url);
+        let token = w.who(key).token.clone();
+        async move {
+            let res = http
+                .put(url)
+                .bearer_auth(token)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (s, body) = put("keeper", b"not a scan").await;
+    assert_eq!(s, 403, "{body}");
+    assert!(body.contains("scan_not_accepted"), "{body}");
+    let (s, _) = put("officer", b"%PDF-1.4\n").await;
+    assert_ne!(s, 200);
+    let (s, body) = put("keeper", b"%PDF-1.4\n% signed burn form scan\n").await;
+    assert_eq!(s, 200, "{body}");
+    // `printf '%PDF-1.4\n%% signed burn form scan\n' | sha256sum`
+    let sha = "fc5bc5a28d289af2915efaea98ec771c5d835cc148cd40e89f53f0760aaf602e";
+    assert!(body.contains(sha), "{body}");
+    let (_, html) = as_who("keeper", burn.clone()).await;
+    assert!(html.contains(sha) && html.contains("signed.pdf"), "{html}");
 }

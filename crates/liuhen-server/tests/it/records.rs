@@ -30,6 +30,7 @@ async fn record(app: &TestApp, n: u32, agency: &str, officer: &str, case_name: &
             officer: Some(officer.into()),
             case_name: Some(case_name.into()),
             party: Some(party.into()),
+            camera_operator: None,
         },
         ..Default::default()
     };
@@ -308,6 +309,17 @@ async fn the_keeper_reclassifies_with_a_reason_and_others_cannot() {
     let (_, html) = get(&keeper, &w.app, &location(&res)).await;
     assert!(html.contains("某液化气站检查") && html.contains("案件名称录入错误"));
     assert!(html.contains("修改元数据"));
+    // 摄录人员 (issue 19): set from the same form, with its own reason, shown on the page.
+    let mut with_operator = form("补录摄录人员（核对现场记录）", "某液化气站检查");
+    with_operator.push(("camera_operator", "王强".to_owned()));
+    let res = post(with_operator).await.unwrap();
+    assert!(location(&res).ends_with("?saved=1"), "{}", location(&res));
+    let (_, html) = get(&keeper, &w.app, &location(&res)).await;
+    assert!(
+        html.contains(r#"<dd id="camera-operator">王强</dd>"#),
+        "camera operator not shown"
+    );
+    assert!(html.contains("补录摄录人员（核对现场记录）"));
     assert_eq!(
         api_ids(&keeper, &w.app, "?q=液化").await,
         vec![w.colleague.clone()]

@@ -27,6 +27,7 @@ async fn record(app: &TestApp, n: u32, agency: &str, case_name: &str) -> String 
             officer: Some(if n == 1 { "张伟" } else { "王芳" }.into()),
             case_name: Some(case_name.into()),
             party: Some("平顶山市某化工有限公司".into()),
+            camera_operator: None,
         },
         ..Default::default()
     };

@@ -1,6 +1,7 @@
 //! Every use is logged (R6.1), issue 17: case page views (shown in the access register as
 //! a consultation of the case's records, R4.1), record and case searches (the query, not
-//! the results) and case list exports. Before, only record views were.
+//! the results), dashboard views and case list and dashboard exports. Before, only record
+//! views were.
 
 use std::sync::Arc;
 
@@ -192,4 +193,44 @@ async fn every_use_is_logged_case_views_searches_and_exports() {
     let rows = v["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 2, "{v}");
     assert_eq!(rows[0]["actor_name"], "张伟");
+}
+
+/// Dashboard views are logged (R6.1, issue 17): `dashboard.viewed` with the counts shown;
+/// its CSV exports log `cases.exported`, not a second view.
+#[tokio::test]
+async fn dashboard_views_and_exports_are_logged() {
+    let app = TestApp::new().await;
+    app.user_named("zhangwei", "张伟", &[Role::Officer], GX)
+        .await;
+    let zw = app.client();
+    let csrf = app.login(&zw, "zhangwei", TEST_PASSWORD).await;
+    let res = zw
+        .post(app.url("/api/v1/cases"))
+        .header("X-CSRF-Token", &csrf)
+        .json(
+            &json!({ "number": "高新应急检〔2026〕7号", "name": "某公司检查",
+                       "category": "inspection", "department": "执法监察大队",
+                       "team": ["张伟"] }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert!(logged(&app, "dashboard.viewed").await.is_empty());
+    let res = zw.get(app.url("/cases/dashboard")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let views = logged(&app, "dashboard.viewed").await;
+    assert_eq!(views.len(), 1);
+    let (actor, d) = &views[0];
+    assert!(!actor.is_empty());
+    assert_eq!((&d["cases"], &d["findings"]), (&json!(1), &json!(0)), "{d}");
+    let before = logged(&app, "cases.exported").await.len();
+    let res = zw
+        .get(app.url("/cases/dashboard/findings.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(logged(&app, "cases.exported").await.len(), before + 1);
+    assert_eq!(logged(&app, "dashboard.viewed").await.len(), 1);
 }

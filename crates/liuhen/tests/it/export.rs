@@ -284,3 +284,67 @@ async fn export_benchmark() {
         rss_kib / 1024.0
     );
 }
+
+#[tokio::test]
+async fn export_onto_discs_too_small_is_refused_and_a_medium_gives_numbered_labels() {
+    if !require_tool("xorriso") {
+        return;
+    }
+    let app = TestApp::new();
+    let request = made_copy(&app).await;
+    let image = app.work.join("tiny.iso");
+    let out = app.run(&[
+        "export",
+        "copy",
+        &request,
+        "--as",
+        "zhaomin",
+        "--out",
+        app.work.join("p1").to_str().unwrap(),
+        "--iso",
+        image.to_str().unwrap(),
+        "--disc-bytes",
+        "100000",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("光盘容量"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let image = app.work.join("cd.iso");
+    let out = app.run(&[
+        "export",
+        "copy",
+        &request,
+        "--as",
+        "zhaomin",
+        "--out",
+        app.work.join("p2").to_str().unwrap(),
+        "--iso",
+        image.to_str().unwrap(),
+        "--medium",
+        "cd",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["discs"].as_array().unwrap().len(), 1, "{v}");
+    assert!(image.is_file());
+    if require_tool("pdftotext") {
+        let text = std::process::Command::new("pdftotext")
+            .args(["-enc", "UTF-8"])
+            .arg(app.work.join("cd.label.pdf"))
+            .arg("-")
+            .output()
+            .unwrap();
+        let flat: String = String::from_utf8_lossy(&text.stdout)
+            .split_whitespace()
+            .collect();
+        assert!(flat.contains("第1张共1张"), "{flat}");
+    }
+}

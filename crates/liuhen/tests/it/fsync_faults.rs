@@ -29,7 +29,7 @@ fn strace_present() -> bool {
 /// (0: none); returns the trace's lines.
 fn traced(app: &TestApp, trace: &Path, fail_at: usize, args: &[&str]) -> Vec<String> {
     let mut cmd = Command::new("strace");
-    cmd.args(["-f", "-qq", "-s", "4096", "-e", "signal=none"]);
+    cmd.args(["-f", "-qq", "-y", "-s", "4096", "-e", "signal=none"]);
     cmd.args(["-e", "trace=fsync,fdatasync,write"]);
     if fail_at > 0 {
         cmd.args([
@@ -51,6 +51,22 @@ fn traced(app: &TestApp, trace: &Path, fail_at: usize, args: &[&str]) -> Vec<Str
         .collect()
 }
 
+/// The kind of file a sync is about (strace `-y` prints the descriptor's path).
+fn kind(line: &str) -> &'static str {
+    let path = line
+        .split('<')
+        .nth(1)
+        .and_then(|r| r.split('>').next())
+        .unwrap_or("");
+    if path.contains("/blobs") {
+        "original or its directories"
+    } else if path.contains("liuhen.db") {
+        "database"
+    } else {
+        "other"
+    }
+}
+
 fn is_sync(line: &str) -> bool {
     line.contains(" fsync(") || line.contains(" fdatasync(")
 }
@@ -59,7 +75,7 @@ fn is_sync(line: &str) -> bool {
 fn report_line(lines: &[String]) -> Option<usize> {
     lines
         .iter()
-        .position(|l| l.contains("write(1, \"{\\\"path\\\""))
+        .position(|l| l.contains(" write(1<") && l.contains("\"{\\\"path\\\""))
 }
 
 fn status_of(line: &str) -> &str {
@@ -87,6 +103,7 @@ fn an_fsync_failing_at_any_point_of_an_ingest_never_becomes_a_stored_report() {
     );
     let report = report_line(&lines).expect("a clean ingest reports the file");
     let syncs = lines[..report].iter().filter(|l| is_sync(l)).count();
+    let mut failed_kinds = std::collections::BTreeSet::new();
     assert!(
         syncs >= 3,
         "blob, directory and database are synced: {syncs}"
@@ -104,6 +121,12 @@ fn an_fsync_failing_at_any_point_of_an_ingest_never_becomes_a_stored_report() {
             &["ingest", "--json", dir.to_str().unwrap()],
         );
         let injected = lines.iter().position(|l| l.contains("(INJECTED)"));
+        failed_kinds.extend(
+            lines
+                .iter()
+                .filter(|l| l.contains("(INJECTED)"))
+                .map(|l| kind(l)),
+        );
         let reported_stored =
             report_line(&lines).filter(|&i| lines[i].contains("\\\"status\\\":\\\"stored\\\""));
         if let (Some(i), Some(r)) = (injected, reported_stored) {
@@ -139,6 +162,12 @@ fn an_fsync_failing_at_any_point_of_an_ingest_never_becomes_a_stored_report() {
             );
         }
         app.assert_verifies();
+    }
+    // Every kind of file the ingest syncs had a sync fail in some run (strace counts
+    // `when=N` per thread, so this is checked, not assumed).
+    eprintln!("failed: {failed_kinds:?}");
+    for k in ["original or its directories", "database"] {
+        assert!(failed_kinds.contains(k), "no run failed a sync of the {k}");
     }
     assert!(started.elapsed().as_secs() < 120, "bounded in time");
 }

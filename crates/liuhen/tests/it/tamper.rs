@@ -431,3 +431,47 @@ async fn one_malformed_log_row_is_named_and_verify_goes_on() {
     assert_eq!(report["entries"], 7);
     assert_eq!(report["records"], 6);
 }
+
+/// Regression (issue 16): a checkpoint row that does not decode made `verify` stop every
+/// check (exit 2, nothing named), and so did a row of any other table read whole (holds,
+/// cases, decisions). Each is named, and the other checks go on.
+#[tokio::test]
+async fn malformed_checkpoint_and_hold_rows_are_named_and_verify_goes_on() {
+    let (app, reports) = custody();
+    let pool = app.sql().await;
+    sqlx::query("UPDATE checkpoints SET timestamp_ms = 'not a time' WHERE id = 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO holds (id, target, ground, note, placed_ms, placed_by) \
+         VALUES ('h-bad', 'record:x', 'litigation', '', 'not a time', 'someone')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    // An unrelated change, which only checks that went on can find.
+    let victim = reports[4]["record_id"].as_str().unwrap();
+    sqlx::query("UPDATE records SET officer = '王五' WHERE id = $1")
+        .bind(victim)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let out = app.run(&["verify", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "problems found, not a crash");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        mentions(&report, "checkpoint_malformed", "checkpoint:1"),
+        "{report:#}"
+    );
+    assert!(
+        mentions(&report, "rows_unreadable", "check:holds"),
+        "{report:#}"
+    );
+    assert!(mentions(&report, "record_edited", victim), "{report:#}");
+    assert_eq!(report["checkpoints"], 2, "{report:#}");
+    assert_eq!(report["records"], 6);
+    assert_eq!(report["blobs_checked"], 6, "fixity ran: {report:#}");
+}

@@ -1,0 +1,352 @@
+//! The disc-burn record form's people (R3.6): everyone who took part in the case (its team,
+//! the officers and camera operators of the records) and the unit's head of department.
+//! Each confirms the form in the system (a logged `package.burn_confirmed` entry with name
+//! and time); the hand-signed paper is scanned and attached (`package.scan_attached`, the
+//! scan kept beside the package, its SHA-256 logged). Both are read back from the log.
+
+use liuhen_db::{NewEntry, RequestRow};
+use liuhen_domain::authz::{Action, Principal};
+use liuhen_domain::{AuditAction, Record, RecordId, Role};
+use serde::Serialize;
+
+use super::forms;
+use crate::{AppError, Custody};
+
+/// Largest scan accepted (bytes).
+pub const MAX_SCAN_BYTES: usize = 20 * 1024 * 1024;
+
+/// One signature line of the form.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Participant {
+    /// The account, when the person has one (only they can confirm).
+    pub user_id: Option<String>,
+    pub name: String,
+    /// 办案人员 / 执法人员 / 摄录人员 / 部门负责人
+    pub role: &'static str,
+    /// When they confirmed in the system (ms), from the log.
+    pub confirmed_ms: Option<i64>,
+}
+
+/// An attached scan of the signed form.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scan {
+    pub name: String,
+    pub sha256: String,
+    pub size: u64,
+    pub at_ms: i64,
+    pub by: String,
+}
+
+/// What the burn-form page shows to a participant or a keeper of the unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct BurnSheet {
+    pub request: String,
+    pub package: String,
+    pub people: Vec<Participant>,
+    pub scans: Vec<Scan>,
+    /// `who` keeps the unit's requests: prints the form, attaches the scan.
+    pub keeper: bool,
+    /// `who`'s own line, when listed with their account.
+    pub mine: Option<Participant>,
+}
+
+fn scan_kind(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"%PDF-") {
+        Some("pdf")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else {
+        None
+    }
+}
+
+fn details(e: &liuhen_db::AuditEntry) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(&e.body)
+        .map(|b| b["details"].clone())
+        .unwrap_or_default()
+}
+
+impl Custody {
+    async fn request_records(&self, request: &RequestRow) -> Result<Vec<Record>, AppError> {
+        let mut out = Vec::new();
+        for c in self.db.copies(&request.id).await? {
+            let id = RecordId::parse(&c.record_id).map_err(|e| AppError::Invalid(e.to_string()))?;
+            out.push(self.record(&id).await?);
+        }
+        Ok(out)
+    }
+
+    /// The people of the form, without confirmations: the case team (or, without a case,
+    /// the records' officers), the records' camera operators, the unit's heads of department.
+    pub(super) async fn burn_people(
+        &self,
+        request: &RequestRow,
+        records: &[Record],
+    ) -> Result<Vec<Participant>, AppError> {
+        let mut people: Vec<Participant> = Vec::new();
+        let mut add = |user_id: Option<String>, name: &str, role: &'static str| {
+            let name = name.trim();
+            if name.is_empty() {
+                return;
+            }
+            let same = |p: &Participant| match (&p.user_id, &user_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => p.name == name,
+            };
+            if !people.iter().any(same) {
+                people.push(Participant {
+                    user_id,
+                    name: name.to_owned(),
+                    role,
+                    confirmed_ms: None,
+                });
+            }
+        };
+        match request.case_id.as_deref() {
+            Some(case_id) => {
+                let case = self.case(case_id).await?;
+                for (i, name) in case.team.iter().enumerate() {
+                    add(case.team_ids.get(i).cloned().flatten(), name, "办案人员");
+                }
+            }
+            None => {
+                for r in records {
+                    if let Some(o) = &r.classification.officer {
+                        add(r.officer_id.clone(), o, "执法人员");
+                    }
+                }
+            }
+        }
+        for r in records {
+            let c = &r.classification;
+            if let Some(op) = &c.camera_operator {
+                let account = self.officer_account(c.agency.as_deref(), Some(op)).await?;
+                add(account, op, "摄录人员");
+            }
+        }
+        for u in self.db.users().await? {
+            if !u.disabled
+                && u.roles.contains(&Role::DepartmentHead)
+                && u.unit.as_deref() == Some(request.agency.as_str())
+            {
+                add(Some(u.id.clone()), &u.display_name, "部门负责人");
+            }
+        }
+        Ok(people)
+    }
+
+    async fn known_package(&self, request_id: &str, package: &str) -> Result<(), AppError> {
+        let known = self
+            .request_packages(request_id)
+            .await?
+            .iter()
+            .any(|p| p.package == package);
+        if known {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!("package {package}")))
+        }
+    }
+
+    /// The form's people with their confirmations of package `package`.
+    pub async fn burn_participants(
+        &self,
+        request_id: &str,
+        package: &str,
+    ) -> Result<Vec<Participant>, AppError> {
+        self.known_package(request_id, package).await?;
+        let request = self.request_row(request_id).await?;
+        let records = self.request_records(&request).await?;
+        let mut people = self.burn_people(&request, &records).await?;
+        let entries = self
+            .db
+            .entries_for(&format!("request:{request_id}"))
+            .await?;
+        for e in entries
+            .iter()
+            .filter(|e| e.action == AuditAction::PackageBurnConfirmed.as_str())
+        {
+            let d = details(e);
+            if d["package"].as_str() != Some(package) {
+                continue;
+            }
+            if let Some(p) = people
+                .iter_mut()
+                .find(|p| p.user_id.as_deref() == Some(e.actor.as_str()))
+            {
+                p.confirmed_ms.get_or_insert(e.at_ms);
+            }
+        }
+        Ok(people)
+    }
+
+    /// `who` confirms the disc-burn record form of `package` (logged with name and time).
+    /// Only a listed participant with an account may, once.
+    pub async fn confirm_burn_form(
+        &self,
+        who: &Principal,
+        who_name: &str,
+        request_id: &str,
+        package: &str,
+    ) -> Result<Participant, AppError> {
+        let people = self.burn_participants(request_id, package).await?;
+        let Some(me) = people
+            .into_iter()
+            .find(|p| p.user_id.as_deref() == Some(who.user_id.as_str()))
+        else {
+            return Err(AppError::Refused {
+                code: "burn_not_participant",
+                message: "您不是该刻盘存储记录表所列的参与人员或部门负责人，不能确认".into(),
+            });
+        };
+        if me.confirmed_ms.is_some() {
+            return Err(AppError::Refused {
+                code: "burn_already_confirmed",
+                message: format!("{} 已确认过该刻盘存储记录表", me.name),
+            });
+        }
+        let at = self.now();
+        self.log_event(NewEntry {
+            actor: who.user_id.clone(),
+            action: AuditAction::PackageBurnConfirmed,
+            subject: Some(format!("request:{request_id}")),
+            details: serde_json::json!({
+                "request": request_id,
+                "package": package,
+                "name": who_name,
+                "listed_as": me.name,
+                "role": me.role,
+            }),
+        })
+        .await?;
+        Ok(Participant {
+            confirmed_ms: Some(at.as_millisecond()),
+            ..me
+        })
+    }
+
+    /// Attaches the scan (PDF, JPEG or PNG) of the signed form to the package's record: kept
+    /// as `<data>/packages/<package>/scans/<sha256>.<ext>`, its digest logged.
+    pub async fn attach_burn_scan(
+        &self,
+        who: &Principal,
+        request_id: &str,
+        package: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<Scan, AppError> {
+        self.unit_request(who, Action::HandleRequest, request_id)
+            .await?;
+        self.known_package(request_id, package).await?;
+        let Some(ext) = scan_kind(bytes) else {
+            return Err(AppError::Refused {
+                code: "scan_not_accepted",
+                message: "扫描件须为 PDF、JPEG 或 PNG 文件".into(),
+            });
+        };
+        if bytes.len() > MAX_SCAN_BYTES {
+            return Err(AppError::Refused {
+                code: "scan_not_accepted",
+                message: format!("扫描件过大（最多 {} MB）", MAX_SCAN_BYTES / 1024 / 1024),
+            });
+        }
+        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
+        let dir = self.package_dir(package).join("scans");
+        std::fs::create_dir_all(&dir).map_err(|e| AppError::io(&dir, e))?;
+        let path = dir.join(format!("{sha256}.{ext}"));
+        if !path.exists() {
+            std::fs::write(&path, bytes).map_err(|e| AppError::io(&path, e))?;
+        }
+        let name = file_name.trim().chars().take(200).collect::<String>();
+        self.log_event(NewEntry {
+            actor: who.user_id.clone(),
+            action: AuditAction::PackageScanAttached,
+            subject: Some(format!("request:{request_id}")),
+            details: serde_json::json!({
+                "request": request_id,
+                "package": package,
+                "name": name,
+                "sha256": sha256,
+                "size": bytes.len(),
+            }),
+        })
+        .await?;
+        Ok(Scan {
+            name,
+            sha256,
+            size: bytes.len() as u64,
+            at_ms: self.now().as_millisecond(),
+            by: who.user_id.clone(),
+        })
+    }
+
+    /// The scans attached to `package`, oldest first.
+    pub async fn burn_scans(&self, request_id: &str, package: &str) -> Result<Vec<Scan>, AppError> {
+        let entries = self
+            .db
+            .entries_for(&format!("request:{request_id}"))
+            .await?;
+        Ok(entries
+            .iter()
+            .filter(|e| e.action == AuditAction::PackageScanAttached.as_str())
+            .filter_map(|e| {
+                let d = details(e);
+                (d["package"].as_str() == Some(package)).then(|| Scan {
+                    name: d["name"].as_str().unwrap_or_default().to_owned(),
+                    sha256: d["sha256"].as_str().unwrap_or_default().to_owned(),
+                    size: d["size"].as_u64().unwrap_or_default(),
+                    at_ms: e.at_ms,
+                    by: e.actor.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// The burn-form page of `package` for `who`: a listed participant or a keeper of the
+    /// request's unit; anyone else finds nothing.
+    pub async fn burn_sheet(
+        &self,
+        who: &Principal,
+        request_id: &str,
+        package: &str,
+    ) -> Result<BurnSheet, AppError> {
+        let people = self.burn_participants(request_id, package).await?;
+        let request = self.request_row(request_id).await?;
+        let keeper = who.unit.as_deref() == Some(request.agency.as_str())
+            && self.allows_system(who, Action::HandleRequest);
+        let mine = people
+            .iter()
+            .find(|p| p.user_id.as_deref() == Some(who.user_id.as_str()))
+            .cloned();
+        if !keeper && mine.is_none() {
+            return Err(AppError::NotFound(format!("package {package}")));
+        }
+        Ok(BurnSheet {
+            request: request_id.to_owned(),
+            package: package.to_owned(),
+            scans: self.burn_scans(request_id, package).await?,
+            people,
+            keeper,
+            mine,
+        })
+    }
+
+    /// The disc-burn record form of `package` as it stands: every field filled from the
+    /// records, each participant's confirmation (name and time) printed on their line.
+    pub async fn burn_form_pdf(
+        &self,
+        who: &Principal,
+        request_id: &str,
+        package: &str,
+    ) -> Result<Vec<u8>, AppError> {
+        let request = self
+            .unit_request(who, Action::HandleRequest, request_id)
+            .await?;
+        let people = self.burn_participants(request_id, package).await?;
+        let records = self.request_records(&request).await?;
+        let form = forms::burn_form(&records, &request, &people, &self.tz());
+        Ok(crate::pdf::render_form(&self.pdf_style, &form))
+    }
+}

@@ -1,0 +1,188 @@
+//! Reads for supervision (issue 20): the cases and records of a period, for a plan's
+//! population and for the annual assessment.
+
+use sqlx::Row;
+
+use std::collections::HashMap;
+
+use liuhen_domain::Record;
+
+use crate::cases::{CASE_COLUMNS, STEP_COLUMNS, decode_case, decode_explanation, decode_step};
+use crate::error::QueryContext;
+use crate::{CaseRow, Db, DbError, ExplanationRow, StepRow};
+
+/// A case with everything its compliance needs: steps, each with its linked records (in
+/// link order) and its explanations. Read in five queries for a whole period.
+#[derive(Debug, Clone)]
+pub struct CaseEvidence {
+    pub case: CaseRow,
+    pub steps: Vec<(StepRow, Vec<Record>, Vec<ExplanationRow>)>,
+}
+
+/// The cases of a period as a SQL condition on `cases` (binds $1, $2, $3).
+const PERIOD_CASES: &str =
+    "SELECT id FROM cases WHERE created_ms >= $1 AND created_ms < $2 AND ($3 = '' OR agency = $3)";
+
+/// What the assessment needs of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFactRow {
+    pub agency: String,
+    pub officer: Option<String>,
+    pub late: bool,
+}
+
+impl Db {
+    /// Cases created within `[from_ms, to_ms)`, of one unit (`agency`) or of all units
+    /// (`None`), with parties and team, oldest first.
+    pub async fn cases_created_between(
+        &self,
+        agency: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseRow>, DbError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE created_ms >= $1 AND created_ms < $2 \
+             AND ($3 = '' OR agency = $3) ORDER BY created_ms, id"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(agency.unwrap_or(""))
+            .fetch_all(self.pool())
+            .await
+            .ctx("listing the cases of a period")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(self.fill_case(decode_case(row)?).await?);
+        }
+        Ok(out)
+    }
+
+    /// Unit, officer and lateness of the records dated within `[from, to]` (`YYYY-MM-DD`,
+    /// inclusive), of one unit or of all.
+    pub async fn record_facts_between(
+        &self,
+        agency: Option<&str>,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<RecordFactRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT agency, officer, late FROM records WHERE record_date >= $1 \
+             AND record_date <= $2 AND ($3 = '' OR agency = $3)",
+        )
+        .bind(from)
+        .bind(to)
+        .bind(agency.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await
+        .ctx("counting the records of a period")?;
+        rows.iter()
+            .map(|r| {
+                Ok(RecordFactRow {
+                    agency: r
+                        .try_get::<Option<String>, _>("agency")?
+                        .unwrap_or_default(),
+                    officer: r.try_get("officer")?,
+                    late: r.try_get::<i64, _>("late")? != 0,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .ctx("counting the records of a period")
+    }
+
+    /// Every case created within `[from_ms, to_ms)` (of one unit, or all) with its team,
+    /// steps, linked records and explanations: five queries, whatever the number of cases.
+    pub async fn case_evidence_between(
+        &self,
+        agency: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseEvidence>, DbError> {
+        let unit = agency.unwrap_or("");
+        let ctx = "reading the cases of a period with their evidence";
+        let run = |sql: String| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(from_ms)
+                .bind(to_ms)
+                .bind(unit)
+                .fetch_all(self.pool())
+        };
+        let cases = run(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id IN ({PERIOD_CASES}) ORDER BY created_ms, id"
+        ))
+        .await
+        .ctx(ctx)?;
+        let mut out: Vec<CaseEvidence> = Vec::with_capacity(cases.len());
+        let mut case_at: HashMap<String, usize> = HashMap::with_capacity(cases.len());
+        for row in &cases {
+            let case = decode_case(row)?;
+            case_at.insert(case.id.clone(), out.len());
+            out.push(CaseEvidence {
+                case,
+                steps: Vec::new(),
+            });
+        }
+        for r in &run(format!(
+            "SELECT case_id, officer, user_id FROM case_team WHERE case_id IN ({PERIOD_CASES}) \
+             ORDER BY case_id, position"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let id: String = r.try_get("case_id").ctx(ctx)?;
+            if let Some(&i) = case_at.get(&id) {
+                out[i].case.team.push(r.try_get("officer").ctx(ctx)?);
+                out[i].case.team_ids.push(r.try_get("user_id").ctx(ctx)?);
+            }
+        }
+        let mut step_at: HashMap<String, (usize, usize)> = HashMap::new();
+        for row in &run(format!(
+            "SELECT {STEP_COLUMNS} FROM steps WHERE case_id IN ({PERIOD_CASES}) \
+             ORDER BY window_start_ms, id"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let step = decode_step(row)?;
+            if let Some(&i) = case_at.get(&step.case_id) {
+                step_at.insert(step.step.id.clone(), (i, out[i].steps.len()));
+                out[i].steps.push((step, Vec::new(), Vec::new()));
+            }
+        }
+        let record_columns: String = crate::records::COLUMNS
+            .split(',')
+            .map(|c| format!("records.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for row in &run(format!(
+            "SELECT step_records.step_id AS link_step, {record_columns} FROM step_records \
+             JOIN records ON records.id = step_records.record_id \
+             WHERE step_records.step_id IN (SELECT id FROM steps WHERE case_id IN ({PERIOD_CASES})) \
+             ORDER BY step_records.linked_ms, step_records.record_id"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let step: String = row.try_get("link_step").ctx(ctx)?;
+            let (record, _) = crate::records::decode(row)?;
+            if let Some(&(i, j)) = step_at.get(&step) {
+                out[i].steps[j].1.push(record);
+            }
+        }
+        for row in &run(format!(
+            "SELECT step_id, resumed_record_id, reason, text, spoken_at_offset_s, explained_ms, \
+             explained_by FROM interruption_explanations \
+             WHERE step_id IN (SELECT id FROM steps WHERE case_id IN ({PERIOD_CASES})) \
+             ORDER BY resumed_record_id"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let e = decode_explanation(row)?;
+            if let Some(&(i, j)) = step_at.get(&e.step_id) {
+                out[i].steps[j].2.push(e);
+            }
+        }
+        Ok(out)
+    }
+}
