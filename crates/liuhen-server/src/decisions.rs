@@ -206,21 +206,6 @@ async fn api_draft(
     Ok(Json(decision_json(&d)))
 }
 
-/// RFC 5987 `filename*` for a Chinese file name.
-fn disposition(kind: &str, name: &str) -> String {
-    let enc: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("{kind}; filename=\"draft.bin\"; filename*=UTF-8''{enc}")
-}
-
 async fn api_draft_download(
     State(s): State<AppState>,
     user: CurrentUser,
@@ -229,8 +214,14 @@ async fn api_draft_download(
     let (name, bytes) = s.custody.draft_document(&user.principal, &id).await?;
     Ok((
         [
-            (CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (CONTENT_DISPOSITION, disposition("attachment", &name)),
+            (
+                CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/octet-stream"),
+            ),
+            (
+                CONTENT_DISPOSITION,
+                crate::disposition::content_disposition(false, &name),
+            ),
         ],
         bytes,
     )
@@ -353,17 +344,7 @@ async fn opinion_pdf(
     Query(q): Query<RoundQuery>,
 ) -> Result<Response, ApiError> {
     let pdf = s.custody.opinion_pdf(&user.principal, &id, q.round).await?;
-    Ok((
-        [
-            (CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                disposition("inline", "法制审核意见书.pdf"),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(crate::disposition::pdf(true, "法制审核意见书.pdf", pdf))
 }
 
 async fn api_inbox(State(s): State<AppState>, user: CurrentUser) -> Result<Json<Value>, ApiError> {

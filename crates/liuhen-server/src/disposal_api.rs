@@ -10,8 +10,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use liuhen_app::disposal_list::{DisposalList, DraftItem};
@@ -330,16 +329,9 @@ async fn certificate(
 ) -> Result<Response, ApiError> {
     let user = user?;
     let bytes = s.custody.disposal_certificate(&user.principal, &id).await?;
-    Ok((
-        [
-            (CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"disposal-{id}.pdf\""),
-            ),
-            (CACHE_CONTROL, "no-store".to_owned()),
-        ],
+    Ok(crate::disposition::pdf(
+        false,
+        &format!("disposal-{id}.pdf"),
         bytes,
-    )
-        .into_response())
+    ))
 }

@@ -3,6 +3,21 @@
 //! clients that do not read `filename*`.
 
 use axum::http::HeaderValue;
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+
+/// A generated form (PDF): shown in the browser (`inline`) or saved as `name`; never cached.
+pub fn pdf(inline: bool, name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (CONTENT_DISPOSITION, content_disposition(inline, name)),
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
 
 /// The header value for `name`: `attachment` (or `inline`), an ASCII fallback in which each
 /// run of other characters becomes one `_` (extension kept), and the exact name encoded.

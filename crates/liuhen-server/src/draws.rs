@@ -9,8 +9,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use liuhen_app::draws::{DrawCheck, DrawSpec, SeedPlan};
@@ -155,16 +154,9 @@ async fn pdf(
 ) -> Result<Response, ApiError> {
     let user = user?;
     let bytes = s.custody.draw_pdf(&user.principal, &id).await?;
-    Ok((
-        [
-            (CONTENT_TYPE, "application/pdf".to_owned()),
-            (
-                CONTENT_DISPOSITION,
-                format!("attachment; filename=\"draw-{id}.pdf\""),
-            ),
-            (CACHE_CONTROL, "no-store".to_owned()),
-        ],
+    Ok(crate::disposition::pdf(
+        false,
+        &format!("draw-{id}.pdf"),
         bytes,
-    )
-        .into_response())
+    ))
 }

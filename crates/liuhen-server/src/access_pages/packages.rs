@@ -186,15 +186,5 @@ pub(super) async fn burn_pdf(
         .burn_form_pdf(&user.principal, &id, &package)
         .await
         .map_err(|e| PageError::new(e, t))?;
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf"),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                "inline; filename=\"burn-form.pdf\"",
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(crate::disposition::pdf(true, "burn-form.pdf", pdf))
 }
