@@ -66,7 +66,7 @@ async fn range_clients(w: &World, ids: &[String], stop: Arc<AtomicBool>) -> u64 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "benchmark: run by hand with --ignored --nocapture"]
 async fn fixity_bench() {
     let w = World::new().await;
     let dir = w.app.data.parent().unwrap().join("bench");

@@ -5,21 +5,6 @@ use serde_json::json;
 
 use crate::access_world::{GX, World};
 
-fn require(tool: &str) -> bool {
-    let found = std::process::Command::new(tool)
-        .arg("-version")
-        .output()
-        .is_ok();
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "{tool} is required under CI=true"
-        );
-        eprintln!("note: {tool} not installed; the image is not checked");
-    }
-    found
-}
-
 #[tokio::test]
 async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it() {
     let w = World::new().await;
@@ -85,7 +70,7 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
 
     let (_, html) = page(format!("/access/requests/{rid}")).await;
     assert!(html.contains(&package), "the request lists its package");
-    if require("xorriso") {
+    if liuhen_test_support::require_tool("xorriso") {
         let href = format!("/access/requests/{rid}/packages/{package}");
         assert!(html.contains(&href), "{html}");
         let res = http

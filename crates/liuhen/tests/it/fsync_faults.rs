@@ -10,21 +10,6 @@ use std::process::Command;
 
 use crate::support::{TestApp, bin};
 
-fn strace_present() -> bool {
-    let found = Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but strace is not installed"
-        );
-        eprintln!("note: strace not installed, test skipped");
-    }
-    found
-}
-
 /// Runs `liuhen --data-dir DATA ARGS` under strace, failing the `fail_at`-th fsync
 /// (0: none); returns the trace's lines.
 fn traced(app: &TestApp, trace: &Path, fail_at: usize, args: &[&str]) -> Vec<String> {
@@ -87,7 +72,7 @@ fn status_of(line: &str) -> &str {
 
 #[test]
 fn an_fsync_failing_at_any_point_of_an_ingest_never_becomes_a_stored_report() {
-    if !strace_present() {
+    if !liuhen_test_support::require_tool("strace") {
         return;
     }
     let started = std::time::Instant::now();
@@ -184,11 +169,7 @@ fn the_cli_on_a_full_disk_says_disk_full_at_once() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "cannot mount a tmpfs (needs root): the disk-full CLI test did not run"
-        );
-        eprintln!("note: cannot mount a tmpfs (needs root), test skipped");
+        liuhen_test_support::missing("a tmpfs mount (needs root) for the disk-full CLI test");
         return;
     }
     struct Unmount(std::path::PathBuf);

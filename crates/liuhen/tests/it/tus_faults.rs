@@ -31,21 +31,6 @@ const TRIES: usize = 8;
 /// base64("REC_0001.MP4")
 const FILENAME_B64: &str = "UkVDXzAwMDEuTVA0";
 
-fn strace_present() -> bool {
-    let found = Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(
-        found || std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but strace is not installed"
-    );
-    if !found {
-        eprintln!("note: strace not installed, test skipped");
-    }
-    found
-}
-
 /// A store with an officer holding an API token, its log covered by a checkpoint and its
 /// administrator made, so that `serve` starts without writing anything.
 pub(crate) fn store(app: &TestApp) -> String {
@@ -439,7 +424,7 @@ fn read_trace(trace: &Path) -> Vec<String> {
 
 #[test]
 fn an_fsync_failing_at_any_point_of_a_tus_upload_is_never_acknowledged() {
-    if !strace_present() {
+    if !liuhen_test_support::require_tool("strace") {
         return;
     }
     let started = std::time::Instant::now();
