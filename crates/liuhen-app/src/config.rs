@@ -31,6 +31,28 @@ pub struct Config {
     pub pdf: PdfSettings,
     pub limits: Limits,
     pub decisions: crate::decision_config::DecisionSettings,
+    #[serde(default)]
+    pub server: ServerSettings,
+}
+
+/// How `serve` runs beside answering requests.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Whether this server runs the periodic jobs (checkpoint signing, retention
+    /// recomputation, overdue reviews, scheduled fixity, the register projection, media
+    /// derivatives, expiry of abandoned uploads). Off on
+    /// every server of a group but one, or in a fault drill that must see only the syncs
+    /// of the requests it sends. The checkpoint at shutdown is signed either way.
+    pub periodic_jobs: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            periodic_jobs: true,
+        }
+    }
 }
 
 /// The offload station (issue 15): where cameras appear and how they are recognised.

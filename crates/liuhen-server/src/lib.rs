@@ -141,12 +141,17 @@ async fn healthz(State(s): State<AppState>) -> Response {
 pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "liuhen listening");
-    let checkpointer = tokio::spawn(checkpoint_loop(custody.clone()));
-    tokio::spawn(playback::background(custody.clone()));
-    tokio::spawn(register::background(custody.clone()));
-    tokio::spawn(retention_loop(custody.clone()));
-    tokio::spawn(overdue_reviews_loop(custody.clone()));
-    tokio::spawn(fixity_loop(custody.clone()));
+    let mut jobs = tokio::task::JoinSet::new();
+    if custody.config().server.periodic_jobs {
+        jobs.spawn(playback::background(custody.clone()));
+        jobs.spawn(checkpoint_loop(custody.clone()));
+        jobs.spawn(register::background(custody.clone()));
+        jobs.spawn(retention_loop(custody.clone()));
+        jobs.spawn(overdue_reviews_loop(custody.clone()));
+        jobs.spawn(fixity_loop(custody.clone()));
+    } else {
+        tracing::info!("periodic jobs are off on this server ([server] periodic_jobs)");
+    }
     let (stopping, stop) = tokio::sync::oneshot::channel::<()>();
     let app = router(custody.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -168,7 +173,7 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
             "requests still in flight at the drain deadline: stopping anyway"
         ),
     }
-    checkpointer.abort();
+    jobs.abort_all();
     match tokio::time::timeout(DRAIN_DEADLINE, custody.checkpoint()).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => {
