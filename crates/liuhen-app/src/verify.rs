@@ -572,6 +572,7 @@ impl Custody {
         let what = match kind {
             "derivative" => format!("derivative of original {owner}"),
             "statement" => format!("statement of copy {owner}"),
+            "burn_scan" => format!("signed burn-form scan of package {owner}"),
             _ => format!("scan of paper {owner}"),
         };
         let subject = format!("blob:{sha}");

@@ -20,6 +20,7 @@ mod health;
 mod holds;
 mod identity;
 mod migrate;
+mod package_scans;
 mod records;
 mod register;
 mod retention;
@@ -59,6 +60,7 @@ pub use error::{DbError, StorageFault};
 pub use health::WriteFault;
 pub use holds::HoldRow;
 pub use identity::{PoliceAccount, UnmappedMember, UnmappedRecord};
+pub use package_scans::PackageScanRow;
 pub use records::{record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,

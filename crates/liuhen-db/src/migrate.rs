@@ -47,6 +47,10 @@ const SQLITE: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
     ),
+    (
+        35,
+        include_str!("../migrations/sqlite/0035_package_scans.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -95,6 +99,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         28,
         include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
+    ),
+    (
+        35,
+        include_str!("../migrations/postgres/0035_package_scans.sql"),
     ),
 ];
 

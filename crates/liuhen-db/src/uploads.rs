@@ -181,13 +181,14 @@ impl Db {
 
     /// Ids of video records that have no thumbnail row yet (neither ready nor failed).
     /// SHA-256 (hex) of every stored blob that is not an original: derivatives (proxies,
-    /// thumbnails), copy statements and paper scans. `verify` does not count them as
+    /// thumbnails), copy statements, paper scans and burn-form scans. `verify` does not count them as
     /// orphans.
     pub async fn secondary_blobs(&self) -> Result<Vec<String>, DbError> {
         let rows = sqlx::query(
             "SELECT derivative_sha256 AS sha FROM derivatives WHERE derivative_sha256 IS NOT NULL \
              UNION SELECT statement_sha256 FROM access_copies \
-             UNION SELECT sha256 FROM access_papers",
+             UNION SELECT sha256 FROM access_papers \
+             UNION SELECT sha256 FROM package_scans",
         )
         .fetch_all(self.pool())
         .await
@@ -210,7 +211,8 @@ impl Db {
              size_bytes AS size FROM derivatives WHERE derivative_sha256 IS NOT NULL \
              UNION ALL SELECT 'statement', id, statement_sha256, NULL FROM access_copies \
              UNION ALL SELECT 'scan', request_id || ':' || paper, sha256, size_bytes \
-             FROM access_papers",
+             FROM access_papers \
+             UNION ALL SELECT 'burn_scan', package, sha256, size_bytes FROM package_scans",
         )
         .fetch_all(self.pool())
         .await

@@ -2,7 +2,8 @@
 //! the officers and camera operators of the records) and the unit's head of department.
 //! Each confirms the form in the system (a logged `package.burn_confirmed` entry with name
 //! and time); the hand-signed paper is scanned and attached (`package.scan_attached`, the
-//! scan kept beside the package, its SHA-256 logged). Both are read back from the log.
+//! scan a write-once blob of the blob store bound in `package_scans`, its digests logged).
+//! Both are read back from the log.
 
 use liuhen_db::{NewEntry, RequestRow};
 use liuhen_domain::authz::{Action, Principal};
@@ -74,6 +75,18 @@ impl Custody {
         for c in self.db.copies(&request.id).await? {
             let id = RecordId::parse(&c.record_id).map_err(|e| AppError::Invalid(e.to_string()))?;
             out.push(self.record(&id).await?);
+        }
+        Ok(out)
+    }
+
+    /// For each record, the places of the steps it is linked to (the form's 摄录地点).
+    pub(super) async fn step_places(
+        &self,
+        records: &[Record],
+    ) -> Result<Vec<Vec<String>>, AppError> {
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            out.push(self.db.step_places_of_record(&r.id).await?);
         }
         Ok(out)
     }
@@ -227,8 +240,10 @@ impl Custody {
         })
     }
 
-    /// Attaches the scan (PDF, JPEG or PNG) of the signed form to the package's record: kept
-    /// as `<data>/packages/<package>/scans/<sha256>.<ext>`, its digest logged.
+    /// Attaches the scan (PDF, JPEG or PNG) of the signed form to the package's record: a
+    /// write-once blob of the blob store, retained as long as the longest-kept record of the
+    /// package, bound to the package in `package_scans` in the transaction of its logged
+    /// `package.scan_attached` entry (SHA-256 and SM3).
     pub async fn attach_burn_scan(
         &self,
         who: &Principal,
@@ -237,7 +252,8 @@ impl Custody {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<Scan, AppError> {
-        self.unit_request(who, Action::HandleRequest, request_id)
+        let request = self
+            .unit_request(who, Action::HandleRequest, request_id)
             .await?;
         self.known_package(request_id, package).await?;
         let Some(ext) = scan_kind(bytes) else {
@@ -252,34 +268,103 @@ impl Custody {
                 message: format!("扫描件过大（最多 {} MB）", MAX_SCAN_BYTES / 1024 / 1024),
             });
         }
-        let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes));
-        let dir = self.package_dir(package).join("scans");
-        std::fs::create_dir_all(&dir).map_err(|e| AppError::io(&dir, e))?;
-        let path = dir.join(format!("{sha256}.{ext}"));
-        if !path.exists() {
-            std::fs::write(&path, bytes).map_err(|e| AppError::io(&path, e))?;
-        }
+        let now = self.now();
+        let years = i16::try_from(self.config.custody.default_retention_years).unwrap_or(30);
+        let until = self
+            .request_records(&request)
+            .await?
+            .iter()
+            .map(|r| r.retain_until)
+            .chain([liuhen_domain::rules::default_retain_until(
+                None,
+                now,
+                years,
+                &self.tz(),
+            )])
+            .max()
+            .unwrap_or(now);
+        let blobs = std::sync::Arc::clone(&self.blobs);
+        let owned = bytes.to_vec();
+        let put =
+            tokio::task::spawn_blocking(move || blobs.put(&mut std::io::Cursor::new(owned), until))
+                .await??;
+        let sha256 = put.digests.sha256.to_hex();
         let name = file_name.trim().chars().take(200).collect::<String>();
-        self.log_event(NewEntry {
-            actor: who.user_id.clone(),
-            action: AuditAction::PackageScanAttached,
-            subject: Some(format!("request:{request_id}")),
-            details: serde_json::json!({
-                "request": request_id,
-                "package": package,
-                "name": name,
-                "sha256": sha256,
-                "size": bytes.len(),
-            }),
-        })
+        let row = liuhen_db::PackageScanRow {
+            package: package.to_owned(),
+            sha256: sha256.clone(),
+            request_id: request_id.to_owned(),
+            file_name: name.clone(),
+            media_type: match ext {
+                "pdf" => "application/pdf",
+                "jpg" => "image/jpeg",
+                _ => "image/png",
+            }
+            .to_owned(),
+            size_bytes: bytes.len() as i64,
+            attached_ms: now.as_millisecond(),
+            attached_by: who.user_id.clone(),
+        };
+        let mut tx = self.db.begin().await?;
+        tx.put_package_scan(&row).await?;
+        tx.append(
+            now,
+            NewEntry {
+                actor: who.user_id.clone(),
+                action: AuditAction::PackageScanAttached,
+                subject: Some(format!("request:{request_id}")),
+                details: serde_json::json!({
+                    "request": request_id,
+                    "package": package,
+                    "name": name,
+                    "sha256": sha256,
+                    "sm3": put.digests.sm3.to_hex(),
+                    "size": bytes.len(),
+                }),
+            },
+        )
         .await?;
+        tx.commit().await?;
         Ok(Scan {
             name,
             sha256,
             size: bytes.len() as u64,
-            at_ms: self.now().as_millisecond(),
+            at_ms: now.as_millisecond(),
             by: who.user_id.clone(),
         })
+    }
+
+    /// The bytes of a scan attached to `package` (re-hashed by the blob store on reading),
+    /// for a keeper of the request's unit.
+    pub async fn burn_scan_bytes(
+        &self,
+        who: &Principal,
+        request_id: &str,
+        package: &str,
+        sha256: &str,
+    ) -> Result<(liuhen_db::PackageScanRow, Vec<u8>), AppError> {
+        self.unit_request(who, Action::HandleRequest, request_id)
+            .await?;
+        let row = self
+            .db
+            .package_scans(package)
+            .await?
+            .into_iter()
+            .find(|s| s.sha256 == sha256 && s.request_id == request_id)
+            .ok_or_else(|| AppError::NotFound(format!("scan {sha256}")))?;
+        let digest: liuhen_domain::Sha256Digest = row
+            .sha256
+            .parse()
+            .map_err(|_| AppError::NotFound(format!("scan {sha256}")))?;
+        let blobs = std::sync::Arc::clone(&self.blobs);
+        let bytes = tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut blobs.open(&digest)?, &mut out)
+                .map_err(|e| AppError::io(std::path::Path::new("blob"), e))?;
+            Ok::<_, AppError>(out)
+        })
+        .await??;
+        Ok((row, bytes))
     }
 
     /// The scans attached to `package`, oldest first.
@@ -346,7 +431,8 @@ impl Custody {
             .await?;
         let people = self.burn_participants(request_id, package).await?;
         let records = self.request_records(&request).await?;
-        let form = forms::burn_form(&records, &request, &people, &self.tz());
+        let places = self.step_places(&records).await?;
+        let form = forms::burn_form(&records, &places, &request, &people, &self.tz());
         Ok(crate::pdf::render_form(&self.pdf_style, &form))
     }
 }

@@ -83,9 +83,11 @@ pub fn statement(
 }
 
 /// 执法音像记录设备摄录内容刻盘存储记录表, one row group per record; one signature line per
-/// participant, with their confirmation in the system when there is one.
+/// participant, with their confirmation in the system when there is one. `places[i]` are the
+/// places of the steps record `i` is linked to (摄录地点; blank for a hand entry when none).
 pub fn burn_form(
     records: &[Record],
+    places: &[Vec<String>],
     request: &RequestRow,
     people: &[super::burn::Participant],
     tz: &TimeZone,
@@ -109,7 +111,9 @@ pub fn burn_form(
                 at(m.capture_end.map(|t| t.as_millisecond()), tz)
             ),
         ));
-        fields.push(Field::new("地点 / 案件", opt(&c.case_name)));
+        let place = places.get(n).map(|p| p.join("；")).unwrap_or_default();
+        fields.push(Field::new("摄录地点", place));
+        fields.push(Field::new("案件名称", opt(&c.case_name)));
         fields.push(Field::new(
             "设备品牌型号",
             format!(
@@ -146,6 +150,7 @@ pub fn burn_form(
         fields,
         notes: vec![
             "摄录人员取自记录的“摄录人员”字段（采集时登记，修改须说明理由并留痕）；为空的，请先在系统中补录。".into(),
+            "摄录地点取自记录所关联执法环节登记的地点；未关联环节的记录，地点请手工填写。".into(),
         ],
         signatures,
     }

@@ -299,7 +299,8 @@ impl Custody {
             });
         }
         let people = self.burn_people(request, records).await?;
-        let burn = forms::burn_form(records, request, &people, &tz);
+        let places = self.step_places(records).await?;
+        let burn = forms::burn_form(records, &places, request, &people, &tz);
         write(
             out,
             "data/刻盘存储记录表.pdf",

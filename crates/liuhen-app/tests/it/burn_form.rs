@@ -5,8 +5,10 @@
 
 use std::process::Command;
 
+use liuhen_app::cases::{NewCase, NewStep};
 use liuhen_app::{AppError, Custody, OpenOptions};
 use liuhen_domain::Role;
+use liuhen_domain::case::{CaseCategory, CaseFlags};
 
 use crate::support::user;
 
@@ -99,6 +101,46 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
         ]
     );
 
+    // The form's 摄录地点 is the place of the step a record is linked to.
+    let copies = c.db().copies(&request).await.unwrap();
+    let first = liuhen_domain::RecordId::parse(&copies[0].record_id).unwrap();
+    let case = c
+        .create_case(
+            &NewCase {
+                number: "甲应急检〔2026〕7号".into(),
+                name: "某公司安全生产检查".into(),
+                category: CaseCategory::Inspection,
+                agency: "甲局".into(),
+                department: "执法监察处".into(),
+                parties: vec![],
+                team: vec!["张伟".into()],
+                flags: CaseFlags::default(),
+            },
+            &keeper.user_id,
+        )
+        .await
+        .unwrap();
+    let t0: jiff::Timestamp = "2026-03-02T02:00:00Z".parse().unwrap();
+    let step = c
+        .add_step(
+            &case.id,
+            &NewStep {
+                checklist_row: Some("2.7".into()),
+                name: None,
+                window: (t0, t0 + jiff::SignedDuration::from_mins(30)),
+                place: "某公司二号车间".into(),
+                officers: vec!["张伟".into()],
+                on_site: true,
+                disputed: false,
+            },
+            &keeper.user_id,
+        )
+        .await
+        .unwrap();
+    c.link_record(&step.step.id, &first, &keeper.user_id)
+        .await
+        .unwrap();
+
     // Only a keeper of the unit prints the form and attaches the scan.
     assert!(c.burn_form_pdf(&zhang, &request, &package).await.is_err());
     let pdf = c.burn_form_pdf(&keeper, &request, &package).await.unwrap();
@@ -114,8 +156,13 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
         let text: String = String::from_utf8_lossy(&out.stdout)
             .split_whitespace()
             .collect();
-        for needle in ["摄录人员李娜", "部门负责人刘主任", "已在系统确认", "刻录人"]
-        {
+        for needle in [
+            "摄录人员李娜",
+            "部门负责人刘主任",
+            "已在系统确认",
+            "刻录人",
+            "摄录地点某公司二号车间",
+        ] {
             assert!(text.contains(needle), "form lacks {needle}: {text}");
         }
     }
@@ -141,10 +188,39 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0].sha256, SCAN_SHA256);
     assert_eq!(scans[0].name, "刻盘记录表签字.pdf");
-    let kept = work
-        .path()
-        .join("data/packages")
-        .join(&package)
-        .join(format!("scans/{SCAN_SHA256}.pdf"));
-    assert_eq!(std::fs::read(kept).unwrap(), SCAN);
+    // The scan is a blob of the store (write-once, hashed), not a file beside the package.
+    assert!(
+        !work
+            .path()
+            .join("data/packages")
+            .join(&package)
+            .join("scans")
+            .exists()
+    );
+    let (row, bytes) = c
+        .burn_scan_bytes(&keeper, &request, &package, SCAN_SHA256)
+        .await
+        .unwrap();
+    assert_eq!(bytes, SCAN);
+    assert_eq!(row.media_type, "application/pdf");
+    assert!(
+        c.burn_scan_bytes(&zhang, &request, &package, SCAN_SHA256)
+            .await
+            .is_err()
+    );
+    let report = c
+        .verify(
+            liuhen_app::verify::VerifyOptions::default(),
+            &liuhen_app::verify::Quiet,
+        )
+        .await
+        .unwrap();
+    assert!(
+        !report
+            .problems
+            .iter()
+            .chain(&report.warnings)
+            .any(|p| p.subject.contains(SCAN_SHA256)),
+        "{report:?}"
+    );
 }
