@@ -33,6 +33,39 @@ pub struct Config {
     pub decisions: crate::decision_config::DecisionSettings,
     #[serde(default)]
     pub server: ServerSettings,
+    #[serde(default)]
+    pub checkpoints: CheckpointSettings,
+}
+
+/// Where signed checkpoints are kept outside the database (issue 14, `docs/checkpoints.md`).
+/// Every checkpoint is written to the blob store (`checkpoints/<size>.note`: 0444 files,
+/// S3 Object Lock) and, when set, to the witness directory; `verify` checks the log against
+/// the newest of each.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSettings {
+    /// A directory outside the data directory (another disk, a mounted share of another
+    /// machine, write-only for this server's user); empty: none. Relative: to the data dir.
+    pub witness_dir: String,
+    /// How long a checkpoint note is locked on S3 (COMPLIANCE), in years.
+    pub retain_years: u16,
+}
+
+impl Default for CheckpointSettings {
+    fn default() -> Self {
+        Self {
+            witness_dir: String::new(),
+            retain_years: 30,
+        }
+    }
+}
+
+impl CheckpointSettings {
+    /// The witness directory, resolved against the data directory; `None` when not set.
+    pub fn witness(&self, data_dir: &Path) -> Option<PathBuf> {
+        let w = self.witness_dir.trim();
+        (!w.is_empty()).then(|| data_dir.join(w))
+    }
 }
 
 /// How `serve` runs beside answering requests.

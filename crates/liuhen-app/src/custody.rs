@@ -60,6 +60,8 @@ pub struct Custody {
     /// Seals secrets stored in the database (TOTP), see [`crate::secrets`].
     pub(crate) secrets: Arc<crate::secrets::SecretKey>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// The largest checkpoint this process has kept outside the database (`external`).
+    pub(crate) published: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Custody {
@@ -152,6 +154,7 @@ impl Custody {
             pdf_style: Arc::new(pdf_style),
             secrets: Arc::new(secrets),
             clock,
+            published: Default::default(),
         };
         if created {
             custody.log_keys_created().await?;

@@ -30,6 +30,7 @@ pub mod disposal_list;
 pub mod draws;
 mod draws_print;
 mod error;
+pub mod external;
 pub mod fixity;
 pub mod holds;
 pub mod identity;

@@ -50,6 +50,9 @@ impl Custody {
         let previous = self.db.latest_checkpoint().await?;
         if previous.as_ref().is_some_and(|p| p.tree_size == size) || size == 0 {
             tx.rollback().await?;
+            if let Some(p) = &previous {
+                self.publish_latest(p).await?;
+            }
             return Ok(None);
         }
         let leaves = self.db.leaf_hashes(size).await?;
@@ -68,7 +71,7 @@ impl Custody {
             timestamp_ms,
         };
         let signed = self.keys.sign(&checkpoint);
-        tx.insert_checkpoint(&StoredCheckpoint {
+        let stored = StoredCheckpoint {
             id: 0,
             tree_size: size,
             root: checkpoint.root.to_vec(),
@@ -76,8 +79,15 @@ impl Custody {
             body: checkpoint.body(),
             ed25519_sig: signed.ed25519_sig.clone(),
             sm2_sig: signed.sm2_sig.clone(),
-        })
-        .await?;
+        };
+        // Kept outside the database first (`external`): a checkpoint that could not be
+        // kept there is not stored either, and one kept there covers entries already
+        // committed, whatever happens to this transaction.
+        if let Err(e) = self.publish_checkpoint(&stored).await {
+            tx.rollback().await?;
+            return Err(e);
+        }
+        tx.insert_checkpoint(&stored).await?;
         tx.commit().await?;
         Ok(Some(signed))
     }

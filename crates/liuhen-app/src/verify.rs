@@ -5,7 +5,8 @@
 //! each original's lock reaches its record's retain-until (`verify_retention`) and the holds
 //! table is what its entries say (`verify_holds`), that the access tables are what their
 //! entries say (`verify_access`), and that derivatives, copy statements and paper scans
-//! hash to the digests that name them.
+//! hash to the digests that name them; and that the log still produces the roots of the
+//! newest checkpoints kept outside the database (`external`: rollback, truncation).
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -136,6 +137,11 @@ impl Custody {
         let bindings = self
             .check_log(&by_size, obs, &mut report, &mut case_entries)
             .await?;
+        // The log against the checkpoints kept outside the database (rollback, truncation).
+        let db_latest = by_size.keys().next_back().copied();
+        if let Err(e) = self.check_external(db_latest, &mut report).await {
+            unreadable(&mut report, "external checkpoints", &e);
+        }
         // From here on a check that cannot read its rows (a row that does not decode, a
         // read that fails) is one named problem; the checks after it still run.
         let records = match self.check_records(bindings, obs, &mut report).await {

@@ -12,6 +12,7 @@
 mod hasher;
 mod local;
 mod memory;
+pub mod notes;
 mod s3;
 
 use std::io::{self, Read};
@@ -93,6 +94,11 @@ pub enum BlobError {
         until: Timestamp,
         at: Timestamp,
     },
+    #[error(
+        "checkpoint note {name} is already kept outside the database with other contents \
+         (another log claims this size: was the database restored from an older copy?)"
+    )]
+    NoteConflict { name: String },
 }
 
 impl BlobError {
@@ -170,6 +176,17 @@ pub trait BlobStore: Send + Sync {
     }
 
     fn list(&self) -> Result<Vec<Sha256Digest>, BlobError>;
+
+    /// Keeps a signed checkpoint note outside the database, write-once, under `name`
+    /// ([`notes::note_name`]), locked until `retain_until` where the store locks (S3). The
+    /// same bytes again: nothing to do; other bytes: [`BlobError::NoteConflict`].
+    fn put_note(&self, name: &str, note: &[u8], retain_until: Timestamp) -> Result<(), BlobError>;
+
+    /// The names of the checkpoint notes kept, sorted by tree size.
+    fn note_names(&self) -> Result<Vec<String>, BlobError>;
+
+    /// A checkpoint note's bytes, `None` when there is none of that name.
+    fn read_note(&self, name: &str) -> Result<Option<Vec<u8>>, BlobError>;
 
     /// Deletes a blob for good, the one way anything leaves the store (R6.3, R2.7). Needs the
     /// [`Warrant`] of an approved disposal list naming the blob (only the domain's disposal

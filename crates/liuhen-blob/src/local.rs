@@ -1,7 +1,8 @@
 //! Blobs as files under a root directory.
 //!
 //! Layout: `sha256/ab/cd/<hex>` (read-only files, mode 0444), `retention/ab/cd/<hex>`
-//! (RFC 3339 retain-until, replaced atomically), `tmp/` (in-progress writes, emptied at
+//! (RFC 3339 retain-until, replaced atomically), `checkpoints/<size>.note` (signed checkpoint
+//! notes, write-once, 0444: [`crate::notes`]), `tmp/` (in-progress writes, emptied at
 //! open: a crash leftover is never visible as a blob). One process owns a root at a time.
 //!
 //! Durability order of a put: write to `tmp/` while hashing → chmod 0444 → `sync_all` →
@@ -574,5 +575,18 @@ impl BlobStore for LocalStore {
             Err(e) => return Err(BlobError::io(ctx(), e)),
         }
         Ok(())
+    }
+
+    fn put_note(&self, name: &str, note: &[u8], _retain_until: Timestamp) -> Result<(), BlobError> {
+        self.writable()?;
+        crate::notes::write_once_file(&self.root.join(crate::notes::NOTE_AREA), name, note)
+    }
+
+    fn note_names(&self) -> Result<Vec<String>, BlobError> {
+        crate::notes::list_note_files(&self.root.join(crate::notes::NOTE_AREA))
+    }
+
+    fn read_note(&self, name: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        crate::notes::read_note_file(&self.root.join(crate::notes::NOTE_AREA), name)
     }
 }

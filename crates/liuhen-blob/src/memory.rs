@@ -29,6 +29,7 @@ struct Entry {
 #[derive(Default)]
 pub struct MemoryStore {
     blobs: Mutex<HashMap<Sha256Digest, Entry>>,
+    notes: Mutex<std::collections::BTreeMap<String, Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -163,5 +164,26 @@ impl BlobStore for MemoryStore {
         check_disposable(sha, warrant, Some(entry.retain_until))?;
         map.remove(sha);
         Ok(())
+    }
+
+    fn put_note(&self, name: &str, note: &[u8], _retain_until: Timestamp) -> Result<(), BlobError> {
+        let mut notes = self.notes.lock().unwrap_or_else(|p| p.into_inner());
+        match notes.get(name) {
+            Some(existing) => crate::notes::same_or_conflict(name, existing, note),
+            None => {
+                notes.insert(name.to_owned(), note.to_vec());
+                Ok(())
+            }
+        }
+    }
+
+    fn note_names(&self) -> Result<Vec<String>, BlobError> {
+        let notes = self.notes.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(notes.keys().cloned().collect())
+    }
+
+    fn read_note(&self, name: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        let notes = self.notes.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(notes.get(name).cloned())
     }
 }

@@ -11,6 +11,7 @@
 //! and, if missing, locks the copied version with PutObjectRetention: on such a server the
 //! final key is unlocked for one round trip (its content is already complete and correct).
 
+mod notes;
 mod sigv4;
 mod store;
 mod xml;

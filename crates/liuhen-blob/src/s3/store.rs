@@ -402,4 +402,16 @@ impl BlobStore for S3Store {
             detail: format!("{key} still has a current version after 16 deletions"),
         })
     }
+
+    fn put_note(&self, name: &str, note: &[u8], retain_until: Timestamp) -> Result<(), BlobError> {
+        self.put_note_object(name, note, retain_until)
+    }
+
+    fn note_names(&self) -> Result<Vec<String>, BlobError> {
+        self.note_object_names()
+    }
+
+    fn read_note(&self, name: &str) -> Result<Option<Vec<u8>>, BlobError> {
+        self.read_note_object(name)
+    }
 }

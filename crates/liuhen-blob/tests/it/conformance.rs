@@ -322,3 +322,27 @@ pub fn dispose_conformance(store: &dyn BlobStore, locked: Timestamp, passed: Tim
         Err(BlobError::NotFound(s)) if s == d
     ));
 }
+
+/// Checkpoint notes: write-once by name, the same bytes again a no-op, other bytes refused,
+/// listed in size order.
+pub fn notes_conformance(store: &dyn BlobStore) {
+    use liuhen_blob::notes::note_name;
+    let until = ts("2099-01-01T00:00:00Z");
+    assert!(store.note_names().unwrap().is_empty());
+    assert_eq!(store.read_note(&note_name(4)).unwrap(), None);
+    store.put_note(&note_name(10), b"ten\n", until).unwrap();
+    store.put_note(&note_name(4), b"four\n", until).unwrap();
+    store.put_note(&note_name(4), b"four\n", until).unwrap();
+    assert!(matches!(
+        store.put_note(&note_name(4), b"forged\n", until),
+        Err(BlobError::NoteConflict { .. })
+    ));
+    assert_eq!(
+        store.note_names().unwrap(),
+        vec![note_name(4), note_name(10)]
+    );
+    assert_eq!(
+        store.read_note(&note_name(4)).unwrap().as_deref(),
+        Some(&b"four\n"[..])
+    );
+}

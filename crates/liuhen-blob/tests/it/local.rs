@@ -5,7 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 use liuhen_blob::{BlobError, BlobStore, DualHasher, LocalStore, hash_reader};
 
 use crate::conformance::{
-    conformance, dispose_conformance, noise, ts, verified_read_detects_corruption,
+    conformance, dispose_conformance, noise, notes_conformance, ts,
+    verified_read_detects_corruption,
 };
 
 #[test]
@@ -13,6 +14,15 @@ fn local_conformance() {
     let dir = tempfile::tempdir().unwrap();
     let store = LocalStore::open(dir.path()).unwrap();
     conformance(&store);
+    notes_conformance(&store);
+    let note = dir
+        .path()
+        .join("checkpoints")
+        .join(liuhen_blob::notes::note_name(4));
+    assert_eq!(
+        fs::metadata(note).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
     verified_read_detects_corruption(&store, &|sha| {
         // Damage the original the way a disk or an intruder might.
         let path = store.blob_path(sha);

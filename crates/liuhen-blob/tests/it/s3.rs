@@ -5,7 +5,7 @@ use std::io::Read;
 
 use liuhen_blob::{BlobError, BlobStore, S3Config, S3Store};
 
-use crate::conformance::{conformance, ts, warrant};
+use crate::conformance::{conformance, notes_conformance, ts, warrant};
 
 fn fresh_store() -> Option<S3Store> {
     let Ok(endpoint) = std::env::var("LIUHEN_TEST_S3_ENDPOINT") else {
@@ -35,6 +35,15 @@ fn fresh_store() -> Option<S3Store> {
 fn s3_conformance() {
     let Some(store) = fresh_store() else { return };
     conformance(&store);
+    notes_conformance(&store);
+    // A checkpoint note is locked: the server refuses to delete its version.
+    let key = format!("checkpoints/{}", liuhen_blob::notes::note_name(4));
+    let version = store
+        .raw_version_id(&key)
+        .unwrap()
+        .expect("versioned bucket");
+    let err = store.raw_delete(&key, Some(&version)).unwrap_err();
+    assert!(matches!(&err, BlobError::S3 { status: 403, .. }), "{err:?}");
     assert_eq!(
         store.raw_list_staging().unwrap(),
         Vec::<String>::new(),

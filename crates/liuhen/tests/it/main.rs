@@ -20,4 +20,5 @@ mod serve;
 mod station;
 mod support;
 mod tamper;
+mod tamper_external;
 mod tus_faults;
