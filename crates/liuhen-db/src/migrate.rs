@@ -47,6 +47,10 @@ const SQLITE: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
     ),
+    (
+        33,
+        include_str!("../migrations/sqlite/0033_assessment_indexes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -95,6 +99,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         28,
         include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
+    ),
+    (
+        33,
+        include_str!("../migrations/postgres/0033_assessment_indexes.sql"),
     ),
 ];
 
