@@ -8,14 +8,12 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 use liuhen_domain::authz::{Action, Principal, Target};
-use liuhen_domain::case::{Explanation, LinkedRecording};
-use liuhen_domain::compliance::{self, Level, StepEvidence, codes};
+use liuhen_domain::compliance::{self, Level, codes};
 use liuhen_domain::supervision::assessment::{
     Assessment, Facts, FindingFact, Line, RecordFact, SampleFact, SignalFact, StepFact, assess,
 };
 use liuhen_domain::supervision::inspection::{STEP_CODES, Verdict};
 
-use crate::cases::linked_recording;
 use crate::pdf::{Column, Table};
 use crate::{AppError, Custody};
 
@@ -166,47 +164,25 @@ impl Custody {
         let mut facts = Facts {
             records: self
                 .db
-                .record_facts_between(unit, &from.to_string(), &to.to_string())
+                .record_tallies_between(unit, &from.to_string(), &to.to_string())
                 .await?
                 .into_iter()
                 .map(|r| RecordFact {
                     unit: r.agency,
                     officer: r.officer.filter(|o| !o.trim().is_empty()),
+                    records: r.records,
                     late: r.late,
                 })
                 .collect(),
             ..Facts::default()
         };
-        let checklist = self.config.checklist();
-        let config = self.compliance_config();
-        for ev in self.db.case_evidence_between(unit, from_ms, to_ms).await? {
+        let evaluated = self
+            .evaluate_cases_between(unit, from_ms, to_ms, |_| true)
+            .await?;
+        for ev in &evaluated {
             let case = &ev.case;
-            let evidence: Vec<(Vec<LinkedRecording>, Vec<Explanation>)> = ev
-                .steps
-                .iter()
-                .map(|(_, records, explanations)| {
-                    (
-                        records
-                            .iter()
-                            .map(|r| linked_recording(r, self.config.recording_source(r)))
-                            .collect(),
-                        explanations.iter().map(|e| e.explanation.clone()).collect(),
-                    )
-                })
-                .collect();
-            let inputs: Vec<StepEvidence<'_>> = ev
-                .steps
-                .iter()
-                .zip(&evidence)
-                .map(|((s, _, _), (recordings, explanations))| StepEvidence {
-                    step: &s.step,
-                    recordings,
-                    explanations,
-                })
-                .collect();
-            let verdict = compliance::evaluate_case(&checklist, &case.flags, &inputs, &config);
-            for v in &verdict.steps {
-                let Some((step, _, _)) = ev.steps.iter().find(|s| s.0.step.id == v.step_id) else {
+            for v in &ev.verdict.steps {
+                let Some(step) = ev.step(&v.step_id) else {
                     continue;
                 };
                 let has = |pred: &dyn Fn(&compliance::Finding) -> bool| {
@@ -226,7 +202,7 @@ impl Custody {
                     }),
                 });
             }
-            for f in verdict.findings.iter().filter(|f| f.level != Level::Ok) {
+            for f in ev.verdict.findings.iter().filter(|f| f.level != Level::Ok) {
                 facts.steps.push(StepFact {
                     unit: case.agency.clone(),
                     officers: case.team.clone(),
@@ -237,6 +213,10 @@ impl Custody {
                 });
             }
         }
+        let known: HashMap<&str, &liuhen_db::CaseRow> = evaluated
+            .iter()
+            .map(|e| (e.case.id.as_str(), &e.case))
+            .collect();
         let sheets = self.sheets_between(0, i64::MAX).await?;
         let plans = self.plans(by).await?;
         for plan in plans
@@ -244,7 +224,15 @@ impl Custody {
             .filter(|p| p.plan.from <= to && p.plan.to >= from)
         {
             for id in plan.draws.iter().flat_map(|d| d.selected.iter().flatten()) {
-                let case = self.case(id).await?;
+                // The period's cases are at hand; a plan's period may reach beyond it.
+                let read;
+                let case = match known.get(id.as_str()) {
+                    Some(c) => *c,
+                    None => {
+                        read = self.case(id).await?;
+                        &read
+                    }
+                };
                 if !in_unit(&case.agency) {
                     continue;
                 }

@@ -202,11 +202,61 @@ pub(crate) fn officer_list(names: &[String], zh: &str, en: &str) -> Result<Vec<S
 /// classification, times from the capture metadata (unknown start: the storage time;
 /// unknown end: start plus duration, or the start).
 pub fn linked_recording(r: &Record, source: RecordingSource) -> LinkedRecording {
-    let mode = source.mode_for(r.kind).unwrap_or(RecordingMode::Video);
-    let start = r.media.capture_start.unwrap_or(r.stored_at);
-    let end = r.media.capture_end.unwrap_or_else(|| {
-        r.media
-            .duration_ms
+    linked(
+        r.id.clone(),
+        r.kind,
+        (r.media.capture_start, r.media.capture_end, r.media.duration_ms),
+        r.stored_at,
+        r.classification.officer.as_deref(),
+        r.classification
+            .device
+            .as_deref()
+            .or(r.media.device_serial.as_deref()),
+        source,
+    )
+}
+
+/// [`linked_recording`] from the narrow read of a period's links (`LinkedFacts`).
+pub fn linked_from_facts(
+    f: &liuhen_db::LinkedFacts,
+    source: RecordingSource,
+) -> Result<LinkedRecording, AppError> {
+    let corrupt = |detail: String| {
+        AppError::Db(liuhen_db::DbError::Corrupt {
+            what: format!("record {}", f.record_id),
+            detail,
+        })
+    };
+    let at = |ms: i64| Timestamp::from_millisecond(ms).map_err(|e| corrupt(e.to_string()));
+    Ok(linked(
+        liuhen_domain::RecordId::parse(&f.record_id).map_err(|e| corrupt(e.to_string()))?,
+        f.kind,
+        (
+            f.capture_start_ms.map(at).transpose()?,
+            f.capture_end_ms.map(at).transpose()?,
+            f.duration_ms.map(|d| d as u64),
+        ),
+        at(f.stored_at_ms)?,
+        f.officer.as_deref(),
+        f.device.as_deref().or(f.device_serial.as_deref()),
+        source,
+    ))
+}
+
+/// The one rule of both: times `(capture start, capture end, duration ms)`.
+fn linked(
+    record_id: liuhen_domain::RecordId,
+    kind: liuhen_domain::MediaKind,
+    (capture_start, capture_end, duration_ms): (Option<Timestamp>, Option<Timestamp>, Option<u64>),
+    stored_at: Timestamp,
+    officer: Option<&str>,
+    device: Option<&str>,
+    source: RecordingSource,
+) -> LinkedRecording {
+    let mode = source.mode_for(kind).unwrap_or(RecordingMode::Video);
+    let start = capture_start.unwrap_or(stored_at);
+    let end = capture_end.unwrap_or_else(|| {
+        duration_ms
             .and_then(|d| {
                 start
                     .checked_add(jiff::SignedDuration::from_millis(d as i64))
@@ -215,16 +265,11 @@ pub fn linked_recording(r: &Record, source: RecordingSource) -> LinkedRecording 
             .unwrap_or(start)
     });
     LinkedRecording {
-        record_id: r.id.clone(),
-        kind: r.kind,
+        record_id,
+        kind,
         mode,
-        officer: r.classification.officer.clone().unwrap_or_default(),
-        device: r
-            .classification
-            .device
-            .clone()
-            .or_else(|| r.media.device_serial.clone())
-            .unwrap_or_default(),
+        officer: officer.unwrap_or_default().to_owned(),
+        device: device.unwrap_or_default().to_owned(),
         start,
         end: if mode == RecordingMode::Photo {
             start

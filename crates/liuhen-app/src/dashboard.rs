@@ -2,12 +2,12 @@
 //! warnings, unexplained interruptions) per officer and per step type, and lateness (R2.6,
 //! R3.3) per record, per officer and per unit.
 
-use liuhen_db::{CaseFilter, CasePage, CaseRow, RecordFilter, RecordSort};
+use liuhen_db::{CaseFilter, CaseRow, RecordFilter, RecordSort, StepRow};
 use liuhen_domain::Record;
 use liuhen_domain::authz::{
     Action, CaseScope, Principal, Target, case_visibility, record_visibility,
 };
-use liuhen_domain::compliance::{Level, codes};
+use liuhen_domain::compliance::{CaseVerdict, Level, codes};
 use liuhen_domain::rollup::{FindingRow, LateTally, Tally, tally_findings, tally_lateness};
 
 use crate::{AppError, Custody};
@@ -87,71 +87,68 @@ impl Custody {
             .await?;
         }
         let mut findings = Vec::new();
-        let mut cases;
         let mut with_violations = 0;
-        let mut page = 1;
+        let mut add = |case: &CaseRow, steps: &[StepRow], verdict: &CaseVerdict| {
+            if verdict.violations() > 0 {
+                with_violations += 1;
+            }
+            for v in &verdict.steps {
+                let Some(step) = steps.iter().find(|s| s.step.id == v.step_id) else {
+                    continue;
+                };
+                for f in v.findings.iter().filter(|f| f.level != Level::Ok) {
+                    findings.push(DashFinding {
+                        case_id: case.id.clone(),
+                        case_number: case.number.clone(),
+                        case_name: case.name.clone(),
+                        step_id: step.step.id.clone(),
+                        step_name: step.step.name.clone(),
+                        step_type: step.step.checklist_row.clone(),
+                        officers: step.step.officers.clone(),
+                        level: f.level,
+                        rule: f.rule,
+                        code: f.code,
+                        message_zh: f.message_zh.clone(),
+                    });
+                }
+            }
+        };
+        let cases;
         let mut evaluated = 0u32;
-        loop {
-            let found = match period {
-                Some((from, to)) => {
-                    let (from_ms, to_ms) = self.period_ms(from, to);
-                    let all: Vec<CaseRow> = self
+        match period {
+            // Every visible case of the period, its evidence read set-based.
+            Some((from, to)) => {
+                let (from_ms, to_ms) = self.period_ms(from, to);
+                let all = self
+                    .evaluate_cases_between(None, from_ms, to_ms, |c| self.sees_case(who, c))
+                    .await?;
+                cases = all.len() as u64;
+                for e in &all {
+                    add(&e.case, &e.steps, &e.verdict);
+                }
+            }
+            // The newest MAX_CASES visible cases, case by case.
+            None => {
+                let mut page = 1;
+                loop {
+                    let found = self
                         .db
-                        .cases_created_between(None, from_ms, to_ms)
-                        .await?
-                        .into_iter()
-                        .filter(|c| self.sees_case(who, c))
-                        .collect();
-                    CasePage {
-                        total: all.len() as u64,
-                        page: 1,
-                        page_size: u32::try_from(all.len()).unwrap_or(u32::MAX).max(1),
-                        cases: all,
-                    }
-                }
-                None => {
-                    self.db
                         .search_cases(&vis, &CaseFilter::default(), page, 100)
-                        .await?
-                }
-            };
-            cases = found.total;
-            for case in &found.cases {
-                evaluated += 1;
-                let steps = self.case_steps(&case.id).await?;
-                let verdict = self.case_compliance(&case.id).await?;
-                if verdict.violations() > 0 {
-                    with_violations += 1;
-                }
-                for v in &verdict.steps {
-                    let Some(step) = steps.iter().find(|s| s.step.id == v.step_id) else {
-                        continue;
-                    };
-                    for f in v.findings.iter().filter(|f| f.level != Level::Ok) {
-                        findings.push(DashFinding {
-                            case_id: case.id.clone(),
-                            case_number: case.number.clone(),
-                            case_name: case.name.clone(),
-                            step_id: step.step.id.clone(),
-                            step_name: step.step.name.clone(),
-                            step_type: step.step.checklist_row.clone(),
-                            officers: step.step.officers.clone(),
-                            level: f.level,
-                            rule: f.rule,
-                            code: f.code,
-                            message_zh: f.message_zh.clone(),
-                        });
+                        .await?;
+                    for case in &found.cases {
+                        evaluated += 1;
+                        let steps = self.case_steps(&case.id).await?;
+                        let verdict = self.case_compliance(&case.id).await?;
+                        add(case, &steps, &verdict);
                     }
+                    if found.cases.is_empty() || page >= found.pages() || evaluated >= MAX_CASES
+                    {
+                        cases = found.total;
+                        break;
+                    }
+                    page += 1;
                 }
             }
-            if period.is_some()
-                || found.cases.is_empty()
-                || page >= found.pages()
-                || evaluated >= MAX_CASES
-            {
-                break;
-            }
-            page += 1;
         }
         findings.sort_by(|a, b| {
             b.level

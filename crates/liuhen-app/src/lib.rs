@@ -40,6 +40,7 @@ mod journal;
 pub mod log;
 pub mod package;
 pub mod pdf;
+pub mod period;
 pub mod playback;
 pub mod police;
 mod projection;

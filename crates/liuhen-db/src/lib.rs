@@ -68,7 +68,7 @@ pub use register::{
 };
 pub use reviews::ReviewRow;
 pub use search::{COUNT_CAP, MAX_PAGE_SIZE, RecordFilter, RecordPage, RecordSort, SortField};
-pub use supervision::{CaseEvidence, RecordFactRow};
+pub use supervision::{CaseEvidence, LinkedFacts, RecordTallyRow};
 pub use tx::Tx;
 pub use uploads::{DerivativeRow, UploadRow, UploadState};
 

@@ -48,6 +48,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
     ),
     (
+        33,
+        include_str!("../migrations/sqlite/0033_assessment_indexes.sql"),
+    ),
+    (
         35,
         include_str!("../migrations/sqlite/0035_package_scans.sql"),
     ),
@@ -99,6 +103,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         28,
         include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
+    ),
+    (
+        33,
+        include_str!("../migrations/postgres/0033_assessment_indexes.sql"),
     ),
     (
         35,

@@ -5,7 +5,8 @@ use sqlx::Row;
 
 use std::collections::HashMap;
 
-use liuhen_domain::Record;
+use liuhen_domain::MediaKind;
+use liuhen_domain::case::RecordingSource;
 
 use crate::cases::{CASE_COLUMNS, STEP_COLUMNS, decode_case, decode_explanation, decode_step};
 use crate::error::QueryContext;
@@ -16,19 +17,68 @@ use crate::{CaseRow, Db, DbError, ExplanationRow, StepRow};
 #[derive(Debug, Clone)]
 pub struct CaseEvidence {
     pub case: CaseRow,
-    pub steps: Vec<(StepRow, Vec<Record>, Vec<ExplanationRow>)>,
+    pub steps: Vec<(StepRow, Vec<LinkedFacts>, Vec<ExplanationRow>)>,
+}
+
+/// What compliance needs of a linked record: a narrow read of its row (the columns a
+/// `LinkedRecording` is built from), not the whole record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedFacts {
+    pub record_id: String,
+    pub kind: MediaKind,
+    pub capture_start_ms: Option<i64>,
+    pub capture_end_ms: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub stored_at_ms: i64,
+    pub officer: Option<String>,
+    pub device: Option<String>,
+    pub device_serial: Option<String>,
+    pub source: Option<RecordingSource>,
+}
+
+/// The columns of [`LinkedFacts`], in order, after the link's step id.
+const LINKED_COLUMNS: &str = "records.id, records.kind, records.capture_start_ms, \
+    records.capture_end_ms, records.duration_ms, records.stored_at_ms, records.officer, \
+    records.device, records.device_serial, records.source";
+
+fn decode_linked(row: &sqlx::any::AnyRow) -> Result<(String, LinkedFacts), DbError> {
+    let ctx = "decoding a linked record";
+    let record_id: String = row.try_get(1).ctx(ctx)?;
+    let bad = |detail: String| DbError::Corrupt {
+        what: format!("record {record_id}"),
+        detail,
+    };
+    let kind: String = row.try_get(2).ctx(ctx)?;
+    let source: Option<String> = row.try_get(10).ctx(ctx)?;
+    let facts = LinkedFacts {
+        kind: kind.parse().map_err(|e| bad(format!("{e}")))?,
+        capture_start_ms: row.try_get(3).ctx(ctx)?,
+        capture_end_ms: row.try_get(4).ctx(ctx)?,
+        duration_ms: row.try_get(5).ctx(ctx)?,
+        stored_at_ms: row.try_get(6).ctx(ctx)?,
+        officer: row.try_get(7).ctx(ctx)?,
+        device: row.try_get(8).ctx(ctx)?,
+        device_serial: row.try_get(9).ctx(ctx)?,
+        source: source
+            .map(|s| s.parse::<RecordingSource>())
+            .transpose()
+            .map_err(|e| bad(format!("{e}")))?,
+        record_id: record_id.clone(),
+    };
+    Ok((row.try_get(0).ctx(ctx)?, facts))
 }
 
 /// The cases of a period as a SQL condition on `cases` (binds $1, $2, $3).
 const PERIOD_CASES: &str =
     "SELECT id FROM cases WHERE created_ms >= $1 AND created_ms < $2 AND ($3 = '' OR agency = $3)";
 
-/// What the assessment needs of one record.
+/// The records of a period counted per unit and officer: how many, how many late.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordFactRow {
+pub struct RecordTallyRow {
     pub agency: String,
     pub officer: Option<String>,
-    pub late: bool,
+    pub records: u64,
+    pub late: u64,
 }
 
 impl Db {
@@ -58,36 +108,43 @@ impl Db {
         Ok(out)
     }
 
-    /// Unit, officer and lateness of the records dated within `[from, to]` (`YYYY-MM-DD`,
-    /// inclusive), of one unit or of all.
-    pub async fn record_facts_between(
+    /// The records dated within `[from, to]` (`YYYY-MM-DD`, inclusive), of one unit or of
+    /// all, counted per unit and officer in the database (one GROUP BY over the covering
+    /// index `records_period`, migration 0033): a handful of rows whatever the period.
+    pub async fn record_tallies_between(
         &self,
         agency: Option<&str>,
         from: &str,
         to: &str,
-    ) -> Result<Vec<RecordFactRow>, DbError> {
-        let rows = sqlx::query(
-            "SELECT agency, officer, late FROM records WHERE record_date >= $1 \
-             AND record_date <= $2 AND ($3 = '' OR agency = $3)",
-        )
-        .bind(from)
-        .bind(to)
-        .bind(agency.unwrap_or(""))
-        .fetch_all(self.pool())
-        .await
-        .ctx("counting the records of a period")?;
+    ) -> Result<Vec<RecordTallyRow>, DbError> {
+        let ctx = "counting the records of a period";
+        let filter = if agency.is_some() {
+            "agency = $3 AND record_date >= $1 AND record_date <= $2"
+        } else {
+            "record_date >= $1 AND record_date <= $2 AND $3 = ''"
+        };
+        let sql = format!(
+            "SELECT agency, officer, COUNT(*) AS n, CAST(COALESCE(SUM(late), 0) AS BIGINT) AS l \
+             FROM records WHERE {filter} GROUP BY agency, officer"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(from)
+            .bind(to)
+            .bind(agency.unwrap_or(""))
+            .fetch_all(self.pool())
+            .await
+            .ctx(ctx)?;
         rows.iter()
             .map(|r| {
-                Ok(RecordFactRow {
-                    agency: r
-                        .try_get::<Option<String>, _>("agency")?
-                        .unwrap_or_default(),
-                    officer: r.try_get("officer")?,
-                    late: r.try_get::<i64, _>("late")? != 0,
+                Ok(RecordTallyRow {
+                    agency: r.try_get::<Option<String>, _>(0)?.unwrap_or_default(),
+                    officer: r.try_get(1)?,
+                    records: r.try_get::<i64, _>(2)?.max(0) as u64,
+                    late: r.try_get::<i64, _>(3)?.max(0) as u64,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
-            .ctx("counting the records of a period")
+            .ctx(ctx)
     }
 
     /// Every case created within `[from_ms, to_ms)` (of one unit, or all) with its team,
@@ -149,13 +206,8 @@ impl Db {
                 out[i].steps.push((step, Vec::new(), Vec::new()));
             }
         }
-        let record_columns: String = crate::records::COLUMNS
-            .split(',')
-            .map(|c| format!("records.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ");
         for row in &run(format!(
-            "SELECT step_records.step_id AS link_step, {record_columns} FROM step_records \
+            "SELECT step_records.step_id, {LINKED_COLUMNS} FROM step_records \
              JOIN records ON records.id = step_records.record_id \
              WHERE step_records.step_id IN (SELECT id FROM steps WHERE case_id IN ({PERIOD_CASES})) \
              ORDER BY step_records.linked_ms, step_records.record_id"
@@ -163,8 +215,7 @@ impl Db {
         .await
         .ctx(ctx)?
         {
-            let step: String = row.try_get("link_step").ctx(ctx)?;
-            let (record, _) = crate::records::decode(row)?;
+            let (step, record) = decode_linked(row)?;
             if let Some(&(i, j)) = step_at.get(&step) {
                 out[i].steps[j].1.push(record);
             }

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-/// A record made in the period.
+/// Records made in the period by one officer (or nobody named) of a unit: how many, how
+/// many stored late. The same unit and officer may come in several facts; they add up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordFact {
     pub unit: String,
     pub officer: Option<String>,
-    pub late: bool,
+    pub records: u64,
+    pub late: u64,
 }
 
 /// A step of a case of the period (or the case as a whole, for findings about it).
@@ -155,8 +157,8 @@ pub fn assess(f: &Facts) -> Assessment {
     for r in &f.records {
         let officers: Vec<String> = r.officer.iter().cloned().collect();
         both(&mut a, &r.unit, &officers, &|l| {
-            l.records += 1;
-            l.late += u64::from(r.late);
+            l.records += r.records;
+            l.late += r.late;
         });
     }
     for s in &f.steps {
@@ -205,22 +207,26 @@ mod tests {
                 RecordFact {
                     unit: "甲局".into(),
                     officer: Some("张伟".into()),
-                    late: true,
+                    records: 1,
+                    late: 1,
                 },
                 RecordFact {
                     unit: "甲局".into(),
                     officer: Some("张伟".into()),
-                    late: false,
+                    records: 1,
+                    late: 0,
                 },
                 RecordFact {
                     unit: "甲局".into(),
                     officer: None,
-                    late: false,
+                    records: 1,
+                    late: 0,
                 },
                 RecordFact {
                     unit: "乙局".into(),
                     officer: Some("李娜".into()),
-                    late: false,
+                    records: 1,
+                    late: 0,
                 },
             ],
             steps: vec![
