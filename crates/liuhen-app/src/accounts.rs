@@ -17,7 +17,7 @@ use liuhen_domain::{AuditAction, Role, RoleSetError, check_roles, requires_secon
 pub use credentials::TotpEnrollment;
 pub use liuhen_db::{ApiTokenRow, AuditEntry, DepartmentRow, UnitRow};
 pub use sessions::{LoginOutcome, LoginRefusal, SessionTokens, SessionUser, login_form_token};
-pub use tokens::TokenCaller;
+pub use tokens::{BreakGlass, TokenCaller};
 
 use crate::{AppError, Custody};
 

@@ -51,6 +51,9 @@ pub enum AuditAction {
     TokenCreated,
     /// An API token was revoked.
     TokenRevoked,
+    /// A custodian acted through the CLI without a token, on the server's own console as
+    /// the data directory's owner (break-glass), with a stated reason.
+    BreakGlass,
     /// A unit or department was created or changed.
     OrgChanged,
     /// A case was created; the entry carries its number, category, parties and team.
@@ -205,7 +208,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 89] = [
+    pub const ALL: [AuditAction; 90] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -229,6 +232,7 @@ impl AuditAction {
         Self::SecondFactorChanged,
         Self::TokenCreated,
         Self::TokenRevoked,
+        Self::BreakGlass,
         Self::OrgChanged,
         Self::CaseCreated,
         Self::CaseChanged,
@@ -322,6 +326,7 @@ impl AuditAction {
             Self::SecondFactorChanged => "auth.totp_changed",
             Self::TokenCreated => "auth.token_created",
             Self::TokenRevoked => "auth.token_revoked",
+            Self::BreakGlass => "auth.break_glass",
             Self::OrgChanged => "org.changed",
             Self::CaseCreated => "case.created",
             Self::CaseChanged => "case.changed",
@@ -429,6 +434,7 @@ impl AuditAction {
             Self::SecondFactorChanged => "变更双因素认证",
             Self::TokenCreated => "创建API令牌",
             Self::TokenRevoked => "吊销API令牌",
+            Self::BreakGlass => "紧急授权操作",
             Self::OrgChanged => "变更组织机构",
             Self::CaseCreated => "创建案件",
             Self::CaseChanged => "变更案件",

@@ -1,6 +1,6 @@
 //! `liuhen access check-policy|overdue`: validate a bureau's access policy file before
 //! using it; list the loans not yet returned (overdue ones flagged) for a keeper, through
-//! the same authorization point as the web.
+//! the same authorization point as the web, as the account of the run's token.
 
 use std::process::ExitCode;
 
@@ -8,16 +8,17 @@ use anyhow::Context;
 use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_domain::access::{Flow, Policy};
+use liuhen_domain::auth::TokenScope;
+
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum AccessCommand {
     /// Validate an access policy file (the form of `crates/liuhen-domain/src/access/default.toml`).
     CheckPolicy { file: std::path::PathBuf },
-    /// Loans not yet returned in the unit of `--as` (a records keeper), overdue first.
+    /// Loans not yet returned in the unit of the run's account (a records keeper), overdue
+    /// first.
     Overdue {
-        /// User name whose rights and unit apply.
-        #[arg(long = "as")]
-        username: String,
         #[arg(long)]
         json: bool,
     },
@@ -51,18 +52,14 @@ pub fn check_policy(file: &std::path::Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub async fn run(custody: &Custody, cmd: AccessCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(custody: &Custody, cmd: AccessCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
         AccessCommand::CheckPolicy { file } => check_policy(&file),
-        AccessCommand::Overdue { username, json } => {
-            let user = custody
-                .user_listing()
-                .await?
-                .into_iter()
-                .find(|l| l.user.username == username)
-                .with_context(|| format!("no user {username:?}"))?
-                .user;
-            let mut loans = custody.open_loans(&user.principal()).await?;
+        AccessCommand::Overdue { json } => {
+            let op = who
+                .resolve(custody, TokenScope::Read, "access overdue")
+                .await?;
+            let mut loans = custody.open_loans(&op.principal).await?;
             loans.sort_by_key(|(l, overdue)| (!overdue, l.due_ms));
             let tz = custody
                 .config()

@@ -1,5 +1,6 @@
 //! `liuhen case create|show|flag|step|link|unlink|explain|check`: cases, their enforcement
-//! steps, links to records and the compliance check, run as the local operator.
+//! steps, links to records and the compliance check, as the account of the run's token
+//! (`crate::operator`), through the one authorization point.
 
 use std::process::ExitCode;
 
@@ -10,7 +11,11 @@ use liuhen_app::cases::{CaseFlag, CaseRow, NewCase, NewStep, PartyRow, StepRow};
 use liuhen_domain::RecordId;
 use liuhen_domain::case::{CaseCategory, CaseFlags, Explanation, InterruptionReason};
 use liuhen_domain::compliance::{CaseVerdict, Level};
+use liuhen_domain::auth::TokenScope;
+use liuhen_domain::authz::Action;
 use serde_json::json;
+
+use crate::operator::{Operator, Who};
 
 #[derive(Subcommand)]
 pub enum CaseCommand {
@@ -40,8 +45,6 @@ pub enum CaseCommand {
         /// Print the created case as JSON.
         #[arg(long)]
         json: bool,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
     /// Show a case (by id or number): flags, parties, team, steps and history.
     Show {
@@ -60,8 +63,6 @@ pub enum CaseCommand {
         /// 变更理由
         #[arg(long)]
         reason: String,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
     /// Add an enforcement step (执法环节) to a case: from a checklist row (--row 1.1) or free (--name).
     Step {
@@ -92,8 +93,6 @@ pub enum CaseCommand {
         disputed: bool,
         #[arg(long)]
         json: bool,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
     /// Propose records for a step: by time overlap with the step window, officer and
     /// device, best first, with the reasons. Nothing is linked; confirm each with `link`.
@@ -106,8 +105,6 @@ pub enum CaseCommand {
     Link {
         step: String,
         record: String,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
     /// Remove a link between a record and a step, with a reason.
     Unlink {
@@ -115,8 +112,6 @@ pub enum CaseCommand {
         record: String,
         #[arg(long)]
         reason: String,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
     /// State why recording was interrupted (R2.5): the recording in which it resumed, the
     /// reason and where in that recording the reason is spoken.
@@ -134,8 +129,6 @@ pub enum CaseCommand {
         /// Seconds from the start of the resumed recording to the spoken explanation.
         #[arg(long)]
         at: u32,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
     /// Check a case against the checklist: each step's verdict with its Chinese findings.
     /// Exit status 1 when any step is in violation.
@@ -146,11 +139,38 @@ pub enum CaseCommand {
     },
 }
 
-fn actor_or_default(actor: Option<String>) -> String {
-    actor.unwrap_or_else(crate::cli::default_actor)
+/// The account of this run, allowed to `action` on `case` (id or number).
+async fn on_case(
+    custody: &Custody,
+    who: Who<'_>,
+    case: &str,
+    action: Action,
+    command: &str,
+) -> anyhow::Result<Operator> {
+    let scope = if action == Action::ViewCase {
+        TokenScope::Read
+    } else {
+        TokenScope::Write
+    };
+    let op = who.resolve(custody, scope, command).await?;
+    let case = custody.case(case).await?;
+    custody.authorize_case(&op.principal, action, &case).await?;
+    Ok(op)
 }
 
-pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode> {
+/// As `on_case`, for the case of a step.
+async fn on_step(
+    custody: &Custody,
+    who: Who<'_>,
+    step: &str,
+    action: Action,
+    command: &str,
+) -> anyhow::Result<Operator> {
+    let case_id = custody.step(step).await?.case_id;
+    on_case(custody, who, &case_id, action, command).await
+}
+
+pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
         CaseCommand::Create {
             number,
@@ -161,7 +181,6 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             party,
             team,
             json,
-            actor,
         } => {
             let new = NewCase {
                 number,
@@ -176,8 +195,11 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
                 team: split_names(&team),
                 flags: CaseFlags::default(),
             };
+            let op = who
+                .resolve(custody, TokenScope::Write, "case create")
+                .await?;
             let case = custody
-                .create_case(&new, &actor_or_default(actor))
+                .create_case_as(&op.principal, &new)
                 .await
                 .context("案件未创建 / case not created")?;
             if json {
@@ -191,6 +213,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Show { case, json } => {
+            on_case(custody, who, &case, Action::ViewCase, "case show").await?;
             let case = custody.case(&case).await?;
             let steps = custody.case_steps(&case.id).await?;
             let history = custody.case_history(&case.id).await?;
@@ -226,7 +249,6 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             set,
             clear,
             reason,
-            actor,
         } => {
             let (flag, value) = match (set, clear) {
                 (Some(f), None) => (f, true),
@@ -234,8 +256,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
                 _ => bail!("请指定 --set FLAG 或 --clear FLAG 之一 / give one of --set or --clear"),
             };
             let flag: CaseFlag = flag.parse()?;
+            let op = on_case(custody, who, &case, Action::ManageCase, "case flag").await?;
             let case = custody
-                .set_case_flag(&case, flag, value, &reason, &actor_or_default(actor))
+                .set_case_flag(&case, flag, value, &reason, op.actor())
                 .await
                 .context("案件未变更 / case not changed")?;
             print_case(&case);
@@ -252,7 +275,6 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             off_site,
             disputed,
             json,
-            actor,
         } => {
             let tz = custody.config().utc_offset().map_err(anyhow::Error::msg)?;
             let new = NewStep {
@@ -267,8 +289,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
                 on_site: !off_site,
                 disputed,
             };
+            let op = on_case(custody, who, &case, Action::ManageCase, "case step").await?;
             let step = custody
-                .add_step(&case, &new, &actor_or_default(actor))
+                .add_step(&case, &new, op.actor())
                 .await
                 .context("环节未添加 / step not added")?;
             if json {
@@ -279,6 +302,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Propose { step, json } => {
+            on_step(custody, who, &step, Action::ViewCase, "case propose").await?;
             let found = custody
                 .propose_links_local(&step)
                 .await
@@ -318,11 +342,18 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
         CaseCommand::Link {
             step,
             record,
-            actor,
         } => {
             let record = parse_record(&record)?;
+            let op = who
+                .resolve(custody, TokenScope::Write, "case link")
+                .await?;
+            let case = custody.case(&custody.step(&step).await?.case_id).await?;
+            custody
+                .authorize_link(&op.principal, &case, &custody.record(&record).await?)
+                .await
+                .context("记录未关联 / record not linked")?;
             let link = custody
-                .link_record(&step, &record, &actor_or_default(actor))
+                .link_record(&step, &record, op.actor())
                 .await
                 .context("记录未关联 / record not linked")?;
             println!(
@@ -335,11 +366,11 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             step,
             record,
             reason,
-            actor,
         } => {
             let record = parse_record(&record)?;
+            let op = on_step(custody, who, &step, Action::ManageCase, "case unlink").await?;
             custody
-                .unlink_record(&step, &record, &reason, &actor_or_default(actor))
+                .unlink_record(&step, &record, &reason, op.actor())
                 .await
                 .context("关联未取消 / record not unlinked")?;
             println!("已取消关联 unlinked: 记录 record {record} ← 环节 step {step}");
@@ -351,7 +382,6 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             reason,
             text,
             at,
-            actor,
         } => {
             let explanation = Explanation {
                 resumed_record: parse_record(&record)?,
@@ -359,8 +389,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
                 text: text.trim().to_owned(),
                 spoken_at_offset_s: at,
             };
+            let op = on_step(custody, who, &step, Action::ManageCase, "case explain").await?;
             let row = custody
-                .explain_interruption(&step, &explanation, &actor_or_default(actor))
+                .explain_interruption(&step, &explanation, op.actor())
                 .await
                 .context("说明未记录 / explanation not recorded")?;
             println!(
@@ -373,6 +404,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Check { case, json } => {
+            on_case(custody, who, &case, Action::ViewCase, "case check").await?;
             let case = custody.case(&case).await?;
             let steps = custody.case_steps(&case.id).await?;
             let verdict = custody.case_compliance(&case.id).await?;

@@ -9,6 +9,10 @@ use liuhen_app::verify::{VerifyOptions, VerifyReport};
 use liuhen_app::{Custody, OpenOptions};
 use liuhen_domain::Classification;
 
+use liuhen_domain::auth::TokenScope;
+use liuhen_domain::authz::{Action, Target};
+
+use crate::operator::Who;
 use crate::progress;
 
 #[derive(Parser)]
@@ -26,6 +30,9 @@ pub struct Args {
         default_value = "liuhen-data"
     )]
     data_dir: PathBuf,
+    /// Who runs the command: an API token file, or break-glass on the console.
+    #[command(flatten)]
+    creds: crate::operator::Credentials,
     #[command(subcommand)]
     command: Command,
 }
@@ -126,9 +133,6 @@ struct IngestArgs {
     /// One JSON object per file as it completes, then a summary object.
     #[arg(long)]
     json: bool,
-    /// Who is ingesting, for the log.
-    #[arg(long, env = "LIUHEN_ACTOR")]
-    actor: Option<String>,
     /// Link every ingested record (new or already in custody) to a step of this case (id
     /// or number); needs --step.
     #[arg(long, requires = "step")]
@@ -225,18 +229,19 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let custody = Custody::open(options)
         .await
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
-    let result = command(&custody, args.command, &args.data_dir).await;
+    let who = Who {
+        creds: &args.creds,
+        data_dir: &args.data_dir,
+    };
+    let result = command(&custody, args.command, who).await;
     // Closed before the process ends: SQLite then checkpoints and removes its -wal/-shm
     // files, so a read-only command leaves the data directory as it found it.
     custody.db().close().await;
     result
 }
 
-async fn command(
-    custody: &Custody,
-    command: Command,
-    data_dir: &std::path::Path,
-) -> anyhow::Result<ExitCode> {
+async fn command(custody: &Custody, command: Command, who: Who<'_>) -> anyhow::Result<ExitCode> {
+    let data_dir = who.data_dir;
     let custody = custody.clone();
     match command {
         Command::Serve { listen } => {
@@ -264,7 +269,7 @@ async fn command(
             liuhen_server::serve(custody, listener).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Ingest(a) => ingest(&custody, a).await,
+        Command::Ingest(a) => ingest(&custody, a, who).await,
         Command::Verify { json, no_fixity } => {
             let obs = progress::VerifyBar::new(!json);
             let report = custody
@@ -309,15 +314,15 @@ async fn command(
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Record(cmd) => crate::record_cmd::run(&custody, cmd).await,
-        Command::Case(cmd) => crate::case_cmd::run(&custody, cmd).await,
-        Command::Access(cmd) => crate::access_cmd::run(&custody, cmd).await,
-        Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd).await,
-        Command::Fixity(cmd) => crate::fixity_cmd::run(&custody, cmd).await,
-        Command::Export(cmd) => crate::export_cmd::run(&custody, cmd).await,
-        Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd).await,
-        Command::Decision(cmd) => crate::decision_cmd::run(&custody, cmd).await,
-        Command::Station(cmd) => crate::station_cmd::run(&custody, cmd).await,
+        Command::Record(cmd) => crate::record_cmd::run(&custody, cmd, who).await,
+        Command::Case(cmd) => crate::case_cmd::run(&custody, cmd, who).await,
+        Command::Access(cmd) => crate::access_cmd::run(&custody, cmd, who).await,
+        Command::Draw(cmd) => crate::draw_cmd::run(&custody, cmd, who).await,
+        Command::Fixity(cmd) => crate::fixity_cmd::run(&custody, cmd, who).await,
+        Command::Export(cmd) => crate::export_cmd::run(&custody, cmd, who).await,
+        Command::Identity(cmd) => crate::identity_cmd::run(&custody, cmd, who).await,
+        Command::Decision(cmd) => crate::decision_cmd::run(&custody, cmd, who).await,
+        Command::Station(cmd) => crate::station_cmd::run(&custody, cmd, who).await,
         Command::Demo | Command::VerifyPackage(_) => {
             unreachable!("handled before the data directory is opened")
         }
@@ -332,7 +337,13 @@ async fn command(
     }
 }
 
-async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
+async fn ingest(custody: &Custody, a: IngestArgs, who: Who<'_>) -> anyhow::Result<ExitCode> {
+    // As a tus upload: an account whose credential may upload, and whom the policy lets.
+    let op = who.resolve(custody, TokenScope::Upload, "ingest").await?;
+    custody
+        .authorize(&op.principal, Action::UploadRecord, Target::System, None)
+        .await
+        .context("未导入任何文件 / nothing ingested")?;
     let tz = custody.config().utc_offset().map_err(anyhow::Error::msg)?;
     let returned_at = a
         .returned_at
@@ -349,6 +360,13 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         ),
         _ => None,
     };
+    if let Some(step) = &step {
+        let case = custody.case(&step.case_id).await?;
+        custody
+            .authorize_case(&op.principal, Action::ManageCase, &case)
+            .await
+            .context("未导入任何文件 / nothing ingested")?;
+    }
     let mut classification = Classification {
         agency: a.agency,
         device: a.device,
@@ -371,7 +389,7 @@ async fn ingest(custody: &Custody, a: IngestArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let opts = IngestOptions {
-        actor: a.actor.unwrap_or_else(default_actor),
+        actor: op.actor().to_owned(),
         classification,
         returned_at,
         clear_source: a.clear_source,
@@ -436,11 +454,6 @@ pub(crate) fn parse_time(s: &str, tz: &jiff::tz::TimeZone) -> anyhow::Result<jif
         .parse()
         .with_context(|| format!("--returned-at {s:?}: use RFC 3339 or \"YYYY-MM-DD HH:MM\""))?;
     Ok(civil.to_zoned_datetime(tz.clone())?.timestamp())
-}
-
-pub fn default_actor() -> String {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
-    format!("cli:{user}")
 }
 
 fn print_summary(s: &IngestSummary, json: bool) -> anyhow::Result<()> {

@@ -8,7 +8,10 @@ use anyhow::Context;
 use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_domain::decision::calendar::Calendar;
+use liuhen_domain::auth::TokenScope;
 use liuhen_domain::decision::catalog::Catalog;
+
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum DecisionCommand {
@@ -65,13 +68,19 @@ pub fn check(cmd: &DecisionCommand) -> Option<anyhow::Result<ExitCode>> {
     }))
 }
 
-pub async fn run(custody: &Custody, cmd: DecisionCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    custody: &Custody,
+    cmd: DecisionCommand,
+    who: Who<'_>,
+) -> anyhow::Result<ExitCode> {
     if let Some(done) = check(&cmd) {
         return done;
     }
     let DecisionCommand::Overdue { json } = cmd else {
         unreachable!("the checks are handled above")
     };
+    who.resolve(custody, TokenScope::Read, "decision overdue")
+        .await?;
     let mut items = custody.pending_reviews(custody.now()).await?;
     items.sort_by_key(|i| (!i.overdue, i.due));
     for i in &items {

@@ -9,16 +9,16 @@ use anyhow::Context;
 use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_app::draws::{DrawSpec, SeedPlan};
+use liuhen_domain::auth::TokenScope;
 use liuhen_domain::authz::Principal;
 use liuhen_domain::draw::Method;
+
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum DrawCommand {
     /// Announce a draw: the population and parameters are logged before the seed exists.
     Announce {
-        /// User name of the supervisor or legal-office member running the draw.
-        #[arg(long = "as")]
-        username: String,
         /// 抽取事由 (purpose, plan).
         #[arg(long)]
         purpose: String,
@@ -61,8 +61,6 @@ pub enum DrawCommand {
     /// Make an announced draw (once its checkpoint exists, or with the sources' values).
     Perform {
         id: String,
-        #[arg(long = "as")]
-        username: String,
         /// The value of each announced source, in order: numbers separated by spaces.
         #[arg(long)]
         value: Vec<String>,
@@ -80,28 +78,24 @@ pub enum DrawCommand {
     /// Print a draw (PDF).
     Pdf {
         id: String,
-        #[arg(long = "as")]
-        username: String,
         #[arg(long, short)]
         output: PathBuf,
     },
 }
 
-async fn principal(custody: &Custody, username: &str) -> anyhow::Result<Principal> {
-    Ok(custody
-        .user_listing()
-        .await?
-        .into_iter()
-        .find(|l| l.user.username == username)
-        .with_context(|| format!("no user {username:?}"))?
-        .user
-        .principal())
+/// The account of this run (a supervisor or legal-office member running the draw).
+async fn principal(
+    custody: &Custody,
+    who: Who<'_>,
+    scope: TokenScope,
+    command: &str,
+) -> anyhow::Result<Principal> {
+    Ok(who.resolve(custody, scope, command).await?.principal)
 }
 
-pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(custody: &Custody, cmd: DrawCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
         DrawCommand::Announce {
-            username,
             purpose,
             population,
             records_of,
@@ -114,7 +108,7 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
             source,
             step,
         } => {
-            let by = principal(custody, &username).await?;
+            let by = principal(custody, who, TokenScope::Write, "draw announce").await?;
             let method = Method::parse(&method)
                 .with_context(|| format!("unknown method {method:?} (sha256, sm3, rfc3797-md5)"))?;
             let items = match (population, records_of, from, to) {
@@ -150,11 +144,10 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
         }
         DrawCommand::Perform {
             id,
-            username,
             value,
             json,
         } => {
-            let by = principal(custody, &username).await?;
+            let by = principal(custody, who, TokenScope::Write, "draw perform").await?;
             let selected = custody.perform_draw(&by, &id, &value).await?;
             if json {
                 println!(
@@ -205,10 +198,9 @@ pub async fn run(custody: &Custody, cmd: DrawCommand) -> anyhow::Result<ExitCode
         }
         DrawCommand::Pdf {
             id,
-            username,
             output,
         } => {
-            let by = principal(custody, &username).await?;
+            let by = principal(custody, who, TokenScope::Read, "draw pdf").await?;
             let pdf = custody.draw_pdf(&by, &id).await?;
             std::fs::write(&output, pdf)
                 .with_context(|| format!("writing {}", output.display()))?;

@@ -9,6 +9,9 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use liuhen_app::Custody;
 use liuhen_app::package::{iso, split, verify};
+use liuhen_domain::auth::TokenScope;
+
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum ExportCommand {
@@ -16,9 +19,6 @@ pub enum ExportCommand {
     Copy {
         /// The copy request id.
         request: String,
-        /// User name of the records keeper building it (their rights and unit apply).
-        #[arg(long = "as")]
-        username: String,
         /// New (or empty) directory to write the package into.
         #[arg(long)]
         out: PathBuf,
@@ -63,7 +63,7 @@ pub struct VerifyPackageArgs {
     pub json: bool,
 }
 
-pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(custody: &Custody, cmd: ExportCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
         ExportCommand::Burn {
             image,
@@ -72,22 +72,19 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
         } => burn(&image, &device, json),
         ExportCommand::Copy {
             request,
-            username,
             out,
             iso: image,
             medium,
             disc_bytes,
             json,
         } => {
-            let user = custody
-                .user_listing()
-                .await?
-                .into_iter()
-                .find(|l| l.user.username == username)
-                .with_context(|| format!("no user {username:?}"))?
-                .user;
+            // The records keeper building it: their rights and unit apply.
+            let op = who
+                .resolve(custody, TokenScope::Write, "export copy")
+                .await?;
+            let user = &op.user;
             let report = custody
-                .export_package(&user.principal(), &user.display_name, &request, &out)
+                .export_package(&op.principal, &user.display_name, &request, &out)
                 .await?;
             let capacity = match (&medium, disc_bytes) {
                 (Some(code), _) => Some(split::medium(code)?.bytes),

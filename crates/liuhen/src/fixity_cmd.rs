@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use liuhen_app::Custody;
+use liuhen_domain::auth::TokenScope;
+
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum FixityCommand {
@@ -15,9 +18,6 @@ pub enum FixityCommand {
         /// budget_bytes_per_second`; 0: unlimited).
         #[arg(long)]
         budget: Option<u64>,
-        /// Who runs it, for the log.
-        #[arg(long, env = "LIUHEN_ACTOR", default_value = "system")]
-        actor: String,
         #[arg(long)]
         json: bool,
     },
@@ -28,15 +28,17 @@ pub enum FixityCommand {
     },
 }
 
-pub async fn run(custody: &Custody, cmd: FixityCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(custody: &Custody, cmd: FixityCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
         FixityCommand::Run {
             budget,
-            actor,
             json,
         } => {
+            let op = who
+                .resolve(custody, TokenScope::Write, "fixity run")
+                .await?;
             let budget = budget.unwrap_or(custody.config().fixity.budget_bytes_per_second);
-            let r = custody.fixity_pass(&actor, budget).await?;
+            let r = custody.fixity_pass(op.actor(), budget).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_domain::RecordId;
+use liuhen_domain::auth::TokenScope;
+
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum IdentityCommand {
@@ -24,16 +27,12 @@ pub enum IdentityCommand {
         user: String,
         #[arg(long)]
         reason: String,
-        #[arg(long)]
-        actor: Option<String>,
     },
     /// Set (or, with an empty NUMBER, clear) the police number (警号) of the account USER;
     /// unique in the bureau, logged.
     SetPolice {
         user: String,
         number: String,
-        #[arg(long)]
-        actor: Option<String>,
     },
     /// Accounts with a police number.
     Police,
@@ -45,16 +44,21 @@ pub enum IdentityCommand {
         user: String,
         #[arg(long)]
         reason: String,
-        #[arg(long)]
-        actor: Option<String>,
     },
 }
 
-pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(
+    custody: &Custody,
+    cmd: IdentityCommand,
+    who: Who<'_>,
+) -> anyhow::Result<ExitCode> {
     match cmd {
         IdentityCommand::Unresolved { limit, json } => {
-            let u = custody.unresolved_identities(limit).await?;
-            for r in &u.records {
+            let op = who
+                .resolve(custody, TokenScope::Read, "identity unresolved")
+                .await?;
+            let u = custody.unresolved_for(&op.principal, limit).await?;
+            for r in u.records.iter().map(|r| &r.row) {
                 let agency = r.agency.as_deref().unwrap_or("");
                 if json {
                     println!(
@@ -66,7 +70,7 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
                     println!("记录 record {}  {agency}  {}", r.record_id, r.officer);
                 }
             }
-            for m in &u.members {
+            for m in u.members.iter().map(|m| &m.row) {
                 if json {
                     println!(
                         "{}",
@@ -93,17 +97,16 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
         IdentityCommand::SetPolice {
             user,
             number,
-            actor,
         } => {
+            let op = who
+                .resolve(custody, TokenScope::Write, "identity set-police")
+                .await?;
+            op.require_not_token()?;
             let Some(u) = custody.db().user_by_username(user.trim()).await? else {
                 anyhow::bail!("没有用户 {user} / no such user");
             };
             let set = custody
-                .record_police_number(
-                    &actor.unwrap_or_else(crate::cli::default_actor),
-                    &u.id,
-                    &number,
-                )
+                .set_police_number(&op.principal, &u.id, &number)
                 .await?;
             match set {
                 Some(n) => println!("已登记 / set: {user} 警号 {n}"),
@@ -112,6 +115,8 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         IdentityCommand::Police => {
+            who.resolve(custody, TokenScope::Read, "identity police")
+                .await?;
             let numbers = custody.police_numbers().await?;
             let mut rows: Vec<_> = Vec::new();
             for u in custody.user_listing().await? {
@@ -130,16 +135,13 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
             record,
             user,
             reason,
-            actor,
         } => {
             let id = RecordId::parse(record.trim())?;
+            let op = who
+                .resolve(custody, TokenScope::Write, "identity resolve-record")
+                .await?;
             custody
-                .resolve_record_officer(
-                    &id,
-                    &user,
-                    &reason,
-                    &actor.unwrap_or_else(crate::cli::default_actor),
-                )
+                .resolve_record_officer_as(&op.principal, &id, &user, &reason)
                 .await?;
             println!("已对应 / resolved: record {id} → {user}");
             Ok(ExitCode::SUCCESS)
@@ -149,16 +151,12 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
             position,
             user,
             reason,
-            actor,
         } => {
+            let op = who
+                .resolve(custody, TokenScope::Write, "identity resolve-member")
+                .await?;
             custody
-                .resolve_team_member(
-                    &case,
-                    position,
-                    &user,
-                    &reason,
-                    &actor.unwrap_or_else(crate::cli::default_actor),
-                )
+                .resolve_team_member_as(&op.principal, &case, position, &user, &reason)
                 .await?;
             println!("已对应 / resolved: case {case} #{position} → {user}");
             Ok(ExitCode::SUCCESS)

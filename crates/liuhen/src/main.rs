@@ -9,6 +9,7 @@ mod draw_cmd;
 mod export_cmd;
 mod fixity_cmd;
 mod identity_cmd;
+mod operator;
 mod progress;
 mod record_cmd;
 mod station_cmd;

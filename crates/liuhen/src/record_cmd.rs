@@ -6,7 +6,11 @@ use anyhow::Context;
 use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_app::records::ClassificationChange;
+use liuhen_domain::auth::TokenScope;
+use liuhen_domain::authz::Action;
 use liuhen_domain::{Record, RecordId};
+
+use crate::operator::{Operator, Who};
 
 #[derive(Subcommand)]
 pub enum RecordCommand {
@@ -35,8 +39,6 @@ pub enum RecordCommand {
         /// Why the record is changed (修改理由), kept in the log.
         #[arg(long)]
         reason: String,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
     /// Extend how long the original is kept (never shortened), e.g. for a long-term
     /// preservation need (R3.7); a reason is required.
@@ -47,15 +49,35 @@ pub enum RecordCommand {
         until: String,
         #[arg(long)]
         reason: String,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
 }
 
-pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCode> {
+/// The account of this run, allowed to `action` on the record `id`.
+async fn on_record(
+    custody: &Custody,
+    who: Who<'_>,
+    id: &RecordId,
+    action: Action,
+    command: &str,
+) -> anyhow::Result<Operator> {
+    let scope = if action == Action::ViewRecord {
+        TokenScope::Read
+    } else {
+        TokenScope::Write
+    };
+    let op = who.resolve(custody, scope, command).await?;
+    let record = custody.record(id).await?;
+    custody
+        .authorize_record(&op.principal, action, &record)
+        .await?;
+    Ok(op)
+}
+
+pub async fn run(custody: &Custody, cmd: RecordCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
         RecordCommand::Show { id, json } => {
             let id = RecordId::parse(&id)?;
+            on_record(custody, who, &id, Action::ViewRecord, "record show").await?;
             let record = custody.record(&id).await?;
             let history = custody.record_history(&id).await?;
             let retention = custody.record_retention(&id).await?;
@@ -109,7 +131,6 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
             party,
             camera_operator,
             reason,
-            actor,
         } => {
             let id = RecordId::parse(&id)?;
             let change = ClassificationChange {
@@ -120,9 +141,9 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
                 party,
                 camera_operator,
             };
-            let actor = actor.unwrap_or_else(crate::cli::default_actor);
+            let op = on_record(custody, who, &id, Action::EditRecord, "record edit").await?;
             let record = custody
-                .change_classification(&id, &change, &reason, &actor)
+                .change_classification(&id, &change, &reason, op.actor())
                 .await
                 .context("record not changed")?;
             print_record(&record);
@@ -132,13 +153,12 @@ pub async fn run(custody: &Custody, cmd: RecordCommand) -> anyhow::Result<ExitCo
             id,
             until,
             reason,
-            actor,
         } => {
             let id = RecordId::parse(&id)?;
             let until = parse_until(&until, custody)?;
-            let actor = actor.unwrap_or_else(crate::cli::default_actor);
+            let op = on_record(custody, who, &id, Action::EditRecord, "record retain").await?;
             let record = custody
-                .extend_retention(&id, until, &reason, &actor)
+                .extend_retention(&id, until, &reason, op.actor())
                 .await
                 .context("retention not extended")?;
             print_record(&record);

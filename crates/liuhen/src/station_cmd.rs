@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_app::station::{SlotStatus, Station};
+use liuhen_domain::auth::TokenScope;
+use liuhen_domain::authz::{Action, Target};
+
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum StationCommand {
@@ -33,8 +37,6 @@ pub enum StationCommand {
         /// The officer's account (user name or display name) in the unit.
         #[arg(long)]
         officer: Option<String>,
-        #[arg(long, env = "LIUHEN_ACTOR")]
-        actor: Option<String>,
     },
 }
 
@@ -52,15 +54,15 @@ pub struct WatchArgs {
     /// Print the slots as one JSON array per scan.
     #[arg(long)]
     json: bool,
-    #[arg(long, env = "LIUHEN_ACTOR")]
-    actor: Option<String>,
 }
 
-pub async fn run(custody: &Custody, cmd: StationCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(custody: &Custody, cmd: StationCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
-        StationCommand::Run(a) => watch(custody, a, true).await,
-        StationCommand::Scan(a) => watch(custody, a, false).await,
+        StationCommand::Run(a) => watch(custody, a, true, who).await,
+        StationCommand::Scan(a) => watch(custody, a, false, who).await,
         StationCommand::Held { json } => {
+            who.resolve(custody, TokenScope::Read, "station held")
+                .await?;
             for h in custody.station_held().await? {
                 if json {
                     println!("{}", serde_json::to_string(&h)?);
@@ -81,17 +83,19 @@ pub async fn run(custody: &Custody, cmd: StationCommand) -> anyhow::Result<ExitC
             police,
             unit,
             officer,
-            actor,
         } => {
-            let actor = actor.unwrap_or_else(crate::cli::default_actor);
+            let op = who
+                .resolve(custody, TokenScope::Write, "station bind")
+                .await?;
+            let actor = op.actor();
             let seq = match (serial, police, officer) {
                 (Some(s), _, o) => {
                     custody
-                        .station_bind_device(&actor, &s, &unit, o.as_deref())
+                        .station_bind_device(actor, &s, &unit, o.as_deref())
                         .await?
                 }
                 (None, Some(p), Some(o)) => {
-                    custody.station_bind_police(&actor, &p, &unit, &o).await?
+                    custody.station_bind_police(actor, &p, &unit, &o).await?
                 }
                 _ => anyhow::bail!("--serial or --police with --officer"),
             };
@@ -101,10 +105,19 @@ pub async fn run(custody: &Custody, cmd: StationCommand) -> anyhow::Result<ExitC
     }
 }
 
-async fn watch(custody: &Custody, a: WatchArgs, forever: bool) -> anyhow::Result<ExitCode> {
+async fn watch(
+    custody: &Custody,
+    a: WatchArgs,
+    forever: bool,
+    who: Who<'_>,
+) -> anyhow::Result<ExitCode> {
     let tz = custody.config().utc_offset().map_err(anyhow::Error::msg)?;
-    let actor = a.actor.unwrap_or_else(crate::cli::default_actor);
-    let mut station = Station::new(custody.clone(), actor)?;
+    // The station offloads as the account of its token, as a tus upload would.
+    let op = who.resolve(custody, TokenScope::Upload, "station").await?;
+    custody
+        .authorize(&op.principal, Action::UploadRecord, Target::System, None)
+        .await?;
+    let mut station = Station::new(custody.clone(), op.actor().to_owned())?;
     if !a.roots.is_empty() {
         station = station.with_roots(a.roots);
     }
