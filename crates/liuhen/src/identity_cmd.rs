@@ -95,13 +95,13 @@ pub async fn run(custody: &Custody, cmd: IdentityCommand) -> anyhow::Result<Exit
             number,
             actor,
         } => {
-            let Some(u) = custody.db().user_by_username(user.trim()).await? else {
+            let Some(id) = custody.user_id_by_username(user.trim()).await? else {
                 anyhow::bail!("没有用户 {user} / no such user");
             };
             let set = custody
                 .record_police_number(
                     &actor.unwrap_or_else(crate::cli::default_actor),
-                    &u.id,
+                    &id,
                     &number,
                 )
                 .await?;
