@@ -355,6 +355,8 @@ async fn edit(
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done=edited", case.id)).into_response()),
         Err(e) => {
             let msg = user_message(e, t)?;
+            // The form posts back to the case's id, however the path named it.
+            let id = s.custody.case(&id).await.map(|c| c.id).unwrap_or(id);
             let c = Chrome::new(t, Some(&user), "cases");
             Ok((
                 axum::http::StatusCode::BAD_REQUEST,

@@ -211,7 +211,8 @@ pub async fn show(
     render(&s, t, &user, &id, done_key(&q.done), None).await
 }
 
-/// Redirects after success, re-renders with the message after invalid input.
+/// Redirects after success, re-renders with the message after invalid input. `case` is the
+/// case as the path named it (id or number).
 pub(super) async fn finish(
     s: &AppState,
     t: Tr,
@@ -222,7 +223,10 @@ pub(super) async fn finish(
     anchor: &str,
 ) -> Result<Response, PageError> {
     match result {
-        Ok(()) => Ok(Redirect::to(&format!("/cases/{case}?done={done}{anchor}")).into_response()),
+        Ok(()) => {
+            let case = liuhen_domain::uri::encode(case);
+            Ok(Redirect::to(&format!("/cases/{case}?done={done}{anchor}")).into_response())
+        }
         Err(e) => {
             let msg = user_message(e, t)?;
             let page = render(s, t, user, case, None, Some(msg)).await?;
@@ -272,6 +276,11 @@ pub async fn add_step(
     finish(&s, t, &user, &id, result, "step", "#steps").await
 }
 
+/// The fragment of a step on the case page.
+fn step_anchor(step: &str) -> String {
+    format!("#step-{}", liuhen_domain::uri::encode(step.trim()))
+}
+
 fn parse_record(s: &str) -> Result<RecordId, AppError> {
     RecordId::parse(s.trim()).map_err(|_| {
         AppError::Invalid(format!(
@@ -298,7 +307,8 @@ pub async fn link(
             .map(|_| ())
     }
     .await;
-    finish(&s, t, &user, &id, result, "linked", &format!("#step-{step}")).await
+    let anchor = step_anchor(&step);
+    finish(&s, t, &user, &id, result, "linked", &anchor).await
 }
 
 pub async fn unlink(
@@ -317,7 +327,7 @@ pub async fn unlink(
             .await
     }
     .await;
-    let anchor = format!("#step-{step}");
+    let anchor = step_anchor(&step);
     finish(&s, t, &user, &id, result, "unlinked", &anchor).await
 }
 
@@ -343,7 +353,7 @@ pub async fn explain(
             .map(|_| ())
     }
     .await;
-    let anchor = format!("#step-{step}");
+    let anchor = step_anchor(&step);
     finish(&s, t, &user, &id, result, "explained", &anchor).await
 }
 
