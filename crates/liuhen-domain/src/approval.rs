@@ -255,12 +255,16 @@ pub fn may_decide(
 }
 
 fn holds_step_role(policy: &Policy, who: &Principal, step: Step) -> bool {
-    policy.step_roles(step).iter().any(|r| who.roles.contains(r))
+    policy
+        .step_roles(step)
+        .iter()
+        .any(|r| who.roles.contains(r))
 }
 
 fn within_scope(who: &Principal, step: Step, agency: &str, department: Option<&str>) -> bool {
     who.unit.as_deref() == Some(agency)
-        && (step != Step::Consent || department.is_none_or(|d| who.department.as_deref() == Some(d)))
+        && (step != Step::Consent
+            || department.is_none_or(|d| who.department.as_deref() == Some(d)))
 }
 
 /// Checks one decision against the request; on success, what the request becomes.

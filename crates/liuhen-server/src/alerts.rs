@@ -19,9 +19,9 @@ use axum::routing::{delete, get, post};
 use liuhen_app::AppError;
 use liuhen_app::alerts::{AlertList, AlertQuery, EVIDENCE_SHOWN};
 use liuhen_app::alerts::{AuditEntry, EntryBody};
+use liuhen_domain::AuditAction;
 use liuhen_domain::authz::Action;
 use liuhen_domain::signals::SignalKind;
-use liuhen_domain::AuditAction;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
@@ -273,8 +273,12 @@ async fn page(
     .collect::<Vec<_>>()
     .join("&");
     Ok(Page {
-        can_ack: s.custody.allows_system(&user.principal, Action::AcknowledgeAlert),
-        audit_links: s.custody.allows_system(&user.principal, Action::ViewAuditLog),
+        can_ack: s
+            .custody
+            .allows_system(&user.principal, Action::AcknowledgeAlert),
+        audit_links: s
+            .custody
+            .allows_system(&user.principal, Action::ViewAuditLog),
         c: Chrome::new(t, Some(&user), "alerts"),
         acked_now: f.acked == "1",
         f,

@@ -114,7 +114,6 @@ struct CasesPage {
     error: Option<String>,
 }
 
-
 async fn list_page(
     State(s): State<AppState>,
     t: Tr,

@@ -11,9 +11,7 @@ use liuhen_app::ingest::{IngestOptions, NoProgress};
 use liuhen_app::records::ClassificationChange;
 use liuhen_app::{AppError, Custody};
 use liuhen_domain::authz::Principal;
-use liuhen_domain::case::{
-    CaseCategory, CaseFlags, CaseStatus, Explanation, InterruptionReason,
-};
+use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus, Explanation, InterruptionReason};
 use liuhen_domain::{AuditAction, Classification, RecordId, Role};
 
 use crate::support::{for_each_backend, user};
@@ -184,8 +182,11 @@ async fn creating_a_case_asks_the_policy() {
                 .await,
         );
         forbidden(
-            c.create_case_as(&w.supervisor, &new_case("甲应急检〔2026〕4号", UNIT, "李娜"))
-                .await,
+            c.create_case_as(
+                &w.supervisor,
+                &new_case("甲应急检〔2026〕4号", UNIT, "李娜"),
+            )
+            .await,
         );
         // The keeper makes one for any team of his unit, not for another unit.
         c.create_case_as(&w.keeper, &new_case("甲应急检〔2026〕5号", UNIT, "王强"))
@@ -365,7 +366,11 @@ async fn linking_asks_the_policy_for_the_case_and_the_record() {
             .await
             .unwrap();
         // A record of another unit: never, even for the keeper of that unit's case work.
-        assert!(c.link_record_as(&w.keeper, id, step, &w.other_rec).await.is_err());
+        assert!(
+            c.link_record_as(&w.keeper, id, step, &w.other_rec)
+                .await
+                .is_err()
+        );
         forbidden(c.link_record_as(&w.stranger, id, step, &w.other_rec).await);
         let linked = c.db().step_records(step).await.unwrap();
         let ids: Vec<&RecordId> = linked.iter().map(|l| &l.record_id).collect();
@@ -424,8 +429,14 @@ async fn editing_a_record_asks_the_policy() {
         };
         let subject = format!("record:{}", w.lina_rec);
         let before = refusals(c, &subject).await;
-        forbidden(c.reclassify(&w.lina, &w.lina_rec, &change, "补录当事人").await);
-        not_found(c.reclassify(&w.wang, &w.lina_rec, &change, "补录当事人").await);
+        forbidden(
+            c.reclassify(&w.lina, &w.lina_rec, &change, "补录当事人")
+                .await,
+        );
+        not_found(
+            c.reclassify(&w.wang, &w.lina_rec, &change, "补录当事人")
+                .await,
+        );
         not_found(
             c.reclassify(&w.stranger, &w.lina_rec, &change, "补录当事人")
                 .await,

@@ -318,10 +318,7 @@ pub async fn proposals(
     user: CurrentUser,
     Path((id, step)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, _, found) = s
-        .custody
-        .propose_links(&user.principal, &id, &step)
-        .await?;
+    let (_, _, found) = s.custody.propose_links(&user.principal, &id, &step).await?;
     Ok(Json(json!({
         "proposals": found.iter().map(|(p, r)| json!({
             "record_id": r.id.as_str(),

@@ -658,7 +658,11 @@ fn handlers_leave_authorization_and_the_database_to_the_use_cases() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut found = Vec::new();
     for (path, text) in sources(&src) {
-        let name = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let name = path
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or_default();
             let case_handler = name == "cases.rs" || name.starts_with("cases/");
