@@ -116,16 +116,16 @@ impl Custody {
         manages || self.may_reopen(who, case)
     }
 
-    /// Asks for an archived case to be reopened, with a reason (R4.7): the first half of
-    /// the approved act. Logged `case.reopen_requested`; nothing else changes.
+    /// Asks for an archived case `who` may see to be reopened, with a reason (R4.7): the
+    /// first half of the approved act. Logged `case.reopen_requested`; nothing else changes.
     pub async fn request_reopen(
         &self,
         who: &Principal,
         case: &str,
         reason: &str,
     ) -> Result<ReopenRequest, AppError> {
+        let case = self.case_to_view(who, case).await?;
         let reason = required(reason, "重新打开理由", "a reason")?;
-        let case = self.case(case).await?;
         if !self.may_request_reopen(who, &case) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",
@@ -161,7 +161,8 @@ impl Custody {
         })
     }
 
-    /// Decides the pending request to reopen an archived case (R4.7): by a person holding
+    /// Decides the pending request to reopen an archived case `who` may see (R4.7): by a
+    /// person holding
     /// one of the configured `reopen_roles` in the case's unit, never the requester, with
     /// a stated reason. Approved: the status goes back to 办理中, logged as a change of
     /// status with `reopened`, the request's entry, the requester and both reasons, so
@@ -173,6 +174,7 @@ impl Custody {
         approve: bool,
         reason: &str,
     ) -> Result<CaseRow, AppError> {
+        let before = self.case_to_view(who, case).await?;
         let reason = required(reason, "审批意见", "the decision's reason")?;
         let roles = &self.config.cases.reopen_roles;
         if !self.holds_reopen_role(who) {
@@ -185,7 +187,6 @@ impl Custody {
                 ),
             });
         }
-        let before = self.case(case).await?;
         if !before.agency.is_empty() && who.unit.as_deref() != Some(before.agency.as_str()) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",

@@ -393,9 +393,9 @@ impl Custody {
             .await
     }
 
-    /// Edits a case's fields. The reason is required whenever the change alters what the
-    /// case is (anything but its name); nothing changes, and nothing is logged, when no
-    /// field differs. The case stays in `who`'s unit, and its team holds accounts of that
+    /// Edits the fields of a case `who` manages (`ManageCase`). The reason is required
+    /// whenever the change alters what the case is (anything but its name); nothing
+    /// changes, and nothing is logged, when no field differs. The case stays in `who`'s unit, and its team holds accounts of that
     /// unit only (issue 10.2, 10.3: cross-unit help is a grant).
     pub async fn edit_case(
         &self,
@@ -405,8 +405,9 @@ impl Custody {
         reason: &str,
     ) -> Result<CaseRow, AppError> {
         let actor = who.user_id.as_str();
+        let case = self.case_to_manage(who, case).await?.id;
         let mut tx = self.db.begin().await?;
-        let before = self.case(case).await?;
+        let before = self.case(&case).await?;
         crate::case_archive::ensure_not_archived(&before)?;
         let mut after = before.clone();
         if let Some(v) = &edit.number {
@@ -497,8 +498,9 @@ impl Custody {
     }
 
     /// Records `who` may see that probably belong to a step, best first, each with why.
-    /// Nothing is linked: a person confirms each proposal with [`Custody::link_record`].
-    pub async fn propose_links(
+    /// Nothing is linked: a person confirms each proposal. Authorized by the caller
+    /// ([`Custody::propose_links`]).
+    pub(crate) async fn propose_links_visible(
         &self,
         who: &Principal,
         step_id: &str,

@@ -2,8 +2,9 @@
 //! and the compliance of a case with the checklist (issue 4). Every change writes its
 //! audit entry (subject `case:<id>`) in the same transaction as the rows.
 //!
-//! Authorization: these use cases are called by the CLI as the local operator (like
-//! `record edit`); there is no web route yet, and a route must authorize before calling.
+//! Authorization: the functions here take an `actor` and do not authorize; they are the
+//! local operator's (CLI, demo). Pages and the API call their twins in
+//! [`crate::case_acts`], which take the [`liuhen_domain::authz::Principal`] and authorize.
 
 use std::fmt;
 use std::str::FromStr;

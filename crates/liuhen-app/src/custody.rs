@@ -178,8 +178,51 @@ impl Custody {
         &self.clock
     }
 
+    /// The metadata store. Not public (issue 11): the server and the CLI reach data through
+    /// use cases; the crate's own tests and, with the `testing` feature, the other crates'
+    /// tests use it to set up and inspect rows.
+    #[cfg(any(test, feature = "testing"))]
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The display names of these accounts (unknown ids are left out).
+    pub async fn display_names(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, AppError> {
+        Ok(self.db.display_names(ids).await?)
+    }
+
+    /// The account id of a user name.
+    pub async fn user_id_by_username(&self, username: &str) -> Result<Option<String>, AppError> {
+        Ok(self.db.user_by_username(username).await?.map(|u| u.id))
+    }
+
+    /// How many entries the log has.
+    pub async fn log_size(&self) -> Result<u64, AppError> {
+        Ok(self.db.log_size().await?)
+    }
+
+    /// How many records are in custody.
+    pub async fn record_count(&self) -> Result<u64, AppError> {
+        Ok(self.db.record_count().await?)
+    }
+
+    /// The last write's storage fault, until a write commits again (`/healthz` degraded).
+    pub fn write_fault(&self) -> Option<liuhen_db::WriteFault> {
+        self.db.write_fault()
+    }
+
+    /// How many write transactions this process has committed (a playback permission is
+    /// never reused across one).
+    pub fn commits(&self) -> u64 {
+        self.db.commits()
+    }
+
+    /// Closes the database's connections (SQLite checkpoints and removes its -wal/-shm).
+    pub async fn close(&self) {
+        self.db.close().await
     }
 
     /// Appends an entry that records an act changing no other state (a view, a playback,

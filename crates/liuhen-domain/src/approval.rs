@@ -236,6 +236,37 @@ pub fn lapsed(policy: &Policy, approvals: &[Approval], now_ms: i64) -> bool {
     approvals.iter().any(|a| now_ms - a.decided_ms > valid_ms)
 }
 
+/// Who may decide `step` of a request filed by `requester_id` for the records of `agency`
+/// (handled by `department`, when they belong to a case): a role the policy gives the step,
+/// of that unit, for the consent step (本处室同意) of that department, never the requester.
+/// The one statement of it: [`decide_step`], the approvals inbox and the request page's
+/// buttons all ask it. (One person one step and the request's state are [`decide_step`]'s.)
+pub fn may_decide(
+    policy: &Policy,
+    who: &Principal,
+    step: Step,
+    requester_id: &str,
+    agency: &str,
+    department: Option<&str>,
+) -> bool {
+    who.user_id != requester_id
+        && holds_step_role(policy, who, step)
+        && within_scope(who, step, agency, department)
+}
+
+fn holds_step_role(policy: &Policy, who: &Principal, step: Step) -> bool {
+    policy
+        .step_roles(step)
+        .iter()
+        .any(|r| who.roles.contains(r))
+}
+
+fn within_scope(who: &Principal, step: Step, agency: &str, department: Option<&str>) -> bool {
+    who.unit.as_deref() == Some(agency)
+        && (step != Step::Consent
+            || department.is_none_or(|d| who.department.as_deref() == Some(d)))
+}
+
 /// Checks one decision against the request; on success, what the request becomes.
 pub fn decide_step(
     policy: &Policy,
@@ -265,19 +296,10 @@ pub fn decide_step(
             None => ApprovalError::NotPending(req.status),
         });
     }
-    if !policy
-        .step_roles(at.step)
-        .iter()
-        .any(|r| who.roles.contains(r))
-    {
+    if !holds_step_role(policy, who, at.step) {
         return Err(ApprovalError::RoleNotPermitted(at.step));
     }
-    let unit_ok = who.unit.as_deref() == Some(req.agency);
-    let dept_ok = at.step != Step::Consent
-        || req
-            .department
-            .is_none_or(|d| who.department.as_deref() == Some(d));
-    if !unit_ok || !dept_ok {
+    if !within_scope(who, at.step, req.agency, req.department) {
         return Err(ApprovalError::OutsideScope);
     }
     if at.basis != req.basis || req.approvals.iter().any(|a| a.basis != req.basis) {
@@ -588,5 +610,37 @@ mod tests {
         };
         assert!(e.message_zh().contains("法制部门审核"));
         assert_eq!(e.code(), "step_out_of_order");
+    }
+
+    #[test]
+    fn who_may_decide_a_step() {
+        let policy = Policy::default_shipped();
+        let legal = person("legal", Role::LegalOffice, "甲局", None);
+        let leader = person("leader", Role::EnforcementLeader, "甲局", None);
+        let leader_other_unit = person("leader2", Role::EnforcementLeader, "乙局", None);
+        let dept = person("dept", Role::CaseDepartment, "甲局", Some("危化科"));
+        let dept_other = person("dept2", Role::CaseDepartment, "甲局", Some("大队"));
+        let officer = person("officer", Role::Officer, "甲局", None);
+        // (who, step, requester, department of the records, expected)
+        let table: [(&Principal, Step, &str, Option<&str>, bool); 10] = [
+            (&legal, Step::LegalReview, "req", None, true),
+            (&legal, Step::LegalReview, "legal", None, false),
+            (&leader, Step::LeaderApproval, "req", None, true),
+            (&leader_other_unit, Step::LeaderApproval, "req", None, false),
+            (&officer, Step::LeaderApproval, "req", None, false),
+            (&legal, Step::LeaderApproval, "req", None, false),
+            (&dept, Step::Consent, "req", Some("危化科"), true),
+            (&dept_other, Step::Consent, "req", Some("危化科"), false),
+            (&dept_other, Step::Consent, "req", None, true),
+            (&dept, Step::Consent, "dept", Some("危化科"), false),
+        ];
+        for (i, (who, step, requester, department, expected)) in table.into_iter().enumerate() {
+            assert_eq!(
+                may_decide(&policy, who, step, requester, "甲局", department),
+                expected,
+                "row {i}: {} deciding {step:?}",
+                who.user_id
+            );
+        }
     }
 }

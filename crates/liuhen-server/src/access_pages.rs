@@ -458,7 +458,6 @@ async fn grants_page(
         Vec::new()
     };
     let names = c
-        .db()
         .display_names(
             &unit
                 .iter()
@@ -466,7 +465,7 @@ async fn grants_page(
                 .collect::<Vec<_>>(),
         )
         .await
-        .map_err(|e| PageError::new(AppError::from(e), t))?;
+        .map_err(|e| PageError::new(e, t))?;
     Ok(GrantsPage {
         mine: mine
             .iter()
@@ -538,7 +537,6 @@ async fn loans(
         .map_err(|e| PageError::new(e, t))?;
     let names = s
         .custody
-        .db()
         .display_names(
             &open
                 .iter()
@@ -546,7 +544,7 @@ async fn loans(
                 .collect::<Vec<_>>(),
         )
         .await
-        .map_err(|e| PageError::new(AppError::from(e), t))?;
+        .map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
     Ok(LoansPage {
         loans: open

@@ -125,7 +125,10 @@ async fn render_account(
         unit: user.unit.clone().unwrap_or_default(),
         department: user.department.clone().unwrap_or_default(),
         totp_enabled: user.totp_enabled,
-        is_security_admin: user.principal.has(liuhen_domain::Role::SecurityAdmin),
+        is_security_admin: s.custody.allows_system(
+            &user.principal,
+            liuhen_domain::authz::Action::ManageSecurity,
+        ),
         tokens,
         new_token,
         error,

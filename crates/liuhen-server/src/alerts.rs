@@ -19,8 +19,9 @@ use axum::routing::{delete, get, post};
 use liuhen_app::AppError;
 use liuhen_app::alerts::{AlertList, AlertQuery, EVIDENCE_SHOWN};
 use liuhen_app::alerts::{AuditEntry, EntryBody};
+use liuhen_domain::AuditAction;
+use liuhen_domain::authz::Action;
 use liuhen_domain::signals::SignalKind;
-use liuhen_domain::{AuditAction, Role};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
@@ -272,8 +273,12 @@ async fn page(
     .collect::<Vec<_>>()
     .join("&");
     Ok(Page {
-        can_ack: user.principal.has(Role::Supervisor),
-        audit_links: user.principal.has(Role::AuditAdmin),
+        can_ack: s
+            .custody
+            .allows_system(&user.principal, Action::AcknowledgeAlert),
+        audit_links: s
+            .custody
+            .allows_system(&user.principal, Action::ViewAuditLog),
         c: Chrome::new(t, Some(&user), "alerts"),
         acked_now: f.acked == "1",
         f,
@@ -289,15 +294,10 @@ async fn page(
 }
 
 async fn actor_names(s: &AppState, list: &AlertList) -> Result<HashMap<String, String>, AppError> {
-    let mut out = HashMap::new();
-    for e in list.entries.values() {
-        if !out.contains_key(&e.actor)
-            && let Some(u) = s.custody.db().user_by_id(&e.actor).await?
-        {
-            out.insert(e.actor.clone(), u.display_name);
-        }
-    }
-    Ok(out)
+    let mut actors: Vec<String> = list.entries.values().map(|e| e.actor.clone()).collect();
+    actors.sort();
+    actors.dedup();
+    s.custody.display_names(&actors).await
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,7 @@
 //! Cases in the web UI (issue 4): list and search, create, edit; the case page with its
 //! steps, linked records, compliance and history lives in [`page`]; the JSON API in
-//! [`api`]. Every route authorizes through `Custody::authorize` (`ViewCase`, `ManageCase`).
+//! [`api`]. Every route calls a use case that authorizes itself (`ViewCase`, `ManageCase`;
+//! `liuhen_app::case_acts`); handlers only parse and render.
 //!
 //! - `GET /cases`, `GET /cases/new`, `POST /cases`, `GET|POST /cases/{id}/edit`
 //! - `GET /cases/{id}` and the forms on it (see [`page`])
@@ -22,7 +23,6 @@ use axum::routing::{delete, get, post};
 use liuhen_app::AppError;
 use liuhen_app::case_work::CaseEdit;
 use liuhen_app::cases::NewCase;
-use liuhen_domain::authz::Action;
 use liuhen_domain::case::CaseFlags;
 
 use self::forms::{ListQuery, Pairs};
@@ -114,14 +114,6 @@ struct CasesPage {
     error: Option<String>,
 }
 
-/// Whether the user may create cases at all (an officer for a team he is on, a keeper for
-/// his unit).
-fn may_create(user: &CurrentUser) -> bool {
-    use liuhen_domain::Role;
-    let p = &user.principal;
-    p.has(Role::Officer) || p.has(Role::CameraOperator) || p.has(Role::RecordsKeeper)
-}
-
 async fn list_page(
     State(s): State<AppState>,
     t: Tr,
@@ -155,7 +147,7 @@ async fn list_page(
         c: Chrome::new(t, Some(&user), "cases"),
         prev: (page > 1).then(|| f.with_page(page - 1)),
         next: (page < pages).then(|| f.with_page(page + 1)),
-        can_create: may_create(&user),
+        can_create: s.custody.may_create_case(&user.principal),
         f,
         cases,
         total,
@@ -306,11 +298,7 @@ async fn edit_page(
     let user = user.map_err(|e| PageError::new(e, t))?;
     let case = s
         .custody
-        .case(&id)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
-    s.custody
-        .authorize_case(&user.principal, Action::ManageCase, &case)
+        .case_to_manage(&user.principal, &id)
         .await
         .map_err(|e| PageError::new(e, t))?;
     let d = CaseDetail::new(&case, &tz(&s), t);
@@ -345,15 +333,6 @@ async fn edit(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = s
-        .custody
-        .case(&id)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
-    s.custody
-        .authorize_case(&user.principal, Action::ManageCase, &case)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
     let p = Pairs(p);
     let result = async {
         let edit = CaseEdit {
@@ -367,7 +346,7 @@ async fn edit(
             team: Some(forms::names(&p.get("team"))),
         };
         s.custody
-            .edit_case(&user.principal, &case.id, &edit, &p.get("reason"))
+            .edit_case(&user.principal, &id, &edit, &p.get("reason"))
             .await
     }
     .await;
@@ -375,10 +354,12 @@ async fn edit(
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done=edited", case.id)).into_response()),
         Err(e) => {
             let msg = user_message(e, t)?;
+            // The form posts back to the case's id, however the path named it.
+            let id = s.custody.case(&id).await.map(|c| c.id).unwrap_or(id);
             let c = Chrome::new(t, Some(&user), "cases");
             Ok((
                 axum::http::StatusCode::BAD_REQUEST,
-                CaseForm::from_pairs(c, Some(case.id), &p, msg),
+                CaseForm::from_pairs(c, Some(id), &p, msg),
             )
                 .into_response())
         }

@@ -45,11 +45,7 @@ async fn page(
     let user = user.map_err(|e| PageError::new(e, t))?;
     let c = &s.custody;
     let tz = c.config().utc_offset().unwrap_or(jiff::tz::TimeZone::UTC);
-    let log_entries = c
-        .db()
-        .log_size()
-        .await
-        .map_err(|e| PageError::new(ApiError::from(e), t))?;
+    let log_entries = c.log_size().await.map_err(|e| PageError::new(e, t))?;
     let last = c
         .fixity_last_pass()
         .await
@@ -63,7 +59,7 @@ async fn page(
         });
     Ok(HealthPage {
         c: Chrome::new(t, Some(&user), "home"),
-        fault: c.db().write_fault().map(|f| f.message),
+        fault: c.write_fault().map(|f| f.message),
         blob_store: c.blobs().kind(),
         log_entries,
         last,

@@ -37,9 +37,16 @@ async fn home(
     user: Result<CurrentUser, crate::ApiError>,
 ) -> Result<HomePage, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let db = s.custody.db();
-    let records = db.record_count().await.map_err(|e| PageError::new(e, t))?;
-    let log_entries = db.log_size().await.map_err(|e| PageError::new(e, t))?;
+    let records = s
+        .custody
+        .record_count()
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    let log_entries = s
+        .custody
+        .log_size()
+        .await
+        .map_err(|e| PageError::new(e, t))?;
     let c = Chrome::new(t, Some(&user), "home");
     let (mut reviews_pending, mut reviews_overdue) = (None, 0);
     if c.can_legal_review {

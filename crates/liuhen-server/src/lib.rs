@@ -112,7 +112,7 @@ async fn healthz(State(s): State<AppState>) -> Response {
     let custody = &s.custody;
     // Degraded while writes fail for want of space (or a failing disk); the next write
     // that commits clears it, no restart needed.
-    if let Some(fault) = custody.db().write_fault() {
+    if let Some(fault) = custody.write_fault() {
         let reason = match fault.fault {
             liuhen_app::StorageFault::DiskFull => "disk_full",
             liuhen_app::StorageFault::Io => "storage_error",
@@ -125,7 +125,7 @@ async fn healthz(State(s): State<AppState>) -> Response {
         });
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    match custody.db().log_size().await {
+    match custody.log_size().await {
         Ok(entries) => Json(serde_json::json!({
             "status": "ok",
             "log_entries": entries,

@@ -113,12 +113,7 @@ async fn playable_record(
     id: &str,
 ) -> Result<(Record, Allowed), ApiError> {
     let rid = RecordId::parse(id).map_err(|_| ApiError::NotFound(format!("record {id}")))?;
-    let (record, _) = s
-        .custody
-        .db()
-        .record(&rid)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("record {id}")))?;
+    let record = s.custody.record(&rid).await?;
     let allowed = s
         .custody
         .authorize_record(&user.principal, Action::PlayRecord, &record)
@@ -151,7 +146,7 @@ async fn fetch(
     request: Request,
 ) -> Result<Response, ApiError> {
     let (mut parts, _) = request.into_parts();
-    let commits = s.custody.db().commits();
+    let commits = s.custody.commits();
     let credential = auth::credential(&parts.headers);
     if let Some(c) = &credential
         && let Some(p) = s.permits.get(c, id, what, commits)

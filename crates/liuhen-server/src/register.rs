@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use liuhen_app::register::RegisterRow;
 use liuhen_app::register::{ExportFormat, RegisterPage, RegisterQuery};
-use liuhen_domain::Role;
 use liuhen_domain::register::{REGISTER_KINDS, kind as register_kind, yuan};
 use serde::{Deserialize, Serialize};
 
@@ -235,7 +234,9 @@ async fn page(
         })
         .collect();
     Ok(Page {
-        audit_links: user.principal.has(Role::AuditAdmin),
+        audit_links: s
+            .custody
+            .allows_system(&user.principal, liuhen_domain::authz::Action::ViewAuditLog),
         c: Chrome::new(t, Some(&user), "register"),
         qs: f.query_string(),
         f,

@@ -142,7 +142,7 @@ pub async fn sheet(
 ) -> Result<Sheet, AppError> {
     let ticks = s.custody.reviews(&record.id).await?;
     let who: Vec<String> = ticks.iter().map(|t| t.reviewed_by.clone()).collect();
-    let names = s.custody.db().display_names(&who).await?;
+    let names = s.custody.display_names(&who).await?;
     let lines = ReviewItem::ALL
         .iter()
         .map(|item| {

@@ -236,7 +236,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let result = command(&custody, args.command, who).await;
     // Closed before the process ends: SQLite then checkpoints and removes its -wal/-shm
     // files, so a read-only command leaves the data directory as it found it.
-    custody.db().close().await;
+    custody.close().await;
     result
 }
 

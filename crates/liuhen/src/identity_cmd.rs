@@ -102,11 +102,11 @@ pub async fn run(
                 .resolve(custody, TokenScope::Write, "identity set-police")
                 .await?;
             op.require_not_token()?;
-            let Some(u) = custody.db().user_by_username(user.trim()).await? else {
+            let Some(id) = custody.user_id_by_username(user.trim()).await? else {
                 anyhow::bail!("没有用户 {user} / no such user");
             };
             let set = custody
-                .set_police_number(&op.principal, &u.id, &number)
+                .set_police_number(&op.principal, &id, &number)
                 .await?;
             match set {
                 Some(n) => println!("已登记 / set: {user} 警号 {n}"),

@@ -565,13 +565,14 @@ impl Custody {
         {
             let d = self.detail_of(r).await?;
             let mine = match (d.status, d.next_step) {
-                (RequestStatus::Pending, Some(step)) => {
-                    self.policy.step_roles(step).iter().any(|r| who.has(*r))
-                        && d.request.filed_by != who.user_id
-                        && (step != Step::Consent
-                            || d.request.department.is_none()
-                            || d.request.department == who.department)
-                }
+                (RequestStatus::Pending, Some(step)) => liuhen_domain::approval::may_decide(
+                    &self.policy,
+                    who,
+                    step,
+                    &d.request.filed_by,
+                    &d.request.agency,
+                    d.request.department.as_deref(),
+                ),
                 // Approved copies, loans and outside visits wait for the keeper; a view
                 // request's grant was issued with its last approval.
                 (RequestStatus::Approved, _) => {

@@ -6,6 +6,7 @@ mod archived_cases;
 mod bench_retention;
 mod burn_form;
 mod camera_operator;
+mod case_authz;
 mod decisions;
 mod disposal;
 mod disposal_procedure;

@@ -222,9 +222,14 @@ impl DetailView {
             })
             .collect();
         let can_decide = d.next_step.is_some_and(|step| {
-            in_unit
-                && r.filed_by != p.user_id
-                && policy.step_roles(step).iter().any(|role| p.has(*role))
+            liuhen_domain::approval::may_decide(
+                policy,
+                p,
+                step,
+                &r.filed_by,
+                &r.agency,
+                r.department.as_deref(),
+            )
         });
         let outside_type = policy.outside_type(&r.requester_type);
         let papers = outside_type

@@ -4,11 +4,9 @@
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use liuhen_app::AppError;
 use liuhen_app::case_work::{CaseDossier, CaseEdit};
-use liuhen_app::cases::{CaseFlag, CaseRow, NewCase, PartyRow, case_json};
+use liuhen_app::cases::{CaseFlag, NewCase, PartyRow, case_json};
 use liuhen_domain::RecordId;
-use liuhen_domain::authz::Action;
 use liuhen_domain::case::CaseFlags;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -37,24 +35,6 @@ where
             )),
         }
     }
-}
-
-/// Linking needs the right to see the record.
-/// Linking widens who sees the record: the user must see it and manage both the case
-/// and the record (never through a grant), and the record must be of the case's unit.
-pub(crate) async fn authorize_link(
-    s: &AppState,
-    user: &CurrentUser,
-    case: &CaseRow,
-    id: &RecordId,
-) -> Result<(), AppError> {
-    let record = s.custody.record(id).await?;
-    s.custody
-        .authorize_record(&user.principal, Action::ViewRecord, &record)
-        .await?;
-    s.custody
-        .authorize_link(&user.principal, case, &record)
-        .await
 }
 
 #[derive(Serialize)]
@@ -235,11 +215,7 @@ pub async fn history(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let case = s.custody.case(&id).await?;
-    s.custody
-        .authorize_case(&user.principal, Action::ViewCase, &case)
-        .await?;
-    let events = s.custody.case_events(&case.id).await?;
+    let events = s.custody.case_events_for(&user.principal, &id).await?;
     Ok(Json(json!({
         "events": events.iter().map(|e| json!({
             "seq": e.seq,
@@ -252,30 +228,6 @@ pub async fn history(
             "reason": e.reason,
         })).collect::<Vec<_>>(),
     })))
-}
-
-pub(super) async fn managed(
-    s: &AppState,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<CaseRow, ApiError> {
-    let case = s.custody.case(id).await?;
-    s.custody
-        .authorize_case(&user.principal, Action::ManageCase, &case)
-        .await?;
-    Ok(case)
-}
-
-async fn step_of(
-    s: &AppState,
-    case: &CaseRow,
-    step: &str,
-) -> Result<liuhen_app::cases::StepRow, ApiError> {
-    let st = s.custody.step(step).await?;
-    if st.case_id != case.id {
-        return Err(ApiError::NotFound(format!("step {step}")));
-    }
-    Ok(st)
 }
 
 #[derive(Deserialize)]
@@ -298,7 +250,6 @@ pub async fn edit(
     Path(id): Path<String>,
     Body(b): Body<ApiEdit>,
 ) -> Result<Json<Value>, ApiError> {
-    let case = managed(&s, &user, &id).await?;
     let edit = CaseEdit {
         number: b.number,
         name: b.name,
@@ -311,7 +262,7 @@ pub async fn edit(
     };
     let case = s
         .custody
-        .edit_case(&user.principal, &case.id, &edit, &b.reason)
+        .edit_case(&user.principal, &id, &edit, &b.reason)
         .await?;
     Ok(Json(case_json(&case)))
 }
@@ -329,11 +280,10 @@ pub async fn flag(
     Path(id): Path<String>,
     Body(b): Body<ApiFlag>,
 ) -> Result<Json<Value>, ApiError> {
-    let case = managed(&s, &user, &id).await?;
     let flag: CaseFlag = b.flag.parse()?;
     let case = s
         .custody
-        .set_case_flag(&case.id, flag, b.value, &b.reason, &user.user_id)
+        .set_case_flag_as(&user.principal, &id, flag, b.value, &b.reason)
         .await?;
     Ok(Json(case_json(&case)))
 }
@@ -344,9 +294,8 @@ pub async fn add_step(
     Path(id): Path<String>,
     Body(b): Body<StepInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let case = managed(&s, &user, &id).await?;
     let new = b.into_new_step(&tz(&s))?;
-    let st = s.custody.add_step(&case.id, &new, &user.user_id).await?;
+    let st = s.custody.add_step_as(&user.principal, &id, &new).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -369,12 +318,7 @@ pub async fn proposals(
     user: CurrentUser,
     Path((id, step)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    let case = managed(&s, &user, &id).await?;
-    let st = step_of(&s, &case, &step).await?;
-    let found = s
-        .custody
-        .propose_links(&user.principal, &st.step.id)
-        .await?;
+    let (_, _, found) = s.custody.propose_links(&user.principal, &id, &step).await?;
     Ok(Json(json!({
         "proposals": found.iter().map(|(p, r)| json!({
             "record_id": r.id.as_str(),
@@ -405,13 +349,10 @@ pub async fn link(
     Path((id, step)): Path<(String, String)>,
     Body(b): Body<ApiLink>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let case = managed(&s, &user, &id).await?;
-    let st = step_of(&s, &case, &step).await?;
     let rid = record_id(&b.record_id)?;
-    authorize_link(&s, &user, &case, &rid).await?;
     let l = s
         .custody
-        .link_record(&st.step.id, &rid, &user.user_id)
+        .link_record_as(&user.principal, &id, &step, &rid)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -436,11 +377,9 @@ pub async fn unlink(
     Path((id, step, record)): Path<(String, String, String)>,
     Query(q): Query<ReasonQuery>,
 ) -> Result<StatusCode, ApiError> {
-    let case = managed(&s, &user, &id).await?;
-    let st = step_of(&s, &case, &step).await?;
     let rid = record_id(&record)?;
     s.custody
-        .unlink_record(&st.step.id, &rid, &q.reason, &user.user_id)
+        .unlink_record_as(&user.principal, &id, &step, &rid, &q.reason)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -460,8 +399,6 @@ pub async fn explain(
     Path((id, step)): Path<(String, String)>,
     Body(b): Body<ApiExplain>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let case = managed(&s, &user, &id).await?;
-    let st = step_of(&s, &case, &step).await?;
     let e = super::page::explanation(
         &b.resumed_record,
         &b.reason,
@@ -470,7 +407,7 @@ pub async fn explain(
     )?;
     let row = s
         .custody
-        .explain_interruption(&st.step.id, &e, &user.user_id)
+        .explain_interruption_as(&user.principal, &id, &step, &e)
         .await?;
     Ok((
         StatusCode::CREATED,

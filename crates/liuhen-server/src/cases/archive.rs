@@ -8,7 +8,6 @@ use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use liuhen_app::cases::case_json;
-use liuhen_domain::authz::Action;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -47,9 +46,9 @@ pub async fn api_note(
     Path(id): Path<String>,
     Body(b): Body<ApiNote>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let case = super::api::managed(&s, &user, &id).await?;
-    s.custody
-        .append_case_note(&case.id, &b.note, &user.user_id)
+    let case = s
+        .custody
+        .append_case_note_as(&user.principal, &id, &b.note)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "case": case.id }))))
 }
@@ -61,14 +60,11 @@ pub async fn api_reopen_request(
     Path(id): Path<String>,
     Body(b): Body<ApiReopenRequest>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let case = s.custody.case(&id).await?;
-    s.custody
-        .authorize_case(&user.principal, Action::ViewCase, &case)
-        .await?;
     let r = s
         .custody
-        .request_reopen(&user.principal, &case.id, &b.reason)
+        .request_reopen(&user.principal, &id, &b.reason)
         .await?;
+    let case = s.custody.case(&id).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "case": case.id, "request": r.seq, "reason": r.reason })),
@@ -83,13 +79,9 @@ pub async fn api_reopen(
     Path(id): Path<String>,
     Body(b): Body<ApiReopen>,
 ) -> Result<Json<Value>, ApiError> {
-    let case = s.custody.case(&id).await?;
-    s.custody
-        .authorize_case(&user.principal, Action::ViewCase, &case)
-        .await?;
     let case = s
         .custody
-        .reopen_case(&user.principal, &case.id, !b.decline, &b.reason)
+        .reopen_case(&user.principal, &id, !b.decline, &b.reason)
         .await?;
     Ok(Json(case_json(&case)))
 }
@@ -102,12 +94,12 @@ pub async fn note(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = super::page::managed(&s, t, &user, &id).await?;
     let result = s
         .custody
-        .append_case_note(&case.id, &Pairs(p).get("note"), &user.user_id)
-        .await;
-    super::page::finish(&s, t, &user, &case, result, "noted", "#archived").await
+        .append_case_note_as(&user.principal, &id, &Pairs(p).get("note"))
+        .await
+        .map(drop);
+    super::page::finish(&s, t, &user, &id, result, "noted", "#archived").await
 }
 
 pub async fn reopen(
@@ -118,20 +110,11 @@ pub async fn reopen(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = s
-        .custody
-        .case(&id)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
-    s.custody
-        .authorize_case(&user.principal, Action::ViewCase, &case)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
     let p = Pairs(p);
     let approve = p.get("decision") != "decline";
     let result = s
         .custody
-        .reopen_case(&user.principal, &case.id, approve, &p.get("reason"))
+        .reopen_case(&user.principal, &id, approve, &p.get("reason"))
         .await
         .map(drop);
     let done = if approve {
@@ -139,7 +122,7 @@ pub async fn reopen(
     } else {
         "reopen_declined"
     };
-    super::page::finish(&s, t, &user, &case, result, done, "").await
+    super::page::finish(&s, t, &user, &id, result, done, "").await
 }
 
 pub async fn reopen_request(
@@ -150,19 +133,10 @@ pub async fn reopen_request(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = s
-        .custody
-        .case(&id)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
-    s.custody
-        .authorize_case(&user.principal, Action::ViewCase, &case)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
     let result = s
         .custody
-        .request_reopen(&user.principal, &case.id, &Pairs(p).get("reason"))
+        .request_reopen(&user.principal, &id, &Pairs(p).get("reason"))
         .await
         .map(drop);
-    super::page::finish(&s, t, &user, &case, result, "reopen_requested", "#archived").await
+    super::page::finish(&s, t, &user, &id, result, "reopen_requested", "#archived").await
 }

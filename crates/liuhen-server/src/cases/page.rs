@@ -9,10 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use liuhen_app::AppError;
 use liuhen_app::case_work::CaseDossier;
-use liuhen_app::cases::{CaseFlag, CaseRow};
+use liuhen_app::cases::CaseFlag;
 use liuhen_app::search::SearchRequest;
 use liuhen_domain::RecordId;
-use liuhen_domain::authz::Action;
 use liuhen_domain::case::Explanation;
 use serde::Deserialize;
 
@@ -212,55 +211,25 @@ pub async fn show(
     render(&s, t, &user, &id, done_key(&q.done), None).await
 }
 
-/// Loads the case and authorizes managing it.
-pub(super) async fn managed(
-    s: &AppState,
-    t: Tr,
-    user: &CurrentUser,
-    id: &str,
-) -> Result<CaseRow, PageError> {
-    let case = s.custody.case(id).await.map_err(|e| PageError::new(e, t))?;
-    s.custody
-        .authorize_case(&user.principal, Action::ManageCase, &case)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
-    Ok(case)
-}
-
-/// The step, which must belong to the case.
-async fn step_of(
-    s: &AppState,
-    t: Tr,
-    case: &CaseRow,
-    step: &str,
-) -> Result<liuhen_app::cases::StepRow, PageError> {
-    match s.custody.step(step).await {
-        Ok(st) if st.case_id == case.id => Ok(st),
-        Ok(_) => Err(PageError::new(
-            AppError::NotFound(format!("step {step}")),
-            t,
-        )),
-        Err(e) => Err(PageError::new(e, t)),
-    }
-}
-
-/// Redirects after success, re-renders with the message after invalid input.
+/// Redirects after success, re-renders with the message after invalid input. `case` is the
+/// case as the path named it (id or number).
 pub(super) async fn finish(
     s: &AppState,
     t: Tr,
     user: &CurrentUser,
-    case: &CaseRow,
+    case: &str,
     result: Result<(), AppError>,
     done: &str,
     anchor: &str,
 ) -> Result<Response, PageError> {
     match result {
         Ok(()) => {
-            Ok(Redirect::to(&format!("/cases/{}?done={done}{anchor}", case.id)).into_response())
+            let case = liuhen_domain::uri::encode(case);
+            Ok(Redirect::to(&format!("/cases/{case}?done={done}{anchor}")).into_response())
         }
         Err(e) => {
             let msg = user_message(e, t)?;
-            let page = render(s, t, user, &case.id, None, Some(msg)).await?;
+            let page = render(s, t, user, case, None, Some(msg)).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
     }
@@ -274,18 +243,17 @@ pub async fn flag(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = managed(&s, t, &user, &id).await?;
     let p = Pairs(p);
     let result = async {
         let flag: CaseFlag = p.get("flag").parse()?;
         let value = p.get("value") == "1";
         s.custody
-            .set_case_flag(&case.id, flag, value, &p.get("reason"), &user.user_id)
+            .set_case_flag_as(&user.principal, &id, flag, value, &p.get("reason"))
             .await
             .map(|_| ())
     }
     .await;
-    finish(&s, t, &user, &case, result, "flag", "#flags").await
+    finish(&s, t, &user, &id, result, "flag", "#flags").await
 }
 
 pub async fn add_step(
@@ -296,17 +264,21 @@ pub async fn add_step(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = managed(&s, t, &user, &id).await?;
     let p = Pairs(p);
     let result = async {
         let new = StepInput::from_pairs(&p).into_new_step(&tz(&s))?;
         s.custody
-            .add_step(&case.id, &new, &user.user_id)
+            .add_step_as(&user.principal, &id, &new)
             .await
             .map(|_| ())
     }
     .await;
-    finish(&s, t, &user, &case, result, "step", "#steps").await
+    finish(&s, t, &user, &id, result, "step", "#steps").await
+}
+
+/// The fragment of a step on the case page.
+fn step_anchor(step: &str) -> String {
+    format!("#step-{}", liuhen_domain::uri::encode(step.trim()))
 }
 
 fn parse_record(s: &str) -> Result<RecordId, AppError> {
@@ -326,28 +298,17 @@ pub async fn link(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = managed(&s, t, &user, &id).await?;
-    let st = step_of(&s, t, &case, &step).await?;
     let p = Pairs(p);
     let result = async {
         let rid = parse_record(&p.get("record_id"))?;
-        super::api::authorize_link(&s, &user, &case, &rid).await?;
         s.custody
-            .link_record(&st.step.id, &rid, &user.user_id)
+            .link_record_as(&user.principal, &id, &step, &rid)
             .await
             .map(|_| ())
     }
     .await;
-    finish(
-        &s,
-        t,
-        &user,
-        &case,
-        result,
-        "linked",
-        &format!("#step-{}", st.step.id),
-    )
-    .await
+    let anchor = step_anchor(&step);
+    finish(&s, t, &user, &id, result, "linked", &anchor).await
 }
 
 pub async fn unlink(
@@ -358,26 +319,16 @@ pub async fn unlink(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = managed(&s, t, &user, &id).await?;
-    let st = step_of(&s, t, &case, &step).await?;
     let p = Pairs(p);
     let result = async {
         let rid = parse_record(&record)?;
         s.custody
-            .unlink_record(&st.step.id, &rid, &p.get("reason"), &user.user_id)
+            .unlink_record_as(&user.principal, &id, &step, &rid, &p.get("reason"))
             .await
     }
     .await;
-    finish(
-        &s,
-        t,
-        &user,
-        &case,
-        result,
-        "unlinked",
-        &format!("#step-{}", st.step.id),
-    )
-    .await
+    let anchor = step_anchor(&step);
+    finish(&s, t, &user, &id, result, "unlinked", &anchor).await
 }
 
 pub async fn explain(
@@ -388,8 +339,6 @@ pub async fn explain(
     Form(p): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = managed(&s, t, &user, &id).await?;
-    let st = step_of(&s, t, &case, &step).await?;
     let p = Pairs(p);
     let result = async {
         let e = explanation(
@@ -399,21 +348,13 @@ pub async fn explain(
             &p.get("offset"),
         )?;
         s.custody
-            .explain_interruption(&st.step.id, &e, &user.user_id)
+            .explain_interruption_as(&user.principal, &id, &step, &e)
             .await
             .map(|_| ())
     }
     .await;
-    finish(
-        &s,
-        t,
-        &user,
-        &case,
-        result,
-        "explained",
-        &format!("#step-{}", st.step.id),
-    )
-    .await
+    let anchor = step_anchor(&step);
+    finish(&s, t, &user, &id, result, "explained", &anchor).await
 }
 
 /// An explanation from its parts as a form or a JSON body gives them. `offset`: seconds,
@@ -482,12 +423,10 @@ pub async fn pick(
     Query(q): Query<PickQuery>,
 ) -> Result<PickPage, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let case = managed(&s, t, &user, &id).await?;
-    let st = step_of(&s, t, &case, &step).await?;
     let tz = tz(&s);
-    let proposals = s
+    let (case, st, proposals) = s
         .custody
-        .propose_links(&user.principal, &st.step.id)
+        .propose_links(&user.principal, &id, &step)
         .await
         .map_err(|e| PageError::new(e, t))?;
     let text = q.q.trim().to_owned();

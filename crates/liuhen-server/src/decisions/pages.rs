@@ -288,7 +288,7 @@ async fn names(
         .collect();
     who.sort();
     who.dedup();
-    s.custody.db().display_names(&who).await.unwrap_or_default()
+    s.custody.display_names(&who).await.unwrap_or_default()
 }
 
 async fn decision_page(
