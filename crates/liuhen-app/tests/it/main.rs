@@ -9,6 +9,7 @@ mod camera_operator;
 mod decisions;
 mod disposal;
 mod disposal_procedure;
+mod disposal_tamper;
 mod draws;
 mod export;
 mod fixity;
