@@ -61,6 +61,7 @@ mod verify_access;
 mod verify_cases;
 mod verify_decisions;
 mod verify_disposal;
+mod verify_disposal_lists;
 mod verify_holds;
 mod verify_retention;
 

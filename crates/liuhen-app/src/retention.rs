@@ -5,7 +5,7 @@
 //! `record.retention_extended` entry (with the basis) in one transaction. A preservation
 //! hold in force on the record or one of its cases (`holds`) raises the minimum.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use jiff::Timestamp;
 use liuhen_domain::case::{CaseStatus, RetentionClass, retention_class};
@@ -121,31 +121,47 @@ impl Custody {
         })
     }
 
-    async fn retention_of(
+    /// The cases of the given (record, case) links, from `cache` or read once each.
+    async fn cases_for(
+        &self,
+        links: &[(RecordId, String)],
+        cache: &mut HashMap<String, CaseRetention>,
+    ) -> Result<(), AppError> {
+        for (_, id) in links {
+            if !cache.contains_key(id) {
+                let c = self.case_retention(id).await?;
+                cache.insert(id.clone(), c);
+            }
+        }
+        Ok(())
+    }
+
+    /// The targets (`record:<id>`, `case:<id>`) with a hold in force among `targets`: by
+    /// target for a few, else every hold in force read at once.
+    async fn held_targets(&self, targets: &[String]) -> Result<HashSet<String>, AppError> {
+        let holds = if targets.len() <= 64 {
+            self.db.holds_on(targets).await?
+        } else {
+            self.db.all_holds().await?
+        };
+        Ok(holds
+            .into_iter()
+            .filter(|h| h.in_force())
+            .map(|h| h.target)
+            .collect())
+    }
+
+    /// The pure rules over records whose links, cases and holds were read beforehand.
+    fn retention_with(
         &self,
         record: &Record,
-        cache: &mut HashMap<String, CaseRetention>,
-    ) -> Result<RecordRetention, AppError> {
-        let mut cases = Vec::new();
-        for id in self.db.cases_of_record(&record.id).await? {
-            let c = match cache.get(&id) {
-                Some(c) => c.clone(),
-                None => {
-                    let c = self.case_retention(&id).await?;
-                    cache.insert(id, c.clone());
-                    c
-                }
-            };
-            cases.push(c);
-        }
-        let mut targets = vec![format!("record:{}", record.id)];
-        targets.extend(cases.iter().map(|c| format!("case:{}", c.id)));
-        let held = self
-            .db
-            .holds_on(&targets)
-            .await?
-            .iter()
-            .any(|h| h.in_force());
+        cases: Vec<CaseRetention>,
+        held: &HashSet<String>,
+        rules: &RetentionRules,
+        now: Timestamp,
+    ) -> RecordRetention {
+        let held = held.contains(&format!("record:{}", record.id))
+            || cases.iter().any(|c| held.contains(&format!("case:{}", c.id)));
         let facts: Vec<retention::CaseFacts<'_>> = cases
             .iter()
             .map(|c| retention::CaseFacts {
@@ -155,28 +171,66 @@ impl Custody {
             })
             .collect();
         let mut target = retention::retention(
-            &self.retention_rules(),
+            rules,
             &retention::RecordFacts {
                 capture: record.media.capture_end.or(record.media.capture_start),
                 stored_at: record.stored_at,
                 cases: &facts,
                 held,
             },
-            self.now(),
+            now,
             &self.tz(),
         );
         target.until = ceil_to_second(target.until);
-        Ok(RecordRetention {
+        RecordRetention {
             retain_until: record.retain_until,
             target,
             cases,
-        })
+        }
+    }
+
+    /// Retention of each record, from its links (sorted by record, then case), reading
+    /// the cases (cached) and the holds in force once for all.
+    async fn retentions(
+        &self,
+        records: Vec<Record>,
+        links: Vec<(RecordId, String)>,
+        cache: &mut HashMap<String, CaseRetention>,
+    ) -> Result<Vec<(Record, RecordRetention)>, AppError> {
+        self.cases_for(&links, cache).await?;
+        let mut by_record: HashMap<RecordId, Vec<CaseRetention>> = HashMap::new();
+        for (record, case) in &links {
+            by_record
+                .entry(record.clone())
+                .or_default()
+                .push(cache[case].clone());
+        }
+        let mut targets: Vec<String> = records.iter().map(|r| format!("record:{}", r.id)).collect();
+        let mut case_ids: Vec<&String> = links.iter().map(|(_, c)| c).collect();
+        case_ids.sort();
+        case_ids.dedup();
+        targets.extend(case_ids.iter().map(|c| format!("case:{c}")));
+        let held = self.held_targets(&targets).await?;
+        let rules = self.retention_rules();
+        let now = self.now();
+        Ok(records
+            .into_iter()
+            .map(|record| {
+                let cases = by_record.remove(&record.id).unwrap_or_default();
+                let r = self.retention_with(&record, cases, &held, &rules, now);
+                (record, r)
+            })
+            .collect())
     }
 
     /// How long `id` is kept and why (for the record page and `liuhen record show`).
     pub async fn record_retention(&self, id: &RecordId) -> Result<RecordRetention, AppError> {
         let record = self.record(id).await?;
-        self.retention_of(&record, &mut HashMap::new()).await
+        let links = self.db.case_links_of_records(std::slice::from_ref(id)).await?;
+        let mut all = self
+            .retentions(vec![record], links, &mut HashMap::new())
+            .await?;
+        Ok(all.pop().expect("one record in, one out").1)
     }
 
     /// Recomputes the retention of one record and extends it (store lock first, then row
@@ -188,48 +242,19 @@ impl Custody {
         actor: &str,
         why: &str,
     ) -> Result<Option<Record>, AppError> {
-        self.follow_one(id, actor, why, &mut HashMap::new()).await
-    }
-
-    async fn follow_one(
-        &self,
-        id: &RecordId,
-        actor: &str,
-        why: &str,
-        cache: &mut HashMap<String, CaseRetention>,
-    ) -> Result<Option<Record>, AppError> {
         let record = self.record(id).await?;
-        let r = self.retention_of(&record, cache).await?;
-        if !retention::must_extend(record.retain_until, &r.target) {
-            return Ok(None);
-        }
-        let until = retention::applied(record.retain_until, r.target.until);
-        let blobs = self.blobs.clone();
-        let sha = record.sha256;
-        tokio::task::spawn_blocking(move || blobs.extend_retention(&sha, until)).await??;
-        let basis = basis_json(&r.target, r.basis_case());
-        let reason = reason_for(&r, why);
-        let updated = self
-            .rebind_with(
-                id,
-                AuditAction::RetentionExtended,
-                actor,
-                &reason,
-                json!({ "basis": basis }),
-                |current| {
-                    let mut updated = current.clone();
-                    updated.retain_until = retention::applied(current.retain_until, until);
-                    Ok(updated)
-                },
-            )
+        let links = self.db.case_links_of_records(std::slice::from_ref(id)).await?;
+        let planned = self
+            .retentions(vec![record], links, &mut HashMap::new())
             .await?;
-        Ok(Some(updated))
+        Ok(self.follow_planned(planned, actor, why).await?.pop())
     }
 
     /// Recomputes the retention of every record (the server does it every
     /// `retention.recompute_every_hours`): renews permanent locks before they lapse and
     /// catches up a recomputation interrupted after its cause was committed. Returns how
-    /// many were extended.
+    /// many were extended. A page of 1,000 records at a time, each page set-based as
+    /// [`Custody::follow_case_retention`].
     pub async fn follow_all_retention(&self, actor: &str) -> Result<usize, AppError> {
         let mut cache = HashMap::new();
         let mut extended = 0;
@@ -238,101 +263,130 @@ impl Custody {
             let page = self.db.records_page(after.as_deref(), 1000).await?;
             let Some((last, _)) = page.last() else { break };
             after = Some(last.clone());
-            for (_, row) in page {
-                let Ok((record, _)) = row else { continue };
-                if self
-                    .follow_one(&record.id, actor, "定期复核保存期限", &mut cache)
-                    .await?
-                    .is_some()
-                {
-                    extended += 1;
-                }
-            }
+            let records: Vec<Record> = page
+                .into_iter()
+                .filter_map(|(_, row)| row.ok().map(|(r, _)| r))
+                .collect();
+            let ids: Vec<RecordId> = records.iter().map(|r| r.id.clone()).collect();
+            let links = self.db.case_links_of_records(&ids).await?;
+            let planned = self.retentions(records, links, &mut cache).await?;
+            extended += self
+                .follow_planned(planned, actor, "定期复核保存期限")
+                .await?
+                .len();
         }
         Ok(extended)
     }
 
     /// Recomputes the retention of every record of `case` (after its flags or status
-    /// changed). Returns how many were extended. Batched (a case may hold 10,000 records):
-    /// every lock that must grow is extended first in one store batch, then the rows and
-    /// their `record.retention_extended` entries are written in transactions of
-    /// [`BATCH`] records.
+    /// changed). Returns how many were extended. Set-based (a case may hold 10,000
+    /// records): the records and their links in two queries, the cases and holds once, the
+    /// pure rules per record, every lock that must grow extended in one store batch, then
+    /// one transaction reading the current rows, appending the
+    /// `record.retention_extended` entries and updating the rows in multi-row statements.
     pub async fn follow_case_retention(
         &self,
         case_id: &str,
         actor: &str,
         why: &str,
     ) -> Result<usize, AppError> {
-        let ids = self.db.records_of_case(case_id).await?;
-        self.follow_many(&ids, actor, why).await
+        let t = std::time::Instant::now();
+        let records: Vec<Record> = self
+            .db
+            .records_of_case_rows(case_id)
+            .await?
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        let links = self.db.case_links_of_case_records(case_id).await?;
+        let planned = self.retentions(records, links, &mut HashMap::new()).await?;
+        tracing::debug!(case = case_id, records = planned.len(), took = ?t.elapsed(), "retention planned");
+        Ok(self.follow_planned(planned, actor, why).await?.len())
     }
 
-    async fn follow_many(
+    /// Extends what must be: the store's locks first (a lock is never behind its row), then
+    /// in one transaction the rows as they are now (an edit may have landed since the
+    /// plan), their entries and the rows. Returns the records extended.
+    async fn follow_planned(
         &self,
-        ids: &[RecordId],
+        planned: Vec<(Record, RecordRetention)>,
         actor: &str,
         why: &str,
-    ) -> Result<usize, AppError> {
-        let mut cache = HashMap::new();
-        let mut plan = Vec::new();
-        for id in ids {
-            let record = self.record(id).await?;
-            let r = self.retention_of(&record, &mut cache).await?;
-            if retention::must_extend(record.retain_until, &r.target) {
-                let until = retention::applied(record.retain_until, r.target.until);
-                plan.push((record, r, until));
-            }
-        }
+    ) -> Result<Vec<Record>, AppError> {
+        let plan: Vec<(Record, RecordRetention, Timestamp)> = planned
+            .into_iter()
+            .filter(|(rec, r)| retention::must_extend(rec.retain_until, &r.target))
+            .map(|(rec, r)| {
+                let until = retention::applied(rec.retain_until, r.target.until);
+                (rec, r, until)
+            })
+            .collect();
         if plan.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
-        // The store's locks first: a lock is never behind its row.
-        let locks: Vec<_> = plan.iter().map(|(rec, _, u)| (rec.sha256, *u)).collect();
+        let t = std::time::Instant::now();
+        let mut locks: Vec<_> = plan.iter().map(|(rec, _, u)| (rec.sha256, *u)).collect();
         let blobs = self.blobs.clone();
-        tokio::task::spawn_blocking(move || blobs.extend_retention_many(&locks)).await??;
-        let now = self.now();
-        for chunk in plan.chunks(BATCH) {
-            let mut tx = self.db.begin().await?;
-            for (planned, r, until) in chunk {
-                // The row as it is now (an edit may have landed since the plan).
-                let (current, _) = self
-                    .db
-                    .record(&planned.id)
-                    .await?
-                    .ok_or_else(|| AppError::NotFound(format!("record {}", planned.id)))?;
-                let mut updated = current.clone();
-                updated.retain_until = retention::applied(current.retain_until, *until);
-                if updated.retain_until == current.retain_until {
-                    continue;
-                }
-                let reason = reason_for(r, why);
-                let entry = tx
-                    .append(
-                        now,
-                        liuhen_db::NewEntry {
-                            actor: actor.to_owned(),
-                            action: AuditAction::RetentionExtended,
-                            subject: Some(format!("record:{}", current.id)),
-                            details: json!({
-                                "reason": reason,
-                                "before": liuhen_db::record_snapshot(&current),
-                                "record": liuhen_db::record_snapshot(&updated),
-                                "row_hash": liuhen_db::record_row_hash(&updated),
-                                "basis": basis_json(&r.target, r.basis_case()),
-                            }),
-                        },
-                    )
-                    .await?;
-                tx.update_record(&updated, entry.seq).await?;
+        tokio::task::spawn_blocking(move || match locks.as_slice() {
+            [(sha, until)] => blobs.extend_retention(sha, *until),
+            _ => {
+                locks.sort_by_key(|(sha, _)| *sha);
+                blobs.extend_retention_many(&locks)
             }
-            tx.commit().await?;
+        })
+        .await??;
+        let locked = t.elapsed();
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let ids: Vec<RecordId> = plan.iter().map(|(rec, _, _)| rec.id.clone()).collect();
+        let mut current: HashMap<RecordId, Record> = tx
+            .records_by_ids(&ids)
+            .await?
+            .into_iter()
+            .map(|(r, _)| (r.id.clone(), r))
+            .collect();
+        let mut entries = Vec::with_capacity(plan.len());
+        let mut updated_rows = Vec::with_capacity(plan.len());
+        for (planned, r, until) in &plan {
+            let current = current
+                .remove(&planned.id)
+                .ok_or_else(|| AppError::NotFound(format!("record {}", planned.id)))?;
+            let mut updated = current.clone();
+            updated.retain_until = retention::applied(current.retain_until, *until);
+            if updated.retain_until == current.retain_until {
+                continue;
+            }
+            entries.push(liuhen_db::NewEntry {
+                actor: actor.to_owned(),
+                action: AuditAction::RetentionExtended,
+                subject: Some(format!("record:{}", current.id)),
+                details: json!({
+                    "reason": reason_for(r, why),
+                    "before": liuhen_db::record_snapshot(&current),
+                    "record": liuhen_db::record_snapshot(&updated),
+                    "row_hash": liuhen_db::record_row_hash(&updated),
+                    "basis": basis_json(&r.target, r.basis_case()),
+                }),
+            });
+            updated_rows.push(updated);
         }
-        Ok(plan.len())
+        let appended = tx.append_many(now, entries).await?;
+        let rows: Vec<_> = updated_rows
+            .iter()
+            .zip(&appended)
+            .map(|(u, e)| (u.id.clone(), u.retain_until, e.seq))
+            .collect();
+        tx.set_retain_until_many(&rows).await?;
+        tx.commit().await?;
+        tracing::debug!(
+            records = updated_rows.len(),
+            locks = ?locked,
+            total = ?t.elapsed(),
+            "retention extended"
+        );
+        Ok(updated_rows)
     }
 }
-
-/// Records per transaction when a case's records are extended together.
-const BATCH: usize = 500;
 
 fn reason_for(r: &RecordRetention, why: &str) -> String {
     match r.basis_case() {

@@ -4,9 +4,11 @@
 //! tables and reviewer sheets hold what their log entries say (`verify_cases`), and that
 //! each original's lock reaches its record's retain-until (`verify_retention`) and the holds
 //! table is what its entries say (`verify_holds`), that the access tables are what their
-//! entries say (`verify_access`), and that derivatives, copy statements and paper scans
-//! hash to the digests that name them; and that the log still produces the roots of the
-//! newest checkpoints kept outside the database (`external`: rollback, truncation).
+//! entries say (`verify_access`), that the tombstones and the disposal lists, items and
+//! decisions are what their entries say (`verify_disposal`, `verify_disposal_lists`), that
+//! derivatives, copy statements and paper scans hash to the digests that name them; and
+//! that the log still produces the roots of the newest checkpoints kept outside the
+//! database (`external`: rollback, truncation).
 //! Every problem names its subject precisely and carries a stable code.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -170,6 +172,9 @@ impl Custody {
         }
         if let Err(e) = self.check_holds(&mut report).await {
             unreadable(&mut report, "holds", &e);
+        }
+        if let Err(e) = self.check_disposal_lists(&mut report).await {
+            unreadable(&mut report, "disposal lists", &e);
         }
         if let Err(e) = self.check_access_rows(&mut report).await {
             unreadable(&mut report, "access", &e);

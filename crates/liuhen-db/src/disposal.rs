@@ -219,14 +219,30 @@ impl Db {
     }
 
     pub async fn disposal_items(&self, list: &str) -> Result<Vec<DisposalItemRow>, DbError> {
-        let rows = sqlx::query(
-            "SELECT list_id, record_id, appraisal FROM disposal_items WHERE list_id = $1 \
-             ORDER BY record_id",
-        )
-        .bind(list)
-        .fetch_all(self.pool())
-        .await
-        .ctx("reading a disposal list's items")?;
+        self.items_where(Some(list)).await
+    }
+
+    /// Every item of every list, by list and record (for `verify`).
+    pub async fn all_disposal_items(&self) -> Result<Vec<DisposalItemRow>, DbError> {
+        self.items_where(None).await
+    }
+
+    async fn items_where(&self, list: Option<&str>) -> Result<Vec<DisposalItemRow>, DbError> {
+        let sql = match list {
+            Some(_) => {
+                "SELECT list_id, record_id, appraisal FROM disposal_items WHERE list_id = $1 \
+                 ORDER BY record_id"
+            }
+            None => "SELECT list_id, record_id, appraisal FROM disposal_items ORDER BY list_id, record_id",
+        };
+        let mut q = sqlx::query(sql);
+        if let Some(list) = list {
+            q = q.bind(list);
+        }
+        let rows = q
+            .fetch_all(self.pool())
+            .await
+            .ctx("reading a disposal list's items")?;
         let c = "decoding a disposal item";
         rows.iter()
             .map(|r| {
@@ -243,14 +259,36 @@ impl Db {
         &self,
         list: &str,
     ) -> Result<Vec<DisposalDecisionRow>, DbError> {
-        let rows = sqlx::query(
-            "SELECT list_id, step, role, approver_id, decision, reason, decided_ms \
-             FROM disposal_decisions WHERE list_id = $1 ORDER BY step",
-        )
-        .bind(list)
-        .fetch_all(self.pool())
-        .await
-        .ctx("reading a disposal list's decisions")?;
+        self.decisions_where(Some(list)).await
+    }
+
+    /// Every decision of every list, by list and step (for `verify`).
+    pub async fn all_disposal_decisions(&self) -> Result<Vec<DisposalDecisionRow>, DbError> {
+        self.decisions_where(None).await
+    }
+
+    async fn decisions_where(
+        &self,
+        list: Option<&str>,
+    ) -> Result<Vec<DisposalDecisionRow>, DbError> {
+        let sql = match list {
+            Some(_) => {
+                "SELECT list_id, step, role, approver_id, decision, reason, decided_ms \
+                 FROM disposal_decisions WHERE list_id = $1 ORDER BY step"
+            }
+            None => {
+                "SELECT list_id, step, role, approver_id, decision, reason, decided_ms \
+                 FROM disposal_decisions ORDER BY list_id, step"
+            }
+        };
+        let mut q = sqlx::query(sql);
+        if let Some(list) = list {
+            q = q.bind(list);
+        }
+        let rows = q
+            .fetch_all(self.pool())
+            .await
+            .ctx("reading a disposal list's decisions")?;
         let c = "decoding a disposal decision";
         rows.iter()
             .map(|r| {

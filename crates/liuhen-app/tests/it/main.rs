@@ -10,6 +10,7 @@ mod case_authz;
 mod decisions;
 mod disposal;
 mod disposal_procedure;
+mod disposal_tamper;
 mod draws;
 mod export;
 mod fixity;
