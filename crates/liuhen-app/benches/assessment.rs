@@ -4,7 +4,7 @@
 //! `LIUHEN_BENCH_CASES` cases (default 100,000) of one unit created within one year, each
 //! with one mandatory step (留置送达, 1.2) linked to `LIUHEN_BENCH_RECORDS /
 //! LIUHEN_BENCH_CASES` records (default 1,000,000 / 100,000 = 10), 40 officers, then
-//! times `Custody::assessment` for that unit and year. With `LIUHEN_TEST_PG_URL` (an
+//! times `Custody::assessment` for that unit and year, then the dashboard with that period. With `LIUHEN_TEST_PG_URL` (an
 //! admin URL) the same runs on a fresh PostgreSQL database, dropped afterwards. Data go
 //! to a temporary directory, removed at the end.
 //!
@@ -180,6 +180,20 @@ async fn run(name: &str, c: &Custody, cases: u64, records: u64) {
             total.mandatory_steps,
             total.mandatory_covered,
             total.violations
+        );
+    }
+    for round in 1..=2 {
+        let t = Instant::now();
+        let d = c
+            .dashboard_in(&sup, Some((from, to)))
+            .await
+            .expect("dashboard");
+        println!(
+            "  dashboard with the period, round {round}: {:.2} s ({} cases, {} with violations, {} findings)",
+            t.elapsed().as_secs_f64(),
+            d.cases,
+            d.cases_with_violations,
+            d.findings.len()
         );
     }
 }

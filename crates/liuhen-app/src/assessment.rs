@@ -47,6 +47,26 @@ pub const HEADER: [&str; 16] = [
     "异常使用信号",
 ];
 
+/// The same columns with English headers (`headers=en` of the CSV export).
+pub const HEADER_EN: [&str; 16] = [
+    "unit",
+    "officer",
+    "records",
+    "late_records",
+    "lateness_permille",
+    "mandatory_steps",
+    "mandatory_steps_recorded",
+    "coverage_permille",
+    "violations",
+    "unexplained_interruptions",
+    "sampled_cases",
+    "inspected",
+    "inspections_failed",
+    "findings",
+    "consequences",
+    "misconduct_signals",
+];
+
 fn line_cells(unit: &str, officer: &str, l: &Line) -> Vec<String> {
     vec![
         unit.to_owned(),
@@ -84,7 +104,14 @@ impl AssessmentReport {
     }
 
     pub fn csv(&self) -> Vec<u8> {
-        crate::csv::document(&HEADER, self.rows()).into_bytes()
+        self.csv_with(false)
+    }
+
+    /// The CSV with Chinese or (`english`) English headers; the rows are the same (a
+    /// unit's own row has the officer "（全单位）" either way).
+    pub fn csv_with(&self, english: bool) -> Vec<u8> {
+        let header = if english { &HEADER_EN } else { &HEADER };
+        crate::csv::document(header, self.rows()).into_bytes()
     }
 
     pub fn pdf(&self, bureau: &str) -> Vec<u8> {

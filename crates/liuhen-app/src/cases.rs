@@ -206,7 +206,11 @@ pub fn linked_recording(r: &Record, source: RecordingSource) -> LinkedRecording 
     linked(
         r.id.clone(),
         r.kind,
-        (r.media.capture_start, r.media.capture_end, r.media.duration_ms),
+        (
+            r.media.capture_start,
+            r.media.capture_end,
+            r.media.duration_ms,
+        ),
         r.stored_at,
         r.classification.officer.as_deref(),
         r.classification

@@ -141,8 +141,7 @@ impl Custody {
                         let verdict = self.case_compliance(&case.id).await?;
                         add(case, &steps, &verdict);
                     }
-                    if found.cases.is_empty() || page >= found.pages() || evaluated >= MAX_CASES
-                    {
+                    if found.cases.is_empty() || page >= found.pages() || evaluated >= MAX_CASES {
                         cases = found.total;
                         break;
                     }

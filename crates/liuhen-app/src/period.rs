@@ -60,8 +60,10 @@ impl Custody {
                         None => *sources
                             .entry((f.device.clone(), f.device_serial.clone()))
                             .or_insert_with(|| {
-                                self.config
-                                    .source_of_device(f.device.as_deref(), f.device_serial.as_deref())
+                                self.config.source_of_device(
+                                    f.device.as_deref(),
+                                    f.device_serial.as_deref(),
+                                )
                             }),
                     };
                     recordings.push(linked_from_facts(f, source)?);
@@ -81,8 +83,7 @@ impl Custody {
                     explanations,
                 })
                 .collect();
-            let verdict =
-                compliance::evaluate_case(&checklist, &ev.case.flags, &evidence, &config);
+            let verdict = compliance::evaluate_case(&checklist, &ev.case.flags, &evidence, &config);
             out.push(EvaluatedCase {
                 case: ev.case,
                 steps,

@@ -10,7 +10,7 @@ use liuhen_domain::case::RecordingSource;
 
 use crate::cases::{CASE_COLUMNS, STEP_COLUMNS, decode_case, decode_explanation, decode_step};
 use crate::error::QueryContext;
-use crate::{CaseRow, Db, DbError, ExplanationRow, StepRow};
+use crate::{CaseRow, Db, DbError, ExplanationRow, PartyRow, StepRow};
 
 /// A case with everything its compliance needs: steps, each with its linked records (in
 /// link order) and its explanations. Read in five queries for a whole period.
@@ -83,27 +83,82 @@ pub struct RecordTallyRow {
 
 impl Db {
     /// Cases created within `[from_ms, to_ms)`, of one unit (`agency`) or of all units
-    /// (`None`), with parties and team, oldest first.
+    /// (`None`), with parties and team, oldest first: three queries whatever their number.
     pub async fn cases_created_between(
         &self,
         agency: Option<&str>,
         from_ms: i64,
         to_ms: i64,
     ) -> Result<Vec<CaseRow>, DbError> {
-        let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE created_ms >= $1 AND created_ms < $2 \
-             AND ($3 = '' OR agency = $3) ORDER BY created_ms, id"
-        );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(from_ms)
-            .bind(to_ms)
-            .bind(agency.unwrap_or(""))
-            .fetch_all(self.pool())
-            .await
-            .ctx("listing the cases of a period")?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            out.push(self.fill_case(decode_case(row)?).await?);
+        let ctx = "listing the cases of a period";
+        let mut cases = self.period_cases(agency, from_ms, to_ms).await?;
+        let at: HashMap<String, usize> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
+            .collect();
+        for r in &sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT case_id, kind, name, id_or_credit_code FROM case_parties \
+             WHERE case_id IN ({PERIOD_CASES}) ORDER BY case_id, position"
+        )))
+        .bind(from_ms)
+        .bind(to_ms)
+        .bind(agency.unwrap_or(""))
+        .fetch_all(self.pool())
+        .await
+        .ctx(ctx)?
+        {
+            let id: String = r.try_get(0).ctx(ctx)?;
+            if let Some(&i) = at.get(&id) {
+                cases[i].parties.push(PartyRow {
+                    kind: r.try_get(1).ctx(ctx)?,
+                    name: r.try_get(2).ctx(ctx)?,
+                    id_or_credit_code: r.try_get(3).ctx(ctx)?,
+                });
+            }
+        }
+        Ok(cases)
+    }
+
+    /// The cases of a period with their teams (no parties), oldest first: two queries.
+    async fn period_cases(
+        &self,
+        agency: Option<&str>,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseRow>, DbError> {
+        let ctx = "reading the cases of a period";
+        let run = |sql: String| {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(from_ms)
+                .bind(to_ms)
+                .bind(agency.unwrap_or(""))
+                .fetch_all(self.pool())
+        };
+        let mut out = Vec::new();
+        let mut at: HashMap<String, usize> = HashMap::new();
+        for row in &run(format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id IN ({PERIOD_CASES}) ORDER BY created_ms, id"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let case = decode_case(row)?;
+            at.insert(case.id.clone(), out.len());
+            out.push(case);
+        }
+        for r in &run(format!(
+            "SELECT case_id, officer, user_id FROM case_team WHERE case_id IN ({PERIOD_CASES}) \
+             ORDER BY case_id, position"
+        ))
+        .await
+        .ctx(ctx)?
+        {
+            let id: String = r.try_get(0).ctx(ctx)?;
+            if let Some(&i) = at.get(&id) {
+                out[i].team.push(r.try_get(1).ctx(ctx)?);
+                out[i].team_ids.push(r.try_get(2).ctx(ctx)?);
+            }
         }
         Ok(out)
     }
@@ -164,33 +219,15 @@ impl Db {
                 .bind(unit)
                 .fetch_all(self.pool())
         };
-        let cases = run(format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE id IN ({PERIOD_CASES}) ORDER BY created_ms, id"
-        ))
-        .await
-        .ctx(ctx)?;
+        let cases = self.period_cases(agency, from_ms, to_ms).await?;
         let mut out: Vec<CaseEvidence> = Vec::with_capacity(cases.len());
         let mut case_at: HashMap<String, usize> = HashMap::with_capacity(cases.len());
-        for row in &cases {
-            let case = decode_case(row)?;
+        for case in cases {
             case_at.insert(case.id.clone(), out.len());
             out.push(CaseEvidence {
                 case,
                 steps: Vec::new(),
             });
-        }
-        for r in &run(format!(
-            "SELECT case_id, officer, user_id FROM case_team WHERE case_id IN ({PERIOD_CASES}) \
-             ORDER BY case_id, position"
-        ))
-        .await
-        .ctx(ctx)?
-        {
-            let id: String = r.try_get("case_id").ctx(ctx)?;
-            if let Some(&i) = case_at.get(&id) {
-                out[i].case.team.push(r.try_get("officer").ctx(ctx)?);
-                out[i].case.team_ids.push(r.try_get("user_id").ctx(ctx)?);
-            }
         }
         let mut step_at: HashMap<String, (usize, usize)> = HashMap::new();
         for row in &run(format!(

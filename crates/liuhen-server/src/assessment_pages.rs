@@ -1,6 +1,6 @@
 //! The annual assessment page (年度考评, issue 20): `GET /supervision/assessment?from=&to=
 //! &unit=` with server-rendered SVG bar charts, and the same figures as CSV
-//! (`format=csv`) or PDF through the one PDF engine (`format=pdf`).
+//! (`format=csv`, `headers=en` for English headers) or PDF through the one PDF engine (`format=pdf`).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -33,6 +33,8 @@ struct Params {
     to: String,
     unit: String,
     format: String,
+    /// CSV header language: `zh` (default) or `en`.
+    headers: String,
 }
 
 /// One bar of a chart: label, value as shown, and its length in SVG units.
@@ -126,7 +128,14 @@ async fn page(
             .into_response()
     };
     match q.format.as_str() {
-        "csv" => return Ok(download("text/csv; charset=utf-8", "csv", report.csv())),
+        "csv" => {
+            let english = q.headers == "en";
+            return Ok(download(
+                "text/csv; charset=utf-8",
+                "csv",
+                report.csv_with(english),
+            ));
+        }
         "pdf" => {
             let bureau = s.custody.config().bureau.name.clone();
             return Ok(download("application/pdf", "pdf", report.pdf(&bureau)));

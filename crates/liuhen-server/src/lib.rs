@@ -39,6 +39,7 @@ pub mod request_id;
 mod reviews;
 mod security;
 mod state;
+mod supervision_api;
 mod supervision_pages;
 mod uploads;
 
@@ -98,6 +99,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(decisions::routes())
         .merge(draws::routes())
         .merge(draws_pages::routes())
+        .merge(supervision_api::routes())
         .merge(supervision_pages::routes())
         .merge(assessment_pages::routes())
         .layer(csrf)

@@ -7,6 +7,7 @@ mod decisions;
 mod inbox;
 mod register;
 mod search;
+mod supervision;
 mod support;
 
 use jiff::Timestamp;

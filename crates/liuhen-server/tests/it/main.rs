@@ -30,6 +30,7 @@ mod requisition;
 mod secrets_at_rest;
 mod security_edge;
 mod supervision;
+mod supervision_api;
 mod support;
 mod token_scopes;
 mod tus_patch;
