@@ -129,6 +129,10 @@ impl Custody {
             None => open_blobs(&config, &dir, read_only)?,
         };
         let key_dir = dir.join("keys");
+        if !read_only {
+            // A log already signed is signed by its identity only (issue 14).
+            crate::signing_identity::check_keys(&db, &key_dir).await?;
+        }
         let (keys, created) = if read_only {
             (SigningKeys::load_existing(&key_dir), false)
         } else {
@@ -139,6 +143,9 @@ impl Custody {
         };
         let keys = keys.map_err(|e| AppError::Keys(e.to_string()))?;
         let origin = format!("liuhen/{}", instance_id(&dir, read_only)?);
+        if !read_only {
+            crate::signing_identity::check_origin(&db, &origin, &dir).await?;
+        }
         let pdf_style = pdf_style(&config, &dir)?;
         let secrets = crate::secrets::SecretKey::load(&key_dir, !read_only)?;
         let custody = Custody {

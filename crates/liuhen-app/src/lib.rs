@@ -51,6 +51,7 @@ pub mod retention;
 pub mod reviews;
 pub mod search;
 pub mod secrets;
+pub mod signing_identity;
 pub mod station;
 pub mod supervision;
 pub mod supervision_config;

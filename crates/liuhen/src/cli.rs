@@ -171,8 +171,16 @@ enum LogCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Print the public keys (PEM) that a third party needs to verify checkpoints.
-    Export,
+    /// Print the public keys (PEM) that a third party needs to verify checkpoints; with
+    /// `--to DIR`, write this server's signing identity (instance id, private keys, 0600)
+    /// into the new directory DIR, for `keys import` on a server joining the group.
+    Export {
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Install a signing identity exported with `keys export --to` into this data
+    /// directory (before its first start; refuses to replace other keys).
+    Import { from: PathBuf },
 }
 
 /// Builds with the `test-clock` feature (browser end-to-end tests only) move the clock
@@ -208,6 +216,22 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     {
         return done;
     }
+    match &args.command {
+        Command::Keys(KeysCommand::Export { to: Some(to) }) => {
+            liuhen_app::signing_identity::export_bundle(&args.data_dir, to)?;
+            eprintln!(
+                "signing identity written to {} (private keys: keep it safe, delete it once imported)",
+                to.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Keys(KeysCommand::Import { from }) => {
+            liuhen_app::signing_identity::import_bundle(from, &args.data_dir)?;
+            eprintln!("signing identity installed in {}", args.data_dir.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
     if let Command::Demo = args.command {
         return crate::demo_cmd::run(&args.data_dir).await;
     }
@@ -216,7 +240,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let read_only = matches!(
         args.command,
         Command::Verify { .. }
-            | Command::Keys(KeysCommand::Export)
+            | Command::Keys(KeysCommand::Export { .. })
             | Command::Log(
                 LogCommand::Entry { .. }
                     | LogCommand::Inclusion { .. }
@@ -326,7 +350,10 @@ async fn command(custody: &Custody, command: Command, who: Who<'_>) -> anyhow::R
         Command::Demo | Command::VerifyPackage(_) => {
             unreachable!("handled before the data directory is opened")
         }
-        Command::Keys(KeysCommand::Export) => {
+        Command::Keys(KeysCommand::Import { .. } | KeysCommand::Export { to: Some(_) }) => {
+            unreachable!("handled before the data directory is opened")
+        }
+        Command::Keys(KeysCommand::Export { to: None }) => {
             let (ed, sm2) = custody.keys().public_keys().to_pem();
             println!(
                 "# origin: {}\n# Ed25519\n{ed}\n# SM2 (SM3, id 1234567812345678)\n{sm2}",
