@@ -12,6 +12,7 @@ mod fixity;
 mod fsync_faults;
 mod identity;
 mod ingest;
+mod operator;
 mod outside_verifier;
 mod power_loss;
 mod read_only;
