@@ -9,10 +9,10 @@ use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_app::cases::{CaseFlag, CaseRow, NewCase, NewStep, PartyRow, StepRow};
 use liuhen_domain::RecordId;
-use liuhen_domain::case::{CaseCategory, CaseFlags, Explanation, InterruptionReason};
-use liuhen_domain::compliance::{CaseVerdict, Level};
 use liuhen_domain::auth::TokenScope;
 use liuhen_domain::authz::Action;
+use liuhen_domain::case::{CaseCategory, CaseFlags, Explanation, InterruptionReason};
+use liuhen_domain::compliance::{CaseVerdict, Level};
 use serde_json::json;
 
 use crate::operator::{Operator, Who};
@@ -102,10 +102,7 @@ pub enum CaseCommand {
         json: bool,
     },
     /// Link a record to a step (a person confirms the link).
-    Link {
-        step: String,
-        record: String,
-    },
+    Link { step: String, record: String },
     /// Remove a link between a record and a step, with a reason.
     Unlink {
         step: String,
@@ -339,14 +336,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
             }
             Ok(ExitCode::SUCCESS)
         }
-        CaseCommand::Link {
-            step,
-            record,
-        } => {
+        CaseCommand::Link { step, record } => {
             let record = parse_record(&record)?;
-            let op = who
-                .resolve(custody, TokenScope::Write, "case link")
-                .await?;
+            let op = who.resolve(custody, TokenScope::Write, "case link").await?;
             let case = custody.case(&custody.step(&step).await?.case_id).await?;
             custody
                 .authorize_link(&op.principal, &case, &custody.record(&record).await?)

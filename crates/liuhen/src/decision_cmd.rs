@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 use liuhen_app::Custody;
-use liuhen_domain::decision::calendar::Calendar;
 use liuhen_domain::auth::TokenScope;
+use liuhen_domain::decision::calendar::Calendar;
 use liuhen_domain::decision::catalog::Catalog;
 
 use crate::operator::Who;

@@ -142,11 +142,7 @@ pub async fn run(custody: &Custody, cmd: DrawCommand, who: Who<'_>) -> anyhow::R
             println!("{}", custody.announce_draw(&by, &spec).await?);
             Ok(ExitCode::SUCCESS)
         }
-        DrawCommand::Perform {
-            id,
-            value,
-            json,
-        } => {
+        DrawCommand::Perform { id, value, json } => {
             let by = principal(custody, who, TokenScope::Write, "draw perform").await?;
             let selected = custody.perform_draw(&by, &id, &value).await?;
             if json {
@@ -196,10 +192,7 @@ pub async fn run(custody: &Custody, cmd: DrawCommand, who: Who<'_>) -> anyhow::R
             );
             Ok(ExitCode::SUCCESS)
         }
-        DrawCommand::Pdf {
-            id,
-            output,
-        } => {
+        DrawCommand::Pdf { id, output } => {
             let by = principal(custody, who, TokenScope::Read, "draw pdf").await?;
             let pdf = custody.draw_pdf(&by, &id).await?;
             std::fs::write(&output, pdf)

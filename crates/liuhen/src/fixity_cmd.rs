@@ -30,10 +30,7 @@ pub enum FixityCommand {
 
 pub async fn run(custody: &Custody, cmd: FixityCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
-        FixityCommand::Run {
-            budget,
-            json,
-        } => {
+        FixityCommand::Run { budget, json } => {
             let op = who
                 .resolve(custody, TokenScope::Write, "fixity run")
                 .await?;

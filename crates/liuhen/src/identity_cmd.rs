@@ -30,10 +30,7 @@ pub enum IdentityCommand {
     },
     /// Set (or, with an empty NUMBER, clear) the police number (警号) of the account USER;
     /// unique in the bureau, logged.
-    SetPolice {
-        user: String,
-        number: String,
-    },
+    SetPolice { user: String, number: String },
     /// Accounts with a police number.
     Police,
     /// Make the team member at POSITION (0-based, as `unresolved` lists) of a case the account USER.
@@ -94,10 +91,7 @@ pub async fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
-        IdentityCommand::SetPolice {
-            user,
-            number,
-        } => {
+        IdentityCommand::SetPolice { user, number } => {
             let op = who
                 .resolve(custody, TokenScope::Write, "identity set-police")
                 .await?;

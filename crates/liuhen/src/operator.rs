@@ -25,7 +25,12 @@ pub struct Credentials {
     /// Break-glass: act as this account without its token. Only on the server's own
     /// console, as the OS user owning the data directory; needs --break-glass-reason and is
     /// logged (auth.break_glass).
-    #[arg(long, global = true, value_name = "ACCOUNT", conflicts_with = "token_file")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "ACCOUNT",
+        conflicts_with = "token_file"
+    )]
     pub break_glass: Option<String>,
     /// Why break-glass was needed (kept in the log).
     #[arg(long, global = true, requires = "break_glass", value_name = "REASON")]
@@ -142,8 +147,12 @@ pub async fn resolve(
 /// The token in `file`, refused when anyone but its owner may read or write it, or when it
 /// belongs to another user.
 pub fn read_token_file(file: &Path) -> anyhow::Result<String> {
-    let meta = std::fs::metadata(file)
-        .with_context(|| format!("无法读取令牌文件 / cannot read the token file {}", file.display()))?;
+    let meta = std::fs::metadata(file).with_context(|| {
+        format!(
+            "无法读取令牌文件 / cannot read the token file {}",
+            file.display()
+        )
+    })?;
     let mode = meta.mode() & 0o777;
     if mode & 0o077 != 0 {
         bail!(
@@ -162,11 +171,19 @@ pub fn read_token_file(file: &Path) -> anyhow::Result<String> {
             meta.uid()
         );
     }
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("无法读取令牌文件 / cannot read the token file {}", file.display()))?;
+    let text = std::fs::read_to_string(file).with_context(|| {
+        format!(
+            "无法读取令牌文件 / cannot read the token file {}",
+            file.display()
+        )
+    })?;
     let token = text.trim();
     if token.is_empty() {
-        bail!("令牌文件 {} 为空 / the token file {} is empty", file.display(), file.display());
+        bail!(
+            "令牌文件 {} 为空 / the token file {} is empty",
+            file.display(),
+            file.display()
+        );
     }
     Ok(token.to_owned())
 }

@@ -149,11 +149,7 @@ pub async fn run(custody: &Custody, cmd: RecordCommand, who: Who<'_>) -> anyhow:
             print_record(&record);
             Ok(ExitCode::SUCCESS)
         }
-        RecordCommand::Retain {
-            id,
-            until,
-            reason,
-        } => {
+        RecordCommand::Retain { id, until, reason } => {
             let id = RecordId::parse(&id)?;
             let until = parse_until(&until, custody)?;
             let op = on_record(custody, who, &id, Action::EditRecord, "record retain").await?;

@@ -7,7 +7,11 @@ fn check_policy_accepts_the_shipped_default_and_names_a_bad_entry() {
     let app = TestApp::new();
     let good = app.work.join("policy.toml");
     std::fs::write(&good, liuhen_domain::access::DEFAULT_POLICY).unwrap();
-    let out = app.run(&["access", "check-policy", good.to_str().unwrap()]);
+    let out = app
+        .anonymous_cmd()
+        .args(["access", "check-policy", good.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{}",
@@ -32,7 +36,11 @@ fn check_policy_accepts_the_shipped_default_and_names_a_bad_entry() {
         ),
     )
     .unwrap();
-    let out = app.run(&["access", "check-policy", bad.to_str().unwrap()]);
+    let out = app
+        .anonymous_cmd()
+        .args(["access", "check-policy", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("flows.loan") && err.contains("mayor"), "{err}");

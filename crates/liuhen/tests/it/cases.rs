@@ -54,6 +54,7 @@ async fn hearing_without_video_is_a_violation_until_a_covering_video_is_linked()
         return;
     }
     let app = TestApp::new();
+    app.officers(&["张伟", "李娜"]);
     let number = "平高应急罚〔2026〕7号";
 
     // Bad input: nothing is created.
@@ -349,6 +350,7 @@ async fn an_interruption_is_a_violation_until_its_reason_is_stated_in_the_next_r
         return;
     }
     let app = TestApp::new();
+    app.officers(&["张伟", "李娜"]);
     let number = "平高应急罚〔2026〕8号";
     ok(&app.run(&[
         "case",
@@ -457,6 +459,7 @@ async fn an_interruption_is_a_violation_until_its_reason_is_stated_in_the_next_r
 #[tokio::test]
 async fn ingest_links_new_records_to_a_step() {
     let app = TestApp::new();
+    app.officers(&["张伟", "李娜"]);
     let number = "平高应急检〔2026〕3号";
     ok(&app.run(&[
         "case",

@@ -10,7 +10,7 @@ fn check_catalog_and_calendar_name_the_bad_entry() {
     let app = TestApp::new();
     let good = app.work.join("catalog.toml");
     std::fs::write(&good, Catalog::shipped_text()).unwrap();
-    let out = app.run(&["decision", "check-catalog", good.to_str().unwrap()]);
+    let out = app.run_anonymous(&["decision", "check-catalog", good.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",
@@ -26,7 +26,7 @@ fn check_catalog_and_calendar_name_the_bad_entry() {
     let text =
         Catalog::shipped_text().replace("measures = [\"stop_supply\"]", "measures = [\"stop\"]");
     std::fs::write(&bad, text).unwrap();
-    let out = app.run(&["decision", "check-catalog", bad.to_str().unwrap()]);
+    let out = app.run_anonymous(&["decision", "check-catalog", bad.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -40,7 +40,7 @@ fn check_catalog_and_calendar_name_the_bad_entry() {
         "weekend = [\"sunday\"]\n[[years]]\nyear = 2027\nholidays = [\"2027-02-30\"]\n",
     )
     .unwrap();
-    let out = app.run(&["decision", "check-calendar", cal.to_str().unwrap()]);
+    let out = app.run_anonymous(&["decision", "check-calendar", cal.to_str().unwrap()]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("2027-02-30"));
 }

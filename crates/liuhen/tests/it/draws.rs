@@ -7,8 +7,14 @@ use liuhen_domain::Role;
 
 use crate::support::TestApp;
 
+/// Runs as the supervisor once there is one (else as the operator); must succeed.
 fn ok(app: &TestApp, args: &[&str]) -> String {
-    let out = app.run(args);
+    let jd = app.work.join("jd.token");
+    let out = if jd.exists() {
+        app.run_as(&jd, args)
+    } else {
+        app.run(args)
+    };
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -17,22 +23,26 @@ fn ok(app: &TestApp, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-async fn supervisor(app: &TestApp) {
+/// The supervisor `jd`; returns the file of its token.
+async fn supervisor(app: &TestApp) -> std::path::PathBuf {
     let c = Custody::open(OpenOptions::new(&app.data)).await.unwrap();
-    c.create_user_unchecked(
-        "test",
-        NewUser {
-            username: "jd".into(),
-            display_name: "监督员".into(),
-            password: "Test-Passw0rd!".into(),
-            unit: Some("甲局".into()),
-            department: None,
-            roles: vec![Role::Supervisor],
-        },
-    )
-    .await
-    .unwrap();
+    let id = c
+        .create_user_unchecked(
+            "test",
+            NewUser {
+                username: "jd".into(),
+                display_name: "监督员".into(),
+                password: "Test-Passw0rd!".into(),
+                unit: Some("甲局".into()),
+                department: None,
+                roles: vec![Role::Supervisor],
+            },
+        )
+        .await
+        .unwrap();
+    let token = c.create_api_token(&id, "cli").await.unwrap();
     c.db().close().await;
+    app.token_file("jd", &token)
 }
 
 /// A 50 % sample of one agency's records of a period: the population is exactly that
@@ -56,8 +66,6 @@ async fn draw_of_an_agencys_records() {
         &[
             "draw",
             "announce",
-            "--as",
-            "jd",
             "--purpose",
             "记录抽查",
             "--records-of",
@@ -76,7 +84,7 @@ async fn draw_of_an_agencys_records() {
     assert_eq!(shown["announcement"]["population"], serde_json::json!(ids));
     assert_eq!(shown["announcement"]["count"], 3);
     ok(&app, &["log", "checkpoint"]);
-    ok(&app, &["draw", "perform", id, "--as", "jd"]);
+    ok(&app, &["draw", "perform", id]);
     assert!(ok(&app, &["draw", "verify", id]).contains("核验一致"));
 }
 
@@ -92,8 +100,6 @@ async fn draw_verify_command_recomputes_and_fails_on_a_forged_result() {
         &[
             "draw",
             "announce",
-            "--as",
-            "jd",
             "--purpose",
             "年度抽查",
             "--kind",
@@ -107,12 +113,12 @@ async fn draw_verify_command_recomputes_and_fails_on_a_forged_result() {
     let id = id.trim();
     // No checkpoint after the announcement yet: refused, nothing drawn.
     assert!(
-        !app.run(&["draw", "perform", id, "--as", "jd"])
+        !app.run_as(&app.work.join("jd.token"), &["draw", "perform", id])
             .status
             .success()
     );
     ok(&app, &["log", "checkpoint"]);
-    let out = ok(&app, &["draw", "perform", id, "--as", "jd", "--json"]);
+    let out = ok(&app, &["draw", "perform", id, "--json"]);
     let result: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     let selected: Vec<String> = serde_json::from_value(result["selected"].clone()).unwrap();
     assert_eq!(selected.len(), 4);
@@ -120,10 +126,7 @@ async fn draw_verify_command_recomputes_and_fails_on_a_forged_result() {
     let text = ok(&app, &["draw", "verify", id]);
     assert!(text.contains("核验一致"), "{text}");
     let pdf = app.work.join("draw.pdf");
-    ok(
-        &app,
-        &["draw", "pdf", id, "--as", "jd", "-o", pdf.to_str().unwrap()],
-    );
+    ok(&app, &["draw", "pdf", id, "-o", pdf.to_str().unwrap()]);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
 
     // Forge the result (the last entry), keeping its leaf hash consistent.

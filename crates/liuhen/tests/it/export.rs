@@ -92,6 +92,8 @@ async fn made_copy_of(app: &TestApp, file: std::path::PathBuf) -> String {
     c.make_copy(&keeper, "赵敏", &request.id, &st)
         .await
         .unwrap();
+    let token = c.create_api_token(&keeper.user_id, "cli").await.unwrap();
+    app.token_file("zhaomin", &token);
     c.db().close().await;
     request.id
 }
@@ -103,19 +105,11 @@ async fn export_copy_then_verify_package_offline_names_a_changed_file() {
     let pkg = app.work.join("package");
     let image = app.work.join("package.iso");
     let with_iso = require_tool("xorriso");
-    let mut args = vec![
-        "export",
-        "copy",
-        &request,
-        "--as",
-        "zhaomin",
-        "--out",
-        pkg.to_str().unwrap(),
-    ];
+    let mut args = vec!["export", "copy", &request, "--out", pkg.to_str().unwrap()];
     if with_iso {
         args.extend(["--iso", image.to_str().unwrap()]);
     }
-    let out = app.run(&args);
+    let out = app.run_as(&app.work.join("zhaomin.token"), &args);
     assert!(
         out.status.success(),
         "{}",
@@ -258,7 +252,8 @@ async fn export_benchmark() {
         .arg(crate::support::bin())
         .arg("--data-dir")
         .arg(&app.data)
-        .args(["export", "copy", &request, "--as", "zhaomin", "--out"])
+        .env("LIUHEN_TOKEN_FILE", app.work.join("zhaomin.token"))
+        .args(["export", "copy", &request, "--out"])
         .arg(&pkg)
         .arg("--iso")
         .arg(&iso)
@@ -293,19 +288,20 @@ async fn export_onto_discs_too_small_is_refused_and_a_medium_gives_numbered_labe
     let app = TestApp::new();
     let request = made_copy(&app).await;
     let image = app.work.join("tiny.iso");
-    let out = app.run(&[
-        "export",
-        "copy",
-        &request,
-        "--as",
-        "zhaomin",
-        "--out",
-        app.work.join("p1").to_str().unwrap(),
-        "--iso",
-        image.to_str().unwrap(),
-        "--disc-bytes",
-        "100000",
-    ]);
+    let out = app.run_as(
+        &app.work.join("zhaomin.token"),
+        &[
+            "export",
+            "copy",
+            &request,
+            "--out",
+            app.work.join("p1").to_str().unwrap(),
+            "--iso",
+            image.to_str().unwrap(),
+            "--disc-bytes",
+            "100000",
+        ],
+    );
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("光盘容量"),
@@ -313,20 +309,21 @@ async fn export_onto_discs_too_small_is_refused_and_a_medium_gives_numbered_labe
         String::from_utf8_lossy(&out.stderr)
     );
     let image = app.work.join("cd.iso");
-    let out = app.run(&[
-        "export",
-        "copy",
-        &request,
-        "--as",
-        "zhaomin",
-        "--out",
-        app.work.join("p2").to_str().unwrap(),
-        "--iso",
-        image.to_str().unwrap(),
-        "--medium",
-        "cd",
-        "--json",
-    ]);
+    let out = app.run_as(
+        &app.work.join("zhaomin.token"),
+        &[
+            "export",
+            "copy",
+            &request,
+            "--out",
+            app.work.join("p2").to_str().unwrap(),
+            "--iso",
+            image.to_str().unwrap(),
+            "--medium",
+            "cd",
+            "--json",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",

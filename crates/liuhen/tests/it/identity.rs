@@ -59,6 +59,9 @@ async fn ingest_by_police_number_maps_to_the_account_and_an_unknown_one_is_liste
     const GX: &str = "平顶山高新区应急管理局";
     let app = TestApp::new();
     let c = Custody::open(OpenOptions::new(&app.data)).await.unwrap();
+    // Police numbers are account administration: never with a token; the system
+    // administrator on the console (break-glass, logged).
+    c.bootstrap_admin().await.unwrap().unwrap();
     let mut ids = Vec::new();
     for (username, name) in [("zhangwei", "张伟"), ("liuyang", "刘洋")] {
         ids.push(
@@ -78,23 +81,29 @@ async fn ingest_by_police_number_maps_to_the_account_and_an_unknown_one_is_liste
         );
     }
     c.db().close().await;
+    let set_police = |user: &str, number: &str| {
+        app.run_anonymous(&[
+            "--break-glass",
+            "sysadmin",
+            "--break-glass-reason",
+            "登记警号",
+            "identity",
+            "set-police",
+            user,
+            number,
+        ])
+    };
     let out = app.run(&["identity", "set-police", "zhangwei", "012345"]);
+    assert!(!out.status.success(), "not with a token");
+    let out = set_police("zhangwei", "012345");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     // Unique in the bureau; letters and digits only.
-    assert!(
-        !app.run(&["identity", "set-police", "liuyang", "012345"])
-            .status
-            .success()
-    );
-    assert!(
-        !app.run(&["identity", "set-police", "liuyang", "01 23"])
-            .status
-            .success()
-    );
+    assert!(!set_police("liuyang", "012345").status.success());
+    assert!(!set_police("liuyang", "01 23").status.success());
     let listed = String::from_utf8_lossy(&app.run(&["identity", "police"]).stdout).into_owned();
     assert!(listed.contains("012345  zhangwei  张伟"), "{listed}");
 

@@ -13,6 +13,7 @@ mod fsync_faults;
 mod identity;
 mod ingest;
 mod one_identity;
+mod operator;
 mod outside_verifier;
 mod power_loss;
 mod read_only;

@@ -4,14 +4,17 @@ use serde_json::Value;
 
 use crate::support::{TestApp, codes};
 
-/// Two ingests of three files each: entries 0 (keys) 1–3, 4–6; checkpoints of size 4 and 7.
+/// Two ingests of three files each: entries 0 (keys), 1–3 (the operator account and its
+/// token), 4–6, 7–9; checkpoints of size 7 and 10.
 fn custody() -> (TestApp, Vec<Value>) {
     let app = TestApp::new();
     let a = app.make_files("a", 3, 40_000, 1);
     let b = app.make_files("b", 3, 40_000, 2);
-    let (ok, mut reports) = app.ingest(&["--officer", "张伟", a.to_str().unwrap()]);
+    let unit = crate::support::OPERATOR_UNIT;
+    let (ok, mut reports) =
+        app.ingest(&["--officer", "张伟", "--agency", unit, a.to_str().unwrap()]);
     assert!(ok);
-    let (ok, more) = app.ingest(&["--officer", "李娜", b.to_str().unwrap()]);
+    let (ok, more) = app.ingest(&["--officer", "李娜", "--agency", unit, b.to_str().unwrap()]);
     assert!(ok);
     reports.extend(more);
     app.assert_verifies();
@@ -75,13 +78,13 @@ async fn deleted_original() {
 async fn edited_log_entry() {
     let (app, _) = custody();
     let db = app.sql().await;
-    sqlx::query("UPDATE audit_entries SET body = replace(body, '张伟', '王五') WHERE seq = 2")
+    sqlx::query("UPDATE audit_entries SET body = replace(body, '张伟', '王五') WHERE seq = 5")
         .execute(&db)
         .await
         .unwrap();
     let (codes, report) = problems_of(&app);
     assert!(codes.contains(&"entry_leaf_mismatch".into()), "{report:#}");
-    assert!(mentions(&report, "entry_leaf_mismatch", "entry:2"));
+    assert!(mentions(&report, "entry_leaf_mismatch", "entry:5"));
     assert!(codes.contains(&"checkpoint_root_mismatch".into()));
 }
 
@@ -90,7 +93,7 @@ async fn edited_log_entry_with_recomputed_hash() {
     // A careful forger recomputes the leaf hash: the chain and the signed roots still tell.
     let (app, _) = custody();
     let db = app.sql().await;
-    let body: String = sqlx::query_scalar("SELECT body FROM audit_entries WHERE seq = 5")
+    let body: String = sqlx::query_scalar("SELECT body FROM audit_entries WHERE seq = 8")
         .fetch_one(&db)
         .await
         .unwrap();
@@ -98,7 +101,7 @@ async fn edited_log_entry_with_recomputed_hash() {
     let mut input = vec![0u8];
     input.extend_from_slice(forged.as_bytes());
     let leaf = <sha2::Sha256 as sha2::Digest>::digest(&input).to_vec();
-    sqlx::query("UPDATE audit_entries SET body = $1, leaf_hash = $2 WHERE seq = 5")
+    sqlx::query("UPDATE audit_entries SET body = $1, leaf_hash = $2 WHERE seq = 8")
         .bind(forged)
         .bind(leaf)
         .execute(&db)
@@ -106,7 +109,7 @@ async fn edited_log_entry_with_recomputed_hash() {
         .unwrap();
     let (codes, report) = problems_of(&app);
     assert!(
-        mentions(&report, "entry_chain_broken", "entry:6"),
+        mentions(&report, "entry_chain_broken", "entry:9"),
         "{report:#}"
     );
     assert!(codes.contains(&"checkpoint_root_mismatch".into()));
@@ -118,12 +121,12 @@ async fn edited_log_entry_with_recomputed_hash() {
 async fn deleted_log_entry() {
     let (app, _) = custody();
     let db = app.sql().await;
-    sqlx::query("DELETE FROM audit_entries WHERE seq = 3")
+    sqlx::query("DELETE FROM audit_entries WHERE seq = 6")
         .execute(&db)
         .await
         .unwrap();
     let (codes, report) = problems_of(&app);
-    assert!(mentions(&report, "entry_missing", "#3"), "{report:#}");
+    assert!(mentions(&report, "entry_missing", "#6"), "{report:#}");
     assert!(codes.contains(&"checkpoint_root_mismatch".into()));
     assert!(codes.contains(&"log_head_mismatch".into()));
 }
@@ -132,14 +135,15 @@ async fn deleted_log_entry() {
 async fn reordered_log_entries() {
     let (app, _) = custody();
     let db = app.sql().await;
-    // Swap the contents of rows 4 and 5, keeping the sequence numbers in place.
+    // Swap the contents of rows 7 and 8 (after the operator's three entries), keeping the
+    // sequence numbers in place.
     let rows: Vec<(i64, String, Vec<u8>, Option<String>)> = sqlx::query_as(
-        "SELECT seq, body, leaf_hash, subject FROM audit_entries WHERE seq IN (4, 5) ORDER BY seq",
+        "SELECT seq, body, leaf_hash, subject FROM audit_entries WHERE seq IN (7, 8) ORDER BY seq",
     )
     .fetch_all(&db)
     .await
     .unwrap();
-    for (target, (_, body, leaf, subject)) in [(5, rows[0].clone()), (4, rows[1].clone())] {
+    for (target, (_, body, leaf, subject)) in [(8, rows[0].clone()), (7, rows[1].clone())] {
         sqlx::query(
             "UPDATE audit_entries SET body = $1, leaf_hash = $2, subject = $3 WHERE seq = $4",
         )
@@ -153,10 +157,10 @@ async fn reordered_log_entries() {
     }
     let (codes, report) = problems_of(&app);
     assert!(
-        mentions(&report, "entry_reordered", "entry:4"),
+        mentions(&report, "entry_reordered", "entry:7"),
         "{report:#}"
     );
-    assert!(mentions(&report, "entry_reordered", "entry:5"));
+    assert!(mentions(&report, "entry_reordered", "entry:8"));
     assert!(codes.contains(&"checkpoint_root_mismatch".into()));
 }
 
@@ -165,17 +169,17 @@ async fn truncated_log() {
     let (app, _) = custody();
     let db = app.sql().await;
     // Cut the last two entries and make the head agree: only the checkpoint remembers.
-    sqlx::query("DELETE FROM audit_entries WHERE seq >= 5")
+    sqlx::query("DELETE FROM audit_entries WHERE seq >= 8")
         .execute(&db)
         .await
         .unwrap();
-    sqlx::query("UPDATE log_head SET size = 5")
+    sqlx::query("UPDATE log_head SET size = 8")
         .execute(&db)
         .await
         .unwrap();
     let (codes, report) = problems_of(&app);
     assert!(
-        mentions(&report, "checkpoint_beyond_log", "covers 7 entries"),
+        mentions(&report, "checkpoint_beyond_log", "covers 10 entries"),
         "{report:#}"
     );
     assert!(
@@ -259,7 +263,7 @@ async fn forged_checkpoint() {
     let (app, _) = custody();
     let db = app.sql().await;
     // Another root and size, with the old signatures: neither signature holds.
-    sqlx::query("UPDATE checkpoints SET body = replace(body, char(10) || '7' || char(10), char(10) || '6' || char(10)), tree_size = 6 WHERE id = 2")
+    sqlx::query("UPDATE checkpoints SET body = replace(body, char(10) || '10' || char(10), char(10) || '9' || char(10)), tree_size = 9 WHERE id = 2")
         .execute(&db)
         .await
         .unwrap();
@@ -297,6 +301,7 @@ async fn forged_checkpoint() {
 #[tokio::test]
 async fn edited_case_rows() {
     let (app, reports) = custody();
+    app.officers(&["张伟", "李娜"]);
     let record = reports[0]["record_id"].as_str().unwrap();
     let run = |args: &[&str]| {
         let out = app.run(args);
@@ -318,7 +323,7 @@ async fn edited_case_rows() {
         "--category",
         "行政处罚",
         "--agency",
-        "甲局",
+        crate::support::OPERATOR_UNIT,
         "--department",
         "执法一科",
         "--party",
@@ -407,7 +412,7 @@ async fn edited_case_rows() {
 async fn one_malformed_log_row_is_named_and_verify_goes_on() {
     let (app, reports) = custody();
     let pool = app.sql().await;
-    sqlx::query("UPDATE audit_entries SET at_ms = 'not a time' WHERE seq = 2")
+    sqlx::query("UPDATE audit_entries SET at_ms = 'not a time' WHERE seq = 5")
         .execute(&pool)
         .await
         .unwrap();
@@ -424,11 +429,11 @@ async fn one_malformed_log_row_is_named_and_verify_goes_on() {
     assert_eq!(out.status.code(), Some(1), "problems found, not a crash");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
-        mentions(&report, "entry_malformed", "entry:2"),
+        mentions(&report, "entry_malformed", "entry:5"),
         "{report:#}"
     );
     assert!(mentions(&report, "record_edited", victim), "{report:#}");
-    assert_eq!(report["entries"], 7);
+    assert_eq!(report["entries"], 10);
     assert_eq!(report["records"], 6);
 }
 
