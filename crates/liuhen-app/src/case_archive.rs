@@ -11,7 +11,8 @@ use liuhen_domain::authz::Principal;
 use liuhen_domain::case::CaseStatus;
 use serde_json::json;
 
-use crate::cases::{case_json, required};
+use crate::cases::required;
+use crate::log_snapshot::CaseSnapshot;
 use crate::{AppError, Custody};
 
 /// The refusal code of a change to an archived case.
@@ -244,8 +245,8 @@ impl Custody {
                 details: json!({
                     "changes": {
                         "status": {
-                            "from": case_json(&before)["status"],
-                            "to": case_json(&after)["status"],
+                            "from": CaseSnapshot::of(&before).status,
+                            "to": CaseSnapshot::of(&after).status,
                         }
                     },
                     "reason": request.reason,

@@ -14,9 +14,10 @@ use liuhen_domain::{AuditAction, Record};
 use serde_json::json;
 
 use crate::cases::{
-    CaseRow, ExplanationRow, NewCase, PartyRow, StepRecordRow, StepRow, case_json, checked_parties,
+    CaseRow, ExplanationRow, NewCase, PartyRow, StepRecordRow, StepRow, checked_parties,
     linked_recording, officer_list, required,
 };
+use crate::log_snapshot::CaseSnapshot;
 use crate::{AppError, Custody};
 use liuhen_domain::authz::{Decision, decide};
 use liuhen_domain::compliance::CaseVerdict;
@@ -441,7 +442,10 @@ impl Custody {
                 .team_accounts(&after.agency, &after.team, Some(&before), true)
                 .await?;
         }
-        let (old, new) = (case_json(&before), case_json(&after));
+        let (old, new) = (
+            CaseSnapshot::of(&before).to_value(),
+            CaseSnapshot::of(&after).to_value(),
+        );
         let changed: Vec<&str> = [
             "number",
             "name",

@@ -20,6 +20,7 @@ use liuhen_domain::compliance::{self, CaseVerdict, ComplianceConfig, StepEvidenc
 use liuhen_domain::{AuditAction, Record, RecordId};
 use serde_json::json;
 
+use crate::log_snapshot::{self, CaseSnapshot, LinkSnapshot, StepSnapshot, UnlinkSnapshot};
 use crate::{AppError, Custody};
 
 /// The flags of a case, one by one (set and cleared with a reason).
@@ -367,7 +368,7 @@ impl Custody {
                 action: AuditAction::CaseCreated,
                 subject: Some(format!("case:{}", case.id)),
                 details: json!({
-                    "case": case_json(&case),
+                    "case": CaseSnapshot::of(&case).to_value(),
                 }),
             },
         )
@@ -478,17 +479,7 @@ impl Custody {
                 action: AuditAction::StepAdded,
                 subject: Some(format!("case:{}", case.id)),
                 details: json!({
-                    "step": {
-                        "id": step.id,
-                        "checklist_row": step.checklist_row,
-                        "name": step.name,
-                        "window_start_ms": step.window.0.as_millisecond(),
-                        "window_end_ms": step.window.1.as_millisecond(),
-                        "place": step.place,
-                        "officers": step.officers,
-                        "on_site": step.on_site,
-                        "disputed": step.disputed,
-                    },
+                    "step": log_snapshot::value(&StepSnapshot::of(&step)),
                 }),
             },
         )
@@ -533,10 +524,10 @@ impl Custody {
                 actor: actor.to_owned(),
                 action: AuditAction::RecordLinked,
                 subject: Some(format!("case:{}", step.case_id)),
-                details: json!({
-                    "step": step.step.id,
-                    "record": record.id.as_str(),
-                    "sha256": record.sha256.to_hex(),
+                details: log_snapshot::value(&LinkSnapshot {
+                    step: step.step.id.clone(),
+                    record: record.id.as_str().to_owned(),
+                    sha256: record.sha256.to_hex(),
                 }),
             },
         )
@@ -568,10 +559,10 @@ impl Custody {
                 actor: actor.to_owned(),
                 action: AuditAction::RecordUnlinked,
                 subject: Some(format!("case:{}", step.case_id)),
-                details: json!({
-                    "step": step.step.id,
-                    "record": record_id.as_str(),
-                    "reason": reason,
+                details: log_snapshot::value(&UnlinkSnapshot {
+                    step: step.step.id.clone(),
+                    record: record_id.as_str().to_owned(),
+                    reason: reason.to_owned(),
                 }),
             },
         )
@@ -700,7 +691,8 @@ impl Custody {
     }
 }
 
-/// The case as logged at creation.
+/// The case as the API and the CLI show it: their view, not the log's
+/// ([`crate::log_snapshot::CaseSnapshot`]), so it may change without changing the log.
 pub fn case_json(c: &CaseRow) -> serde_json::Value {
     let flags: Vec<&str> = CaseFlag::ALL
         .into_iter()

@@ -10,7 +10,8 @@ use liuhen_domain::authz::Principal;
 use liuhen_domain::{AuditAction, RecordId, Role};
 use serde_json::json;
 
-use crate::cases::{CaseRow, case_json};
+use crate::cases::CaseRow;
+use crate::log_snapshot::CaseSnapshot;
 use crate::{AppError, Custody};
 
 /// The actor of the one-time mapping after migration 0013.
@@ -340,8 +341,8 @@ impl Custody {
                     "reason": reason.trim(),
                     "changes": {
                         "team_ids": {
-                            "from": case_json(&before)["team_ids"],
-                            "to": case_json(&after)["team_ids"],
+                            "from": CaseSnapshot::of(&before).team_ids,
+                            "to": CaseSnapshot::of(&after).team_ids,
                         }
                     },
                 }),

@@ -39,6 +39,7 @@ pub mod identity_admin;
 pub mod ingest;
 mod journal;
 pub mod log;
+pub mod log_snapshot;
 pub mod package;
 pub mod pdf;
 pub mod period;

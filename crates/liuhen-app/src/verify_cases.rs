@@ -8,7 +8,8 @@ use liuhen_db::EntryBody;
 use liuhen_domain::AuditAction;
 use serde_json::{Value, json};
 
-use crate::cases::{CaseFlag, case_json};
+use crate::cases::CaseFlag;
+use crate::log_snapshot::{CaseSnapshot, StepRowSnapshot, StepSnapshot};
 use crate::verify::VerifyReport;
 use crate::{AppError, Custody};
 
@@ -58,6 +59,12 @@ pub fn replay(entries: &[EntryBody]) -> Replayed {
         let case_id = subject.strip_prefix("case:").unwrap_or_default().to_owned();
         match AuditAction::parse(&e.action) {
             Some(AuditAction::CaseCreated) => {
+                // Read through the log's own type; an entry it cannot read is compared as
+                // logged, with what older entries lack taking its old meaning.
+                if let Some(c) = CaseSnapshot::from_logged(&d["case"]) {
+                    r.cases.insert(case_id, c.to_value());
+                    continue;
+                }
                 let mut c = d["case"].clone();
                 if c.get("agency").is_none() {
                     c["agency"] = json!("");
@@ -101,6 +108,16 @@ pub fn replay(entries: &[EntryBody]) -> Replayed {
                 }
             }
             Some(AuditAction::StepAdded) => {
+                if let Ok(step) = serde_json::from_value::<StepSnapshot>(d["step"].clone()) {
+                    let row = StepRowSnapshot {
+                        step,
+                        case_id: case_id.clone(),
+                        created_ms: e.at_ms,
+                    };
+                    r.steps
+                        .insert(row.step.id.clone(), crate::log_snapshot::value(&row));
+                    continue;
+                }
                 let mut st = d["step"].clone();
                 let id = s(&st["id"]);
                 st["case_id"] = json!(case_id);
@@ -216,19 +233,7 @@ impl Custody {
                 let p = &st.step;
                 r.steps.insert(
                     p.id.clone(),
-                    json!({
-                        "id": p.id,
-                        "checklist_row": p.checklist_row,
-                        "name": p.name,
-                        "window_start_ms": p.window.0.as_millisecond(),
-                        "window_end_ms": p.window.1.as_millisecond(),
-                        "place": p.place,
-                        "officers": p.officers,
-                        "on_site": p.on_site,
-                        "disputed": p.disputed,
-                        "case_id": st.case_id,
-                        "created_ms": st.created_at.as_millisecond(),
-                    }),
+                    crate::log_snapshot::value(&StepRowSnapshot::of(&st)),
                 );
                 for l in self.db.step_records(&p.id).await? {
                     r.links.insert(
@@ -250,7 +255,8 @@ impl Custody {
                     );
                 }
             }
-            r.cases.insert(case.id.clone(), case_json(&case));
+            r.cases
+                .insert(case.id.clone(), CaseSnapshot::of(&case).to_value());
         }
         for t in self.db.all_reviews().await? {
             r.reviews.insert(

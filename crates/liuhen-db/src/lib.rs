@@ -61,7 +61,7 @@ pub use health::WriteFault;
 pub use holds::HoldRow;
 pub use identity::{PoliceAccount, UnmappedMember, UnmappedRecord};
 pub use package_scans::PackageScanRow;
-pub use records::{record_row_hash, record_snapshot};
+pub use records::{RecordSnapshot, record_row_hash, record_snapshot};
 pub use register::{
     AlertAck, ApprovalRow as RegisterApprovalRow, FeeReceipt, GrantRow as RegisterGrantRow,
     ProjectionBatch, RegisterFilter, RegisterRow,

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use liuhen_domain::{
     Classification, MediaKind, Record, RecordId, Sha256Digest, Sm3Digest, TechnicalMetadata,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -18,56 +18,100 @@ pub(crate) const COLUMNS: &str = "id, sha256, sm3, size_bytes, kind, original_na
     device_model, device_serial, prober, probe_error, agency, device, officer, case_name, party, \
     record_date, stored_at_ms, returned_at_ms, lateness_ms, late, retain_until_ms, officer_id, source, entry_seq, camera_operator";
 
-/// Every column of the row except `entry_seq`, keyed by column name. `officer_id`, `source` and
-/// `camera_operator` are there only when set: snapshots logged before they existed stay the snapshots
-/// of their rows while the row has none.
+/// A record as the log carries it (`details.record` of `record.ingested`,
+/// `record.metadata_changed`, `record.retention_extended`, …): every column of the row
+/// except `entry_seq`, keyed by column name. One struct for the writers and for `verify`,
+/// which compares a row against the snapshot of its latest entry field by field; the API
+/// and CLI have their own views. `officer_id`, `source` and `camera_operator` are there only
+/// when set: snapshots logged before they existed stay the snapshots of their rows while
+/// the row has none. The serialized form is pinned (`record_snapshot_is_pinned`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecordSnapshot {
+    pub id: String,
+    pub sha256: String,
+    pub sm3: String,
+    pub size_bytes: u64,
+    pub kind: String,
+    pub original_name: String,
+    pub container: Option<String>,
+    pub video_codec: Option<String>,
+    pub audio_codec: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration_ms: Option<u64>,
+    pub capture_start_ms: Option<i64>,
+    pub capture_end_ms: Option<i64>,
+    pub device_make: Option<String>,
+    pub device_model: Option<String>,
+    pub device_serial: Option<String>,
+    pub prober: String,
+    pub probe_error: Option<String>,
+    pub agency: Option<String>,
+    pub device: Option<String>,
+    pub officer: Option<String>,
+    pub case_name: Option<String>,
+    pub party: Option<String>,
+    pub record_date: Option<String>,
+    pub stored_at_ms: i64,
+    pub returned_at_ms: Option<i64>,
+    pub lateness_ms: Option<i64>,
+    pub late: bool,
+    pub retain_until_ms: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer_id: Option<String>,
+    /// Likewise `camera_operator` (issue 19): absent from snapshots of rows without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub camera_operator: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+impl RecordSnapshot {
+    pub fn of(r: &Record) -> Self {
+        let m = &r.media;
+        let c = &r.classification;
+        let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
+        Self {
+            id: r.id.as_str().to_owned(),
+            sha256: r.sha256.to_hex(),
+            sm3: r.sm3.to_hex(),
+            size_bytes: r.size_bytes,
+            kind: r.kind.as_str().to_owned(),
+            original_name: r.original_name.clone(),
+            container: m.container.clone(),
+            video_codec: m.video_codec.clone(),
+            audio_codec: m.audio_codec.clone(),
+            width: m.width,
+            height: m.height,
+            duration_ms: m.duration_ms,
+            capture_start_ms: ms(m.capture_start),
+            capture_end_ms: ms(m.capture_end),
+            device_make: m.device_make.clone(),
+            device_model: m.device_model.clone(),
+            device_serial: m.device_serial.clone(),
+            prober: m.prober.clone(),
+            probe_error: m.probe_error.clone(),
+            agency: c.agency.clone(),
+            device: c.device.clone(),
+            officer: c.officer.clone(),
+            case_name: c.case_name.clone(),
+            party: c.party.clone(),
+            record_date: r.record_date.map(|d| d.to_string()),
+            stored_at_ms: r.stored_at.as_millisecond(),
+            returned_at_ms: ms(r.returned_at),
+            lateness_ms: r.lateness_ms,
+            late: r.late,
+            retain_until_ms: r.retain_until.as_millisecond(),
+            officer_id: r.officer_id.clone(),
+            camera_operator: c.camera_operator.clone(),
+            source: r.source.map(|s| s.code().to_owned()),
+        }
+    }
+}
+
+/// The record's snapshot as a JSON value (keys sorted), as entries carry it.
 pub fn record_snapshot(r: &Record) -> Value {
-    let m = &r.media;
-    let c = &r.classification;
-    let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
-    let mut v = json!({
-        "id": r.id.as_str(),
-        "sha256": r.sha256.to_hex(),
-        "sm3": r.sm3.to_hex(),
-        "size_bytes": r.size_bytes,
-        "kind": r.kind.as_str(),
-        "original_name": r.original_name,
-        "container": m.container,
-        "video_codec": m.video_codec,
-        "audio_codec": m.audio_codec,
-        "width": m.width,
-        "height": m.height,
-        "duration_ms": m.duration_ms,
-        "capture_start_ms": ms(m.capture_start),
-        "capture_end_ms": ms(m.capture_end),
-        "device_make": m.device_make,
-        "device_model": m.device_model,
-        "device_serial": m.device_serial,
-        "prober": m.prober,
-        "probe_error": m.probe_error,
-        "agency": c.agency,
-        "device": c.device,
-        "officer": c.officer,
-        "case_name": c.case_name,
-        "party": c.party,
-        "record_date": r.record_date.map(|d| d.to_string()),
-        "stored_at_ms": r.stored_at.as_millisecond(),
-        "returned_at_ms": ms(r.returned_at),
-        "lateness_ms": r.lateness_ms,
-        "late": r.late,
-        "retain_until_ms": r.retain_until.as_millisecond(),
-    });
-    if let (Some(id), Some(map)) = (&r.officer_id, v.as_object_mut()) {
-        map.insert("officer_id".into(), id.clone().into());
-    }
-    // Likewise `camera_operator` (issue 19): absent from snapshots of rows without one.
-    if let (Some(op), Some(map)) = (&c.camera_operator, v.as_object_mut()) {
-        map.insert("camera_operator".into(), op.clone().into());
-    }
-    if let (Some(source), Some(map)) = (r.source, v.as_object_mut()) {
-        map.insert("source".into(), source.code().into());
-    }
-    v
+    serde_json::to_value(RecordSnapshot::of(r)).expect("a record snapshot serializes")
 }
 
 pub fn record_row_hash(r: &Record) -> String {

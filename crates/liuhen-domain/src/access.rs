@@ -213,6 +213,40 @@ pub struct Policy {
     /// R3.12, 附件3 第十六条: supervision checks ongoing work too). The records of those
     /// cases they may view, play or review are the `[[rules]]`'.
     pub unit_case_viewers: Vec<Role>,
+    /// Roles that manage every case of their unit (`[cases] unit_managers`; shipped: the
+    /// records keeper).
+    pub unit_case_managers: Vec<Role>,
+    /// Roles that see and manage the cases whose team holds their account (`[cases] team`;
+    /// shipped: officers and camera operators).
+    pub case_team_roles: Vec<Role>,
+    /// Roles that see the cases handled by their department (`[cases] department`;
+    /// shipped: the case-handling department).
+    pub case_department_roles: Vec<Role>,
+    /// Who reads and acknowledges the misconduct signals and runs random draws
+    /// (`[supervision]`).
+    pub supervision: SupervisionRoles,
+}
+
+/// The supervision role lists of the access policy (`[supervision]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisionRoles {
+    /// Read the misconduct signals (R3.13): `alerts_view`.
+    pub view_alerts: Vec<Role>,
+    /// Acknowledge a signal: `alerts_acknowledge`.
+    pub acknowledge_alerts: Vec<Role>,
+    /// Announce and perform random draws (R6.4): `draws_run`.
+    pub run_draws: Vec<Role>,
+}
+
+impl Default for SupervisionRoles {
+    /// The shipped lists (a policy without `[supervision]`).
+    fn default() -> Self {
+        Self {
+            view_alerts: vec![Role::Supervisor, Role::AuditAdmin],
+            acknowledge_alerts: vec![Role::Supervisor],
+            run_draws: vec![Role::Supervisor, Role::LegalOffice],
+        }
+    }
 }
 
 /// The unit-wide case viewers of a policy without `[cases]` (the shipped list).
@@ -256,12 +290,28 @@ struct RawPolicy {
     fees: RawFees,
     #[serde(default)]
     cases: Option<RawCases>,
+    #[serde(default)]
+    supervision: Option<RawSupervision>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCases {
     unit_wide: Vec<String>,
+    #[serde(default)]
+    unit_managers: Option<Vec<String>>,
+    #[serde(default)]
+    team: Option<Vec<String>>,
+    #[serde(default)]
+    department: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSupervision {
+    alerts_view: Vec<String>,
+    alerts_acknowledge: Vec<String>,
+    draws_run: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -314,6 +364,19 @@ fn duration(field: &str, s: &str) -> Result<SignedDuration, PolicyError> {
         ));
     }
     Ok(d)
+}
+
+/// A `[cases]` role list: absent, the shipped one; empty, nobody.
+fn case_roles(
+    given: Option<&[String]>,
+    context: &str,
+    shipped: &[Role],
+) -> Result<Vec<Role>, PolicyError> {
+    match given {
+        None => Ok(shipped.to_vec()),
+        Some([]) => Ok(Vec::new()),
+        Some(codes) => roles(context, codes),
+    }
 }
 
 fn roles(context: &str, codes: &[String]) -> Result<Vec<Role>, PolicyError> {
@@ -539,6 +602,32 @@ impl Policy {
                 None => DEFAULT_UNIT_CASE_VIEWERS.to_vec(),
                 Some(c) if c.unit_wide.is_empty() => Vec::new(),
                 Some(c) => roles("cases.unit_wide", &c.unit_wide)?,
+            },
+            unit_case_managers: case_roles(
+                raw.cases.as_ref().and_then(|c| c.unit_managers.as_deref()),
+                "cases.unit_managers",
+                &[Role::RecordsKeeper],
+            )?,
+            case_team_roles: case_roles(
+                raw.cases.as_ref().and_then(|c| c.team.as_deref()),
+                "cases.team",
+                &[Role::Officer, Role::CameraOperator],
+            )?,
+            case_department_roles: case_roles(
+                raw.cases.as_ref().and_then(|c| c.department.as_deref()),
+                "cases.department",
+                &[Role::CaseDepartment],
+            )?,
+            supervision: match &raw.supervision {
+                None => SupervisionRoles::default(),
+                Some(s) => SupervisionRoles {
+                    view_alerts: roles("supervision.alerts_view", &s.alerts_view)?,
+                    acknowledge_alerts: roles(
+                        "supervision.alerts_acknowledge",
+                        &s.alerts_acknowledge,
+                    )?,
+                    run_draws: roles("supervision.draws_run", &s.draws_run)?,
+                },
             },
         })
     }

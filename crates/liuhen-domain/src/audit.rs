@@ -434,7 +434,7 @@ impl AuditAction {
             Self::SecondFactorChanged => "变更双因素认证",
             Self::TokenCreated => "创建API令牌",
             Self::TokenRevoked => "吊销API令牌",
-            Self::BreakGlass => "紧急授权操作",
+            Self::BreakGlass => "紧急授权操作（控制台）",
             Self::OrgChanged => "变更组织机构",
             Self::CaseCreated => "创建案件",
             Self::CaseChanged => "变更案件",

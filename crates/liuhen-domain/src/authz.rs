@@ -384,7 +384,7 @@ pub fn decide_detail<'a>(
         decision: Decision::Allow,
         via_grant: None,
     };
-    if let Some(decision) = supervision::decide_supervision(p, action, target) {
+    if let Some(decision) = supervision::decide_supervision(policy, p, action, target) {
         return Verdict {
             decision,
             via_grant: None,

@@ -90,7 +90,7 @@ pub async fn run(custody: &Custody, cmd: RecordCommand, who: Who<'_>) -> anyhow:
                     .map(|e| serde_json::from_str(&e.body).unwrap_or(serde_json::Value::Null))
                     .collect();
                 let v = serde_json::json!({
-                    "record": liuhen_app::records::snapshot(&record),
+                    "record": record_view(&record),
                     "history": entries,
                     "retention": basis,
                     "holds": holds.iter().map(|h| serde_json::json!({
@@ -161,6 +161,49 @@ pub async fn run(custody: &Custody, cmd: RecordCommand, who: Who<'_>) -> anyhow:
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The record as the CLI shows it: its own view, not the log's snapshot
+/// (`liuhen_app::log_snapshot::RecordSnapshot`), so the two may change apart.
+fn record_view(r: &Record) -> serde_json::Value {
+    let m = &r.media;
+    let c = &r.classification;
+    let ms = |t: Option<jiff::Timestamp>| t.map(|t| t.as_millisecond());
+    serde_json::json!({
+        "id": r.id.as_str(),
+        "sha256": r.sha256.to_hex(),
+        "sm3": r.sm3.to_hex(),
+        "size_bytes": r.size_bytes,
+        "kind": r.kind.as_str(),
+        "original_name": r.original_name,
+        "container": m.container,
+        "video_codec": m.video_codec,
+        "audio_codec": m.audio_codec,
+        "width": m.width,
+        "height": m.height,
+        "duration_ms": m.duration_ms,
+        "capture_start_ms": ms(m.capture_start),
+        "capture_end_ms": ms(m.capture_end),
+        "device_make": m.device_make,
+        "device_model": m.device_model,
+        "device_serial": m.device_serial,
+        "prober": m.prober,
+        "probe_error": m.probe_error,
+        "agency": c.agency,
+        "device": c.device,
+        "officer": c.officer,
+        "officer_id": r.officer_id,
+        "case_name": c.case_name,
+        "party": c.party,
+        "camera_operator": c.camera_operator,
+        "source": r.source.map(|s| s.code()),
+        "record_date": r.record_date.map(|d| d.to_string()),
+        "stored_at_ms": r.stored_at.as_millisecond(),
+        "returned_at_ms": ms(r.returned_at),
+        "lateness_ms": r.lateness_ms,
+        "late": r.late,
+        "retain_until_ms": r.retain_until.as_millisecond(),
+    })
 }
 
 fn parse_until(s: &str, custody: &Custody) -> anyhow::Result<jiff::Timestamp> {

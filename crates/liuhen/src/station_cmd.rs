@@ -1,5 +1,5 @@
 //! `liuhen station run|scan|held|bind`: the offload station (issue 15). It runs as an
-//! account (`--actor` / `LIUHEN_ACTOR`): every write is logged under it.
+//! account of the run's API token (`crate::operator`): every write is logged under it.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

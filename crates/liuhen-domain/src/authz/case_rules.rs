@@ -1,7 +1,9 @@
-//! Who sees and manages a case (issue 4): the case team's officers and the unit's records
-//! keeper manage it; the case-handling department sees its own; the roles the access
-//! policy names in `[cases] unit_wide` (shipped: keepers, supervisors, the legal office and
-//! the leaders) see every case of their unit; the three administrators see no case.
+//! Who sees and manages a case (issue 4): the case team (`[cases] team`, shipped: officers
+//! and camera operators) and the unit's managers (`[cases] unit_managers`, shipped: the
+//! records keeper) manage it; the case-handling department (`[cases] department`) sees its
+//! own; the roles the access policy names in `[cases] unit_wide` (shipped: keepers,
+//! supervisors, the legal office and the leaders) see every case of their unit; the three
+//! administrators see no case. Every list is the policy's (issue 11).
 
 use super::{Action, Decision, DenyReason, Principal};
 use crate::access::Policy;
@@ -16,21 +18,9 @@ pub struct CaseScope<'a> {
     pub team_ids: &'a [String],
 }
 
-/// Roles that may manage a case: the team's officers and the unit's records keeper.
-const CASE_MANAGERS: [Role; 3] = [Role::Officer, Role::CameraOperator, Role::RecordsKeeper];
-
-/// Roles that may see a case (within their scope, see [`case_visibility`]).
-const CASE_VIEWERS: [Role; 9] = [
-    Role::Officer,
-    Role::CameraOperator,
-    Role::RecordsKeeper,
-    Role::CaseDepartment,
-    Role::LegalOffice,
-    Role::Supervisor,
-    Role::EnforcementLeader,
-    Role::DeputyHead,
-    Role::DepartmentHead,
-];
+fn has_any(p: &Principal, roles: &[Role]) -> bool {
+    roles.iter().any(|r| p.has(*r))
+}
 
 /// Which cases a principal may see in lists; agrees with [`decide`] for `ViewCase`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -59,11 +49,10 @@ pub fn case_visibility(policy: &Policy, p: &Principal) -> CaseVisibility {
             .any(|r| p.has(*r))
             .then(|| unit.clone())
             .flatten(),
-        department: p
-            .has(Role::CaseDepartment)
+        department: has_any(p, &policy.case_department_roles)
             .then(|| unit.zip(p.department.clone().filter(|d| !d.is_empty())))
             .flatten(),
-        team_member: (p.has(Role::Officer) || p.has(Role::CameraOperator))
+        team_member: has_any(p, &policy.case_team_roles)
             .then(|| p.user_id.clone())
             .filter(|n| !n.is_empty()),
     }
@@ -83,11 +72,11 @@ fn views_case(policy: &Policy, p: &Principal, c: CaseScope<'_>) -> bool {
     unit_ok || dept_ok || team_ok
 }
 
-fn manages_case(p: &Principal, c: CaseScope<'_>) -> bool {
-    let keeper = p.has(Role::RecordsKeeper)
+fn manages_case(policy: &Policy, p: &Principal, c: CaseScope<'_>) -> bool {
+    let keeper = has_any(p, &policy.unit_case_managers)
         && p.unit.as_deref().is_some_and(|u| !u.is_empty())
         && p.unit.as_deref() == c.agency;
-    let member = (p.has(Role::Officer) || p.has(Role::CameraOperator))
+    let member = has_any(p, &policy.case_team_roles)
         && !p.user_id.is_empty()
         && c.team_ids.contains(&p.user_id);
     keeper || member
@@ -100,14 +89,23 @@ pub(super) fn decide_case(
     action: Action,
     c: CaseScope<'_>,
 ) -> Decision {
-    let (roles, holds): (&[Role], bool) = match action {
-        Action::ViewCase => (&CASE_VIEWERS, views_case(policy, p, c)),
-        Action::ManageCase => (&CASE_MANAGERS, manages_case(p, c)),
+    // Whether a role of `p` takes part in the action at all (then: whether the case is in
+    // its scope).
+    let (role_ok, holds) = match action {
+        Action::ViewCase => (
+            has_any(p, &policy.unit_case_viewers)
+                || has_any(p, &policy.unit_case_managers)
+                || has_any(p, &policy.case_team_roles)
+                || has_any(p, &policy.case_department_roles),
+            views_case(policy, p, c),
+        ),
+        Action::ManageCase => (
+            has_any(p, &policy.unit_case_managers) || has_any(p, &policy.case_team_roles),
+            manages_case(policy, p, c),
+        ),
         _ => return Decision::Deny(DenyReason::WrongTarget),
     };
-    let unit_wide =
-        action == Action::ViewCase && policy.unit_case_viewers.iter().any(|r| p.has(*r));
-    if !unit_wide && !roles.iter().any(|r| p.has(*r)) {
+    if !role_ok {
         Decision::Deny(DenyReason::RoleNotPermitted)
     } else if holds {
         Decision::Allow

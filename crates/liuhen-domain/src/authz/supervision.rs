@@ -2,12 +2,14 @@
 //! that no one deletes an original.
 
 use super::{Action, Decision, DenyReason, Principal, Target};
+use crate::access::Policy;
 use crate::org::Role;
 
 /// Who reads the register and the misconduct signals (R4.1, R3.13). Records keepers read
 /// the register of their own unit's records only (see [`register_scope`]); no one deletes
 /// an original.
 pub(super) fn decide_supervision(
+    policy: &Policy,
     p: &Principal,
     action: Action,
     target: Target<'_>,
@@ -16,9 +18,10 @@ pub(super) fn decide_supervision(
         Action::ViewRegister => {
             register_scope(p).is_some() || (p.has(Role::RecordsKeeper) && p.unit.is_none())
         }
-        Action::ViewAlerts => p.has(Role::Supervisor) || p.has(Role::AuditAdmin),
-        Action::AcknowledgeAlert => p.has(Role::Supervisor),
-        Action::RunDraw => p.has(Role::Supervisor) || p.has(Role::LegalOffice),
+        // The policy's lists (`[supervision]`, issue 11).
+        Action::ViewAlerts => any(p, &policy.supervision.view_alerts),
+        Action::AcknowledgeAlert => any(p, &policy.supervision.acknowledge_alerts),
+        Action::RunDraw => any(p, &policy.supervision.run_draws),
         Action::DeleteRecord => false,
         _ => return None,
     };
@@ -31,6 +34,10 @@ pub(super) fn decide_supervision(
     } else {
         Decision::Allow
     })
+}
+
+fn any(p: &Principal, roles: &[Role]) -> bool {
+    roles.iter().any(|r| p.has(*r))
 }
 
 /// Which rows of the access register a principal reads.

@@ -75,9 +75,18 @@ fn supervision_scope_is_policy_data_and_a_bureau_file_narrows_it() {
         .lines()
         .find(|l| l.starts_with("unit_wide = "))
         .unwrap();
-    let without = crate::access::DEFAULT_POLICY
+    // The whole `[cases]` table gone: its keys' lines and its header.
+    let without: String = crate::access::DEFAULT_POLICY
         .replace("[cases]\n", "")
-        .replace(line, "");
+        .replace(line, "")
+        .lines()
+        .filter(|l| {
+            !["unit_managers = ", "team = ", "department = "]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
     let default = Policy::parse(&without).unwrap();
     assert_eq!(
         default.unit_case_viewers,
@@ -90,6 +99,78 @@ fn supervision_scope_is_policy_data_and_a_bureau_file_narrows_it() {
     let e = Policy::parse(&bad).unwrap_err().to_string();
     assert!(
         e.contains("cases.unit_wide") && e.contains("inspector"),
+        "{e}"
+    );
+}
+
+/// Issue 11: the case and supervision role lists are the policy file's. A bureau file that
+/// lets only the legal office run draws, has the department head acknowledge signals, lets
+/// case departments manage their cases' teams' work as a team role, and leaves the records
+/// keeper out of the unit's managers: each change takes effect; answers by hand.
+#[test]
+fn case_and_supervision_role_lists_are_policy_data() {
+    let text = crate::access::DEFAULT_POLICY
+        .replace(
+            "draws_run = [\"supervisor\", \"legal_office\"]",
+            "draws_run = [\"legal_office\"]",
+        )
+        .replace(
+            "alerts_acknowledge = [\"supervisor\"]",
+            "alerts_acknowledge = [\"supervisor\", \"department_head\"]",
+        )
+        .replace("unit_managers = [\"records_keeper\"]", "unit_managers = []")
+        .replace(
+            "team = [\"officer\", \"camera_operator\"]",
+            "team = [\"officer\"]",
+        );
+    assert_ne!(text, crate::access::DEFAULT_POLICY);
+    let bureau = Policy::parse(&text).expect("the bureau file is valid");
+    let shipped = Policy::default_shipped();
+    let sup = who(&[Supervisor], GX, None, "吴芳");
+    let head = who(&[DepartmentHead], GX, None, "王局");
+    let keeper = who(&[RecordsKeeper], GX, None, "赵敏");
+    let operator = who(&[CameraOperator], GX, None, "李娜");
+    let team = [operator.user_id.clone()];
+    let case = Target::Case(CaseScope {
+        agency: Some(GX),
+        department: Some("执法监察大队"),
+        team_ids: &team,
+    });
+    let allowed =
+        |p: &Policy, w: &Principal, a: Action, t: Target<'_>| decide(p, w, a, t) == Decision::Allow;
+    // (who, action, target, shipped, bureau)
+    let table: [(&Principal, Action, Target<'_>, bool, bool); 8] = [
+        (&sup, RunDraw, Target::System, true, false),
+        (&sup, AcknowledgeAlert, Target::System, true, true),
+        (&head, AcknowledgeAlert, Target::System, false, true),
+        (&head, ViewAlerts, Target::System, false, false),
+        (&keeper, ManageCase, case, true, false),
+        (&keeper, ViewCase, case, true, true),
+        (&operator, ManageCase, case, true, false),
+        (&operator, ViewCase, case, true, false),
+    ];
+    for (w, a, t, want_shipped, want_bureau) in table {
+        assert_eq!(
+            allowed(&shipped, w, a, t),
+            want_shipped,
+            "shipped {:?} {a:?}",
+            w.roles
+        );
+        assert_eq!(
+            allowed(&bureau, w, a, t),
+            want_bureau,
+            "bureau {:?} {a:?}",
+            w.roles
+        );
+    }
+    // A role the file does not know is refused with the entry named.
+    let bad = crate::access::DEFAULT_POLICY.replace(
+        "draws_run = [\"supervisor\", \"legal_office\"]",
+        "draws_run = [\"mayor\"]",
+    );
+    let e = Policy::parse(&bad).unwrap_err();
+    assert!(
+        e.en.contains("supervision.draws_run") && e.en.contains("mayor"),
         "{e}"
     );
 }

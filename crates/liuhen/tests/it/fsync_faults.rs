@@ -27,7 +27,9 @@ fn traced(app: &TestApp, trace: &Path, fail_at: usize, args: &[&str]) -> Vec<Str
         .arg(bin())
         .arg("--data-dir")
         .arg(&app.data);
-    cmd.args(args).env("RUST_LOG", "error");
+    cmd.args(args)
+        .env("RUST_LOG", "error")
+        .env("LIUHEN_TOKEN_FILE", app.operator_token_file());
     let _ = cmd.output().unwrap();
     std::fs::read_to_string(trace)
         .unwrap()
@@ -181,10 +183,19 @@ fn the_cli_on_a_full_disk_says_disk_full_at_once() {
     let _unmount = Unmount(mount.path().to_owned());
     let app = TestApp::new();
     let data = mount.path().join("data");
+    let token = crate::support::account_token_in(
+        &data,
+        "operator",
+        "值守员",
+        crate::support::OPERATOR_UNIT,
+        &[liuhen_domain::Role::Officer],
+    );
+    let token_file = app.token_file("operator", &token);
     let run = |args: &[&str]| {
         Command::new(bin())
             .arg("--data-dir")
             .arg(&data)
+            .env("LIUHEN_TOKEN_FILE", &token_file)
             .args(args)
             .env("RUST_LOG", "off")
             .output()

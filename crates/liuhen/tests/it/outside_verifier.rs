@@ -86,7 +86,10 @@ fn an_outside_verifier_checks_entries_against_the_signed_checkpoint_from_cli_out
     assert!(lines[6].starts_with("— sm2 "), "{note}");
     assert_eq!(lines[7], "");
     let size: u64 = lines[1].parse().unwrap();
-    assert_eq!(size, 4, "keys.created + three ingests");
+    assert_eq!(
+        size, 7,
+        "keys.created + the operator's account and token (3) + three ingests"
+    );
 
     let keys = stdout_of(&app, &["keys", "export"]);
     let dir = tempfile::tempdir().unwrap();

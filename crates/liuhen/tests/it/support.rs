@@ -98,7 +98,7 @@ impl TestApp {
     }
 
     /// Creates an account (password never used) with a token of every scope; returns the
-    /// token. Runs on its own thread and runtime, so it may be called from async tests.
+    /// token.
     pub fn account_token(
         &self,
         username: &str,
@@ -106,40 +106,7 @@ impl TestApp {
         unit: &str,
         roles: &[liuhen_domain::Role],
     ) -> String {
-        let (data, username, display_name, unit, roles) = (
-            self.data.clone(),
-            username.to_owned(),
-            display_name.to_owned(),
-            unit.to_owned(),
-            roles.to_vec(),
-        );
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Runtime::new().unwrap();
-            rt.block_on(async {
-                let c = liuhen_app::Custody::open(liuhen_app::OpenOptions::new(&data))
-                    .await
-                    .unwrap();
-                let id = c
-                    .create_user_unchecked(
-                        "test",
-                        liuhen_app::accounts::NewUser {
-                            username,
-                            display_name,
-                            password: "Test-Passw0rd!-4711".into(),
-                            unit: Some(unit),
-                            department: None,
-                            roles,
-                        },
-                    )
-                    .await
-                    .unwrap();
-                let token = c.create_api_token(&id, "cli").await.unwrap();
-                c.db().close().await;
-                token
-            })
-        })
-        .join()
-        .unwrap()
+        account_token_in(&self.data, username, display_name, unit, roles)
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -228,6 +195,52 @@ impl TestApp {
             .join(&sha256[2..4])
             .join(sha256)
     }
+}
+
+/// Creates an account (password never used) in the store at `data` with a token of every
+/// scope; returns the token. Runs on its own thread and runtime, so it may be called from
+/// async tests.
+pub fn account_token_in(
+    data: &Path,
+    username: &str,
+    display_name: &str,
+    unit: &str,
+    roles: &[liuhen_domain::Role],
+) -> String {
+    let (data, username, display_name, unit, roles) = (
+        data.to_owned(),
+        username.to_owned(),
+        display_name.to_owned(),
+        unit.to_owned(),
+        roles.to_vec(),
+    );
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let c = liuhen_app::Custody::open(liuhen_app::OpenOptions::new(&data))
+                .await
+                .unwrap();
+            let id = c
+                .create_user_unchecked(
+                    "test",
+                    liuhen_app::accounts::NewUser {
+                        username,
+                        display_name,
+                        password: "Test-Passw0rd!-4711".into(),
+                        unit: Some(unit),
+                        department: None,
+                        roles,
+                    },
+                )
+                .await
+                .unwrap();
+            let token = c.create_api_token(&id, "cli").await.unwrap();
+            c.db().close().await;
+            token
+        })
+    })
+    .join()
+    .unwrap()
 }
 
 /// Writes a token file readable by its owner only.
