@@ -161,7 +161,9 @@ impl Custody {
         now: Timestamp,
     ) -> RecordRetention {
         let held = held.contains(&format!("record:{}", record.id))
-            || cases.iter().any(|c| held.contains(&format!("case:{}", c.id)));
+            || cases
+                .iter()
+                .any(|c| held.contains(&format!("case:{}", c.id)));
         let facts: Vec<retention::CaseFacts<'_>> = cases
             .iter()
             .map(|c| retention::CaseFacts {
@@ -226,7 +228,10 @@ impl Custody {
     /// How long `id` is kept and why (for the record page and `liuhen record show`).
     pub async fn record_retention(&self, id: &RecordId) -> Result<RecordRetention, AppError> {
         let record = self.record(id).await?;
-        let links = self.db.case_links_of_records(std::slice::from_ref(id)).await?;
+        let links = self
+            .db
+            .case_links_of_records(std::slice::from_ref(id))
+            .await?;
         let mut all = self
             .retentions(vec![record], links, &mut HashMap::new())
             .await?;
@@ -243,7 +248,10 @@ impl Custody {
         why: &str,
     ) -> Result<Option<Record>, AppError> {
         let record = self.record(id).await?;
-        let links = self.db.case_links_of_records(std::slice::from_ref(id)).await?;
+        let links = self
+            .db
+            .case_links_of_records(std::slice::from_ref(id))
+            .await?;
         let planned = self
             .retentions(vec![record], links, &mut HashMap::new())
             .await?;

@@ -223,15 +223,22 @@ mod tests {
         let decided = json!({"list": "L", "step": 1, "role": "legal_office",
             "decision": "approve", "reason": "ok", "approver_name": "李", "status": "approved"});
         e.apply("disposal.decided", 30, "u3", &decided).unwrap();
-        e.apply("disposal.executed", 40, "u1", &json!({"list": "L"})).unwrap();
+        e.apply("disposal.executed", 40, "u1", &json!({"list": "L"}))
+            .unwrap();
         let list = &e.lists["L"];
         assert_eq!(list.chain, "records_keeper,legal_office");
         assert_eq!(list.drafted_by, "u1");
         assert_eq!(list.status, "executed");
-        assert_eq!((list.executed_ms, list.executed_by.as_deref()), (Some(40), Some("u1")));
+        assert_eq!(
+            (list.executed_ms, list.executed_by.as_deref()),
+            (Some(40), Some("u1"))
+        );
         assert_eq!(e.items[&("L".into(), "r1".into())].appraisal, "a1");
         let d = &e.decisions[&("L".into(), 1)];
-        assert_eq!((d.approver_id.as_str(), d.decided_ms, d.role.as_str()), ("u3", 30, "legal_office"));
+        assert_eq!(
+            (d.approver_id.as_str(), d.decided_ms, d.role.as_str()),
+            ("u3", 30, "legal_office")
+        );
         assert_eq!(e.decisions.len(), 2);
         assert_eq!(
             e.apply("disposal.decided", 50, "u4", &json!({"list": "M"})),

@@ -150,7 +150,8 @@ pub trait BlobStore: Send + Sync {
     /// Extends the retain-until of many blobs at once (a case's records after its class
     /// changed): each to `max(current, until)`, never shortening. All or nothing is not
     /// promised, but every lock that is written is complete and durable when this returns.
-    /// The default extends one by one; [`LocalStore`] batches its durability barriers.
+    /// The default extends one by one; [`LocalStore`] batches its durability barriers;
+    /// [`S3Store`] keeps several requests in flight.
     fn extend_retention_many(&self, items: &[(Sha256Digest, Timestamp)]) -> Result<(), BlobError> {
         for (sha, until) in items {
             match self.retention(sha)? {

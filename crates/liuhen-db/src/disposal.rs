@@ -233,7 +233,9 @@ impl Db {
                 "SELECT list_id, record_id, appraisal FROM disposal_items WHERE list_id = $1 \
                  ORDER BY record_id"
             }
-            None => "SELECT list_id, record_id, appraisal FROM disposal_items ORDER BY list_id, record_id",
+            None => {
+                "SELECT list_id, record_id, appraisal FROM disposal_items ORDER BY list_id, record_id"
+            }
         };
         let mut q = sqlx::query(sql);
         if let Some(list) = list {

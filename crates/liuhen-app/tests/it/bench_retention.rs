@@ -12,9 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use liuhen_app::Custody;
 use liuhen_app::cases::CaseFlag;
 use liuhen_db::{NewEntry, StepRecordRow};
-use liuhen_domain::{
-    AuditAction, Classification, MediaKind, Record, RecordId, TechnicalMetadata,
-};
+use liuhen_domain::{AuditAction, Classification, MediaKind, Record, RecordId, TechnicalMetadata};
 use serde_json::json;
 
 use crate::retention::case_with_step;
@@ -73,10 +71,7 @@ async fn fill(c: &Custody, step: &str, n: usize) -> Vec<RecordId> {
                         (t * per..((t + 1) * per).min(n))
                             .map(|i| {
                                 let body = format!("bench record {i}");
-                                blobs
-                                    .put(&mut body.as_bytes(), retain)
-                                    .unwrap()
-                                    .digests
+                                blobs.put(&mut body.as_bytes(), retain).unwrap().digests
                             })
                             .collect::<Vec<_>>()
                     })

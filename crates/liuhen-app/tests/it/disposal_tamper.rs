@@ -4,9 +4,9 @@
 //! rejection removed so the list could go on), a status moved by hand and an item slipped
 //! into an approved list are each caught and named.
 
-use liuhen_app::{Custody, MovableClock};
 use liuhen_app::disposal_list::DraftItem;
 use liuhen_app::verify::{Quiet, VerifyOptions, VerifyReport};
+use liuhen_app::{Custody, MovableClock};
 use liuhen_domain::Role;
 use liuhen_domain::approval::StepDecision;
 use liuhen_domain::authz::Principal;
@@ -92,7 +92,10 @@ async fn an_untouched_list_verifies_through_its_execution() {
         c.execute_disposal_list(&who("keeper", "赵敏", Role::RecordsKeeper), &id)
             .await
             .unwrap();
-        assert_eq!(c.disposal_list(&id).await.unwrap().status, ListStatus::Executed);
+        assert_eq!(
+            c.disposal_list(&id).await.unwrap().status,
+            ListStatus::Executed
+        );
         let report = verify(&c).await;
         assert!(report.ok, "{:?}", report.problems);
     })
@@ -105,11 +108,18 @@ async fn an_edited_disposal_item_is_caught() {
         let (id, _) = pending_list(&c, &clock, &dir).await;
         tamper(
             &c,
-            &format!("UPDATE disposal_items SET appraisal = '具有继续保存价值' WHERE list_id = '{id}'"),
+            &format!(
+                "UPDATE disposal_items SET appraisal = '具有继续保存价值' WHERE list_id = '{id}'"
+            ),
         )
         .await;
         let report = verify(&c).await;
-        assert_eq!(codes(&report), ["disposal_item_edited"], "{:?}", report.problems);
+        assert_eq!(
+            codes(&report),
+            ["disposal_item_edited"],
+            "{:?}",
+            report.problems
+        );
         let p = &report.problems[0];
         assert_eq!(p.subject, format!("disposal:{id}"));
         assert!(p.message.contains("具有继续保存价值"), "{}", p.message);
@@ -127,7 +137,12 @@ async fn a_deleted_disposal_decision_is_caught() {
         )
         .await;
         let report = verify(&c).await;
-        assert_eq!(codes(&report), ["disposal_decision_missing"], "{:?}", report.problems);
+        assert_eq!(
+            codes(&report),
+            ["disposal_decision_missing"],
+            "{:?}",
+            report.problems
+        );
         assert!(report.problems[0].message.contains("step 1"));
     })
     .await;

@@ -18,6 +18,7 @@ mod holds;
 mod police;
 mod register;
 mod retention;
+mod retention_property;
 mod split;
 mod station;
 mod supervision;

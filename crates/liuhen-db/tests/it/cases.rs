@@ -51,7 +51,7 @@ pub(crate) fn sample_case(n: u8) -> CaseRow {
     }
 }
 
-fn sample_step(id: &str, row: Option<&str>, start: &str) -> Step {
+pub(crate) fn sample_step(id: &str, row: Option<&str>, start: &str) -> Step {
     let start = t(start);
     Step {
         id: id.into(),

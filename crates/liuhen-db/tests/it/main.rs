@@ -6,6 +6,7 @@ mod cases;
 mod decisions;
 mod inbox;
 mod register;
+mod retention;
 mod search;
 mod supervision;
 mod support;
