@@ -137,6 +137,9 @@ pub enum AuditAction {
     /// The hand-signed scan of a package's disc-burn record form was attached; the entry
     /// carries its SHA-256 and size.
     PackageScanAttached,
+    /// An archive transfer package (归档移交) was built for an archived case; the entry names
+    /// the case, its records, the package, the manifest's digest and the 四性 check's result.
+    PackageTransferred,
     /// A case page (its steps, linked records, compliance, history) was opened; the entry
     /// names the case and its linked records: a consultation of the case file (R4.1, R6.1).
     CaseViewed,
@@ -205,7 +208,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 89] = [
+    pub const ALL: [AuditAction; 90] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -268,6 +271,7 @@ impl AuditAction {
         Self::PackageHashMismatch,
         Self::PackageBurnConfirmed,
         Self::PackageScanAttached,
+        Self::PackageTransferred,
         Self::CaseViewed,
         Self::RecordsSearched,
         Self::CasesSearched,
@@ -361,6 +365,7 @@ impl AuditAction {
             Self::PackageHashMismatch => "package.hash_mismatch",
             Self::PackageBurnConfirmed => "package.burn_confirmed",
             Self::PackageScanAttached => "package.scan_attached",
+            Self::PackageTransferred => "package.transferred",
             Self::CaseViewed => "case.viewed",
             Self::RecordsSearched => "records.searched",
             Self::CasesSearched => "cases.searched",
@@ -468,6 +473,7 @@ impl AuditAction {
             Self::PackageHashMismatch => "导出时原始文件校验不符",
             Self::PackageBurnConfirmed => "确认刻盘存储记录表",
             Self::PackageScanAttached => "附加刻盘存储记录表签字扫描件",
+            Self::PackageTransferred => "归档移交",
             Self::CaseViewed => "查阅案卷",
             Self::RecordsSearched => "检索记录",
             Self::CasesSearched => "检索案件",

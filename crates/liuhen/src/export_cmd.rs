@@ -1,4 +1,5 @@
-//! `liuhen export copy` (build the export package of a made copy, optionally as an ISO
+//! `liuhen export copy` / `export transfer` (the export package of a made copy, or the
+//! archive transfer package of an archived case, optionally as an ISO
 //! image) and `liuhen verify-package DIR|IMAGE.iso` (check a package offline: no data
 //! directory, no database, no network).
 
@@ -36,6 +37,25 @@ pub enum ExportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Build the archive transfer package (归档移交) of an archived case: the originals,
+    /// DA/T 63-style metadata per record, the compliance report, the 四性 check report
+    /// (DA/T 70) and the 移交接收检验登记表. Exit status 1 when a 四性 check fails (the
+    /// package is written all the same; its report names what failed).
+    Transfer {
+        /// The case id or number.
+        case: String,
+        /// User name of the records keeper building it (their rights and unit apply).
+        #[arg(long = "as")]
+        username: String,
+        /// New (or empty) directory to write the package into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the package as an ISO 9660 + Joliet + Rock Ridge image (xorriso).
+        #[arg(long)]
+        iso: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Burn a package's disc image and read the disc back: its bytes against the image, and
     /// every file re-hashed from the disc as a package. Success only when both hold.
     Burn {
@@ -70,6 +90,47 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             device,
             json,
         } => burn(&image, &device, json),
+        ExportCommand::Transfer {
+            case,
+            username,
+            out,
+            iso: image,
+            json,
+        } => {
+            let user = find_user(custody, &username).await?;
+            let report = custody
+                .transfer_package(&user.principal(), &user.display_name, &case, &out)
+                .await?;
+            if let Some(image) = &image {
+                iso::make_image(&out, image, &iso::volume_label(&report.package))?;
+            }
+            if json {
+                println!("{}", serde_json::json!({ "package": report, "iso": image }));
+            } else {
+                println!(
+                    "归档移交包已生成 / transfer package written: {}\n  {} 条记录, {} 字节\n  manifest-sha256.txt SHA-256: {}",
+                    out.display(),
+                    report.records,
+                    report.bytes,
+                    report.manifest_sha256
+                );
+                for p in &report.checks.properties {
+                    let mark = if p.ok { "合格" } else { "不合格" };
+                    println!("  {}：{mark}", p.name);
+                    for f in p.failures() {
+                        println!("    {}：{}", f.subject, f.detail);
+                    }
+                }
+                if let Some(image) = &image {
+                    println!("  光盘映像 / disc image: {}", image.display());
+                }
+            }
+            Ok(if report.checks.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         ExportCommand::Copy {
             request,
             username,
@@ -79,13 +140,7 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             disc_bytes,
             json,
         } => {
-            let user = custody
-                .user_listing()
-                .await?
-                .into_iter()
-                .find(|l| l.user.username == username)
-                .with_context(|| format!("no user {username:?}"))?
-                .user;
+            let user = find_user(custody, &username).await?;
             let report = custody
                 .export_package(&user.principal(), &user.display_name, &request, &out)
                 .await?;
@@ -173,6 +228,19 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn find_user(
+    custody: &Custody,
+    username: &str,
+) -> anyhow::Result<liuhen_app::accounts::UserInfo> {
+    Ok(custody
+        .user_listing()
+        .await?
+        .into_iter()
+        .find(|l| l.user.username == username)
+        .with_context(|| format!("no user {username:?}"))?
+        .user)
 }
 
 fn burn(image: &Path, device: &str, json: bool) -> anyhow::Result<ExitCode> {

@@ -20,3 +20,4 @@ mod split;
 mod station;
 mod supervision;
 mod support;
+mod transfer;
