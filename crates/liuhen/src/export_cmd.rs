@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use liuhen_app::Custody;
+use liuhen_app::package::sources::Source;
 use liuhen_app::package::{iso, split, verify};
 
 #[derive(Subcommand)]
@@ -34,6 +35,44 @@ pub enum ExportCommand {
         /// Disc capacity in bytes instead of a medium's (for tests with tiny discs).
         #[arg(long, requires = "iso", conflicts_with = "medium", hide = true)]
         disc_bytes: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the package of records taken as evidence of a case (R2.9): no approval, but
+    /// the builder must manage the case and see the records, each linked to the case; the
+    /// case must not be archived.
+    Evidence {
+        /// The case id or number.
+        case: String,
+        /// Records to take (repeatable); none: every record of the case.
+        #[arg(long = "record")]
+        records: Vec<String>,
+        /// 提取人 (who extracts the copy).
+        #[arg(long)]
+        extractor: String,
+        /// 证明对象 (what the copy proves).
+        #[arg(long)]
+        proves: String,
+        #[arg(long = "as")]
+        username: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        iso: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the package for the long-term preservation on disc (R3.7) of a case's records
+    /// under a preservation hold in force, by a records keeper of the case's unit.
+    Preservation {
+        /// The case id or number.
+        case: String,
+        #[arg(long = "as")]
+        username: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        iso: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -90,6 +129,39 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             device,
             json,
         } => burn(&image, &device, json),
+        ExportCommand::Evidence {
+            case,
+            records,
+            extractor,
+            proves,
+            username,
+            out,
+            iso,
+            json,
+        } => {
+            let records = records
+                .iter()
+                .map(|r| liuhen_domain::RecordId::parse(r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let source = Source::Evidence {
+                case,
+                records,
+                extractor,
+                proves,
+            };
+            source_package(custody, &username, &source, &out, iso.as_deref(), json).await
+        }
+        ExportCommand::Preservation {
+            case,
+            username,
+            out,
+            iso,
+            json,
+        } => {
+            let source = Source::Preservation { case };
+            source_package(custody, &username, &source, &out, iso.as_deref(), json).await
+        }
         ExportCommand::Transfer {
             case,
             username,
@@ -228,6 +300,39 @@ pub async fn run(custody: &Custody, cmd: ExportCommand) -> anyhow::Result<ExitCo
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn source_package(
+    custody: &Custody,
+    username: &str,
+    source: &Source,
+    out: &Path,
+    image: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let user = find_user(custody, username).await?;
+    let report = custody
+        .export_source_package(&user.principal(), &user.display_name, source, out)
+        .await?;
+    if let Some(image) = image {
+        iso::make_image(out, image, &iso::volume_label(&report.package))?;
+    }
+    if json {
+        println!("{}", serde_json::json!({ "package": report, "iso": image }));
+    } else {
+        println!(
+            "证据包已导出 / package exported: {}\n  {} 条记录, {} 个文件, {} 字节\n  manifest-sha256.txt SHA-256: {}",
+            out.display(),
+            report.records,
+            report.files,
+            report.bytes,
+            report.manifest_sha256
+        );
+        if let Some(image) = image {
+            println!("  光盘映像 / disc image: {}", image.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn find_user(

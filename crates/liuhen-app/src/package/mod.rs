@@ -12,6 +12,7 @@ mod forms;
 pub mod four_checks;
 pub use forms::DiscLabel;
 pub mod iso;
+pub mod sources;
 pub mod split;
 mod stored;
 pub mod transfer;
@@ -302,9 +303,11 @@ impl Custody {
                 statement,
             });
         }
-        let people = self.burn_people(request, records).await?;
+        let people = self
+            .burn_people(request.case_id.as_deref(), &request.agency, records)
+            .await?;
         let places = self.step_places(records).await?;
-        let burn = forms::burn_form(records, &places, request, &people, &tz);
+        let burn = forms::burn_form(records, &places, forms::request_head(request), &people, &tz);
         write(
             out,
             "data/刻盘存储记录表.pdf",

@@ -16,6 +16,7 @@ mod holds;
 mod police;
 mod register;
 mod retention;
+mod sources;
 mod split;
 mod station;
 mod supervision;
