@@ -140,6 +140,16 @@ pub enum AuditAction {
     /// The hand-signed scan of a package's disc-burn record form was attached; the entry
     /// carries its SHA-256 and size.
     PackageScanAttached,
+    /// An archive transfer package (归档移交) was built for an archived case; the entry names
+    /// the case, its records, the package, the manifest's digest and the 四性 check's result.
+    PackageTransferred,
+    /// A package of records taken as evidence of a case (R2.9) was built, without approval
+    /// (evidence use needs none); the entry names the case, records, extractor, what they
+    /// prove, the package and its manifest's digest.
+    PackageEvidenceExported,
+    /// A package for the long-term preservation on disc (R3.7) of a case's held records was
+    /// built; the entry names the case, records, package and manifest digest.
+    PackagePreservationExported,
     /// A case page (its steps, linked records, compliance, history) was opened; the entry
     /// names the case and its linked records: a consultation of the case file (R4.1, R6.1).
     CaseViewed,
@@ -208,7 +218,7 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 90] = [
+    pub const ALL: [AuditAction; 93] = [
         Self::RecordIngested,
         Self::RecordDuplicate,
         Self::RecordMetadataChanged,
@@ -272,6 +282,9 @@ impl AuditAction {
         Self::PackageHashMismatch,
         Self::PackageBurnConfirmed,
         Self::PackageScanAttached,
+        Self::PackageTransferred,
+        Self::PackageEvidenceExported,
+        Self::PackagePreservationExported,
         Self::CaseViewed,
         Self::RecordsSearched,
         Self::CasesSearched,
@@ -366,6 +379,9 @@ impl AuditAction {
             Self::PackageHashMismatch => "package.hash_mismatch",
             Self::PackageBurnConfirmed => "package.burn_confirmed",
             Self::PackageScanAttached => "package.scan_attached",
+            Self::PackageTransferred => "package.transferred",
+            Self::PackageEvidenceExported => "package.evidence_exported",
+            Self::PackagePreservationExported => "package.preservation_exported",
             Self::CaseViewed => "case.viewed",
             Self::RecordsSearched => "records.searched",
             Self::CasesSearched => "cases.searched",
@@ -474,6 +490,9 @@ impl AuditAction {
             Self::PackageHashMismatch => "导出时原始文件校验不符",
             Self::PackageBurnConfirmed => "确认刻盘存储记录表",
             Self::PackageScanAttached => "附加刻盘存储记录表签字扫描件",
+            Self::PackageTransferred => "归档移交",
+            Self::PackageEvidenceExported => "导出证据提交包",
+            Self::PackagePreservationExported => "导出长期保存刻盘包",
             Self::CaseViewed => "查阅案卷",
             Self::RecordsSearched => "检索记录",
             Self::CasesSearched => "检索案件",

@@ -1,4 +1,5 @@
-//! `liuhen export copy` (build the export package of a made copy, optionally as an ISO
+//! `liuhen export copy` / `export transfer` (the export package of a made copy, or the
+//! archive transfer package of an archived case, optionally as an ISO
 //! image) and `liuhen verify-package DIR|IMAGE.iso` (check a package offline: no data
 //! directory, no database, no network).
 
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use liuhen_app::Custody;
+use liuhen_app::package::sources::Source;
 use liuhen_app::package::{iso, split, verify};
 use liuhen_domain::auth::TokenScope;
 
@@ -33,6 +35,56 @@ pub enum ExportCommand {
         /// Disc capacity in bytes instead of a medium's (for tests with tiny discs).
         #[arg(long, requires = "iso", conflicts_with = "medium", hide = true)]
         disc_bytes: Option<u64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the package of records taken as evidence of a case (R2.9): no approval, but
+    /// the builder must manage the case and see the records, each linked to the case; the
+    /// case must not be archived.
+    Evidence {
+        /// The case id or number.
+        case: String,
+        /// Records to take (repeatable); none: every record of the case.
+        #[arg(long = "record")]
+        records: Vec<String>,
+        /// 提取人 (who extracts the copy).
+        #[arg(long)]
+        extractor: String,
+        /// 证明对象 (what the copy proves).
+        #[arg(long)]
+        proves: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        iso: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the package for the long-term preservation on disc (R3.7) of a case's records
+    /// under a preservation hold in force, by a records keeper of the case's unit.
+    Preservation {
+        /// The case id or number.
+        case: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        iso: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the archive transfer package (归档移交) of an archived case: the originals,
+    /// DA/T 63-style metadata per record, the compliance report, the 四性 check report
+    /// (DA/T 70) and the 移交接收检验登记表. Exit status 1 when a 四性 check fails (the
+    /// package is written all the same; its report names what failed).
+    Transfer {
+        /// The case id or number.
+        case: String,
+        /// New (or empty) directory to write the package into.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write the package as an ISO 9660 + Joliet + Rock Ridge image (xorriso).
+        #[arg(long)]
+        iso: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -70,6 +122,80 @@ pub async fn run(custody: &Custody, cmd: ExportCommand, who: Who<'_>) -> anyhow:
             device,
             json,
         } => burn(&image, &device, json),
+        ExportCommand::Evidence {
+            case,
+            records,
+            extractor,
+            proves,
+            out,
+            iso,
+            json,
+        } => {
+            let records = records
+                .iter()
+                .map(|r| liuhen_domain::RecordId::parse(r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let source = Source::Evidence {
+                case,
+                records,
+                extractor,
+                proves,
+            };
+            source_package(custody, who, &source, &out, iso.as_deref(), json).await
+        }
+        ExportCommand::Preservation {
+            case,
+            out,
+            iso,
+            json,
+        } => {
+            let source = Source::Preservation { case };
+            source_package(custody, who, &source, &out, iso.as_deref(), json).await
+        }
+        ExportCommand::Transfer {
+            case,
+            out,
+            iso: image,
+            json,
+        } => {
+            // The records keeper building it: their rights and unit apply.
+            let op = who
+                .resolve(custody, TokenScope::Write, "export transfer")
+                .await?;
+            let report = custody
+                .transfer_package(&op.principal, &op.user.display_name, &case, &out)
+                .await?;
+            if let Some(image) = &image {
+                iso::make_image(&out, image, &iso::volume_label(&report.package))?;
+            }
+            if json {
+                println!("{}", serde_json::json!({ "package": report, "iso": image }));
+            } else {
+                println!(
+                    "归档移交包已生成 / transfer package written: {}\n  {} 条记录, {} 字节\n  manifest-sha256.txt SHA-256: {}",
+                    out.display(),
+                    report.records,
+                    report.bytes,
+                    report.manifest_sha256
+                );
+                for p in &report.checks.properties {
+                    let mark = if p.ok { "合格" } else { "不合格" };
+                    println!("  {}：{mark}", p.name);
+                    for f in p.failures() {
+                        println!("    {}：{}", f.subject, f.detail);
+                    }
+                }
+                if let Some(image) = &image {
+                    println!("  光盘映像 / disc image: {}", image.display());
+                }
+            }
+            Ok(if report.checks.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         ExportCommand::Copy {
             request,
             out,
@@ -170,6 +296,41 @@ pub async fn run(custody: &Custody, cmd: ExportCommand, who: Who<'_>) -> anyhow:
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn source_package(
+    custody: &Custody,
+    who: Who<'_>,
+    source: &Source,
+    out: &Path,
+    image: Option<&Path>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let op = who
+        .resolve(custody, TokenScope::Write, "export package")
+        .await?;
+    let report = custody
+        .export_source_package(&op.principal, &op.user.display_name, source, out)
+        .await?;
+    if let Some(image) = image {
+        iso::make_image(out, image, &iso::volume_label(&report.package))?;
+    }
+    if json {
+        println!("{}", serde_json::json!({ "package": report, "iso": image }));
+    } else {
+        println!(
+            "证据包已导出 / package exported: {}\n  {} 条记录, {} 个文件, {} 字节\n  manifest-sha256.txt SHA-256: {}",
+            out.display(),
+            report.records,
+            report.files,
+            report.bytes,
+            report.manifest_sha256
+        );
+        if let Some(image) = image {
+            println!("  光盘映像 / disc image: {}", image.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn burn(image: &Path, device: &str, json: bool) -> anyhow::Result<ExitCode> {

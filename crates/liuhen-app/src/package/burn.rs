@@ -95,7 +95,8 @@ impl Custody {
     /// the records' officers), the records' camera operators, the unit's heads of department.
     pub(super) async fn burn_people(
         &self,
-        request: &RequestRow,
+        case_id: Option<&str>,
+        agency: &str,
         records: &[Record],
     ) -> Result<Vec<Participant>, AppError> {
         let mut people: Vec<Participant> = Vec::new();
@@ -117,7 +118,7 @@ impl Custody {
                 });
             }
         };
-        match request.case_id.as_deref() {
+        match case_id {
             Some(case_id) => {
                 let case = self.case(case_id).await?;
                 for (i, name) in case.team.iter().enumerate() {
@@ -142,7 +143,7 @@ impl Custody {
         for u in self.db.users().await? {
             if !u.disabled
                 && u.roles.contains(&Role::DepartmentHead)
-                && u.unit.as_deref() == Some(request.agency.as_str())
+                && u.unit.as_deref() == Some(agency)
             {
                 add(Some(u.id.clone()), &u.display_name, "部门负责人");
             }
@@ -172,7 +173,9 @@ impl Custody {
         self.known_package(request_id, package).await?;
         let request = self.request_row(request_id).await?;
         let records = self.request_records(&request).await?;
-        let mut people = self.burn_people(&request, &records).await?;
+        let mut people = self
+            .burn_people(request.case_id.as_deref(), &request.agency, &records)
+            .await?;
         let entries = self
             .db
             .entries_for(&format!("request:{request_id}"))
@@ -432,7 +435,13 @@ impl Custody {
         let people = self.burn_participants(request_id, package).await?;
         let records = self.request_records(&request).await?;
         let places = self.step_places(&records).await?;
-        let form = forms::burn_form(&records, &places, &request, &people, &self.tz());
+        let form = forms::burn_form(
+            &records,
+            &places,
+            forms::request_head(&request),
+            &people,
+            &self.tz(),
+        );
         Ok(crate::pdf::render_form(&self.pdf_style, &form))
     }
 }

@@ -8,7 +8,7 @@ use liuhen_domain::Record;
 
 use crate::pdf::{Field, Form};
 
-fn at(ms: Option<i64>, tz: &TimeZone) -> String {
+pub(super) fn at(ms: Option<i64>, tz: &TimeZone) -> String {
     ms.and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
         .map(|t| {
             t.to_zoned_datetime(tz.clone())
@@ -88,15 +88,11 @@ pub fn statement(
 pub fn burn_form(
     records: &[Record],
     places: &[Vec<String>],
-    request: &RequestRow,
+    head: Vec<Field>,
     people: &[super::burn::Participant],
     tz: &TimeZone,
 ) -> Form {
-    let mut fields = vec![
-        Field::new("申请编号", &request.id),
-        Field::new("用途", &request.purpose),
-        Field::new("光盘数量", request.discs.to_string()),
-    ];
+    let mut fields = head;
     for (n, r) in records.iter().enumerate() {
         let m = &r.media;
         let c = &r.classification;
@@ -153,6 +149,55 @@ pub fn burn_form(
             "摄录地点取自记录所关联执法环节登记的地点；未关联环节的记录，地点请手工填写。".into(),
         ],
         signatures,
+    }
+}
+
+/// The head of the disc-burn form of a copy request's package.
+pub fn request_head(request: &RequestRow) -> Vec<Field> {
+    vec![
+        Field::new("申请编号", &request.id),
+        Field::new("用途", &request.purpose),
+        Field::new("光盘数量", request.discs.to_string()),
+    ]
+}
+
+/// 文字说明材料 of one record taken as evidence (R2.9, R3.10) or preserved on disc (R3.7):
+/// no request, the basis named instead.
+pub fn source_statement(
+    record: &Record,
+    title: &str,
+    rows: Vec<Field>,
+    payload_path: &str,
+    tz: &TimeZone,
+) -> Form {
+    let c = &record.classification;
+    let mut fields = vec![
+        Field::new("原始记录编号", record.id.as_str()),
+        Field::new("原始文件名", &record.original_name),
+        Field::new("包内文件", payload_path),
+        Field::new("原始文件 SHA-256", record.sha256.to_hex()),
+        Field::new("原始文件 SM3", record.sm3.to_hex()),
+        Field::new("文件大小", format!("{} 字节", record.size_bytes)),
+        Field::new("执法机构", opt(&c.agency)),
+        Field::new("执法人员", opt(&c.officer)),
+        Field::new(
+            "摄录起止时间",
+            format!(
+                "{} 至 {}",
+                at(record.media.capture_start.map(|t| t.as_millisecond()), tz),
+                at(record.media.capture_end.map(|t| t.as_millisecond()), tz)
+            ),
+        ),
+    ];
+    fields.extend(rows);
+    Form {
+        title: title.into(),
+        info: vec![],
+        fields,
+        notes: vec![
+            "本复制件与原始记录逐字节一致；其 SHA-256 与 SM3 摘要在导出前重新计算并与保管记录核对一致，可用证据包内的校验程序离线核验。".into(),
+        ],
+        signatures: vec!["制作人".into(), "提取人".into()],
     }
 }
 

@@ -9,10 +9,15 @@
 pub mod bag;
 pub mod burn;
 mod forms;
+pub mod four_checks;
 pub use forms::DiscLabel;
 pub mod iso;
+pub mod sources;
 pub mod split;
 mod stored;
+pub mod transfer;
+mod transfer_forms;
+pub mod transfer_xml;
 pub mod verify;
 
 use std::io::{Read, Write};
@@ -298,84 +303,21 @@ impl Custody {
                 statement,
             });
         }
-        let people = self.burn_people(request, records).await?;
+        let people = self
+            .burn_people(request.case_id.as_deref(), &request.agency, records)
+            .await?;
         let places = self.step_places(records).await?;
-        let burn = forms::burn_form(records, &places, request, &people, &tz);
+        let burn = forms::burn_form(records, &places, forms::request_head(request), &people, &tz);
         write(
             out,
             "data/刻盘存储记录表.pdf",
             &crate::pdf::render_form(&style, &burn),
         )?;
 
-        // The log: one signed checkpoint covering every entry about these records.
-        self.checkpoint().await?;
-        let cp = self
-            .db
-            .latest_checkpoint()
-            .await?
-            .ok_or_else(|| AppError::Invalid("日志尚无检查点".into()))?;
-        let leaves = self.db.leaf_hashes(cp.tree_size).await?;
-        let mut proven = Vec::new();
-        for record in records {
-            for e in self
-                .db
-                .entries_for(&format!("record:{}", record.id))
-                .await?
-            {
-                if e.seq >= cp.tree_size {
-                    continue;
-                }
-                let proof = liuhen_merkle::inclusion_proof(&leaves, e.seq)
-                    .map_err(|e| AppError::Invalid(e.to_string()))?;
-                proven.push(ProvenEntry {
-                    seq: e.seq,
-                    body: e.body,
-                    proof: proof.iter().map(hex::encode).collect(),
-                });
-            }
-        }
-        proven.sort_by_key(|e| e.seq);
-        proven.dedup_by_key(|e| e.seq);
-        let b64 = base64::engine::general_purpose::STANDARD;
-        let checkpoint = CheckpointFile {
-            body: cp.body.clone(),
-            ed25519_sig: b64.encode(&cp.ed25519_sig),
-            sm2_sig: b64.encode(&cp.sm2_sig),
-        };
-        write(
-            out,
-            "data/log/checkpoint.json",
-            pretty(&checkpoint).as_bytes(),
-        )?;
-        let entries_file = EntriesFile {
-            tree_size: cp.tree_size,
-            entries: proven,
-        };
-        write(
-            out,
-            "data/log/entries.json",
-            pretty(&entries_file).as_bytes(),
-        )?;
-        let public = self.keys.public_keys();
-        let (ed_pem, sm2_pem) = public.to_pem();
-        write(out, "data/keys/ed25519.pub.pem", ed_pem.as_bytes())?;
-        write(out, "data/keys/sm2.pub.pem", sm2_pem.as_bytes())?;
-        write(out, "data/verifying-a-package.md", SPEC.as_bytes())?;
+        let subjects: Vec<String> = records.iter().map(|r| format!("record:{}", r.id)).collect();
+        let (log, keys) = self.write_log_and_keys(out, &subjects).await?;
         write(out, "data/verify.html", VERIFY_HTML.as_bytes())?;
-
-        let mut files = Vec::new();
-        for path in bag::files_under(out, PAYLOAD).map_err(io_err(out))? {
-            let d = match known.get(&path) {
-                Some(d) => d.clone(),
-                None => hash_file(&bag::join(out, &path)).map_err(io_err(out))?,
-            };
-            files.push(FileEntry {
-                path,
-                size: d.size,
-                sha256: d.sha256,
-                sm3: d.sm3,
-            });
-        }
+        let files = payload_files(out, &known)?;
         let manifest = Manifest {
             format: FORMAT.into(),
             package: package.clone(),
@@ -398,17 +340,8 @@ impl Custody {
             },
             records: entries,
             files,
-            log: LogInfo {
-                checkpoint: "data/log/checkpoint.json".into(),
-                entries: "data/log/entries.json".into(),
-                tree_size: cp.tree_size,
-            },
-            keys: KeyInfo {
-                ed25519: "data/keys/ed25519.pub.pem".into(),
-                sm2: "data/keys/sm2.pub.pem".into(),
-                ed25519_key_id: public.ed25519_key_id(),
-                sm2_key_id: public.sm2_key_id(),
-            },
+            log,
+            keys,
         };
         write(out, "data/manifest.json", pretty(&manifest).as_bytes())?;
         let pdf = crate::pdf::render_form(&style, &forms::manifest_form(&manifest));
@@ -454,7 +387,7 @@ impl Custody {
                 "maker": who_name,
                 "manifest_sha256": manifest_sha256,
                 "files": manifest.files.len() + 2,
-                "checkpoint_size": cp.tree_size,
+                "checkpoint_size": manifest.log.tree_size,
             }),
         })
         .await?;
@@ -514,6 +447,105 @@ impl Custody {
             &forms::disc_label(&label),
         ))
     }
+}
+
+impl Custody {
+    /// Writes `data/log/` (one signed checkpoint, made now, and every entry about
+    /// `subjects` it covers, each with its inclusion proof), the public keys and the
+    /// specification into the package at `out`.
+    pub(super) async fn write_log_and_keys(
+        &self,
+        out: &Path,
+        subjects: &[String],
+    ) -> Result<(LogInfo, KeyInfo), AppError> {
+        self.checkpoint().await?;
+        let cp = self
+            .db
+            .latest_checkpoint()
+            .await?
+            .ok_or_else(|| AppError::Invalid("日志尚无检查点".into()))?;
+        let leaves = self.db.leaf_hashes(cp.tree_size).await?;
+        let mut proven = Vec::new();
+        for subject in subjects {
+            for e in self.db.entries_for(subject).await? {
+                if e.seq >= cp.tree_size {
+                    continue;
+                }
+                let proof = liuhen_merkle::inclusion_proof(&leaves, e.seq)
+                    .map_err(|e| AppError::Invalid(e.to_string()))?;
+                proven.push(ProvenEntry {
+                    seq: e.seq,
+                    body: e.body,
+                    proof: proof.iter().map(hex::encode).collect(),
+                });
+            }
+        }
+        proven.sort_by_key(|e| e.seq);
+        proven.dedup_by_key(|e| e.seq);
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let checkpoint = CheckpointFile {
+            body: cp.body.clone(),
+            ed25519_sig: b64.encode(&cp.ed25519_sig),
+            sm2_sig: b64.encode(&cp.sm2_sig),
+        };
+        write(
+            out,
+            "data/log/checkpoint.json",
+            pretty(&checkpoint).as_bytes(),
+        )?;
+        let entries_file = EntriesFile {
+            tree_size: cp.tree_size,
+            entries: proven,
+        };
+        write(
+            out,
+            "data/log/entries.json",
+            pretty(&entries_file).as_bytes(),
+        )?;
+        let public = self.keys.public_keys();
+        let (ed_pem, sm2_pem) = public.to_pem();
+        write(out, "data/keys/ed25519.pub.pem", ed_pem.as_bytes())?;
+        write(out, "data/keys/sm2.pub.pem", sm2_pem.as_bytes())?;
+        write(out, "data/verifying-a-package.md", SPEC.as_bytes())?;
+        Ok((
+            LogInfo {
+                checkpoint: "data/log/checkpoint.json".into(),
+                entries: "data/log/entries.json".into(),
+                tree_size: cp.tree_size,
+            },
+            KeyInfo {
+                ed25519: "data/keys/ed25519.pub.pem".into(),
+                sm2: "data/keys/sm2.pub.pem".into(),
+                ed25519_key_id: public.ed25519_key_id(),
+                sm2_key_id: public.sm2_key_id(),
+            },
+        ))
+    }
+}
+
+/// Every payload file of `out` but `data/manifest.json` and `data/清单.pdf` (not yet
+/// written), with its digests (from `known`, else read).
+pub(super) fn payload_files(
+    out: &Path,
+    known: &std::collections::BTreeMap<String, FileDigest>,
+) -> Result<Vec<FileEntry>, AppError> {
+    let mut files = Vec::new();
+    for path in bag::files_under(out, PAYLOAD).map_err(io_err(out))? {
+        if path == "data/manifest.json" || path == "data/清单.pdf" {
+            continue;
+        }
+        let d = match known.get(&path) {
+            Some(d) => d.clone(),
+            None => hash_file(&bag::join(out, &path)).map_err(io_err(out))?,
+        };
+        files.push(FileEntry {
+            path,
+            size: d.size,
+            sha256: d.sha256,
+            sm3: d.sm3,
+        });
+    }
+    Ok(files)
 }
 
 fn pretty<T: Serialize>(v: &T) -> String {
