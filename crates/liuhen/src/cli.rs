@@ -37,6 +37,9 @@ enum Command {
         #[arg(long, env = "LIUHEN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// Apply the database migrations this liuhen needs (under a lock; back up first). A
+    /// start migrates only an empty database; one whose schema is behind waits for this.
+    Migrate,
     /// Ingest files or whole folders (a camera's DCIM tree) into custody.
     Ingest(IngestArgs),
     /// Re-hash every original and re-check the log, the checkpoints and every record row.
@@ -246,6 +249,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut options = OpenOptions::new(&args.data_dir);
     options.read_only = read_only;
     options.clock = test_clock()?;
+    options.migrate = matches!(args.command, Command::Migrate);
     let custody = Custody::open(options)
         .await
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
@@ -344,6 +348,15 @@ async fn command(
         Command::Station(cmd) => crate::station_cmd::run(&custody, cmd).await,
         Command::Demo | Command::VerifyPackage(_) => {
             unreachable!("handled before the data directory is opened")
+        }
+        Command::Migrate => {
+            let applied = custody.db().migrations_applied();
+            if applied.is_empty() {
+                eprintln!("the database schema is current: nothing to migrate");
+            } else {
+                eprintln!("migrations applied: {applied:?}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCommand::Import { .. } | KeysCommand::Export { to: Some(_) }) => {
             unreachable!("handled before the data directory is opened")

@@ -12,6 +12,7 @@ mod fixity;
 mod fsync_faults;
 mod identity;
 mod ingest;
+mod migrate;
 mod one_identity;
 mod outside_verifier;
 mod power_loss;
