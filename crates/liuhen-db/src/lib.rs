@@ -261,6 +261,22 @@ impl Db {
         self.migrated_now.contains(&version)
     }
 
+    /// SQLite: a consistent copy of the whole database into the new file `path`, taken
+    /// online (`VACUUM INTO`; writers go on). PostgreSQL has `pg_dump` for this: refused.
+    pub async fn vacuum_into(&self, path: &std::path::Path) -> Result<(), DbError> {
+        if self.backend != Backend::Sqlite {
+            return Err(DbError::UnsupportedUrl(
+                "VACUUM INTO is SQLite's; back PostgreSQL up with pg_dump".into(),
+            ));
+        }
+        let target = path.to_string_lossy().replace('\'', "''");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
+            .execute(&self.pool)
+            .await
+            .ctx("copying the database (VACUUM INTO)")?;
+        Ok(())
+    }
+
     /// The migrations applied by this connect, in order.
     pub fn migrations_applied(&self) -> &[i64] {
         &self.migrated_now

@@ -2,6 +2,7 @@
 //! corpus, the server. Each test gets a fresh data directory.
 
 mod access;
+mod backup;
 mod cases;
 mod corpus;
 mod crash;
