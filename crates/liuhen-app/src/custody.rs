@@ -23,6 +23,9 @@ pub struct OpenOptions {
     pub read_only: bool,
     /// Replaces the system clock (tests move time forward with [`crate::MovableClock`]).
     pub clock: Option<Arc<dyn Clock>>,
+    /// Applies every migration not yet applied (`liuhen migrate`). Without it an empty
+    /// database gets its schema and one that is behind is refused (`DbError::SchemaBehind`).
+    pub migrate: bool,
 }
 
 impl OpenOptions {
@@ -33,6 +36,7 @@ impl OpenOptions {
             database_url: None,
             read_only: false,
             clock: None,
+            migrate: false,
         }
     }
 
@@ -90,6 +94,8 @@ impl Custody {
         }
         let db = if read_only {
             Db::connect_existing(&url).await?
+        } else if opts.migrate {
+            Db::connect_migrating(&url).await?
         } else {
             Db::connect(&url).await?
         };

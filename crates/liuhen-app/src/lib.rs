@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod assessment;
 pub mod authz;
+pub mod backup;
 pub mod binding;
 pub mod case_acts;
 pub mod case_archive;

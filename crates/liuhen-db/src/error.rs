@@ -26,6 +26,13 @@ pub enum DbError {
         "no current liuhen database at {0}: a read-only command neither creates nor migrates it"
     )]
     NotCurrent(String),
+    /// The database has a schema, older than this program's: it is migrated only by
+    /// `liuhen migrate` (after a backup), never by a start.
+    #[error(
+        "the database schema is behind this liuhen (migrations {missing:?} not applied): \
+         back it up, then run `liuhen migrate` (docs/operations.md)"
+    )]
+    SchemaBehind { missing: Vec<i64> },
     /// A stored row does not decode into the domain type (a damaged or hand-edited row).
     #[error("stored {what} is invalid: {detail}")]
     Corrupt { what: String, detail: String },
@@ -104,7 +111,10 @@ impl DbError {
             DbError::Connect { source, .. }
             | DbError::Migrate { source, .. }
             | DbError::Query { source, .. } => StorageFault::of_sqlx(source),
-            DbError::UnsupportedUrl(_) | DbError::Corrupt { .. } | DbError::NotCurrent(_) => None,
+            DbError::UnsupportedUrl(_)
+            | DbError::Corrupt { .. }
+            | DbError::NotCurrent(_)
+            | DbError::SchemaBehind { .. } => None,
         }
     }
 }

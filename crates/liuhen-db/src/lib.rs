@@ -126,10 +126,28 @@ fn sync_sqlite_dir(url: &str) -> std::io::Result<()> {
 }
 
 impl Db {
-    /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…` and migrates forward.
+    /// Connects to `sqlite://PATH?mode=rwc` or `postgres://…`. An empty database gets the
+    /// whole schema (under the migration lock, so two first opens at once both succeed);
+    /// one whose schema is behind is refused ([`DbError::SchemaBehind`]: `liuhen migrate`).
     pub async fn connect(url: &str) -> Result<Db, DbError> {
+        Self::connect_with_plan(url, migrate::Plan::OnlyEmpty).await
+    }
+
+    /// Connects and applies every migration not yet applied, under the migration lock
+    /// (`liuhen migrate`).
+    pub async fn connect_migrating(url: &str) -> Result<Db, DbError> {
+        Self::connect_with_plan(url, migrate::Plan::All).await
+    }
+
+    async fn connect_with_plan(url: &str, plan: migrate::Plan) -> Result<Db, DbError> {
         let db = Self::open_pool(url).await?;
-        let now = migrate::run(&db).await?;
+        let now = match migrate::run(&db, plan).await {
+            Ok(now) => now,
+            Err(e) => {
+                db.close().await;
+                return Err(e);
+            }
+        };
         if let Err(e) = sync_sqlite_dir(url) {
             db.close().await;
             return Err(DbError::connect(redact(url), sqlx::Error::Io(e)));
@@ -243,6 +261,27 @@ impl Db {
     /// follows it, such as mapping names to accounts after 0013, runs then).
     pub fn migrated_now(&self, version: i64) -> bool {
         self.migrated_now.contains(&version)
+    }
+
+    /// SQLite: a consistent copy of the whole database into the new file `path`, taken
+    /// online (`VACUUM INTO`; writers go on). PostgreSQL has `pg_dump` for this: refused.
+    pub async fn vacuum_into(&self, path: &std::path::Path) -> Result<(), DbError> {
+        if self.backend != Backend::Sqlite {
+            return Err(DbError::UnsupportedUrl(
+                "VACUUM INTO is SQLite's; back PostgreSQL up with pg_dump".into(),
+            ));
+        }
+        let target = path.to_string_lossy().replace('\'', "''");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("VACUUM INTO '{target}'")))
+            .execute(&self.pool)
+            .await
+            .ctx("copying the database (VACUUM INTO)")?;
+        Ok(())
+    }
+
+    /// The migrations applied by this connect, in order.
+    pub fn migrations_applied(&self) -> &[i64] {
+        &self.migrated_now
     }
 
     /// Refreshes the SQLite query planner's statistics where they are missing or stale

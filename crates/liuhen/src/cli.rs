@@ -44,6 +44,24 @@ enum Command {
         #[arg(long, env = "LIUHEN_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
     },
+    /// Apply the database migrations this liuhen needs (under a lock; back up first). A
+    /// start migrates only an empty database; one whose schema is behind waits for this.
+    Migrate,
+    /// Back up the database (SQLite: an online copy; PostgreSQL: says the pg_dump to run),
+    /// the signing identity and liuhen.toml into the new directory TO (docs/operations.md).
+    Backup {
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Restore a backup into the data directory (servers stopped), then verify it against
+    /// the checkpoints kept outside the database: an older backup shows as a rollback.
+    Restore {
+        from: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        no_fixity: bool,
+    },
     /// Ingest files or whole folders (a camera's DCIM tree) into custody.
     Ingest(IngestArgs),
     /// Re-hash every original and re-check the log, the checkpoints and every record row.
@@ -204,7 +222,24 @@ fn test_clock() -> anyhow::Result<Option<std::sync::Arc<dyn liuhen_app::Clock>>>
     Ok(None)
 }
 
-pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub async fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    if let Command::Restore {
+        from,
+        json,
+        no_fixity,
+    } = &args.command
+    {
+        liuhen_app::backup::restore_files(from, &args.data_dir)?;
+        eprintln!(
+            "restored {} into {}; verifying against the checkpoints kept outside the database",
+            from.display(),
+            args.data_dir.display()
+        );
+        args.command = Command::Verify {
+            json: *json,
+            no_fixity: *no_fixity,
+        };
+    }
     if let Command::Access(crate::access_cmd::AccessCommand::CheckPolicy { file }) = &args.command {
         return crate::access_cmd::check_policy(file);
     }
@@ -250,6 +285,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut options = OpenOptions::new(&args.data_dir);
     options.read_only = read_only;
     options.clock = test_clock()?;
+    options.migrate = matches!(args.command, Command::Migrate);
     let custody = Custody::open(options)
         .await
         .with_context(|| format!("cannot open the data directory {}", args.data_dir.display()))?;
@@ -349,6 +385,24 @@ async fn command(custody: &Custody, command: Command, who: Who<'_>) -> anyhow::R
         Command::Station(cmd) => crate::station_cmd::run(&custody, cmd, who).await,
         Command::Demo | Command::VerifyPackage(_) => {
             unreachable!("handled before the data directory is opened")
+        }
+        Command::Backup { to } => {
+            let report = custody.backup(&to).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if let Some(todo) = &report.todo {
+                eprintln!("{todo}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { .. } => unreachable!("turned into verify after the files are copied"),
+        Command::Migrate => {
+            let applied = custody.db().migrations_applied();
+            if applied.is_empty() {
+                eprintln!("the database schema is current: nothing to migrate");
+            } else {
+                eprintln!("migrations applied: {applied:?}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Keys(KeysCommand::Import { .. } | KeysCommand::Export { to: Some(_) }) => {
             unreachable!("handled before the data directory is opened")

@@ -5,6 +5,7 @@ mod accounts;
 mod cases;
 mod decisions;
 mod inbox;
+mod migrations;
 mod register;
 mod retention;
 mod search;

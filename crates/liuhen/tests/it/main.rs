@@ -2,6 +2,7 @@
 //! corpus, the server. Each test gets a fresh data directory.
 
 mod access;
+mod backup;
 mod cases;
 mod corpus;
 mod crash;
@@ -12,6 +13,7 @@ mod fixity;
 mod fsync_faults;
 mod identity;
 mod ingest;
+mod migrate;
 mod one_identity;
 mod operator;
 mod outside_verifier;
