@@ -20,6 +20,7 @@ mod health;
 mod holds;
 mod identity;
 mod migrate;
+mod numbers;
 mod records;
 mod register;
 mod retention;

@@ -47,6 +47,7 @@ const SQLITE: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
     ),
+    (31, include_str!("../migrations/sqlite/0031_numbers.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -96,6 +97,7 @@ const POSTGRES: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
     ),
+    (31, include_str!("../migrations/postgres/0031_numbers.sql")),
 ];
 
 /// Whether every listed migration has been applied (reads only; for read-only commands).

@@ -213,6 +213,8 @@ pub struct Policy {
     /// R3.12, 附件3 第十六条: supervision checks ongoing work too). The records of those
     /// cases they may view, play or review are the `[[rules]]`'.
     pub unit_case_viewers: Vec<Role>,
+    /// Formats of the human numbers (文号) of requests and packages (`[numbers]`).
+    pub numbers: crate::numbering::Numbering,
 }
 
 /// The unit-wide case viewers of a policy without `[cases]` (the shipped list).
@@ -256,6 +258,8 @@ struct RawPolicy {
     fees: RawFees,
     #[serde(default)]
     cases: Option<RawCases>,
+    #[serde(default)]
+    numbers: crate::numbering::RawNumbering,
 }
 
 #[derive(Deserialize)]
@@ -540,6 +544,8 @@ impl Policy {
                 Some(c) if c.unit_wide.is_empty() => Vec::new(),
                 Some(c) => roles("cases.unit_wide", &c.unit_wide)?,
             },
+            numbers: crate::numbering::Numbering::parse(&raw.numbers)
+                .map_err(|e| err(format!("文号格式错误：{e}"), e))?,
         })
     }
 

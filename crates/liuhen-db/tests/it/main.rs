@@ -5,6 +5,7 @@ mod accounts;
 mod cases;
 mod decisions;
 mod inbox;
+mod numbers;
 mod register;
 mod search;
 mod support;

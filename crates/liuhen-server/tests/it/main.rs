@@ -3,6 +3,7 @@
 mod access_flows;
 mod access_links;
 mod access_matrix;
+mod access_review;
 mod access_world;
 mod archived;
 mod auth;
