@@ -6,6 +6,15 @@ use super::*;
 use Action::*;
 use Role::*;
 
+type Row<'a> = (
+    &'a str,
+    &'a Principal,
+    Action,
+    RecordScope<'a>,
+    Decision,
+    Option<&'a str>,
+);
+
 #[test]
 fn the_decider_sees_what_he_decides() {
     let policy = Policy::default_shipped();
@@ -44,7 +53,7 @@ fn the_decider_sees_what_he_decides() {
     use DenyReason::*;
     // (name, who, action, scope, decision, via_request), written out by hand.
     #[rustfmt::skip]
-    let rows: Vec<(&str, &Principal, Action, RecordScope, Decision, Option<&str>)> = vec![
+    let rows: Vec<Row> = vec![
         ("no request: the legal office sees nothing", &legal, ViewRecord, plain, deny(RoleNotPermitted), None),
         ("reviewing: views", &legal, ViewRecord, pending, Decision::Allow, Some("q1")),
         ("reviewing: plays, though the case is open", &legal, PlayRecord, pending, Decision::Allow, Some("q1")),
