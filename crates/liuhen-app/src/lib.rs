@@ -32,6 +32,7 @@ mod draws_print;
 mod error;
 pub mod fixity;
 pub mod holds;
+pub mod home;
 pub mod identity;
 pub mod identity_admin;
 pub mod ingest;

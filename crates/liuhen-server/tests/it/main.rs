@@ -17,6 +17,7 @@ mod durability;
 mod fixity;
 mod fixity_bench;
 mod holds;
+mod home_todos;
 mod identity;
 mod openapi;
 mod packages;
