@@ -35,6 +35,9 @@ pub struct RecordFacts {
     pub labels: Vec<String>,
     pub grants: Vec<GrantFact>,
     pub now_ms: i64,
+    /// A pending request naming the record whose next step the principal must decide
+    /// (issue 18: the reviewer sees what he decides).
+    pub pending_request: Option<String>,
 }
 
 /// What a successful authorization found.
@@ -43,12 +46,17 @@ pub struct Allowed {
     /// The grant that allowed it, when no rule of the principal's roles did.
     pub grant: Option<String>,
     pub purpose: Option<String>,
+    /// The pending request whose decider this is, when only that allowed it (issue 18).
+    pub reviewing: Option<String>,
 }
 
 impl Allowed {
     /// Adds `grant` and `purpose` to the details of a view, playback or download entry
     /// made through a grant.
     pub fn annotate(&self, details: &mut serde_json::Value) {
+        if let (Some(r), Some(map)) = (&self.reviewing, details.as_object_mut()) {
+            map.insert("reviewing".into(), r.clone().into());
+        }
         if let (Some(g), Some(map)) = (&self.grant, details.as_object_mut()) {
             map.insert("grant".into(), g.clone().into());
             map.insert(
@@ -89,6 +97,7 @@ impl RecordFacts {
             labels: &self.labels,
             grants: &grants,
             now_ms: self.now_ms,
+            pending_request: self.pending_request.as_deref(),
         })
     }
 
@@ -132,7 +141,9 @@ impl Custody {
                 revoked: g.revoked_ms.is_some(),
             })
             .collect();
+        let pending_request = self.awaiting(who, &id).await?;
         Ok(RecordFacts {
+            pending_request,
             agency: record.classification.agency.clone(),
             officer_id: record.officer_id.clone(),
             cases,
@@ -178,10 +189,15 @@ impl Custody {
         let facts = self.record_facts(who, record).await?;
         let via = facts.with_scope(|r| {
             let v = decide_detail(&self.policy, who, action, Target::Record(r));
-            (v.decision, v.via_grant.map(str::to_owned))
+            (
+                v.decision,
+                v.via_grant.map(str::to_owned),
+                v.via_request.map(str::to_owned),
+            )
         });
         match via {
-            (Decision::Allow, grant) => Ok(Allowed {
+            (Decision::Allow, grant, reviewing) => Ok(Allowed {
+                reviewing,
                 purpose: grant.as_ref().and_then(|g| {
                     facts
                         .grants
@@ -191,7 +207,7 @@ impl Custody {
                 }),
                 grant,
             }),
-            (Decision::Deny(reason), _) => {
+            (Decision::Deny(reason), _, _) => {
                 let refused = self.refuse(who, action, reason, Some(&subject)).await;
                 // One knows of a record one may see, or one that a grant (even an expired
                 // or revoked one) named for one.
@@ -249,6 +265,7 @@ impl Custody {
             Decision::Allow => Ok(Allowed {
                 grant: v.via_grant.map(str::to_owned),
                 purpose: None,
+                reviewing: v.via_request.map(str::to_owned),
             }),
             Decision::Deny(reason) => Err(self.refuse(who, action, reason, subject).await),
         }

@@ -35,6 +35,7 @@ mod error;
 pub mod external;
 pub mod fixity;
 pub mod holds;
+pub mod home;
 pub mod identity;
 pub mod identity_admin;
 pub mod ingest;

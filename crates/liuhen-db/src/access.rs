@@ -39,6 +39,8 @@ pub struct RequestRow {
     pub paid_ms: Option<i64>,
     /// Record ids, sorted.
     pub records: Vec<String>,
+    /// The human number (文号, issue 18); `None` for requests filed before it existed.
+    pub number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +133,7 @@ pub struct RecordCase {
 const REQUEST_COLUMNS: &str = "id, kind, outside_action, flow, filed_by, requester_name, \
      requester_type, requester_unit, requester_id_no, purpose, legal_basis, agency, case_id, \
      department, discs, pages, due_ms, basis, status, filed_ms, closed_ms, fee_cents, \
-     receipt_no, paid_ms";
+     receipt_no, paid_ms, number";
 const GRANT_COLUMNS: &str = "id, request_id, grantee_id, purpose, can_view, can_play, \
      can_download, expires_ms, created_ms, revoked_ms, revoked_by, revoke_reason";
 const COPY_COLUMNS: &str = "id, request_id, record_id, original_sha256, statement_sha256, \
@@ -172,6 +174,7 @@ fn decode_request(row: &AnyRow) -> Result<RequestRow, DbError> {
         receipt_no: row.try_get("receipt_no").ctx(c)?,
         paid_ms: row.try_get("paid_ms").ctx(c)?,
         records: Vec::new(),
+        number: row.try_get("number").ctx(c)?,
     })
 }
 
@@ -242,7 +245,7 @@ impl Tx {
     pub async fn insert_request(&mut self, r: &RequestRow) -> Result<(), DbError> {
         let sql = format!(
             "INSERT INTO access_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+             $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(r.id.as_str())
@@ -269,6 +272,7 @@ impl Tx {
             .bind(r.fee_cents)
             .bind(r.receipt_no.clone())
             .bind(r.paid_ms)
+            .bind(r.number.clone())
             .execute(self.conn())
             .await
             .in_tx(&self.health, "inserting an access request")?;

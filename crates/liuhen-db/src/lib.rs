@@ -21,6 +21,7 @@ mod holds;
 mod identity;
 mod migrate;
 mod package_scans;
+mod numbers;
 mod records;
 mod register;
 mod retention;

@@ -14,7 +14,6 @@ const SQLITE: &[(i64, &str)] = &[
     (6, include_str!("../migrations/sqlite/0006_case_work.sql")),
     (7, include_str!("../migrations/sqlite/0007_access.sql")),
     (9, include_str!("../migrations/sqlite/0009_register.sql")),
-    // 10: PostgreSQL only (stored doubled forms; SQLite's are in its FTS5 table).
     (
         11,
         include_str!("../migrations/sqlite/0011_search_cover.sql"),
@@ -47,6 +46,7 @@ const SQLITE: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/sqlite/0028_review_overdue_alerts.sql"),
     ),
+    (31, include_str!("../migrations/sqlite/0031_numbers.sql")),
     (
         33,
         include_str!("../migrations/sqlite/0033_assessment_indexes.sql"),
@@ -104,6 +104,7 @@ const POSTGRES: &[(i64, &str)] = &[
         28,
         include_str!("../migrations/postgres/0028_review_overdue_alerts.sql"),
     ),
+    (31, include_str!("../migrations/postgres/0031_numbers.sql")),
     (
         33,
         include_str!("../migrations/postgres/0033_assessment_indexes.sql"),

@@ -225,6 +225,8 @@ pub struct Policy {
     /// Who reads and acknowledges the misconduct signals and runs random draws
     /// (`[supervision]`).
     pub supervision: SupervisionRoles,
+    /// Formats of the human numbers (文号) of requests and packages (`[numbers]`).
+    pub numbers: crate::numbering::Numbering,
 }
 
 /// The supervision role lists of the access policy (`[supervision]`).
@@ -292,6 +294,8 @@ struct RawPolicy {
     cases: Option<RawCases>,
     #[serde(default)]
     supervision: Option<RawSupervision>,
+    #[serde(default)]
+    numbers: crate::numbering::RawNumbering,
 }
 
 #[derive(Deserialize)]
@@ -629,6 +633,8 @@ impl Policy {
                     run_draws: roles("supervision.draws_run", &s.draws_run)?,
                 },
             },
+            numbers: crate::numbering::Numbering::parse(&raw.numbers)
+                .map_err(|e| err(format!("文号格式错误：{e}"), e))?,
         })
     }
 

@@ -7,6 +7,9 @@
 use crate::access::{Policy, Step};
 use crate::authz::Principal;
 
+mod awaits;
+pub use awaits::awaits;
+
 /// What is asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RequestKind {

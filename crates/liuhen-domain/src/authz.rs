@@ -220,6 +220,10 @@ pub struct RecordScope<'a> {
     pub grants: &'a [GrantFacts<'a>],
     /// Now, for the grants' expiry.
     pub now_ms: i64,
+    /// A pending request naming this record whose next step the principal must decide
+    /// ([`crate::approval::awaits`]): he may view and play what he decides, while it is
+    /// pending (issue 18). Labels still apply, as for a grant.
+    pub pending_request: Option<&'a str>,
 }
 
 impl<'a> RecordScope<'a> {
@@ -232,6 +236,7 @@ impl<'a> RecordScope<'a> {
             labels: &[],
             grants: &[],
             now_ms: 0,
+            pending_request: None,
         }
     }
 
@@ -303,6 +308,8 @@ impl DenyReason {
 pub struct Verdict<'a> {
     pub decision: Decision,
     pub via_grant: Option<&'a str>,
+    /// When only a pending request that the principal must decide allowed it, which.
+    pub via_request: Option<&'a str>,
 }
 
 fn scope_holds(p: &Principal, scope: Scope, r: &RecordScope<'_>) -> bool {
@@ -379,21 +386,25 @@ pub fn decide_detail<'a>(
     let deny = |r| Verdict {
         decision: Decision::Deny(r),
         via_grant: None,
+        via_request: None,
     };
     let allow = Verdict {
         decision: Decision::Allow,
         via_grant: None,
+        via_request: None,
     };
     if let Some(decision) = supervision::decide_supervision(policy, p, action, target) {
         return Verdict {
             decision,
             via_grant: None,
+            via_request: None,
         };
     }
     match (action.is_system(), target) {
         (_, Target::Case(c)) => Verdict {
             decision: case_rules::decide_case(policy, p, action, c),
             via_grant: None,
+            via_request: None,
         },
         _ if action.is_case() => deny(DenyReason::WrongTarget),
         (true, Target::System) => {
@@ -405,6 +416,28 @@ pub fn decide_detail<'a>(
             }
         }
         (false, Target::Record(r)) => {
+            // Whoever must decide a pending request's step sees and plays its records
+            // (issue 18), whatever the case's state; labels as for a grant.
+            if let Some(req) = r.pending_request
+                && matches!(action, Action::ViewRecord | Action::PlayRecord)
+            {
+                if !labels_cleared(policy, p, &r, true) {
+                    return deny(DenyReason::Confidential);
+                }
+                let plain = RecordScope {
+                    pending_request: None,
+                    ..r
+                };
+                let by_rule = decide_detail(policy, p, action, Target::Record(plain));
+                return match by_rule.decision {
+                    Decision::Allow => by_rule,
+                    Decision::Deny(_) => Verdict {
+                        decision: Decision::Allow,
+                        via_grant: None,
+                        via_request: Some(req),
+                    },
+                };
+            }
             let rules: Vec<_> = policy
                 .rules
                 .iter()
@@ -435,6 +468,7 @@ pub fn decide_detail<'a>(
                 return Verdict {
                     decision: Decision::Allow,
                     via_grant: Some(g.id),
+                    via_request: None,
                 };
             }
             if !in_scope.is_empty() || (!grants.is_empty() && r.in_open_case()) {
@@ -560,6 +594,8 @@ impl RecordVisibility {
     }
 }
 
+#[cfg(test)]
+mod pending_tests;
 #[cfg(test)]
 mod supervision_tests;
 #[cfg(test)]

@@ -61,6 +61,7 @@ pub(crate) fn detail_json(d: &RequestDetail) -> Value {
     let r = &d.request;
     json!({
         "id": r.id,
+        "number": r.number,
         "kind": r.kind,
         "outside_action": r.outside_action,
         "status": d.status.code(),

@@ -3,6 +3,7 @@
 //! carry it on, grants (revoke), loans (return, overdue), labels.
 
 mod packages;
+mod record_lines;
 mod views;
 
 use askama::Template;
@@ -257,6 +258,7 @@ async fn new_submit(
 struct DetailPage {
     c: Chrome,
     d: DetailView,
+    records: Vec<record_lines::RecordLine>,
     error: Option<String>,
 }
 
@@ -272,7 +274,20 @@ async fn render_detail(
         .request_detail(&user.principal, id)
         .await
         .map_err(|e| PageError::new(e, t))?;
+    let records = s
+        .custody
+        .request_record_lines(&user.principal, &d)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    let records = record_lines::lines(&records, &views::tz(s), t);
     let mut view = DetailView::new(s, &d, user, &t);
+    if let Some(k) = records
+        .iter()
+        .flat_map(|r| &r.cases)
+        .find(|k| k.id == view.case)
+    {
+        view.case_title = format!("{} {}", k.number, k.name);
+    }
     if view.can_package {
         view.packages = s
             .custody
@@ -286,6 +301,7 @@ async fn render_detail(
     Ok(DetailPage {
         c: Chrome::new(t, Some(user), "access"),
         d: view,
+        records,
         error,
     }
     .into_response())

@@ -23,8 +23,14 @@ pub fn routes() -> Router<AppState> {
 #[template(path = "home.html")]
 struct HomePage {
     c: Chrome,
+    /// Records the person may see (issue 18: not the bureau's total).
     records: u64,
     log_entries: u64,
+    /// To-dos (issue 18).
+    my_late: u64,
+    waiting_for_me: usize,
+    /// The person's decided requests: (id, number, status label, status code).
+    my_decided: Vec<(String, String, &'static str, &'static str)>,
     /// The legal office: reviews waiting in its inbox (`None`: not the legal office) and
     /// how many of them are overdue (alerted).
     reviews_pending: Option<usize>,
@@ -37,9 +43,9 @@ async fn home(
     user: Result<CurrentUser, crate::ApiError>,
 ) -> Result<HomePage, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let records = s
+    let counts = s
         .custody
-        .record_count()
+        .home_counts(&user.principal)
         .await
         .map_err(|e| PageError::new(e, t))?;
     let log_entries = s
@@ -58,9 +64,24 @@ async fn home(
         reviews_pending = Some(items.len());
         reviews_overdue = items.iter().filter(|i| i.overdue).count();
     }
+    let my_decided = counts
+        .my_decided
+        .iter()
+        .map(|(id, number, status)| {
+            (
+                id.clone(),
+                number.clone(),
+                t.s(&format!("access.status.{}", status.code())),
+                status.code(),
+            )
+        })
+        .collect();
     Ok(HomePage {
         c,
-        records,
+        records: counts.records,
+        my_late: counts.my_late,
+        waiting_for_me: counts.waiting_for_me,
+        my_decided,
         log_entries,
         reviews_pending,
         reviews_overdue,

@@ -4,14 +4,17 @@
 //! and confidentiality labels ([`handling`]). Every change writes its audit entry in the same
 //! transaction; entries follow the access-register contract (see [`details`]).
 
+mod awaiting;
 mod handling;
+mod numbers;
 mod papers;
+mod request_records;
 mod workflow;
 
 use std::collections::BTreeSet;
 
 use jiff::Timestamp;
-use liuhen_db::{ApprovalRow, NewEntry, RequestRow};
+use liuhen_db::{ApprovalRow, NewEntry};
 use liuhen_domain::access::{Flow, Step};
 use liuhen_domain::approval::{RequestKind, RequestStatus, lapsed};
 use liuhen_domain::authz::{Action, Principal, Target};
@@ -19,7 +22,8 @@ use liuhen_domain::{AuditAction, RecordId, Role};
 use sha2::{Digest, Sha256};
 
 pub use handling::{CopyStatement, LabelTarget, PaperUpload};
-pub use liuhen_db::{CopyRow, GrantRow, LoanRow, PaperRow, VisitRow};
+pub use liuhen_db::{CopyRow, GrantRow, LoanRow, PaperRow, RequestRow, VisitRow};
+pub use request_records::{RequestRecord, RequestRecordCase};
 pub use workflow::StepAttempt;
 
 use crate::{AppError, Custody};
@@ -397,6 +401,10 @@ impl Custody {
         };
         row.basis = basis_of(&row);
         let mut tx = self.db.begin().await?;
+        row.number = Some(
+            self.allocate_number(&mut tx, numbers::number_scope(new.kind), &row.agency)
+                .await?,
+        );
         tx.insert_request(&row).await?;
         tx.append(
             now,
@@ -408,6 +416,7 @@ impl Custody {
                     &row,
                     &[],
                     serde_json::json!({
+                        "number": row.number,
                         "flow": row.flow,
                         "legal_basis": row.legal_basis,
                         "discs": row.discs,

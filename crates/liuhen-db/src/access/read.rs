@@ -63,6 +63,36 @@ impl Db {
         Ok(out)
     }
 
+    /// Pending requests naming `record_id` (issue 18: their deciders see the record). Read
+    /// from the few pending requests (index on status) by the records' primary key.
+    pub async fn pending_requests_naming(
+        &self,
+        record_id: &str,
+    ) -> Result<Vec<RequestRow>, DbError> {
+        let cols: Vec<String> = REQUEST_COLUMNS
+            .split(',')
+            .map(|c| format!("r.{}", c.trim()))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM access_requests r WHERE r.status = 'pending' AND EXISTS \
+             (SELECT 1 FROM access_request_records x WHERE x.request_id = r.id \
+              AND x.record_id = $1) ORDER BY r.filed_ms, r.id LIMIT 50",
+            cols.join(", ")
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(record_id)
+            .fetch_all(self.pool())
+            .await
+            .ctx("listing pending requests of a record")?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut r = decode_request(row)?;
+            r.records = self.request_records(&r.id).await?;
+            out.push(r);
+        }
+        Ok(out)
+    }
+
     /// A unit's approvals inbox, selected in SQL (issue 17: the newest requests of all units
     /// no longer crowd out a unit's pending ones): requests of `agency` still pending whose
     /// flow contains one of `steps` (the steps the reader may decide; the caller checks

@@ -254,6 +254,7 @@ async fn list_visibility_agrees_with_the_policy_on_both_backends() {
                         labels: &labels,
                         grants: &grants,
                         now_ms: now,
+                        pending_request: None,
                     };
                     if v.admits(&scope) {
                         want.insert(rid(*n).to_string());
@@ -422,6 +423,62 @@ async fn access_rows_round_trip() {
         assert!(!tx.return_loan("req-6", "keeper", now).await.unwrap());
         tx.commit().await.unwrap();
         assert!(db.open_loans(GX, 10).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// Issue 18: the pending requests naming a record (their deciders see it), and only those.
+#[tokio::test]
+async fn pending_requests_naming_a_record() {
+    for_each_backend(|db: Db| async move {
+        let now = Timestamp::now().as_millisecond();
+        fill(&db, now).await;
+        let (r1, r2) = (rid(1).to_string(), rid(2).to_string());
+        let ids = |rows: Vec<RequestRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let before = ids(db.pending_requests_naming(&r1).await.unwrap());
+        let mut tx = db.begin().await.unwrap();
+        for (id, status, records) in [
+            ("pend-a", "pending", vec![r1.clone(), r2.clone()]),
+            ("pend-b", "approved", vec![r1.clone()]),
+            ("pend-c", "pending", vec![r2.clone()]),
+        ] {
+            tx.insert_request(&RequestRow {
+                id: id.into(),
+                kind: "copy".into(),
+                flow: vec!["legal_review".into(), "leader_approval".into()],
+                filed_by: "u-张伟".into(),
+                requester_name: "张伟".into(),
+                requester_type: "internal".into(),
+                purpose: "诉讼".into(),
+                agency: GX.into(),
+                basis: "b".into(),
+                status: status.into(),
+                filed_ms: now,
+                records,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+        let mut want = before.clone();
+        want.push("pend-a".into());
+        assert_eq!(ids(db.pending_requests_naming(&r1).await.unwrap()), want);
+        let found = db.pending_requests_naming(&r2).await.unwrap();
+        assert!(
+            found
+                .iter()
+                .any(|r| r.id == "pend-a" && r.records.len() == 2)
+        );
+        assert!(found.iter().any(|r| r.id == "pend-c"));
+        let mut tx = db.begin().await.unwrap();
+        assert!(
+            tx.set_request_status("pend-a", "pending", "approved", Some(now))
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(ids(db.pending_requests_naming(&r1).await.unwrap()), before);
     })
     .await;
 }

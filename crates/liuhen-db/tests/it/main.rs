@@ -6,6 +6,7 @@ mod cases;
 mod decisions;
 mod inbox;
 mod migrations;
+mod numbers;
 mod register;
 mod retention;
 mod search;

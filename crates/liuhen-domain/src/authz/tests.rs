@@ -184,6 +184,7 @@ pub(super) fn with_scope<T>(s: &State, f: impl FnOnce(RecordScope<'_>) -> T) -> 
         labels: &labels,
         grants: &grants,
         now_ms: 1_000,
+        pending_request: None,
     })
 }
 

@@ -33,6 +33,18 @@ pub fn yuan(cents: i64) -> String {
     format!("¥{}.{:02}", cents / 100, cents % 100)
 }
 
+/// A request's human number (文号, issue 18); requests filed before numbers existed show
+/// the last 8 characters of their id.
+pub fn number_of(r: &liuhen_app::access::RequestRow) -> String {
+    match &r.number {
+        Some(n) => n.clone(),
+        None => {
+            let tail: Vec<char> = r.id.chars().rev().take(8).collect();
+            tail.into_iter().rev().collect()
+        }
+    }
+}
+
 fn kind_label(k: RequestKind, t: &Tr) -> &'static str {
     t.s(&format!("access.kind.{}", k.code()))
 }
@@ -64,15 +76,7 @@ impl ReqRow {
         let r = &d.request;
         Self {
             id: r.id.clone(),
-            short: r
-                .id
-                .chars()
-                .rev()
-                .take(8)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect(),
+            short: number_of(r),
             kind: kind_label(d.kind, t),
             status_code: d.status.code(),
             status: status_label(d.status, t),
@@ -129,8 +133,11 @@ pub struct DetailView {
     pub id_number: String,
     pub agency: String,
     pub case: String,
+    /// The case's number and name (filled from the request's records), else empty.
+    pub case_title: String,
     pub department: String,
-    pub records: Vec<String>,
+    /// The human number (文号), else the id's tail for requests filed before numbers.
+    pub number: String,
     pub discs: i64,
     pub pages: i64,
     pub due: String,
@@ -266,8 +273,9 @@ impl DetailView {
             id_number: r.requester_id_no.clone().unwrap_or_default(),
             agency: r.agency.clone(),
             case: r.case_id.clone().unwrap_or_default(),
+            case_title: String::new(),
             department: r.department.clone().unwrap_or_default(),
-            records: r.records.clone(),
+            number: number_of(r),
             discs: r.discs,
             pages: r.pages,
             due: r.due_ms.map(|m| when(m, &tz)).unwrap_or_default(),

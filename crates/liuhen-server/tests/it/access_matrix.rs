@@ -84,6 +84,7 @@ impl State {
             labels: &self.labels,
             grants: &grants,
             now_ms: 1,
+            pending_request: None,
         };
         decide(policy, p, action, Target::Record(scope)) == Decision::Allow
     }

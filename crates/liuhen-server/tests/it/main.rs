@@ -3,6 +3,7 @@
 mod access_flows;
 mod access_links;
 mod access_matrix;
+mod access_review;
 mod access_world;
 mod archived;
 mod auth;
@@ -16,6 +17,7 @@ mod durability;
 mod fixity;
 mod fixity_bench;
 mod holds;
+mod home_todos;
 mod identity;
 mod openapi;
 mod packages;
