@@ -57,6 +57,12 @@ fn bad_json<T: serde::de::DeserializeOwned>(body: &Bytes, shape: &str) -> Result
     })
 }
 
+/// The tail of every request handler: the request as the caller now sees it.
+async fn detail(s: &AppState, user: &CurrentUser, id: &str) -> Result<Json<Value>, ApiError> {
+    let d = s.custody.request_detail(&user.principal, id).await?;
+    Ok(Json(detail_json(&d)))
+}
+
 pub(crate) fn detail_json(d: &RequestDetail) -> Value {
     let r = &d.request;
     json!({
@@ -271,8 +277,7 @@ async fn show(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -315,8 +320,7 @@ async fn decide(
     s.custody
         .decide_request(&user.principal, &user.display_name, &id, &a)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -354,8 +358,7 @@ async fn copy(
     s.custody
         .make_copy(&user.principal, &user.display_name, &id, &st)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -374,8 +377,7 @@ async fn fee(
     s.custody
         .record_fee(&user.principal, &id, &j.receipt_no)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 async fn loan(
@@ -384,8 +386,7 @@ async fn loan(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     s.custody.issue_loan(&user.principal, &id).await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 async fn return_loan(
@@ -394,8 +395,7 @@ async fn return_loan(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     s.custody.return_loan(&user.principal, &id).await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -418,8 +418,7 @@ async fn visit(
     s.custody
         .record_visit(&user.principal, &id, &j.note)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -483,8 +482,7 @@ async fn paper(
             },
         )
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 /// Media types a scan is shown inline as; anything else (HTML, SVG, …) is only downloaded.
