@@ -265,6 +265,25 @@ pub(crate) fn check_disposable(
     }
 }
 
+/// "Extend, never shorten", once for the three stores (what to ask for is decided above
+/// them, `liuhen_domain::retention::applied`): the lock to write when a blob locked until
+/// `current` is asked to be kept until `until` (rounded up to the second), `None` when it
+/// already is, [`BlobError::RetentionShortening`] for an earlier one.
+pub(crate) fn extension(
+    current: Option<Timestamp>,
+    until: Timestamp,
+) -> Result<Option<Timestamp>, BlobError> {
+    let until = ceil_to_second(until);
+    match current {
+        Some(current) if until < current => Err(BlobError::RetentionShortening {
+            current,
+            requested: until,
+        }),
+        Some(current) if until == current => Ok(None),
+        _ => Ok(Some(until)),
+    }
+}
+
 /// Rounds up to whole seconds: S3 keeps retain-until at second precision, and rounding
 /// up never shortens what was asked for.
 pub(crate) fn ceil_to_second(ts: Timestamp) -> Timestamp {
@@ -286,4 +305,25 @@ pub(crate) fn check_range(start: u64, len: u64, size: u64) -> Result<(), BlobErr
 /// Hashes a stored blob's reader, mapping read errors to [`BlobError::Io`].
 pub(crate) fn rehash_reader(sha: &Sha256Digest, r: &mut dyn Read) -> Result<Digests, BlobError> {
     hash_reader(r).map_err(|e| BlobError::io(format!("re-hashing blob {sha}"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_extends_keeps_and_never_shortens() {
+        let t = |s: i64| Timestamp::from_second(s).unwrap();
+        let half = Timestamp::from_millisecond(100_500).unwrap();
+        assert_eq!(extension(None, t(100)).unwrap(), Some(t(100)));
+        assert_eq!(extension(None, half).unwrap(), Some(t(101)));
+        assert_eq!(extension(Some(t(100)), t(200)).unwrap(), Some(t(200)));
+        assert_eq!(extension(Some(t(100)), t(100)).unwrap(), None);
+        assert_eq!(extension(Some(t(101)), half).unwrap(), None);
+        assert!(matches!(
+            extension(Some(t(200)), t(100)),
+            Err(BlobError::RetentionShortening { current, requested })
+                if current == t(200) && requested == t(100)
+        ));
+    }
 }

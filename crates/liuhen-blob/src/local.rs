@@ -434,23 +434,14 @@ impl BlobStore for LocalStore {
 
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
         self.writable()?;
-        let until = ceil_to_second(until);
         if self.size(sha)?.is_none() {
             return Err(BlobError::NotFound(*sha));
         }
         let _lock = self.retention_lock()?;
-        if let Some(current) = self.read_retention(sha)? {
-            if until < current {
-                return Err(BlobError::RetentionShortening {
-                    current,
-                    requested: until,
-                });
-            }
-            if until == current {
-                return Ok(());
-            }
+        match crate::extension(self.read_retention(sha)?, until)? {
+            Some(until) => self.write_retention(sha, until),
+            None => Ok(()),
         }
-        self.write_retention(sha, until)
     }
 
     fn adopt(

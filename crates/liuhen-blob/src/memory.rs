@@ -139,16 +139,11 @@ impl BlobStore for MemoryStore {
     }
 
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
-        let until = ceil_to_second(until);
         let mut map = self.lock();
         let entry = map.get_mut(sha).ok_or(BlobError::NotFound(*sha))?;
-        if until < entry.retain_until {
-            return Err(BlobError::RetentionShortening {
-                current: entry.retain_until,
-                requested: until,
-            });
+        if let Some(until) = crate::extension(Some(entry.retain_until), until)? {
+            entry.retain_until = until;
         }
-        entry.retain_until = until;
         Ok(())
     }
 

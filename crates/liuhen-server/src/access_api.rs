@@ -57,6 +57,12 @@ fn bad_json<T: serde::de::DeserializeOwned>(body: &Bytes, shape: &str) -> Result
     })
 }
 
+/// The tail of every request handler: the request as the caller now sees it.
+async fn detail(s: &AppState, user: &CurrentUser, id: &str) -> Result<Json<Value>, ApiError> {
+    let d = s.custody.request_detail(&user.principal, id).await?;
+    Ok(Json(detail_json(&d)))
+}
+
 pub(crate) fn detail_json(d: &RequestDetail) -> Value {
     let r = &d.request;
     json!({
@@ -272,8 +278,7 @@ async fn show(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -316,8 +321,7 @@ async fn decide(
     s.custody
         .decide_request(&user.principal, &user.display_name, &id, &a)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -355,8 +359,7 @@ async fn copy(
     s.custody
         .make_copy(&user.principal, &user.display_name, &id, &st)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -375,8 +378,7 @@ async fn fee(
     s.custody
         .record_fee(&user.principal, &id, &j.receipt_no)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 async fn loan(
@@ -385,8 +387,7 @@ async fn loan(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     s.custody.issue_loan(&user.principal, &id).await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 async fn return_loan(
@@ -395,8 +396,7 @@ async fn return_loan(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     s.custody.return_loan(&user.principal, &id).await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -419,8 +419,7 @@ async fn visit(
     s.custody
         .record_visit(&user.principal, &id, &j.note)
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -484,8 +483,7 @@ async fn paper(
             },
         )
         .await?;
-    let d = s.custody.request_detail(&user.principal, &id).await?;
-    Ok(Json(detail_json(&d)))
+    detail(&s, &user, &id).await
 }
 
 /// Media types a scan is shown inline as; anything else (HTML, SVG, …) is only downloaded.

@@ -61,14 +61,9 @@ pub fn routes() -> Router<AppState> {
         .route("/access/labels", get(labels).post(label_submit))
 }
 
-/// Errors a person can correct are shown on the page; the rest become error pages.
+/// Errors a person can act on are shown on the page; the rest become error pages.
 fn flash(e: AppError, t: Tr) -> Result<String, PageError> {
-    match e {
-        AppError::Invalid(m) => Ok(m),
-        AppError::Refused { message, .. } => Ok(message),
-        AppError::Forbidden { message, .. } => Ok(message.to_owned()),
-        other => Err(PageError::new(other, t)),
-    }
+    Ok(crate::error::inline(e, t)?.message)
 }
 
 #[derive(Template, WebTemplate)]

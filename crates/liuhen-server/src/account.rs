@@ -208,8 +208,7 @@ async fn change_password(
             ],
         )
             .into_response()),
-        Err(liuhen_app::AppError::Invalid(message)) => Ok(retry(message)),
-        Err(e) => Err(PageError::new(e, t)),
+        Err(e) => Ok(retry(crate::error::inline(e, t)?.message)),
     }
 }
 
@@ -288,12 +287,14 @@ async fn totp_confirm(
     only_gate(&user, Gate::EnrollSecondFactor, t)?;
     match s.custody.confirm_totp(&user.user.user_id, &f.code).await {
         Ok(()) => Ok(Redirect::to("/account").into_response()),
-        Err(liuhen_app::AppError::Invalid(m)) => Ok((
-            StatusCode::BAD_REQUEST,
-            render_totp(&s, t, &user, Some(m)).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError::new(e, t)),
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
+            Ok((
+                shown.status,
+                render_totp(&s, t, &user, Some(shown.message)).await?,
+            )
+                .into_response())
+        }
     }
 }
 
@@ -306,15 +307,15 @@ async fn totp_disable(
     let user = user.map_err(|e| PageError::new(e, t))?;
     match s.custody.disable_totp(&user.user_id, &f.code).await {
         Ok(()) => Ok(Redirect::to("/account").into_response()),
-        Err(liuhen_app::AppError::Invalid(m)) => {
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
             let signed_in = SignedIn { user, gate: None };
             Ok((
-                StatusCode::BAD_REQUEST,
-                render_totp(&s, t, &signed_in, Some(m)).await?,
+                shown.status,
+                render_totp(&s, t, &signed_in, Some(shown.message)).await?,
             )
                 .into_response())
         }
-        Err(e) => Err(PageError::new(e, t)),
     }
 }
 
@@ -376,12 +377,14 @@ async fn create_token(
         Ok(token) => Ok(render_account(&s, t, &user, Some(token), None)
             .await?
             .into_response()),
-        Err(liuhen_app::AppError::Invalid(m)) => Ok((
-            StatusCode::BAD_REQUEST,
-            render_account(&s, t, &user, None, Some(m)).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError::new(e, t)),
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
+            Ok((
+                shown.status,
+                render_account(&s, t, &user, None, Some(shown.message)).await?,
+            )
+                .into_response())
+        }
     }
 }
 

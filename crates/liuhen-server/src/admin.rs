@@ -11,7 +11,6 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use liuhen_app::AppError;
 use liuhen_app::accounts::{DepartmentRow, NewUser, UnitRow, UserListing, generate_password};
 use liuhen_domain::authz::{Action, Target};
 use liuhen_domain::{AuditAction, Role};
@@ -185,14 +184,14 @@ async fn create_user(
             Err(e) => return Err(PageError::new(e, t)),
         },
         Ok(None) => None,
-        Err(AppError::Invalid(m)) => {
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
             return Ok((
-                StatusCode::BAD_REQUEST,
-                render_users(&s, t, &user, None, Some(m), form).await?,
+                shown.status,
+                render_users(&s, t, &user, None, Some(shown.message), form).await?,
             )
                 .into_response());
         }
-        Err(e) => return Err(PageError::new(e, t)),
     };
     let password = generate_password().map_err(|e| PageError::new(e, t))?;
     let new = NewUser {
@@ -226,12 +225,14 @@ async fn create_user(
                     .into_response(),
             )
         }
-        Err(AppError::Invalid(m)) => Ok((
-            StatusCode::BAD_REQUEST,
-            render_users(&s, t, &user, None, Some(m), form).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError::new(e, t)),
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
+            Ok((
+                shown.status,
+                render_users(&s, t, &user, None, Some(shown.message), form).await?,
+            )
+                .into_response())
+        }
     }
 }
 
@@ -342,12 +343,14 @@ async fn create_org(
         .await
     {
         Ok(()) => Ok(Redirect::to("/admin/org").into_response()),
-        Err(AppError::Invalid(m)) => Ok((
-            StatusCode::BAD_REQUEST,
-            render_org(&s, t, &user, Some(m)).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError::new(e, t)),
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
+            Ok((
+                shown.status,
+                render_org(&s, t, &user, Some(shown.message)).await?,
+            )
+                .into_response())
+        }
     }
 }
 

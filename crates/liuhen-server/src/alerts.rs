@@ -96,10 +96,7 @@ struct AlertView {
     acked: Option<(String, String, String)>,
 }
 
-struct KindOption {
-    code: &'static str,
-    label: &'static str,
-}
+use crate::chrome::Opt as KindOption;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "alerts.html")]
@@ -122,11 +119,7 @@ struct Page {
 
 impl Page {
     fn page_link(&self, page: u32) -> String {
-        if self.back.is_empty() {
-            format!("/alerts?page={page}")
-        } else {
-            format!("/alerts?{}&page={page}", self.back)
-        }
+        crate::chrome::page_href("/alerts", &self.back, page)
     }
 }
 

@@ -88,12 +88,9 @@ pub(crate) fn tz(s: &AppState) -> jiff::tz::TimeZone {
         .unwrap_or(jiff::tz::TimeZone::UTC)
 }
 
-/// Shown messages are the app's (Chinese first); anything else is a page error.
-fn user_message(e: AppError, t: Tr) -> Result<String, PageError> {
-    match e {
-        AppError::Invalid(m) => Ok(m),
-        other => Err(PageError::new(other, t)),
-    }
+/// Errors a person can act on are shown on the page; the rest become error pages.
+fn user_message(e: AppError, t: Tr) -> Result<crate::error::Inline, PageError> {
+    crate::error::inline(e, t)
 }
 
 #[derive(Template, WebTemplate)]
@@ -132,7 +129,7 @@ async fn list_page(
             ),
             None,
         ),
-        Err(e) => (None, Some(user_message(e, t)?)),
+        Err(e) => (None, Some(user_message(e, t)?.message)),
     };
     let (cases, total, page, pages) = match &found {
         Some(p) => (
@@ -278,11 +275,11 @@ async fn create(
     match result {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done=created", case.id)).into_response()),
         Err(e) => {
-            let msg = user_message(e, t)?;
+            let shown = user_message(e, t)?;
             let c = Chrome::new(t, Some(&user), "cases");
             Ok((
-                axum::http::StatusCode::BAD_REQUEST,
-                CaseForm::from_pairs(c, None, &p, msg),
+                shown.status,
+                CaseForm::from_pairs(c, None, &p, shown.message),
             )
                 .into_response())
         }
@@ -353,13 +350,13 @@ async fn edit(
     match result {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}?done=edited", case.id)).into_response()),
         Err(e) => {
-            let msg = user_message(e, t)?;
+            let shown = user_message(e, t)?;
             // The form posts back to the case's id, however the path named it.
             let id = s.custody.case(&id).await.map(|c| c.id).unwrap_or(id);
             let c = Chrome::new(t, Some(&user), "cases");
             Ok((
-                axum::http::StatusCode::BAD_REQUEST,
-                CaseForm::from_pairs(c, Some(id), &p, msg),
+                shown.status,
+                CaseForm::from_pairs(c, Some(id), &p, shown.message),
             )
                 .into_response())
         }

@@ -129,3 +129,31 @@ mod tests {
         assert_eq!(menu(Role::ExternalRequester), Menu::default());
     }
 }
+
+/// A value and its label, for selects and checkboxes: every options list of the pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opt {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+/// The options of a fixed list of the domain, labelled in the interface language.
+pub fn options<L: crate::i18n::Labelled>(values: &[L], t: Tr) -> Vec<Opt> {
+    values
+        .iter()
+        .map(|v| Opt {
+            code: v.code(),
+            label: t.label(*v),
+        })
+        .collect()
+}
+
+/// The link to page `page` of a list at `path` searched by the query string `qs`
+/// (without `page`; empty for none): every pager's links.
+pub fn page_href(path: &str, qs: &str, page: u32) -> String {
+    if qs.is_empty() {
+        format!("{path}?page={page}")
+    } else {
+        format!("{path}?{qs}&page={page}")
+    }
+}

@@ -63,7 +63,7 @@ pub(crate) async fn serve_original(
                 read,
                 &why,
             )) {
-                tracing::error!(error = %e, record = %id, "logging a cut download failed");
+                tracing::error!(error = %liuhen_app::error_chain(&e), record = %id, "logging a cut download failed");
             }
         };
         checked_stream(reader, sha, size, &tx, cut);

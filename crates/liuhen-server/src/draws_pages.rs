@@ -30,10 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/draws/{id}/perform", post(perform))
 }
 
-struct KindOption {
-    code: &'static str,
-    label: &'static str,
-}
+use crate::chrome::Opt as KindOption;
 
 struct Row {
     id: String,

@@ -1,6 +1,7 @@
 //! The one place where errors become HTTP responses: a stable machine-readable code, a
 //! message for people (Chinese first), and never the internal cause (that goes to the log).
-//! API routes answer JSON (`ApiError`); pages answer an HTML page (`PageError`).
+//! API routes answer JSON (`ApiError`); pages answer an HTML page (`PageError`), or show
+//! the error on the page the person is on ([`inline`]): one classification for both.
 
 use askama::Template;
 use axum::Json;
@@ -56,6 +57,19 @@ impl ApiError {
         }
     }
 
+    /// The one classification of pages and API: an error a person can act on where it
+    /// happened — bad input (400), a conflict (409), a refusal of a workflow rule or of the
+    /// access policy (403; not a gate such as a required password change) — is shown
+    /// inline, next to the form that caused it; everything else is an error page. The API
+    /// answers both kinds with the same status and code.
+    pub fn is_inline(&self) -> bool {
+        match self {
+            Self::BadRequest { .. } | Self::Conflict { .. } => true,
+            Self::Forbidden { code, .. } => crate::auth::gate_path(code).is_none(),
+            _ => false,
+        }
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
             Self::Unauthenticated => (
@@ -102,7 +116,7 @@ impl ApiError {
                 "存储设备读写出错，本次操作未保存，请稍后再试或联系系统管理员".into(),
             ),
             Self::Internal(e) => {
-                tracing::error!(error = ?e, "request failed");
+                tracing::error!(error = %liuhen_app::error_chain(e), "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",
@@ -129,7 +143,7 @@ impl From<AppError> for ApiError {
             AppError::Upload(e) => upload_error(e),
             other => match other.storage_fault() {
                 Some(fault) => {
-                    tracing::error!(error = ?other, ?fault, "request failed: storage fault");
+                    tracing::error!(error = %liuhen_app::error_chain(&other), ?fault, "request failed: storage fault");
                     Self::Storage(fault)
                 }
                 None => Self::Internal(other),
@@ -256,6 +270,49 @@ impl PageError {
     }
 }
 
+/// An error shown inline on the page the person is on ([`ApiError::is_inline`]).
+#[derive(Debug)]
+pub struct Inline {
+    /// 400 for bad input, 403 for a refusal, 409 for a conflict.
+    pub status: StatusCode,
+    /// In the interface language where the catalog has the code (`error.<code>`), else
+    /// the use case's own words.
+    pub message: String,
+    error: ApiError,
+    t: Tr,
+}
+
+/// How a page shows an error: `Ok` inline, `Err` as an error page. Handlers ask this
+/// instead of matching `AppError` themselves.
+pub fn inline(e: impl Into<ApiError>, t: Tr) -> Result<Inline, PageError> {
+    let error = e.into();
+    if !error.is_inline() {
+        return Err(PageError { error, t });
+    }
+    let (status, code, message) = error.parts();
+    Ok(Inline {
+        status,
+        message: t.error_message(code).map_or(message, str::to_owned),
+        error,
+        t,
+    })
+}
+
+impl Inline {
+    /// For pages whose notice only speaks of the input (a fixed "nothing changed"): a
+    /// refusal is shown as an error page instead.
+    pub fn input_only(self) -> Result<Self, PageError> {
+        if self.status == StatusCode::BAD_REQUEST {
+            Ok(self)
+        } else {
+            Err(PageError {
+                error: self.error,
+                t: self.t,
+            })
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -293,5 +350,72 @@ impl IntoResponse for PageError {
                 (status, code).into_response()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The one classification, by hand: what a page shows inline and with which status.
+    #[test]
+    fn inline_or_error_page() {
+        let t = Tr::default();
+        let cases: Vec<(AppError, Option<u16>)> = vec![
+            (AppError::Invalid("理由不能为空".into()), Some(400)),
+            (
+                AppError::Refused {
+                    code: "self_approval",
+                    message: "不能审批本人的申请".into(),
+                },
+                Some(403),
+            ),
+            (
+                AppError::Forbidden {
+                    code: "outside_scope",
+                    message: "不在查阅范围内",
+                },
+                Some(403),
+            ),
+            // A gate (password change, second factor) is a redirect, never inline.
+            (
+                AppError::Forbidden {
+                    code: "password_change_required",
+                    message: "请先修改密码",
+                },
+                None,
+            ),
+            (AppError::NotFound("record x".into()), None),
+            (AppError::Task("boom".into()), None),
+            (AppError::Keys("bad key".into()), None),
+        ];
+        for (e, expected) in cases {
+            let what = format!("{e:?}");
+            let got = inline(e, t).ok().map(|i| i.status.as_u16());
+            assert_eq!(got, expected, "{what}");
+        }
+        let shown = inline(AppError::Invalid("内容未变化".into()), t).unwrap();
+        assert_eq!(shown.message, "内容未变化");
+        assert!(shown.input_only().is_ok());
+        let refused = AppError::Refused {
+            code: "self_approval",
+            message: "x".into(),
+        };
+        assert!(inline(refused, t).unwrap().input_only().is_err());
+    }
+
+    #[test]
+    fn english_users_get_the_catalog_message_of_a_refusal() {
+        let en = Tr {
+            lang: crate::i18n::Lang::En,
+        };
+        let e = AppError::Forbidden {
+            code: "outside_scope",
+            message: "该记录不在您的查阅范围内，请提出查阅申请",
+        };
+        assert_eq!(
+            inline(e, en).unwrap().message,
+            "This record is outside your scope; file an access request"
+        );
     }
 }

@@ -178,15 +178,11 @@ async fn finish(
         Ok(()) => {
             Ok(Redirect::to(&format!("/cases/{}/holds?done={done}", case.id)).into_response())
         }
-        Err(AppError::Refused { message, .. }) => {
-            let page = render(s, t, user, case, None, Some(message)).await?;
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
+            let page = render(s, t, user, case, None, Some(shown.message)).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }
-        Err(AppError::Invalid(message)) => {
-            let page = render(s, t, user, case, None, Some(message)).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
-        }
-        Err(e) => Err(PageError::new(e, t)),
     }
 }
 

@@ -102,12 +102,14 @@ async fn answer(
 ) -> Result<Response, PageError> {
     match result {
         Ok(()) => Ok(Redirect::to("/admin/identities?done=1").into_response()),
-        Err(liuhen_app::AppError::Invalid(m)) => Ok((
-            axum::http::StatusCode::BAD_REQUEST,
-            render(s, t, user, Some(m), false).await?,
-        )
-            .into_response()),
-        Err(e) => Err(PageError::new(e, t)),
+        Err(e) => {
+            let shown = crate::error::inline(e, t)?;
+            Ok((
+                shown.status,
+                render(s, t, user, Some(shown.message), false).await?,
+            )
+                .into_response())
+        }
     }
 }
 

@@ -250,7 +250,9 @@ async fn fixity_loop(custody: Custody) {
                 failed = r.findings.len(),
                 "fixity pass: originals altered or missing (see the alerts)"
             ),
-            Err(e) => tracing::error!(error = %e, "fixity pass failed"),
+            Err(e) => {
+                tracing::error!(error = %liuhen_app::error_chain(&e), "fixity pass failed")
+            }
         }
     }
 }

@@ -77,7 +77,7 @@ pub async fn player_view(
             .custody
             .allows(&user.principal, Action::PlayRecord, &f),
         Err(e) => {
-            tracing::error!(record = %record.id, error = %e, "access facts lookup failed");
+            tracing::error!(record = %record.id, error = %liuhen_app::error_chain(&e), "access facts lookup failed");
             false
         }
     };
@@ -88,7 +88,7 @@ pub async fn player_view(
     let preview = match custody.preview(record).await {
         Ok(p) => p,
         Err(e) => {
-            tracing::error!(record = %record.id, error = %e, "preview lookup failed");
+            tracing::error!(record = %record.id, error = %liuhen_app::error_chain(&e), "preview lookup failed");
             view.reason = Some(t.s("player.preview_unreadable").into());
             return view;
         }
@@ -328,7 +328,7 @@ pub(crate) async fn derivative_loop(custody: Custody) {
                 Ok(0) => break,
                 Ok(n) => tracing::info!(videos = n, "made previews"),
                 Err(e) => {
-                    tracing::error!(error = %e, "making previews failed");
+                    tracing::error!(error = %liuhen_app::error_chain(&e), "making previews failed");
                     break;
                 }
             }

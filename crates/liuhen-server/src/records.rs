@@ -231,9 +231,9 @@ async fn reclassify(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("{back}?saved=1")).into_response()),
-        Err(liuhen_app::AppError::Invalid(_)) => {
+        Err(e) => {
+            crate::error::inline(e, t)?.input_only()?;
             Ok(Redirect::to(&format!("{back}?error=unchanged")).into_response())
         }
-        Err(e) => Err(PageError::new(e, t)),
     }
 }

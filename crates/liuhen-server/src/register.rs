@@ -122,10 +122,7 @@ impl Params {
 
 pub(crate) use crate::records::params::encode as urlencode;
 
-pub(crate) struct KindOption {
-    pub code: &'static str,
-    pub label: &'static str,
-}
+pub(crate) use crate::chrome::Opt as KindOption;
 
 pub(crate) fn kind_label(code: &str, lang: Lang) -> String {
     match (register_kind(code), lang) {
@@ -171,11 +168,7 @@ struct Page {
 
 impl Page {
     fn page_link(&self, page: u32) -> String {
-        if self.qs.is_empty() {
-            format!("/register?page={page}")
-        } else {
-            format!("/register?{}&page={page}", self.qs)
-        }
+        crate::chrome::page_href("/register", &self.qs, page)
     }
 
     fn export_link(&self, format: &str) -> String {

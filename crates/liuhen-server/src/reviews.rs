@@ -219,9 +219,9 @@ async fn review(
     let back = format!("/records/{id}");
     match s.custody.review_record(&user.principal, &id, &ticks).await {
         Ok(_) => Ok(Redirect::to(&format!("{back}?reviewed=1#review")).into_response()),
-        Err(AppError::Invalid(_)) => {
+        Err(e) => {
+            crate::error::inline(e, t)?.input_only()?;
             Ok(Redirect::to(&format!("{back}?reviewed=error#review")).into_response())
         }
-        Err(e) => Err(PageError::new(e, t)),
     }
 }

@@ -25,6 +25,33 @@ pub fn missing(what: &str) -> bool {
     false
 }
 
+/// The admin URL of the PostgreSQL server the tests' second backend runs on
+/// (`LIUHEN_TEST_PG_URL`). Unset: `None` with a note, a failure under `CI=true`. Every
+/// `for_each_backend` of the test crates asks here.
+pub fn pg_admin_url() -> Option<String> {
+    match std::env::var("LIUHEN_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            missing("LIUHEN_TEST_PG_URL (the PostgreSQL half of the test)");
+            None
+        }
+    }
+}
+
+/// A database name no other test of any process uses at the same time.
+pub fn pg_database_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "liuhen_t_{}_{nanos}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +66,10 @@ mod tests {
         } else {
             assert!(!require_tool(absent));
         }
+    }
+
+    #[test]
+    fn database_names_differ() {
+        assert_ne!(pg_database_name(), pg_database_name());
     }
 }

@@ -52,7 +52,7 @@ impl Custody {
         let made =
             tokio::task::spawn_blocking(move || iso::make_image(&bag, &image, &label)).await?;
         if let Err(e) = made {
-            tracing::warn!(package = %report.package, "no disc image: {e}");
+            tracing::warn!(package = %report.package, error = %crate::error_chain(&e), "no disc image");
         }
         Ok(report)
     }

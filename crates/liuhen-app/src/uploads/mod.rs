@@ -250,7 +250,7 @@ impl Custody {
             if let Ok(guard) = self.uploads.lock(&row.id)
                 && let Err(e) = self.complete_upload(&row, guard, None).await
             {
-                tracing::error!(upload = %row.id, error = %e, "completing an upload failed");
+                tracing::error!(upload = %row.id, error = %crate::error_chain(&e), "completing an upload failed");
             }
         }
         let hours = i64::from(self.config.uploads.idle_expiry_hours);

@@ -16,35 +16,13 @@ use liuhen_app::{Custody, MovableClock, OpenOptions};
 use liuhen_domain::RecordId;
 use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus};
 
+/// Runs `test` on both backends with a movable clock and the temporary directory.
 pub(crate) async fn for_each_backend<F, Fut>(test: F)
 where
     F: Fn(Custody, Arc<MovableClock>, std::path::PathBuf) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = MovableClock::new();
-    let opts = OpenOptions {
-        clock: Some(clock.clone()),
-        ..OpenOptions::new(dir.path().join("sqlite"))
-    };
-    test(Custody::open(opts).await.unwrap(), clock, dir.path().into()).await;
-    if let Ok(admin) = std::env::var("LIUHEN_TEST_PG_URL") {
-        let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
-        let url = liuhen_db::testing::create_pg_database(&admin, &name)
-            .await
-            .unwrap();
-        let clock = MovableClock::new();
-        let custody = Custody::open(OpenOptions {
-            database_url: Some(url),
-            clock: Some(clock.clone()),
-            ..OpenOptions::new(dir.path().join("pg"))
-        })
-        .await
-        .unwrap();
-        test(custody.clone(), clock, dir.path().into()).await;
-        custody.db().close().await;
-        liuhen_db::testing::drop_pg_database(&admin, &name).await;
-    }
+    crate::support::for_each_backend_with("", test).await;
 }
 
 /// The records keeper of 甲局 (the unit of the test cases and records).

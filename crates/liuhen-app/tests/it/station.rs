@@ -6,49 +6,28 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
+use liuhen_app::Custody;
 use liuhen_app::accounts::NewUser;
 use liuhen_app::station::{SlotState, Station};
 use liuhen_app::verify::{Quiet, VerifyOptions};
-use liuhen_app::{Custody, OpenOptions};
 use liuhen_domain::Role;
 use sha2::Digest;
 
 const UNIT: &str = "平顶山高新区应急管理局";
 
-/// Runs `test` on SQLite, then PostgreSQL when `LIUHEN_TEST_PG_URL` is set, each with a
-/// fresh data directory holding `config` as liuhen.toml and a watched root.
+/// Runs `test` on both backends, each with a fresh data directory holding `config` as
+/// liuhen.toml and a watched root of its own.
 async fn for_each_backend<F, Fut>(config: &str, test: F)
 where
     F: Fn(Custody, PathBuf) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let dir = tempfile::tempdir().unwrap();
-    let setup = |name: &str| {
-        let data = dir.path().join(name);
-        std::fs::create_dir_all(&data).unwrap();
-        std::fs::write(data.join("liuhen.toml"), config).unwrap();
-        let root = dir.path().join(format!("{name}-media"));
+    crate::support::for_each_backend_with(config, |c, _, tmp| {
+        let root = tmp.join(format!("media-{}", liuhen_test_support::pg_database_name()));
         std::fs::create_dir_all(&root).unwrap();
-        (data, root)
-    };
-    let (data, root) = setup("sqlite");
-    test(Custody::open(OpenOptions::new(data)).await.unwrap(), root).await;
-    if let Ok(admin) = std::env::var("LIUHEN_TEST_PG_URL") {
-        let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
-        let url = liuhen_db::testing::create_pg_database(&admin, &name)
-            .await
-            .unwrap();
-        let (data, root) = setup("pg");
-        let custody = Custody::open(OpenOptions {
-            database_url: Some(url),
-            ..OpenOptions::new(data)
-        })
-        .await
-        .unwrap();
-        test(custody.clone(), root).await;
-        custody.db().close().await;
-        liuhen_db::testing::drop_pg_database(&admin, &name).await;
-    }
+        test(c, root)
+    })
+    .await;
 }
 
 async fn account(c: &Custody, username: &str, name: &str) -> String {

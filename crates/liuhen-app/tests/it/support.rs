@@ -1,44 +1,58 @@
-//! Helpers shared by the test modules: each test runs on SQLite and, when
-//! `LIUHEN_TEST_PG_URL` names an admin URL, on a fresh PostgreSQL database.
+//! Helpers shared by the test modules: each test runs on SQLite and on a fresh
+//! PostgreSQL database (`LIUHEN_TEST_PG_URL` names an admin URL; required under `CI=true`).
 
 use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use liuhen_app::accounts::NewUser;
-use liuhen_app::{Custody, OpenOptions};
+use liuhen_app::{Custody, MovableClock, OpenOptions};
 use liuhen_domain::Role;
 use liuhen_domain::authz::Principal;
 
+/// Runs `test` on SQLite, then on PostgreSQL.
 pub async fn for_each_backend<F, Fut>(test: F)
 where
     F: Fn(Custody) -> Fut,
     Fut: Future<Output = ()>,
 {
+    for_each_backend_with("", |c, _, _| test(c)).await;
+}
+
+/// The one `for_each_backend`: runs `test` on SQLite, then on a throwaway PostgreSQL
+/// database, each over a fresh data directory `<tmp>/<backend>` holding `config` as
+/// `liuhen.toml` (when not empty), with its own movable clock; `test` also gets the
+/// temporary directory (`<tmp>/sqlite` or `<tmp>/pg` is the data directory).
+pub async fn for_each_backend_with<F, Fut>(config: &str, test: F)
+where
+    F: Fn(Custody, Arc<MovableClock>, PathBuf) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let dir = tempfile::tempdir().unwrap();
-    test(
-        Custody::open(OpenOptions::new(dir.path().join("sqlite")))
-            .await
-            .unwrap(),
-    )
-    .await;
-    let admin = match std::env::var("LIUHEN_TEST_PG_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but LIUHEN_TEST_PG_URL is not set")
+    let open = |name: &str, database_url: Option<String>| {
+        let data = dir.path().join(name);
+        if !config.is_empty() {
+            std::fs::create_dir_all(&data).unwrap();
+            std::fs::write(data.join("liuhen.toml"), config).unwrap();
         }
-        Err(_) => None,
+        let clock = MovableClock::new();
+        let opts = OpenOptions {
+            database_url,
+            clock: Some(clock.clone()),
+            ..OpenOptions::new(data)
+        };
+        async move { (Custody::open(opts).await.unwrap(), clock) }
     };
-    if let Some(admin) = admin {
-        let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
+    let tmp: &Path = dir.path();
+    let (custody, clock) = open("sqlite", None).await;
+    test(custody, clock, tmp.into()).await;
+    if let Some(admin) = liuhen_test_support::pg_admin_url() {
+        let name = liuhen_test_support::pg_database_name();
         let url = liuhen_db::testing::create_pg_database(&admin, &name)
             .await
             .unwrap();
-        let custody = Custody::open(OpenOptions {
-            database_url: Some(url),
-            ..OpenOptions::new(dir.path().join("pg"))
-        })
-        .await
-        .unwrap();
-        test(custody.clone()).await;
+        let (custody, clock) = open("pg", Some(url)).await;
+        test(custody.clone(), clock, tmp.into()).await;
         custody.db().close().await;
         liuhen_db::testing::drop_pg_database(&admin, &name).await;
     }

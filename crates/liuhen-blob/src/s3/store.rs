@@ -341,19 +341,10 @@ impl BlobStore for S3Store {
     }
 
     fn extend_retention(&self, sha: &Sha256Digest, until: Timestamp) -> Result<(), BlobError> {
-        let until = ceil_to_second(until);
-        if let Some(current) = self.retention(sha)? {
-            if until < current {
-                return Err(BlobError::RetentionShortening {
-                    current,
-                    requested: until,
-                });
-            }
-            if until == current {
-                return Ok(());
-            }
+        match crate::extension(self.retention(sha)?, until)? {
+            Some(until) => self.put_retention(&blob_key(sha), None, until),
+            None => Ok(()),
         }
-        self.put_retention(&blob_key(sha), None, until)
     }
 
     /// S3 has no batch call for an object's retention: one `GetObjectRetention` per object

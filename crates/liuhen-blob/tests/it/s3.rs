@@ -9,12 +9,9 @@ use crate::conformance::{conformance, notes_conformance, ts, warrant};
 
 fn fresh_store() -> Option<S3Store> {
     let Ok(endpoint) = std::env::var("LIUHEN_TEST_S3_ENDPOINT") else {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!(
-                "CI=true but LIUHEN_TEST_S3_ENDPOINT is not set: run `eval \"$(scripts/s3-up.sh)\"` first"
-            );
-        }
-        eprintln!("skipping S3 test: LIUHEN_TEST_S3_ENDPOINT not set (see scripts/s3-up.sh)");
+        liuhen_test_support::missing(
+            "LIUHEN_TEST_S3_ENDPOINT (run `eval \"$(scripts/s3-up.sh)\"` first)",
+        );
         return None;
     };
     let var =

@@ -5,21 +5,10 @@ use std::future::Future;
 
 use liuhen_db::Db;
 
-pub fn pg_admin_url() -> Option<String> {
-    match std::env::var("LIUHEN_TEST_PG_URL") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("CI=true but LIUHEN_TEST_PG_URL is not set: PostgreSQL tests cannot be skipped")
-        }
-        Err(_) => {
-            eprintln!("note: LIUHEN_TEST_PG_URL unset, PostgreSQL half of the suite skipped");
-            None
-        }
-    }
-}
+pub use liuhen_test_support::pg_admin_url;
 
 pub async fn fresh_pg(admin: &str) -> (Db, String) {
-    let name = format!("liuhen_t_{}", uuid::Uuid::now_v7().simple());
+    let name = liuhen_test_support::pg_database_name();
     let url = liuhen_db::testing::create_pg_database(admin, &name)
         .await
         .expect("create a test database on LIUHEN_TEST_PG_URL");

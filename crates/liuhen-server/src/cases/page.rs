@@ -5,7 +5,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use liuhen_app::AppError;
 use liuhen_app::case_work::CaseDossier;
@@ -228,9 +227,9 @@ pub(super) async fn finish(
             Ok(Redirect::to(&format!("/cases/{case}?done={done}{anchor}")).into_response())
         }
         Err(e) => {
-            let msg = user_message(e, t)?;
-            let page = render(s, t, user, case, None, Some(msg)).await?;
-            Ok((StatusCode::BAD_REQUEST, page).into_response())
+            let shown = user_message(e, t)?;
+            let page = render(s, t, user, case, None, Some(shown.message)).await?;
+            Ok((shown.status, page).into_response())
         }
     }
 }

@@ -21,50 +21,26 @@ pub fn level_class(l: Level) -> &'static str {
     }
 }
 
-/// A value and its label, for selects and checkboxes.
-pub struct Opt {
-    pub code: &'static str,
-    pub label: &'static str,
-}
+pub use crate::chrome::Opt;
+use crate::chrome::options;
 
 pub fn categories(t: Tr) -> Vec<Opt> {
-    CaseCategory::ALL
-        .iter()
-        .map(|c| Opt {
-            code: c.code(),
-            label: t.label(*c),
-        })
-        .collect()
+    options(&CaseCategory::ALL, t)
 }
 
 pub fn statuses(t: Tr) -> Vec<Opt> {
-    [CaseStatus::Open, CaseStatus::Decided, CaseStatus::Archived]
-        .iter()
-        .map(|c| Opt {
-            code: c.code(),
-            label: t.label(*c),
-        })
-        .collect()
+    options(
+        &[CaseStatus::Open, CaseStatus::Decided, CaseStatus::Archived],
+        t,
+    )
 }
 
 pub fn flags(t: Tr) -> Vec<Opt> {
-    CaseFlag::ALL
-        .iter()
-        .map(|f| Opt {
-            code: f.code(),
-            label: t.label(*f),
-        })
-        .collect()
+    options(&CaseFlag::ALL, t)
 }
 
 pub fn reasons(t: Tr) -> Vec<Opt> {
-    InterruptionReason::ALL
-        .iter()
-        .map(|r| Opt {
-            code: r.code(),
-            label: t.label(*r),
-        })
-        .collect()
+    options(&InterruptionReason::ALL, t)
 }
 
 /// One row of the checklist, for the "add a step" form.

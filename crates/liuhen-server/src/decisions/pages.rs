@@ -52,14 +52,9 @@ fn when(ms: i64, tz: &jiff::tz::TimeZone) -> String {
         .unwrap_or_default()
 }
 
-/// Errors a person can correct are shown on the page; the rest become error pages.
+/// Errors a person can act on are shown on the page; the rest become error pages.
 fn flash(e: AppError, t: Tr) -> Result<String, PageError> {
-    match e {
-        AppError::Invalid(m) => Ok(m),
-        AppError::Refused { message, .. } => Ok(message),
-        AppError::Forbidden { message, .. } => Ok(message.to_owned()),
-        other => Err(PageError::new(other, t)),
-    }
+    Ok(crate::error::inline(e, t)?.message)
 }
 
 pub struct Line {

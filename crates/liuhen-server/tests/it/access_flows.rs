@@ -9,6 +9,8 @@ use serde_json::{Value, json};
 
 use crate::access_world::{GX, World};
 
+use crate::support::Entry;
+
 fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
@@ -28,7 +30,14 @@ async fn refused_logged(w: &World, request: &str, actor_key: &str, reason: &str)
     w.entries(&format!("request:{request}"))
         .await
         .into_iter()
-        .any(|(a, action, d)| a == actor && action == "access.refused" && d["reason"] == reason)
+        .any(
+            |Entry {
+                 actor: a,
+                 action,
+                 details: d,
+                 ..
+             }| a == actor && action == "access.refused" && d["reason"] == reason,
+        )
 }
 
 #[tokio::test]
@@ -110,7 +119,10 @@ async fn a_copy_passes_legal_review_and_leader_approval_and_is_made_with_its_fee
     assert_eq!(s, 400, "paid once");
     // The log carries what the access register needs.
     let log = w.entries(&format!("request:{rid}")).await;
-    let actions: Vec<&str> = log.iter().map(|(_, a, _)| a.as_str()).collect();
+    let actions: Vec<&str> = log
+        .iter()
+        .map(|Entry { action: a, .. }| a.as_str())
+        .collect();
     assert_eq!(
         actions,
         [
@@ -120,29 +132,29 @@ async fn a_copy_passes_legal_review_and_leader_approval_and_is_made_with_its_fee
             "fee.paid"
         ]
     );
-    let filed = &log[0].2;
+    let filed = &log[0].details;
     assert_eq!(filed["kind"], "copy");
     assert_eq!(filed["purpose"], "行政诉讼举证");
     assert_eq!(filed["requester"]["name"], "张伟");
     assert_eq!(filed["requester"]["type"], "internal");
     assert_eq!(filed["records"].as_array().unwrap().len(), 2);
-    assert_eq!(log[1].2["step"], "legal_review");
-    assert_eq!(log[1].2["decision"], "approve");
-    assert_eq!(log[2].2["step"], "leader_approval");
-    assert_eq!(log[2].2["approved_by"], json!(["陈静", "杨军"]));
-    assert_eq!(log[3].2["fee_cents"], 2200);
-    assert_eq!(log[3].2["receipt_no"], "NO.20261129-001");
+    assert_eq!(log[1].details["step"], "legal_review");
+    assert_eq!(log[1].details["decision"], "approve");
+    assert_eq!(log[2].details["step"], "leader_approval");
+    assert_eq!(log[2].details["approved_by"], json!(["陈静", "杨军"]));
+    assert_eq!(log[3].details["fee_cents"], 2200);
+    assert_eq!(log[3].details["receipt_no"], "NO.20261129-001");
     for r in &recs {
         let made: Vec<_> = w
             .entries(&format!("record:{r}"))
             .await
             .into_iter()
-            .filter(|(_, a, _)| a == "copy.made")
+            .filter(|Entry { action: a, .. }| a == "copy.made")
             .collect();
         assert_eq!(made.len(), 1);
-        assert_eq!(made[0].2["request"], rid.as_str());
-        assert_eq!(made[0].2["fee_cents"], 2200);
-        assert_eq!(made[0].2["approved_by"], json!(["陈静", "杨军"]));
+        assert_eq!(made[0].details["request"], rid.as_str());
+        assert_eq!(made[0].details["fee_cents"], 2200);
+        assert_eq!(made[0].details["approved_by"], json!(["陈静", "杨军"]));
     }
 }
 
@@ -325,10 +337,10 @@ async fn a_view_grant_covers_exactly_its_records_and_revocation_stops_it_at_once
     let v = viewed
         .iter()
         .rev()
-        .find(|(_, a, _)| a == "record.viewed")
+        .find(|Entry { action: a, .. }| a == "record.viewed")
         .unwrap();
-    assert_eq!(v.2["grant"], grant.as_str());
-    assert_eq!(v.2["purpose"], "类案研究");
+    assert_eq!(v.details["grant"], grant.as_str());
+    assert_eq!(v.details["purpose"], "类案研究");
     let (s, _) = w
         .post(
             "officer",
@@ -362,14 +374,20 @@ async fn a_view_grant_covers_exactly_its_records_and_revocation_stops_it_at_once
         "{v}"
     );
     let log = w.entries(&format!("request:{}", id(&req))).await;
-    assert!(
-        log.iter()
-            .any(|(_, a, d)| a == "access.granted" && d["grant"] == grant.as_str())
-    );
-    assert!(
-        log.iter()
-            .any(|(_, a, d)| a == "access.revoked" && d["grant"] == grant.as_str())
-    );
+    assert!(log.iter().any(
+        |Entry {
+             action: a,
+             details: d,
+             ..
+         }| a == "access.granted" && d["grant"] == grant.as_str()
+    ));
+    assert!(log.iter().any(
+        |Entry {
+             action: a,
+             details: d,
+             ..
+         }| a == "access.revoked" && d["grant"] == grant.as_str()
+    ));
 }
 
 #[tokio::test]
@@ -460,7 +478,10 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
     let (_, v) = w.get("keeper", "/api/v1/access/loans").await;
     assert_eq!(v["loans"], json!([]));
     let log = w.entries(&format!("request:{lid}")).await;
-    let actions: Vec<&str> = log.iter().map(|(_, a, _)| a.as_str()).collect();
+    let actions: Vec<&str> = log
+        .iter()
+        .map(|Entry { action: a, .. }| a.as_str())
+        .collect();
     assert_eq!(
         actions,
         [
@@ -474,7 +495,7 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
         ],
         "the deputy head's early decision is refused and logged; consent, then approval"
     );
-    assert_eq!(log[6].2["overdue"], true);
+    assert_eq!(log[6].details["overdue"], true);
 }
 
 #[tokio::test]
@@ -558,14 +579,20 @@ async fn outside_requests_need_their_papers_and_parties_see_conclusive_documents
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["fee_cents"], 2000);
     let log = w.entries(&format!("request:{rid}")).await;
-    let visit = log.iter().find(|(_, a, _)| a == "visit.outside").unwrap();
-    assert_eq!(visit.2["requester"]["type"], "lawyer");
-    assert_eq!(visit.2["requester"]["name"], "孙律师");
+    let visit = log
+        .iter()
+        .find(|Entry { action: a, .. }| a == "visit.outside")
+        .unwrap();
+    assert_eq!(visit.details["requester"]["type"], "lawyer");
+    assert_eq!(visit.details["requester"]["name"], "孙律师");
     assert_eq!(
-        visit.2["legal_basis"],
+        visit.details["legal_basis"],
         "当事人已提起行政诉讼（某区人民法院受理）"
     );
-    assert_eq!(visit.2["approved_by"], json!(["郭磊", "陈静", "杨军"]));
+    assert_eq!(
+        visit.details["approved_by"],
+        json!(["郭磊", "陈静", "杨军"])
+    );
     // A court needs no conclusive mark; a party does.
     let court = json!({ "kind": "outside", "records": [recs[1]], "purpose": "审理需要",
         "outside": { "type": "court", "name": "法官", "unit": "某区人民法院", "id_number": "1", "copy": false } });

@@ -6,6 +6,8 @@ use serde_json::json;
 
 use crate::access_world::{GX, World};
 
+use crate::support::Entry;
+
 #[tokio::test]
 async fn case_pages_link_to_their_labels_for_those_who_label_cases() {
     let w = World::new().await;
@@ -154,12 +156,12 @@ async fn paper_scans_open_from_the_request_for_those_involved_and_are_logged() {
         .entries(&format!("request:{rid}"))
         .await
         .into_iter()
-        .filter(|(_, a, _)| a == "access.paper_viewed")
+        .filter(|Entry { action: a, .. }| a == "access.paper_viewed")
         .collect();
     assert_eq!(viewed.len(), 3, "{viewed:?}");
-    assert_eq!(viewed[0].0, w.who("keeper").principal.user_id);
-    assert_eq!(viewed[0].2["paper"], "id_card");
-    assert_eq!(viewed[0].2["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(viewed[0].actor, w.who("keeper").principal.user_id);
+    assert_eq!(viewed[0].details["paper"], "id_card");
+    assert_eq!(viewed[0].details["sha256"].as_str().unwrap().len(), 64);
 }
 
 /// Issue 10: an outside requester's papers (ID card) are personal information — only who
@@ -234,7 +236,13 @@ async fn paper_scan_by_an_unrelated_approver_is_refused() {
         .entries(&format!("request:{rid}"))
         .await
         .into_iter()
-        .filter(|(_, a, d)| a == "access.refused" && d["reason"] == "not_deciding_or_handling")
+        .filter(
+            |Entry {
+                 action: a,
+                 details: d,
+                 ..
+             }| a == "access.refused" && d["reason"] == "not_deciding_or_handling",
+        )
         .count();
     assert_eq!(refused, 6, "each refusal is logged (3 before, 3 after)");
 }

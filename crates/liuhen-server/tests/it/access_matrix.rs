@@ -20,6 +20,7 @@ mod absences;
 mod oracle;
 
 use self::oracle::{GRANTEES, ORACLE, oracle};
+use crate::support::Entry;
 
 /// A record state as the test set it up.
 struct State {
@@ -433,12 +434,19 @@ async fn every_role_action_and_record_state_matches_the_policy() {
             .entries(&format!("record:{record}"))
             .await
             .into_iter()
-            .any(|(actor, a, d)| {
-                a == "access.refused"
-                    && actor == *user
-                    && d["action"] == *action
-                    && d["reason"].is_string()
-            });
+            .any(
+                |Entry {
+                     actor,
+                     action: a,
+                     details: d,
+                     ..
+                 }| {
+                    a == "access.refused"
+                        && actor == *user
+                        && d["action"] == *action
+                        && d["reason"].is_string()
+                },
+            );
         if !logged {
             missing.push(format!("{user} {record} {action}"));
         }

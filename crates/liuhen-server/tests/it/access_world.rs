@@ -14,7 +14,7 @@ use liuhen_domain::case::{CaseCategory, CaseFlags};
 use liuhen_domain::{Classification, Role};
 use serde_json::{Value, json};
 
-use crate::support::{TEST_PASSWORD, TestApp};
+use crate::support::{Entry, TEST_PASSWORD, TestApp};
 
 pub const GX: &str = "平顶山高新区应急管理局";
 pub const WD: &str = "卫东区应急管理局";
@@ -405,19 +405,8 @@ impl World {
         .await
     }
 
-    /// The log entries about `subject`: (actor, action, details).
-    pub async fn entries(&self, subject: &str) -> Vec<(String, String, Value)> {
-        self.app
-            .custody
-            .db()
-            .entries_for(subject)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| {
-                let body: Value = serde_json::from_str(&e.body).unwrap();
-                (e.actor, e.action, body["details"].clone())
-            })
-            .collect()
+    /// The log entries about `subject`.
+    pub async fn entries(&self, subject: &str) -> Vec<Entry> {
+        self.app.entries(subject).await
     }
 }

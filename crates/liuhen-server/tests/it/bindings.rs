@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::access_world::{GX, World};
 
+use crate::support::Entry;
+
 async fn tamper_alerts(w: &World) -> Vec<Value> {
     let (s, v) = w
         .get("supervisor", "/api/v1/alerts?kind=tamper_attempt")
@@ -15,11 +17,17 @@ async fn tamper_alerts(w: &World) -> Vec<Value> {
     v["alerts"].as_array().unwrap().clone()
 }
 
-fn binding_refusals(entries: &[(String, String, Value)]) -> Vec<Value> {
+fn binding_refusals(entries: &[Entry]) -> Vec<Value> {
     entries
         .iter()
-        .filter(|(_, a, d)| a == "access.refused" && d["reason"] == "binding_broken")
-        .map(|(_, _, d)| d.clone())
+        .filter(
+            |Entry {
+                 action: a,
+                 details: d,
+                 ..
+             }| a == "access.refused" && d["reason"] == "binding_broken",
+        )
+        .map(|Entry { details: d, .. }| d.clone())
         .collect()
 }
 

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::access_world::{GX, World};
 
+use crate::support::Entry;
+
 async fn problems(w: &World) -> Vec<(String, String)> {
     let r = w
         .app
@@ -75,8 +77,8 @@ async fn a_corrupted_original_download_is_cut_and_alerted() {
     let entries = w.entries(&format!("record:{id}")).await;
     let cut: Vec<&Value> = entries
         .iter()
-        .filter(|(_, a, _)| a == "record.download_aborted")
-        .map(|(_, _, d)| d)
+        .filter(|Entry { action: a, .. }| a == "record.download_aborted")
+        .map(|Entry { details: d, .. }| d)
         .collect();
     assert_eq!(cut.len(), 1, "{entries:?}");
     assert_eq!(cut[0]["expected_sha256"], record.sha256.to_hex());

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::access_world::{GX, WD, World};
 
+use crate::support::Entry;
+
 /// The first step of a case (the world's cases have one).
 async fn step_of(w: &World, case: &str) -> String {
     w.app.custody.case_steps(case).await.unwrap()[0]
@@ -536,9 +538,16 @@ async fn names_before_0013_are_mapped_only_when_unambiguous_and_verify_holds() {
             .is_empty()
     );
     let logged = w.entries(&format!("record:{ambiguous}")).await;
-    assert!(logged.iter().any(|(actor, action, d)| actor == "tester"
-        && action == "record.metadata_changed"
-        && d["record"]["officer_id"] == ids[2].as_str()));
+    assert!(logged.iter().any(
+        |Entry {
+             actor,
+             action,
+             details: d,
+             ..
+         }| actor == "tester"
+            && action == "record.metadata_changed"
+            && d["record"]["officer_id"] == ids[2].as_str()
+    ));
     assert!(problems(&w).await.is_empty(), "{:?}", problems(&w).await);
     // An account set outside liuhen is caught.
     w.sql(

@@ -5,6 +5,8 @@ use serde_json::json;
 
 use crate::access_world::{GX, World};
 
+use crate::support::Entry;
+
 #[tokio::test]
 async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it() {
     let w = World::new().await;
@@ -62,11 +64,14 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
     let log = w.entries(&format!("request:{rid}")).await;
     let exported = log
         .iter()
-        .find(|(_, a, _)| a == "package.exported")
+        .find(|Entry { action: a, .. }| a == "package.exported")
         .expect("export logged");
-    let package = exported.2["package"].as_str().unwrap().to_owned();
-    assert_eq!(exported.2["case"], case.as_str());
-    assert_eq!(exported.2["manifest_sha256"].as_str().unwrap().len(), 64);
+    let package = exported.details["package"].as_str().unwrap().to_owned();
+    assert_eq!(exported.details["case"], case.as_str());
+    assert_eq!(
+        exported.details["manifest_sha256"].as_str().unwrap().len(),
+        64
+    );
 
     let (_, html) = page(format!("/access/requests/{rid}")).await;
     assert!(html.contains(&package), "the request lists its package");
@@ -137,11 +142,11 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
         .entries(&format!("request:{rid}"))
         .await
         .into_iter()
-        .filter(|(_, a, _)| a == "package.burn_confirmed")
+        .filter(|Entry { action: a, .. }| a == "package.burn_confirmed")
         .collect();
     assert_eq!(confirmed.len(), 1);
-    assert_eq!(confirmed[0].2["name"], "孙鹏");
-    assert_eq!(confirmed[0].2["package"], package.as_str());
+    assert_eq!(confirmed[0].details["name"], "孙鹏");
+    assert_eq!(confirmed[0].details["package"], package.as_str());
 
     let res = http
         .get(w.app.url(&format!("{burn}/form.pdf")))

@@ -37,20 +37,6 @@ async fn ingest(app: &TestApp, name: &str) -> (String, Vec<u8>) {
     (id, std::fs::read(path).unwrap())
 }
 
-async fn entries(app: &TestApp, subject: &str) -> Vec<(String, String, serde_json::Value)> {
-    app.custody
-        .db()
-        .entries_for(subject)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| {
-            let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
-            (e.action, e.actor, body["details"].clone())
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn media_is_served_with_ranges_and_etag() {
     let app = TestApp::new().await;
@@ -152,13 +138,16 @@ async fn another_officer_is_refused_and_the_refusal_logged() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let log = entries(&app, &format!("record:{id}")).await;
-    let refused: Vec<_> = log.iter().filter(|e| e.0 == "access.refused").collect();
+    let log = app.entries(&format!("record:{id}")).await;
+    let refused: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "access.refused")
+        .collect();
     assert_eq!(refused.len(), 3);
     assert!(
         refused
             .iter()
-            .all(|e| e.1 == other_id && e.2["action"] == "record.play")
+            .all(|e| e.actor == other_id && e.details["action"] == "record.play")
     );
     let res = http
         .get(app.url(&format!("/records/{id}/media")))
@@ -180,18 +169,18 @@ async fn playback_reports_are_logged_with_their_intervals() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let log = entries(&app, &format!("record:{id}")).await;
+    let log = app.entries(&format!("record:{id}")).await;
     let played = log.last().unwrap();
     assert_eq!(
-        (played.0.as_str(), played.1.as_str()),
+        (played.action.as_str(), played.actor.as_str()),
         ("record.played", uid.as_str())
     );
     // The body is RFC 8785 (log format 2): whole seconds are printed without a fraction.
     assert_eq!(
-        played.2["intervals"],
+        played.details["intervals"],
         serde_json::json!([[0, 4.5], [3, 6], [10, 13.5]])
     );
-    assert_eq!(played.2["seconds"], 9.5);
+    assert_eq!(played.details["seconds"], 9.5);
 
     let n = log.len();
     for bad in [
@@ -205,7 +194,7 @@ async fn playback_reports_are_logged_with_their_intervals() {
         let res = post(bad.clone()).await.unwrap();
         assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
-    assert_eq!(entries(&app, &format!("record:{id}")).await.len(), n);
+    assert_eq!(app.entries(&format!("record:{id}")).await.len(), n);
 }
 
 #[tokio::test]
@@ -245,15 +234,20 @@ async fn proxies_are_made_for_what_browsers_cannot_play() {
         assert_eq!(res.status(), StatusCode::OK);
         assert_eq!(res.headers()["content-type"], "image/jpeg");
         assert_eq!(&res.bytes().await.unwrap()[..2], b"\xff\xd8");
-        let log = entries(&app, &format!("record:{id}")).await;
-        let made: Vec<_> = log.iter().filter(|e| e.0 == "derivative.created").collect();
+        let log = app.entries(&format!("record:{id}")).await;
+        let made: Vec<_> = log
+            .iter()
+            .filter(|e| e.action == "derivative.created")
+            .collect();
         assert_eq!(made.len(), 2, "proxy and thumbnail");
-        assert!(made.iter().all(|e| e.2["status"] == "ready"));
+        assert!(made.iter().all(|e| e.details["status"] == "ready"));
     }
     // The MP4 plays as it is: only a thumbnail.
-    let log = entries(&app, &format!("record:{mp4}")).await;
+    let log = app.entries(&format!("record:{mp4}")).await;
     assert_eq!(
-        log.iter().filter(|e| e.0 == "derivative.created").count(),
+        log.iter()
+            .filter(|e| e.action == "derivative.created")
+            .count(),
         1
     );
     // The original is untouched.

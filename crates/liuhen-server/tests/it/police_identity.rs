@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::access_world::{GX, WD, World};
-use crate::support::TEST_PASSWORD;
+use crate::support::{Entry, TEST_PASSWORD};
 use crate::uploads::{TUS, b64};
 
 /// A signed-in browser session of `key`: (client, CSRF token).
@@ -153,7 +153,12 @@ async fn a_police_number_is_set_by_the_administrators_session_never_by_a_token()
     assert_eq!(by.user_id, camera);
     let logged = w.entries(&format!("user:{officer}")).await;
     assert!(logged.iter().any(
-        |(actor, action, d)| actor == &w.who("sysadmin").principal.user_id
+        |Entry {
+             actor,
+             action,
+             details: d,
+             ..
+         }| actor == &w.who("sysadmin").principal.user_id
             && action == "account.police_number"
             && d["to"] == "012345"
     ));
@@ -394,14 +399,21 @@ async fn the_unresolved_identities_page_lets_the_units_keeper_resolve_each_row()
     );
     let keeper_id = &w.who("keeper").principal.user_id;
     let logged = w.entries(&format!("record:{record}")).await;
-    assert!(logged.iter().any(|(actor, action, d)| actor == keeper_id
-        && action == "record.metadata_changed"
-        && d["reason"] == "经核对为陈某某"));
+    assert!(logged.iter().any(
+        |Entry {
+             actor,
+             action,
+             details: d,
+             ..
+         }| actor == keeper_id
+            && action == "record.metadata_changed"
+            && d["reason"] == "经核对为陈某某"
+    ));
     let logged = w.entries(&format!("case:{case}")).await;
     assert!(
         logged
             .iter()
-            .any(|(actor, action, _)| actor == keeper_id && action == "case.edited")
+            .any(|Entry { actor, action, .. }| actor == keeper_id && action == "case.edited")
     );
     let (_, html) = page(&keeper, "/admin/identities?done=1").await;
     assert!(html.contains("已对应") && html.contains(r#"id="no-records""#));

@@ -5,6 +5,8 @@ use serde_json::json;
 
 use crate::access_world::{GX, World};
 
+use crate::support::Entry;
+
 #[tokio::test]
 async fn courts_requisition_files_through_their_own_path() {
     let w = World::new().await;
@@ -74,15 +76,18 @@ async fn courts_requisition_files_through_their_own_path() {
 
     // Recorded as a requisition: its own log action and register kind.
     let log = w.entries(&format!("request:{rid}")).await;
-    let actions: Vec<&str> = log.iter().map(|(_, a, _)| a.as_str()).collect();
+    let actions: Vec<&str> = log
+        .iter()
+        .map(|Entry { action: a, .. }| a.as_str())
+        .collect();
     assert!(actions.contains(&"file.requisitioned"), "{actions:?}");
     assert!(!actions.contains(&"visit.outside"), "{actions:?}");
     let entry = log
         .iter()
-        .find(|(_, a, _)| a == "file.requisitioned")
+        .find(|Entry { action: a, .. }| a == "file.requisitioned")
         .unwrap();
-    assert_eq!(entry.2["requester"]["type"], "court");
-    assert_eq!(entry.2["legal_basis"], "（2026）豫0402行初12号");
+    assert_eq!(entry.details["requester"]["type"], "court");
+    assert_eq!(entry.details["legal_basis"], "（2026）豫0402行初12号");
     let (s, v) = w
         .get(
             "archive",

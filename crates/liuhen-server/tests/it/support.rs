@@ -28,6 +28,14 @@ pub struct TestApp {
     totp: Mutex<HashMap<String, (TotpSecret, i64)>>,
 }
 
+/// A log entry as the tests read it: who, what, and the entry's `details`.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub actor: String,
+    pub action: String,
+    pub details: serde_json::Value,
+}
+
 impl TestApp {
     pub async fn new() -> Self {
         Self::with_config("").await
@@ -53,20 +61,10 @@ impl TestApp {
         Fut: std::future::Future<Output = ()>,
     {
         test(Self::build(tempfile::tempdir().unwrap(), toml, files, None).await).await;
-        let admin = match std::env::var("LIUHEN_TEST_PG_URL") {
-            Ok(url) => url,
-            Err(_) => {
-                liuhen_test_support::missing("LIUHEN_TEST_PG_URL (the PostgreSQL run)");
-                return;
-            }
+        let Some(admin) = liuhen_test_support::pg_admin_url() else {
+            return;
         };
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let name = format!(
-            "liuhen_t_{}_{}_{}",
-            std::process::id(),
-            jiff::Timestamp::now().as_millisecond(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        );
+        let name = liuhen_test_support::pg_database_name();
         let url = liuhen_db::testing::create_pg_database(&admin, &name)
             .await
             .unwrap();
@@ -275,6 +273,25 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The log entries about `subject` (`record:<id>`, `request:<id>`, …), oldest first.
+    pub async fn entries(&self, subject: &str) -> Vec<Entry> {
+        self.custody
+            .db()
+            .entries_for(subject)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
+                Entry {
+                    actor: e.actor,
+                    action: e.action,
+                    details: body["details"].clone(),
+                }
+            })
+            .collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -318,11 +335,7 @@ pub fn pdf_text(path: &std::path::Path) -> Option<String> {
             Some(String::from_utf8(out.stdout).expect("pdftotext writes UTF-8"))
         }
         Err(e) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "pdftotext (poppler-utils) is required under CI=true: {e}"
-            );
-            eprintln!("note: pdftotext not available ({e}); PDF text not checked");
+            liuhen_test_support::missing(&format!("pdftotext (poppler-utils): {e}"));
             None
         }
     }

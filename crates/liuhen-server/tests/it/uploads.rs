@@ -124,20 +124,6 @@ fn corpus(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-async fn actions_for(app: &TestApp, subject: &str) -> Vec<(String, String, serde_json::Value)> {
-    app.custody
-        .db()
-        .entries_for(subject)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| {
-            let body: serde_json::Value = serde_json::from_str(&e.body).unwrap();
-            (e.action, e.actor, body["details"].clone())
-        })
-        .collect()
-}
-
 fn partial_files(app: &TestApp) -> Vec<String> {
     match std::fs::read_dir(app.data.join("uploads")) {
         Ok(rd) => rd
@@ -226,13 +212,13 @@ async fn upload_in_three_chunks_becomes_a_logged_record() {
         expected
     );
 
-    let log = actions_for(&app, &format!("record:{record_id}")).await;
-    assert_eq!(log[0].0, "record.ingested");
-    assert_eq!(log[0].1, uid);
-    assert_eq!(log[0].2["source"], format!("upload:{id}"));
-    let started = actions_for(&app, &format!("upload:{id}")).await;
-    assert_eq!(started[0].0, "upload.started");
-    assert_eq!(started[0].2["length"], data.len());
+    let log = app.entries(&format!("record:{record_id}")).await;
+    assert_eq!(log[0].action, "record.ingested");
+    assert_eq!(log[0].actor, uid);
+    assert_eq!(log[0].details["source"], format!("upload:{id}"));
+    let started = app.entries(&format!("upload:{id}")).await;
+    assert_eq!(started[0].action, "upload.started");
+    assert_eq!(started[0].details["length"], data.len());
     assert!(partial_files(&app).is_empty(), "the partial file is gone");
 
     // HEAD after completion still answers, naming the record.
@@ -247,8 +233,8 @@ async fn upload_in_three_chunks_becomes_a_logged_record() {
     let res = tus.patch(&loc2, 0, &data, None).await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(res.headers()["liuhen-record-id"], record_id.as_str());
-    let log = actions_for(&app, &format!("record:{record_id}")).await;
-    assert_eq!(log.last().unwrap().0, "record.duplicate");
+    let log = app.entries(&format!("record:{record_id}")).await;
+    assert_eq!(log.last().unwrap().action, "record.duplicate");
 }
 
 #[tokio::test]
@@ -349,10 +335,10 @@ async fn termination_removes_the_partial_data_and_is_logged() {
     assert!(partial_files(&app).is_empty());
     assert_eq!(tus.head(&loc).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(tus.patch(&loc, 4000, &[1u8; 10], None).await.status(), 404);
-    let log = actions_for(&app, &format!("upload:{id}")).await;
-    assert_eq!(log.last().unwrap().0, "upload.terminated");
-    assert_eq!(log.last().unwrap().1, uid);
-    assert_eq!(log.last().unwrap().2["offset"], 4000);
+    let log = app.entries(&format!("upload:{id}")).await;
+    assert_eq!(log.last().unwrap().action, "upload.terminated");
+    assert_eq!(log.last().unwrap().actor, uid);
+    assert_eq!(log.last().unwrap().details["offset"], 4000);
 }
 
 #[tokio::test]
@@ -434,13 +420,16 @@ async fn another_user_cannot_touch_the_upload() {
     let res = intruder.req(Method::DELETE, &loc).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert_eq!(tus.offset(&loc).await, 0);
-    let log = actions_for(&app, &format!("upload:{id}")).await;
-    let refused: Vec<_> = log.iter().filter(|e| e.0 == "access.refused").collect();
+    let log = app.entries(&format!("upload:{id}")).await;
+    let refused: Vec<_> = log
+        .iter()
+        .filter(|e| e.action == "access.refused")
+        .collect();
     assert_eq!(refused.len(), 3);
     assert!(
         refused
             .iter()
-            .all(|e| e.1 == other_id && e.2["reason"] == "not_owner")
+            .all(|e| e.actor == other_id && e.details["reason"] == "not_owner")
     );
     // No credentials at all.
     let res = reqwest::Client::new()
@@ -529,13 +518,13 @@ async fn too_large_is_413_and_idle_uploads_expire() {
     assert_eq!(app.custody.sweep_uploads(later).await.unwrap(), 1);
     assert!(partial_files(&app).is_empty());
     assert_eq!(tus.head(&loc).await.status(), StatusCode::NOT_FOUND);
-    let log = actions_for(&app, &format!("upload:{id}")).await;
+    let log = app.entries(&format!("upload:{id}")).await;
     let last = log.last().unwrap();
     assert_eq!(
-        (last.0.as_str(), last.1.as_str()),
+        (last.action.as_str(), last.actor.as_str()),
         ("upload.terminated", "system")
     );
-    assert_eq!(last.2["reason"], "expired");
+    assert_eq!(last.details["reason"], "expired");
 }
 
 #[tokio::test]
