@@ -68,9 +68,9 @@ async fn the_legal_office_sees_the_records_it_reviews_while_the_request_waits() 
     let legal = w.who("legal").principal.user_id.clone();
     let entries = w.entries(&format!("record:{asked}")).await;
     assert!(
-        entries
-            .iter()
-            .any(|(a, act, d)| a == &legal && act == "record.played" && d["reviewing"] == rid),
+        entries.iter().any(|e| e.actor == legal
+            && e.action == "record.played"
+            && e.details["reviewing"] == rid),
         "{entries:?}"
     );
     let (s, v) = w.decide("legal", &req, "approve").await;
