@@ -52,7 +52,8 @@ async fn a_server_with_foreign_keys_refuses_to_start_and_joins_with_the_groups()
     // A fresh data directory on the same database: no keys are made, the start refused.
     let fresh = TestApp::new();
     configure(&fresh, &config);
-    let out = fresh.run(&["serve", "--listen", "127.0.0.1:0"]);
+    first.share_operator_with(&fresh);
+    let out = fresh.run_anonymous(&["serve", "--listen", "127.0.0.1:0"]);
     refused(&out, "has none");
     assert!(!fresh.data.join("keys/ed25519.key").exists(), "no key made");
 
@@ -74,7 +75,7 @@ async fn a_server_with_foreign_keys_refuses_to_start_and_joins_with_the_groups()
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = fresh.run(&["keys", "import", bundle.to_str().unwrap()]);
+    let out = fresh.run_anonymous(&["keys", "import", bundle.to_str().unwrap()]);
     assert!(
         out.status.success(),
         "{}",

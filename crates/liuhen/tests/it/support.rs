@@ -62,6 +62,12 @@ impl TestApp {
         c
     }
 
+    /// Lets `other` (another data directory on this one's database) run as this one's
+    /// operator, whose account already exists there.
+    pub fn share_operator_with(&self, other: &TestApp) {
+        let _ = other.token_file.set(self.operator_token_file());
+    }
+
     /// The operator's token file: a records keeper and officer (`operator`, 值守员) of
     /// `OPERATOR_UNIT` holding a token with every scope.
     pub fn operator_token_file(&self) -> PathBuf {

@@ -7,8 +7,8 @@ use sqlx::SqlitePool;
 
 use crate::support::{TestApp, codes};
 
-/// Two ingests of three files each: entries 0 (keys) 1–3, 4–6; checkpoints of size 4 and
-/// 7, in the database and as notes in the blob store (and the witness directory, if set).
+/// Two ingests of three files each: entries 0 (keys), 1–3 (the operator's account and
+/// token), 4–6, 7–9; checkpoints of size 7 and 10, in the database and as notes in the blob store (and the witness directory, if set).
 fn custody(app: &TestApp) -> Vec<Value> {
     let a = app.make_files("a", 3, 40_000, 1);
     let b = app.make_files("b", 3, 40_000, 2);
@@ -26,7 +26,7 @@ fn custody(app: &TestApp) -> Vec<Value> {
     names.sort();
     assert_eq!(
         names,
-        ["00000000000000000004.note", "00000000000000000007.note"]
+        ["00000000000000000007.note", "00000000000000000010.note"]
     );
     reports
 }
@@ -133,31 +133,31 @@ fn failing_codes(app: &TestApp) -> (Vec<String>, Value) {
 }
 
 /// The last rows of the log deleted (with their checkpoint and record rows), the head
-/// made to agree: the database's own checkpoint (size 4) still holds, the note of size 7
+/// made to agree: the database's own checkpoint (size 7) still holds, the note of size 10
 /// outside it does not.
 #[tokio::test]
 async fn last_rows_deleted_with_the_head_fixed() {
     let app = TestApp::new();
     let reports = custody(&app);
     let db = app.sql().await;
-    cut(&db, 5, &reports).await;
+    cut(&db, 8, &reports).await;
     db.close().await;
     let (codes, report) = failing_codes(&app);
     assert_eq!(codes, ["checkpoint_external_beyond_log"], "{report:#}");
     let msg = report["problems"][0]["message"].as_str().unwrap();
     assert!(
-        msg.contains("covers 7 entries") && msg.contains("holds only 5"),
+        msg.contains("covers 10 entries") && msg.contains("holds only 8"),
         "{msg}"
     );
 }
 
-/// The log cut back to exactly its (database) checkpoint of size 4.
+/// The log cut back to exactly its (database) checkpoint of size 7.
 #[tokio::test]
 async fn log_truncated_to_the_latest_checkpoint() {
     let app = TestApp::new();
     let reports = custody(&app);
     let db = app.sql().await;
-    cut(&db, 4, &reports).await;
+    cut(&db, 7, &reports).await;
     db.close().await;
     let (codes, report) = failing_codes(&app);
     assert_eq!(codes, ["checkpoint_external_beyond_log"], "{report:#}");
@@ -170,11 +170,11 @@ async fn entry_after_the_latest_checkpoint_rewritten_with_the_chain_recomputed()
     let app = TestApp::new();
     custody(&app);
     let db = app.sql().await;
-    sqlx::query("DELETE FROM checkpoints WHERE tree_size = 7")
+    sqlx::query("DELETE FROM checkpoints WHERE tree_size = 10")
         .execute(&db)
         .await
         .unwrap();
-    rewrite_actor(&db, 5, "王五").await;
+    rewrite_actor(&db, 8, "王五").await;
     db.close().await;
     let (codes, report) = failing_codes(&app);
     assert_eq!(codes, ["checkpoint_external_root_mismatch"], "{report:#}");
@@ -195,10 +195,10 @@ async fn full_rewrite_re_signed_with_the_data_dirs_keys() {
     );
     std::fs::write(&config, &with_witness).unwrap();
     custody(&app);
-    assert!(witness.join("00000000000000000007.note").exists());
+    assert!(witness.join("00000000000000000010.note").exists());
 
     let db = app.sql().await;
-    rewrite_actor(&db, 1, "王五").await;
+    rewrite_actor(&db, 4, "王五").await;
     sqlx::query("DELETE FROM checkpoints")
         .execute(&db)
         .await
@@ -208,7 +208,7 @@ async fn full_rewrite_re_signed_with_the_data_dirs_keys() {
     for e in std::fs::read_dir(&notes).unwrap() {
         std::fs::remove_file(e.unwrap().path()).unwrap();
     }
-    // Signed anew, without the witness (which would refuse the other note of size 7).
+    // Signed anew, without the witness (which would refuse the other note of size 10).
     std::fs::write(&config, "").unwrap();
     let out = app.run(&["log", "checkpoint"]);
     assert!(
