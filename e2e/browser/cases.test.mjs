@@ -116,7 +116,8 @@ test("cases: a hearing without video is a violation until a covering video is li
     ], { encoding: "utf8", timeout: 120_000 });
     assert.equal(ff.status, 0, `ffmpeg failed: ${ff.stderr || ff.error}`);
     // The CLI opens the same data directory while the server runs (SQLite, WAL).
-    runCli(data, ["ingest", video, "--officer", "张伟", "--agency", UNIT, "--device", "DSJ-GX-01",
+    // The CLI acts as an account (issue 11): the records keeper, break-glass on the console.
+    runCli(data, ["--break-glass", "zhaomin", "--break-glass-reason", "e2e", "ingest", video, "--officer", "张伟", "--agency", UNIT, "--device", "DSJ-GX-01",
       "--case-name", "某化工有限公司未按规定开展隐患排查案", "--party", "平顶山市某化工有限公司"]);
     await clickAndLoad('a:has-text("关联音像记录")');
     const proposal = page.locator("#proposals tr", { hasText: FILE });
