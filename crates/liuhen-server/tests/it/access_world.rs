@@ -6,11 +6,9 @@ use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use liuhen_app::accounts::NewUser;
-use liuhen_app::cases::{NewCase, NewStep};
 use liuhen_app::ingest::{IngestOptions, NoProgress};
-use liuhen_db::PartyRow;
 use liuhen_domain::authz::Principal;
-use liuhen_domain::case::{CaseCategory, CaseFlags};
+use liuhen_domain::case::CaseCategory;
 use liuhen_domain::{Classification, Role};
 use serde_json::{Value, json};
 
@@ -265,53 +263,24 @@ impl World {
         records: &[&str],
         archived: bool,
     ) -> String {
-        let c = &self.app.custody;
-        let case = c
-            .create_case(
-                &NewCase {
-                    number: number.into(),
-                    name: "某化工有限公司安全生产检查".into(),
-                    category: CaseCategory::Inspection,
-                    department: DEPT.into(),
-                    agency: GX.into(),
-                    parties: vec![PartyRow {
-                        kind: "unit".into(),
-                        name: "平顶山市某化工有限公司".into(),
-                        id_or_credit_code: "91410400MA0000000X".into(),
-                    }],
-                    team: team.iter().map(|t| (*t).to_owned()).collect(),
-                    flags: CaseFlags::default(),
-                },
-                "test",
-            )
-            .await
-            .unwrap();
         let now = Timestamp::now();
-        let step = c
-            .add_step(
-                &case.id,
-                &NewStep {
-                    checklist_row: None,
-                    name: Some("现场检查".into()),
-                    window: (now - SignedDuration::from_hours(2), now),
-                    place: "企业厂区".into(),
-                    officers: team.iter().map(|t| (*t).to_owned()).collect(),
-                    on_site: true,
-                    disputed: false,
-                },
-                "test",
-            )
-            .await
-            .unwrap();
-        for r in records {
-            c.link_record(
-                &step.step.id,
-                &liuhen_domain::RecordId::parse(r).unwrap(),
-                "test",
-            )
-            .await
-            .unwrap();
+        let ids: Vec<_> = records
+            .iter()
+            .map(|r| liuhen_domain::RecordId::parse(r).unwrap())
+            .collect();
+        let mut fixture = self
+            .app
+            .case(number)
+            .name("某化工有限公司安全生产检查")
+            .category(CaseCategory::Inspection)
+            .unit(GX, DEPT)
+            .party("unit", "平顶山市某化工有限公司", "91410400MA0000000X")
+            .team(team)
+            .step_at("企业厂区", now - SignedDuration::from_hours(2), now);
+        for id in &ids {
+            fixture = fixture.record(id);
         }
+        let case = fixture.create().await.case;
         if archived {
             self.sql(
                 "UPDATE cases SET status = 'archived' WHERE id = ?",

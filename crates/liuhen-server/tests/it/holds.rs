@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use liuhen_app::cases::{CaseFlag, NewCase, NewStep};
+use liuhen_app::cases::CaseFlag;
 use liuhen_app::ingest::{IngestOptions, NoProgress};
 use liuhen_domain::{Classification, RecordId, Role};
 
@@ -48,40 +48,14 @@ async fn the_keeper_places_a_proposed_hold_and_the_leader_lifts_it() {
     };
     let summary = c.ingest(&[path], &opts, Arc::new(NoProgress)).await;
     let record = RecordId::parse(summary.reports[0].record_id.as_deref().unwrap()).unwrap();
-    let case = c
-        .create_case(
-            &NewCase {
-                number: "平高应急罚〔2026〕12号".into(),
-                name: "某化工有限公司安全生产违法案".into(),
-                category: liuhen_domain::case::CaseCategory::Penalty,
-                agency: GX.into(),
-                department: "执法一科".into(),
-                parties: vec![],
-                team: vec!["张伟".into()],
-                flags: Default::default(),
-            },
-            "test",
-        )
+    let case = app
+        .case("平高应急罚〔2026〕12号")
+        .unit(GX, "执法一科")
+        .team(&["张伟"])
+        .record(&record)
+        .create()
         .await
-        .unwrap();
-    let now = c.now();
-    let step = c
-        .add_step(
-            &case.id,
-            &NewStep {
-                checklist_row: None,
-                name: Some("现场检查".into()),
-                window: (now, now + jiff::SignedDuration::from_mins(10)),
-                place: "厂区".into(),
-                officers: vec!["张伟".into()],
-                on_site: true,
-                disputed: false,
-            },
-            "test",
-        )
-        .await
-        .unwrap();
-    c.link_record(&step.step.id, &record, "test").await.unwrap();
+        .case;
     c.set_case_flag(&case.id, CaseFlag::Disputed, true, "当事人提出异议", "test")
         .await
         .unwrap();

@@ -390,7 +390,7 @@ async fn the_english_interface_shows_the_domain_labels_in_english() {
 
 #[tokio::test]
 async fn the_record_page_shows_retention_and_the_case_it_follows() {
-    use liuhen_app::cases::{CaseFlag, NewCase, NewStep};
+    use liuhen_app::cases::CaseFlag;
     let w = world().await;
     let keeper = signed_in(&w.app, "zhaomin").await;
     let (status, html) = get(&keeper, &w.app, &format!("/records/{}", w.own)).await;
@@ -401,41 +401,16 @@ async fn the_record_page_shows_retention_and_the_case_it_follows() {
     );
 
     let c = &w.app.custody;
-    let case = c
-        .create_case(
-            &NewCase {
-                number: "平高应急罚〔2026〕7号".into(),
-                name: "某化工有限公司安全生产违法案".into(),
-                category: liuhen_domain::case::CaseCategory::Penalty,
-                agency: GX.into(),
-                department: "执法一科".into(),
-                parties: vec![],
-                team: vec!["张伟".into()],
-                flags: Default::default(),
-            },
-            "test",
-        )
-        .await
-        .unwrap();
-    let now = c.now();
-    let step = c
-        .add_step(
-            &case.id,
-            &NewStep {
-                checklist_row: None,
-                name: Some("现场检查".into()),
-                window: (now, now + jiff::SignedDuration::from_mins(10)),
-                place: "厂区".into(),
-                officers: vec!["张伟".into()],
-                on_site: true,
-                disputed: false,
-            },
-            "test",
-        )
-        .await
-        .unwrap();
     let id = liuhen_domain::RecordId::parse(&w.own).unwrap();
-    c.link_record(&step.step.id, &id, "test").await.unwrap();
+    let case = w
+        .app
+        .case("平高应急罚〔2026〕7号")
+        .unit(GX, "执法一科")
+        .team(&["张伟"])
+        .record(&id)
+        .create()
+        .await
+        .case;
     c.set_case_flag(
         &case.id,
         CaseFlag::MajorPenalty,

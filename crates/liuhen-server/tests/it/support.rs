@@ -342,3 +342,115 @@ pub fn pdf_text(path: &std::path::Path) -> Option<String> {
 }
 
 pub use liuhen_test_support::missing;
+
+/// A case for a test, built through the use cases: one on-site step with the records
+/// linked to it. `TestApp::case("平高应急罚〔2026〕12号").team(&["张伟"]).record(&id).create()`.
+pub struct CaseFixture<'a> {
+    app: &'a TestApp,
+    case: liuhen_app::cases::NewCase,
+    step: String,
+    place: String,
+    window: Option<(jiff::Timestamp, jiff::Timestamp)>,
+    records: Vec<liuhen_domain::RecordId>,
+}
+
+/// What [`CaseFixture::create`] made.
+pub struct CaseMade {
+    pub case: liuhen_app::cases::CaseRow,
+    pub step_id: String,
+}
+
+impl TestApp {
+    /// A case numbered `number`: a penalty case of 平顶山高新区应急管理局's
+    /// 执法一科, no parties, no team, a 现场检查 step over the ten minutes from now.
+    pub fn case(&self, number: &str) -> CaseFixture<'_> {
+        CaseFixture {
+            app: self,
+            case: liuhen_app::cases::NewCase {
+                number: number.into(),
+                name: "某化工有限公司安全生产违法案".into(),
+                category: liuhen_domain::case::CaseCategory::Penalty,
+                agency: "平顶山高新区应急管理局".into(),
+                department: "执法一科".into(),
+                parties: vec![],
+                team: vec![],
+                flags: Default::default(),
+            },
+            step: "现场检查".into(),
+            place: "厂区".into(),
+            window: None,
+            records: vec![],
+        }
+    }
+}
+
+impl CaseFixture<'_> {
+    pub fn name(mut self, name: &str) -> Self {
+        self.case.name = name.into();
+        self
+    }
+    pub fn category(mut self, category: liuhen_domain::case::CaseCategory) -> Self {
+        self.case.category = category;
+        self
+    }
+    pub fn unit(mut self, agency: &str, department: &str) -> Self {
+        self.case.agency = agency.into();
+        self.case.department = department.into();
+        self
+    }
+    pub fn party(mut self, kind: &str, name: &str, id_or_credit_code: &str) -> Self {
+        self.case.parties.push(liuhen_db::PartyRow {
+            kind: kind.into(),
+            name: name.into(),
+            id_or_credit_code: id_or_credit_code.into(),
+        });
+        self
+    }
+    /// The case team, also the step's officers.
+    pub fn team(mut self, names: &[&str]) -> Self {
+        self.case.team = names.iter().map(|n| (*n).to_owned()).collect();
+        self
+    }
+    /// The step's place and time (default: 厂区, the ten minutes from the server's now).
+    pub fn step_at(mut self, place: &str, start: jiff::Timestamp, end: jiff::Timestamp) -> Self {
+        self.place = place.into();
+        self.window = Some((start, end));
+        self
+    }
+    pub fn record(mut self, id: &liuhen_domain::RecordId) -> Self {
+        self.records.push(id.clone());
+        self
+    }
+
+    pub async fn create(self) -> CaseMade {
+        let c = &self.app.custody;
+        let case = c.create_case(&self.case, "test").await.unwrap();
+        let now = c.now();
+        let window = self
+            .window
+            .unwrap_or((now, now + jiff::SignedDuration::from_mins(10)));
+        let step = c
+            .add_step(
+                &case.id,
+                &liuhen_app::cases::NewStep {
+                    checklist_row: None,
+                    name: Some(self.step),
+                    window,
+                    place: self.place,
+                    officers: self.case.team.clone(),
+                    on_site: true,
+                    disputed: false,
+                },
+                "test",
+            )
+            .await
+            .unwrap();
+        for r in &self.records {
+            c.link_record(&step.step.id, r, "test").await.unwrap();
+        }
+        CaseMade {
+            case,
+            step_id: step.step.id,
+        }
+    }
+}
