@@ -164,7 +164,7 @@ pub(crate) async fn run(db: &Db, plan: Plan) -> Result<Vec<i64>, DbError> {
         .execute(&mut *conn)
         .await
         .ctx("taking the migration lock")?;
-    let result = apply(db.backend, &mut *conn, steps, plan).await;
+    let result = apply(db.backend, &mut conn, steps, plan).await;
     let release = match (db.backend, result.is_ok()) {
         (Backend::Postgres, _) => "SELECT pg_advisory_unlock(119200197141870)",
         (Backend::Sqlite, true) => "COMMIT",
