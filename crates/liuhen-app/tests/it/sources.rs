@@ -222,6 +222,33 @@ async fn evidence_and_preservation_packages_have_their_own_authorization_and_ent
         assert_eq!(body["details"]["proves"], "当事人拒绝检查的经过");
         assert_eq!(body["details"]["package"], report.package.as_str());
 
+        // The burn-form scan binding (migration 0035) on this backend: once per bytes, and
+        // verify counts the blob as a scan, not an orphan.
+        let row = liuhen_db::PackageScanRow {
+            package: report.package.clone(),
+            sha256: "ab".repeat(32),
+            request_id: "r-1".into(),
+            file_name: "签字.pdf".into(),
+            media_type: "application/pdf".into(),
+            size_bytes: 12,
+            attached_ms: 1,
+            attached_by: keeper.user_id.clone(),
+        };
+        for first in [true, false] {
+            let mut tx = c.db().begin().await.unwrap();
+            assert_eq!(tx.put_package_scan(&row).await.unwrap(), first);
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(
+            c.db().package_scans(&report.package).await.unwrap(),
+            vec![row.clone()]
+        );
+        let refs = c.db().secondary_blob_refs().await.unwrap();
+        assert!(
+            refs.iter()
+                .any(|(k, o, s, _)| k == "burn_scan" && o == &row.package && s == &row.sha256)
+        );
+
         // An archived case file takes no more evidence.
         let archive = CaseEdit {
             status: Some(CaseStatus::Archived),
