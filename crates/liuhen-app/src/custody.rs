@@ -217,6 +217,11 @@ impl Custody {
         Ok(self.db.log_size().await?)
     }
 
+    /// The schema migrations this process applied when it opened the store (`liuhen migrate`).
+    pub fn migrations_applied(&self) -> &[i64] {
+        self.db.migrations_applied()
+    }
+
     /// How many records are in custody.
     pub async fn record_count(&self) -> Result<u64, AppError> {
         Ok(self.db.record_count().await?)

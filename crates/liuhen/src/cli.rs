@@ -396,7 +396,7 @@ async fn command(custody: &Custody, command: Command, who: Who<'_>) -> anyhow::R
         }
         Command::Restore { .. } => unreachable!("turned into verify after the files are copied"),
         Command::Migrate => {
-            let applied = custody.db().migrations_applied();
+            let applied = custody.migrations_applied();
             if applied.is_empty() {
                 eprintln!("the database schema is current: nothing to migrate");
             } else {
