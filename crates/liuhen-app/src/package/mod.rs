@@ -225,25 +225,11 @@ impl Custody {
                 .await?;
             records.push(record);
         }
-        if out.exists()
-            && std::fs::read_dir(out)
-                .map_err(io_err(out))?
-                .next()
-                .is_some()
-        {
-            return Err(AppError::Invalid(format!(
-                "{} 已存在且不为空，请指定新的目录",
-                out.display()
-            )));
-        }
-        std::fs::create_dir_all(bag::join(out, "data/originals")).map_err(io_err(out))?;
-        let result = self
-            .fill_package(who, who_name, &request, &copies, &approvals, &records, out)
-            .await;
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(out);
-        }
-        result
+        into_new_dir(
+            out,
+            self.fill_package(who, who_name, &request, &copies, &approvals, &records, out),
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -550,4 +536,29 @@ pub(super) fn payload_files(
 
 fn pretty<T: Serialize>(v: &T) -> String {
     serde_json::to_string_pretty(v).expect("plain data serialises") + "\n"
+}
+
+/// Runs `fill` into `out`, which must be new or empty and is made with its payload folder;
+/// a failed fill leaves no directory behind. Every kind of package is built this way.
+async fn into_new_dir<T>(
+    out: &Path,
+    fill: impl std::future::Future<Output = Result<T, AppError>>,
+) -> Result<T, AppError> {
+    if out.exists()
+        && std::fs::read_dir(out)
+            .map_err(io_err(out))?
+            .next()
+            .is_some()
+    {
+        return Err(AppError::Invalid(format!(
+            "{} 已存在且不为空，请指定新的目录",
+            out.display()
+        )));
+    }
+    std::fs::create_dir_all(bag::join(out, "data/originals")).map_err(io_err(out))?;
+    let result = fill.await;
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(out);
+    }
+    result
 }

@@ -26,7 +26,7 @@ use liuhen_domain::{AuditAction, Record, RecordId};
 
 use super::{
     ExportReport, FORMAT, Manifest, PAYLOAD, RecordEntry, RequestInfo, VERIFY_HTML, bag,
-    copy_original, forms, io_err, payload_files, pretty, write,
+    copy_original, forms, into_new_dir, io_err, payload_files, pretty, write,
 };
 use crate::pdf::Field;
 use crate::{AppError, Custody};
@@ -195,25 +195,11 @@ impl Custody {
         out: &Path,
     ) -> Result<ExportReport, AppError> {
         let (case, records, rows) = self.authorize_source(who, source).await?;
-        if out.exists()
-            && std::fs::read_dir(out)
-                .map_err(io_err(out))?
-                .next()
-                .is_some()
-        {
-            return Err(AppError::Invalid(format!(
-                "{} 已存在且不为空，请指定新的目录",
-                out.display()
-            )));
-        }
-        std::fs::create_dir_all(bag::join(out, "data/originals")).map_err(io_err(out))?;
-        let result = self
-            .fill_source(who, who_name, source, &case, &records, rows, out)
-            .await;
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(out);
-        }
-        result
+        into_new_dir(
+            out,
+            self.fill_source(who, who_name, source, &case, &records, rows, out),
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -20,8 +20,8 @@ use super::four_checks::{self, FourChecks, Property};
 use super::transfer_forms::{self, RegisterFacts};
 use super::transfer_xml::{self, RecordMeta};
 use super::{
-    FORMAT, Manifest, PAYLOAD, RecordEntry, RequestInfo, bag, copy_original, forms, io_err,
-    payload_files, pretty, verify, write,
+    FORMAT, Manifest, PAYLOAD, RecordEntry, RequestInfo, bag, copy_original, forms, into_new_dir,
+    io_err, payload_files, pretty, verify, write,
 };
 use crate::{AppError, Custody};
 
@@ -89,25 +89,7 @@ impl Custody {
                 case.number
             )));
         }
-        if out.exists()
-            && std::fs::read_dir(out)
-                .map_err(io_err(out))?
-                .next()
-                .is_some()
-        {
-            return Err(AppError::Invalid(format!(
-                "{} 已存在且不为空，请指定新的目录",
-                out.display()
-            )));
-        }
-        std::fs::create_dir_all(bag::join(out, "data/originals")).map_err(io_err(out))?;
-        let result = self
-            .fill_transfer(who, who_name, &case, &records, out)
-            .await;
-        if result.is_err() {
-            let _ = std::fs::remove_dir_all(out);
-        }
-        result
+        into_new_dir(out, self.fill_transfer(who, who_name, &case, &records, out)).await
     }
 
     fn retention_label(&self, case: &liuhen_db::CaseRow) -> String {
