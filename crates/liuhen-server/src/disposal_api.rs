@@ -45,11 +45,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8], shape: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes)
-        .map_err(|_| ApiError::bad("bad_body", format!("请求体应为 JSON：{shape}")))
-}
-
 fn hold_json(h: &HoldRow) -> Value {
     json!({
         "id": h.id,
@@ -156,7 +151,7 @@ async fn place_on_record(
     bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = user?;
-    let b: PlaceBody = body(&bytes, PLACE_SHAPE)?;
+    let b: PlaceBody = ApiError::json_body(&bytes, PLACE_SHAPE)?;
     let id = viewable_record(&s, &user, &id).await?;
     let h = s
         .custody
@@ -172,7 +167,7 @@ async fn place_on_case(
     bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = user?;
-    let b: PlaceBody = body(&bytes, PLACE_SHAPE)?;
+    let b: PlaceBody = ApiError::json_body(&bytes, PLACE_SHAPE)?;
     let id = viewable_case(&s, &user, &id).await?;
     let h = s
         .custody
@@ -193,7 +188,7 @@ async fn lift(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let user = user?;
-    let b: ReasonBody = body(&bytes, "{\"reason\": …}")?;
+    let b: ReasonBody = ApiError::json_body(&bytes, "{\"reason\": …}")?;
     let h = s.custody.lift_hold(&user.principal, &id, &b.reason).await?;
     Ok(Json(hold_json(&h)))
 }
@@ -244,7 +239,7 @@ async fn draft(
     bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = user?;
-    let b: DraftBody = body(
+    let b: DraftBody = ApiError::json_body(
         &bytes,
         "{\"note\": …, \"items\": [{\"record_id\": …, \"appraisal\": …}]}",
     )?;
@@ -285,7 +280,7 @@ async fn decide(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     let user = user?;
-    let b: DecideBody = body(
+    let b: DecideBody = ApiError::json_body(
         &bytes,
         "{\"decision\": \"approve\"|\"reject\", \"reason\": …}",
     )?;

@@ -50,6 +50,12 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A JSON request body read as `T`, or `bad_body` naming the expected `shape`.
+    pub fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, Self> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Self::bad("bad_body", format!("请求体应为 JSON：{shape}（{e}）")))
+    }
+
     pub fn bad(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest {
             code,

@@ -25,7 +25,6 @@ use liuhen_domain::draw::Method;
 use liuhen_domain::supervision::Plan;
 use liuhen_domain::supervision::inspection::{Answer, FindingSpec};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::auth::CurrentUser;
@@ -53,10 +52,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/supervision/officers/{name}/findings", get(officer))
         .route("/api/v1/supervision/assessment", get(assessment))
-}
-
-fn body<T: DeserializeOwned>(bytes: &[u8], shape: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::bad("bad_body", format!("{shape}：{e}")))
 }
 
 fn plan_json(v: &PlanView) -> Value {
@@ -134,9 +129,9 @@ async fn create(
     bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = user?;
-    let plan: Plan = body(
+    let plan: Plan = ApiError::json_body(
         &bytes,
-        "请求体应为 JSON 计划：{\"title\", \"from\", \"to\", \"units\", \"permille\", \"minimum\"}",
+        "计划 {\"title\", \"from\", \"to\", \"units\", \"permille\", \"minimum\"}",
     )?;
     let id = s.custody.create_plan(&user.principal, &plan).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
@@ -172,10 +167,7 @@ async fn draws(
     let b: DrawsBody = if bytes.is_empty() {
         DrawsBody::default()
     } else {
-        body(
-            &bytes,
-            "请求体应为 JSON：{\"method\": …, \"sources\": […], \"step\": …}",
-        )?
+        ApiError::json_body(&bytes, "{\"method\": …, \"sources\": […], \"step\": …}")?
     };
     let method = match b.method.as_deref().map(str::trim) {
         None | Some("") => Method::Sha256,
@@ -247,9 +239,9 @@ async fn file(
     bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = user?;
-    let b: SheetBody = body(
+    let b: SheetBody = ApiError::json_body(
         &bytes,
-        "请求体应为 JSON：{\"answers\": [{\"check\", \"verdict\", \"note\"}], \"findings\": [{\"check\", \"text\", \"officers\"}]}",
+        "{\"answers\": [{\"check\", \"verdict\", \"note\"}], \"findings\": [{\"check\", \"text\", \"officers\"}]}",
     )?;
     let sheet = s
         .custody
@@ -292,9 +284,9 @@ async fn consequence(
     bytes: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let user = user?;
-    let b: ConsequenceBody = body(
+    let b: ConsequenceBody = ApiError::json_body(
         &bytes,
-        "请求体应为 JSON：{\"officer\", \"code\", \"reasoning\", \"statement\"}",
+        "{\"officer\", \"code\", \"reasoning\", \"statement\"}",
     )?;
     let consequence = s
         .custody
