@@ -8,6 +8,11 @@
 //! admin URL) the same runs on a fresh PostgreSQL database, dropped afterwards. Data go
 //! to a temporary directory, removed at the end.
 //!
+//! To profile without refilling (the fill takes minutes): `LIUHEN_BENCH_DIR=/some/dir`
+//! keeps the store there and reuses it when it was filled with the same sizes, and
+//! `LIUHEN_BENCH_PG_DB=name` does the same for a PostgreSQL database (kept: drop it by
+//! hand). `LIUHEN_BENCH_ONLY=sqlite|postgres` runs one backend.
+//!
 //! Run by `cargo test --all-targets` (no `--bench` argument), it does nothing.
 
 use std::time::Instant;
@@ -137,8 +142,22 @@ async fn fill(c: &Custody, cases: u64, records: u64, year_start: Timestamp) {
     );
 }
 
-async fn run(name: &str, c: &Custody, cases: u64, records: u64) {
-    println!("{name}:");
+/// Fills the store unless `marker` (a file) says it was filled with these sizes; then
+/// returns the supervisor's user id.
+async fn fill_once(
+    c: &Custody,
+    cases: u64,
+    records: u64,
+    marker: Option<&std::path::Path>,
+) -> String {
+    let sizes = format!("{cases} {records}");
+    if let Some(id) = marker
+        .and_then(|m| std::fs::read_to_string(m).ok())
+        .and_then(|s| s.strip_prefix(&format!("{sizes} ")).map(str::to_owned))
+    {
+        println!("  reusing the filled store ({sizes})");
+        return id;
+    }
     let year_start: Timestamp = "2026-01-01T00:00:00+08:00".parse().unwrap();
     fill(c, cases, records, year_start).await;
     let id = c
@@ -155,6 +174,15 @@ async fn run(name: &str, c: &Custody, cases: u64, records: u64) {
         )
         .await
         .expect("user");
+    if let Some(m) = marker {
+        std::fs::write(m, format!("{sizes} {id}")).expect("marker");
+    }
+    id
+}
+
+async fn run(name: &str, c: &Custody, cases: u64, records: u64, marker: Option<&std::path::Path>) {
+    println!("{name}:");
+    let id = fill_once(c, cases, records, marker).await;
     let sup = Principal {
         user_id: id,
         roles: vec![Role::Supervisor],
@@ -209,27 +237,50 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let only = std::env::var("LIUHEN_BENCH_ONLY").unwrap_or_default();
+    let kept = std::env::var_os("LIUHEN_BENCH_DIR").map(std::path::PathBuf::from);
     runtime.block_on(async {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let custody = Custody::open(OpenOptions::new(dir.path().join("data")))
-            .await
-            .expect("open custody");
-        run("sqlite", &custody, cases, records).await;
-        drop(custody);
-        if let Ok(admin) = std::env::var("LIUHEN_TEST_PG_URL") {
-            let name = format!("liuhen_bench_{}", uuid::Uuid::now_v7().simple());
-            let url = create_pg_database(&admin, &name).await.expect("create db");
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = kept.clone().unwrap_or_else(|| temp.path().to_owned());
+        let marker = |n: &str| kept.as_ref().map(|k| k.join(format!("filled-{n}")));
+        if only.is_empty() || only == "sqlite" {
+            let custody = Custody::open(OpenOptions::new(dir.join("data")))
+                .await
+                .expect("open custody");
+            run(
+                "sqlite",
+                &custody,
+                cases,
+                records,
+                marker("sqlite").as_deref(),
+            )
+            .await;
+            drop(custody);
+        }
+        let admin = std::env::var("LIUHEN_TEST_PG_URL").ok();
+        if let Some(admin) = admin.filter(|_| only.is_empty() || only == "postgres") {
+            let keep = std::env::var("LIUHEN_BENCH_PG_DB").ok();
+            let name = keep
+                .clone()
+                .unwrap_or_else(|| format!("liuhen_bench_{}", uuid::Uuid::now_v7().simple()));
+            let pg_marker = marker(&format!("pg-{name}")).filter(|_| keep.is_some());
+            let url = match pg_marker.as_ref().filter(|m| m.exists()) {
+                Some(_) => format!("{}/{name}", admin.rsplit_once('/').map_or(&*admin, |p| p.0)),
+                None => create_pg_database(&admin, &name).await.expect("create db"),
+            };
             let custody = Custody::open(OpenOptions {
                 database_url: Some(url),
                 clock: None,
-                ..OpenOptions::new(dir.path().join("data-pg"))
+                ..OpenOptions::new(dir.join("data-pg"))
             })
             .await
             .expect("open custody on PostgreSQL");
-            run("postgres", &custody, cases, records).await;
+            run("postgres", &custody, cases, records, pg_marker.as_deref()).await;
             custody.db().close().await;
             drop(custody);
-            drop_pg_database(&admin, &name).await;
+            if keep.is_none() {
+                drop_pg_database(&admin, &name).await;
+            }
         }
     });
 }

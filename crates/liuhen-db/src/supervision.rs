@@ -36,36 +36,56 @@ pub struct LinkedFacts {
     pub source: Option<RecordingSource>,
 }
 
-/// The columns of [`LinkedFacts`], in order, after the link's step id.
+/// The columns of [`LinkedFacts`], in order (aggregated per step, `decode_linked_json`).
 const LINKED_COLUMNS: &str = "records.id, records.kind, records.capture_start_ms, \
     records.capture_end_ms, records.duration_ms, records.stored_at_ms, records.officer, \
     records.device, records.device_serial, records.source";
 
-fn decode_linked(row: &sqlx::any::AnyRow) -> Result<(String, LinkedFacts), DbError> {
-    let ctx = "decoding a linked record";
-    let record_id: String = row.try_get(1).ctx(ctx)?;
-    let bad = |detail: String| DbError::Corrupt {
-        what: format!("record {record_id}"),
-        detail,
-    };
-    let kind: String = row.try_get(2).ctx(ctx)?;
-    let source: Option<String> = row.try_get(10).ctx(ctx)?;
-    let facts = LinkedFacts {
-        kind: kind.parse().map_err(|e| bad(format!("{e}")))?,
-        capture_start_ms: row.try_get(3).ctx(ctx)?,
-        capture_end_ms: row.try_get(4).ctx(ctx)?,
-        duration_ms: row.try_get(5).ctx(ctx)?,
-        stored_at_ms: row.try_get(6).ctx(ctx)?,
-        officer: row.try_get(7).ctx(ctx)?,
-        device: row.try_get(8).ctx(ctx)?,
-        device_serial: row.try_get(9).ctx(ctx)?,
-        source: source
-            .map(|s| s.parse::<RecordingSource>())
-            .transpose()
-            .map_err(|e| bad(format!("{e}")))?,
-        record_id: record_id.clone(),
-    };
-    Ok((row.try_get(0).ctx(ctx)?, facts))
+/// A linked record as the database aggregates it: one JSON array of the
+/// [`LINKED_COLUMNS`], in order.
+type LinkedJson = (
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The linked records of one step, aggregated by the database into one JSON array (in
+/// link order) of [`LinkedJson`].
+fn decode_linked_json(step_id: &str, json: &str) -> Result<Vec<LinkedFacts>, DbError> {
+    let bad = |what: String, detail: String| DbError::Corrupt { what, detail };
+    let items: Vec<LinkedJson> = serde_json::from_str(json)
+        .map_err(|e| bad(format!("linked records of step {step_id}"), e.to_string()))?;
+    items
+        .into_iter()
+        .map(
+            |(record_id, kind, start, end, duration, stored, officer, device, serial, source)| {
+                Ok(LinkedFacts {
+                    kind: kind
+                        .parse()
+                        .map_err(|e| bad(format!("record {record_id}"), format!("{e}")))?,
+                    capture_start_ms: start,
+                    capture_end_ms: end,
+                    duration_ms: duration,
+                    stored_at_ms: stored,
+                    officer,
+                    device,
+                    device_serial: serial,
+                    source: source
+                        .map(|s| s.parse::<RecordingSource>())
+                        .transpose()
+                        .map_err(|e| bad(format!("record {record_id}"), format!("{e}")))?,
+                    record_id,
+                })
+            },
+        )
+        .collect()
 }
 
 /// The cases of a period as a SQL condition on `cases` (binds $1, $2, $3).
@@ -243,18 +263,32 @@ impl Db {
                 out[i].steps.push((step, Vec::new(), Vec::new()));
             }
         }
+        // One row per step (its linked records aggregated into one JSON array, in link
+        // order), not one per record: at 100,000 cases the per-row cost of the driver was
+        // most of the assessment (docs/benchmarks.md, issue 20).
+        let aggregate = match self.backend {
+            crate::Backend::Sqlite => format!(
+                "json_group_array(json_array({LINKED_COLUMNS}) \
+                 ORDER BY step_records.linked_ms, step_records.record_id)"
+            ),
+            crate::Backend::Postgres => format!(
+                "CAST(json_agg(json_build_array({LINKED_COLUMNS}) \
+                 ORDER BY step_records.linked_ms, step_records.record_id) AS TEXT)"
+            ),
+        };
         for row in &run(format!(
-            "SELECT step_records.step_id, {LINKED_COLUMNS} FROM step_records \
+            "SELECT step_records.step_id, {aggregate} FROM step_records \
              JOIN records ON records.id = step_records.record_id \
              WHERE step_records.step_id IN (SELECT id FROM steps WHERE case_id IN ({PERIOD_CASES})) \
-             ORDER BY step_records.linked_ms, step_records.record_id"
+             GROUP BY step_records.step_id"
         ))
         .await
         .ctx(ctx)?
         {
-            let (step, record) = decode_linked(row)?;
+            let step: String = row.try_get(0).ctx(ctx)?;
+            let json: String = row.try_get(1).ctx(ctx)?;
             if let Some(&(i, j)) = step_at.get(&step) {
-                out[i].steps[j].1.push(record);
+                out[i].steps[j].1 = decode_linked_json(&step, &json)?;
             }
         }
         for row in &run(format!(
