@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/access/requests/{id}/packages/{package}/scan",
             put(burn_scan),
         )
+        .route(
+            "/api/v1/access/requests/{id}/packages/{package}/scan/{sha256}",
+            get(burn_scan_file),
+        )
         .route("/api/v1/access/grants", get(grants))
         .route("/api/v1/access/grants/{id}/revoke", post(revoke))
         .route("/api/v1/access/loans", get(loans))
@@ -503,7 +507,26 @@ async fn paper_scan(
     Path((id, paper)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let (row, bytes) = s.custody.paper_scan(&user.principal, &id, &paper).await?;
-    let media = row.media_type.trim().to_ascii_lowercase();
+    Ok(scan_response(&row.media_type, &row.file_name, bytes))
+}
+
+/// `GET …/packages/{package}/scan/{sha256}`: a scan of the package's signed disc-burn
+/// record form, for a keeper of the request's unit (re-hashed on reading).
+async fn burn_scan_file(
+    State(s): State<AppState>,
+    user: CurrentUser,
+    Path((id, package, sha256)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let (row, bytes) = s
+        .custody
+        .burn_scan_bytes(&user.principal, &id, &package, &sha256)
+        .await?;
+    Ok(scan_response(&row.media_type, &row.file_name, bytes))
+}
+
+/// A scan as a response: inline when its media type is a safe one, else downloaded.
+fn scan_response(media_type: &str, file_name: &str, bytes: Vec<u8>) -> Response {
+    let media = media_type.trim().to_ascii_lowercase();
     let inline = INLINE_SCANS.contains(&media.as_str());
     let content_type = if inline {
         media
@@ -516,9 +539,9 @@ async fn paper_scan(
     }
     res.headers_mut().insert(
         CONTENT_DISPOSITION,
-        crate::disposition::content_disposition(inline, &row.file_name),
+        crate::disposition::content_disposition(inline, file_name),
     );
-    Ok(res)
+    res
 }
 
 async fn grants(

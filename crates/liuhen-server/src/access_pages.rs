@@ -18,6 +18,7 @@ use liuhen_domain::RecordId;
 use liuhen_domain::approval::RequestKind;
 use serde::Deserialize;
 
+pub(crate) use self::packages::iso_response;
 pub use self::views::PackageView;
 use self::views::{DetailView, GrantLine, LoanLine, ReqRow, tz};
 use crate::access_api::{FileJson, OutsideJson, attempt};
@@ -50,6 +51,18 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/access/requests/{id}/packages/{package}/burn/form.pdf",
             get(packages::burn_pdf),
+        )
+        .route(
+            "/cases/{id}/packages/{package}/burn",
+            get(packages::case_burn_page),
+        )
+        .route(
+            "/cases/{id}/packages/{package}/burn/confirm",
+            post(packages::case_burn_confirm),
+        )
+        .route(
+            "/cases/{id}/packages/{package}/burn/form.pdf",
+            get(packages::case_burn_pdf),
         )
         .route("/access/requests/{id}/fee", post(fee))
         .route("/access/requests/{id}/loan", post(loan))

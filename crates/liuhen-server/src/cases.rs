@@ -11,6 +11,7 @@ mod archive;
 pub(crate) use api::Body;
 mod dashboard;
 mod forms;
+mod packages;
 mod page;
 pub(crate) mod views;
 
@@ -44,6 +45,16 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/compliance", get(page::compliance))
         .route("/cases/{id}/edit", get(edit_page).post(edit))
         .route("/cases/{id}/flags", post(page::flag))
+        .route("/cases/{id}/packages", post(packages::build))
+        .route("/cases/{id}/packages/{package}", get(packages::image))
+        .route(
+            "/api/v1/cases/{id}/packages",
+            get(packages::api_list).post(packages::api_build),
+        )
+        .route(
+            "/api/v1/cases/{id}/packages/{package}/image",
+            get(packages::api_image),
+        )
         .route("/cases/{id}/steps", post(page::add_step))
         .route("/cases/{id}/steps/{step}/pick", get(page::pick))
         .route("/cases/{id}/steps/{step}/links", post(page::link))

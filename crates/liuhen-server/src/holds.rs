@@ -87,6 +87,9 @@ struct HoldsPage {
     proposed: Vec<String>,
     can_place: bool,
     can_lift: bool,
+    /// A hold is in force and `who` keeps the case's unit: the long-term preservation
+    /// package (R3.7) can be built from here.
+    can_preserve: bool,
     done: Option<&'static str>,
     error: Option<String>,
 }
@@ -136,6 +139,10 @@ async fn render(
         proposed: proposals.into_iter().map(|g| g.label).collect(),
         can_place: roles.iter().any(|r| policy.place_roles.contains(r)),
         can_lift: roles.iter().any(|r| policy.lift_roles.contains(r)),
+        can_preserve: holds.iter().any(HoldRow::in_force)
+            && user.principal.unit.as_deref() == Some(case.agency.as_str())
+            && s.custody
+                .allows_system(&user.principal, Action::HandleRequest),
         done,
         error,
     })

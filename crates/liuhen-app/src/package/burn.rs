@@ -41,7 +41,10 @@ pub struct Scan {
 /// What the burn-form page shows to a participant or a keeper of the unit.
 #[derive(Debug, Clone, Serialize)]
 pub struct BurnSheet {
+    /// The copy request (empty for a case's own package).
     pub request: String,
+    /// The case of a case's own package (empty for a copy request's).
+    pub case: String,
     pub package: String,
     pub people: Vec<Participant>,
     pub scans: Vec<Scan>,
@@ -49,6 +52,37 @@ pub struct BurnSheet {
     pub keeper: bool,
     /// `who`'s own line, when listed with their account.
     pub mine: Option<Participant>,
+}
+
+/// Whose package a disc-burn form belongs to: a copy request's, or a case's own (evidence,
+/// preservation, transfer). Its confirmations are logged on the owner's subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner<'a> {
+    Request(&'a str),
+    Case(&'a str),
+}
+
+impl<'a> Owner<'a> {
+    /// The kind of owner (`request`, `case`) and its id.
+    fn key(self) -> (&'static str, &'a str) {
+        match self {
+            Self::Request(id) => ("request", id),
+            Self::Case(id) => ("case", id),
+        }
+    }
+
+    fn subject(self) -> String {
+        let (kind, id) = self.key();
+        format!("{kind}:{id}")
+    }
+}
+
+/// What the form is filled from: the case (if any), the unit, the records, the head.
+struct Facts {
+    case: Option<String>,
+    agency: String,
+    records: Vec<Record>,
+    head: Vec<crate::pdf::Field>,
 }
 
 fn scan_kind(bytes: &[u8]) -> Option<&'static str> {
@@ -164,22 +198,63 @@ impl Custody {
         }
     }
 
-    /// The form's people with their confirmations of package `package`.
+    /// The facts of `owner`'s package `package` (unknown: not found).
+    async fn facts(&self, owner: Owner<'_>, package: &str) -> Result<Facts, AppError> {
+        match owner {
+            Owner::Request(id) => {
+                self.known_package(id, package).await?;
+                let request = self.request_row(id).await?;
+                Ok(Facts {
+                    records: self.request_records(&request).await?,
+                    head: forms::request_head(&request),
+                    case: request.case_id,
+                    agency: request.agency,
+                })
+            }
+            Owner::Case(id) => {
+                let case = self.case(id).await?;
+                let line = self
+                    .case_packages(&case.id)
+                    .await?
+                    .into_iter()
+                    .find(|p| p.package == package && p.source != "copy")
+                    .ok_or_else(|| AppError::NotFound(format!("package {package}")))?;
+                let mut records = Vec::new();
+                for r in &line.record_ids {
+                    let rid = RecordId::parse(r).map_err(|e| AppError::Invalid(e.to_string()))?;
+                    records.push(self.record(&rid).await?);
+                }
+                let purpose = forms::case_purpose(line.source, &case);
+                Ok(Facts {
+                    records,
+                    head: forms::case_head(&case, &purpose),
+                    case: Some(case.id),
+                    agency: case.agency,
+                })
+            }
+        }
+    }
+
+    /// The form's people with their confirmations of `owner`'s package `package`.
     pub async fn burn_participants(
         &self,
-        request_id: &str,
+        owner: Owner<'_>,
         package: &str,
     ) -> Result<Vec<Participant>, AppError> {
-        self.known_package(request_id, package).await?;
-        let request = self.request_row(request_id).await?;
-        let records = self.request_records(&request).await?;
+        let facts = self.facts(owner, package).await?;
+        self.confirmed_people(owner, package, &facts).await
+    }
+
+    async fn confirmed_people(
+        &self,
+        owner: Owner<'_>,
+        package: &str,
+        facts: &Facts,
+    ) -> Result<Vec<Participant>, AppError> {
         let mut people = self
-            .burn_people(request.case_id.as_deref(), &request.agency, &records)
+            .burn_people(facts.case.as_deref(), &facts.agency, &facts.records)
             .await?;
-        let entries = self
-            .db
-            .entries_for(&format!("request:{request_id}"))
-            .await?;
+        let entries = self.db.entries_for(&owner.subject()).await?;
         for e in entries
             .iter()
             .filter(|e| e.action == AuditAction::PackageBurnConfirmed.as_str())
@@ -204,10 +279,10 @@ impl Custody {
         &self,
         who: &Principal,
         who_name: &str,
-        request_id: &str,
+        owner: Owner<'_>,
         package: &str,
     ) -> Result<Participant, AppError> {
-        let people = self.burn_participants(request_id, package).await?;
+        let people = self.burn_participants(owner, package).await?;
         let Some(me) = people
             .into_iter()
             .find(|p| p.user_id.as_deref() == Some(who.user_id.as_str()))
@@ -224,17 +299,19 @@ impl Custody {
             });
         }
         let at = self.now();
+        let (kind, id) = owner.key();
+        let mut details = serde_json::json!({
+            "package": package,
+            "name": who_name,
+            "listed_as": me.name,
+            "role": me.role,
+        });
+        details[kind] = id.into();
         self.log_event(NewEntry {
             actor: who.user_id.clone(),
             action: AuditAction::PackageBurnConfirmed,
-            subject: Some(format!("request:{request_id}")),
-            details: serde_json::json!({
-                "request": request_id,
-                "package": package,
-                "name": who_name,
-                "listed_as": me.name,
-                "role": me.role,
-            }),
+            subject: Some(owner.subject()),
+            details,
         })
         .await?;
         Ok(Participant {
@@ -371,11 +448,8 @@ impl Custody {
     }
 
     /// The scans attached to `package`, oldest first.
-    pub async fn burn_scans(&self, request_id: &str, package: &str) -> Result<Vec<Scan>, AppError> {
-        let entries = self
-            .db
-            .entries_for(&format!("request:{request_id}"))
-            .await?;
+    pub async fn burn_scans(&self, owner: Owner<'_>, package: &str) -> Result<Vec<Scan>, AppError> {
+        let entries = self.db.entries_for(&owner.subject()).await?;
         Ok(entries
             .iter()
             .filter(|e| e.action == AuditAction::PackageScanAttached.as_str())
@@ -392,17 +466,17 @@ impl Custody {
             .collect())
     }
 
-    /// The burn-form page of `package` for `who`: a listed participant or a keeper of the
-    /// request's unit; anyone else finds nothing.
+    /// The burn-form page of `owner`'s package `package` for `who`: a listed participant or
+    /// a keeper of the unit; anyone else finds nothing.
     pub async fn burn_sheet(
         &self,
         who: &Principal,
-        request_id: &str,
+        owner: Owner<'_>,
         package: &str,
     ) -> Result<BurnSheet, AppError> {
-        let people = self.burn_participants(request_id, package).await?;
-        let request = self.request_row(request_id).await?;
-        let keeper = who.unit.as_deref() == Some(request.agency.as_str())
+        let facts = self.facts(owner, package).await?;
+        let people = self.confirmed_people(owner, package, &facts).await?;
+        let keeper = who.unit.as_deref() == Some(facts.agency.as_str())
             && self.allows_system(who, Action::HandleRequest);
         let mine = people
             .iter()
@@ -411,37 +485,43 @@ impl Custody {
         if !keeper && mine.is_none() {
             return Err(AppError::NotFound(format!("package {package}")));
         }
+        let (request, case) = match owner {
+            Owner::Request(id) => (id.to_owned(), String::new()),
+            Owner::Case(_) => (String::new(), facts.case.clone().unwrap_or_default()),
+        };
         Ok(BurnSheet {
-            request: request_id.to_owned(),
+            request,
+            case,
             package: package.to_owned(),
-            scans: self.burn_scans(request_id, package).await?,
+            scans: self.burn_scans(owner, package).await?,
             people,
             keeper,
             mine,
         })
     }
 
-    /// The disc-burn record form of `package` as it stands: every field filled from the
-    /// records, each participant's confirmation (name and time) printed on their line.
+    /// The disc-burn record form of `owner`'s package `package` as it stands: every field
+    /// filled from the records, each participant's confirmation (name and time) printed on
+    /// their line. For a keeper of the unit.
     pub async fn burn_form_pdf(
         &self,
         who: &Principal,
-        request_id: &str,
+        owner: Owner<'_>,
         package: &str,
     ) -> Result<Vec<u8>, AppError> {
-        let request = self
-            .unit_request(who, Action::HandleRequest, request_id)
-            .await?;
-        let people = self.burn_participants(request_id, package).await?;
-        let records = self.request_records(&request).await?;
-        let places = self.step_places(&records).await?;
-        let form = forms::burn_form(
-            &records,
-            &places,
-            forms::request_head(&request),
-            &people,
-            &self.tz(),
-        );
+        match owner {
+            Owner::Request(id) => {
+                self.unit_request(who, Action::HandleRequest, id).await?;
+            }
+            Owner::Case(id) => {
+                let case = self.case(id).await?;
+                self.authorize_case_keeper(who, &case).await?;
+            }
+        }
+        let facts = self.facts(owner, package).await?;
+        let people = self.confirmed_people(owner, package, &facts).await?;
+        let places = self.step_places(&facts.records).await?;
+        let form = forms::burn_form(&facts.records, &places, facts.head, &people, &self.tz());
         Ok(crate::pdf::render_form(&self.pdf_style, &form))
     }
 }

@@ -161,6 +161,24 @@ pub fn request_head(request: &RequestRow) -> Vec<Field> {
     ]
 }
 
+/// What a case's own package is for (its 用途), by its source code.
+pub fn case_purpose(source: &str, case: &liuhen_db::CaseRow) -> String {
+    let what = match source {
+        "evidence" => "作为证据提交",
+        "preservation" => "长期保存",
+        _ => "归档移交",
+    };
+    format!("{what}：{} {}", case.number, case.name)
+}
+
+/// The head of a case's own package's disc-burn form.
+pub fn case_head(case: &liuhen_db::CaseRow, purpose: &str) -> Vec<Field> {
+    vec![
+        Field::new("案件编号", &case.number),
+        Field::new("用途", purpose),
+    ]
+}
+
 /// 文字说明材料 of one record taken as evidence (R2.9, R3.10) or preserved on disc (R3.7):
 /// no request, the basis named instead.
 pub fn source_statement(

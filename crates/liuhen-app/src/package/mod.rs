@@ -8,6 +8,7 @@
 
 pub mod bag;
 pub mod burn;
+pub mod case_stored;
 mod forms;
 pub mod four_checks;
 pub use forms::DiscLabel;
@@ -20,6 +21,7 @@ mod transfer_forms;
 pub mod transfer_xml;
 pub mod verify;
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -247,34 +249,12 @@ impl Custody {
         let package = uuid::Uuid::now_v7().to_string();
         let style = Arc::clone(&self.pdf_style);
         let mut entries = Vec::new();
-        let mut known = std::collections::BTreeMap::new();
+        let mut known = BTreeMap::new();
         for (record, copy) in records.iter().zip(copies) {
-            let name = format!("{}_{}", record.id, bag::safe_name(&record.original_name));
-            let rel = format!("{PAYLOAD}/originals/{name}");
-            let dest = bag::join(out, &rel);
-            let blobs = Arc::clone(&self.blobs);
-            let r = record.clone();
-            let copied =
-                tokio::task::spawn_blocking(move || copy_original(&blobs, &r, &dest)).await??;
-            let Some(digest) = copied else {
-                self.log_event(NewEntry {
-                    actor: who.user_id.clone(),
-                    action: AuditAction::PackageHashMismatch,
-                    subject: Some(format!("record:{}", record.id)),
-                    details: serde_json::json!({
-                        "request": request.id,
-                        "record": record.id.as_str(),
-                        "sha256": record.sha256.to_hex(),
-                    }),
-                })
+            let context = serde_json::json!({ "request": request.id });
+            let rel = self
+                .copy_in(who, record, out, context, "导出", &mut known)
                 .await?;
-                tracing::error!(record = %record.id, "original failed its re-hash on export");
-                return Err(AppError::Invalid(format!(
-                    "原始记录 {} 重新计算的摘要与保管记录不符，导出已停止并已告警",
-                    record.id
-                )));
-            };
-            known.insert(rel.clone(), digest);
             let statement = format!("{PAYLOAD}/statements/{}_文字说明材料.pdf", record.id);
             let form = forms::statement(record, copy, request, approvals, &rel, &tz);
             write(out, &statement, &crate::pdf::render_form(&style, &form))?;
@@ -385,6 +365,52 @@ impl Custody {
             bytes,
             manifest_sha256,
         })
+    }
+}
+
+impl Custody {
+    /// Copies `record`'s original into the package at `out` as
+    /// `data/originals/<record id>_<original name>`, re-hashed with SHA-256 and SM3 on the
+    /// way (R6.2: on every export), and records its digests in `known`; returns its path in
+    /// the package. A mismatch stops the export: it is logged as `package.hash_mismatch`
+    /// (`context` plus the record and its SHA-256) and refused, naming the record and
+    /// `what` stopped (导出, 移交). Every kind of package copies its originals this way.
+    pub(super) async fn copy_in(
+        &self,
+        who: &Principal,
+        record: &Record,
+        out: &Path,
+        mut context: serde_json::Value,
+        what: &str,
+        known: &mut BTreeMap<String, FileDigest>,
+    ) -> Result<String, AppError> {
+        let name = format!("{}_{}", record.id, bag::safe_name(&record.original_name));
+        let rel = format!("{PAYLOAD}/originals/{name}");
+        let (blobs, r, dest) = (
+            Arc::clone(&self.blobs),
+            record.clone(),
+            bag::join(out, &rel),
+        );
+        let copied =
+            tokio::task::spawn_blocking(move || copy_original(&blobs, &r, &dest)).await??;
+        let Some(digest) = copied else {
+            context["record"] = record.id.as_str().into();
+            context["sha256"] = record.sha256.to_hex().into();
+            self.log_event(NewEntry {
+                actor: who.user_id.clone(),
+                action: AuditAction::PackageHashMismatch,
+                subject: Some(format!("record:{}", record.id)),
+                details: context,
+            })
+            .await?;
+            tracing::error!(record = %record.id, "original failed its re-hash on export");
+            return Err(AppError::Invalid(format!(
+                "原始记录 {} 重新计算的摘要与保管记录不符，{what}已停止并已告警",
+                record.id
+            )));
+        };
+        known.insert(rel.clone(), digest);
+        Ok(rel)
     }
 }
 
@@ -513,7 +539,7 @@ impl Custody {
 /// written), with its digests (from `known`, else read).
 pub(super) fn payload_files(
     out: &Path,
-    known: &std::collections::BTreeMap<String, FileDigest>,
+    known: &BTreeMap<String, FileDigest>,
 ) -> Result<Vec<FileEntry>, AppError> {
     let mut files = Vec::new();
     for path in bag::files_under(out, PAYLOAD).map_err(io_err(out))? {

@@ -20,13 +20,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use liuhen_db::{CaseRow, NewEntry};
-use liuhen_domain::authz::{Action, Principal, Target};
+use liuhen_domain::authz::{Action, Principal};
 use liuhen_domain::case::CaseStatus;
 use liuhen_domain::{AuditAction, Record, RecordId};
 
 use super::{
-    ExportReport, FORMAT, Manifest, PAYLOAD, RecordEntry, RequestInfo, VERIFY_HTML, bag,
-    copy_original, forms, into_new_dir, io_err, payload_files, pretty, write,
+    ExportReport, FORMAT, Manifest, PAYLOAD, RecordEntry, RequestInfo, VERIFY_HTML, bag, forms,
+    into_new_dir, io_err, payload_files, pretty, write,
 };
 use crate::pdf::Field;
 use crate::{AppError, Custody};
@@ -125,13 +125,8 @@ impl Custody {
                 Ok((case, out, vec![rows; ids.len()]))
             }
             Source::Preservation { .. } => {
-                let subject = format!("case:{}", case.id);
-                self.authorize(who, Action::HandleRequest, Target::System, Some(&subject))
-                    .await?;
-                if who.unit.as_deref() != Some(case.agency.as_str()) {
-                    return Err(AppError::NotFound(format!("case {}", source.case())));
-                }
-                let mut targets = vec![subject];
+                self.authorize_case_keeper(who, &case).await?;
+                let mut targets = vec![format!("case:{}", case.id)];
                 targets.extend(of_case.iter().map(|id| format!("record:{id}")));
                 let holds: Vec<_> = self
                     .db
@@ -216,47 +211,18 @@ impl Custody {
         let tz = self.tz();
         let package = uuid::Uuid::now_v7().to_string();
         let style = Arc::clone(&self.pdf_style);
-        let (title, purpose) = match source {
-            Source::Evidence { .. } => (
-                "行政执法音像记录证据复制件文字说明材料",
-                format!("作为证据提交：{} {}", case.number, case.name),
-            ),
-            Source::Preservation { .. } => (
-                "行政执法音像记录长期保存刻盘说明材料",
-                format!("长期保存：{} {}", case.number, case.name),
-            ),
+        let title = match source {
+            Source::Evidence { .. } => "行政执法音像记录证据复制件文字说明材料",
+            Source::Preservation { .. } => "行政执法音像记录长期保存刻盘说明材料",
         };
+        let purpose = forms::case_purpose(source.code(), case);
         let mut known = BTreeMap::new();
         let mut entries = Vec::new();
         for (record, mut rows) in records.iter().zip(rows) {
-            let name = format!("{}_{}", record.id, bag::safe_name(&record.original_name));
-            let rel = format!("{PAYLOAD}/originals/{name}");
-            let (blobs, r, d) = (
-                Arc::clone(&self.blobs),
-                record.clone(),
-                bag::join(out, &rel),
-            );
-            let copied =
-                tokio::task::spawn_blocking(move || copy_original(&blobs, &r, &d)).await??;
-            let Some(digest) = copied else {
-                self.log_event(NewEntry {
-                    actor: who.user_id.clone(),
-                    action: AuditAction::PackageHashMismatch,
-                    subject: Some(format!("record:{}", record.id)),
-                    details: serde_json::json!({
-                        "case": case.id,
-                        "source": source.code(),
-                        "record": record.id.as_str(),
-                        "sha256": record.sha256.to_hex(),
-                    }),
-                })
+            let context = serde_json::json!({ "case": case.id, "source": source.code() });
+            let rel = self
+                .copy_in(who, record, out, context, "导出", &mut known)
                 .await?;
-                return Err(AppError::Invalid(format!(
-                    "原始记录 {} 重新计算的摘要与保管记录不符，导出已停止并已告警",
-                    record.id
-                )));
-            };
-            known.insert(rel.clone(), digest);
             for f in rows.iter_mut().filter(|f| f.label == "制作人") {
                 f.value = who_name.to_owned();
             }
@@ -278,10 +244,7 @@ impl Custody {
             .burn_people(Some(&case.id), &case.agency, records)
             .await?;
         let places = self.step_places(records).await?;
-        let head = vec![
-            Field::new("案件编号", &case.number),
-            Field::new("用途", &purpose),
-        ];
+        let head = forms::case_head(case, &purpose);
         let burn = forms::burn_form(records, &places, head, &people, &tz);
         write(
             out,

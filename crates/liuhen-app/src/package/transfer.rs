@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use liuhen_db::NewEntry;
-use liuhen_domain::authz::{Action, Principal, Target};
+use liuhen_domain::authz::Principal;
 use liuhen_domain::case::{CaseStatus, RetentionClass, retention_class};
 use liuhen_domain::{AuditAction, Record};
 use serde::Serialize;
@@ -20,8 +20,8 @@ use super::four_checks::{self, FourChecks, Property};
 use super::transfer_forms::{self, RegisterFacts};
 use super::transfer_xml::{self, RecordMeta};
 use super::{
-    FORMAT, Manifest, PAYLOAD, RecordEntry, RequestInfo, bag, copy_original, forms, into_new_dir,
-    io_err, payload_files, pretty, verify, write,
+    FORMAT, Manifest, PAYLOAD, RecordEntry, RequestInfo, bag, forms, into_new_dir, io_err,
+    payload_files, pretty, verify, write,
 };
 use crate::{AppError, Custody};
 
@@ -67,12 +67,7 @@ impl Custody {
         out: &Path,
     ) -> Result<TransferReport, AppError> {
         let case = self.case(case_id).await?;
-        let subject = format!("case:{}", case.id);
-        self.authorize(who, Action::HandleRequest, Target::System, Some(&subject))
-            .await?;
-        if who.unit.as_deref() != Some(case.agency.as_str()) {
-            return Err(AppError::NotFound(format!("case {case_id}")));
-        }
+        self.authorize_case_keeper(who, &case).await?;
         if case.status != CaseStatus::Archived {
             return Err(AppError::Refused {
                 code: "case_not_archived",
@@ -129,30 +124,11 @@ impl Custody {
         let mut entries = Vec::new();
         let mut labels_of = BTreeMap::new();
         for record in records {
-            let name = format!("{}_{}", record.id, bag::safe_name(&record.original_name));
-            let rel = format!("{PAYLOAD}/originals/{name}");
-            let dest = bag::join(out, &rel);
-            let (blobs, r, d) = (Arc::clone(&self.blobs), record.clone(), dest.clone());
-            let copied =
-                tokio::task::spawn_blocking(move || copy_original(&blobs, &r, &d)).await??;
-            let Some(digest) = copied else {
-                self.log_event(NewEntry {
-                    actor: who.user_id.clone(),
-                    action: AuditAction::PackageHashMismatch,
-                    subject: Some(format!("record:{}", record.id)),
-                    details: serde_json::json!({
-                        "case": case.id,
-                        "record": record.id.as_str(),
-                        "sha256": record.sha256.to_hex(),
-                    }),
-                })
+            let context = serde_json::json!({ "case": case.id });
+            let rel = self
+                .copy_in(who, record, out, context, "移交", &mut known)
                 .await?;
-                return Err(AppError::Invalid(format!(
-                    "原始记录 {} 重新计算的摘要与保管记录不符，移交已停止并已告警",
-                    record.id
-                )));
-            };
-            known.insert(rel.clone(), digest);
+            let dest = bag::join(out, &rel);
             let probed =
                 tokio::task::spawn_blocking(move || four_checks::probe_decode(&dest)).await?;
             let (ok, detail) = four_checks::usability(&formats, &probed);

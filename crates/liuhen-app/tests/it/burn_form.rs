@@ -6,6 +6,7 @@
 use std::process::Command;
 
 use liuhen_app::cases::{NewCase, NewStep};
+use liuhen_app::package::burn::Owner;
 use liuhen_app::{AppError, Custody, OpenOptions};
 use liuhen_domain::Role;
 use liuhen_domain::case::{CaseCategory, CaseFlags};
@@ -34,7 +35,10 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
         .unwrap();
     let package = built.package;
 
-    let people = c.burn_participants(&request, &package).await.unwrap();
+    let people = c
+        .burn_participants(Owner::Request(&request), &package)
+        .await
+        .unwrap();
     let lines: Vec<(String, &str)> = people.iter().map(|p| (p.name.clone(), p.role)).collect();
     assert_eq!(
         lines,
@@ -47,7 +51,7 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
     assert!(people.iter().all(|p| p.confirmed_ms.is_none()));
 
     let refused = c
-        .confirm_burn_form(&outsider, "王五", &request, &package)
+        .confirm_burn_form(&outsider, "王五", Owner::Request(&request), &package)
         .await;
     assert!(
         matches!(
@@ -60,12 +64,12 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
         "{refused:?}"
     );
     for (who, name) in [(&zhang, "张伟"), (&li, "李娜"), (&head, "刘主任")] {
-        c.confirm_burn_form(who, name, &request, &package)
+        c.confirm_burn_form(who, name, Owner::Request(&request), &package)
             .await
             .unwrap();
     }
     let again = c
-        .confirm_burn_form(&zhang, "张伟", &request, &package)
+        .confirm_burn_form(&zhang, "张伟", Owner::Request(&request), &package)
         .await;
     assert!(
         matches!(
@@ -77,7 +81,10 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
         ),
         "{again:?}"
     );
-    let people = c.burn_participants(&request, &package).await.unwrap();
+    let people = c
+        .burn_participants(Owner::Request(&request), &package)
+        .await
+        .unwrap();
     assert!(
         people.iter().all(|p| p.confirmed_ms.is_some()),
         "{people:?}"
@@ -142,8 +149,15 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
         .unwrap();
 
     // Only a keeper of the unit prints the form and attaches the scan.
-    assert!(c.burn_form_pdf(&zhang, &request, &package).await.is_err());
-    let pdf = c.burn_form_pdf(&keeper, &request, &package).await.unwrap();
+    assert!(
+        c.burn_form_pdf(&zhang, Owner::Request(&request), &package)
+            .await
+            .is_err()
+    );
+    let pdf = c
+        .burn_form_pdf(&keeper, Owner::Request(&request), &package)
+        .await
+        .unwrap();
     if crate::support::require_tool("pdftotext") {
         let path = work.path().join("form.pdf");
         std::fs::write(&path, pdf).unwrap();
@@ -184,7 +198,10 @@ async fn participants_confirm_the_burn_form_and_the_signed_scan_is_attached() {
         .await
         .unwrap();
     assert_eq!(scan.sha256, SCAN_SHA256);
-    let scans = c.burn_scans(&request, &package).await.unwrap();
+    let scans = c
+        .burn_scans(Owner::Request(&request), &package)
+        .await
+        .unwrap();
     assert_eq!(scans.len(), 1);
     assert_eq!(scans[0].sha256, SCAN_SHA256);
     assert_eq!(scans[0].name, "刻盘记录表签字.pdf");

@@ -1,10 +1,13 @@
 //! Export packages on the request page (issue 19): build one for a made copy, download
 //! its disc image; the disc-burn record form's page (participants confirm, the keeper
-//! prints it and attaches the signed scan).
+//! prints it and attaches the signed scan), for a copy request's package
+//! (`/access/requests/{id}/packages/{package}/burn…`) and a case's own
+//! (`/cases/{id}/packages/{package}/burn…`; no scan yet).
 
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use liuhen_app::AppError;
+use liuhen_app::package::burn::Owner;
 
 use super::after;
 use crate::auth::CurrentUser;
@@ -40,8 +43,13 @@ pub(super) async fn image(
         .package_image(&user.principal, &id, &package)
         .await
         .map_err(|e| PageError::new(e, t))?;
-    let file = std::fs::File::open(&path)
-        .map_err(|_| PageError::new(AppError::NotFound(format!("package {package}")), t))?;
+    iso_response(&path, &package).map_err(|e| PageError::new(e, t))
+}
+
+/// A package's disc image at `path` as a download (`liuhen-<package>.iso`), streamed.
+pub(crate) fn iso_response(path: &std::path::Path, package: &str) -> Result<Response, AppError> {
+    let file =
+        std::fs::File::open(path).map_err(|_| AppError::NotFound(format!("package {package}")))?;
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let body = axum::body::Body::new(crate::playback::stream_reader(Box::new(file)));
     let mut res = body.into_response();
@@ -78,7 +86,12 @@ pub(super) struct ScanLine {
 #[template(path = "burn_form.html")]
 pub(super) struct BurnPage {
     c: crate::chrome::Chrome,
-    request: String,
+    /// The package's URL (`…/packages/{package}`); the form's routes are under it.
+    base: String,
+    /// The owner's page (request or case).
+    back: String,
+    /// The scans' API (`…/packages/{package}/scan`), for a copy request's package.
+    scans_api: Option<String>,
     package: String,
     people: Vec<PersonLine>,
     scans: Vec<ScanLine>,
@@ -88,24 +101,40 @@ pub(super) struct BurnPage {
     error: Option<String>,
 }
 
+fn urls(owner: Owner<'_>, package: &str) -> (String, String) {
+    let back = match owner {
+        Owner::Request(id) => format!("/access/requests/{id}"),
+        Owner::Case(id) => format!("/cases/{id}"),
+    };
+    (format!("{back}/packages/{package}"), back)
+}
+
 async fn render_burn(
     s: &AppState,
     t: Tr,
     user: &CurrentUser,
-    id: &str,
+    owner: Owner<'_>,
     package: &str,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let sheet = s
         .custody
-        .burn_sheet(&user.principal, id, package)
+        .burn_sheet(&user.principal, owner, package)
         .await
         .map_err(|e| PageError::new(e, t))?;
     let tz = super::views::tz(s);
     let when = |ms: Option<i64>| ms.map(|ms| super::views::when(ms, &tz)).unwrap_or_default();
+    let (base, back) = urls(owner, package);
     Ok(BurnPage {
         c: crate::chrome::Chrome::new(t, Some(user), "access"),
-        request: sheet.request.clone(),
+        scans_api: match owner {
+            Owner::Request(id) => Some(format!(
+                "/api/v1/access/requests/{id}/packages/{package}/scan"
+            )),
+            Owner::Case(_) => None,
+        },
+        base,
+        back,
         package: sheet.package.clone(),
         people: sheet
             .people
@@ -137,8 +166,8 @@ async fn render_burn(
     .into_response())
 }
 
-/// The disc-burn record form of a package: its people and their confirmations, the
-/// scans; a participant confirms here, a keeper prints the form and attaches the scan.
+/// The disc-burn record form of a copy's package: its people and their confirmations,
+/// the scans; a participant confirms here, a keeper prints the form and attaches the scan.
 pub(super) async fn burn_page(
     State(s): State<AppState>,
     t: Tr,
@@ -146,10 +175,45 @@ pub(super) async fn burn_page(
     Path((id, package)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    render_burn(&s, t, &user, &id, &package, None).await
+    render_burn(&s, t, &user, Owner::Request(&id), &package, None).await
+}
+
+/// The disc-burn record form of a case's own package.
+pub(super) async fn case_burn_page(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path((id, package)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    render_burn(&s, t, &user, Owner::Case(&id), &package, None).await
 }
 
 /// A participant confirms the form (logged with name and time).
+async fn confirm(
+    s: &AppState,
+    t: Tr,
+    user: &CurrentUser,
+    owner: Owner<'_>,
+    package: &str,
+) -> Result<Response, PageError> {
+    let r = s
+        .custody
+        .confirm_burn_form(&user.principal, &user.display_name, owner, package)
+        .await;
+    match r {
+        Ok(_) => Ok(
+            axum::response::Redirect::to(&format!("{}/burn", urls(owner, package).0))
+                .into_response(),
+        ),
+        Err(e) => {
+            let m = super::flash(e, t)?;
+            render_burn(s, t, user, owner, package, Some(m)).await
+        }
+    }
+}
+
+/// A participant confirms a copy's package's form.
 pub(super) async fn burn_confirm(
     State(s): State<AppState>,
     t: Tr,
@@ -157,20 +221,44 @@ pub(super) async fn burn_confirm(
     Path((id, package)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let r = s
+    confirm(&s, t, &user, Owner::Request(&id), &package).await
+}
+
+/// A participant confirms a case's own package's form.
+pub(super) async fn case_burn_confirm(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path((id, package)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    confirm(&s, t, &user, Owner::Case(&id), &package).await
+}
+
+async fn pdf(
+    s: &AppState,
+    t: Tr,
+    user: &CurrentUser,
+    owner: Owner<'_>,
+    package: &str,
+) -> Result<Response, PageError> {
+    let pdf = s
         .custody
-        .confirm_burn_form(&user.principal, &user.display_name, &id, &package)
-        .await;
-    match r {
-        Ok(_) => Ok(axum::response::Redirect::to(&format!(
-            "/access/requests/{id}/packages/{package}/burn"
-        ))
-        .into_response()),
-        Err(e) => {
-            let m = super::flash(e, t)?;
-            render_burn(&s, t, &user, &id, &package, Some(m)).await
-        }
-    }
+        .burn_form_pdf(&user.principal, owner, package)
+        .await
+        .map_err(|e| PageError::new(e, t))?;
+    Ok(crate::disposition::pdf(true, "burn-form.pdf", pdf))
+}
+
+/// A case's own package's form as a PDF, for printing and signing by hand.
+pub(super) async fn case_burn_pdf(
+    State(s): State<AppState>,
+    t: Tr,
+    user: Result<CurrentUser, ApiError>,
+    Path((id, package)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let user = user.map_err(|e| PageError::new(e, t))?;
+    pdf(&s, t, &user, Owner::Case(&id), &package).await
 }
 
 /// The form as a PDF with the confirmations so far, for printing and signing by hand.
@@ -181,10 +269,5 @@ pub(super) async fn burn_pdf(
     Path((id, package)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let user = user.map_err(|e| PageError::new(e, t))?;
-    let pdf = s
-        .custody
-        .burn_form_pdf(&user.principal, &id, &package)
-        .await
-        .map_err(|e| PageError::new(e, t))?;
-    Ok(crate::disposition::pdf(true, "burn-form.pdf", pdf))
+    pdf(&s, t, &user, Owner::Request(&id), &package).await
 }

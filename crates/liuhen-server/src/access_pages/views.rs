@@ -171,6 +171,10 @@ pub struct DetailView {
 /// An export package of the request, as listed on its page and the case page.
 pub struct PackageView {
     pub package: String,
+    /// `copy`, `evidence`, `preservation` or `transfer` (an i18n key's tail).
+    pub source: &'static str,
+    /// The i18n key of the source's name.
+    pub source_key: &'static str,
     pub request: String,
     pub at: String,
     pub maker: String,
@@ -183,6 +187,13 @@ impl PackageView {
     pub fn new(s: &AppState, p: &liuhen_app::package::PackageLine) -> Self {
         Self {
             package: p.package.clone(),
+            source: p.source,
+            source_key: match p.source {
+                "evidence" => "case.packages.source.evidence",
+                "preservation" => "case.packages.source.preservation",
+                "transfer" => "case.packages.source.transfer",
+                _ => "case.packages.source.copy",
+            },
             request: p.request.clone(),
             at: when(p.at_ms, &tz(s)),
             maker: p.maker.clone(),

@@ -44,8 +44,10 @@ pub struct CasePage {
     reasons: Vec<Opt>,
     done: Option<&'static str>,
     error: Option<String>,
-    /// Export packages of the case's copy requests (issue 19).
+    /// Export packages of the case: its copy requests' and its own (issue 19).
     packages: Vec<crate::access_pages::PackageView>,
+    /// A records keeper of the case's unit (builds preservation and transfer packages).
+    can_keep: bool,
 }
 
 pub fn case_page(
@@ -110,6 +112,7 @@ pub fn case_page(
         done: None,
         error: None,
         packages: Vec::new(),
+        can_keep: false,
     }
 }
 
@@ -160,6 +163,7 @@ fn done_key(code: &str) -> Option<&'static str> {
         "linked" => "case.done.linked",
         "unlinked" => "case.done.unlinked",
         "explained" => "case.done.explained",
+        "package" => "case.done.package",
         _ => return None,
     })
 }
@@ -193,6 +197,9 @@ async fn render(
         .iter()
         .map(|p| crate::access_pages::PackageView::new(s, p))
         .collect();
+    page.can_keep = user.principal.unit.as_deref() == Some(dossier.case.agency.as_str())
+        && s.custody
+            .allows_system(&user.principal, liuhen_domain::authz::Action::HandleRequest);
     page.can_label = s
         .custody
         .allows_system(&user.principal, liuhen_domain::authz::Action::LabelCase);

@@ -185,4 +185,126 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
     assert!(body.contains(sha), "{body}");
     let (_, html) = as_who("keeper", burn.clone()).await;
     assert!(html.contains(sha) && html.contains("signed.pdf"), "{html}");
+    // The scan reads back, for the keeper only.
+    let file = format!("/api/v1/access/requests/{rid}/packages/{package}/scan/{sha}");
+    assert!(html.contains(&file), "the form's page links the scan");
+    let (s, body) = as_who("keeper", file.clone()).await;
+    assert_eq!(
+        (s, body.as_str()),
+        (200, "%PDF-1.4\n% signed burn form scan\n")
+    );
+    let (s, _) = as_who("officer", file).await;
+    assert_ne!(s, 200);
+}
+
+/// The case's own packages over HTTP: evidence by the case team (no approval), preservation
+/// and transfer by the keeper, each refusal named; listed on the case page with its image
+/// and its disc-burn form, which a participant confirms.
+#[tokio::test]
+async fn a_case_builds_evidence_preservation_and_transfer_packages_over_http() {
+    let w = World::new().await;
+    let recs = vec![w.record(GX, "张伟").await, w.record(GX, "张伟").await];
+    let unlinked = w.record(GX, "张伟").await;
+    let refs: Vec<&str> = recs.iter().map(String::as_str).collect();
+    let case = w
+        .case("高新应急检〔2026〕20号", &["张伟"], &refs, false)
+        .await;
+    let url = format!("/api/v1/cases/{case}/packages");
+    let build = |key: &'static str, body: serde_json::Value| w.post(key, &url, body);
+    let evidence = |records: Vec<&str>| json!({ "source": "evidence", "records": records, "extractor": "李律师", "proves": "现场检查过程" });
+    let code = |v: &serde_json::Value| v["error"]["code"].as_str().unwrap_or_default().to_owned();
+
+    let (s, v) = build("officer", evidence(vec![unlinked.as_str()])).await;
+    assert_eq!((s, code(&v).as_str()), (403, "evidence_not_of_case"), "{v}");
+    let (s, v) = build("officer", evidence(vec![])).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(
+        (v["source"].as_str(), v["records"].as_u64()),
+        (Some("evidence"), Some(2))
+    );
+    let package = v["package"].as_str().unwrap().to_owned();
+    let (s, v) = build("keeper", json!({ "source": "preservation" })).await;
+    assert_eq!(
+        (s, code(&v).as_str()),
+        (403, "preservation_not_held"),
+        "{v}"
+    );
+    let (s, v) = build("keeper", json!({ "source": "transfer" })).await;
+    assert_eq!((s, code(&v).as_str()), (403, "case_not_archived"), "{v}");
+    let (s, v) = build("officer", json!({ "source": "gift" })).await;
+    assert_eq!(s, 400, "{v}");
+
+    let (s, v) = w.get("officer", &url).await;
+    assert_eq!(s, 200, "{v}");
+    let listed = &v["packages"][0];
+    assert_eq!(
+        (listed["package"].as_str(), listed["source"].as_str()),
+        (Some(package.as_str()), Some("evidence")),
+        "{v}"
+    );
+
+    let http = w.app.client();
+    let get = |key: &'static str, path: String| {
+        let http = http.clone();
+        let url = w.app.url(&path);
+        let token = w.who(key).token.clone();
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (_, html) = get("officer", format!("/cases/{case}")).await;
+    let html = String::from_utf8_lossy(&html).into_owned();
+    let burn = format!("/cases/{case}/packages/{package}/burn");
+    assert!(
+        html.contains(&package) && html.contains("作为证据提交") && html.contains(&burn),
+        "{html}"
+    );
+    if liuhen_test_support::require_tool("xorriso") {
+        let image = format!("/api/v1/cases/{case}/packages/{package}/image");
+        let (s, iso) = get("officer", image.clone()).await;
+        assert_eq!(s, 200);
+        assert_eq!(&iso[0x8001..0x8006], b"CD001", "an ISO 9660 image");
+        assert!(html.contains(&format!("/cases/{case}/packages/{package}\"")));
+        let (s, _) = get("camera", image).await;
+        assert_ne!(s, 200, "not of the case team");
+    }
+
+    // The disc-burn record form of the case's package: the head of department confirms.
+    let (s, page) = get("head", burn.clone()).await;
+    assert_eq!(s, 200);
+    assert!(String::from_utf8_lossy(&page).contains("burn-confirm"));
+    let res = http
+        .post(w.app.url(&format!("{burn}/confirm")))
+        .bearer_auth(&w.who("head").token)
+        .form(&[("csrf", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+    let confirmed: Vec<_> = w
+        .entries(&format!("case:{case}"))
+        .await
+        .into_iter()
+        .filter(|Entry { action: a, .. }| a == "package.burn_confirmed")
+        .collect();
+    assert_eq!(confirmed.len(), 1);
+    assert_eq!(confirmed[0].details["case"], case.as_str());
+    let (s, pdf) = get("keeper", format!("{burn}/form.pdf")).await;
+    assert_eq!(s, 200);
+    assert!(pdf.starts_with(b"%PDF-"));
+
+    // Archived: the keeper transfers it (the files are not media: the 四性 usability check
+    // fails, the package is written all the same); no more evidence.
+    w.sql("UPDATE cases SET status = 'archived' WHERE id = ?", &case)
+        .await;
+    let (s, v) = build("keeper", json!({ "source": "transfer" })).await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(
+        (v["source"].as_str(), v["checks_ok"].as_bool()),
+        (Some("transfer"), Some(false))
+    );
+    let (s, v) = build("officer", evidence(vec![])).await;
+    assert_eq!((s, code(&v).as_str()), (403, "case_archived"), "{v}");
 }

@@ -14,7 +14,7 @@ use liuhen_domain::{Classification, RecordId, Role};
 
 use crate::support::{TestApp, require_tool};
 
-async fn person(c: &Custody, username: &str, name: &str, role: Role) -> Principal {
+pub(crate) async fn person(c: &Custody, username: &str, name: &str, role: Role) -> Principal {
     let id = c
         .create_user_unchecked(
             "test",

@@ -9,6 +9,7 @@ mod crash;
 mod decisions;
 mod draws;
 mod export;
+mod export_sources;
 mod fixity;
 mod fsync_faults;
 mod identity;
