@@ -599,6 +599,16 @@ impl Custody {
         let step = self.step(step_id).await?;
         let case = self.case(&step.case_id).await?;
         crate::case_archive::ensure_not_archived(&case)?;
+        // The reason as the list in force names it (code or Chinese label), stored by code.
+        let cfg = self.compliance_config();
+        let explanation = &Explanation {
+            reason: cfg
+                .lists
+                .reason(explanation.reason.code())
+                .map_err(|e| invalid(e.to_string()))?
+                .reason(),
+            ..explanation.clone()
+        };
         let (recordings, explanations) = self.step_evidence(&step.step.id).await?;
         let verdict = compliance::evaluate_step(
             &self.config.checklist(),
@@ -608,7 +618,7 @@ impl Custody {
                 recordings: &recordings,
                 explanations: &explanations,
             },
-            &self.compliance_config(),
+            &cfg,
         );
         let Some(interruption) = verdict
             .interruptions
@@ -621,7 +631,7 @@ impl Custody {
             )));
         };
         interruption
-            .accept(explanation)
+            .accept(explanation, &cfg.lists)
             .map_err(|e| invalid(e.to_string()))?;
         let now = self.now();
         let row = ExplanationRow {

@@ -363,7 +363,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
         } => {
             let explanation = Explanation {
                 resumed_record: parse_record(&record)?,
-                reason: reason.parse::<InterruptionReason>()?,
+                reason: InterruptionReason::from_code(&reason),
                 text: text.trim().to_owned(),
                 spoken_at_offset_s: at,
             };
@@ -376,7 +376,7 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
                 "已记录中断说明 explained: 环节 step {}，记录 record {}，原因 {}，第 {} 秒",
                 row.step_id,
                 row.explanation.resumed_record,
-                row.explanation.reason.label_zh(),
+                custody.config().lists().reason_zh(&row.explanation.reason),
                 row.explanation.spoken_at_offset_s
             );
             Ok(ExitCode::SUCCESS)

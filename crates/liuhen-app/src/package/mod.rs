@@ -276,7 +276,15 @@ impl Custody {
             };
             known.insert(rel.clone(), digest);
             let statement = format!("{PAYLOAD}/statements/{}_文字说明材料.pdf", record.id);
-            let form = forms::statement(record, copy, request, approvals, &rel, &tz);
+            let form = forms::statement(
+                record,
+                copy,
+                request,
+                approvals,
+                &rel,
+                &tz,
+                &self.config.lists().copy_statement,
+            );
             write(out, &statement, &crate::pdf::render_form(&style, &form))?;
             entries.push(RecordEntry {
                 record: record.id.to_string(),
