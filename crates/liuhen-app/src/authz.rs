@@ -228,7 +228,7 @@ impl Custody {
     /// sees the record (the case's team), so it needs the right to manage the case and
     /// the record — its own officer or who may edit it, never a grant — and the record
     /// must be of the case's unit. A refusal is logged.
-    pub async fn authorize_link(
+    pub(crate) async fn authorize_link(
         &self,
         who: &Principal,
         case: &crate::cases::CaseRow,

@@ -281,15 +281,18 @@ impl Custody {
         Ok(st)
     }
 
-    /// Links the records of an ingest (stored or already in custody) to a step, each in
-    /// its own transaction with its audit entry, as [`Custody::link_record`] does; records
-    /// already linked to the step are left as they are. Returns the linked records and
-    /// the failures.
+    /// Links the records of `who`'s ingest to a step of `case` `who` manages, each in its
+    /// own transaction with its audit entry: a record this ingest stored is `who`'s own
+    /// act and is linked once the case is authorized; one already in custody (a
+    /// duplicate) is linked only as [`Custody::link_record_as`] allows. Records already
+    /// linked to the step are left as they are. Returns the linked records and the
+    /// failures (refusals included); a refusal of the case itself fails every record.
     pub async fn link_ingested(
         &self,
+        who: &Principal,
+        case: &str,
         step_id: &str,
         summary: &crate::ingest::IngestSummary,
-        actor: &str,
     ) -> (
         Vec<liuhen_domain::RecordId>,
         Vec<(liuhen_domain::RecordId, AppError)>,
@@ -311,7 +314,15 @@ impl Custody {
             if already.contains(&id) || linked.contains(&id) {
                 continue;
             }
-            match self.link_record(step_id, &id, actor).await {
+            let linked_one = if report.status == crate::ingest::FileStatus::Stored {
+                match self.step_to_manage(who, case, step_id).await {
+                    Ok(_) => self.link_record(step_id, &id, &who.user_id).await,
+                    Err(e) => Err(e),
+                }
+            } else {
+                self.link_record_as(who, case, step_id, &id).await
+            };
+            match linked_one {
                 Ok(_) => linked.push(id),
                 Err(e) => failed.push((id, e)),
             }
@@ -512,14 +523,6 @@ impl Custody {
         let now = self.now().as_millisecond();
         self.proposals_among(Some(&record_visibility(&self.policy, who, now)), step_id)
             .await
-    }
-
-    /// Proposals among all records, for the local operator (`liuhen case propose`).
-    pub async fn propose_links_local(
-        &self,
-        step_id: &str,
-    ) -> Result<Vec<(Proposal, Record)>, AppError> {
-        self.proposals_among(None, step_id).await
     }
 
     async fn proposals_among(

@@ -319,15 +319,17 @@ impl Custody {
         Ok(self.db.entries_for(&format!("case:{case_id}")).await?)
     }
 
+    testing_pub! {
     /// Creates a case as the local operator (CLI, demo): the unit as given; a team name
     /// without exactly one account of the unit is kept without one (listed to resolve).
-    pub async fn create_case(&self, new: &NewCase, actor: &str) -> Result<CaseRow, AppError> {
+    async fn create_case(&self, new: &NewCase, actor: &str) -> Result<CaseRow, AppError> {
         let team = officer_list(&new.team, "办案人员", "the team")?;
         let ids = self
             .team_accounts(new.agency.trim(), &team, None, false)
             .await?;
         self.insert_new_case(new, new.agency.trim(), team, ids, actor)
             .await
+    }
     }
 
     pub(crate) async fn insert_new_case(
@@ -378,9 +380,10 @@ impl Custody {
         Ok(case)
     }
 
+    testing_pub! {
     /// Sets (`value = true`) or clears a flag with a stated reason. Nothing changes, and
     /// nothing is logged, when the reason is empty or the flag already has that value.
-    pub async fn set_case_flag(
+    async fn set_case_flag(
         &self,
         case: &str,
         flag: CaseFlag,
@@ -426,9 +429,11 @@ impl Custody {
             .await?;
         Ok(row)
     }
+    }
 
+    testing_pub! {
     /// Adds a step to a case, from a row of the shipped checklist or free.
-    pub async fn add_step(
+    async fn add_step(
         &self,
         case: &str,
         new: &NewStep,
@@ -492,9 +497,11 @@ impl Custody {
             created_at: now,
         })
     }
+    }
 
+    testing_pub! {
     /// Links (a person confirms) a record to a step. The record must exist.
-    pub async fn link_record(
+    async fn link_record(
         &self,
         step_id: &str,
         record_id: &RecordId,
@@ -540,9 +547,11 @@ impl Custody {
         self.mirror_hold_on_link(record_id).await?;
         Ok(link)
     }
+    }
 
+    testing_pub! {
     /// Removes a link with a stated reason.
-    pub async fn unlink_record(
+    async fn unlink_record(
         &self,
         step_id: &str,
         record_id: &RecordId,
@@ -576,10 +585,11 @@ impl Custody {
         tx.commit().await?;
         Ok(())
     }
+    }
 
     /// States why recording was interrupted before `explanation.resumed_record`, after
     /// checking it against the interruption the rules find there (R2.5).
-    pub async fn explain_interruption(
+    pub(crate) async fn explain_interruption(
         &self,
         step_id: &str,
         explanation: &Explanation,
@@ -589,6 +599,16 @@ impl Custody {
         let step = self.step(step_id).await?;
         let case = self.case(&step.case_id).await?;
         crate::case_archive::ensure_not_archived(&case)?;
+        // The reason as the list in force names it (code or Chinese label), stored by code.
+        let cfg = self.compliance_config();
+        let explanation = &Explanation {
+            reason: cfg
+                .lists
+                .reason(explanation.reason.code())
+                .map_err(|e| invalid(e.to_string()))?
+                .reason(),
+            ..explanation.clone()
+        };
         let (recordings, explanations) = self.step_evidence(&step.step.id).await?;
         let verdict = compliance::evaluate_step(
             &self.config.checklist(),
@@ -598,7 +618,7 @@ impl Custody {
                 recordings: &recordings,
                 explanations: &explanations,
             },
-            &self.compliance_config(),
+            &cfg,
         );
         let Some(interruption) = verdict
             .interruptions
@@ -611,7 +631,7 @@ impl Custody {
             )));
         };
         interruption
-            .accept(explanation)
+            .accept(explanation, &cfg.lists)
             .map_err(|e| invalid(e.to_string()))?;
         let now = self.now();
         let row = ExplanationRow {

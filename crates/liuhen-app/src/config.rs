@@ -156,6 +156,13 @@ pub struct CaseSettings {
     /// The checklist loaded from `checklist` (set by [`Config::load`]).
     #[serde(skip)]
     pub loaded: Option<liuhen_domain::checklist::Checklist>,
+    /// Path of the bureau's lists file laid over the shipped lists (interruption reasons,
+    /// issue 11); empty: the shipped lists.
+    #[serde(default)]
+    pub lists: String,
+    /// The lists in force (set by [`Config::load`]).
+    #[serde(skip)]
+    pub loaded_lists: Option<liuhen_domain::lists::Lists>,
 }
 
 /// The access policy (issue 5): empty `policy_file` = the shipped default
@@ -353,6 +360,7 @@ impl Config {
         }
         config.validate(&path)?;
         config.load_checklist(data_dir)?;
+        config.load_lists(data_dir)?;
         config.decisions.load(data_dir)?;
         Ok(config)
     }
@@ -377,6 +385,35 @@ impl Config {
         Ok(())
     }
 
+    /// Reads the bureau's lists file, if one is configured, over the shipped lists.
+    fn load_lists(&mut self, data_dir: &Path) -> Result<(), AppError> {
+        let name = self.cases.lists.trim();
+        if name.is_empty() {
+            return Ok(());
+        }
+        let path = data_dir.join(name);
+        let text = std::fs::read_to_string(&path).map_err(|e| AppError::Config {
+            path: path.clone(),
+            message: format!("cases.lists: 无法读取清单文件 / cannot read the lists: {e}"),
+        })?;
+        let lists = liuhen_domain::lists::Lists::shipped()
+            .overlay(&text)
+            .map_err(|e| AppError::Config {
+                path: path.clone(),
+                message: format!("cases.lists: {e}"),
+            })?;
+        self.cases.loaded_lists = Some(lists);
+        Ok(())
+    }
+
+    /// The lists in force: the shipped ones, with the bureau's file over them.
+    pub fn lists(&self) -> liuhen_domain::lists::Lists {
+        self.cases
+            .loaded_lists
+            .clone()
+            .unwrap_or_else(liuhen_domain::lists::Lists::shipped)
+    }
+
     /// The checklist in force: the bureau's own, or the shipped default.
     pub fn checklist(&self) -> liuhen_domain::checklist::Checklist {
         self.cases
@@ -391,6 +428,7 @@ impl Config {
             gap_tolerance: jiff::SignedDuration::from_secs(i64::from(
                 self.cases.gap_tolerance_seconds,
             )),
+            lists: self.lists(),
             ..Default::default()
         }
     }

@@ -2,6 +2,18 @@
 //! same transaction. This crate knows nothing about HTTP or terminals: progress goes to an
 //! [`ingest::Observer`] and results come back as plain reports.
 
+/// Declares a method `pub` for tests (this crate's and, with the `testing` feature, the
+/// other crates' fixtures) and `pub(crate)` otherwise: the `actor`-string twins of the use
+/// cases that authorize themselves (issue 11), which the server and the CLI never call.
+macro_rules! testing_pub {
+    ($(#[$m:meta])* async fn $($rest:tt)*) => {
+        #[cfg(any(test, feature = "testing"))]
+        $(#[$m])* pub async fn $($rest)*
+        #[cfg(not(any(test, feature = "testing")))]
+        $(#[$m])* pub(crate) async fn $($rest)*
+    };
+}
+
 pub mod access;
 pub mod accounts;
 pub mod alerts;

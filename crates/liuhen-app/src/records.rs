@@ -52,9 +52,10 @@ impl Custody {
         Ok(self.db.entries_for(&format!("record:{id}")).await?)
     }
 
+    testing_pub! {
     /// Changes classification fields with a stated reason. Nothing changes (and nothing is
     /// logged) when the reason is empty or the change changes nothing.
-    pub async fn change_classification(
+    async fn change_classification(
         &self,
         id: &RecordId,
         change: &ClassificationChange,
@@ -97,6 +98,7 @@ impl Custody {
             },
         )
         .await
+    }
     }
 
     /// Changes a record row with a logged, reasoned entry that carries the old and new
@@ -158,9 +160,24 @@ impl Custody {
 }
 
 impl Custody {
+    /// Extends how long an original is kept, for `who` (who may edit the record; a
+    /// refusal is logged by the authorization point).
+    pub async fn extend_retention_as(
+        &self,
+        who: &liuhen_domain::authz::Principal,
+        id: &RecordId,
+        until: Timestamp,
+        reason: &str,
+    ) -> Result<Record, AppError> {
+        let record = self.record(id).await?;
+        self.authorize_record(who, liuhen_domain::authz::Action::EditRecord, &record)
+            .await?;
+        self.extend_retention(id, until, reason, &who.user_id).await
+    }
+
     /// Extends how long an original is kept (never shortens): first the store's lock (S3
     /// COMPLIANCE retain-until, or the local sidecar), then the row and its entry in one Tx.
-    pub async fn extend_retention(
+    pub(crate) async fn extend_retention(
         &self,
         id: &RecordId,
         until: Timestamp,

@@ -45,8 +45,13 @@ impl Custody {
         let subject = format!("record:{id}");
         self.authorize_record(who, Action::ReviewRecord, &record)
             .await?;
+        let lists = self.config.lists();
         for t in ticks {
-            check_tick(t.item, t.verdict, &t.note).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let line = lists
+                .review_item(t.item.code())
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
+            check_tick(&line.zh, t.verdict, &t.note)
+                .map_err(|e| AppError::Invalid(e.to_string()))?;
         }
         let mut tx = self.db.begin().await?;
         let current = self.db.reviews(id).await?;
@@ -81,7 +86,7 @@ impl Custody {
         for t in &changed {
             tx.put_review(&ReviewRow {
                 record_id: id.clone(),
-                item: t.item,
+                item: t.item.clone(),
                 verdict: t.verdict,
                 note: t.note.trim().to_owned(),
                 reviewed_by: who.user_id.clone(),

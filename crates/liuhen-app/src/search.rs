@@ -80,6 +80,8 @@ pub struct RecordView {
 pub enum Channel {
     Web,
     Api,
+    /// `liuhen record show`
+    Cli,
 }
 
 impl Channel {
@@ -87,6 +89,7 @@ impl Channel {
         match self {
             Self::Web => "web",
             Self::Api => "api",
+            Self::Cli => "cli",
         }
     }
 }

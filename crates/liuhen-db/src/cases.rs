@@ -4,7 +4,9 @@
 
 use jiff::Timestamp;
 use liuhen_domain::RecordId;
-use liuhen_domain::case::{CaseCategory, CaseFlags, CaseStatus, Explanation, Step};
+use liuhen_domain::case::{
+    CaseCategory, CaseFlags, CaseStatus, Explanation, InterruptionReason, Step,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -501,7 +503,7 @@ pub(crate) fn decode_explanation(r: &AnyRow) -> Result<ExplanationRow, DbError> 
         step_id: step_id.clone(),
         explanation: Explanation {
             resumed_record: RecordId::parse(&rid).map_err(|e| corrupt(what(), e))?,
-            reason: reason.parse().map_err(|e| corrupt(what(), e))?,
+            reason: InterruptionReason::from_code(&reason),
             text: r.try_get("text").ctx(c)?,
             spoken_at_offset_s: u32::try_from(offset).map_err(|e| corrupt(what(), e))?,
         },

@@ -68,14 +68,14 @@ impl Db {
             let ms: i64 = r.try_get("reviewed_ms").ctx(c)?;
             out.push(ReviewRow {
                 record_id: record_id.clone(),
-                item: item.parse().map_err(|e| corrupt(format!("{e}")))?,
+                item: ReviewItem::from_code(&item),
                 verdict: verdict.parse().map_err(|e| corrupt(format!("{e}")))?,
                 note: r.try_get("note").ctx(c)?,
                 reviewed_by: r.try_get("reviewed_by").ctx(c)?,
                 reviewed_at: Timestamp::from_millisecond(ms).map_err(|e| corrupt(e.to_string()))?,
             });
         }
-        out.sort_by_key(|r| r.item);
+        out.sort_by(|a, b| a.item.cmp(&b.item));
         Ok(out)
     }
 }

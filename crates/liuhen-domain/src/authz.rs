@@ -95,10 +95,12 @@ pub enum Action {
     ReviewDecision,
     /// Issue (作出) and serve a decision of a case one manages, once the gate lets it.
     IssueDecision,
+    /// Bind a camera or a police number to an account at the offload station (issue 15).
+    BindStation,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Self::ViewRecord,
         Self::PlayRecord,
         Self::DownloadOriginal,
@@ -126,6 +128,7 @@ impl Action {
         Self::RunDraw,
         Self::ReviewDecision,
         Self::IssueDecision,
+        Self::BindStation,
     ];
 
     pub fn code(self) -> &'static str {
@@ -157,6 +160,7 @@ impl Action {
             Self::RunDraw => "draw.run",
             Self::ReviewDecision => "decision.review",
             Self::IssueDecision => "decision.issue",
+            Self::BindStation => "station.bind",
         }
     }
 

@@ -320,74 +320,27 @@ pub struct LinkedRecording {
     pub end: Timestamp,
 }
 
-/// Why a full-process recording was interrupted: the fixed list of A2.7 (R2.5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InterruptionReason {
-    /// 设备故障、损坏
-    DeviceFault,
-    /// 天气情况恶劣
-    Weather,
-    /// 电量不足
-    Battery,
-    /// 存储空间不足
-    StorageFull,
-    /// 现场有关人员阻挠
-    Obstruction,
-    /// 检查场所变化
-    PlaceChanged,
-    /// 其他客观原因 (the explanation's text is then required)
-    Other,
-}
+/// Why a full-process recording was interrupted (R2.5): the code of an entry of the
+/// configured list ([`crate::lists::Lists`], shipped with the reasons of A2.7). Stored as
+/// that code (database column, log details), so a stored value reads back unchanged even
+/// when a bureau's list renames it; input is checked against the list in force.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InterruptionReason(String);
 
 impl InterruptionReason {
-    pub const ALL: [InterruptionReason; 7] = [
-        Self::DeviceFault,
-        Self::Weather,
-        Self::Battery,
-        Self::StorageFull,
-        Self::Obstruction,
-        Self::PlaceChanged,
-        Self::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::DeviceFault => "device_fault",
-            Self::Weather => "weather",
-            Self::Battery => "battery",
-            Self::StorageFull => "storage_full",
-            Self::Obstruction => "obstruction",
-            Self::PlaceChanged => "place_changed",
-            Self::Other => "other",
-        }
+    /// The reason with this code (as stored, or after the list resolved an input).
+    pub fn from_code(code: &str) -> Self {
+        Self(code.trim().to_owned())
     }
 
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::DeviceFault => "设备故障、损坏",
-            Self::Weather => "天气情况恶劣",
-            Self::Battery => "电量不足",
-            Self::StorageFull => "存储空间不足",
-            Self::Obstruction => "现场有关人员阻挠",
-            Self::PlaceChanged => "检查场所变化",
-            Self::Other => "其他客观原因",
-        }
+    pub fn code(&self) -> &str {
+        &self.0
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("未知的中断原因 {0:?} / unknown interruption reason")]
 pub struct UnknownInterruptionReason(pub String);
-
-impl FromStr for InterruptionReason {
-    type Err = UnknownInterruptionReason;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.code() == s || r.label_zh() == s)
-            .ok_or_else(|| UnknownInterruptionReason(s.to_owned()))
-    }
-}
 
 /// The stated reason of one interruption (R2.5). It is attached to the recording in which
 /// recording resumed, and says where in that recording the reason is spoken.
@@ -396,7 +349,7 @@ pub struct Explanation {
     /// The recording that resumed after the gap (the NEXT recording).
     pub resumed_record: RecordId,
     pub reason: InterruptionReason,
-    /// Free text; required when `reason` is `Other`.
+    /// Free text; required when the reason's entry says `note_required` ("other").
     pub text: String,
     /// Seconds from the start of the resumed recording to the spoken explanation.
     pub spoken_at_offset_s: u32,
@@ -546,9 +499,6 @@ mod tests {
         for m in RecordingMode::ALL {
             assert_eq!(m.label_zh().parse::<RecordingMode>(), Ok(m));
             assert_eq!(m.code().parse::<RecordingMode>(), Ok(m));
-        }
-        for r in InterruptionReason::ALL {
-            assert_eq!(r.code().parse::<InterruptionReason>(), Ok(r));
         }
         assert!("行政征收".parse::<CaseCategory>().is_err());
         assert!("录像或照相".parse::<RecordingMode>().is_err());

@@ -127,6 +127,8 @@ pub struct ComplianceConfig {
     /// Modes that count towards full-process coverage under R2.2 (rows with
     /// `full_process` use their own continuous modes).
     pub full_process_modes: Vec<RecordingMode>,
+    /// The lists in force (interruption reasons: which need words, their labels).
+    pub lists: crate::lists::Lists,
 }
 
 impl Default for ComplianceConfig {
@@ -134,6 +136,7 @@ impl Default for ComplianceConfig {
         Self {
             gap_tolerance: SignedDuration::from_secs(5),
             full_process_modes: vec![RecordingMode::Video, RecordingMode::Surveillance],
+            lists: crate::lists::Lists::shipped(),
         }
     }
 }
@@ -401,14 +404,14 @@ pub fn evaluate_step(
                     .iter()
                     .filter(|e| e.resumed_record == i.after)
                     .collect();
-                match stated.iter().find(|e| i.accept(e).is_ok()) {
+                match stated.iter().find(|e| i.accept(e, &cfg.lists).is_ok()) {
                     Some(e) => push(
                         Level::Ok,
                         "R2.5",
                         codes::INTERRUPTION_EXPLAINED,
                         format!(
                             "{name}：{at}，原因“{}”{}，已在记录 {} 第 {} 秒语音说明",
-                            e.reason.label_zh(),
+                            cfg.lists.reason_zh(&e.reason),
                             if e.text.trim().is_empty() {
                                 String::new()
                             } else {
@@ -418,7 +421,7 @@ pub fn evaluate_step(
                             e.spoken_at_offset_s
                         ),
                     ),
-                    None => match stated.first().map(|e| i.accept(e)) {
+                    None => match stated.first().map(|e| i.accept(e, &cfg.lists)) {
                         Some(Err(err)) => push(
                             Level::Violation,
                             "R2.5",

@@ -24,6 +24,7 @@ pub mod disposal_list;
 pub mod draw;
 pub mod headers;
 pub mod hold;
+pub mod lists;
 pub mod numbering;
 pub mod org;
 pub mod playback;

@@ -1,79 +1,24 @@
-//! The reviewer sheet of a record (R2.3, R2.4): the 8 focus items of A2.5 and the opening
-//! statement of A2.6, each ticked by a reviewer (supervisor, legal office, records keeper).
+//! The reviewer sheet of a record (R2.3, R2.4): the lines of the configured list (shipped:
+//! the 8 focus items of A2.5 and the opening statement of A2.6, `lists/default.toml`), each
+//! ticked by a reviewer (supervisor, legal office, records keeper).
 
 use std::fmt;
 use std::str::FromStr;
 
-/// One line of the sheet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ReviewItem {
-    /// 执法现场环境
-    Environment,
-    /// 执法对象及现场有关人员
-    People,
-    /// 执法人员出示证件、表明身份、告知权利义务
-    IdentityAndRights,
-    /// 重要涉案物品及主要证据
-    KeyEvidence,
-    /// 询问、陈述申辩
-    Questioning,
-    /// 采取的执法措施
-    Measures,
-    /// 执法文书的制作、送达
-    Documents,
-    /// 其他应当记录的内容
-    Other,
-    /// 开始记录时告知时间、地点、执法人员、执法行为和重点，并告知现场人员正在记录 (R2.4)
-    OpeningStatement,
-}
+/// One line of the sheet: the code of an entry of the configured list
+/// ([`crate::lists::Lists::review_items`], shipped with the 8 focus items of A2.5 and the
+/// opening statement of A2.6). Stored as that code, so stored ticks read back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReviewItem(String);
 
 impl ReviewItem {
-    pub const ALL: [ReviewItem; 9] = [
-        Self::Environment,
-        Self::People,
-        Self::IdentityAndRights,
-        Self::KeyEvidence,
-        Self::Questioning,
-        Self::Measures,
-        Self::Documents,
-        Self::Other,
-        Self::OpeningStatement,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Environment => "environment",
-            Self::People => "people",
-            Self::IdentityAndRights => "identity_rights",
-            Self::KeyEvidence => "key_evidence",
-            Self::Questioning => "questioning",
-            Self::Measures => "measures",
-            Self::Documents => "documents",
-            Self::Other => "other",
-            Self::OpeningStatement => "opening_statement",
-        }
+    /// The line with this code (as stored, or after the list resolved an input).
+    pub fn from_code(code: &str) -> Self {
+        Self(code.trim().to_owned())
     }
 
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Environment => "执法现场环境",
-            Self::People => "执法对象及现场有关人员",
-            Self::IdentityAndRights => "出示执法证件、表明身份、告知权利义务",
-            Self::KeyEvidence => "重要涉案物品及主要证据",
-            Self::Questioning => "询问、当事人陈述申辩",
-            Self::Measures => "采取的执法措施",
-            Self::Documents => "执法文书的制作和送达",
-            Self::Other => "其他应当记录的内容",
-            Self::OpeningStatement => "开场告知：时间、地点、执法人员、执法行为及正在记录",
-        }
-    }
-
-    /// The requirement the item rests on.
-    pub fn rule(self) -> &'static str {
-        match self {
-            Self::OpeningStatement => "R2.4",
-            _ => "R2.3",
-        }
+    pub fn code(&self) -> &str {
+        &self.0
     }
 }
 
@@ -86,16 +31,6 @@ impl fmt::Display for ReviewItem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("未知的审查项 {0:?} / unknown review item")]
 pub struct UnknownReviewItem(pub String);
-
-impl FromStr for ReviewItem {
-    type Err = UnknownReviewItem;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|i| i.code() == s.trim())
-            .ok_or_else(|| UnknownReviewItem(s.to_owned()))
-    }
-}
 
 /// The reviewer's finding on one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -146,18 +81,18 @@ impl FromStr for ReviewVerdict {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TickError {
     #[error("审查项“{0}”判定为不符合时必须写明问题 / a deficient item needs a note")]
-    DeficientWithoutNote(&'static str),
+    DeficientWithoutNote(String),
     #[error("说明过长（最多 500 字） / the note is too long (at most 500 characters)")]
     NoteTooLong,
 }
 
-/// Checks one tick: a deficiency must say what is wrong.
-pub fn check_tick(item: ReviewItem, verdict: ReviewVerdict, note: &str) -> Result<(), TickError> {
+/// Checks one tick of the line labelled `item_zh`: a deficiency must say what is wrong.
+pub fn check_tick(item_zh: &str, verdict: ReviewVerdict, note: &str) -> Result<(), TickError> {
     if note.chars().count() > 500 {
         return Err(TickError::NoteTooLong);
     }
     if verdict == ReviewVerdict::Deficient && note.trim().is_empty() {
-        return Err(TickError::DeficientWithoutNote(item.label_zh()));
+        return Err(TickError::DeficientWithoutNote(item_zh.to_owned()));
     }
     Ok(())
 }
@@ -167,15 +102,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn items_and_verdicts_round_trip_and_ticks_are_checked() {
-        assert_eq!(ReviewItem::ALL.len(), 9);
-        for i in ReviewItem::ALL {
-            assert_eq!(i.code().parse::<ReviewItem>(), Ok(i));
-        }
+    fn verdicts_round_trip_and_ticks_are_checked() {
         for v in ReviewVerdict::ALL {
             assert_eq!(v.code().parse::<ReviewVerdict>(), Ok(v));
         }
-        assert!("x".parse::<ReviewItem>().is_err());
         let rows = [
             (ReviewVerdict::Met, "", true),
             (ReviewVerdict::NotApplicable, "", true),
@@ -184,15 +114,14 @@ mod tests {
         ];
         for (v, note, ok) in rows {
             assert_eq!(
-                check_tick(ReviewItem::IdentityAndRights, v, note).is_ok(),
+                check_tick("出示执法证件", v, note).is_ok(),
                 ok,
                 "{v:?} {note:?}"
             );
         }
         assert_eq!(
-            check_tick(ReviewItem::Other, ReviewVerdict::Met, &"字".repeat(501)),
+            check_tick("其他", ReviewVerdict::Met, &"字".repeat(501)),
             Err(TickError::NoteTooLong)
         );
-        assert_eq!(ReviewItem::OpeningStatement.rule(), "R2.4");
     }
 }

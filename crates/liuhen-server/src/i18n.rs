@@ -154,10 +154,8 @@ labelled! {
     liuhen_domain::case::CaseStatus => "case_status", code;
     liuhen_app::cases::CaseFlag => "case_flag", code;
     liuhen_domain::case::RecordingMode => "recording_mode", code;
-    liuhen_domain::case::InterruptionReason => "interruption", code;
     liuhen_domain::checklist::Obligation => "obligation", code;
     liuhen_domain::compliance::Level => "level", code;
-    liuhen_domain::review::ReviewItem => "review_item", code;
     liuhen_domain::review::ReviewVerdict => "review_verdict", code;
     liuhen_domain::AuditAction => "audit", as_str;
     liuhen_domain::decision::DecisionKind => "decision_kind", code;
@@ -187,10 +185,10 @@ impl Tr {
 mod tests {
     use super::{Labelled, Lang, Tr};
     use liuhen_app::cases::CaseFlag;
-    use liuhen_domain::case::{CaseCategory, CaseStatus, InterruptionReason, RecordingMode};
+    use liuhen_domain::case::{CaseCategory, CaseStatus, RecordingMode};
     use liuhen_domain::checklist::Obligation;
     use liuhen_domain::compliance::Level;
-    use liuhen_domain::review::{ReviewItem, ReviewVerdict};
+    use liuhen_domain::review::ReviewVerdict;
     use liuhen_domain::{AuditAction, MediaKind};
 
     fn check<L: Labelled>(values: &[L]) {
@@ -213,10 +211,8 @@ mod tests {
         check(&[CaseStatus::Open, CaseStatus::Decided, CaseStatus::Archived]);
         check(&CaseFlag::ALL);
         check(&RecordingMode::ALL);
-        check(&InterruptionReason::ALL);
         check(&[Obligation::Mandatory, Obligation::MandatoryWhenDisputed]);
         check(&[Level::Ok, Level::Warning, Level::Violation]);
-        check(&ReviewItem::ALL);
         check(&ReviewVerdict::ALL);
         check(&AuditAction::ALL);
         check(liuhen_domain::decision::DecisionKind::ALL);

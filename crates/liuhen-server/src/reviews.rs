@@ -49,15 +49,16 @@ async fn api_sheet(
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let record = viewable(&s, &user, &id).await?;
     let ticks = s.custody.reviews(&record.id).await?;
+    let lists = s.custody.config().lists();
     Ok(axum::Json(serde_json::json!({
         "record_id": record.id.as_str(),
         "can_review": s.custody.may_review(&user.principal, &record.id).await?,
-        "items": ReviewItem::ALL.iter().map(|item| {
-            let t = ticks.iter().find(|t| t.item == *item);
+        "items": lists.review_items.iter().map(|item| {
+            let t = ticks.iter().find(|t| t.item.code() == item.code);
             serde_json::json!({
-                "item": item.code(),
-                "label": item.label_zh(),
-                "rule": item.rule(),
+                "item": item.code,
+                "label": item.zh,
+                "rule": item.rule,
                 "verdict": t.map(|t| t.verdict.code()),
                 "note": t.map(|t| t.note.clone()),
                 "reviewed_by": t.map(|t| t.reviewed_by.clone()),
@@ -90,12 +91,7 @@ async fn api_review(
     let mut ticks = Vec::new();
     for t in b.items {
         ticks.push(Tick {
-            item: t
-                .item
-                .parse()
-                .map_err(|e: liuhen_domain::review::UnknownReviewItem| {
-                    ApiError::bad("invalid", e.to_string())
-                })?,
+            item: ReviewItem::from_code(&t.item),
             verdict: t.verdict.parse().map_err(
                 |e: liuhen_domain::review::UnknownReviewVerdict| {
                     ApiError::bad("invalid", e.to_string())
@@ -112,9 +108,9 @@ async fn api_review(
 }
 
 pub struct Line {
-    pub code: &'static str,
-    pub label: &'static str,
-    pub rule: &'static str,
+    pub code: String,
+    pub label: String,
+    pub rule: String,
     pub verdict: &'static str,
     pub verdict_label: &'static str,
     pub class: &'static str,
@@ -143,14 +139,21 @@ pub async fn sheet(
     let ticks = s.custody.reviews(&record.id).await?;
     let who: Vec<String> = ticks.iter().map(|t| t.reviewed_by.clone()).collect();
     let names = s.custody.display_names(&who).await?;
-    let lines = ReviewItem::ALL
+    let lines = s
+        .custody
+        .config()
+        .lists()
+        .review_items
         .iter()
         .map(|item| {
-            let tick = ticks.iter().find(|t| t.item == *item);
+            let tick = ticks.iter().find(|t| t.item.code() == item.code);
             Line {
-                code: item.code(),
-                label: t.label(*item),
-                rule: item.rule(),
+                code: item.code.clone(),
+                label: match t.lang {
+                    crate::i18n::Lang::En => item.en.clone(),
+                    crate::i18n::Lang::Zh => item.zh.clone(),
+                },
+                rule: item.rule.clone(),
                 verdict: tick.map_or("", |t| t.verdict.code()),
                 verdict_label: tick.map_or(t.s("review_verdict.none"), |k| t.label(k.verdict)),
                 class: match tick.map(|t| t.verdict) {
@@ -202,7 +205,8 @@ async fn review(
             .unwrap_or_default()
     };
     let mut ticks = Vec::new();
-    for item in ReviewItem::ALL {
+    for line in s.custody.config().lists().review_items {
+        let item = line.item();
         let v = get(format!("v_{}", item.code()));
         if v.is_empty() {
             continue;
@@ -211,9 +215,9 @@ async fn review(
             .parse::<ReviewVerdict>()
             .map_err(|e| PageError::new(AppError::Invalid(e.to_string()), t))?;
         ticks.push(Tick {
+            note: get(format!("n_{}", item.code())),
             item,
             verdict,
-            note: get(format!("n_{}", item.code())),
         });
     }
     let back = format!("/records/{id}");

@@ -10,12 +10,12 @@ use liuhen_app::Custody;
 use liuhen_app::cases::{CaseFlag, CaseRow, NewCase, NewStep, PartyRow, StepRow};
 use liuhen_domain::RecordId;
 use liuhen_domain::auth::TokenScope;
-use liuhen_domain::authz::Action;
+use liuhen_domain::authz::Principal;
 use liuhen_domain::case::{CaseCategory, CaseFlags, Explanation, InterruptionReason};
 use liuhen_domain::compliance::{CaseVerdict, Level};
 use serde_json::json;
 
-use crate::operator::{Operator, Who};
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum CaseCommand {
@@ -136,35 +136,20 @@ pub enum CaseCommand {
     },
 }
 
-/// The account of this run, allowed to `action` on `case` (id or number).
-async fn on_case(
+/// The account of this run, its token allowing `scope`. Each use case then authorizes
+/// the account itself (`liuhen_app::case_acts`).
+async fn account(
     custody: &Custody,
     who: Who<'_>,
-    case: &str,
-    action: Action,
+    scope: TokenScope,
     command: &str,
-) -> anyhow::Result<Operator> {
-    let scope = if action == Action::ViewCase {
-        TokenScope::Read
-    } else {
-        TokenScope::Write
-    };
-    let op = who.resolve(custody, scope, command).await?;
-    let case = custody.case(case).await?;
-    custody.authorize_case(&op.principal, action, &case).await?;
-    Ok(op)
+) -> anyhow::Result<Principal> {
+    Ok(who.resolve(custody, scope, command).await?.principal)
 }
 
-/// As `on_case`, for the case of a step.
-async fn on_step(
-    custody: &Custody,
-    who: Who<'_>,
-    step: &str,
-    action: Action,
-    command: &str,
-) -> anyhow::Result<Operator> {
-    let case_id = custody.step(step).await?.case_id;
-    on_case(custody, who, &case_id, action, command).await
+/// The case a step belongs to (the use cases find the step within its case).
+async fn case_of(custody: &Custody, step: &str) -> anyhow::Result<String> {
+    Ok(custody.step(step).await?.case_id)
 }
 
 pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
@@ -210,8 +195,8 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Show { case, json } => {
-            on_case(custody, who, &case, Action::ViewCase, "case show").await?;
-            let case = custody.case(&case).await?;
+            let me = account(custody, who, TokenScope::Read, "case show").await?;
+            let case = custody.case_to_view(&me, &case).await?;
             let steps = custody.case_steps(&case.id).await?;
             let history = custody.case_history(&case.id).await?;
             if json {
@@ -253,9 +238,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
                 _ => bail!("请指定 --set FLAG 或 --clear FLAG 之一 / give one of --set or --clear"),
             };
             let flag: CaseFlag = flag.parse()?;
-            let op = on_case(custody, who, &case, Action::ManageCase, "case flag").await?;
+            let me = account(custody, who, TokenScope::Write, "case flag").await?;
             let case = custody
-                .set_case_flag(&case, flag, value, &reason, op.actor())
+                .set_case_flag_as(&me, &case, flag, value, &reason)
                 .await
                 .context("案件未变更 / case not changed")?;
             print_case(&case);
@@ -286,9 +271,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
                 on_site: !off_site,
                 disputed,
             };
-            let op = on_case(custody, who, &case, Action::ManageCase, "case step").await?;
+            let me = account(custody, who, TokenScope::Write, "case step").await?;
             let step = custody
-                .add_step(&case, &new, op.actor())
+                .add_step_as(&me, &case, &new)
                 .await
                 .context("环节未添加 / step not added")?;
             if json {
@@ -299,9 +284,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Propose { step, json } => {
-            on_step(custody, who, &step, Action::ViewCase, "case propose").await?;
-            let found = custody
-                .propose_links_local(&step)
+            let me = account(custody, who, TokenScope::Read, "case propose").await?;
+            let (_, _, found) = custody
+                .propose_links(&me, &case_of(custody, &step).await?, &step)
                 .await
                 .context("无法推荐记录 / no proposals")?;
             if json {
@@ -338,14 +323,9 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
         }
         CaseCommand::Link { step, record } => {
             let record = parse_record(&record)?;
-            let op = who.resolve(custody, TokenScope::Write, "case link").await?;
-            let case = custody.case(&custody.step(&step).await?.case_id).await?;
-            custody
-                .authorize_link(&op.principal, &case, &custody.record(&record).await?)
-                .await
-                .context("记录未关联 / record not linked")?;
+            let me = account(custody, who, TokenScope::Write, "case link").await?;
             let link = custody
-                .link_record(&step, &record, op.actor())
+                .link_record_as(&me, &case_of(custody, &step).await?, &step, &record)
                 .await
                 .context("记录未关联 / record not linked")?;
             println!(
@@ -360,9 +340,15 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
             reason,
         } => {
             let record = parse_record(&record)?;
-            let op = on_step(custody, who, &step, Action::ManageCase, "case unlink").await?;
+            let me = account(custody, who, TokenScope::Write, "case unlink").await?;
             custody
-                .unlink_record(&step, &record, &reason, op.actor())
+                .unlink_record_as(
+                    &me,
+                    &case_of(custody, &step).await?,
+                    &step,
+                    &record,
+                    &reason,
+                )
                 .await
                 .context("关联未取消 / record not unlinked")?;
             println!("已取消关联 unlinked: 记录 record {record} ← 环节 step {step}");
@@ -377,27 +363,27 @@ pub async fn run(custody: &Custody, cmd: CaseCommand, who: Who<'_>) -> anyhow::R
         } => {
             let explanation = Explanation {
                 resumed_record: parse_record(&record)?,
-                reason: reason.parse::<InterruptionReason>()?,
+                reason: InterruptionReason::from_code(&reason),
                 text: text.trim().to_owned(),
                 spoken_at_offset_s: at,
             };
-            let op = on_step(custody, who, &step, Action::ManageCase, "case explain").await?;
+            let me = account(custody, who, TokenScope::Write, "case explain").await?;
             let row = custody
-                .explain_interruption(&step, &explanation, op.actor())
+                .explain_interruption_as(&me, &case_of(custody, &step).await?, &step, &explanation)
                 .await
                 .context("说明未记录 / explanation not recorded")?;
             println!(
                 "已记录中断说明 explained: 环节 step {}，记录 record {}，原因 {}，第 {} 秒",
                 row.step_id,
                 row.explanation.resumed_record,
-                row.explanation.reason.label_zh(),
+                custody.config().lists().reason_zh(&row.explanation.reason),
                 row.explanation.spoken_at_offset_s
             );
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Check { case, json } => {
-            on_case(custody, who, &case, Action::ViewCase, "case check").await?;
-            let case = custody.case(&case).await?;
+            let me = account(custody, who, TokenScope::Read, "case check").await?;
+            let case = custody.case_to_view(&me, &case).await?;
             let steps = custody.case_steps(&case.id).await?;
             let verdict = custody.case_compliance(&case.id).await?;
             if json {

@@ -442,9 +442,8 @@ async fn ingest(custody: &Custody, a: IngestArgs, who: Who<'_>) -> anyhow::Resul
         _ => None,
     };
     if let Some(step) = &step {
-        let case = custody.case(&step.case_id).await?;
         custody
-            .authorize_case(&op.principal, Action::ManageCase, &case)
+            .case_to_manage(&op.principal, &step.case_id)
             .await
             .context("未导入任何文件 / nothing ingested")?;
     }
@@ -488,7 +487,7 @@ async fn ingest(custody: &Custody, a: IngestArgs, who: Who<'_>) -> anyhow::Resul
     let mut link_failed = false;
     if let Some(step) = &step {
         let (linked, failures) = custody
-            .link_ingested(&step.step.id, &summary, &opts.actor)
+            .link_ingested(&op.principal, &step.case_id, &step.step.id, &summary)
             .await;
         link_failed = !failures.is_empty();
         if a.json {

@@ -6,11 +6,12 @@ use anyhow::Context;
 use clap::Subcommand;
 use liuhen_app::Custody;
 use liuhen_app::records::ClassificationChange;
+use liuhen_app::search::Channel;
 use liuhen_domain::auth::TokenScope;
-use liuhen_domain::authz::Action;
+use liuhen_domain::authz::Principal;
 use liuhen_domain::{Record, RecordId};
 
-use crate::operator::{Operator, Who};
+use crate::operator::Who;
 
 #[derive(Subcommand)]
 pub enum RecordCommand {
@@ -52,33 +53,22 @@ pub enum RecordCommand {
     },
 }
 
-/// The account of this run, allowed to `action` on the record `id`.
-async fn on_record(
+/// The account of this run, its token allowing `scope`; each use case authorizes it.
+async fn account(
     custody: &Custody,
     who: Who<'_>,
-    id: &RecordId,
-    action: Action,
+    scope: TokenScope,
     command: &str,
-) -> anyhow::Result<Operator> {
-    let scope = if action == Action::ViewRecord {
-        TokenScope::Read
-    } else {
-        TokenScope::Write
-    };
-    let op = who.resolve(custody, scope, command).await?;
-    let record = custody.record(id).await?;
-    custody
-        .authorize_record(&op.principal, action, &record)
-        .await?;
-    Ok(op)
+) -> anyhow::Result<Principal> {
+    Ok(who.resolve(custody, scope, command).await?.principal)
 }
 
 pub async fn run(custody: &Custody, cmd: RecordCommand, who: Who<'_>) -> anyhow::Result<ExitCode> {
     match cmd {
         RecordCommand::Show { id, json } => {
             let id = RecordId::parse(&id)?;
-            on_record(custody, who, &id, Action::ViewRecord, "record show").await?;
-            let record = custody.record(&id).await?;
+            let me = account(custody, who, TokenScope::Read, "record show").await?;
+            let record = custody.view_record(&me, &id, Channel::Cli).await?.record;
             let history = custody.record_history(&id).await?;
             let retention = custody.record_retention(&id).await?;
             let basis =
@@ -141,9 +131,9 @@ pub async fn run(custody: &Custody, cmd: RecordCommand, who: Who<'_>) -> anyhow:
                 party,
                 camera_operator,
             };
-            let op = on_record(custody, who, &id, Action::EditRecord, "record edit").await?;
+            let me = account(custody, who, TokenScope::Write, "record edit").await?;
             let record = custody
-                .change_classification(&id, &change, &reason, op.actor())
+                .reclassify(&me, &id, &change, &reason)
                 .await
                 .context("record not changed")?;
             print_record(&record);
@@ -152,9 +142,9 @@ pub async fn run(custody: &Custody, cmd: RecordCommand, who: Who<'_>) -> anyhow:
         RecordCommand::Retain { id, until, reason } => {
             let id = RecordId::parse(&id)?;
             let until = parse_until(&until, custody)?;
-            let op = on_record(custody, who, &id, Action::EditRecord, "record retain").await?;
+            let me = account(custody, who, TokenScope::Write, "record retain").await?;
             let record = custody
-                .extend_retention(&id, until, &reason, op.actor())
+                .extend_retention_as(&me, &id, until, &reason)
                 .await
                 .context("retention not extended")?;
             print_record(&record);

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use liuhen_app::Custody;
+use liuhen_app::station::registry::StationBind;
 use liuhen_app::station::{SlotStatus, Station};
 use liuhen_domain::auth::TokenScope;
 use liuhen_domain::authz::{Action, Target};
@@ -87,18 +88,20 @@ pub async fn run(custody: &Custody, cmd: StationCommand, who: Who<'_>) -> anyhow
             let op = who
                 .resolve(custody, TokenScope::Write, "station bind")
                 .await?;
-            let actor = op.actor();
-            let seq = match (serial, police, officer) {
-                (Some(s), _, o) => {
-                    custody
-                        .station_bind_device(actor, &s, &unit, o.as_deref())
-                        .await?
-                }
-                (None, Some(p), Some(o)) => {
-                    custody.station_bind_police(actor, &p, &unit, &o).await?
-                }
+            let bind = match (&serial, &police, &officer) {
+                (Some(s), _, o) => StationBind::Device {
+                    serial: s,
+                    unit: &unit,
+                    officer: o.as_deref(),
+                },
+                (None, Some(p), Some(o)) => StationBind::Police {
+                    police: p,
+                    unit: &unit,
+                    account: o,
+                },
                 _ => anyhow::bail!("--serial or --police with --officer"),
             };
+            let seq = custody.station_bind_as(&op.principal, bind).await?;
             println!("已登记 / bound (log entry {seq})");
             Ok(ExitCode::SUCCESS)
         }

@@ -5,6 +5,7 @@
 use jiff::tz::TimeZone;
 use liuhen_db::{ApprovalRow, CopyRow, RequestRow};
 use liuhen_domain::Record;
+use liuhen_domain::lists::StatementTemplate;
 
 use crate::pdf::{Field, Form};
 
@@ -38,7 +39,7 @@ fn approvals_text(approvals: &[ApprovalRow]) -> String {
         .join("；")
 }
 
-/// 文字说明材料 of one copied record.
+/// 文字说明材料 of one copied record, worded by the configured `template`.
 pub fn statement(
     record: &Record,
     copy: &CopyRow,
@@ -46,11 +47,15 @@ pub fn statement(
     approvals: &[ApprovalRow],
     payload_path: &str,
     tz: &TimeZone,
+    template: &StatementTemplate,
 ) -> Form {
     let c = &record.classification;
     Form {
-        title: "行政执法音像记录复制件文字说明材料".into(),
-        info: vec![format!("申请编号：{}    复制件编号：{}", request.id, copy.id)],
+        title: template.title.clone(),
+        info: vec![format!(
+            "申请编号：{}    复制件编号：{}",
+            request.id, copy.id
+        )],
         fields: vec![
             Field::new("原始记录编号", record.id.as_str()),
             Field::new("原始文件名", &record.original_name),
@@ -62,11 +67,14 @@ pub fn statement(
             Field::new("执法人员", opt(&c.officer)),
             Field::new("案件名称", opt(&c.case_name)),
             Field::new("当事人", opt(&c.party)),
-            Field::new("摄录起止时间", format!(
-                "{} 至 {}",
-                at(record.media.capture_start.map(|t| t.as_millisecond()), tz),
-                at(record.media.capture_end.map(|t| t.as_millisecond()), tz)
-            )),
+            Field::new(
+                "摄录起止时间",
+                format!(
+                    "{} 至 {}",
+                    at(record.media.capture_start.map(|t| t.as_millisecond()), tz),
+                    at(record.media.capture_end.map(|t| t.as_millisecond()), tz)
+                ),
+            ),
             Field::new("制作人", &copy.maker_name),
             Field::new("提取人", &copy.extractor),
             Field::new("提取时间", at(Some(copy.extracted_ms), tz)),
@@ -75,10 +83,8 @@ pub fn statement(
             Field::new("用途", &request.purpose),
             Field::new("审批", approvals_text(approvals)),
         ],
-        notes: vec![
-            "本复制件与原始记录逐字节一致；其 SHA-256 与 SM3 摘要在导出前重新计算并与保管记录核对一致，可用证据包内的校验程序离线核验。".into(),
-        ],
-        signatures: vec!["制作人".into(), "提取人".into()],
+        notes: template.notes.clone(),
+        signatures: template.signatures.clone(),
     }
 }
 
@@ -180,13 +186,14 @@ pub fn case_head(case: &liuhen_db::CaseRow, purpose: &str) -> Vec<Field> {
 }
 
 /// 文字说明材料 of one record taken as evidence (R2.9, R3.10) or preserved on disc (R3.7):
-/// no request, the basis named instead.
+/// no request, the basis named instead; notes and signature lines from `template`.
 pub fn source_statement(
     record: &Record,
     title: &str,
     rows: Vec<Field>,
     payload_path: &str,
     tz: &TimeZone,
+    template: &StatementTemplate,
 ) -> Form {
     let c = &record.classification;
     let mut fields = vec![
@@ -212,10 +219,8 @@ pub fn source_statement(
         title: title.into(),
         info: vec![],
         fields,
-        notes: vec![
-            "本复制件与原始记录逐字节一致；其 SHA-256 与 SM3 摘要在导出前重新计算并与保管记录核对一致，可用证据包内的校验程序离线核验。".into(),
-        ],
-        signatures: vec!["制作人".into(), "提取人".into()],
+        notes: template.notes.clone(),
+        signatures: template.signatures.clone(),
     }
 }
 

@@ -256,7 +256,15 @@ impl Custody {
                 .copy_in(who, record, out, context, "导出", &mut known)
                 .await?;
             let statement = format!("{PAYLOAD}/statements/{}_文字说明材料.pdf", record.id);
-            let form = forms::statement(record, copy, request, approvals, &rel, &tz);
+            let form = forms::statement(
+                record,
+                copy,
+                request,
+                approvals,
+                &rel,
+                &tz,
+                &self.config.lists().copy_statement,
+            );
             write(out, &statement, &crate::pdf::render_form(&style, &form))?;
             entries.push(RecordEntry {
                 record: record.id.to_string(),

@@ -227,7 +227,14 @@ impl Custody {
                 f.value = who_name.to_owned();
             }
             let statement = format!("{PAYLOAD}/statements/{}_文字说明材料.pdf", record.id);
-            let form = forms::source_statement(record, title, rows, &rel, &tz);
+            let form = forms::source_statement(
+                record,
+                title,
+                rows,
+                &rel,
+                &tz,
+                &self.config.lists().copy_statement,
+            );
             write(out, &statement, &crate::pdf::render_form(&style, &form))?;
             entries.push(RecordEntry {
                 record: record.id.to_string(),

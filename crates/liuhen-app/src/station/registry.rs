@@ -8,6 +8,7 @@
 use jiff::Timestamp;
 use liuhen_db::NewEntry;
 use liuhen_domain::AuditAction;
+use liuhen_domain::authz::{Action, Principal, Target};
 use serde::Serialize;
 use serde_json::json;
 
@@ -35,6 +36,22 @@ pub struct Held {
     pub serial: Option<String>,
     pub police: Option<String>,
     pub reason: String,
+}
+
+/// What `liuhen station bind` binds: a camera (and optionally its officer) or a police
+/// number, each to `unit`.
+#[derive(Debug, Clone, Copy)]
+pub enum StationBind<'a> {
+    Device {
+        serial: &'a str,
+        unit: &'a str,
+        officer: Option<&'a str>,
+    },
+    Police {
+        police: &'a str,
+        unit: &'a str,
+        account: &'a str,
+    },
 }
 
 fn device_subject(serial: &str) -> String {
@@ -106,9 +123,41 @@ impl Custody {
         Ok(b)
     }
 
+    /// `who` binds a camera (`serial`) or a police number to an account of `unit`:
+    /// `station.bind` in the policy (records keepers), and only within `who`'s own unit.
+    pub async fn station_bind_as(
+        &self,
+        who: &Principal,
+        bind: StationBind<'_>,
+    ) -> Result<u64, AppError> {
+        self.authorize(who, Action::BindStation, Target::System, None)
+            .await?;
+        match bind {
+            StationBind::Device {
+                serial,
+                unit,
+                officer,
+            } => {
+                let unit = self.own_unit(who, Some(unit))?;
+                self.station_bind_device(&who.user_id, serial, &unit, officer)
+                    .await
+            }
+            StationBind::Police {
+                police,
+                unit,
+                account,
+            } => {
+                let unit = self.own_unit(who, Some(unit))?;
+                self.station_bind_police(&who.user_id, police, &unit, account)
+                    .await
+            }
+        }
+    }
+
+    testing_pub! {
     /// The keeper binds a camera to a unit and (optionally) its assigned officer. The
     /// officer must be exactly one account of the unit. Logged as `station.bound`.
-    pub async fn station_bind_device(
+    async fn station_bind_device(
         &self,
         actor: &str,
         serial: &str,
@@ -135,9 +184,11 @@ impl Custody {
         )
         .await
     }
+    }
 
+    testing_pub! {
     /// The keeper binds a police number (警号) to an account (user name) of `unit`.
-    pub async fn station_bind_police(
+    async fn station_bind_police(
         &self,
         actor: &str,
         police: &str,
@@ -165,6 +216,7 @@ impl Custody {
             json!({"police": police, "unit": unit, "account": account}),
         )
         .await
+    }
     }
 
     async fn append_binding(

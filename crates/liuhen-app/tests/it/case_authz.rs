@@ -289,7 +289,7 @@ async fn acts_on_a_step_ask_the_policy_and_stay_in_their_case() {
         let (id, step) = (w.case.id.as_str(), w.step.step.id.as_str());
         let explanation = Explanation {
             resumed_record: w.lina_rec.clone(),
-            reason: InterruptionReason::ALL[0],
+            reason: InterruptionReason::from_code("device_fault"),
             text: "设备故障".into(),
             spoken_at_offset_s: 5,
         };

@@ -95,7 +95,7 @@ async fn cases_steps_links_and_explanations_round_trip() {
             step_id: s1.id.clone(),
             explanation: Explanation {
                 resumed_record: record.id.clone(),
-                reason: InterruptionReason::Battery,
+                reason: InterruptionReason::from_code("battery"),
                 text: String::new(),
                 spoken_at_offset_s: 3,
             },
@@ -131,7 +131,7 @@ async fn cases_steps_links_and_explanations_round_trip() {
         // A second explanation for the same recording replaces the first.
         let mut tx = db.begin().await.unwrap();
         let mut other = explanation.clone();
-        other.explanation.reason = InterruptionReason::Other;
+        other.explanation.reason = InterruptionReason::from_code("other");
         other.explanation.text = "执法对象情绪激动".into();
         tx.put_explanation(&other).await.unwrap();
         // Flags change; unknown cases report false.
@@ -333,14 +333,22 @@ async fn search_edit_and_reviews() {
             reviewed_by: "督察".into(),
             reviewed_at: t("2026-03-05T00:00:00Z"),
         };
-        tx.put_review(&tick(ReviewItem::OpeningStatement, ReviewVerdict::Met, ""))
-            .await
-            .unwrap();
-        tx.put_review(&tick(ReviewItem::Environment, ReviewVerdict::Met, ""))
-            .await
-            .unwrap();
         tx.put_review(&tick(
-            ReviewItem::Environment,
+            ReviewItem::from_code("opening_statement"),
+            ReviewVerdict::Met,
+            "",
+        ))
+        .await
+        .unwrap();
+        tx.put_review(&tick(
+            ReviewItem::from_code("environment"),
+            ReviewVerdict::Met,
+            "",
+        ))
+        .await
+        .unwrap();
+        tx.put_review(&tick(
+            ReviewItem::from_code("environment"),
             ReviewVerdict::Deficient,
             "未拍摄现场全景",
         ))
@@ -351,11 +359,15 @@ async fn search_edit_and_reviews() {
             db.reviews(&record.id).await.unwrap(),
             vec![
                 tick(
-                    ReviewItem::Environment,
+                    ReviewItem::from_code("environment"),
                     ReviewVerdict::Deficient,
                     "未拍摄现场全景"
                 ),
-                tick(ReviewItem::OpeningStatement, ReviewVerdict::Met, ""),
+                tick(
+                    ReviewItem::from_code("opening_statement"),
+                    ReviewVerdict::Met,
+                    ""
+                ),
             ]
         );
     })

@@ -83,7 +83,7 @@ async fn period_reads_count_and_gather_as_by_hand() {
             step_id: step.id.clone(),
             explanation: Explanation {
                 resumed_record: ids[1].clone(),
-                reason: InterruptionReason::Battery,
+                reason: InterruptionReason::from_code("battery"),
                 text: "电量不足".into(),
                 spoken_at_offset_s: 3,
             },

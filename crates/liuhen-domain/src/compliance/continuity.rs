@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::RecordId;
-use crate::case::{Explanation, InterruptionReason, LinkedRecording};
+use crate::case::{Explanation, LinkedRecording};
+use crate::lists::Lists;
 
 /// A gap beyond the tolerance between consecutive recordings of one officer's device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +34,8 @@ pub enum ExplanationError {
     OutsideNextRecording { offset_s: u32, duration_s: i64 },
     #[error("中断原因为“其他”时必须填写说明 / reason \"other\" needs a text")]
     MissingText,
+    #[error("未知的中断原因 {0:?} / unknown interruption reason")]
+    UnknownReason(String),
 }
 
 impl Interruption {
@@ -41,15 +44,19 @@ impl Interruption {
     }
 
     /// Whether `e` may be recorded as the explanation of this interruption (R2.5): it is
-    /// attached to the resumed recording, spoken within it, and "other" carries a text.
-    pub fn accept(&self, e: &Explanation) -> Result<(), ExplanationError> {
+    /// attached to the resumed recording, spoken within it, its reason is one of `lists`,
+    /// and a reason that needs words ("other") carries a text.
+    pub fn accept(&self, e: &Explanation, lists: &Lists) -> Result<(), ExplanationError> {
         if e.resumed_record != self.after {
             return Err(ExplanationError::WrongRecording {
                 expected: self.after.clone(),
                 got: e.resumed_record.clone(),
             });
         }
-        if e.reason == InterruptionReason::Other && e.text.trim().is_empty() {
+        let Some(reason) = lists.reason_entry(&e.reason) else {
+            return Err(ExplanationError::UnknownReason(e.reason.code().to_owned()));
+        };
+        if reason.note_required && e.text.trim().is_empty() {
             return Err(ExplanationError::MissingText);
         }
         if SignedDuration::from_secs(i64::from(e.spoken_at_offset_s)) > self.after_duration {

@@ -10,6 +10,7 @@ use liuhen_domain::compliance::{
     CaseVerdict, ComplianceConfig, ExplanationError, Level, StepEvidence, StepVerdict, codes,
     evaluate_case, evaluate_step,
 };
+use liuhen_domain::lists::Lists;
 use liuhen_domain::{MediaKind, RecordId};
 
 use RecordingMode::{Audio, Photo, Surveillance, Video};
@@ -305,11 +306,11 @@ fn continuity_gap_fails_until_explained() {
 
     let explanation = Explanation {
         resumed_record: rid(3),
-        reason: InterruptionReason::Battery,
+        reason: InterruptionReason::from_code("battery"),
         text: String::new(),
         spoken_at_offset_s: 4,
     };
-    assert_eq!(gap.accept(&explanation), Ok(()));
+    assert_eq!(gap.accept(&explanation, &Lists::shipped()), Ok(()));
     let v = judge(f, &s, &recs, std::slice::from_ref(&explanation));
     assert_eq!(v.level, Level::Ok, "{:#?}", v.findings);
     let ok = v
@@ -337,7 +338,7 @@ fn continuity_gap_fails_until_explained() {
         spoken_at_offset_s: 540,
         ..explanation
     };
-    assert_eq!(gap.accept(&at_end), Ok(()));
+    assert_eq!(gap.accept(&at_end, &Lists::shipped()), Ok(()));
 }
 
 #[test]
@@ -348,11 +349,11 @@ fn continuity_explanation_outside_next_recording_is_refused() {
     // the resumed recording (#3) is 540 s long
     let outside = Explanation {
         resumed_record: rid(3),
-        reason: InterruptionReason::DeviceFault,
+        reason: InterruptionReason::from_code("device_fault"),
         text: "设备死机".into(),
         spoken_at_offset_s: 541,
     };
-    let err = gap.accept(&outside).unwrap_err();
+    let err = gap.accept(&outside, &Lists::shipped()).unwrap_err();
     assert_eq!(
         err,
         ExplanationError::OutsideNextRecording {
@@ -384,7 +385,7 @@ fn continuity_explanation_outside_next_recording_is_refused() {
         ..outside.clone()
     };
     assert!(matches!(
-        gap.accept(&wrong),
+        gap.accept(&wrong, &Lists::shipped()),
         Err(ExplanationError::WrongRecording { .. })
     ));
     let v = judge(f, &s, &recs, &[wrong]);
@@ -395,12 +396,15 @@ fn continuity_explanation_outside_next_recording_is_refused() {
 
     // "other" needs its text
     let other = Explanation {
-        reason: InterruptionReason::Other,
+        reason: InterruptionReason::from_code("other"),
         text: " ".into(),
         spoken_at_offset_s: 3,
         ..outside
     };
-    assert_eq!(gap.accept(&other), Err(ExplanationError::MissingText));
+    assert_eq!(
+        gap.accept(&other, &Lists::shipped()),
+        Err(ExplanationError::MissingText)
+    );
 }
 
 #[test]

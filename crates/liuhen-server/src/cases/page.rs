@@ -15,7 +15,7 @@ use liuhen_domain::case::Explanation;
 use serde::Deserialize;
 
 use super::forms::{Pairs, StepInput};
-use super::views::{self, CaseDetail, EventView, Opt, PickView, RowOpt, StepView, Summary};
+use super::views::{self, CaseDetail, EventView, PickView, RowOpt, StepView, Summary};
 use super::{tz, user_message};
 use crate::auth::CurrentUser;
 use crate::chrome::Chrome;
@@ -41,7 +41,7 @@ pub struct CasePage {
     /// The policy lets this user label cases (link to the case's labels).
     can_label: bool,
     rows: Vec<RowOpt>,
-    reasons: Vec<Opt>,
+    reasons: Vec<views::ReasonOpt>,
     done: Option<&'static str>,
     error: Option<String>,
     /// Export packages of the case: its copy requests' and its own (issue 19).
@@ -108,7 +108,7 @@ pub fn case_page(
         }),
         can_label: false,
         rows: views::checklist_rows(list, t),
-        reasons: views::reasons(t),
+        reasons: Vec::new(),
         done: None,
         error: None,
         packages: Vec::new(),
@@ -187,6 +187,7 @@ async fn render(
         &s.custody.config().checklist(),
         &tz(s),
     );
+    page.reasons = views::reasons(&s.custody.config().lists(), t);
     page.done = done;
     page.error = error;
     page.packages = s
@@ -388,11 +389,7 @@ pub fn explanation(
         })?;
     Ok(Explanation {
         resumed_record: parse_record(record)?,
-        reason: reason
-            .parse()
-            .map_err(|e: liuhen_domain::case::UnknownInterruptionReason| {
-                AppError::Invalid(e.to_string())
-            })?,
+        reason: liuhen_domain::case::InterruptionReason::from_code(reason),
         text: text.trim().to_owned(),
         spoken_at_offset_s: secs,
     })

@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use liuhen_app::case_work::CaseEvent;
 use liuhen_app::cases::{CaseFlag, CaseRow, StepRecordRow, StepRow};
 use liuhen_domain::Record;
-use liuhen_domain::case::{CaseCategory, CaseStatus, InterruptionReason};
+use liuhen_domain::case::{CaseCategory, CaseStatus};
 use liuhen_domain::checklist::{Checklist, ChecklistRow};
 use liuhen_domain::compliance::{CaseVerdict, Level, StepVerdict};
 use liuhen_domain::proposal::Proposal;
@@ -39,8 +39,24 @@ pub fn flags(t: Tr) -> Vec<Opt> {
     options(&CaseFlag::ALL, t)
 }
 
-pub fn reasons(t: Tr) -> Vec<Opt> {
-    options(&InterruptionReason::ALL, t)
+/// One interruption reason of the lists in force, for the "explain" form.
+pub struct ReasonOpt {
+    pub code: String,
+    pub label: String,
+}
+
+pub fn reasons(lists: &liuhen_domain::lists::Lists, t: Tr) -> Vec<ReasonOpt> {
+    lists
+        .interruption_reasons
+        .iter()
+        .map(|r| ReasonOpt {
+            code: r.code.clone(),
+            label: match t.lang {
+                crate::i18n::Lang::En => r.en.clone(),
+                crate::i18n::Lang::Zh => r.zh.clone(),
+            },
+        })
+        .collect()
 }
 
 /// One row of the checklist, for the "add a step" form.

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::TestApp;
+use crate::support::{OPERATOR_UNIT, TestApp};
 
 #[test]
 fn station_cli_holds_an_unknown_camera_and_refuses_a_bad_binding() {
@@ -51,4 +51,37 @@ fn station_cli_holds_an_unknown_camera_and_refuses_a_bad_binding() {
     assert!(!out.status.success(), "no such account: refused");
     let (ok, report) = app.verify();
     assert!(ok, "{report}");
+}
+
+/// `station bind` asks the policy (`station.bind`: records keepers) and stays within the
+/// binder's unit. Expected outcomes by hand: (who, unit, allowed).
+#[test]
+fn station_bind_asks_the_policy_and_keeps_to_the_binders_unit() {
+    let app = TestApp::new();
+    let officer = app.account_token(
+        "ofc",
+        "执法员",
+        OPERATOR_UNIT,
+        &[liuhen_domain::Role::Officer],
+    );
+    let officer = app.token_file("ofc", &officer);
+    let keeper = app.operator_token_file();
+    let rows: &[(&std::path::Path, &str, bool)] = &[
+        (&officer, OPERATOR_UNIT, false),
+        (&keeper, "另一个局", false),
+        (&keeper, OPERATOR_UNIT, true),
+    ];
+    for (who, unit, allowed) in rows {
+        let out = app.run_as(
+            who,
+            &["station", "bind", "--serial", "DSJ778", "--unit", unit],
+        );
+        assert_eq!(
+            out.status.success(),
+            *allowed,
+            "{who:?} {unit}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    app.assert_verifies();
 }
