@@ -203,7 +203,7 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
 #[tokio::test]
 async fn a_case_builds_evidence_preservation_and_transfer_packages_over_http() {
     let w = World::new().await;
-    let recs = vec![w.record(GX, "张伟").await, w.record(GX, "张伟").await];
+    let recs = [w.record(GX, "张伟").await, w.record(GX, "张伟").await];
     let unlinked = w.record(GX, "张伟").await;
     let refs: Vec<&str> = recs.iter().map(String::as_str).collect();
     let case = w
