@@ -57,9 +57,6 @@ pub struct AlertList {
     pub to: Date,
 }
 
-/// Why an original can never be deleted through liuhen.
-pub const DELETE_REFUSED: &str = "原始音像记录不得删除或修改；保存期满的记录只能按销毁程序处置";
-
 impl Custody {
     /// Signals in a period (default: the configured lookback up to today), newest first.
     pub async fn alerts(&self, by: &Principal, q: &AlertQuery) -> Result<AlertList, AppError> {
@@ -398,7 +395,7 @@ impl Custody {
 
     /// Deleting an original is never allowed: the attempt is refused through the single
     /// authorization point (logged as `access.refused` with action `record.delete`) and
-    /// answered with [`DELETE_REFUSED`].
+    /// answered with `originals_never_deleted`.
     pub async fn refuse_record_delete(&self, by: &Principal, id: &str) -> AppError {
         let record = match RecordId::parse(id) {
             Ok(rid) => self.db.record(&rid).await.ok().flatten().map(|(r, _)| r),
@@ -422,13 +419,11 @@ impl Custody {
         {
             Err(AppError::Forbidden { .. }) => AppError::Forbidden {
                 code: "originals_never_deleted",
-                message: DELETE_REFUSED,
             },
             Err(other) => other,
             // The policy never allows it; should that ever change, still refuse.
             Ok(_) => AppError::Forbidden {
                 code: "originals_never_deleted",
-                message: DELETE_REFUSED,
             },
         }
     }

@@ -293,7 +293,6 @@ impl Custody {
         match logged {
             Ok(_) => AppError::Forbidden {
                 code: reason.code(),
-                message: reason.message_zh(),
             },
             Err(e) => e,
         }

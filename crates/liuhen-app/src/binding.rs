@@ -168,7 +168,6 @@ impl Custody {
         match logged {
             Ok(_) => AppError::Forbidden {
                 code: BINDING_BROKEN,
-                message: "授权或密级标识与审计日志不符，已拒绝并报警 / a grant or label row does not match the audit log: refused and alerted",
             },
             Err(e) => e,
         }

@@ -6,9 +6,9 @@
 //! decision and the change of status are logged.
 
 use liuhen_db::{CaseRow, EntryBody, NewEntry};
-use liuhen_domain::AuditAction;
 use liuhen_domain::authz::Principal;
 use liuhen_domain::case::CaseStatus;
+use liuhen_domain::{AuditAction, Message};
 use serde_json::json;
 
 use crate::cases::required;
@@ -46,10 +46,7 @@ pub fn ensure_not_archived(case: &CaseRow) -> Result<(), AppError> {
     if case.status == CaseStatus::Archived {
         return Err(AppError::Refused {
             code: CASE_ARCHIVED,
-            message: format!(
-                "案件 {} 已归档，案卷不得增加、删除或修改（R4.7）；确需变更的，须由有权人员说明理由重新打开案件 / case {} is archived: its file is closed",
-                case.number, case.number
-            ),
+            message: Message::new(CASE_ARCHIVED).arg("case", &case.number),
         });
     }
     Ok(())
@@ -130,7 +127,7 @@ impl Custody {
         if !self.may_request_reopen(who, &case) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",
-                message: "只有案件承办人员、本单位档案管理人员或有权审批人员可以申请重新打开案件 / only the case team, the unit's keepers or an approver may ask for reopening".into(),
+                message: Message::new("case_reopen_request_role"),
             });
         }
         not_archived_invalid(&case)?;
@@ -181,37 +178,26 @@ impl Custody {
         if !self.holds_reopen_role(who) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",
-                message: format!(
-                    "只有 {} 可以审批重新打开已归档的案件 / only {} may approve reopening an archived case",
-                    roles.join("、"),
-                    roles.join(", ")
-                ),
+                message: Message::new("case_reopen_role").list("roles", roles),
             });
         }
         if !before.agency.is_empty() && who.unit.as_deref() != Some(before.agency.as_str()) {
             return Err(AppError::Refused {
                 code: "case_reopen_role",
-                message: format!(
-                    "只能审批本单位的案件 / only a case of one's own unit ({})",
-                    before.agency
-                ),
+                message: Message::new("case_reopen_other_unit").arg("unit", &before.agency),
             });
         }
         not_archived_invalid(&before)?;
         let Some(request) = self.pending_reopen(&before.id).await? else {
             return Err(AppError::Refused {
                 code: CASE_REOPEN_NO_REQUEST,
-                message: format!(
-                    "案件 {} 没有待审批的重新打开申请：须先由承办人员说明理由提出申请 / no pending request to reopen case {}",
-                    before.number, before.number
-                ),
+                message: Message::new(CASE_REOPEN_NO_REQUEST).arg("case", &before.number),
             });
         };
         if request.requested_by == who.user_id {
             return Err(AppError::Refused {
                 code: CASE_REOPEN_SELF,
-                message: "不能审批本人提出的重新打开申请 / one may not approve one's own request"
-                    .into(),
+                message: Message::new(CASE_REOPEN_SELF),
             });
         }
         let mut tx = self.db.begin().await?;

@@ -168,7 +168,7 @@ impl Custody {
         why: GateRefusal,
     ) -> AppError {
         if why.is_input() {
-            return AppError::Invalid(why.message_zh().to_owned());
+            return AppError::Input(liuhen_domain::Message::new(why.code()));
         }
         let logged = self
             .log_event(NewEntry {
@@ -186,7 +186,7 @@ impl Custody {
         match logged {
             Ok(_) => AppError::Refused {
                 code: why.code(),
-                message: why.message_zh().to_owned(),
+                message: liuhen_domain::Message::new(why.code()),
             },
             Err(e) => e,
         }

@@ -66,7 +66,7 @@ impl Custody {
             .await?;
             return Err(AppError::Refused {
                 code: "disposal_not_allowed",
-                message: "无权编制销毁清册 / not allowed to draw up the disposal list".into(),
+                message: liuhen_domain::Message::new("disposal_not_allowed"),
             });
         }
         let now = self.now();

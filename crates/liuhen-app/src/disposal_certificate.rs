@@ -44,7 +44,7 @@ impl Custody {
             let r = DisposalRefusal::NotExecuted;
             return Err(AppError::Refused {
                 code: r.code(),
-                message: r.to_string(),
+                message: r.message(),
             });
         }
         let mut form = Form {

@@ -153,7 +153,7 @@ impl Custody {
         {
             return Err(AppError::Refused {
                 code: DisposalRefusal::AlreadyExecuted.code(),
-                message: DisposalRefusal::AlreadyExecuted.to_string(),
+                message: DisposalRefusal::AlreadyExecuted.message(),
             });
         }
         tx.commit().await?;

@@ -107,7 +107,7 @@ impl Custody {
         }
         AppError::Refused {
             code: r.code(),
-            message: r.to_string(),
+            message: r.message(),
         }
     }
 
@@ -312,7 +312,7 @@ impl Custody {
         if !tx.decide_disposal_step(&row, after.code()).await? {
             return Err(AppError::Refused {
                 code: DisposalRefusal::NotPending.code(),
-                message: DisposalRefusal::NotPending.to_string(),
+                message: DisposalRefusal::NotPending.message(),
             });
         }
         tx.commit().await?;

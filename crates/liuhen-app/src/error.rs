@@ -16,19 +16,27 @@ pub enum AppError {
     Blob(#[from] liuhen_blob::BlobError),
     #[error("signing keys: {0}")]
     Keys(String),
+    /// Bad input, in the use case's own words (shown as written). Being replaced by
+    /// [`AppError::Input`]: new code uses that.
     #[error("{0}")]
     Invalid(String),
+    /// Bad input as a code with parameters, rendered by the server through its catalogs
+    /// (`error.<code>`) in the interface language.
+    #[error("invalid: {0}")]
+    Input(liuhen_domain::Message),
     #[error("{0} not found")]
     NotFound(String),
-    /// Refused by the access policy (already logged).
+    /// Refused by the access policy (already logged). The message is the catalog's
+    /// `error.<code>`.
     #[error("forbidden: {code}")]
-    Forbidden {
-        code: &'static str,
-        message: &'static str,
-    },
+    Forbidden { code: &'static str },
     /// Refused by a rule of the access workflow (self-approval, skipped step, …); logged.
-    #[error("refused: {code}")]
-    Refused { code: &'static str, message: String },
+    /// `message` is rendered by the server through its catalogs.
+    #[error("refused: {code}: {message}")]
+    Refused {
+        code: &'static str,
+        message: liuhen_domain::Message,
+    },
     /// A resumable upload refused a request (bad metadata, wrong offset, checksum, ...).
     #[error(transparent)]
     Upload(#[from] crate::uploads::UploadError),

@@ -52,7 +52,7 @@ impl Custody {
         }
         AppError::Refused {
             code: r.code(),
-            message: r.to_string(),
+            message: r.message(),
         }
     }
 
@@ -161,7 +161,7 @@ impl Custody {
         {
             return Err(AppError::Refused {
                 code: "hold_already_lifted",
-                message: HoldRefusal::AlreadyLifted.to_string(),
+                message: HoldRefusal::AlreadyLifted.message(),
             });
         }
         tx.commit().await?;

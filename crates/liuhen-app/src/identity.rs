@@ -107,16 +107,10 @@ impl Custody {
         asked: Option<&str>,
     ) -> Result<String, AppError> {
         let Some(unit) = who.unit.clone().filter(|u| !u.is_empty()) else {
-            return Err(AppError::Forbidden {
-                code: "no_unit",
-                message: "您的账户不属于任何执法机构，不能新建记录或案件",
-            });
+            return Err(AppError::Forbidden { code: "no_unit" });
         };
         match asked.map(str::trim).filter(|a| !a.is_empty()) {
-            Some(a) if a != unit => Err(AppError::Forbidden {
-                code: "other_unit",
-                message: "只能在本单位新建记录或案件，不能写入其他单位",
-            }),
+            Some(a) if a != unit => Err(AppError::Forbidden { code: "other_unit" }),
             _ => Ok(unit),
         }
     }
@@ -145,7 +139,6 @@ impl Custody {
             if id.is_none() && !who.has(Role::RecordsKeeper) {
                 return Err(AppError::Forbidden {
                     code: "officer_not_in_unit",
-                    message: "所填执法人员不是本单位的账户，不能以其名义上传",
                 });
             }
             meta.officer = c.officer;
@@ -166,7 +159,6 @@ impl Custody {
                     [] => {
                         return Err(AppError::Forbidden {
                             code: "officer_not_in_unit",
-                            message: "所填执法人员不是本单位的账户，不能以其名义上传",
                         });
                     }
                     _ => {

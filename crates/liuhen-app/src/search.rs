@@ -274,10 +274,7 @@ impl Custody {
             && Some(agency) != record.classification.agency.as_deref()
             && (agency.is_empty() || self.own_unit(who, Some(agency)).is_err())
         {
-            return Err(AppError::Forbidden {
-                code: "other_unit",
-                message: "只能在本单位新建记录或案件，不能写入其他单位",
-            });
+            return Err(AppError::Forbidden { code: "other_unit" });
         }
         self.change_classification(id, change, reason, &who.user_id)
             .await

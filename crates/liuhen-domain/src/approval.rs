@@ -207,21 +207,17 @@ impl ApprovalError {
         }
     }
 
-    pub fn message_zh(&self) -> String {
+    /// The refusal as a message (`error.<code>`, the step or status as its label).
+    pub fn message(&self) -> crate::Message {
+        let m = crate::Message::new(self.code());
         match self {
-            Self::NotPending(s) => format!("该申请{}，不能再审批", s.label_zh()),
-            Self::SelfApproval => "申请人不能审批自己的申请".into(),
-            Self::SameApprover => "同一人不能审批同一申请的两个环节".into(),
-            Self::NotInFlow(s) => format!("该申请没有“{}”环节", s.label_zh()),
-            Self::AlreadyDecided(s) => format!("“{}”环节已经审批，不能重复审批", s.label_zh()),
-            Self::WrongStep { expected } => {
-                format!("请先完成“{}”环节，不能跳过", expected.label_zh())
+            Self::NotPending(s) => m.label("status", "access.status", s.code()),
+            Self::NotInFlow(s) | Self::AlreadyDecided(s) | Self::RoleNotPermitted(s) => {
+                m.label("step", "access.step", s.code())
             }
-            Self::RoleNotPermitted(s) => format!("您的角色不能办理“{}”环节", s.label_zh()),
-            Self::OutsideScope => "您不属于该记录所属单位或案件承办部门".into(),
-            Self::BasisMismatch => "申请内容与您审阅的不一致（审批不能用于其他记录）".into(),
-            Self::Expired => "前一环节的审批已过有效期，申请已过期，请重新申请".into(),
-            Self::PapersMissing(p) => format!("外部申请人材料不全：{}", p.join("、")),
+            Self::WrongStep { expected } => m.label("step", "access.step", expected.code()),
+            Self::PapersMissing(p) => m.list("papers", p),
+            _ => m,
         }
     }
 }
@@ -611,7 +607,10 @@ mod tests {
         let e = ApprovalError::WrongStep {
             expected: Step::LegalReview,
         };
-        assert!(e.message_zh().contains("法制部门审核"));
+        assert_eq!(
+            e.message(),
+            crate::Message::new("step_out_of_order").label("step", "access.step", "legal_review")
+        );
         assert_eq!(e.code(), "step_out_of_order");
     }
 

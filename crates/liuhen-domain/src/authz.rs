@@ -293,18 +293,6 @@ impl DenyReason {
             Self::GrantRevoked => "grant_revoked",
         }
     }
-
-    pub fn message_zh(self) -> &'static str {
-        match self {
-            Self::RoleNotPermitted => "您的角色无权执行此操作",
-            Self::OutsideScope => "该记录不在您的查阅范围内，请提出查阅申请",
-            Self::WrongTarget => "请求的对象不正确",
-            Self::Confidential => "该记录涉密，您无权知悉",
-            Self::CaseNotArchived => "该案件尚未归档，仅限办案组查阅",
-            Self::GrantExpired => "您的查阅授权已过期",
-            Self::GrantRevoked => "您的查阅授权已被撤销",
-        }
-    }
 }
 
 /// The outcome of [`decide_detail`]: the decision and, when only a grant allowed it, which.

@@ -139,6 +139,11 @@ impl DisposalRefusal {
             Self::NotExecuted => "disposal_not_executed",
         }
     }
+
+    /// The refusal as a message (`error.<code>`).
+    pub fn message(self) -> crate::Message {
+        crate::Message::new(self.code())
+    }
 }
 
 /// The step waiting for a decision, if any.

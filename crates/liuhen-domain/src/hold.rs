@@ -52,6 +52,15 @@ impl HoldRefusal {
             Self::AlreadyLifted => "hold_already_lifted",
         }
     }
+
+    /// The refusal as a message (`error.<code>`).
+    pub fn message(&self) -> crate::Message {
+        let m = crate::Message::new(self.code());
+        match self {
+            Self::UnknownGround(g) => m.arg("ground", g),
+            _ => m,
+        }
+    }
 }
 
 impl HoldPolicy {

@@ -3,11 +3,13 @@
 
 pub mod digest;
 pub mod media;
+pub mod message;
 pub mod record;
 pub mod rules;
 
 pub use digest::{DigestParseError, Sha256Digest, Sm3Digest};
 pub use media::{MediaKind, UnknownMediaKind};
+pub use message::{Arg, Message};
 pub use record::{BadRecordId, Classification, Record, RecordId, TechnicalMetadata};
 pub mod access;
 pub mod approval;

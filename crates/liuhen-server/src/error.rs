@@ -136,11 +136,18 @@ impl ApiError {
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {
-            AppError::Forbidden { code, message } => Self::Forbidden {
+            AppError::Forbidden { code } => Self::Forbidden {
                 code,
-                message: message.into(),
+                message: Tr::current().error_text(code).unwrap_or(code).into(),
             },
-            AppError::Refused { code, message } => Self::Forbidden { code, message },
+            AppError::Input(m) => Self::BadRequest {
+                code: "invalid",
+                message: Tr::current().message(&m),
+            },
+            AppError::Refused { code, message } => Self::Forbidden {
+                code,
+                message: Tr::current().message(&message),
+            },
             AppError::NotFound(what) => Self::NotFound(what),
             AppError::Invalid(message) => Self::BadRequest {
                 code: "invalid",
@@ -198,6 +205,8 @@ impl From<liuhen_app::DbError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
+        // In the request's language where the catalog has the code (`error.<code>`).
+        let message = Tr::current().shown(code, message);
         let mut res = (
             status,
             Json(serde_json::json!({ "error": { "code": code, "message": message } })),
@@ -298,7 +307,7 @@ pub fn inline(e: impl Into<ApiError>, t: Tr) -> Result<Inline, PageError> {
     let (status, code, message) = error.parts();
     Ok(Inline {
         status,
-        message: t.error_message(code).map_or(message, str::to_owned),
+        message: t.shown(code, message),
         error,
         t,
     })
@@ -346,7 +355,7 @@ impl IntoResponse for PageError {
             t: self.t,
             status: status.as_u16(),
             code,
-            message: self.t.error_message(code).map_or(message, str::to_owned),
+            message: self.t.shown(code, message),
             request_id: crate::request_id::current(),
         };
         match page.render() {
@@ -372,14 +381,13 @@ mod tests {
             (
                 AppError::Refused {
                     code: "self_approval",
-                    message: "不能审批本人的申请".into(),
+                    message: "self_approval".into(),
                 },
                 Some(403),
             ),
             (
                 AppError::Forbidden {
                     code: "outside_scope",
-                    message: "不在查阅范围内",
                 },
                 Some(403),
             ),
@@ -387,7 +395,6 @@ mod tests {
             (
                 AppError::Forbidden {
                     code: "password_change_required",
-                    message: "请先修改密码",
                 },
                 None,
             ),
@@ -405,7 +412,7 @@ mod tests {
         assert!(shown.input_only().is_ok());
         let refused = AppError::Refused {
             code: "self_approval",
-            message: "x".into(),
+            message: "self_approval".into(),
         };
         assert!(inline(refused, t).unwrap().input_only().is_err());
     }
@@ -417,7 +424,6 @@ mod tests {
         };
         let e = AppError::Forbidden {
             code: "outside_scope",
-            message: "该记录不在您的查阅范围内，请提出查阅申请",
         };
         assert_eq!(
             inline(e, en).unwrap().message,

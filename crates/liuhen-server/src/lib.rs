@@ -106,6 +106,7 @@ pub fn router(custody: Custody) -> Router {
         .layer(bound)
         .layer(axum::middleware::from_fn(error::api_rejections))
         .layer(headers)
+        .layer(axum::middleware::from_fn(i18n::scope))
         .layer(request_id)
         .with_state(state)
 }

@@ -49,9 +49,27 @@ fn main() -> ExitCode {
                 ),
                 None => eprintln!("liuhen: {e:#}"),
             }
+            if let Some(text) = app_message(&e) {
+                eprintln!("liuhen: {text}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// A refusal or bad input of the app layer in words, through the server's catalogs
+/// (Chinese, or English when `LANG` starts with `en`).
+fn app_message(e: &anyhow::Error) -> Option<String> {
+    let t = liuhen_server::i18n::Tr::for_cli();
+    e.chain().find_map(
+        |cause| match cause.downcast_ref::<liuhen_app::AppError>()? {
+            liuhen_app::AppError::Forbidden { code } => t.error_text(code).map(str::to_owned),
+            liuhen_app::AppError::Input(m) | liuhen_app::AppError::Refused { message: m, .. } => {
+                Some(t.message(m))
+            }
+            _ => None,
+        },
+    )
 }
 
 /// The disk being full or failing, wherever in the error's chain it was found.

@@ -71,7 +71,6 @@ impl Custody {
         .await?;
         Ok(AppError::Forbidden {
             code: "paper_not_yours",
-            message: "申请材料扫描件含个人信息，仅审批或经办该申请的人员可以查看",
         })
     }
 

@@ -109,7 +109,7 @@ impl Custody {
                 .await?;
                 return Err(AppError::Refused {
                     code: e.code(),
-                    message: e.message_zh(),
+                    message: e.message(),
                 });
             }
         };

@@ -32,7 +32,7 @@ pub struct InboxItem {
 fn beyond_calendar(e: BeyondCalendar) -> AppError {
     AppError::Refused {
         code: CALENDAR_NOT_COVERED,
-        message: e.message_zh(),
+        message: e.message(),
     }
 }
 

@@ -289,13 +289,14 @@ impl Custody {
         else {
             return Err(AppError::Refused {
                 code: "burn_not_participant",
-                message: "您不是该刻盘存储记录表所列的参与人员或部门负责人，不能确认".into(),
+                message: liuhen_domain::Message::new("burn_not_participant"),
             });
         };
         if me.confirmed_ms.is_some() {
             return Err(AppError::Refused {
                 code: "burn_already_confirmed",
-                message: format!("{} 已确认过该刻盘存储记录表", me.name),
+                message: liuhen_domain::Message::new("burn_already_confirmed")
+                    .arg("name", &me.name),
             });
         }
         let at = self.now();
@@ -339,13 +340,14 @@ impl Custody {
         let Some(ext) = scan_kind(bytes) else {
             return Err(AppError::Refused {
                 code: "scan_not_accepted",
-                message: "扫描件须为 PDF、JPEG 或 PNG 文件".into(),
+                message: liuhen_domain::Message::new("scan_not_accepted"),
             });
         };
         if bytes.len() > MAX_SCAN_BYTES {
             return Err(AppError::Refused {
                 code: "scan_not_accepted",
-                message: format!("扫描件过大（最多 {} MB）", MAX_SCAN_BYTES / 1024 / 1024),
+                message: liuhen_domain::Message::new("scan_too_large")
+                    .arg("mb", MAX_SCAN_BYTES / 1024 / 1024),
             });
         }
         let now = self.now();

@@ -60,7 +60,7 @@ impl Source {
     }
 }
 
-fn refused(code: &'static str, message: String) -> AppError {
+fn refused(code: &'static str, message: liuhen_domain::Message) -> AppError {
     AppError::Refused { code, message }
 }
 
@@ -85,7 +85,8 @@ impl Custody {
                 if case.status == CaseStatus::Archived {
                     return Err(refused(
                         "case_archived",
-                        format!("案件 {} 已归档，案卷不得再增加材料", case.number),
+                        liuhen_domain::Message::new("evidence_case_archived")
+                            .arg("case", &case.number),
                     ));
                 }
                 let (extractor, proves) = (extractor.trim(), proves.trim());
@@ -102,7 +103,9 @@ impl Custody {
                     if !of_case.contains(id) {
                         return Err(refused(
                             "evidence_not_of_case",
-                            format!("记录 {id} 未关联到案件 {}，不能作为其证据导出", case.number),
+                            liuhen_domain::Message::new("evidence_not_of_case")
+                                .arg("record", id)
+                                .arg("case", &case.number),
                         ));
                     }
                     let record = self.record(id).await?;
@@ -169,10 +172,8 @@ impl Custody {
                 if out.is_empty() {
                     return Err(refused(
                         "preservation_not_held",
-                        format!(
-                            "案件 {} 及其记录没有生效的保全，不属长期保存情形",
-                            case.number
-                        ),
+                        liuhen_domain::Message::new("preservation_not_held")
+                            .arg("case", &case.number),
                     ));
                 }
                 Ok((case, out, rows))

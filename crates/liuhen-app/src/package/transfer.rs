@@ -71,7 +71,8 @@ impl Custody {
         if case.status != CaseStatus::Archived {
             return Err(AppError::Refused {
                 code: "case_not_archived",
-                message: format!("案件 {} 尚未归档，不能移交", case.number),
+                message: liuhen_domain::Message::new("transfer_case_not_archived")
+                    .arg("case", &case.number),
             });
         }
         let mut records = Vec::new();

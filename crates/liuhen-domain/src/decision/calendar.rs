@@ -42,16 +42,17 @@ pub struct BeyondCalendar {
 }
 
 impl BeyondCalendar {
-    pub fn message_zh(&self) -> String {
+    /// The refusal as a message (`error.calendar_not_covered`).
+    pub fn message(&self) -> crate::Message {
         let covered = if self.covered.is_empty() {
-            "无".to_owned()
+            "—"
         } else {
-            self.covered.clone()
+            &self.covered
         };
-        format!(
-            "工作日历未载入 {} 年的节假日安排（计算期限时遇到 {}；现有年份：{}），无法计算法制审核期限。请系统管理员按国务院办公厅关于 {} 年部分节假日安排的通知更新工作日历（[decisions] calendar）后再试",
-            self.year, self.date, covered, self.year
-        )
+        crate::Message::new(CALENDAR_NOT_COVERED)
+            .arg("year", self.year)
+            .arg("date", self.date)
+            .arg("covered", covered)
     }
 }
 

@@ -4,5 +4,6 @@ mod checklist;
 mod compliance;
 mod decision;
 mod draw;
+mod no_presentation;
 mod recording_modes;
 mod requirements_trace;
