@@ -12,7 +12,7 @@ use std::io::{self, Read};
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use liuhen_blob::{BlobError, BlobStore, Sha256Digest};
+use liuhen_blob::{BlobError, BlobStore, Rehasher, Sha256Digest};
 use liuhen_db::{EntryBody, NewEntry};
 use liuhen_domain::{AuditAction, Record};
 use serde::{Deserialize, Serialize};
@@ -122,22 +122,50 @@ impl<R: Read> Read for Paced<'_, R> {
     }
 }
 
-/// Re-hashes one blob as stored (unverified read of all its bytes), paced.
+/// Re-hashes one blob as stored (unverified read of all its bytes,
+/// [`BlobStore::open_scan`]), paced.
 pub fn rehash_paced(
     blobs: &dyn BlobStore,
     sha: &Sha256Digest,
     pacer: &mut Pacer,
+    hasher: &mut Rehasher,
 ) -> Result<liuhen_blob::Digests, BlobError> {
-    let size = blobs.size(sha)?.ok_or(BlobError::NotFound(*sha))?;
-    let reader = blobs.open_range(sha, 0, size)?;
+    let reader = blobs.open_scan(sha)?;
     let mut paced = Paced {
         inner: reader,
         pacer,
     };
-    liuhen_blob::hash_reader(&mut paced).map_err(|e| BlobError::Io {
+    hasher.hash(&mut paced).map_err(|e| BlobError::Io {
         context: format!("re-hashing blob {sha}"),
         source: e,
     })
+}
+
+type ScanJob = (
+    Sha256Digest,
+    tokio::sync::oneshot::Sender<Result<liuhen_blob::Digests, BlobError>>,
+);
+
+/// The pass's reader: one thread for the whole pass (and one SM3 thread beside it), both at
+/// background priority ([`liuhen_blob::background_priority`]), one pacer over all originals.
+/// Ends when the sender is dropped.
+fn spawn_scanner(
+    blobs: std::sync::Arc<dyn BlobStore>,
+    budget: u64,
+) -> Result<std::sync::mpsc::Sender<ScanJob>, AppError> {
+    let (tx, rx) = std::sync::mpsc::channel::<ScanJob>();
+    std::thread::Builder::new()
+        .name("liuhen-fixity".into())
+        .spawn(move || {
+            liuhen_blob::background_priority();
+            let mut hasher = Rehasher::new(true);
+            let mut pacer = Pacer::new(budget);
+            for (sha, reply) in rx {
+                let _ = reply.send(rehash_paced(blobs.as_ref(), &sha, &mut pacer, &mut hasher));
+            }
+        })
+        .map_err(|e| AppError::Task(format!("starting the fixity thread: {e}")))?;
+    Ok(tx)
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -195,7 +223,7 @@ impl Custody {
     ) -> Result<FixityPassReport, AppError> {
         let started = self.now();
         let clock = Instant::now();
-        let mut pacer = Some(Pacer::new(budget));
+        let scanner = spawn_scanner(self.blobs.clone(), budget)?;
         let mut report = FixityPassReport {
             started,
             finished: started,
@@ -219,19 +247,18 @@ impl Custody {
                 let Ok((record, _)) = row else { continue };
                 report.originals += 1;
                 locks.insert(record.sha256.to_hex(), record.retain_until);
-                let blobs = self.blobs.clone();
-                let sha = record.sha256;
-                let mut p = pacer.take().unwrap_or_else(|| Pacer::new(budget));
-                let (result, p) = tokio::task::spawn_blocking(move || {
-                    let r = rehash_paced(blobs.as_ref(), &sha, &mut p);
-                    (r, p)
-                })
-                .await?;
-                pacer = Some(p);
+                let (reply, result) = tokio::sync::oneshot::channel();
+                scanner
+                    .send((record.sha256, reply))
+                    .map_err(|_| AppError::Task("the fixity thread stopped".into()))?;
+                let result = result
+                    .await
+                    .map_err(|_| AppError::Task("the fixity thread stopped".into()))?;
                 self.log_result(actor, pass_ms, &record, result, &mut report)
                     .await?;
             }
         }
+        drop(scanner);
         report.derivative_locks = self.lock_derivatives(&locks).await?;
         report.seconds = clock.elapsed().as_secs_f64();
         report.finished = self.now();

@@ -353,6 +353,7 @@ impl Custody {
             .into_iter()
             .map(|(r, _)| (r.id.clone(), r))
             .collect();
+        let read = t.elapsed();
         let mut entries = Vec::with_capacity(plan.len());
         let mut updated_rows = Vec::with_capacity(plan.len());
         for (planned, r, until) in &plan {
@@ -378,18 +379,25 @@ impl Custody {
             });
             updated_rows.push(updated);
         }
+        let built = t.elapsed();
         let appended = tx.append_many(now, entries).await?;
+        let appends = t.elapsed();
         let rows: Vec<_> = updated_rows
             .iter()
             .zip(&appended)
             .map(|(u, e)| (u.id.clone(), u.retain_until, e.seq))
             .collect();
         tx.set_retain_until_many(&rows).await?;
+        let updates = t.elapsed();
         tx.commit().await?;
         tracing::debug!(
             records = updated_rows.len(),
             locks = ?locked,
-            total = ?t.elapsed(),
+            rows_read = ?(read - locked),
+            entries_built = ?(built - read),
+            appends = ?(appends - built),
+            updates = ?(updates - appends),
+            commit = ?(t.elapsed() - updates),
             "retention extended"
         );
         Ok(updated_rows)

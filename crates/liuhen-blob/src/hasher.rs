@@ -6,7 +6,7 @@
 
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::thread::JoinHandle;
 
 use liuhen_domain::{Sha256Digest, Sm3Digest};
@@ -142,12 +142,131 @@ pub(crate) fn next_chunk(src: &mut dyn Read, size: usize) -> io::Result<Option<A
 
 /// Hashes a whole stream (SHA-256 and SM3 in parallel) with bounded memory.
 pub fn hash_reader(r: &mut dyn Read) -> io::Result<Digests> {
-    let mut hasher = DualHasher::new();
-    while let Some(chunk) = next_chunk(r, CHUNK_SIZE)? {
-        hasher.update_shared(chunk);
-    }
-    Ok(hasher.finish_digests())
+    Rehasher::new(false).hash(r)
 }
+
+enum Sm3Job {
+    /// A chunk and how many of its bytes are data; the buffer comes back through the pool.
+    Chunk(Vec<u8>, usize),
+    /// End of a stream: the digest goes back, the state starts again.
+    Finish,
+}
+
+/// Hashes many streams one after another (a fixity pass, [`hash_reader`]) with one SM3
+/// thread for all of them and chunk buffers that go round between the two threads instead
+/// of being allocated and zeroed for each chunk. Memory: at most `SM3_QUEUE + 2` chunks.
+pub struct Rehasher {
+    tx: Option<SyncSender<Sm3Job>>,
+    pool: Receiver<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
+    digest: Receiver<[u8; 32]>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Rehasher {
+    /// `background`: the SM3 thread lowers its own priority ([`background_priority`]).
+    pub fn new(background: bool) -> Self {
+        let (tx, rx) = sync_channel::<Sm3Job>(SM3_QUEUE);
+        let (pool_tx, pool) = channel();
+        let (digest_tx, digest) = channel();
+        let thread = std::thread::Builder::new()
+            .name("liuhen-sm3".into())
+            .spawn(move || {
+                if background {
+                    background_priority();
+                }
+                let mut sm3 = Sm3::new();
+                for job in rx {
+                    match job {
+                        Sm3Job::Chunk(buf, n) => {
+                            sm3.update(&buf[..n]);
+                            let _ = pool_tx.send(buf);
+                        }
+                        Sm3Job::Finish => {
+                            let _ = digest_tx.send(std::mem::take(&mut sm3).finalize().into());
+                        }
+                    }
+                }
+            })
+            .expect("spawning the SM3 hashing thread");
+        Self {
+            tx: Some(tx),
+            pool,
+            spare: Vec::new(),
+            digest,
+            thread: Some(thread),
+        }
+    }
+
+    /// SHA-256, SM3 and size of everything `r` yields.
+    pub fn hash(&mut self, r: &mut dyn Read) -> io::Result<Digests> {
+        let mut sha256 = Sha256::new();
+        let mut size = 0u64;
+        let read = loop {
+            let mut buf = self
+                .spare
+                .pop()
+                .or_else(|| self.pool.try_recv().ok())
+                .unwrap_or_else(|| vec![0u8; CHUNK_SIZE]);
+            match read_full(r, &mut buf) {
+                Ok(0) => {
+                    self.spare.push(buf);
+                    break Ok(());
+                }
+                Ok(n) => {
+                    sha256.update(&buf[..n]);
+                    size += n as u64;
+                    self.send(Sm3Job::Chunk(buf, n))?;
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        // Finished even after an error, so that the next stream starts from a fresh state.
+        self.send(Sm3Job::Finish)?;
+        let sm3 = self.digest.recv().map_err(|_| sm3_gone())?;
+        read?;
+        Ok(Digests {
+            sha256: Sha256Digest::from_bytes(sha256.finalize().into()),
+            sm3: Sm3Digest::from_bytes(sm3),
+            size,
+        })
+    }
+
+    fn send(&self, job: Sm3Job) -> io::Result<()> {
+        let tx = self.tx.as_ref().expect("sender present until drop");
+        tx.send(job).map_err(|_| sm3_gone())
+    }
+}
+
+fn sm3_gone() -> io::Error {
+    io::Error::other("the SM3 hashing thread stopped")
+}
+
+impl Drop for Rehasher {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Lowers the calling thread's priority for background work (a fixity pass): CPU nice
+/// [`BACKGROUND_NICE`], so that on a busy machine the server's threads get most of a core.
+/// The kernel derives the thread's I/O priority from it (best-effort level
+/// `(nice + 20) / 5` = 6 of 0–7, under the BFQ scheduler), so the disk serves playback
+/// first; an explicit `ioprio_set` needs `unsafe` (forbidden here) or a new dependency.
+/// Linux only; if refused, the thread keeps its priority.
+pub fn background_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        let tid = rustix::thread::gettid();
+        let _ = rustix::process::setpriority_process(Some(tid), BACKGROUND_NICE);
+    }
+}
+
+/// CPU nice value of background threads (0 normal, 19 lowest).
+pub const BACKGROUND_NICE: i32 = 10;
 
 /// Wraps a blob's bytes and re-computes SHA-256; at EOF, a mismatch becomes an
 /// `io::Error` of kind `InvalidData` carrying [`BlobError::Corrupt`].

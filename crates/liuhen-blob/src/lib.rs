@@ -9,11 +9,13 @@
 //!
 //! Backends: [`LocalStore`] (a directory tree), [`MemoryStore`] (tests), [`S3Store`].
 
+mod fsutil;
 mod hasher;
 mod local;
 mod memory;
 pub mod notes;
 mod s3;
+mod sidecar;
 
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -22,7 +24,10 @@ use jiff::Timestamp;
 pub use liuhen_domain::disposal_list::Warrant;
 pub use liuhen_domain::{Sha256Digest, Sm3Digest};
 
-pub use hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, hash_reader};
+pub use hasher::{
+    BACKGROUND_NICE, CHUNK_SIZE, DualHasher, Rehasher, VerifyingReader, background_priority,
+    hash_reader,
+};
 pub use local::LocalStore;
 pub use memory::MemoryStore;
 pub use s3::{S3Config, S3Store};
@@ -142,6 +147,15 @@ pub trait BlobStore: Send + Sync {
     fn rehash(&self, sha: &Sha256Digest) -> Result<Digests, BlobError>;
 
     fn retention(&self, sha: &Sha256Digest) -> Result<Option<Timestamp>, BlobError>;
+
+    /// A whole blob as stored, unverified, for a background re-hash (a fixity pass). The
+    /// local store reads it sequentially and drops what it read from the page cache behind
+    /// itself, so that a pass over a store larger than memory does not evict the pages
+    /// playback is using. The default is [`BlobStore::open_range`] over the whole blob.
+    fn open_scan(&self, sha: &Sha256Digest) -> Result<Box<dyn Read + Send>, BlobError> {
+        let size = self.size(sha)?.ok_or(BlobError::NotFound(*sha))?;
+        self.open_range(sha, 0, size)
+    }
 
     /// Extends retain-until; an earlier date than the current one is refused with
     /// [`BlobError::RetentionShortening`] and nothing changes.

@@ -1,9 +1,10 @@
 //! Blobs as files under a root directory.
 //!
 //! Layout: `sha256/ab/cd/<hex>` (read-only files, mode 0444), `retention/ab/cd/<hex>`
-//! (RFC 3339 retain-until, replaced atomically), `checkpoints/<size>.note` (signed checkpoint
-//! notes, write-once, 0444: [`crate::notes`]), `tmp/` (in-progress writes, emptied at
-//! open: a crash leftover is never visible as a blob). One process owns a root at a time.
+//! (RFC 3339 retain-until: one replaced atomically, many grown in place behind the batch
+//! journal `retention.journal`, see [`crate::sidecar`]), `checkpoints/<size>.note` (signed
+//! checkpoint notes, write-once, 0444: [`crate::notes`]), `tmp/` (in-progress writes, emptied
+//! at open: a crash leftover is never visible as a blob). One process owns a root at a time.
 //!
 //! Durability order of a put: write to `tmp/` while hashing → chmod 0444 → `sync_all` →
 //! retention sidecar → hard-link into place → fsync the directories → unlink the temp name.
@@ -17,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
+use crate::fsutil::{DropBehind, ensure_dir, fsync_dir, io_err, remove_if_abandoned, syncfs};
 use crate::hasher::{CHUNK_SIZE, DualHasher, VerifyingReader, next_chunk};
+use crate::sidecar;
 use crate::{
     BlobError, BlobStore, Digests, PutOutcome, Sha256Digest, Warrant, ceil_to_second,
     check_disposable,
@@ -30,32 +33,6 @@ pub struct LocalStore {
     /// Held while the store is open, so that no other process cleans `tmp`; `None`: opened
     /// read-only, every write refused.
     _tmp_lock: Option<File>,
-}
-
-fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> BlobError {
-    let context = context.into();
-    move |source| BlobError::Io { context, source }
-}
-
-/// Removes a temp directory whose owning process is gone (its lock is free), or a stray file.
-fn remove_if_abandoned(path: &Path) -> io::Result<()> {
-    if !path.is_dir() {
-        return fs::remove_file(path);
-    }
-    match File::open(path.join(".lock")) {
-        Ok(lock) => match lock.try_lock() {
-            Ok(()) => {
-                // Closed first: on FUSE (and NFS) an open file that is removed lives on as
-                // a hidden file, and the directory would not be empty.
-                drop(lock);
-                fs::remove_dir_all(path)
-            }
-            Err(fs::TryLockError::WouldBlock) => Ok(()),
-            Err(fs::TryLockError::Error(e)) => Err(e),
-        },
-        Err(e) if e.kind() == io::ErrorKind::NotFound => fs::remove_dir_all(path),
-        Err(e) => Err(e),
-    }
 }
 
 /// A blob already in place is reported stored only once it is known to be the same
@@ -92,32 +69,6 @@ fn confirm_existing(path: &Path, expected: &Digests) -> Result<(), BlobError> {
     Ok(())
 }
 
-/// Flushes the whole filesystem holding `path` (one barrier for many files).
-fn syncfs(path: &Path) -> Result<(), BlobError> {
-    let dir = File::open(path).map_err(io_err(format!("opening {}", path.display())))?;
-    rustix::fs::syncfs(&dir).map_err(|e| {
-        BlobError::io(
-            format!("syncing the filesystem of {}", path.display()),
-            io::Error::from(e),
-        )
-    })
-}
-
-fn fsync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
-}
-
-/// Creates `parent/name` if missing; fsyncs `parent` when it did, so the new entry is durable.
-fn ensure_dir(parent: &Path, name: &str) -> io::Result<PathBuf> {
-    let dir = parent.join(name);
-    match fs::create_dir(&dir) {
-        Ok(()) => fsync_dir(parent)?,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e),
-    }
-    Ok(dir)
-}
-
 impl LocalStore {
     /// Opens (creating if needed) a store at `root` and removes leftovers of interrupted writes.
     ///
@@ -143,11 +94,36 @@ impl LocalStore {
             BlobError::io(format!("locking {}", own.display()), io::Error::other(e))
         })?;
         fsync_dir(root).map_err(io_err(format!("syncing {}", root.display())))?;
-        Ok(Self {
+        let store = Self {
             root: root.to_path_buf(),
             tmp: own,
             _tmp_lock: Some(lock),
-        })
+        };
+        store.replay_journal()?;
+        Ok(store)
+    }
+
+    /// Applies a batch journal left by a crash (see [`crate::sidecar`]): each sidecar of a
+    /// blob still present raised to the journal's date (a torn one rewritten), one
+    /// `syncfs`, then the journal emptied.
+    fn replay_journal(&self) -> Result<(), BlobError> {
+        let _lock = self.retention_lock()?;
+        let Some(items) = sidecar::pending(&self.root)? else {
+            return Ok(());
+        };
+        for (sha, until) in &items {
+            if self.size(sha)?.is_none() {
+                continue;
+            }
+            let path = self.fanout("retention", sha);
+            if sidecar::read_sidecar(&path).ok().flatten() < Some(*until) {
+                self.fanout_dir_create("retention", sha)
+                    .and_then(|_| sidecar::overwrite_sidecar(&path, *until))
+                    .map_err(io_err(format!("replaying the retention of blob {sha}")))?;
+            }
+        }
+        syncfs(&self.root)?;
+        sidecar::clear(&self.root)
     }
 
     /// Opens an existing store for reading only: creates, cleans and locks nothing, and
@@ -336,17 +312,33 @@ impl LocalStore {
         Ok(file)
     }
 
+    /// The retention lock taken shared, for a reader outside the lock; `None` when no
+    /// writer ever created it.
+    fn retention_lock_shared(&self) -> Result<Option<File>, BlobError> {
+        let path = self.root.join("retention.lock");
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(BlobError::io(format!("opening {}", path.display()), e)),
+        };
+        file.lock_shared()
+            .map_err(io_err(format!("locking {}", path.display())))?;
+        Ok(Some(file))
+    }
+
+    /// Reads a sidecar (the caller holds the retention lock, or takes what it finds). A
+    /// sidecar torn by a crash in a batch reads as its journal's date.
     fn read_retention(&self, sha: &Sha256Digest) -> Result<Option<Timestamp>, BlobError> {
-        let path = self.fanout("retention", sha);
-        match fs::read_to_string(&path) {
-            Ok(text) => text.trim().parse::<Timestamp>().map(Some).map_err(|e| {
-                BlobError::io(
-                    format!("parsing {}", path.display()),
-                    io::Error::new(io::ErrorKind::InvalidData, e),
-                )
-            }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(BlobError::io(format!("reading {}", path.display()), e)),
+        match sidecar::read_sidecar(&self.fanout("retention", sha)) {
+            Err(BlobError::Io { source, context })
+                if source.kind() == io::ErrorKind::InvalidData =>
+            {
+                match sidecar::journal_date(&self.root, sha)? {
+                    Some(until) => Ok(Some(until)),
+                    None => Err(BlobError::Io { context, source }),
+                }
+            }
+            other => other,
         }
     }
 
@@ -412,6 +404,12 @@ impl BlobStore for LocalStore {
         Ok(Box::new(file.take(len)))
     }
 
+    fn open_scan(&self, sha: &Sha256Digest) -> Result<Box<dyn Read + Send>, BlobError> {
+        let file = self.open_blob(sha)?;
+        let _ = rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::Sequential);
+        Ok(Box::new(DropBehind::new(file)))
+    }
+
     fn size(&self, sha: &Sha256Digest) -> Result<Option<u64>, BlobError> {
         match fs::metadata(self.blob_path(sha)) {
             Ok(meta) => Ok(Some(meta.len())),
@@ -429,6 +427,7 @@ impl BlobStore for LocalStore {
         if self.size(sha)?.is_none() {
             return Err(BlobError::NotFound(*sha));
         }
+        let _lock = self.retention_lock_shared()?;
         self.read_retention(sha)
     }
 
@@ -499,45 +498,45 @@ impl BlobStore for LocalStore {
         Ok(out)
     }
 
-    /// Under the retention lock: writes every new sidecar to a temp file, makes them all
-    /// durable with one `syncfs`, renames them into place, and makes the renames durable
-    /// with a second `syncfs` — two barriers instead of two fsyncs per blob. A crash
-    /// leaves each sidecar either old or new, never partial.
+    /// Under the retention lock: every sidecar that must grow is written to the batch
+    /// journal (synced), overwritten in place, and all made durable by one `syncfs`; then
+    /// the journal is emptied ([`crate::sidecar`]). A crash leaves each sidecar old or new
+    /// once the store is opened again, never shorter. A missing blob fails the whole call
+    /// before anything is written.
     fn extend_retention_many(&self, items: &[(Sha256Digest, Timestamp)]) -> Result<(), BlobError> {
         self.writable()?;
         let _lock = self.retention_lock()?;
-        let mut staged = Vec::new();
-        let result = (|| {
-            for (sha, until) in items {
-                let until = ceil_to_second(*until);
-                if self.size(sha)?.is_none() {
-                    return Err(BlobError::NotFound(*sha));
-                }
-                if self.read_retention(sha)?.is_some_and(|c| c >= until) {
-                    continue;
-                }
-                let temp = self.temp_path("retention");
-                staged.push((temp.clone(), *sha));
-                let mut file = File::create_new(&temp)
-                    .map_err(io_err(format!("writing the retention of blob {sha}")))?;
-                writeln!(file, "{until}")
-                    .map_err(io_err(format!("writing the retention of blob {sha}")))?;
+        // A journal left committed by a failed call is carried over whole, so that its
+        // sidecars, perhaps written but not yet durable, stay covered.
+        let mut grow = sidecar::pending(&self.root)?.unwrap_or_default();
+        grow.retain(|sha, _| self.blob_path(sha).exists());
+        for (sha, until) in items {
+            let until = ceil_to_second(*until);
+            if self.size(sha)?.is_none() {
+                return Err(BlobError::NotFound(*sha));
             }
-            syncfs(&self.root)?;
-            for (temp, sha) in &staged {
-                let ctx = || format!("writing the retention of blob {sha}");
-                self.fanout_dir_create("retention", sha)
-                    .map_err(io_err(ctx()))?;
-                fs::rename(temp, self.fanout("retention", sha)).map_err(io_err(ctx()))?;
-            }
-            syncfs(&self.root)
-        })();
-        if result.is_err() {
-            for (temp, _) in &staged {
-                let _ = fs::remove_file(temp);
+            let floor = grow.get(sha).copied().max(self.read_retention(sha)?);
+            if floor < Some(until) {
+                grow.insert(*sha, until);
             }
         }
-        result
+        if grow.is_empty() {
+            return Ok(());
+        }
+        sidecar::commit(&self.root, &grow)?;
+        for (sha, until) in &grow {
+            let path = self.fanout("retention", sha);
+            sidecar::overwrite_sidecar(&path, *until)
+                .or_else(|e| match e.kind() {
+                    io::ErrorKind::NotFound => self
+                        .fanout_dir_create("retention", sha)
+                        .and_then(|_| sidecar::overwrite_sidecar(&path, *until)),
+                    _ => Err(e),
+                })
+                .map_err(io_err(format!("writing the retention of blob {sha}")))?;
+        }
+        syncfs(&self.root)?;
+        sidecar::clear(&self.root)
     }
 
     /// Checks the sidecar under the retention lock, then unlinks the blob and its sidecar

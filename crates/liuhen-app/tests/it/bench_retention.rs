@@ -4,7 +4,8 @@
 //! permanent, so every record's lock and row are extended. The records are stored and linked
 //! directly (blobs through the store, rows, links and their entries in large transactions):
 //! the setup is not what is measured. Ignored by default:
-//! `cargo test -p liuhen-app --release --test it bench_retention -- --ignored --nocapture`.
+//! `cargo test -p liuhen-app --release --test it bench_retention -- --ignored --nocapture`;
+//! with `RUST_LOG=liuhen_app::retention=debug` it also prints the phases.
 
 use std::time::Instant;
 
@@ -25,6 +26,11 @@ async fn bench_retention_of_a_case_with_many_records() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
+    // The phases (`RUST_LOG=liuhen_app::retention=debug`).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     for_each_backend(|c| async move {
         let backend = format!("{:?}", c.db().backend());
         let t = Instant::now();

@@ -216,3 +216,86 @@ fn an_existing_blob_counts_only_after_its_content_is_read_back() {
             .is_err()
     );
 }
+
+/// A journal as `docs/durability.md` describes it, built here by hand (not by the store).
+fn journal(lines: &[(&str, &str)], complete: bool) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut body = String::from("liuhen retention journal v1\n");
+    for (sha, until) in lines {
+        body.push_str(&format!("{sha} {until}\n"));
+    }
+    if complete {
+        let digest = hex::encode(sha2::Sha256::digest(body.as_bytes()));
+        body.push_str(&format!("sha256 {digest}\n"));
+    }
+    body.into_bytes()
+}
+
+/// A crash in `extend_retention_many` after its journal was synced: one sidecar still old,
+/// one torn by an interrupted in-place write. Read before any reopening, the torn one reads
+/// as the journal's date; opening the store for writing replays the journal and empties it.
+/// A journal cut short (crash while writing it) is discarded and changes nothing.
+#[test]
+fn retention_batch_journal_is_replayed_after_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    let old = ts("2029-01-01T00:00:00Z");
+    let new = ts("2126-01-01T00:00:00Z");
+    let a = store.put(&mut &b"first"[..], old).unwrap().digests.sha256;
+    let b = store.put(&mut &b"second"[..], old).unwrap().digests.sha256;
+    let c = store.put(&mut &b"third"[..], old).unwrap().digests.sha256;
+    drop(store);
+    let sidecar = |sha: &liuhen_blob::Sha256Digest| {
+        let hex = sha.to_hex();
+        dir.path()
+            .join("retention")
+            .join(&hex[0..2])
+            .join(&hex[2..4])
+            .join(hex)
+    };
+    assert_eq!(
+        fs::read_to_string(sidecar(&a)).unwrap(),
+        "2029-01-01T00:00:00Z\n"
+    );
+    fs::write(sidecar(&b), "2126-01-01T0:00:00Z\n").unwrap(); // torn
+    let (ha, hb) = (a.to_hex(), b.to_hex());
+    let lines = [
+        (ha.as_str(), "2126-01-01T00:00:00Z"),
+        (hb.as_str(), "2126-01-01T00:00:00Z"),
+    ];
+    fs::write(dir.path().join("retention.journal"), journal(&lines, true)).unwrap();
+
+    let reader = LocalStore::open_read_only(dir.path()).unwrap();
+    assert_eq!(reader.retention(&a).unwrap(), Some(old));
+    assert_eq!(reader.retention(&b).unwrap(), Some(new));
+    assert_eq!(reader.retention(&c).unwrap(), Some(old));
+
+    let store = LocalStore::open(dir.path()).unwrap();
+    for sha in [&a, &b] {
+        assert_eq!(store.retention(sha).unwrap(), Some(new));
+        assert_eq!(
+            fs::read_to_string(sidecar(sha)).unwrap(),
+            "2126-01-01T00:00:00Z\n"
+        );
+    }
+    assert_eq!(store.retention(&c).unwrap(), Some(old));
+    assert_eq!(fs::read(dir.path().join("retention.journal")).unwrap(), b"");
+    drop(store);
+
+    let cut = journal(&[(c.to_hex().as_str(), "2126-01-01T00:00:00Z")], false);
+    fs::write(dir.path().join("retention.journal"), cut).unwrap();
+    let store = LocalStore::open(dir.path()).unwrap();
+    assert_eq!(store.retention(&c).unwrap(), Some(old));
+    assert_eq!(fs::read(dir.path().join("retention.journal")).unwrap(), b"");
+
+    // A batch through the store leaves the journal empty and the sidecars at full length.
+    store
+        .extend_retention_many(&[(c, new), (a, old), (c, ts("2100-01-01T00:00:00Z"))])
+        .unwrap();
+    assert_eq!(
+        fs::read_to_string(sidecar(&c)).unwrap(),
+        "2126-01-01T00:00:00Z\n"
+    );
+    assert_eq!(store.retention(&a).unwrap(), Some(new));
+    assert_eq!(fs::read(dir.path().join("retention.journal")).unwrap(), b"");
+}
