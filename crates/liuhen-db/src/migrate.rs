@@ -55,6 +55,10 @@ const SQLITE: &[(i64, &str)] = &[
         35,
         include_str!("../migrations/sqlite/0035_package_scans.sql"),
     ),
+    (
+        38,
+        include_str!("../migrations/sqlite/0038_copy_numbers.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -112,6 +116,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         35,
         include_str!("../migrations/postgres/0035_package_scans.sql"),
+    ),
+    (
+        38,
+        include_str!("../migrations/postgres/0038_copy_numbers.sql"),
     ),
 ];
 

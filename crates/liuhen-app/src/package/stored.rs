@@ -14,7 +14,11 @@ use crate::{AppError, Custody};
 #[derive(Debug, Clone, Serialize)]
 pub struct PackageLine {
     pub package: String,
+    /// Its human number (文号); none for packages built before numbers.
+    pub number: Option<String>,
     pub request: String,
+    /// The request's human number, as logged with the package.
+    pub request_number: Option<String>,
     pub maker: String,
     pub at_ms: i64,
     pub records: usize,
@@ -69,7 +73,10 @@ impl Custody {
                     .package_dir(&package)
                     .join(format!("{package}.iso"))
                     .is_file();
+                let text = |k: &str| d[k].as_str().map(str::to_owned);
                 Some(PackageLine {
+                    number: text("number"),
+                    request_number: text("request_number"),
                     request: d["request"].as_str()?.to_owned(),
                     maker: d["maker"].as_str().unwrap_or_default().to_owned(),
                     at_ms: e.at_ms,
