@@ -274,6 +274,7 @@ impl Custody {
                 && d["extractor"].as_str() == Some(c.extractor.as_str())
                 && d["extracted_ms"].as_i64() == Some(c.extracted_ms)
                 && d["proves"].as_str() == Some(c.proves.as_str())
+                && d["number"].as_str() == c.number.as_deref()
                 && e.actor == c.maker_id
                 && e.subject.as_deref() == Some(format!("record:{}", c.record_id).as_str());
             if !same {

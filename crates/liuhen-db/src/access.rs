@@ -97,6 +97,8 @@ pub struct CopyRow {
     pub extracted_ms: i64,
     pub proves: String,
     pub created_ms: i64,
+    /// The human number (文号, migration 0038); none for copies made before numbers.
+    pub number: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +139,7 @@ const REQUEST_COLUMNS: &str = "id, kind, outside_action, flow, filed_by, request
 const GRANT_COLUMNS: &str = "id, request_id, grantee_id, purpose, can_view, can_play, \
      can_download, expires_ms, created_ms, revoked_ms, revoked_by, revoke_reason";
 const COPY_COLUMNS: &str = "id, request_id, record_id, original_sha256, statement_sha256, \
-     maker_id, maker_name, extractor, extracted_ms, proves, created_ms";
+     maker_id, maker_name, extractor, extracted_ms, proves, created_ms, number";
 const LOAN_COLUMNS: &str =
     "request_id, borrower_id, grant_id, issued_ms, issued_by, due_ms, returned_ms, returned_by";
 
@@ -213,6 +215,7 @@ fn decode_copy(row: &AnyRow) -> Result<CopyRow, DbError> {
         extracted_ms: row.try_get("extracted_ms").ctx(c)?,
         proves: row.try_get("proves").ctx(c)?,
         created_ms: row.try_get("created_ms").ctx(c)?,
+        number: row.try_get("number").ctx(c)?,
     })
 }
 
@@ -412,7 +415,7 @@ impl Tx {
     pub async fn insert_copy(&mut self, c: &CopyRow) -> Result<(), DbError> {
         let sql = format!(
             "INSERT INTO access_copies ({COPY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             $9, $10, $11)"
+             $9, $10, $11, $12)"
         );
         sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(c.id.as_str())
@@ -426,6 +429,7 @@ impl Tx {
             .bind(c.extracted_ms)
             .bind(c.proves.as_str())
             .bind(c.created_ms)
+            .bind(c.number.as_deref())
             .execute(self.conn())
             .await
             .in_tx(&self.health, "inserting a copy")?;

@@ -56,6 +56,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0035_package_scans.sql"),
     ),
     (
+        38,
+        include_str!("../migrations/sqlite/0038_copy_numbers.sql"),
+    ),
+    (
         42,
         include_str!("../migrations/sqlite/0042_assessment_cover.sql"),
     ),
@@ -116,6 +120,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         35,
         include_str!("../migrations/postgres/0035_package_scans.sql"),
+    ),
+    (
+        38,
+        include_str!("../migrations/postgres/0038_copy_numbers.sql"),
     ),
     (
         42,

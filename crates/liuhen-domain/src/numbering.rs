@@ -1,4 +1,5 @@
-//! Human numbers (文号, issue 18) of requests and export packages: a per-unit, per-year
+//! Human numbers (文号, issue 18) of requests, made copies and export packages (a loan is
+//! known by its loan request's number): a per-unit, per-year
 //! sequence written by a format that is data (`[numbers]` of the access policy), e.g.
 //! `{unit}复字〔{year}〕{seq}号` → `平高应急复字〔2026〕7号`. Placeholders: `{unit}` (the
 //! unit's short name from `[numbers.units]`, else its full name), `{year}`, `{seq}`, and
@@ -17,15 +18,18 @@ pub enum Scope {
     Loan,
     Outside,
     Package,
+    /// One made copy (复制件) of one record, under its copy request.
+    MadeCopy,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Self::View,
         Self::Copy,
         Self::Loan,
         Self::Outside,
         Self::Package,
+        Self::MadeCopy,
     ];
 
     pub fn code(self) -> &'static str {
@@ -35,6 +39,7 @@ impl Scope {
             Self::Loan => "loan",
             Self::Outside => "outside",
             Self::Package => "package",
+            Self::MadeCopy => "made_copy",
         }
     }
 
@@ -61,12 +66,13 @@ pub struct RawNumbering {
 }
 
 /// The shipped formats.
-pub const DEFAULT_FORMATS: [(Scope, &str); 5] = [
+pub const DEFAULT_FORMATS: [(Scope, &str); 6] = [
     (Scope::View, "{unit}阅字〔{year}〕{seq}号"),
     (Scope::Copy, "{unit}复字〔{year}〕{seq}号"),
     (Scope::Loan, "{unit}借字〔{year}〕{seq}号"),
     (Scope::Outside, "{unit}调字〔{year}〕{seq}号"),
     (Scope::Package, "{unit}包字〔{year}〕{seq}号"),
+    (Scope::MadeCopy, "{unit}复制件〔{year}〕{seq}号"),
 ];
 
 impl Default for Numbering {
@@ -191,6 +197,7 @@ mod tests {
             (Scope::Package, gx, 2026, 12, "平高应急-2026-0012"),
             (Scope::Package, gx, 2026, 123_456, "平高应急-2026-123456"),
             (Scope::Loan, gx, 2026, 3, "平高应急借字〔2026〕3号"),
+            (Scope::MadeCopy, gx, 2026, 4, "平高应急复制件〔2026〕4号"),
             (Scope::Copy, "卫东区应急管理局", 2026, 2, "卫东区应急管理局复字〔2026〕2号"),
         ];
         for (scope, unit, year, seq, want) in rows {

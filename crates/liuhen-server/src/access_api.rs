@@ -114,6 +114,7 @@ pub(crate) fn detail_json(d: &RequestDetail) -> Value {
         "grants": d.grants.iter().map(grant_json).collect::<Vec<_>>(),
         "copies": d.copies.iter().map(|c| json!({
             "id": c.id,
+            "number": c.number,
             "record": c.record_id,
             "original_sha256": c.original_sha256,
             "statement_sha256": c.statement_sha256,

@@ -289,6 +289,11 @@ async fn render_detail(
         .map_err(|e| PageError::new(e, t))?;
     let records = record_lines::lines(&records, &views::tz(s), t);
     let mut view = DetailView::new(s, &d, user, &t);
+    for cp in &mut view.copies {
+        if let Some(r) = records.iter().find(|r| r.id == cp.record && r.visible) {
+            cp.record_name = r.file_name.clone();
+        }
+    }
     if let Some(k) = records
         .iter()
         .flat_map(|r| &r.cases)
@@ -569,11 +574,21 @@ async fn loans(
         )
         .await
         .map_err(|e| PageError::new(e, t))?;
+    let numbers = s
+        .custody
+        .request_numbers(
+            &open
+                .iter()
+                .map(|(l, _)| l.request_id.clone())
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .map_err(|e| PageError::new(e, t))?;
     let tz = tz(&s);
     Ok(LoansPage {
         loans: open
             .iter()
-            .map(|(l, overdue)| LoanLine::new(l, *overdue, &names, &tz))
+            .map(|(l, overdue)| LoanLine::new(l, *overdue, (&names, &numbers), &tz))
             .collect(),
         c: Chrome::new(t, Some(&user), "access"),
     })

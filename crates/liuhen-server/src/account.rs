@@ -221,6 +221,9 @@ struct TotpPage {
     /// Administrators cannot turn it off.
     required: bool,
     enrollment: Option<TotpEnrollment>,
+    /// The enrolment's secret in groups of four and its URI as a QR code (inline SVG).
+    grouped: String,
+    qr: Option<String>,
     error: Option<String>,
 }
 
@@ -238,7 +241,14 @@ async fn render_totp(
             .await
             .map_err(|e| PageError::new(e, t))?
     };
+    let grouped = enrollment
+        .as_ref()
+        .map(|e| crate::qr::grouped(&e.secret))
+        .unwrap_or_default();
+    let qr = enrollment.as_ref().and_then(|e| crate::qr::svg(&e.uri));
     Ok(TotpPage {
+        grouped,
+        qr,
         c: Chrome::new(t, Some(&user.user), "account"),
         forced: user.gate == Some(Gate::EnrollSecondFactor),
         enabled: user.user.totp_enabled,

@@ -33,6 +33,7 @@ mod identities;
 mod openapi;
 mod permits;
 pub mod playback;
+mod qr;
 mod records;
 mod register;
 pub mod request_id;

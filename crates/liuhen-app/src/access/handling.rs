@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use liuhen_db::{CopyRow, LoanRow, NewEntry, PaperRow, RequestRow, VisitRow};
 use liuhen_domain::approval::{RequestKind, RequestStatus};
 use liuhen_domain::authz::{Action, Principal, Target};
+use liuhen_domain::numbering::Scope as NumberScope;
 use liuhen_domain::{AuditAction, RecordId};
 
 use super::{bad, details, kind_of};
@@ -152,7 +153,7 @@ impl Custody {
                  原始记录编号：{}\n原始文件 SHA-256：{}\n原始文件 SM3：{}\n文件大小：{} 字节\n\
                  执法机构：{}\n案件名称：{}\n\
                  制作人：{}\n提取人：{}\n提取时间：{}\n证明对象：{}\n\
-                 申请编号：{}\n用途：{}\n审批：{}\n",
+                 申请编号：{}\n申请文号：{}\n用途：{}\n审批：{}\n",
                 record.id,
                 record.sha256.to_hex(),
                 record.sm3.to_hex(),
@@ -166,6 +167,7 @@ impl Custody {
                     .strftime("%Y-%m-%d %H:%M:%S"),
                 proves,
                 request.id,
+                request.number.as_deref().unwrap_or(""),
                 request.purpose,
                 approvers.join("；"),
             );
@@ -184,6 +186,7 @@ impl Custody {
                 extracted_ms: extracted.as_millisecond(),
                 proves: proves.clone(),
                 created_ms: now.as_millisecond(),
+                number: None,
             });
         }
         let mut tx = self.db.begin().await?;
@@ -194,7 +197,11 @@ impl Custody {
             return Err(bad("该申请已被他人同时办理，请刷新后重试"));
         }
         tx.set_request_fee(request_id, fee).await?;
-        for c in &rows {
+        for c in &mut rows {
+            c.number = Some(
+                self.allocate_number(&mut tx, NumberScope::MadeCopy, &request.agency)
+                    .await?,
+            );
             tx.insert_copy(c).await?;
             tx.append(
                 now,
@@ -207,6 +214,7 @@ impl Custody {
                         &approvals,
                         serde_json::json!({
                             "copy": c.id,
+                            "number": c.number,
                             "original_sha256": c.original_sha256,
                             "statement_sha256": c.statement_sha256,
                             "maker": who_name,

@@ -136,6 +136,8 @@ pub struct ProvenEntry {
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportReport {
     pub package: String,
+    /// Its human number (文号), logged with it.
+    pub number: String,
     pub dir: PathBuf,
     pub records: usize,
     pub files: usize,
@@ -349,12 +351,13 @@ impl Custody {
                 .await?
                 .map_err(io_err(out))?;
         let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
-        self.log_event(NewEntry {
+        let entry = NewEntry {
             actor: who.user_id.clone(),
             action: AuditAction::PackageExported,
             subject: Some(format!("request:{}", request.id)),
             details: serde_json::json!({
                 "request": request.id,
+                "request_number": request.number,
                 "package": package,
                 "records": manifest.records.iter().map(|r| r.record.clone()).collect::<Vec<_>>(),
                 "case": request.case_id,
@@ -363,10 +366,11 @@ impl Custody {
                 "files": manifest.files.len() + 2,
                 "checkpoint_size": manifest.log.tree_size,
             }),
-        })
-        .await?;
+        };
+        let number = self.log_package(&request.agency, entry).await?;
         Ok(ExportReport {
             package,
+            number,
             dir: out.to_path_buf(),
             records: records.len(),
             files: manifest.files.len() + 2,

@@ -327,15 +327,16 @@ impl Custody {
             details["extractor"] = extractor.trim().into();
             details["proves"] = proves.trim().into();
         }
-        self.log_event(NewEntry {
+        let entry = NewEntry {
             actor: who.user_id.clone(),
             action,
             subject: Some(format!("case:{}", case.id)),
             details,
-        })
-        .await?;
+        };
+        let number = self.log_package(&case.agency, entry).await?;
         Ok(ExportReport {
             package,
+            number,
             dir: out.to_path_buf(),
             records: records.len(),
             files: manifest.files.len() + 2,

@@ -17,8 +17,12 @@ pub struct PackageLine {
     pub package: String,
     /// `copy`, `evidence`, `preservation` or `transfer`.
     pub source: &'static str,
+    /// Its human number (文号); none for packages built before numbers.
+    pub number: Option<String>,
     /// The copy request (empty for the case's own packages).
     pub request: String,
+    /// The request's human number, as logged with the package.
+    pub request_number: Option<String>,
     /// The case (empty for a copy request without one).
     pub case: String,
     pub maker: String,
@@ -102,9 +106,12 @@ impl Custody {
                     .package_dir(&package)
                     .join(format!("{package}.iso"))
                     .is_file();
+                let text = |k: &str| d[k].as_str().map(str::to_owned);
                 Some(PackageLine {
                     source,
+                    number: text("number"),
                     request: d["request"].as_str().unwrap_or_default().to_owned(),
+                    request_number: text("request_number"),
                     case: d["case"].as_str().unwrap_or_default().to_owned(),
                     maker: d["maker"].as_str().unwrap_or_default().to_owned(),
                     at_ms: e.at_ms,

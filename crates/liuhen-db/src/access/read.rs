@@ -307,6 +307,34 @@ impl Db {
         rows.iter().map(decode_loan).collect()
     }
 
+    /// The human numbers (文号) of those of requests `ids` that have one.
+    pub async fn request_numbers(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, DbError> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in ids.chunks(500) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, number FROM access_requests WHERE number IS NOT NULL AND id IN ({})",
+                marks.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.as_str());
+            }
+            for row in q
+                .fetch_all(self.pool())
+                .await
+                .ctx("reading request numbers")?
+            {
+                let c = "decoding a request number";
+                out.insert(row.try_get("id").ctx(c)?, row.try_get("number").ctx(c)?);
+            }
+        }
+        Ok(out)
+    }
+
     pub async fn visits(&self, request_id: &str) -> Result<Vec<VisitRow>, DbError> {
         let rows = sqlx::query(
             "SELECT id, request_id, visited_ms, recorded_by, note FROM access_visits \

@@ -314,6 +314,7 @@ async fn access_rows_round_trip() {
             extracted_ms: now,
             proves: "事实".into(),
             created_ms: now,
+            number: Some("平高应急复制件〔2026〕1号".into()),
         })
         .await
         .unwrap();
@@ -384,7 +385,9 @@ async fn access_rows_round_trip() {
             "郭磊"
         );
         assert_eq!(db.papers("req-6").await.unwrap()[0].file_name, "身份证.pdf");
-        assert_eq!(db.copies("req-6").await.unwrap()[0].extractor, "李娜");
+        let copy = &db.copies("req-6").await.unwrap()[0];
+        assert_eq!(copy.extractor, "李娜");
+        assert_eq!(copy.number.as_deref(), Some("平高应急复制件〔2026〕1号"));
         assert_eq!(db.open_loans(GX, 10).await.unwrap().len(), 1);
         assert!(
             db.open_loans("卫东区应急管理局", 10)

@@ -36,10 +36,15 @@ pub fn yuan(cents: i64) -> String {
 /// A request's human number (文号, issue 18); requests filed before numbers existed show
 /// the last 8 characters of their id.
 pub fn number_of(r: &liuhen_app::access::RequestRow) -> String {
-    match &r.number {
-        Some(n) => n.clone(),
+    number_or_tail(r.number.as_deref(), &r.id)
+}
+
+/// A human number (文号), else the last 8 characters of the id (things made before numbers).
+pub fn number_or_tail(number: Option<&str>, id: &str) -> String {
+    match number {
+        Some(n) => n.to_owned(),
         None => {
-            let tail: Vec<char> = r.id.chars().rev().take(8).collect();
+            let tail: Vec<char> = id.chars().rev().take(8).collect();
             tail.into_iter().rev().collect()
         }
     }
@@ -110,7 +115,11 @@ pub struct PaperLine {
 }
 
 pub struct CopyLine {
+    /// The copy's human number (文号), else its request's.
+    pub number: String,
     pub record: String,
+    /// The record's file name when the reader may view it (filled by the page), else empty.
+    pub record_name: String,
     pub original_sha256: String,
     pub statement_sha256: String,
     pub maker: String,
@@ -171,11 +180,17 @@ pub struct DetailView {
 /// An export package of the request, as listed on its page and the case page.
 pub struct PackageView {
     pub package: String,
+<<<<<<< HEAD
     /// `copy`, `evidence`, `preservation` or `transfer` (an i18n key's tail).
     pub source: &'static str,
     /// The i18n key of the source's name.
     pub source_key: &'static str,
+=======
+    /// The package's human number (文号), else its id's tail.
+    pub number: String,
+>>>>>>> h18
     pub request: String,
+    pub request_number: String,
     pub at: String,
     pub maker: String,
     pub records: usize,
@@ -187,6 +202,7 @@ impl PackageView {
     pub fn new(s: &AppState, p: &liuhen_app::package::PackageLine) -> Self {
         Self {
             package: p.package.clone(),
+<<<<<<< HEAD
             source: p.source,
             source_key: match p.source {
                 "evidence" => "case.packages.source.evidence",
@@ -194,7 +210,11 @@ impl PackageView {
                 "transfer" => "case.packages.source.transfer",
                 _ => "case.packages.source.copy",
             },
+=======
+            number: number_or_tail(p.number.as_deref(), &p.package),
+>>>>>>> h18
             request: p.request.clone(),
+            request_number: number_or_tail(p.request_number.as_deref(), &p.request),
             at: when(p.at_ms, &tz(s)),
             maker: p.maker.clone(),
             records: p.records,
@@ -329,7 +349,9 @@ impl DetailView {
                 .copies
                 .iter()
                 .map(|c| CopyLine {
+                    number: c.number.clone().unwrap_or_else(|| number_of(r)),
                     record: c.record_id.clone(),
+                    record_name: String::new(),
                     original_sha256: c.original_sha256.clone(),
                     statement_sha256: c.statement_sha256.clone(),
                     maker: c.maker_name.clone(),
@@ -411,6 +433,8 @@ impl GrantLine {
 
 pub struct LoanLine {
     pub request: String,
+    /// The loan request's human number (文号): a loan is known by it.
+    pub number: String,
     pub borrower: String,
     pub issued: String,
     pub due: String,
@@ -418,9 +442,18 @@ pub struct LoanLine {
 }
 
 impl LoanLine {
-    pub fn new(l: &LoanRow, overdue: bool, names: &HashMap<String, String>, tz: &TimeZone) -> Self {
+    pub fn new(
+        l: &LoanRow,
+        overdue: bool,
+        (names, numbers): (&HashMap<String, String>, &HashMap<String, String>),
+        tz: &TimeZone,
+    ) -> Self {
         Self {
             request: l.request_id.clone(),
+            number: number_or_tail(
+                numbers.get(&l.request_id).map(String::as_str),
+                &l.request_id,
+            ),
             borrower: names
                 .get(&l.borrower_id)
                 .cloned()

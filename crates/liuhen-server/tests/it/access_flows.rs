@@ -447,6 +447,15 @@ async fn open_cases_follow_the_team_rules_and_loans_stay_inside() {
     assert_eq!(s, 200, "a loan takes the record away");
     let (_, v) = w.get("keeper", "/api/v1/access/loans").await;
     assert_eq!(v["loans"][0]["overdue"], false);
+    // Issue 18: the loan is listed by its loan request's human number.
+    let (s, html) = w.get("keeper", "/access/loans").await;
+    assert_eq!(s, 200);
+    let loan_no = loan["number"].as_str().unwrap();
+    assert!(loan_no.starts_with("平高应急借字〔"), "{loan_no}");
+    assert!(
+        html.as_str().unwrap().contains(&format!(">{loan_no}</a>")),
+        "{html}"
+    );
     w.sql(
         "UPDATE access_loans SET due_ms = 1 WHERE request_id = ?",
         &lid,

@@ -100,6 +100,13 @@ async fn first_administrator_changes_password_and_enrolls_totp_before_anything_e
         .unwrap();
     let secret = between(&html, r#"<code id="totp-secret">"#, "<").unwrap();
     assert!(html.contains("otpauth://totp/"));
+    // Issue 18: the secret in groups of four and a QR code drawn here, not fetched.
+    assert!(
+        secret.len() > 4 && secret.split(' ').all(|g| (1..=4).contains(&g.len())),
+        "{secret}"
+    );
+    let qr = between(&html, r#"<figure id="totp-qr""#, "</figure>").unwrap();
+    assert!(qr.contains("<svg") && qr.contains("<path"), "{qr}");
     let secret = TotpSecret::parse_base32(secret).unwrap();
     let now = jiff::Timestamp::now().as_second();
     let res = post_form(

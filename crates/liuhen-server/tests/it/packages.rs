@@ -52,6 +52,23 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
         html.contains("package-form") && html.contains("导出证据包"),
         "{html}"
     );
+    // Issue 18: the made copy has a human number of its own, shown instead of ids.
+    let (_, d) = w
+        .get("keeper", &format!("/api/v1/access/requests/{rid}"))
+        .await;
+    let copy_no = d["copies"][0]["number"].as_str().unwrap().to_owned();
+    assert!(
+        copy_no.starts_with("平高应急复制件〔") && copy_no.ends_with("〕1号"),
+        "{copy_no}"
+    );
+    assert!(
+        html.contains(&copy_no),
+        "the request page shows the copy's number"
+    );
+    assert!(
+        !html.contains(&format!("<code>{}</code>", recs[0])),
+        "the copy names its record by file name, not id"
+    );
 
     let res = http
         .post(w.app.url(&format!("/access/requests/{rid}/package")))
@@ -67,6 +84,12 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
         .find(|Entry { action: a, .. }| a == "package.exported")
         .expect("export logged");
     let package = exported.details["package"].as_str().unwrap().to_owned();
+    let number = exported.details["number"].as_str().unwrap().to_owned();
+    assert!(
+        number.starts_with("平高应急包字〔") && number.ends_with("〕1号"),
+        "the package's human number is logged with it: {number}"
+    );
+    assert_eq!(exported.details["request_number"], req["number"]);
     assert_eq!(exported.details["case"], case.as_str());
     assert_eq!(
         exported.details["manifest_sha256"].as_str().unwrap().len(),
@@ -74,7 +97,10 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
     );
 
     let (_, html) = page(format!("/access/requests/{rid}")).await;
-    assert!(html.contains(&package), "the request lists its package");
+    assert!(
+        html.contains(&format!("<td class=\"package-number\">{number}</td>")),
+        "the request lists its package by number"
+    );
     if liuhen_test_support::require_tool("xorriso") {
         let href = format!("/access/requests/{rid}/packages/{package}");
         assert!(html.contains(&href), "{html}");
@@ -100,8 +126,13 @@ async fn the_keeper_builds_a_package_downloads_its_image_and_the_case_lists_it()
     let (s, html) = page(format!("/cases/{case}")).await;
     assert_eq!(s, 200, "{html}");
     assert!(
-        html.contains(&package) && html.contains("证据包"),
-        "the case lists its package"
+        html.contains(&number) && html.contains("证据包"),
+        "the case lists its package by number"
+    );
+    let req_no = req["number"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("/access/requests/{rid}\">{req_no}</a>")),
+        "and its request by number"
     );
     let burn = format!("/access/requests/{rid}/packages/{package}/burn");
     assert!(html.contains(&burn), "the case links the burn form");
