@@ -180,15 +180,12 @@ pub struct DetailView {
 /// An export package of the request, as listed on its page and the case page.
 pub struct PackageView {
     pub package: String,
-<<<<<<< HEAD
     /// `copy`, `evidence`, `preservation` or `transfer` (an i18n key's tail).
     pub source: &'static str,
     /// The i18n key of the source's name.
     pub source_key: &'static str,
-=======
     /// The package's human number (文号), else its id's tail.
     pub number: String,
->>>>>>> h18
     pub request: String,
     pub request_number: String,
     pub at: String,
@@ -202,7 +199,6 @@ impl PackageView {
     pub fn new(s: &AppState, p: &liuhen_app::package::PackageLine) -> Self {
         Self {
             package: p.package.clone(),
-<<<<<<< HEAD
             source: p.source,
             source_key: match p.source {
                 "evidence" => "case.packages.source.evidence",
@@ -210,9 +206,7 @@ impl PackageView {
                 "transfer" => "case.packages.source.transfer",
                 _ => "case.packages.source.copy",
             },
-=======
             number: number_or_tail(p.number.as_deref(), &p.package),
->>>>>>> h18
             request: p.request.clone(),
             request_number: number_or_tail(p.request_number.as_deref(), &p.request),
             at: when(p.at_ms, &tz(s)),
