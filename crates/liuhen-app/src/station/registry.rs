@@ -3,11 +3,13 @@
 //! otherwise shipped data first comes from configuration (`[[devices]]`, `[[station.officers]]`);
 //! the keeper's bindings (`liuhen station bind …`) are `station.bound` log entries, so the
 //! log itself is the registry table and needs no replay in `verify`. The latest binding of
-//! a subject wins over configuration.
+//! a subject wins over configuration. Binding is for the unit's records keeper or whoever
+//! manages accounts, decided by the one authorization point.
 
 use jiff::Timestamp;
 use liuhen_db::NewEntry;
-use liuhen_domain::AuditAction;
+use liuhen_domain::authz::{Action, Principal, Target};
+use liuhen_domain::{AuditAction, Role};
 use serde::Serialize;
 use serde_json::json;
 
@@ -106,15 +108,36 @@ impl Custody {
         Ok(b)
     }
 
+    /// May `who` bind cameras and police numbers of `unit`: the unit's records keeper, or
+    /// whoever manages accounts (`users.manage`). A refusal is logged by the one
+    /// authorization point.
+    async fn authorize_binding(
+        &self,
+        who: &Principal,
+        unit: &str,
+        subject: &str,
+    ) -> Result<(), AppError> {
+        let keeper = who.has(Role::RecordsKeeper) && who.unit.as_deref() == Some(unit.trim());
+        if keeper {
+            return Ok(());
+        }
+        self.authorize(who, Action::ManageUsers, Target::System, Some(subject))
+            .await
+            .map(|_| ())
+    }
+
     /// The keeper binds a camera to a unit and (optionally) its assigned officer. The
     /// officer must be exactly one account of the unit. Logged as `station.bound`.
     pub async fn station_bind_device(
         &self,
-        actor: &str,
+        who: &Principal,
         serial: &str,
         unit: &str,
         officer: Option<&str>,
     ) -> Result<u64, AppError> {
+        self.authorize_binding(who, unit, &device_subject(serial.trim()))
+            .await?;
+        let actor = who.user_id.as_str();
         let (serial, unit) = (serial.trim(), unit.trim());
         if serial.is_empty() || unit.is_empty() {
             return Err(AppError::Invalid(
@@ -139,11 +162,14 @@ impl Custody {
     /// The keeper binds a police number (警号) to an account (user name) of `unit`.
     pub async fn station_bind_police(
         &self,
-        actor: &str,
+        who: &Principal,
         police: &str,
         unit: &str,
         account: &str,
     ) -> Result<u64, AppError> {
+        self.authorize_binding(who, unit, &police_subject(police.trim()))
+            .await?;
+        let actor = who.user_id.as_str();
         let police = police.trim();
         if police.is_empty() {
             return Err(AppError::Invalid(

@@ -268,7 +268,7 @@ async fn the_station_maps_a_police_number_set_on_an_account() {
     c.record_police_number("test", &w.who("other_zhangwei").principal.user_id, "077777")
         .await
         .unwrap();
-    c.station_bind_device("keeper", "DSJ7", GX, None)
+    c.station_bind_device(&w.who("keeper").principal, "DSJ7", GX, None)
         .await
         .unwrap();
     let b = c
