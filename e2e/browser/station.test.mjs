@@ -2,11 +2,11 @@
 // with password Liuhen@2026demo): the records keeper 赵敏 binds an unknown camera to her
 // unit and its officer 张伟 (`liuhen station bind`, through the policy); a simulated camera
 // (a DCIM tree with GA/T 947 names) appears under a watched root; one `liuhen station scan`
-// sees it (nothing stable yet) and `/station` shows the slot's progress, 0/3 and no unplug
+// sees it (files just written: nothing stable yet) and `/station` shows the slot's progress, 0/3 and no unplug
 // message; the next scan offloads everything and the page says 可以拔出.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BIN, CHROMIUM, launchBrowser, pageHelpers, runCli, startServer } from "./support.mjs";
@@ -16,7 +16,7 @@ const FRESH = "Station-E2e-2026!";
 const UNIT = "平顶山高新区应急管理局";
 const SERIAL = "DSJE2E01";
 
-let server, work, data, root, browser, page, problems, consoleErrors;
+let server, work, data, root, dcim, browser, page, problems, consoleErrors;
 let go, path, signIn, changePassword, keepFailure, shot;
 
 /** YYYYMMDDhhmmss in the bureau's +08:00, `minutesAgo` before now. */
@@ -39,7 +39,7 @@ before(async () => {
   runCli(data, [
     "--break-glass", "zhaomin", "--break-glass-reason", "e2e", "station", "bind", "--serial", SERIAL, "--unit", UNIT, "--officer", "张伟",
   ]);
-  const dcim = join(root, "usb0", "DCIM", "100MEDIA");
+  dcim = join(root, "usb0", "DCIM", "100MEDIA");
   mkdirSync(dcim, { recursive: true });
   for (let i = 1; i <= 3; i++) {
     writeFileSync(join(dcim, `${SERIAL}_010001_${cameraTime(90 - i)}_000${i}.MP4`), `recording ${i} `.repeat(1000 * i));
@@ -69,6 +69,10 @@ test("the station page shows a slot's progress, then the unplug message", async 
     assert.doesNotMatch(await slot.locator(".slot-message").innerText(), /可以拔出/);
     await shot("station-progress");
 
+    // The camera finished writing: the files were last written 10 minutes ago, longer than
+    // stable_scans × poll_seconds, so the next one-shot scan takes them.
+    const done = new Date(Date.now() - 600_000);
+    for (const f of readdirSync(dcim)) utimesSync(join(dcim, f), done, done);
     scan();
     await go("/station");
     assert.equal((await slot.locator(".slot-files").innerText()).trim(), "3/3");

@@ -100,6 +100,9 @@ pub struct StationSettings {
     /// Camera clock check: recording times further than this in the future of the station's
     /// clock, or this far from the file's modification time, are flagged.
     pub clock_tolerance_minutes: u32,
+    /// The longest recording a camera writes into one file: a file's time (its end) may be
+    /// this much after the start in its name without a clock problem.
+    pub longest_recording_minutes: u32,
     /// Files offloaded at once (0: one per core).
     pub files_in_flight: u32,
     /// Where `liuhen station run` writes its slots as JSON and the `/station` page reads

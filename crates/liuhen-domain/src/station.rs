@@ -116,21 +116,27 @@ pub enum ClockProblem {
     FarFromFile { apart: SignedDuration },
 }
 
-/// The camera clock check (as on upload): a recording time more than `tolerance` after
-/// the station's `now`, or more than `tolerance` away from the file's own time, is flagged.
-/// A recording time in the future is the stronger finding and is reported first.
+/// The camera clock check (as on upload): a recording start more than `tolerance` after
+/// the station's `now` is in the future; against the file's own time (written when the
+/// recording ended) a start more than `tolerance` after it, or more than `longest`
+/// (the longest recording a camera writes into one file) plus `tolerance` before it, is
+/// far from the file. A recording time in the future is the stronger finding.
 pub fn camera_clock(
     recorded: Timestamp,
     file_time: Option<Timestamp>,
     now: Timestamp,
     tolerance: SignedDuration,
+    longest: SignedDuration,
 ) -> Option<ClockProblem> {
     let ahead = recorded.duration_since(now);
     if ahead > tolerance {
         return Some(ClockProblem::Future { ahead });
     }
-    let apart = recorded.duration_since(file_time?).abs();
-    (apart > tolerance).then_some(ClockProblem::FarFromFile { apart })
+    let after_file = recorded.duration_since(file_time?);
+    let far = after_file > tolerance || -after_file > longest + tolerance;
+    far.then_some(ClockProblem::FarFromFile {
+        apart: after_file.abs(),
+    })
 }
 
 #[cfg(test)]
@@ -142,9 +148,18 @@ mod tests {
         let now: Timestamp = "2026-12-07T08:00:00Z".parse().unwrap();
         let tol = SignedDuration::from_mins(10);
         let at = |m: i64| now + SignedDuration::from_mins(m);
+        let longest = SignedDuration::from_mins(30);
         // (recorded, file time, expected) — written out by hand.
         let table = [
             (at(-60), Some(at(-55)), None),
+            (at(-60), Some(at(-20)), None),
+            (
+                at(-60),
+                Some(at(-19)),
+                Some(ClockProblem::FarFromFile {
+                    apart: SignedDuration::from_mins(41),
+                }),
+            ),
             (at(5), Some(at(5)), None),
             (
                 at(11),

@@ -161,7 +161,11 @@ impl Station {
             return Ok(());
         }
 
-        // Stability: a file is taken once unchanged for `stable_scans` scans.
+        // Stability: a file is taken once unchanged for `stable_scans` scans, or when it was
+        // last written longer ago than that many polls (a one-shot `liuhen station scan`).
+        let quiet_ns = i128::from(cfg.station.stable_scans.max(1))
+            * i128::from(cfg.station.poll_seconds.max(1))
+            * 1_000_000_000;
         let mut ready = Vec::new();
         for f in &files {
             let mtime = mtime_ns(&f.path);
@@ -174,7 +178,8 @@ impl Station {
             } else {
                 *e = (f.size, mtime, 1);
             }
-            if e.2 >= cfg.station.stable_scans.max(1) {
+            let quiet = now.as_nanosecond() - mtime as i128 >= quiet_ns;
+            if e.2 >= cfg.station.stable_scans.max(1) || (mtime > 0 && quiet) {
                 ready.push(f.clone());
             }
         }
@@ -191,7 +196,8 @@ impl Station {
         let deadline = SignedDuration::from_hours(i64::from(cfg.custody.ingest_deadline_hours));
         let late = rules::lateness(oldest, self.returned_at, now, deadline).late;
         slot.status.late = late;
-        slot.status.problems.clear();
+        // Files kept on the card stay listed; the rest is judged afresh by this scan.
+        slot.status.problems.retain(|p| p.starts_with(slot::KEPT));
         if late {
             slot.status.problems.push(format!(
                 "最早的录像已超过{}小时未上传：如系外出执法请填写返回时间，否则记为逾期 / \
@@ -350,12 +356,13 @@ fn clock_problem(
     now: Timestamp,
 ) -> Option<String> {
     let tolerance = SignedDuration::from_mins(i64::from(cfg.clock_tolerance_minutes));
+    let longest = SignedDuration::from_mins(i64::from(cfg.longest_recording_minutes));
     let (mut future, mut apart) = (Vec::new(), Vec::new());
     for f in files {
         let Some(recorded) = name_time(&f.path, &cfg.name_patterns, tz) else {
             continue;
         };
-        match camera_clock(recorded, file_time(&f.path), now, tolerance) {
+        match camera_clock(recorded, file_time(&f.path), now, tolerance, longest) {
             Some(ClockProblem::Future { ahead }) => future.push(ahead),
             Some(ClockProblem::FarFromFile { apart: d }) => apart.push(d),
             None => {}
@@ -371,9 +378,8 @@ fn clock_problem(
     }
     if !apart.is_empty() {
         parts.push(format!(
-            "{} 个录像的时间与文件时间相差超过 {} 分钟（最多 {} 分钟）/ {} recording time(s) more than {} min from the file time (up to {} min)",
-            apart.len(), cfg.clock_tolerance_minutes, mins(&apart),
-            apart.len(), cfg.clock_tolerance_minutes, mins(&apart)
+            "{} 个录像的时间与文件时间不符（相差最多 {} 分钟）/ {} recording time(s) far from the file time (up to {} min apart)",
+            apart.len(), mins(&apart), apart.len(), mins(&apart)
         ));
     }
     (!parts.is_empty()).then(|| {

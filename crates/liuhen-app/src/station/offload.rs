@@ -107,7 +107,8 @@ impl Station {
                     match done.cleared {
                         Some(Ok(())) => slot.status.cleared += 1,
                         Some(Err(e)) => slot.status.problems.push(format!(
-                            "未清除 / kept on the card: {}: {e}",
+                            "{}: {}: {e}",
+                            super::slot::KEPT,
                             done.file.path.display()
                         )),
                         None => {}

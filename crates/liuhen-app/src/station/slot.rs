@@ -45,6 +45,9 @@ pub struct SlotStatus {
     pub message: String,
 }
 
+/// How a problem of a file kept on the card (read-back failed) begins.
+pub(super) const KEPT: &str = "未清除 / kept on the card";
+
 pub(super) struct Slot {
     pub status: SlotStatus,
     /// (path, size, mtime) of files committed in this slot.

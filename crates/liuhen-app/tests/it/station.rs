@@ -405,6 +405,16 @@ async fn a_fault_injected_read_back_failure_leaves_the_file_on_the_card() {
             std::fs::write(&p, noise(3_000 + i as usize, 70 + u64::from(i))).unwrap();
             paths.push(p);
         }
+        // The camera wrote each file as its recording ended, 50 minutes after its start.
+        let ended = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+        for p in &paths {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(ended)
+                .unwrap();
+        }
         let failing = paths[4].clone();
         let mut st = Station::new(c.clone(), "station:测试".into())
             .unwrap()
@@ -435,7 +445,8 @@ async fn camera_clock_in_the_future_or_far_from_the_file_times_is_flagged() {
         let dir = root.join("CAM/DCIM/100MEDIA");
         std::fs::create_dir_all(&dir).unwrap();
         // Named 2 h in the future (the file's own time is now), and named 3 h ago while
-        // the file says 1 h ago; the default tolerance is 10 minutes.
+        // the file says it ended 1 h ago; the defaults: 10 minutes of tolerance, recordings
+        // of at most 60 minutes.
         let ahead = dir.join(camera_name(
             "DSJ001",
             "010002",
@@ -475,7 +486,7 @@ async fn camera_clock_in_the_future_or_far_from_the_file_times_is_flagged() {
             "{clock:?}"
         );
         assert!(
-            clock[0].contains("1 recording time(s) more than 10 min from the file time"),
+            clock[0].contains("1 recording time(s) far from the file time (up to 120 min apart)"),
             "{clock:?}"
         );
         assert_eq!(s[0].files_done, 2, "flagged, still taken");
