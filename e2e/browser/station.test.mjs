@@ -74,7 +74,9 @@ test("the station page shows a slot's progress, then the unplug message", async 
     const done = new Date(Date.now() - 600_000);
     for (const f of readdirSync(dcim)) utimesSync(join(dcim, f), done, done);
     scan();
-    await go("/station");
+    // The page reloads itself every 2 seconds: wait for it to show the finished slot.
+    await page.waitForFunction(() => document.querySelector(".slot-files")?.innerText.trim() === "3/3", null, { timeout: 30_000 });
+    await page.waitForLoadState("load");
     assert.equal((await slot.locator(".slot-files").innerText()).trim(), "3/3");
     assert.equal(await slot.getAttribute("data-state"), "done");
     assert.match(await slot.locator(".slot-message").innerText(), /可以拔出/);
