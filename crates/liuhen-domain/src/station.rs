@@ -186,7 +186,7 @@ mod tests {
         ];
         for (recorded, file, want) in table {
             assert_eq!(
-                camera_clock(recorded, file, now, tol),
+                camera_clock(recorded, file, now, tol, longest),
                 want,
                 "{recorded} {file:?}"
             );
