@@ -97,6 +97,17 @@ pub struct StationSettings {
     pub stable_scans: u32,
     pub identity_files: Vec<String>,
     pub clear_units: Vec<String>,
+    /// Camera clock check: recording times further than this in the future of the station's
+    /// clock, or this far from the file's modification time, are flagged.
+    pub clock_tolerance_minutes: u32,
+    /// The longest recording a camera writes into one file: a file's time (its end) may be
+    /// this much after the start in its name without a clock problem.
+    pub longest_recording_minutes: u32,
+    /// Files offloaded at once (0: one per core).
+    pub files_in_flight: u32,
+    /// Where `liuhen station run` writes its slots as JSON and the `/station` page reads
+    /// them (relative to the data directory, or absolute).
+    pub status_file: PathBuf,
     pub name_patterns: Vec<liuhen_domain::station::NamePattern>,
     #[serde(default)]
     pub officers: Vec<StationOfficer>,

@@ -3,6 +3,7 @@
 //! and vendor variants), and an identity file's `key = value` lines.
 
 use jiff::civil::DateTime;
+use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 /// One file-name recogniser: the stem split by `separator` must have exactly as many parts
@@ -106,9 +107,91 @@ pub fn parse_identity_file(text: &str) -> CameraIdentity {
     id
 }
 
+/// What is wrong with a camera's clock, judged on one recording.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockProblem {
+    /// The recording time is later than the station's clock by `ahead`.
+    Future { ahead: SignedDuration },
+    /// The recording time and the file's modification time differ by `apart`.
+    FarFromFile { apart: SignedDuration },
+}
+
+/// The camera clock check (as on upload): a recording start more than `tolerance` after
+/// the station's `now` is in the future; against the file's own time (written when the
+/// recording ended) a start more than `tolerance` after it, or more than `longest`
+/// (the longest recording a camera writes into one file) plus `tolerance` before it, is
+/// far from the file. A recording time in the future is the stronger finding.
+pub fn camera_clock(
+    recorded: Timestamp,
+    file_time: Option<Timestamp>,
+    now: Timestamp,
+    tolerance: SignedDuration,
+    longest: SignedDuration,
+) -> Option<ClockProblem> {
+    let ahead = recorded.duration_since(now);
+    if ahead > tolerance {
+        return Some(ClockProblem::Future { ahead });
+    }
+    let after_file = recorded.duration_since(file_time?);
+    let far = after_file > tolerance || -after_file > longest + tolerance;
+    far.then_some(ClockProblem::FarFromFile {
+        apart: after_file.abs(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn camera_clock_flags_the_future_and_times_far_from_the_file() {
+        let now: Timestamp = "2026-12-07T08:00:00Z".parse().unwrap();
+        let tol = SignedDuration::from_mins(10);
+        let at = |m: i64| now + SignedDuration::from_mins(m);
+        let longest = SignedDuration::from_mins(30);
+        // (recorded, file time, expected) — written out by hand.
+        let table = [
+            (at(-60), Some(at(-55)), None),
+            (at(-60), Some(at(-20)), None),
+            (
+                at(-60),
+                Some(at(-19)),
+                Some(ClockProblem::FarFromFile {
+                    apart: SignedDuration::from_mins(41),
+                }),
+            ),
+            (at(5), Some(at(5)), None),
+            (
+                at(11),
+                Some(at(11)),
+                Some(ClockProblem::Future {
+                    ahead: SignedDuration::from_mins(11),
+                }),
+            ),
+            (
+                at(-60),
+                Some(at(-49)),
+                Some(ClockProblem::FarFromFile {
+                    apart: SignedDuration::from_mins(11),
+                }),
+            ),
+            (
+                at(-49),
+                Some(at(-60)),
+                Some(ClockProblem::FarFromFile {
+                    apart: SignedDuration::from_mins(11),
+                }),
+            ),
+            (at(-600), None, None),
+        ];
+        for (recorded, file, want) in table {
+            assert_eq!(
+                camera_clock(recorded, file, now, tol, longest),
+                want,
+                "{recorded} {file:?}"
+            );
+        }
+    }
 
     fn gat947() -> Vec<NamePattern> {
         vec![

@@ -66,6 +66,23 @@ impl MediaInfo {
         self.kind.unwrap_or(MediaKind::Other)
     }
 
+    /// The file was read without a problem and everything its kind has was found: a video
+    /// its codec, size and duration, an audio file its codec and duration, a photo its size.
+    /// Anything less (or an unknown format) is left to ffprobe by [`probe`].
+    pub fn is_complete(&self) -> bool {
+        let sized = self.width.is_some() && self.height.is_some();
+        self.probe_error.is_none()
+            && self.container.is_some()
+            && match self.kind {
+                Some(MediaKind::Video) => {
+                    self.video_codec.is_some() && sized && self.duration_ms.is_some()
+                }
+                Some(MediaKind::Audio) => self.audio_codec.is_some() && self.duration_ms.is_some(),
+                Some(MediaKind::Photo) => sized,
+                _ => false,
+            }
+    }
+
     fn finish(mut self) -> Self {
         self.capture_end = match (self.capture_start, self.duration_ms) {
             (Some(start), Some(ms)) => i64::try_from(ms).ok().and_then(|ms| {
@@ -134,22 +151,27 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 
 /// Probes `path` and never fails: every problem ends up in [`MediaInfo::probe_error`].
 ///
-/// With ffprobe configured its result is used, and fields it does not report (EXIF make,
-/// model and capture time of photos, for example) are filled in from the builtin prober.
-/// When ffprobe cannot run, times out or rejects the file, the builtin prober's result is
-/// returned instead and the ffprobe failure is named in `probe_error`.
+/// The builtin prober runs first (no process start, a few reads); its result is used when
+/// it read the file completely ([`MediaInfo::is_complete`]). Only otherwise, with ffprobe
+/// configured, ffprobe runs and its result is used, fields it does not report (EXIF make,
+/// model and capture time of photos, for example) filled in from the builtin result. When
+/// ffprobe cannot run, times out or rejects the file, the builtin result is returned
+/// instead and the ffprobe failure is named in `probe_error`.
 pub fn probe(path: &Path, cfg: &ProbeConfig) -> MediaInfo {
+    let builtin = builtin::probe_lenient(path);
     let Some(ffprobe) = &cfg.ffprobe else {
-        return builtin::probe_lenient(path);
+        return builtin;
     };
+    if builtin.is_complete() {
+        return builtin;
+    }
     match probe_ffprobe(path, ffprobe, cfg.timeout, cfg.max_output_bytes) {
         Ok(mut info) => {
-            let extra = builtin::probe_lenient(path);
-            fill_missing(&mut info, &extra);
+            fill_missing(&mut info, &builtin);
             info.finish()
         }
         Err(err) => {
-            let mut info = builtin::probe_lenient(path);
+            let mut info = builtin;
             let builtin_msg = info.probe_error.take();
             info.add_error(format!("ffprobe failed ({err}), used the builtin prober"));
             if let Some(msg) = builtin_msg {

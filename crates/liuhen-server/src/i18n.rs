@@ -26,6 +26,7 @@ const CATALOGS: &[(&str, &str)] = &[
     ("health", include_str!("../i18n/health.toml")),
     ("identity", include_str!("../i18n/identity.toml")),
     ("supervision", include_str!("../i18n/supervision.toml")),
+    ("station", include_str!("../i18n/station.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -40,6 +40,7 @@ pub mod request_id;
 mod reviews;
 mod security;
 mod state;
+mod station;
 mod supervision_api;
 mod supervision_pages;
 mod uploads;
@@ -88,6 +89,7 @@ pub fn router(custody: Custody) -> Router {
         .merge(holds::routes())
         .merge(disposal::routes())
         .merge(health::routes())
+        .merge(station::routes())
         .merge(disposal_api::routes())
         .merge(reviews::routes())
         .merge(uploads::routes())

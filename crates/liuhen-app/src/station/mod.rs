@@ -9,21 +9,22 @@
 //! [`Station::scan_once`] is one pass with the clock injected (the 24-hour rule is judged
 //! against it); `liuhen station` calls it every `poll_seconds`.
 
+mod offload;
 pub mod registry;
 mod slot;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use jiff::{SignedDuration, Timestamp};
-use liuhen_db::NewEntry;
-use liuhen_domain::station::{CameraIdentity, parse_identity_file, recognise};
-use liuhen_domain::{AuditAction, Classification, rules};
+use liuhen_domain::station::{
+    CameraIdentity, ClockProblem, camera_clock, parse_identity_file, recognise,
+};
+use liuhen_domain::{Classification, rules};
 use serde_json::json;
 
-use crate::ingest::{FileStatus, IngestOptions, NoProgress, SourceFile, plan};
+use crate::ingest::{IngestOptions, SourceFile, plan};
 use crate::{AppError, Custody};
 pub use slot::{SlotState, SlotStatus};
 
@@ -37,7 +38,16 @@ pub struct Station {
     /// (size, mtime ns) of each file at the last scan and how many scans it was unchanged.
     seen: HashMap<PathBuf, (u64, u128, u32)>,
     slots: BTreeMap<PathBuf, slot::Slot>,
+    /// Called with every slot after each file (a kiosk page follows a long offload).
+    progress: Option<Progress>,
+    /// Test hook (fault injection): the read-back of a file it names is taken as failed.
+    read_back_fault: Option<ReadBackFault>,
 }
+
+/// Receives the slots while a scan runs.
+pub type Progress = Arc<dyn Fn(&[SlotStatus]) + Send + Sync>;
+/// Fault injection for tests: `true` makes the read-back of that source file fail.
+pub type ReadBackFault = Arc<dyn Fn(&Path) -> bool + Send + Sync>;
 
 impl Station {
     /// A station acting as `actor` (an account; every write is logged under it).
@@ -55,12 +65,28 @@ impl Station {
             returned_at: None,
             seen: HashMap::new(),
             slots: BTreeMap::new(),
+            progress: None,
+            read_back_fault: None,
         })
     }
 
     /// Watch these roots instead of the configured ones.
     pub fn with_roots(mut self, roots: Vec<PathBuf>) -> Self {
         self.roots = roots;
+        self
+    }
+
+    /// Report the slots after each file, not only after each scan.
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// Test hook: the read-back of every file `fault` names fails, as if the stored copy
+    /// or the card had returned other bytes; such a file must stay on the card.
+    #[doc(hidden)]
+    pub fn with_read_back_fault(mut self, fault: ReadBackFault) -> Self {
+        self.read_back_fault = Some(fault);
         self
     }
 
@@ -135,7 +161,11 @@ impl Station {
             return Ok(());
         }
 
-        // Stability: a file is taken once unchanged for `stable_scans` scans.
+        // Stability: a file is taken once unchanged for `stable_scans` scans, or when it was
+        // last written longer ago than that many polls (a one-shot `liuhen station scan`).
+        let quiet_ns = i128::from(cfg.station.stable_scans.max(1))
+            * i128::from(cfg.station.poll_seconds.max(1))
+            * 1_000_000_000;
         let mut ready = Vec::new();
         for f in &files {
             let mtime = mtime_ns(&f.path);
@@ -148,7 +178,8 @@ impl Station {
             } else {
                 *e = (f.size, mtime, 1);
             }
-            if e.2 >= cfg.station.stable_scans.max(1) {
+            let quiet = now.as_nanosecond() - mtime as i128 >= quiet_ns;
+            if e.2 >= cfg.station.stable_scans.max(1) || (mtime > 0 && quiet) {
                 ready.push(f.clone());
             }
         }
@@ -165,13 +196,17 @@ impl Station {
         let deadline = SignedDuration::from_hours(i64::from(cfg.custody.ingest_deadline_hours));
         let late = rules::lateness(oldest, self.returned_at, now, deadline).late;
         slot.status.late = late;
-        slot.status.problems.clear();
+        // Files kept on the card stay listed; the rest is judged afresh by this scan.
+        slot.status.problems.retain(|p| p.starts_with(slot::KEPT));
         if late {
             slot.status.problems.push(format!(
                 "最早的录像已超过{}小时未上传：如系外出执法请填写返回时间，否则记为逾期 / \
                  oldest recording is older than {} h: declare the out-of-town return or the files are marked late",
                 cfg.custody.ingest_deadline_hours, cfg.custody.ingest_deadline_hours
             ));
+        }
+        if let Some(p) = clock_problem(&files, &cfg.station, &tz, now) {
+            slot.status.problems.push(p);
         }
 
         let clear = binding
@@ -192,53 +227,8 @@ impl Station {
             source: None,
         };
         slot.status.state = SlotState::Ingesting;
-        let started = Instant::now();
-        let mut bytes_now = 0u64;
-        for f in ready {
-            let key = (f.path.clone(), f.size, mtime_ns(&f.path));
-            if slot.done.contains(&key) {
-                continue;
-            }
-            if !volume.exists() {
-                break;
-            }
-            match self
-                .custody
-                .ingest_file(&f, &opts, Arc::new(NoProgress))
-                .await
-            {
-                Ok(r) if r.status != FileStatus::Failed => {
-                    slot.done.insert(key);
-                    slot.status.files_done += 1;
-                    slot.status.bytes_done += f.size;
-                    bytes_now += f.size;
-                    slot.status.speed(bytes_now, started.elapsed());
-                    if clear {
-                        match self.custody.read_back_and_clear(&f.path, &r, &opts).await {
-                            Ok(()) => slot.status.cleared += 1,
-                            Err(e) => slot.status.problems.push(format!(
-                                "未清除 / kept on the card: {}: {e}",
-                                f.path.display()
-                            )),
-                        }
-                    }
-                }
-                Ok(r) => slot.status.problems.push(r.error.unwrap_or_default()),
-                Err(_) if !f.path.exists() || !volume.exists() => {
-                    // Unplugged mid-file: nothing was committed for it; resumes on return.
-                    break;
-                }
-                Err(e) => {
-                    let report = crate::ingest::FileReport::failed(
-                        &f.path,
-                        f.size,
-                        crate::ingest::error_chain(&e),
-                    );
-                    let report = self.custody.log_failure(report, &opts).await;
-                    slot.status.problems.push(report.error.unwrap_or_default());
-                }
-            }
-        }
+        self.offload(volume, ready, &opts, clear).await;
+        let slot = self.slots.get_mut(volume).expect("slot inserted above");
         if !volume.exists() {
             slot.status.unplugged();
             return Ok(());
@@ -263,67 +253,6 @@ impl Station {
             slot.status.waiting();
         }
         Ok(())
-    }
-}
-
-impl Custody {
-    /// Appends one `station.event` entry.
-    pub(crate) async fn station_event(
-        &self,
-        actor: &str,
-        details: serde_json::Value,
-    ) -> Result<(), AppError> {
-        let mut tx = self.db.begin().await?;
-        tx.append(
-            Timestamp::now(),
-            NewEntry {
-                actor: actor.to_owned(),
-                action: AuditAction::StationEvent,
-                subject: Some(format!(
-                    "station:device:{}",
-                    details["serial"].as_str().unwrap_or("?")
-                )),
-                details,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Deletes a committed source file only after the stored copy is read back from custody
-    /// and both its digests and the source's equal the record's (R3.4).
-    pub async fn read_back_and_clear(
-        &self,
-        path: &Path,
-        report: &crate::ingest::FileReport,
-        opts: &IngestOptions,
-    ) -> Result<(), AppError> {
-        let id = report
-            .record_id
-            .as_deref()
-            .ok_or_else(|| AppError::Invalid("no record".into()))?;
-        let id =
-            liuhen_domain::RecordId::parse(id).map_err(|e| AppError::Invalid(e.to_string()))?;
-        let Some((record, _)) = self.db.record(&id).await? else {
-            return Err(AppError::Invalid(format!("record {id} not found")));
-        };
-        let blobs = self.blobs.clone();
-        let sha = record.sha256;
-        let stored = tokio::task::spawn_blocking(move || blobs.rehash(&sha)).await??;
-        let source = crate::ingest::hash_file(path).await?;
-        let want = liuhen_blob::Digests {
-            sha256: record.sha256,
-            sm3: record.sm3,
-            size: record.size_bytes,
-        };
-        if stored != want || source != want {
-            return Err(AppError::Invalid(format!(
-                "回读校验不一致，源文件保留 / read-back mismatch (stored {} / {}, source {} / {}); source kept",
-                stored.sha256, stored.sm3, source.sha256, source.sm3
-            )));
-        }
-        self.clear_source(path, &record, opts).await.map(|_| ())
     }
 }
 
@@ -397,15 +326,67 @@ fn recorded_at(
     patterns: &[liuhen_domain::station::NamePattern],
     tz: &jiff::tz::TimeZone,
 ) -> Option<Timestamp> {
-    let by_name = path
-        .file_stem()
+    name_time(path, patterns, tz).or_else(|| file_time(path))
+}
+
+/// Recording time as the camera's clock wrote it into the file name.
+fn name_time(
+    path: &Path,
+    patterns: &[liuhen_domain::station::NamePattern],
+    tz: &jiff::tz::TimeZone,
+) -> Option<Timestamp> {
+    path.file_stem()
         .and_then(|s| recognise(&s.to_string_lossy(), patterns))
         .and_then(|id| id.recorded)
         .and_then(|dt| dt.to_zoned_datetime(tz.clone()).ok())
-        .map(|z| z.timestamp());
-    by_name.or_else(|| {
-        let ns = mtime_ns(path);
-        (ns > 0).then(|| Timestamp::from_nanosecond(ns as i128).ok())?
+        .map(|z| z.timestamp())
+}
+
+fn file_time(path: &Path) -> Option<Timestamp> {
+    let ns = mtime_ns(path);
+    (ns > 0).then(|| Timestamp::from_nanosecond(ns as i128).ok())?
+}
+
+/// The camera clock check over a card: one problem line naming how many recordings are in
+/// the future of the station's clock and how many are far from their file's time.
+fn clock_problem(
+    files: &[SourceFile],
+    cfg: &crate::config::StationSettings,
+    tz: &jiff::tz::TimeZone,
+    now: Timestamp,
+) -> Option<String> {
+    let tolerance = SignedDuration::from_mins(i64::from(cfg.clock_tolerance_minutes));
+    let longest = SignedDuration::from_mins(i64::from(cfg.longest_recording_minutes));
+    let (mut future, mut apart) = (Vec::new(), Vec::new());
+    for f in files {
+        let Some(recorded) = name_time(&f.path, &cfg.name_patterns, tz) else {
+            continue;
+        };
+        match camera_clock(recorded, file_time(&f.path), now, tolerance, longest) {
+            Some(ClockProblem::Future { ahead }) => future.push(ahead),
+            Some(ClockProblem::FarFromFile { apart: d }) => apart.push(d),
+            None => {}
+        }
+    }
+    let mins = |v: &[SignedDuration]| v.iter().max().map_or(0, |d| d.as_mins());
+    let mut parts = Vec::new();
+    if !future.is_empty() {
+        parts.push(format!(
+            "{} 个录像的时间晚于采集站时钟（最多 {} 分钟）/ {} recording(s) in the future of the station clock (up to {} min)",
+            future.len(), mins(&future), future.len(), mins(&future)
+        ));
+    }
+    if !apart.is_empty() {
+        parts.push(format!(
+            "{} 个录像的时间与文件时间不符（相差最多 {} 分钟）/ {} recording time(s) far from the file time (up to {} min apart)",
+            apart.len(), mins(&apart), apart.len(), mins(&apart)
+        ));
+    }
+    (!parts.is_empty()).then(|| {
+        format!(
+            "记录仪时钟可疑 / camera clock suspect: {}",
+            parts.join("; ")
+        )
     })
 }
 

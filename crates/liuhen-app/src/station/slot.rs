@@ -4,9 +4,9 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SlotState {
     /// Files are still being written or are waiting for the next scan.
@@ -21,7 +21,7 @@ pub enum SlotState {
 }
 
 /// Per-slot status, as JSON for a page.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlotStatus {
     pub volume: String,
     pub camera: Option<String>,
@@ -44,6 +44,9 @@ pub struct SlotStatus {
     pub can_unplug: bool,
     pub message: String,
 }
+
+/// How a problem of a file kept on the card (read-back failed) begins.
+pub(super) const KEPT: &str = "未清除 / kept on the card";
 
 pub(super) struct Slot {
     pub status: SlotStatus,

@@ -6,11 +6,13 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
+use liuhen_app::AppError;
 use liuhen_app::Custody;
 use liuhen_app::accounts::NewUser;
 use liuhen_app::station::{SlotState, Station};
 use liuhen_app::verify::{Quiet, VerifyOptions};
 use liuhen_domain::Role;
+use liuhen_domain::authz::Principal;
 use sha2::Digest;
 
 const UNIT: &str = "平顶山高新区应急管理局";
@@ -44,6 +46,16 @@ async fn account(c: &Custody, username: &str, name: &str) -> String {
     )
     .await
     .unwrap()
+}
+
+fn principal(user_id: &str, role: Role, unit: &str) -> Principal {
+    Principal {
+        user_id: user_id.into(),
+        roles: vec![role],
+        unit: Some(unit.into()),
+        department: None,
+        officer_name: user_id.into(),
+    }
 }
 
 fn noise(len: usize, seed: u64) -> Vec<u8> {
@@ -257,16 +269,58 @@ async fn unknown_camera_is_held_then_bound_by_the_keeper_and_ingested() {
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].serial.as_deref(), Some("DSJ999"));
 
+        // Binding goes through the policy: an officer may not, nor another unit's keeper.
+        let officer = principal(&lisi, Role::Officer, UNIT);
+        let err = c
+            .station_bind_as(
+                &officer,
+                liuhen_app::station::registry::StationBind::Device {
+                    serial: "DSJ999",
+                    unit: UNIT,
+                    officer: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden { .. }), "{err:?}");
+        let elsewhere = principal("k2", Role::RecordsKeeper, "别的单位");
+        assert!(
+            c.station_bind_as(
+                &elsewhere,
+                liuhen_app::station::registry::StationBind::Device {
+                    serial: "DSJ999",
+                    unit: UNIT,
+                    officer: None,
+                },
+            )
+            .await
+            .is_err()
+        );
+        let keeper = principal("keeper", Role::RecordsKeeper, UNIT);
         // A binding to an officer who is not an account of the unit is refused.
         assert!(
-            c.station_bind_device("keeper", "DSJ999", UNIT, Some("无此人"))
-                .await
-                .is_err()
+            c.station_bind_as(
+                &keeper,
+                liuhen_app::station::registry::StationBind::Device {
+                    serial: "DSJ999",
+                    unit: UNIT,
+                    officer: Some("无此人"),
+                },
+            )
+            .await
+            .is_err()
         );
         assert_eq!(c.station_held().await.unwrap().len(), 1);
-        c.station_bind_device("keeper", "DSJ999", UNIT, None)
-            .await
-            .unwrap();
+        c.station_bind_as(
+            &keeper,
+            liuhen_app::station::registry::StationBind::Device {
+                serial: "DSJ999",
+                unit: UNIT,
+                officer: None,
+            },
+        )
+        .await
+        .unwrap();
         assert!(c.station_held().await.unwrap().is_empty());
         st.scan_once(now).await;
         let s = st.scan_once(now).await;
@@ -352,6 +406,118 @@ async fn clearing_removes_only_files_whose_read_back_matched() {
             "{s:?}"
         );
         assert_eq!(records(&c).await.len(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_fault_injected_read_back_failure_leaves_the_file_on_the_card() {
+    let config = CONFIG.replace(
+        "[station]\nroots = []\n",
+        &format!("[station]\nroots = []\nclear_units = [\"{UNIT}\"]\nfiles_in_flight = 3\n"),
+    );
+    for_each_backend(&config, |c, root| async move {
+        account(&c, "lisi", "李四").await;
+        let now = Timestamp::now();
+        let dir = root.join("CAM/DCIM/100MEDIA");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut paths = Vec::new();
+        for i in 0..6u32 {
+            let p = dir.join(camera_name(
+                "DSJ001",
+                "010002",
+                now,
+                SignedDuration::from_hours(1),
+                i + 1,
+            ));
+            std::fs::write(&p, noise(3_000 + i as usize, 70 + u64::from(i))).unwrap();
+            paths.push(p);
+        }
+        // The camera wrote each file as its recording ended, 50 minutes after its start.
+        let ended = std::time::SystemTime::now() - std::time::Duration::from_secs(600);
+        for p in &paths {
+            std::fs::File::options()
+                .write(true)
+                .open(p)
+                .unwrap()
+                .set_modified(ended)
+                .unwrap();
+        }
+        let failing = paths[4].clone();
+        let mut st = Station::new(c.clone(), "station:测试".into())
+            .unwrap()
+            .with_roots(vec![root.clone()])
+            .with_read_back_fault(std::sync::Arc::new(move |p: &Path| p == failing));
+        st.scan_once(now).await;
+        let s = st.scan_once(now).await;
+        assert_eq!((s[0].files_done, s[0].cleared), (6, 5), "{s:?}");
+        for (i, p) in paths.iter().enumerate() {
+            assert_eq!(p.exists(), i == 4, "{}", p.display());
+        }
+        assert!(
+            s[0].problems.iter().any(|p| p.contains("kept on the card")),
+            "{s:?}"
+        );
+        assert!(!s[0].problems.iter().any(|p| p.contains("clock")), "{s:?}");
+        assert_eq!(records(&c).await.len(), 6, "every file is in custody");
+        verify_ok(&c).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn camera_clock_in_the_future_or_far_from_the_file_times_is_flagged() {
+    for_each_backend(CONFIG, |c, root| async move {
+        account(&c, "lisi", "李四").await;
+        let now = Timestamp::now();
+        let dir = root.join("CAM/DCIM/100MEDIA");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Named 2 h in the future (the file's own time is now), and named 3 h ago while
+        // the file says it ended 1 h ago; the defaults: 10 minutes of tolerance, recordings
+        // of at most 60 minutes.
+        let ahead = dir.join(camera_name(
+            "DSJ001",
+            "010002",
+            now,
+            SignedDuration::from_hours(-2),
+            1,
+        ));
+        let apart = dir.join(camera_name(
+            "DSJ001",
+            "010002",
+            now,
+            SignedDuration::from_hours(3),
+            2,
+        ));
+        std::fs::write(&ahead, noise(1_000, 1)).unwrap();
+        std::fs::write(&apart, noise(1_000, 2)).unwrap();
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&apart)
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+        let mut st = Station::new(c.clone(), "station:测试".into())
+            .unwrap()
+            .with_roots(vec![root.clone()]);
+        st.scan_once(now).await;
+        let s = st.scan_once(now).await;
+        let clock: Vec<&String> = s[0]
+            .problems
+            .iter()
+            .filter(|p| p.contains("camera clock"))
+            .collect();
+        assert_eq!(clock.len(), 1, "{s:?}");
+        assert!(
+            clock[0].contains("1 recording(s) in the future of the station clock"),
+            "{clock:?}"
+        );
+        assert!(
+            clock[0].contains("1 recording time(s) far from the file time (up to 120 min apart)"),
+            "{clock:?}"
+        );
+        assert_eq!(s[0].files_done, 2, "flagged, still taken");
     })
     .await;
 }

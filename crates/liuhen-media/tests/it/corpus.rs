@@ -68,6 +68,11 @@ fn every_corpus_file_probes_quickly_with_ffprobe() {
     };
     for path in corpus_files() {
         let info = probe_within(&path, &cfg, PER_FILE);
+        let builtin = probe(&path, &ProbeConfig::builtin_only());
+        if builtin.is_complete() {
+            assert_eq!(info, builtin, "{}: builtin was complete", path.display());
+            continue;
+        }
         assert!(
             info.prober == "ffprobe"
                 || info
@@ -282,9 +287,42 @@ fn ffprobe_reads_the_readable_files_like_builtin() {
     }
 }
 
+/// Every readable corpus file is read completely by the builtin prober, so `probe` starts
+/// no ffprobe for it; the files it cannot read completely go to ffprobe.
 #[test]
-fn probe_with_ffprobe_adds_exif_of_photos() {
-    let Some(ffprobe) = ffprobe_or_skip("probe_with_ffprobe_adds_exif_of_photos") else {
+fn ffprobe_runs_only_for_what_builtin_cannot_read_completely() {
+    let Some(ffprobe) =
+        ffprobe_or_skip("ffprobe_runs_only_for_what_builtin_cannot_read_completely")
+    else {
+        return;
+    };
+    let cfg = ProbeConfig {
+        ffprobe: Some(ffprobe),
+        ..ProbeConfig::builtin_only()
+    };
+    for want in READABLE {
+        let info = probe(&corpus_file(want.file), &cfg);
+        assert!(info.is_complete(), "{}: {info:?}", want.file);
+        assert_eq!(info.prober, "builtin", "{}", want.file);
+        check("probe", &info, want);
+    }
+    for (name, _) in HOSTILE {
+        let info = probe(&corpus_file(name), &cfg);
+        assert!(!info.is_complete(), "{name}: {info:?}");
+        assert!(
+            info.prober == "ffprobe"
+                || info
+                    .probe_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("ffprobe failed")),
+            "{name}: ffprobe was not asked: {info:?}"
+        );
+    }
+}
+
+#[test]
+fn probe_with_ffprobe_keeps_the_exif_of_photos() {
+    let Some(ffprobe) = ffprobe_or_skip("probe_with_ffprobe_keeps_the_exif_of_photos") else {
         return;
     };
     let cfg = ProbeConfig {
@@ -292,7 +330,7 @@ fn probe_with_ffprobe_adds_exif_of_photos() {
         ..ProbeConfig::builtin_only()
     };
     let info = probe(&corpus_file("exif.jpg"), &cfg);
-    assert_eq!(info.prober, "ffprobe");
+    assert_eq!(info.prober, "builtin", "complete: ffprobe is not started");
     assert_eq!(info.make.as_deref(), Some("vivo"));
     assert_eq!(info.model.as_deref(), Some("vivo X90 Pro+"));
     assert!(info.capture_start.is_some());

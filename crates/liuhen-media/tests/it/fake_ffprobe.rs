@@ -21,7 +21,8 @@ fn ffprobe_that_sleeps_forever_is_killed_at_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let fake = script(dir.path(), "ffprobe", "exec sleep 600");
     let timeout = Duration::from_secs(1);
-    let file = corpus_file("meta.mp4");
+    // Not read completely by the builtin prober (its mdat is cut short), so ffprobe runs.
+    let file = corpus_file("invalid-gps");
 
     let started = Instant::now();
     let err = probe_ffprobe(&file, &fake, timeout, 1 << 20).unwrap_err();
@@ -36,12 +37,7 @@ fn ffprobe_that_sleeps_forever_is_killed_at_the_timeout() {
     let started = Instant::now();
     let info = probe(&file, &cfg);
     assert!(started.elapsed() < timeout + Duration::from_secs(2));
-    assert_eq!(info.prober, "builtin");
-    assert_eq!(
-        info.video_codec.as_deref(),
-        Some("h264"),
-        "builtin fallback: {info:?}"
-    );
+    assert_eq!(info.prober, "builtin", "builtin fallback: {info:?}");
     let msg = info.probe_error.unwrap();
     assert!(msg.contains("did not finish within 1 s"), "{msg}");
 }
@@ -88,9 +84,8 @@ fn ffprobe_that_fails_or_is_missing_falls_back_to_builtin() {
             ffprobe: Some(ffprobe.clone()),
             ..ProbeConfig::builtin_only()
         };
-        let info = probe(&corpus_file("webm_480.webm"), &cfg);
-        assert_eq!(info.prober, "builtin");
-        assert_eq!(info.container.as_deref(), Some("webm"));
+        let info = probe(&corpus_file("invalid-gps"), &cfg);
+        assert_eq!(info.prober, "builtin", "{info:?}");
         let msg = info.probe_error.unwrap();
         assert!(
             msg.starts_with("ffprobe failed"),

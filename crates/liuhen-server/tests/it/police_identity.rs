@@ -268,9 +268,16 @@ async fn the_station_maps_a_police_number_set_on_an_account() {
     c.record_police_number("test", &w.who("other_zhangwei").principal.user_id, "077777")
         .await
         .unwrap();
-    c.station_bind_device("keeper", "DSJ7", GX, None)
-        .await
-        .unwrap();
+    c.station_bind_as(
+        &w.who("keeper").principal,
+        liuhen_app::station::registry::StationBind::Device {
+            serial: "DSJ7",
+            unit: GX,
+            officer: None,
+        },
+    )
+    .await
+    .unwrap();
     let b = c
         .station_resolve(Some("DSJ7"), Some("012345"))
         .await
