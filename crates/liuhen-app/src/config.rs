@@ -183,6 +183,12 @@ pub struct UploadSettings {
 pub struct MediaSettings {
     /// The ffmpeg executable; empty: `LIUHEN_FFMPEG`, else `ffmpeg` on `PATH`.
     pub ffmpeg: String,
+    /// Where partial uploads are staged: empty = `<data dir>/uploads`; else a directory
+    /// (relative to the data directory, or absolute) that every server of a group reaches.
+    pub staging_dir: String,
+    /// How long a PATCH's lease on an upload lasts unless renewed (it is renewed while
+    /// bytes flow); a server that dies mid-PATCH blocks the upload at most this long.
+    pub lease_seconds: u32,
     /// Hard limit on one ffmpeg run.
     pub ffmpeg_timeout_seconds: u32,
     /// Niceness ffmpeg runs with (0–19), so playback and ingest keep priority.
@@ -443,6 +449,9 @@ impl Config {
         }
         if sec.lockout_failures == 0
             || sec.lockout_minutes == 0
+        if self.uploads.lease_seconds == 0 {
+            return Err(bad("uploads.lease_seconds must be at least 1".into()));
+        }
             || sec.address_lockout_failures == 0
             || sec.address_lockout_minutes == 0
         {
@@ -656,6 +665,14 @@ impl Config {
 
     pub fn device_by_name(&self, name: &str) -> Option<&DeviceDefaults> {
         self.devices
+    /// Where partial uploads are staged (`[uploads] staging_dir`, default `<data>/uploads`).
+    pub fn staging_dir(&self, data_dir: &Path) -> PathBuf {
+        match self.uploads.staging_dir.as_str() {
+            "" => data_dir.join("uploads"),
+            dir => data_dir.join(dir),
+        }
+    }
+
             .iter()
             .find(|d| d.name.as_deref() == Some(name))
     }

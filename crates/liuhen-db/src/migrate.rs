@@ -55,6 +55,10 @@ const SQLITE: &[(i64, &str)] = &[
         35,
         include_str!("../migrations/sqlite/0035_package_scans.sql"),
     ),
+    (
+        36,
+        include_str!("../migrations/sqlite/0036_upload_leases.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_custody.sql")),
@@ -112,6 +116,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         35,
         include_str!("../migrations/postgres/0035_package_scans.sql"),
+    ),
+    (
+        36,
+        include_str!("../migrations/postgres/0036_upload_leases.sql"),
     ),
 ];
 

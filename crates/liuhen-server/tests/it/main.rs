@@ -37,4 +37,5 @@ mod support;
 mod token_scopes;
 mod tus_patch;
 mod uploads;
+mod two_servers;
 mod use_log;
