@@ -200,6 +200,20 @@ impl Db {
         Ok(())
     }
 
+    /// Clears every lease whose token starts with `prefix` (a server's holder name and `/`:
+    /// hex digits, so no `LIKE` wildcard); returns how many.
+    pub async fn release_upload_leases_of(&self, prefix: &str) -> Result<u64, DbError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET lease_token = NULL, lease_until_ms = NULL \
+             WHERE lease_token LIKE $1",
+        )
+        .bind(format!("{prefix}%"))
+        .execute(self.pool())
+        .await
+        .ctx("releasing a server's upload leases")?;
+        Ok(done.rows_affected())
+    }
+
     /// Active uploads not touched since `before_ms` (candidates for expiry).
     pub async fn idle_uploads(&self, before_ms: i64) -> Result<Vec<UploadRow>, DbError> {
         let sql = format!(

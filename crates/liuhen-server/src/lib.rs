@@ -171,6 +171,9 @@ const HEALTH_PROBE_BLOB: liuhen_domain::Sha256Digest =
 pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "liuhen listening");
+    if let Err(e) = custody.release_own_upload_leases().await {
+        tracing::warn!(error = %e, "cannot release this server's old upload leases; they lapse");
+    }
     let mut jobs = tokio::task::JoinSet::new();
     if custody.config().server.periodic_jobs {
         jobs.spawn(playback::background(custody.clone()));

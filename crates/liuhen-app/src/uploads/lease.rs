@@ -4,7 +4,10 @@
 //! conditional `UPDATE`, so of two servers racing exactly one wins and the other answers
 //! `Busy` (423); the offset only advances under the current token; a PATCH renews it while
 //! bytes flow and gives it up when it ends. A server that dies mid-PATCH leaves a lease
-//! that lapses after `[uploads] lease_seconds`.
+//! that lapses after `[uploads] lease_seconds`, or sooner: a token starts with its server's
+//! holder name (this host and data directory), and a server starting up gives up the leases
+//! its previous run left (`release_own_upload_leases`), so a restart after a crash does not
+//! block the uploads it was writing until they lapse.
 
 use std::time::Duration;
 
@@ -17,14 +20,46 @@ pub(crate) struct Lease {
     until_ms: i64,
 }
 
+/// This server's name in lease tokens: a digest of the host name and the data directory, so
+/// two servers of a group (different hosts or directories) never share one, while a restart
+/// of the same server keeps it.
+pub(crate) fn lease_holder(data_dir: &std::path::Path) -> String {
+    use sha2::Digest as _;
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .unwrap_or_default();
+    let dir = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let mut h = sha2::Sha256::new();
+    h.update(host.trim().as_bytes());
+    h.update([0]);
+    h.update(dir.as_os_str().as_encoded_bytes());
+    hex::encode(&h.finalize()[..8])
+}
+
 impl Custody {
+    /// Gives up every upload lease this server's earlier run held: called once when `serve`
+    /// starts, before it accepts a request (no request of this server can hold one yet).
+    pub async fn release_own_upload_leases(&self) -> Result<u64, AppError> {
+        let n = self
+            .db
+            .release_upload_leases_of(&format!("{}/", self.lease_holder))
+            .await?;
+        if n > 0 {
+            tracing::info!(
+                leases = n,
+                "released the upload leases of this server's last run"
+            );
+        }
+        Ok(n)
+    }
+
     fn lease_ms(&self) -> i64 {
         i64::from(self.config.uploads.lease_seconds) * 1000
     }
 
     /// Takes the upload's lease now, or `Busy` when another request holds it.
     pub(super) async fn take_lease(&self, id: &str) -> Result<Lease, AppError> {
-        let token = uuid::Uuid::now_v7().to_string();
+        let token = format!("{}/{}", self.lease_holder, uuid::Uuid::now_v7());
         let now = self.now().as_millisecond();
         let until_ms = now + self.lease_ms();
         match self.db.take_upload_lease(id, &token, now, until_ms).await {

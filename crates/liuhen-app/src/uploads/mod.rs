@@ -38,7 +38,7 @@ mod meta;
 mod patch;
 mod sessions;
 
-pub(crate) use lease::Lease;
+pub(crate) use lease::{Lease, lease_holder};
 pub use liuhen_db::UploadState;
 pub use meta::{UploadInfo, UploadMeta};
 pub use patch::{PatchEnd, PatchOutcome, PatchWriter};
