@@ -78,12 +78,20 @@ pub struct ServerSettings {
     /// every server of a group but one, or in a fault drill that must see only the syncs
     /// of the requests it sends. The checkpoint at shutdown is signed either way.
     pub periodic_jobs: bool,
+    /// After SIGTERM / Ctrl-C: how long requests in flight may still finish (and then how
+    /// long the final checkpoint may take) before the process ends regardless.
+    pub drain_seconds: u32,
+    /// How long `/healthz` waits for the database and for the blob store before it calls
+    /// either unreachable (503).
+    pub health_timeout_ms: u32,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             periodic_jobs: true,
+            drain_seconds: 10,
+            health_timeout_ms: 2000,
         }
     }
 }
@@ -193,6 +201,12 @@ pub struct UploadSettings {
     pub max_size_bytes: u64,
     /// An unfinished upload untouched this long is expired and its partial data removed.
     pub idle_expiry_hours: u32,
+    /// Where partial uploads are staged: empty = `<data dir>/uploads`; else a directory
+    /// (relative to the data directory, or absolute) that every server of a group reaches.
+    pub staging_dir: String,
+    /// How long a PATCH's lease on an upload lasts unless renewed (it is renewed while
+    /// bytes flow); a server that dies mid-PATCH blocks the upload at most this long.
+    pub lease_seconds: u32,
 }
 
 /// Browser-playable proxies and thumbnails (ffmpeg).
@@ -484,6 +498,9 @@ impl Config {
         self.hold_policy().map_err(bad)?;
         self.disposal_roles().map_err(bad)?;
         self.disposal_chain().map_err(bad)?;
+        if self.uploads.lease_seconds == 0 {
+            return Err(bad("uploads.lease_seconds must be at least 1".into()));
+        }
         let sec = &self.security;
         if sec.idle_timeout_ms() <= 0 || sec.session_max_hours == 0 {
             return Err(bad(
@@ -695,6 +712,14 @@ impl Config {
 
     pub fn blob_dir(data_dir: &Path) -> PathBuf {
         data_dir.join("blobs")
+    }
+
+    /// Where partial uploads are staged (`[uploads] staging_dir`, default `<data>/uploads`).
+    pub fn staging_dir(&self, data_dir: &Path) -> PathBuf {
+        match self.uploads.staging_dir.as_str() {
+            "" => data_dir.join("uploads"),
+            dir => data_dir.join(dir),
+        }
     }
 
     pub fn device_for_serial(&self, serial: &str) -> Option<&DeviceDefaults> {

@@ -54,6 +54,8 @@ pub struct Custody {
     pub(crate) keys: Arc<SigningKeys>,
     pub(crate) config: Arc<Config>,
     pub(crate) origin: String,
+    /// Names this server in the upload leases it takes (see `uploads::lease`).
+    pub(crate) lease_holder: String,
     pub(crate) data_dir: PathBuf,
     pub(crate) journal: Arc<crate::journal::Journal>,
     /// Hashing state of the uploads in progress (see `uploads`).
@@ -161,6 +163,7 @@ impl Custody {
             keys: Arc::new(keys),
             config: Arc::new(config),
             origin,
+            lease_holder: crate::uploads::lease_holder(&dir),
             data_dir: dir,
             uploads: Default::default(),
             policy: Arc::new(policy),

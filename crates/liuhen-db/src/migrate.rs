@@ -56,6 +56,10 @@ const SQLITE: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0035_package_scans.sql"),
     ),
     (
+        36,
+        include_str!("../migrations/sqlite/0036_upload_leases.sql"),
+    ),
+    (
         38,
         include_str!("../migrations/sqlite/0038_copy_numbers.sql"),
     ),
@@ -120,6 +124,10 @@ const POSTGRES: &[(i64, &str)] = &[
     (
         35,
         include_str!("../migrations/postgres/0035_package_scans.sql"),
+    ),
+    (
+        36,
+        include_str!("../migrations/postgres/0036_upload_leases.sql"),
     ),
     (
         38,

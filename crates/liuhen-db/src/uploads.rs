@@ -118,23 +118,100 @@ impl Db {
         row.as_ref().map(decode_upload).transpose()
     }
 
-    /// Records progress of an active upload (after its bytes are durable).
+    /// Records progress of an active upload (after its bytes are durable), fenced by the
+    /// lease: `false` (nothing changed) when `token` no longer holds it.
     pub async fn set_upload_offset(
         &self,
         id: &str,
+        token: &str,
         offset: u64,
         now_ms: i64,
-    ) -> Result<(), DbError> {
-        sqlx::query(
-            "UPDATE uploads SET upload_offset = $1, updated_ms = $2 WHERE id = $3 AND state = 'active'",
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET upload_offset = $1, updated_ms = $2 \
+             WHERE id = $3 AND state = 'active' AND lease_token = $4",
         )
         .bind(offset as i64)
         .bind(now_ms)
         .bind(id)
+        .bind(token)
         .execute(self.pool())
         .await
         .ctx("advancing an upload")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes the lease of an active upload for `token` until `until_ms`, unless another
+    /// holder's lease is still running at `now_ms`. One statement, so of two servers
+    /// racing for it exactly one wins.
+    pub async fn take_upload_lease(
+        &self,
+        id: &str,
+        token: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET lease_token = $1, lease_until_ms = $2 \
+             WHERE id = $3 AND state = 'active' \
+             AND (lease_token IS NULL OR lease_until_ms IS NULL OR lease_until_ms < $4)",
+        )
+        .bind(token)
+        .bind(until_ms)
+        .bind(id)
+        .bind(now_ms)
+        .execute(self.pool())
+        .await
+        .ctx("taking an upload's lease")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Extends the lease `token` holds; `false` when it holds it no longer.
+    pub async fn renew_upload_lease(
+        &self,
+        id: &str,
+        token: &str,
+        until_ms: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET lease_until_ms = $1 \
+             WHERE id = $2 AND state = 'active' AND lease_token = $3",
+        )
+        .bind(until_ms)
+        .bind(id)
+        .bind(token)
+        .execute(self.pool())
+        .await
+        .ctx("renewing an upload's lease")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives the lease up (if `token` still holds it).
+    pub async fn release_upload_lease(&self, id: &str, token: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE uploads SET lease_token = NULL, lease_until_ms = NULL \
+             WHERE id = $1 AND lease_token = $2",
+        )
+        .bind(id)
+        .bind(token)
+        .execute(self.pool())
+        .await
+        .ctx("releasing an upload's lease")?;
         Ok(())
+    }
+
+    /// Clears every lease whose token starts with `prefix` (a server's holder name and `/`:
+    /// hex digits, so no `LIKE` wildcard); returns how many.
+    pub async fn release_upload_leases_of(&self, prefix: &str) -> Result<u64, DbError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET lease_token = NULL, lease_until_ms = NULL \
+             WHERE lease_token LIKE $1",
+        )
+        .bind(format!("{prefix}%"))
+        .execute(self.pool())
+        .await
+        .ctx("releasing a server's upload leases")?;
+        Ok(done.rows_affected())
     }
 
     /// Active uploads not touched since `before_ms` (candidates for expiry).
@@ -276,7 +353,8 @@ impl Tx {
         now_ms: i64,
     ) -> Result<bool, DbError> {
         let done = sqlx::query(
-            "UPDATE uploads SET state = $1, record_id = $2, updated_ms = $3 WHERE id = $4 AND state = 'active'",
+            "UPDATE uploads SET state = $1, record_id = $2, updated_ms = $3, \
+             lease_token = NULL, lease_until_ms = NULL WHERE id = $4 AND state = 'active'",
         )
         .bind(state.as_str())
         .bind(record_id.map(str::to_owned))
@@ -285,6 +363,30 @@ impl Tx {
         .execute(self.conn())
         .await
         .in_tx(&self.health, "closing an upload")?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Completes an active upload with its record, only while `token` holds its lease
+    /// (fencing); `false` when it does not (nothing changed).
+    pub async fn complete_upload(
+        &mut self,
+        id: &str,
+        token: &str,
+        record_id: &str,
+        now_ms: i64,
+    ) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE uploads SET state = 'completed', record_id = $1, updated_ms = $2, \
+             lease_token = NULL, lease_until_ms = NULL \
+             WHERE id = $3 AND state = 'active' AND lease_token = $4",
+        )
+        .bind(record_id)
+        .bind(now_ms)
+        .bind(id)
+        .bind(token)
+        .execute(self.conn())
+        .await
+        .in_tx(&self.health, "completing an upload")?;
         Ok(done.rows_affected() == 1)
     }
 

@@ -188,6 +188,10 @@ fn upload_error(e: liuhen_app::uploads::UploadError) -> ApiError {
         U::Busy => ApiError::Locked {
             message: "该文件正在上传中，请稍后再试".into(),
         },
+        U::LeaseLost => ApiError::Conflict {
+            code: "upload_taken_over",
+            message: "该上传已由另一请求接续，本次数据未被接收，请查询进度后重试".into(),
+        },
         U::Closed(state) => ApiError::NotFound(format!("upload {state}")),
         U::NotOwner => ApiError::Forbidden {
             code: "not_owner",

@@ -63,8 +63,9 @@ pub use state::AppState;
 pub const CHECKPOINT_EVERY: Duration = Duration::from_secs(60);
 /// How often `serve` looks for legal reviews past their time limit (alerted once each).
 pub const OVERDUE_EVERY: Duration = Duration::from_secs(15 * 60);
-/// After SIGTERM / Ctrl-C: how long requests in flight may still finish, and then how long
-/// the final checkpoint may take, before the process ends regardless.
+/// The default of `[server] drain_seconds`: after SIGTERM / Ctrl-C, how long requests in
+/// flight may still finish, and then how long the final checkpoint may take, before the
+/// process ends regardless.
 pub const DRAIN_DEADLINE: Duration = Duration::from_secs(10);
 
 pub fn router(custody: Custody) -> Router {
@@ -131,22 +132,52 @@ async fn healthz(State(s): State<AppState>) -> Response {
         });
         return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    match custody.log_size().await {
-        Ok(entries) => Json(serde_json::json!({
-            "status": "ok",
-            "log_entries": entries,
+    // Both stores are probed with a deadline: a frozen S3 or database makes this fail
+    // within seconds instead of hanging the load balancer's check.
+    let limit = Duration::from_millis(u64::from(custody.config().server.health_timeout_ms));
+    let unreachable = |reason: &str, detail: String| {
+        let body = serde_json::json!({
+            "status": "unavailable",
+            "reason": reason,
+            "detail": detail,
             "blob_store": custody.blobs().kind(),
-            "fixity": fixity_json(custody).await,
-        }))
-        .into_response(),
-        Err(e) => ApiError::from(e).into_response(),
+        });
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    };
+    let entries = match tokio::time::timeout(limit, custody.log_size()).await {
+        Ok(Ok(entries)) => entries,
+        Ok(Err(e)) => return unreachable("database_error", liuhen_app::error_chain(&e)),
+        Err(_) => return unreachable("database_timeout", format!("no answer in {limit:?}")),
+    };
+    let blobs = custody.blobs().clone();
+    // A blob that is never stored: the answer "not there" proves the store answers.
+    let probe = tokio::task::spawn_blocking(move || blobs.size(&HEALTH_PROBE_BLOB));
+    match tokio::time::timeout(limit, probe).await {
+        Ok(Ok(Ok(_))) => {}
+        Ok(Ok(Err(e))) => return unreachable("blob_store_error", e.to_string()),
+        Ok(Err(e)) => return unreachable("blob_store_error", e.to_string()),
+        Err(_) => return unreachable("blob_store_timeout", format!("no answer in {limit:?}")),
     }
+    Json(serde_json::json!({
+        "status": "ok",
+        "log_entries": entries,
+        "blob_store": custody.blobs().kind(),
+        "fixity": fixity_json(custody).await,
+    }))
+    .into_response()
 }
+
+/// The digest `/healthz` asks the blob store about (all zeros: no content has it).
+const HEALTH_PROBE_BLOB: liuhen_domain::Sha256Digest =
+    liuhen_domain::Sha256Digest::from_bytes([0; 32]);
 
 /// Serves until Ctrl-C / SIGTERM, signing a checkpoint periodically and at shutdown.
 pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "liuhen listening");
+    if let Err(e) = custody.release_own_upload_leases().await {
+        tracing::warn!(error = %e, "cannot release this server's old upload leases; they lapse");
+    }
     let mut jobs = tokio::task::JoinSet::new();
     if custody.config().server.periodic_jobs {
         jobs.spawn(playback::background(custody.clone()));
@@ -164,10 +195,12 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
         shutdown_signal().await;
         let _ = stopping.send(());
     });
-    // Requests in flight get DRAIN_DEADLINE after the signal; none may hold the process.
+    // Requests in flight get `[server] drain_seconds` after the signal; none may hold the
+    // process.
+    let drain = Duration::from_secs(u64::from(custody.config().server.drain_seconds));
     let deadline = async {
         if stop.await.is_ok() {
-            tokio::time::sleep(DRAIN_DEADLINE).await;
+            tokio::time::sleep(drain).await;
         } else {
             std::future::pending::<()>().await;
         }
@@ -175,12 +208,12 @@ pub async fn serve(custody: Custody, listener: tokio::net::TcpListener) -> std::
     tokio::select! {
         served = server.into_future() => served?,
         () = deadline => tracing::warn!(
-            seconds = DRAIN_DEADLINE.as_secs(),
+            seconds = drain.as_secs(),
             "requests still in flight at the drain deadline: stopping anyway"
         ),
     }
     jobs.abort_all();
-    match tokio::time::timeout(DRAIN_DEADLINE, custody.checkpoint()).await {
+    match tokio::time::timeout(drain, custody.checkpoint()).await {
         Ok(Ok(_)) => {}
         Ok(Err(e)) => {
             tracing::error!(error = %liuhen_app::error_chain(&e), "final checkpoint failed")

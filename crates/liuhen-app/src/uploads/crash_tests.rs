@@ -60,9 +60,13 @@ async fn crashed_upload(
     };
     let info = c.create_upload(who, data.len() as u64, meta).await.unwrap();
     std::fs::write(c.partial_path(&info.id), &data[..written]).unwrap();
-    c.db.set_upload_offset(&info.id, offset, c.now().as_millisecond())
-        .await
-        .unwrap();
+    let lease = c.take_lease(&info.id).await.unwrap();
+    assert!(
+        c.db.set_upload_offset(&info.id, &lease.token, offset, c.now().as_millisecond())
+            .await
+            .unwrap()
+    );
+    c.release_lease(&info.id, lease).await;
     info.id
 }
 
@@ -113,12 +117,13 @@ async fn head_while_the_last_patch_is_finishing_waits_and_names_the_same_record(
     let id = crashed_upload(&c, &who, &data, data.len(), data.len() as u64).await;
     // The PATCH that sent the last byte holds the upload while it finishes.
     let guard = c.uploads.lock(&id).unwrap();
+    let lease = c.take_lease(&id).await.unwrap();
     let row = c.db.upload(&id).await.unwrap().unwrap();
     let head = {
         let (c, who, id) = (c.clone(), who.clone(), id.clone());
         tokio::spawn(async move { c.upload_status(&who, &id).await })
     };
-    let (record, _) = c.complete_upload(&row, guard, None).await.unwrap();
+    let (record, _) = c.complete_upload(&row, guard, lease, None).await.unwrap();
     let info = head.await.unwrap().unwrap();
     assert_truthful(&info);
     assert_eq!(info.record_id.as_deref(), Some(record.as_str()));

@@ -1,7 +1,10 @@
 //! Resumable uploads (the use cases behind tus 1.0 at `/api/v1/uploads`).
 //!
-//! An upload is a row (`uploads`) and a partial file `<data dir>/uploads/<id>.part`. A
-//! PATCH streams its body into the file in 1 MiB pieces while SHA-256 and SM3 continue
+//! An upload is a row (`uploads`) and a partial file `<staging dir>/<id>.part` (`[uploads]
+//! staging_dir`, default `<data dir>/uploads`; with several servers a directory all of them
+//! reach). Every PATCH, completion, termination and expiry holds the upload's lease in the
+//! database ([`lease`]) besides the in-process lock, so two servers never write one upload
+//! at once: the second request is refused `Busy`. A PATCH streams its body into the file in 1 MiB pieces while SHA-256 and SM3 continue
 //! across chunks ([`DualHasher`]); the bytes are fsynced before the row's offset advances,
 //! so the offset `HEAD` reports is always durable. The hashing state lives in memory per
 //! upload; when it is missing (server restart) or no longer matches the offset (a rejected
@@ -30,10 +33,12 @@ use tokio::sync::{OwnedMutexGuard, mpsc};
 use crate::ingest::{FileStatus, IngestOptions, Stored};
 use crate::{AppError, Custody};
 
+mod lease;
 mod meta;
 mod patch;
 mod sessions;
 
+pub(crate) use lease::{Lease, lease_holder};
 pub use liuhen_db::UploadState;
 pub use meta::{UploadInfo, UploadMeta};
 pub use patch::{PatchEnd, PatchOutcome, PatchWriter};
@@ -58,6 +63,9 @@ pub enum UploadError {
     ExceedsLength,
     #[error("another request is writing this upload")]
     Busy,
+    /// This request's lease lapsed and another request took the upload over.
+    #[error("the upload was taken over by another request")]
+    LeaseLost,
     #[error("the upload is {0}")]
     Closed(&'static str),
     #[error("the upload belongs to another user")]
@@ -70,7 +78,7 @@ impl Custody {
     }
 
     fn upload_dir(&self) -> PathBuf {
-        self.data_dir.join("uploads")
+        self.config.staging_dir(&self.data_dir)
     }
 
     fn partial_path(&self, id: &str) -> PathBuf {
@@ -171,19 +179,31 @@ impl Custody {
             // PATCH that sent the last byte, or the sweep after a restart), or nobody is.
             // Never answer "offset = length" without the record id: wait for the finisher
             // and read again, or finish it here; still busy after the wait → 423 Locked.
-            let guard = self
-                .uploads
-                .lock_within(id, std::time::Duration::from_secs(20))
-                .await?;
+            let wait = std::time::Duration::from_secs(20);
+            let guard = self.uploads.lock_within(id, wait).await?;
+            // The finisher may be another server: its lease is in the database.
+            let lease = match self.take_lease_within(id, wait).await {
+                Ok(lease) => Some(lease),
+                // Not active any more: finished (or ended) meanwhile.
+                Err(AppError::Upload(UploadError::Busy)) => None,
+                Err(e) => return Err(e),
+            };
             let row = self
                 .db
                 .upload(id)
                 .await?
                 .ok_or_else(|| AppError::NotFound(format!("upload {id}")))?;
+            let Some(lease) = lease else {
+                if row.state == UploadState::Active {
+                    return Err(UploadError::Busy.into());
+                }
+                return Ok(UploadInfo::from(&row));
+            };
             if row.state != UploadState::Active {
+                self.release_lease(id, lease).await;
                 return Ok(UploadInfo::from(&row));
             }
-            let (record_id, _) = self.complete_upload(&row, guard, None).await?;
+            let (record_id, _) = self.complete_upload(&row, guard, lease, None).await?;
             let mut info = UploadInfo::from(&row);
             info.state = UploadState::Completed;
             info.record_id = Some(record_id);
@@ -199,8 +219,14 @@ impl Custody {
             return Err(UploadError::Closed(row.state.as_str()).into());
         }
         let _guard = self.uploads.lock(id)?;
-        self.close_upload(&row, UploadState::Terminated, &who.user_id, "terminated")
-            .await
+        let lease = self.take_lease(id).await?;
+        let closed = self
+            .close_upload(&row, UploadState::Terminated, &who.user_id, "terminated")
+            .await;
+        if closed.is_err() {
+            self.release_lease(id, lease).await;
+        }
+        closed
     }
 
     async fn close_upload(
@@ -248,7 +274,8 @@ impl Custody {
     pub async fn sweep_uploads(&self, now: Timestamp) -> Result<usize, AppError> {
         for row in self.db.complete_unfinished_uploads().await? {
             if let Ok(guard) = self.uploads.lock(&row.id)
-                && let Err(e) = self.complete_upload(&row, guard, None).await
+                && let Ok(lease) = self.take_lease(&row.id).await
+                && let Err(e) = self.complete_upload(&row, guard, lease, None).await
             {
                 tracing::error!(upload = %row.id, error = %crate::error_chain(&e), "completing an upload failed");
             }
@@ -260,8 +287,16 @@ impl Custody {
             let Ok(_guard) = self.uploads.lock(&row.id) else {
                 continue;
             };
-            self.close_upload(&row, UploadState::Expired, "system", "expired")
-                .await?;
+            let Ok(lease) = self.take_lease(&row.id).await else {
+                continue;
+            };
+            if let Err(e) = self
+                .close_upload(&row, UploadState::Expired, "system", "expired")
+                .await
+            {
+                self.release_lease(&row.id, lease).await;
+                return Err(e);
+            }
             tracing::info!(upload = %row.id, owner = %row.owner_id, offset = row.offset,
                 length = row.length, "expired an idle upload");
             expired += 1;
@@ -269,12 +304,37 @@ impl Custody {
         Ok(expired)
     }
 
-    /// The last step: probe, adopt into the blob store, and in one transaction the record
-    /// (or the duplicate entry) and the upload's completion.
+    /// The last step, under the upload's lease (kept alive meanwhile: adopting a large
+    /// file into S3 takes longer than a lease): probe, adopt into the blob store, and in
+    /// one transaction the record (or the duplicate entry) and the upload's completion,
+    /// which ends the lease.
     async fn complete_upload(
         &self,
         row: &UploadRow,
         guard: OwnedMutexGuard<Option<UploadHash>>,
+        lease: Lease,
+        digests: Option<Digests>,
+    ) -> Result<(String, bool), AppError> {
+        let keep = self.keep_lease_alive(&row.id, &lease);
+        let done = self.adopt_upload(row, &lease, digests).await;
+        keep.abort();
+        drop(guard);
+        let path = self.partial_path(&row.id);
+        if done.is_err() {
+            self.release_lease(&row.id, lease).await;
+            return done;
+        }
+        self.uploads.forget(&row.id);
+        if let Err(e) = std::fs::remove_file(&path) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot remove a completed upload file");
+        }
+        done
+    }
+
+    async fn adopt_upload(
+        &self,
+        row: &UploadRow,
+        lease: &Lease,
         digests: Option<Digests>,
     ) -> Result<(String, bool), AppError> {
         let path = self.partial_path(&row.id);
@@ -309,19 +369,19 @@ impl Custody {
             retain_until,
         };
         let (status, record) = self.commit_stored(&mut tx, stored, &opts).await?;
-        tx.close_upload(
-            &row.id,
-            UploadState::Completed,
-            Some(record.id.as_str()),
-            self.now().as_millisecond(),
-        )
-        .await?;
-        tx.commit().await?;
-        drop(guard);
-        self.uploads.forget(&row.id);
-        if let Err(e) = std::fs::remove_file(&path) {
-            tracing::warn!(path = %path.display(), error = %e, "cannot remove a completed upload file");
+        // Fenced: only the lease's holder completes the upload (else nothing commits).
+        if !tx
+            .complete_upload(
+                &row.id,
+                &lease.token,
+                record.id.as_str(),
+                self.now().as_millisecond(),
+            )
+            .await?
+        {
+            return Err(UploadError::LeaseLost.into());
         }
+        tx.commit().await?;
         Ok((record.id.to_string(), status == FileStatus::Duplicate))
     }
 }

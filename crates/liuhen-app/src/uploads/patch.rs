@@ -35,6 +35,9 @@ pub struct PatchWriter {
     custody: Custody,
     row: UploadRow,
     guard: OwnedMutexGuard<Option<UploadHash>>,
+    /// The upload's lease in the database (taken by `begin_patch`, given up or passed on
+    /// to the completion by `finish`).
+    lease: Option<Lease>,
     checksum: Option<[u8; 32]>,
     buf: Vec<u8>,
     received: u64,
@@ -55,8 +58,38 @@ impl Custody {
         if row.state != UploadState::Active {
             return Err(UploadError::Closed(row.state.as_str()).into());
         }
-        let mut guard = self.uploads.lock(id)?;
-        // Re-read under the lock: a PATCH that just ended may have moved the offset.
+        let guard = self.uploads.lock(id)?;
+        let lease = self.take_lease(id).await?;
+        match self.start_patch(id, offset, checksum, guard).await {
+            Ok((row, guard, tx, task)) => Ok(PatchWriter {
+                custody: self.clone(),
+                row,
+                guard,
+                lease: Some(lease),
+                checksum,
+                buf: Vec::with_capacity(CHUNK_SIZE),
+                received: 0,
+                tx: Some(tx),
+                task: Some(task),
+            }),
+            Err(e) => {
+                self.release_lease(id, lease).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Under the lock and the lease: checks the offset, reopens the partial file (the hashing
+    /// state rebuilt from it when this process has none for this offset), starts the writer.
+    async fn start_patch(
+        &self,
+        id: &str,
+        offset: u64,
+        checksum: Option<[u8; 32]>,
+        mut guard: OwnedMutexGuard<Option<UploadHash>>,
+    ) -> Result<Started, AppError> {
+        // Re-read under the lease: a PATCH that just ended (here or on another server)
+        // may have moved the offset.
         let row = self
             .db
             .upload(id)
@@ -130,18 +163,16 @@ impl Custody {
             }
             done
         });
-        Ok(PatchWriter {
-            custody: self.clone(),
-            row,
-            guard,
-            checksum,
-            buf: Vec::with_capacity(CHUNK_SIZE),
-            received: 0,
-            tx: Some(tx),
-            task: Some(task),
-        })
+        Ok((row, guard, tx, task))
     }
 }
+
+type Started = (
+    UploadRow,
+    OwnedMutexGuard<Option<UploadHash>>,
+    mpsc::Sender<Vec<u8>>,
+    tokio::task::JoinHandle<WriterDone>,
+);
 
 /// Opens a partial file for appending at `len`, dropping bytes past it (written but never
 /// acknowledged), and brings the hashing state to `len` if it was lost.
@@ -207,6 +238,8 @@ impl PatchWriter {
         if data.len() as u64 > room {
             return Err(UploadError::ExceedsLength.into());
         }
+        let lease = self.lease.as_mut().expect("lease held until finish");
+        self.custody.renew_lease_if_due(&self.row.id, lease).await?;
         self.received += data.len() as u64;
         let mut data = data;
         while !data.is_empty() {
@@ -235,9 +268,24 @@ impl PatchWriter {
 
     /// Drops everything this PATCH wrote (rejected chunk or failed write).
     pub async fn discard(self) -> Result<(), AppError> {
+        let release = self.releaser();
         let mut this = self;
-        let done = this.stop().await?;
-        this.rollback(done).await
+        let out = async {
+            let done = this.stop().await?;
+            this.rollback(done).await
+        }
+        .await;
+        release.after(out).await
+    }
+
+    /// What gives the lease up when this PATCH ends in an error, whichever step failed (a
+    /// lease already given up, passed on or taken over is not touched: the token differs).
+    fn releaser(&self) -> Releaser {
+        Releaser {
+            custody: self.custody.clone(),
+            id: self.row.id.clone(),
+            token: self.lease.as_ref().map(|l| l.token.clone()),
+        }
     }
 
     async fn stop(&mut self) -> Result<WriterDone, AppError> {
@@ -252,17 +300,31 @@ impl PatchWriter {
         // The hashing state saw the discarded bytes: it is dropped and rebuilt on the next PATCH.
         drop(done.hasher);
         *self.guard = None;
+        let lease = self.lease.take().expect("lease held until finish");
+        // A lease lost to another request: the file is the new holder's now (it drops
+        // any bytes past the offset itself when it reopens the file).
+        let c = self.custody.clone();
+        if !c.still_holds(&self.row.id, &lease).await? {
+            return Ok(());
+        }
         let file = done.file;
-        tokio::task::spawn_blocking(move || {
+        let cut = tokio::task::spawn_blocking(move || {
             file.set_len(len)?;
             file.sync_all()
         })
         .await?
-        .map_err(|e| AppError::io(&path, e))
+        .map_err(|e| AppError::io(&path, e));
+        c.release_lease(&self.row.id, lease).await;
+        cut
     }
 
     /// Ends the PATCH: durable bytes advance the offset; the last byte completes the upload.
-    pub async fn finish(mut self, end: PatchEnd) -> Result<PatchOutcome, AppError> {
+    pub async fn finish(self, end: PatchEnd) -> Result<PatchOutcome, AppError> {
+        let release = self.releaser();
+        release.after(self.end(end).await).await
+    }
+
+    async fn end(mut self, end: PatchEnd) -> Result<PatchOutcome, AppError> {
         let flushed = self.flush().await;
         let mut done = self.stop().await?;
         if let Some(e) = done.error.take() {
@@ -301,12 +363,21 @@ impl PatchWriter {
         }
         let offset = self.row.offset + done.written;
         let c = self.custody.clone();
-        c.db.set_upload_offset(&self.row.id, offset, c.now().as_millisecond())
-            .await?;
+        let lease = self.lease.take().expect("lease held until finish");
+        if !c
+            .db
+            .set_upload_offset(&self.row.id, &lease.token, offset, c.now().as_millisecond())
+            .await?
+        {
+            // Taken over after a lapse: the bytes are not this request's to acknowledge.
+            return Err(UploadError::LeaseLost.into());
+        }
         let mut row = self.row.clone();
         row.offset = offset;
         if offset < row.length {
             *self.guard = Some(done.hasher);
+            drop(self.guard);
+            c.release_lease(&row.id, lease).await;
             return Ok(PatchOutcome {
                 offset,
                 record_id: None,
@@ -315,11 +386,28 @@ impl PatchWriter {
         }
         let digests =
             (done.hasher.dual.len() == row.length).then(|| done.hasher.dual.finish_digests());
-        let (record_id, duplicate) = c.complete_upload(&row, self.guard, digests).await?;
+        let (record_id, duplicate) = c.complete_upload(&row, self.guard, lease, digests).await?;
         Ok(PatchOutcome {
             offset,
             record_id: Some(record_id),
             duplicate,
         })
+    }
+}
+
+struct Releaser {
+    custody: Custody,
+    id: String,
+    token: Option<String>,
+}
+
+impl Releaser {
+    async fn after<T>(self, out: Result<T, AppError>) -> Result<T, AppError> {
+        if out.is_err()
+            && let Some(token) = self.token
+        {
+            self.custody.release_token(&self.id, &token).await;
+        }
+        out
     }
 }

@@ -18,8 +18,17 @@ pub async fn api_user(
     display: &str,
     unit: &str,
 ) -> (String, String) {
-    let id = app
-        .custody
+    api_user_on(&app.custody, username, display, unit).await
+}
+
+/// [`api_user`] on any server's custody.
+pub async fn api_user_on(
+    custody: &liuhen_app::Custody,
+    username: &str,
+    display: &str,
+    unit: &str,
+) -> (String, String) {
+    let id = custody
         .create_user_unchecked(
             "test",
             NewUser {
@@ -33,7 +42,7 @@ pub async fn api_user(
         )
         .await
         .unwrap();
-    let token = app.custody.create_api_token(&id, "tests").await.unwrap();
+    let token = custody.create_api_token(&id, "tests").await.unwrap();
     (id, token)
 }
 
