@@ -173,7 +173,9 @@ test("a copy request passes legal review and leader approval; the copy appears w
     await shot("access-burn-confirmed");
     await go(requestUrl);
     const copies = await page.textContent("#copies");
-    assert.ok(copies.includes(recordId), "the copy names the original");
+    // The copy names its original by file name, linked to the record (issue 18: no raw ids).
+    const copyLinks = await page.locator("#copies a[href^='/records/']").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    assert.ok(copyLinks.includes(`/records/${recordId}`), "the copy names the original");
     assert.ok(copies.includes("赵敏") && copies.includes("当事人拒不停止违法作业的事实"));
     assert.match(copies, /[0-9a-f]{64}/, "bound to the original's SHA-256");
     assert.ok((await page.textContent("#copy-fee")).includes("¥21.00"));

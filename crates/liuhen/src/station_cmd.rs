@@ -1,7 +1,7 @@
 //! `liuhen station run|scan|held|bind`: the offload station (issue 15). It runs as an
 //! account of the run's API token (`crate::operator`): every write is logged under it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
@@ -49,7 +49,8 @@ pub struct WatchArgs {
     /// Out-of-town exception (R3.3): when the officer returned, RFC 3339 or "YYYY-MM-DD HH:MM".
     #[arg(long)]
     returned_at: Option<String>,
-    /// Write the slots as JSON to this file after each scan (for a kiosk page).
+    /// Write the slots as JSON to this file after each file and scan, instead of
+    /// `[station] status_file` (which the `/station` kiosk page reads).
     #[arg(long)]
     status_file: Option<PathBuf>,
     /// Print the slots as one JSON array per scan.
@@ -129,6 +130,18 @@ async fn watch(
         .as_deref()
         .map(|s| crate::cli::parse_time(s, &tz))
         .transpose()?;
+    let status_file = a
+        .status_file
+        .clone()
+        .unwrap_or_else(|| custody.station_status_path());
+    {
+        let file = status_file.clone();
+        station = station.with_progress(std::sync::Arc::new(move |slots: &[SlotStatus]| {
+            if let Err(e) = write_status(&file, slots) {
+                eprintln!("警告: 无法写入状态文件 (could not write the status file): {e:#}");
+            }
+        }));
+    }
     let poll =
         std::time::Duration::from_secs(u64::from(custody.config().station.poll_seconds.max(1)));
     loop {
@@ -136,7 +149,8 @@ async fn watch(
         if let Err(e) = custody.checkpoint().await {
             eprintln!("警告: 无法签署日志检查点 (could not sign a checkpoint): {e:#}");
         }
-        report(&slots, &a.status_file, a.json)?;
+        write_status(&status_file, &slots)?;
+        report(&slots, a.json)?;
         if !forever {
             return Ok(ExitCode::SUCCESS);
         }
@@ -147,12 +161,15 @@ async fn watch(
     }
 }
 
-fn report(slots: &[SlotStatus], file: &Option<PathBuf>, json: bool) -> anyhow::Result<()> {
-    if let Some(f) = file {
-        let tmp = f.with_extension("tmp");
-        std::fs::write(&tmp, serde_json::to_vec_pretty(slots)?)?;
-        std::fs::rename(&tmp, f)?;
-    }
+/// Replaces the status file at once (a reader never sees half of it).
+fn write_status(file: &Path, slots: &[SlotStatus]) -> anyhow::Result<()> {
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(slots)?)?;
+    std::fs::rename(&tmp, file)?;
+    Ok(())
+}
+
+fn report(slots: &[SlotStatus], json: bool) -> anyhow::Result<()> {
     if json {
         println!("{}", serde_json::to_string(slots)?);
         return Ok(());
